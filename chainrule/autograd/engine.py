@@ -1,0 +1,177 @@
+"""Reverse-mode automatic differentiation: the chain rule applied to the graph, backwards.
+
+Backprop in three steps:
+
+1. order the graph nodes behind the outputs topologically (iteratively, so a
+   10,000-op chain needs no recursion),
+2. seed each output with its upstream gradient (1 for a scalar loss),
+3. visit the nodes from the outputs towards the inputs; each node turns the
+   gradient of its outputs into gradients of its inputs (``Function.backward``:
+   local derivative × upstream gradient), and gradients arriving at the same
+   tensor along several paths are summed.
+
+Leaves (tensors made by the user, not by an op) collect the result in ``.grad``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from chainrule.autograd.grad_mode import State
+from chainrule.backend import xp_of
+from chainrule.tensor import Tensor
+
+
+def topological_order(roots: Sequence) -> list:
+    """Nodes reachable from ``roots`` (graph nodes), each after every node that consumes its outputs."""
+    order: list = []
+    visited: set = set()
+    stack = [(n, False) for n in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for t in node.inputs:
+            if t is not None and t.grad_fn is not None and t.grad_fn not in visited:
+                stack.append((t.grad_fn, False))
+    order.reverse()
+    return order
+
+
+def _owner(array):
+    """The array that owns the memory of ``array`` (NumPy collapses view chains to it)."""
+    base = array.base
+    return array if base is None else base
+
+
+def run_backward(
+    outputs: Sequence[Tensor],
+    grad_outputs: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+) -> list | None:
+    """Backpropagate ``grad_outputs`` from ``outputs``.
+
+    With ``inputs=None`` gradients accumulate into the ``.grad`` of every leaf
+    (``Tensor.backward``); otherwise they are returned, one per input, and no
+    ``.grad`` is touched (``autograd.grad``).
+    """
+    grads: dict = {}  # node -> list of gradients, one per output of the node
+    captured: dict = {}  # id(input tensor) -> gradient, for autograd.grad
+    wanted = None if inputs is None else {id(t): t for t in inputs}
+    owned: set = set()  # memory already handed to a leaf's .grad in this pass
+
+    for out, g in zip(outputs, grad_outputs):
+        owned.add(id(_owner(g.data)))
+        if out.grad_fn is None:
+            _deliver_to_leaf(out, g, wanted, captured, owned, create_graph)
+        else:
+            _add_grad(grads, out.grad_fn, out._output_nr, len(out.grad_fn._out_meta), g)
+
+    prev_mode = State.grad_enabled
+    State.grad_enabled = create_graph
+    try:
+        for node in topological_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
+            slot = grads.pop(node, None)
+            if slot is None:
+                continue
+            _capture_nonleaf(node, slot, wanted, captured)
+            if any(g is None for g in slot):
+                slot = [g if g is not None else _zeros_like_meta(node, i) for i, g in enumerate(slot)]
+            in_grads = node.backward(node, *slot)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if len(in_grads) < len(node.inputs):
+                raise RuntimeError(
+                    f"{node.name()}.backward returned {len(in_grads)} gradients but the op had "
+                    f"{len(node.inputs)} inputs"
+                )
+            if State.anomaly:
+                _anomaly_backward(node, in_grads)
+            for inp, g in zip(node.inputs, in_grads):
+                if g is None or inp is None or not inp.requires_grad:
+                    continue
+                if not isinstance(g, Tensor):
+                    g = Tensor._make(g)
+                if g.data.shape != inp.data.shape:
+                    raise RuntimeError(
+                        f"{node.name()}.backward returned a gradient of shape {tuple(g.shape)} for an "
+                        f"input of shape {tuple(inp.shape)}"
+                    )
+                if inp.grad_fn is not None:
+                    _add_grad(grads, inp.grad_fn, inp._output_nr, len(inp.grad_fn._out_meta), g)
+                else:
+                    _deliver_to_leaf(inp, g, wanted, captured, owned, create_graph)
+            if not retain_graph:
+                node.release()
+    finally:
+        State.grad_enabled = prev_mode
+
+    if inputs is None:
+        return None
+    return [captured.get(id(t)) for t in inputs]
+
+
+def _zeros_like_meta(node, i: int) -> Tensor:
+    shape, dtype = node._out_meta[i]
+    ref = next((t.data for t in node.inputs if t is not None), None)
+    return Tensor._make(xp_of(ref).zeros(shape, dtype))
+
+
+def _add_grad(grads: dict, node, index: int, n_outputs: int, g: Tensor) -> None:
+    slot = grads.get(node)
+    if slot is None:
+        slot = grads[node] = [None] * n_outputs
+    slot[index] = g if slot[index] is None else slot[index] + g
+
+
+def _capture_nonleaf(node, slot, wanted, captured) -> None:
+    retained = getattr(node, "_retained", None)
+    if retained:
+        for nr, t in retained.items():
+            g = slot[nr]
+            if g is not None:
+                t.grad = g if t.grad is None else t.grad + g
+    if wanted:
+        for t in wanted.values():
+            if t.grad_fn is node and slot[t._output_nr] is not None:
+                captured[id(t)] = slot[t._output_nr]
+
+
+def _deliver_to_leaf(leaf: Tensor, g: Tensor, wanted, captured, owned: set, create_graph: bool) -> None:
+    if wanted is not None:
+        if id(leaf) in wanted:
+            prev = captured.get(id(leaf))
+            captured[id(leaf)] = g if prev is None else prev + g
+        return
+    if leaf.grad is None:
+        owner = id(_owner(g.data))
+        if owner in owned and not create_graph:
+            # the same memory already went to another leaf (e.g. both inputs of an add):
+            # copy so an in-place change of one .grad never shows in the other
+            g = Tensor._make(g.data.copy())
+        owned.add(id(_owner(g.data)))
+        leaf.grad = g
+    elif create_graph or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad.data += g.data
+
+
+def _anomaly_backward(node, in_grads) -> None:
+    for i, g in enumerate(in_grads):
+        if g is None:
+            continue
+        data = g.data if isinstance(g, Tensor) else g
+        if data.dtype.kind in "fc" and not bool(xp_of(data).isfinite(data).all()):
+            where = getattr(node, "_created_at", "(unknown: the op ran before detect_anomaly was entered)")
+            raise RuntimeError(
+                f"detect_anomaly: backward of {node.name()} produced NaN or inf in the gradient of input "
+                f"{i} (shape {tuple(data.shape)}); the op was created at:\n{where}"
+            )

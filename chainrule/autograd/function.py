@@ -1,0 +1,166 @@
+"""``Function``: one differentiable operation, and the graph node it leaves behind.
+
+Every op in chainrule is a subclass with two static methods side by side::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):            # x: Tensor; return an array (or Tensor)
+            y = xp_of(x.data).exp(x.data)
+            ctx.save_output()           # backward needs y itself
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):        # grad: Tensor, dL/dy
+            (y,) = ctx.outputs
+            return grad * y             # dL/dx = dL/dy * e^x
+
+``Exp.apply(x)`` runs ``forward`` with graph recording off, wraps the result
+in a Tensor and, when an input requires grad, stores the ``ctx`` object as the
+result's ``grad_fn``: that object *is* the node of the computational graph.
+``backward`` is written with Tensor ops, so the same code gives first
+derivatives (run without recording) and, with ``create_graph=True``,
+differentiable gradients for second derivatives.
+
+Custom ops are written the same way, PyTorch style (``forward`` may use
+Tensor ops and return a Tensor; ``ctx.save_for_backward`` / ``ctx.saved_tensors``).
+"""
+
+from __future__ import annotations
+
+import traceback
+import weakref
+from typing import Any
+
+from chainrule.autograd.grad_mode import State
+from chainrule.tensor import Tensor
+
+
+class Function:
+    """Base class of differentiable operations; an instance is a graph node (``grad_fn``).
+
+    Attributes set by ``apply`` on the node:
+        inputs: the positional arguments that were Tensors (``None`` for the others),
+        needs_input_grad: one bool per positional argument.
+    """
+
+    # Node instances carry per-call attributes (ctx.shape = ...), so no __slots__ here.
+
+    @staticmethod
+    def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Function, *grads: Tensor) -> Any:
+        raise NotImplementedError
+
+    # -- saving what backward needs -------------------------------------------------
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep tensors for ``backward``; an in-place change to one before then is an error."""
+        self._saved = tensors
+        self._saved_versions = tuple(t._version if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = getattr(self, "_saved", ())
+        if saved is None:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time, but the saved "
+                "tensors were already freed; call .backward(retain_graph=True) the first time"
+            )
+        for i, (t, v) in enumerate(zip(saved, self._saved_versions)):
+            if t is not None and t._version != v:
+                raise RuntimeError(
+                    f"{self.name()}: one of the tensors needed for backward (saved tensor {i}, shape "
+                    f"{tuple(t.shape)}) was modified in place (version {v} -> {t._version}) after it was "
+                    "used; clone it before modifying it"
+                )
+        return saved
+
+    def save_output(self) -> None:
+        """Ask ``apply`` to keep (weak references to) the outputs, read back as ``ctx.outputs``."""
+        self._wants_output = True
+
+    @property
+    def outputs(self) -> tuple:
+        refs = getattr(self, "_output_refs", None)
+        if refs is None:
+            raise RuntimeError(
+                f"{self.name()}: the outputs were not saved (call ctx.save_output() in forward) "
+                "or were already freed by an earlier backward without retain_graph=True"
+            )
+        outs = tuple(r() for r in refs)
+        for t in outs:
+            if t is None:
+                raise RuntimeError(f"{self.name()}: an output needed for backward no longer exists")
+            if t._version != 0:
+                raise RuntimeError(
+                    f"{self.name()}: its output (shape {tuple(t.shape)}) was modified in place after it "
+                    "was computed, but backward needs it; clone it before modifying it"
+                )
+        return outs
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        """Accepted for PyTorch compatibility; integer outputs never require grad anyway."""
+
+    def release(self) -> None:
+        """Free what was saved for backward (called by the engine unless ``retain_graph``)."""
+        if getattr(self, "_saved", None) is not None or getattr(self, "_output_refs", None) is not None:
+            self._saved = None
+            self._output_refs = None
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}Backward>"
+
+    # -- running the op ---------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run the op on ``args`` and record it in the graph when any input requires grad."""
+        ctx = cls.__new__(cls)
+        requires_grad = False
+        if State.grad_enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    requires_grad = True
+                    break
+        prev = State.grad_enabled
+        State.grad_enabled = False
+        try:
+            out = cls.forward(ctx, *args, **kwargs)
+        finally:
+            State.grad_enabled = prev
+
+        multi = type(out) is tuple
+        outs = out if multi else (out,)
+        wrapped = []
+        for i, o in enumerate(outs):
+            data = o.data if isinstance(o, Tensor) else o
+            rg = requires_grad and data.dtype.kind == "f"  # integer outputs (argmax) carry no grad
+            t = Tensor._make(data, rg, ctx if rg else None, i)
+            wrapped.append(t)
+
+        if requires_grad:
+            ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx._out_meta = tuple((t.data.shape, t.data.dtype) for t in wrapped)
+            if getattr(ctx, "_wants_output", False):
+                ctx._output_refs = tuple(weakref.ref(t) for t in wrapped)
+        if State.anomaly:
+            _anomaly_forward(cls, ctx, args, wrapped)
+        return tuple(wrapped) if multi else wrapped[0]
+
+
+def _anomaly_forward(cls, ctx, args, outs) -> None:
+    from chainrule.backend import xp_of
+
+    ctx._created_at = "".join(traceback.format_list(traceback.extract_stack()[:-3][-4:]))
+    for t in outs:
+        if t.data.dtype.kind in "fc" and not bool(xp_of(t.data).isfinite(t.data).all()):
+            shapes = [tuple(a.shape) for a in args if isinstance(a, Tensor)]
+            raise RuntimeError(
+                f"detect_anomaly: forward of {cls.name()} (inputs of shapes {shapes}) produced NaN or inf "
+                f"in an output of shape {tuple(t.shape)}; the op was called at:\n{ctx._created_at}"
+            )

@@ -1,0 +1,115 @@
+"""The array module behind every tensor: NumPy on ``'cpu'``, CuPy on ``'cuda'``.
+
+This is the only place in chainrule that decides which array library runs an
+op.  Ops never ``import numpy`` themselves; they ask for the module that owns
+their operands::
+
+    from chainrule.backend import xp_of
+    xp = xp_of(x.data)      # numpy for CPU arrays, cupy for GPU arrays
+    y = xp.tanh(x.data)
+
+A CuPy-backed ``'cuda'`` device slots in here without touching any op: CuPy
+mirrors NumPy's API, so ``xp.tanh`` works on both.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from typing import Any
+
+import numpy
+
+np = numpy  # the CPU array module; ops reach it only through this module
+
+_cupy: Any = None
+_cupy_checked = False
+
+
+def cupy_module():
+    """Return the ``cupy`` module, or ``None`` when CuPy (or a GPU) is absent."""
+    global _cupy, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy  # noqa: PLC0415 - optional dependency, imported on first use
+
+            cupy.cuda.runtime.getDeviceCount()
+            _cupy = cupy
+        except Exception:  # ImportError, or CUDA present but unusable
+            _cupy = None
+    return _cupy
+
+
+def normalize_device(device: Any) -> str:
+    """Map ``None``/``'cpu'``/``'cuda'``/``'cuda:0'`` (or a Device object) to ``'cpu'`` or ``'cuda'``."""
+    if device is None:
+        return "cpu"
+    name = str(device)
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda" or name.startswith("cuda:"):
+        return "cuda"
+    raise ValueError(f"device: expected 'cpu' or 'cuda', got {device!r}")
+
+
+def xp_for(device: str):
+    """The array module for a device name (``'cpu'`` or ``'cuda'``)."""
+    if device == "cpu":
+        return numpy
+    cp = cupy_module()
+    if cp is None:
+        raise RuntimeError(
+            "device 'cuda': CuPy with a working GPU is required "
+            "(pip install 'chainrule[gpu]'); none was found"
+        )
+    return cp
+
+
+def xp_of(array: Any):
+    """The array module that owns ``array`` (NumPy unless it is a CuPy array)."""
+    if type(array) is numpy.ndarray or _cupy is None:
+        return numpy
+    return _cupy.get_array_module(array)
+
+
+def device_of(array: Any) -> str:
+    """``'cpu'`` for NumPy arrays, ``'cuda'`` for CuPy arrays."""
+    if type(array) is numpy.ndarray or _cupy is None:
+        return "cpu"
+    return "cuda" if isinstance(array, _cupy.ndarray) else "cpu"
+
+
+def to_device(array: Any, device: str):
+    """Copy ``array`` to ``device`` (a no-op when it is already there)."""
+    if device_of(array) == device:
+        return array
+    if device == "cpu":
+        return array.get()
+    return xp_for("cuda").asarray(array)
+
+
+def to_numpy(array: Any) -> numpy.ndarray:
+    """A NumPy array with the contents of ``array`` (copied from the GPU when needed)."""
+    return array if isinstance(array, numpy.ndarray) else to_device(array, "cpu")
+
+
+def _tune_malloc() -> None:
+    """Keep big freed blocks inside the process (Linux/glibc only).
+
+    glibc returns large blocks to the OS on free and page-faults them back
+    on the next training step; measured here that cost up to 30 ms of a
+    60 ms CNN step (../shared/PERF.md).  Keeping them mapped removes it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_max = -1, -4
+        libc.mallopt(m_mmap_max, 0)
+        libc.mallopt(m_trim_threshold, 1 << 30)
+    except (OSError, AttributeError):
+        pass
+
+
+_tune_malloc()

@@ -1,0 +1,636 @@
+"""Element-wise ops: arithmetic, math functions, comparisons, ``where``, dtype casts.
+
+Each op is a ``Function`` with its forward (on arrays) and backward (the local
+derivative times the upstream gradient ``grad``, written with Tensor ops so
+it is itself differentiable) side by side.
+
+Broadcasting follows NumPy; in backward, ``unbroadcast`` sums the gradient
+back to the shape of the operand it belongs to (an operand broadcast along a
+dimension was used many times, so its gradient is the sum over those uses).
+"""
+
+from __future__ import annotations
+
+import math
+
+from chainrule.autograd.function import Function
+from chainrule.backend import np, xp_of
+from chainrule.tensor import Tensor
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _data(x):
+    """The array (or Python scalar) behind an operand."""
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, np.generic):  # a NumPy scalar would upcast float32 arrays (NEP 50)
+        return x.item()
+    return x
+
+
+def _check_operand(op: str, x) -> None:
+    if not isinstance(x, (Tensor, int, float, bool, np.generic, np.ndarray)):
+        raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}; expected a Tensor or a number")
+
+
+def promote(op: str, out, a, b):
+    """Fix NumPy's result dtype where PyTorch's promotion differs.
+
+    PyTorch computes int / int, int * 2.5 and float32 tensor + float64 0-d tensor in
+    float32 (its default dtype); NumPy would give float64.
+    """
+    if out.dtype != np.float64:
+        return out
+    a64 = isinstance(a, (np.ndarray,)) and a.dtype == np.float64
+    b64 = isinstance(b, (np.ndarray,)) and b.dtype == np.float64
+    if not a64 and not b64:
+        return out.astype(np.float32)
+    # a 0-d float64 tensor does not promote a dimensioned float tensor (PyTorch's rule)
+    if a64 and not b64 and a.ndim == 0 and getattr(b, "ndim", 0) > 0 and b.dtype.kind == "f":
+        return out.astype(b.dtype)
+    if b64 and not a64 and b.ndim == 0 and getattr(a, "ndim", 0) > 0 and a.dtype.kind == "f":
+        return out.astype(a.dtype)
+    return out
+
+
+def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
+    """Sum ``grad`` over the dimensions that broadcasting added or stretched, giving ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, s in enumerate(shape) if s == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(dim=axes, keepdim=False)
+    return grad.reshape(shape) if grad.shape != shape else grad
+
+
+def _scalars(a, b) -> tuple:
+    """The non-tensor operands of a binary op (kept on ctx; tensors go through save_for_backward)."""
+    return (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
+
+
+def _binary_grads(ctx, ga, gb):
+    """Return the gradients of a binary op's two operands, reduced to their shapes."""
+    a, b = ctx.inputs
+    return (
+        unbroadcast(ga, a.shape) if a is not None and ctx.needs_input_grad[0] else None,
+        unbroadcast(gb, b.shape) if b is not None and ctx.needs_input_grad[1] else None,
+    )
+
+
+def _check_broadcast(op: str, a, b) -> None:
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(
+                f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together "
+                "(trailing dimensions must be equal or 1)"
+            ) from None
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+
+class Add(Function):
+    """out = a + b;  da = grad, db = grad."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return promote("add", _data(a) + _data(b), _data(a), _data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _binary_grads(ctx, grad, grad)
+
+
+class Sub(Function):
+    """out = a - b;  da = grad, db = -grad."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return promote("sub", _data(a) - _data(b), _data(a), _data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _binary_grads(ctx, grad, -grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """out = a · b;  da = grad · b, db = grad · a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        ctx.scalars = _scalars(a, b)
+        return promote("mul", _data(a) * _data(b), _data(a), _data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        a = ctx.scalars[0] if a is None else a
+        b = ctx.scalars[1] if b is None else b
+        need_a, need_b = ctx.needs_input_grad
+        return _binary_grads(ctx, grad * b if need_a else None, grad * a if need_b else None)
+
+
+class Div(Function):
+    """out = a / b;  da = grad / b, db = -grad · a / b²."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        ctx.scalars = _scalars(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return promote("div", _data(a) / _data(b), _data(a), _data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        a = ctx.scalars[0] if a is None else a
+        b = ctx.scalars[1] if b is None else b
+        ga = grad / b
+        gb = -ga * a / b if ctx.needs_input_grad[1] else None
+        return _binary_grads(ctx, ga if ctx.needs_input_grad[0] else None, gb)
+
+
+class Pow(Function):
+    """out = a ** b;  da = grad · b · a^(b-1), db = grad · out · ln(a)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        ctx.scalars = _scalars(a, b)
+        ctx.save_output()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return promote("pow", _data(a) ** _data(b), _data(a), _data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        a = ctx.scalars[0] if a is None else a
+        b = ctx.scalars[1] if b is None else b
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(b, Tensor):
+                ga = grad * b * a ** (b - 1)
+            elif b == 0:
+                ga = grad * 0.0
+            else:
+                ga = grad * b * a ** (b - 1) if b != 2 else grad * 2.0 * a
+        if ctx.needs_input_grad[1]:
+            (out,) = ctx.outputs
+            log_a = log(a) if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
+            gb = grad * out * log_a
+        return _binary_grads(ctx, ga, gb)
+
+
+class Neg(Function):
+    """out = -x;  dx = -grad."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Abs(Function):
+    """out = |x|;  dx = grad · sign(x)  (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x.data).abs(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * sign(x)
+
+
+# ----------------------------------------------------------------------------- math functions
+
+
+class Exp(Function):
+    """out = eˣ;  dx = grad · out."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_output()
+        with np.errstate(over="ignore"):
+            return xp_of(x.data).exp(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.outputs
+        return grad * out
+
+
+class Log(Function):
+    """out = ln x;  dx = grad / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp_of(x.data).log(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    """out = √x;  dx = grad / (2 · out)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_output()
+        with np.errstate(invalid="ignore"):
+            return xp_of(x.data).sqrt(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.outputs
+        with np.errstate(divide="ignore"):
+            return grad / (out * 2.0)
+
+
+class Sin(Function):
+    """out = sin x;  dx = grad · cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x.data).sin(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * cos(x)
+
+
+class Cos(Function):
+    """out = cos x;  dx = -grad · sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x.data).cos(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * sin(x)
+
+
+class Tanh(Function):
+    """out = tanh x;  dx = grad · (1 - out²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_output()
+        return xp_of(x.data).tanh(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.outputs
+        return grad * (1.0 - out * out)
+
+
+class Sigmoid(Function):
+    """out = σ(x) = 1 / (1 + e⁻ˣ);  dx = grad · out · (1 - out).
+
+    Computed as e^-|x| based fractions so that x = ±1000 never overflows.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_output()
+        return stable_sigmoid(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.outputs
+        return grad * (out * (1.0 - out))
+
+
+def stable_sigmoid(a):
+    """σ(a) on an array without overflow: 1/(1+e^-a) for a ≥ 0, eᵃ/(1+eᵃ) for a < 0."""
+    xp = xp_of(a)
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
+
+
+class Relu(Function):
+    """out = max(x, 0);  dx = grad where out > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_output()
+        return xp_of(x.data).maximum(x.data, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.outputs
+        return grad * Tensor._make(out.data > 0)
+
+
+class Clamp(Function):
+    """out = min(max(x, lo), hi);  dx = grad where lo ≤ x ≤ hi, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        return xp_of(x.data).clip(x.data, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        mask = xp_of(x.data).ones(x.shape, bool)
+        if lo is not None:
+            mask &= x.data >= lo
+        if hi is not None:
+            mask &= x.data <= hi
+        return grad * Tensor._make(mask), None, None
+
+
+class Maximum(Function):
+    """out = max(a, b) element-wise; the gradient is split evenly where a == b (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return promote("maximum", xp_of(a.data).maximum(a.data, b.data), a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, grad, a.data > b.data, a.data == b.data)
+
+
+class Minimum(Function):
+    """out = min(a, b) element-wise; the gradient is split evenly where a == b (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return promote("minimum", xp_of(a.data).minimum(a.data, b.data), a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _select_grads(ctx, grad, a.data < b.data, a.data == b.data)
+
+
+def _select_grads(ctx, grad, a_wins, tie):
+    dtype = grad.dtype
+    wa = Tensor._make(a_wins.astype(dtype) + tie.astype(dtype) * 0.5)
+    wb = Tensor._make((~a_wins & ~tie).astype(dtype) + tie.astype(dtype) * 0.5)
+    return _binary_grads(ctx, grad * wa, grad * wb)
+
+
+class Where(Function):
+    """out = a where cond else b;  da = grad where cond, db = grad where not cond."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond.data if isinstance(cond, Tensor) else cond
+        xp = xp_of(ctx.cond)
+        return promote("where", xp.where(ctx.cond, _data(a), _data(b)), _data(a), _data(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, a, b = ctx.inputs
+        zero = Tensor._make(xp_of(grad.data).zeros((), grad.dtype))
+        cond = Tensor._make(ctx.cond)
+        ga = unbroadcast(where(cond, grad, zero), a.shape) if ctx.needs_input_grad[1] else None
+        gb = unbroadcast(where(cond, zero, grad), b.shape) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class To(Function):
+    """Cast to another dtype and/or move to another device; the gradient goes back the same way."""
+
+    @staticmethod
+    def forward(ctx, x, dtype, device):
+        from chainrule import backend
+
+        ctx.src = (x.dtype, x.device)
+        out = x.data
+        if device is not None:
+            out = backend.to_device(out, device)
+        if dtype is not None and out.dtype != dtype:
+            out = out.astype(dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        dtype, device = ctx.src
+        return to(grad, dtype, device), None, None
+
+
+class Clone(Function):
+    """out = a copy of x;  dx = grad."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# ----------------------------------------------------------------------------- functional API
+
+
+def _tensor_operand(op: str, x, like: Tensor):
+    """Arrays and lists in a binary op become tensors; Python numbers stay scalars."""
+    _check_operand(op, x)
+    if isinstance(x, np.ndarray):
+        return Tensor._make(x)
+    return x
+
+
+def _binary(cls, op: str, a, b):
+    if not isinstance(a, Tensor):
+        a = _tensor_operand(op, a, b)
+    if not isinstance(b, Tensor):
+        b = _tensor_operand(op, b, a)
+    _check_broadcast(op, a, b)
+    return cls.apply(a, b)
+
+
+def add(a, b) -> Tensor:
+    """a + b with broadcasting."""
+    return _binary(Add, "add", a, b)
+
+
+def sub(a, b) -> Tensor:
+    """a - b with broadcasting."""
+    return _binary(Sub, "sub", a, b)
+
+
+def mul(a, b) -> Tensor:
+    """a · b element-wise, with broadcasting."""
+    return _binary(Mul, "mul", a, b)
+
+
+def div(a, b) -> Tensor:
+    """a / b element-wise (true division), with broadcasting."""
+    return _binary(Div, "div", a, b)
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - the op's name
+    """a ** b element-wise, with broadcasting."""
+    return _binary(Pow, "pow", a, b)
+
+
+def neg(x: Tensor) -> Tensor:
+    """-x."""
+    return Neg.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001
+    """|x|."""
+    return Abs.apply(x)
+
+
+def exp(x: Tensor) -> Tensor:
+    """eˣ element-wise."""
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm element-wise (-inf at 0, nan below)."""
+    return Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """√x element-wise."""
+    return Sqrt.apply(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    """sin x element-wise."""
+    return Sin.apply(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    """cos x element-wise."""
+    return Cos.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """tanh x element-wise."""
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """σ(x) = 1 / (1 + e⁻ˣ) element-wise, stable for large |x|."""
+    return Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) element-wise."""
+    return Relu.apply(x)
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's argument names
+    """Limit x to [min, max] (either may be None)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    min = _data(min)
+    max = _data(max)
+    return Clamp.apply(x, min, max)
+
+
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    """Element-wise maximum of two tensors (broadcast)."""
+    a, b = _as_tensor(a, b), _as_tensor(b, a)
+    _check_broadcast("maximum", a, b)
+    return Maximum.apply(a, b)
+
+
+def minimum(a: Tensor, b: Tensor) -> Tensor:
+    """Element-wise minimum of two tensors (broadcast)."""
+    a, b = _as_tensor(a, b), _as_tensor(b, a)
+    _check_broadcast("minimum", a, b)
+    return Minimum.apply(a, b)
+
+
+def _as_tensor(x, like) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    dtype = like.dtype if isinstance(like, Tensor) else None
+    return Tensor._make(xp_of(like.data if isinstance(like, Tensor) else None).asarray(x, dtype=dtype))
+
+
+def where(cond, a, b) -> Tensor:
+    """Pick a where cond is true, else b (broadcast)."""
+    a = _tensor_operand("where", a, b) if not isinstance(a, Tensor) else a
+    b = _tensor_operand("where", b, a) if not isinstance(b, Tensor) else b
+    return Where.apply(cond, a, b)
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 element-wise (no gradient)."""
+    return Tensor._make(xp_of(x.data).sign(x.data))
+
+
+def to(x: Tensor, dtype=None, device=None) -> Tensor:
+    """Cast ``x`` to ``dtype`` and/or move it to ``device``; returns x itself when nothing changes."""
+    if (dtype is None or dtype == x.dtype) and (device is None or device == x.device):
+        return x
+    return To.apply(x, dtype, device)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of x with its own memory."""
+    return Clone.apply(x)
+
+
+def floor_divide(a, b) -> Tensor:
+    """a // b (no gradient, as PyTorch)."""
+    return Tensor._make(promote("floor_divide", _data(a) // _data(b), _data(a), _data(b)))
+
+
+def remainder(a, b) -> Tensor:
+    """a mod b with the sign of b (no gradient here)."""
+    return Tensor._make(promote("remainder", _data(a) % _data(b), _data(a), _data(b)))
+
+
+_COMPARE = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b,
+    "xor": lambda a, b: a ^ b,
+}
+
+
+def compare(op: str, a, b) -> Tensor:
+    """Element-wise comparison or logical op; a bool tensor without gradient."""
+    if not isinstance(b, (Tensor, int, float, bool, np.generic, np.ndarray)):
+        return NotImplemented
+    _check_broadcast(op, a, b)
+    return Tensor._make(xp_of(_data(a)).asarray(_COMPARE[op](_data(a), _data(b))))
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """~x for bool (or integer) tensors."""
+    return Tensor._make(~x.data)

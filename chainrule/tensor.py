@@ -1,0 +1,495 @@
+"""``Tensor``: an n-dimensional array that remembers how it was computed.
+
+A tensor holds
+
+- ``data``: the values, a NumPy array (a CuPy array on ``'cuda'``),
+- ``requires_grad``: whether gradients should flow to it,
+- ``grad_fn``: the graph node (a ``Function`` instance) of the op that made it,
+  ``None`` for leaves (tensors created by the user, such as weights),
+- ``grad``: after ``backward()``, dL/d(this tensor), for leaves.
+
+Every op on tensors is defined in ``chainrule/ops`` (forward and backward side
+by side); the methods here only dispatch to them.
+
+Example::
+
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()       # y = Σ x²
+    >>> y.backward()
+    >>> x.grad                  # dy/dx = 2x
+    tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import backend
+from chainrule.autograd.grad_mode import State
+from chainrule.backend import np, xp_of
+
+
+class Tensor:
+    """An array with reverse-mode automatic differentiation (see the module docstring)."""
+
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_output_nr", "_version", "__weakref__")
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
+        arr = _to_array(data, dtype, backend.normalize_device(device) if device is not None else None)
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = 0
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool = False, grad_fn=None, output_nr: int = 0) -> Tensor:
+        """Wrap an existing array without copying or checking (the engine's fast path)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._version = 0
+        return t
+
+    # -- attributes ------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with all dimensions reversed (the transpose, for a matrix)."""
+        return _shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        """Transpose of the last two dimensions."""
+        return _shape.transpose(self, -2, -1)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the size of dimension ``dim``."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_shape.norm_dim(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    # -- autograd ----------------------------------------------------------------------
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``.
+
+        ``gradient`` is dL/d(self), needed unless ``self`` holds a single value (then 1).
+        The graph is freed afterwards unless ``retain_graph=True``.
+        """
+        from chainrule.autograd.engine import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: the tensor does not require grad and has no grad_fn (shape "
+                f"{tuple(self.shape)}); did you forget requires_grad=True, or run under no_grad?"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be implicitly created only for scalar outputs, but the tensor has "
+                    f"shape {tuple(self.shape)}; pass gradient= of that shape"
+                )
+            gradient = Tensor._make(xp_of(self.data).ones(self.data.shape, self.data.dtype))
+        elif not isinstance(gradient, Tensor):
+            gradient = Tensor(gradient, dtype=self.dtype)
+        if gradient.shape != self.shape:
+            raise RuntimeError(
+                f"backward: gradient has shape {tuple(gradient.shape)} but the tensor has shape "
+                f"{tuple(self.shape)}"
+            )
+        if retain_graph is None:
+            retain_graph = create_graph
+        run_backward([self], [gradient], retain_graph, create_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing the same data, cut from the graph (no grad_fn, no requires_grad)."""
+        return Tensor._make(self.data)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark this leaf as needing gradients (in place); returns self."""
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"requires_grad_: only tensors of floating point dtype can require gradients, "
+                f"got dtype {self.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad flags of leaf tensors; use .detach()"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor too during backward."""
+        if self.grad_fn is None:
+            return
+        retained = getattr(self.grad_fn, "_retained", None)
+        if retained is None:
+            retained = self.grad_fn._retained = {}
+        retained[self._output_nr] = self
+
+    # -- conversion --------------------------------------------------------------------
+    def item(self) -> Any:
+        """The single value as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with one element can be converted to a Python scalar, got shape "
+                f"{tuple(self.shape)}"
+            )
+        return self.data.item()
+
+    def numpy(self):
+        """The values as a NumPy array (shares memory on the CPU); not allowed while requiring grad."""
+        if self.requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()")
+        return backend.to_numpy(self.data)
+
+    def tolist(self) -> Any:
+        return backend.to_numpy(self.data).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = backend.to_numpy(self.data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``.to('cuda')``, ``.to(cr.float64)``, ``.to(other_tensor)``, or ``dtype=``/``device=`` keywords."""
+        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, str) or a is None:
+                device = a
+            else:
+                dtype = a
+        return _ew.to(self, None if dtype is None else np.dtype(dtype),
+                      None if device is None else backend.normalize_device(device))
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def type(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory; gradients flow back to the original."""
+        return _ew.clone(self)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # -- Python protocol -----------------------------------------------------------------
+    def __repr__(self) -> str:
+        arr = backend.to_numpy(self.data)
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if arr.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={arr.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self.data.size} values is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be an index, got {self.dtype}")
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:
+            return self.item().__format__(spec)
+        return repr(self).__format__(spec)
+
+    # -- arithmetic (ops/elementwise.py) -------------------------------------------------------
+    def __add__(self, other): return _ew.add(self, other)
+    def __radd__(self, other): return _ew.add(other, self)
+    def __sub__(self, other): return _ew.sub(self, other)
+    def __rsub__(self, other): return _ew.sub(other, self)
+    def __mul__(self, other): return _ew.mul(self, other)
+    def __rmul__(self, other): return _ew.mul(other, self)
+    def __truediv__(self, other): return _ew.div(self, other)
+    def __rtruediv__(self, other): return _ew.div(other, self)
+    def __pow__(self, other): return _ew.pow(self, other)
+    def __rpow__(self, other): return _ew.pow(other, self)
+    def __matmul__(self, other): return _linalg.matmul(self, other)
+    def __rmatmul__(self, other): return _linalg.matmul(other, self)
+    def __neg__(self): return _ew.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ew.abs(self)
+    def __floordiv__(self, other): return _ew.floor_divide(self, other)
+    def __mod__(self, other): return _ew.remainder(self, other)
+
+    # comparisons give bool tensors that carry no gradient
+    def __eq__(self, other): return _ew.compare("eq", self, other)  # type: ignore[override]
+    def __ne__(self, other): return _ew.compare("ne", self, other)  # type: ignore[override]
+    def __lt__(self, other): return _ew.compare("lt", self, other)
+    def __le__(self, other): return _ew.compare("le", self, other)
+    def __gt__(self, other): return _ew.compare("gt", self, other)
+    def __ge__(self, other): return _ew.compare("ge", self, other)
+    def __invert__(self): return _ew.logical_not(self)
+    def __and__(self, other): return _ew.compare("and", self, other)
+    def __or__(self, other): return _ew.compare("or", self, other)
+    def __xor__(self, other): return _ew.compare("xor", self, other)
+
+    def eq(self, other): return _ew.compare("eq", self, other)
+    def ne(self, other): return _ew.compare("ne", self, other)
+    def lt(self, other): return _ew.compare("lt", self, other)
+    def le(self, other): return _ew.compare("le", self, other)
+    def gt(self, other): return _ew.compare("gt", self, other)
+    def ge(self, other): return _ew.compare("ge", self, other)
+
+    def add(self, other): return _ew.add(self, other)
+    def sub(self, other): return _ew.sub(self, other)
+    def mul(self, other): return _ew.mul(self, other)
+    def div(self, other): return _ew.div(self, other)
+    def pow(self, other): return _ew.pow(self, other)
+    def neg(self): return _ew.neg(self)
+    def abs(self): return _ew.abs(self)
+    def exp(self): return _ew.exp(self)
+    def log(self): return _ew.log(self)
+    def sqrt(self): return _ew.sqrt(self)
+    def sin(self): return _ew.sin(self)
+    def cos(self): return _ew.cos(self)
+    def tanh(self): return _ew.tanh(self)
+    def sigmoid(self): return _ew.sigmoid(self)
+    def relu(self): return _ew.relu(self)
+    def sign(self): return _ew.sign(self)
+    def square(self): return _ew.mul(self, self)
+    def reciprocal(self): return _ew.div(1.0, self)
+    def rsqrt(self): return _ew.div(1.0, _ew.sqrt(self))
+    def clamp(self, min=None, max=None): return _ew.clamp(self, min, max)
+    def clip(self, min=None, max=None): return _ew.clamp(self, min, max)
+    def maximum(self, other): return _ew.maximum(self, other)
+    def minimum(self, other): return _ew.minimum(self, other)
+    def matmul(self, other): return _linalg.matmul(self, other)
+    def isnan(self): return Tensor._make(xp_of(self.data).isnan(self.data))
+    def isfinite(self): return Tensor._make(xp_of(self.data).isfinite(self.data))
+    def any(self, dim=None, keepdim=False): return _reduce.any_all("any", self, dim, keepdim)
+    def all(self, dim=None, keepdim=False): return _reduce.any_all("all", self, dim, keepdim)
+
+    # -- reductions (ops/reduce.py) ----------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, dtype=None): return _reduce.sum(self, dim, keepdim, dtype)
+    def mean(self, dim=None, keepdim=False, dtype=None): return _reduce.mean(self, dim, keepdim, dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim=None, keepdim=False): return _reduce.max(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False): return _reduce.min(self, dim, keepdim)
+    def amax(self, dim=None, keepdim=False): return _reduce.amax(self, dim, keepdim)
+    def amin(self, dim=None, keepdim=False): return _reduce.amin(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False): return _reduce.argmax(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False): return _reduce.argmin(self, dim, keepdim)
+    def logsumexp(self, dim, keepdim=False): return _reduce.logsumexp(self, dim, keepdim)
+    def norm(self, p=2, dim=None, keepdim=False): return _reduce.norm(self, p, dim, keepdim)
+
+    # -- shape (ops/shape.py) ------------------------------------------------------------------------
+    def reshape(self, *shape): return _shape.reshape(self, _shape.shape_arg(shape))
+    def view(self, *shape): return _shape.reshape(self, _shape.shape_arg(shape))
+    def view_as(self, other): return _shape.reshape(self, other.shape)
+    def reshape_as(self, other): return _shape.reshape(self, other.shape)
+    def flatten(self, start_dim=0, end_dim=-1): return _shape.flatten(self, start_dim, end_dim)
+    def squeeze(self, dim=None): return _shape.squeeze(self, dim)
+    def unsqueeze(self, dim): return _shape.unsqueeze(self, dim)
+    def transpose(self, dim0, dim1): return _shape.transpose(self, dim0, dim1)
+    def t(self): return _shape.transpose(self, 0, 1) if self.ndim == 2 else self
+    def permute(self, *dims): return _shape.permute(self, _shape.shape_arg(dims))
+    def expand(self, *sizes): return _shape.expand(self, _shape.shape_arg(sizes))
+    def expand_as(self, other): return _shape.expand(self, other.shape)
+    def repeat(self, *sizes): return _shape.repeat(self, _shape.shape_arg(sizes))
+    def split(self, split_size, dim=0): return _shape.split(self, split_size, dim)
+    def chunk(self, chunks, dim=0): return _shape.chunk(self, chunks, dim)
+    def __getitem__(self, index): return _shape.getitem(self, index)
+
+    def __setitem__(self, index, value) -> None:
+        """In-place assignment ``t[index] = value``; not recorded by autograd."""
+        self._check_inplace("__setitem__")
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_shape.normalize_index(index)] = value
+        self._version += 1
+
+    # -- in-place updates (outside autograd, e.g. under no_grad) -----------------------------------
+    def _check_inplace(self, op: str) -> None:
+        if State.grad_enabled and self.requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    f"{op}: a leaf tensor that requires grad (shape {tuple(self.shape)}) is being used in an "
+                    "in-place operation; wrap it in cr.no_grad() or use an out-of-place op"
+                )
+            raise RuntimeError(
+                f"{op}: in-place operations on tensors that are part of the graph are not supported "
+                f"(shape {tuple(self.shape)}, grad_fn={self.grad_fn!r}); use an out-of-place op"
+            )
+
+    def _inplace(self, op: str, result) -> Tensor:
+        self._check_inplace(op)
+        self.data[...] = result
+        self._version += 1
+        return self
+
+    def _value(self, other):
+        return other.data if isinstance(other, Tensor) else other
+
+    def add_(self, other, alpha=1.0): return self._inplace("add_", self.data + self._value(other) * alpha)
+    def sub_(self, other, alpha=1.0): return self._inplace("sub_", self.data - self._value(other) * alpha)
+    def mul_(self, other): return self._inplace("mul_", self.data * self._value(other))
+    def div_(self, other): return self._inplace("div_", self.data / self._value(other))
+    def zero_(self): return self._inplace("zero_", 0)
+    def fill_(self, value): return self._inplace("fill_", self._value(value))
+    def copy_(self, src): return self._inplace("copy_", self._value(src))
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace("clamp_", xp_of(self.data).clip(self.data, min, max))
+
+    def normal_(self, mean=0.0, std=1.0):
+        from chainrule import random as _random
+
+        return self._inplace("normal_", _random.normal(self.shape, self.dtype, self.device) * std + mean)
+
+    def uniform_(self, a=0.0, b=1.0):
+        from chainrule import random as _random
+
+        return self._inplace("uniform_", _random.uniform(self.shape, self.dtype, self.device, a, b))
+
+    def __iadd__(self, other): return self._augmented(other, "add_", _ew.add)
+    def __isub__(self, other): return self._augmented(other, "sub_", _ew.sub)
+    def __imul__(self, other): return self._augmented(other, "mul_", _ew.mul)
+    def __itruediv__(self, other): return self._augmented(other, "div_", _ew.div)
+
+    def _augmented(self, other, name: str, op):
+        # `w -= lr * w.grad` under no_grad must update w itself (as PyTorch), not rebind the name;
+        # inside a recorded graph we fall back to the out-of-place op.
+        if State.grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self.requires_grad and self.grad_fn is None:
+                self._check_inplace(name)
+            return op(self, other)
+        return getattr(self, name)(other)
+
+
+def _to_array(data: Any, dtype: Any, device: str | None):
+    """Array for ``cr.tensor(data)``: Python floats -> float32, ints -> int64, arrays keep dtype (copied)."""
+    if isinstance(data, Tensor):
+        arr = data.data.copy()
+    elif isinstance(data, np.ndarray) or (backend.device_of(data) == "cuda"):
+        arr = data.copy()
+    elif isinstance(data, np.generic):
+        arr = np.asarray(data)
+    else:
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+            data = [d.data if isinstance(d, Tensor) else d for d in data]
+        arr = np.asarray(data)
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)  # PyTorch's default dtype for Python floats
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind not in "fbc":
+            raise TypeError(f"tensor: can't convert data of type {type(data).__name__} (dtype {arr.dtype})")
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+    if device is not None:
+        arr = backend.to_device(arr, device)
+    return arr
+
+
+from chainrule.ops import elementwise as _ew  # noqa: E402  (the ops import Tensor from here)
+from chainrule.ops import linalg as _linalg  # noqa: E402
+from chainrule.ops import reduce as _reduce  # noqa: E402
+from chainrule.ops import shape as _shape  # noqa: E402
