@@ -1,0 +1,78 @@
+"""The ``chainrule`` command: ``demo``, ``playground``, ``bench``, ``data``, ``--version``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import chainrule
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from chainrule.train.demo import main
+
+    return main(epochs=args.epochs, plot=args.plot, progress=not args.no_progress)
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from chainrule.playground.server import main
+
+    return main(host=args.host, port=args.port)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    root = Path(__file__).resolve().parent.parent / "benchmarks"
+    if not (root / "run.py").exists():
+        print("chainrule bench: the benchmarks/ folder of a source checkout is needed "
+              f"(looked in {root})", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(root.parent))
+    from benchmarks.run import main
+
+    return main(args.names, samples=args.samples, quick=args.quick)
+
+
+def _data(args: argparse.Namespace) -> int:
+    from chainrule.data.fetch import main
+
+    return main(args.name, root=args.root)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chainrule", description="chainrule: deep learning you can read.")
+    parser.add_argument("--version", action="version", version=f"chainrule {chainrule.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="train a CNN on the bundled 8x8 digits and plot the training curves")
+    p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the demo's own)")
+    p.add_argument("--plot", default="chainrule-demo.png", help="where to write the training-curve plot")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(fn=_demo)
+
+    p = sub.add_parser("playground", help="serve the browser playground on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p.set_defaults(fn=_playground)
+
+    p = sub.add_parser("bench", help="benchmarks, side by side with PyTorch when it is installed")
+    p.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    p.add_argument("--samples", type=int, default=30, help="timed samples per benchmark")
+    p.add_argument("--quick", action="store_true", help="few samples, for a smoke test")
+    p.set_defaults(fn=_bench)
+
+    p = sub.add_parser("data", help="fetch a data set into the cache: mnist | fashion-mnist")
+    p.add_argument("action", choices=["get"])
+    p.add_argument("name", choices=["mnist", "fashion-mnist"])
+    p.add_argument("--root", default=None, help="cache folder (default: ~/.cache/chainrule)")
+    p.set_defaults(fn=_data)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.fn(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
