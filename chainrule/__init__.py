@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from chainrule.tensor import Tensor  # noqa: I001  (first: everything else builds on it)
 from chainrule import autograd
+from chainrule import nn
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.random import manual_seed, get_rng_state, set_rng_state
 from chainrule.ops.creation import (

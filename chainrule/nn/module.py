@@ -1,0 +1,402 @@
+"""``Module`` (the base of every layer and model) and ``Parameter`` (a trainable tensor).
+
+As in PyTorch, assigning a ``Parameter`` or a ``Module`` to an attribute registers
+it, so ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``to()`` find
+everything a model holds::
+
+    class TwoLayer(cr.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = cr.nn.Linear(2, 8)
+            self.out = cr.nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.out(self.hidden(x).tanh())
+
+    model = TwoLayer()
+    [name for name, _ in model.named_parameters()]
+    # ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from chainrule import backend
+from chainrule.backend import np
+from chainrule.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's trainable weight: ``requires_grad=True`` by default and
+    registered automatically when assigned to a ``Module`` attribute.
+
+    ``Parameter(t)`` shares memory with the tensor ``t``.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True):
+        if data is None:
+            data = np.zeros((0,), np.float32)
+        arr = data.data if isinstance(data, Tensor) else data
+        if not hasattr(arr, "dtype"):
+            arr = Tensor(arr).data
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = 0
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("Parameter: pickling is not supported; use cr.save(model.state_dict(), path)")
+
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of layers and models: override ``forward`` and call the module like a function.
+
+    Holds ``training`` (switched by ``train()``/``eval()``), parameters, buffers (non-trainable
+    state such as BatchNorm's running statistics) and sub-modules, each in registration order.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                new = hook(self, args)
+                if new is not None:
+                    args = new if isinstance(new, tuple) else (new,)
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                new = hook(self, args, out)
+                if new is not None:
+                    out = new
+        return out
+
+    # -- registration ------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: cannot assign attribute {name!r} before Module.__init__() is called"
+            )
+        params, modules, buffers = self._parameters, self._modules, self._buffers
+        if isinstance(value, Parameter):
+            self._drop(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._drop(name)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter {name!r} "
+                    "(a Parameter or None is expected)"
+                )
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as child module {name!r}")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as buffer {name!r}")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _drop(self, name: str) -> None:
+        for store in (self._parameters, self._modules, self._buffers):
+            store.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or a None placeholder, e.g. ``bias=False``) under ``name``."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+        self._drop(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add non-trainable state (saved in ``state_dict`` unless ``persistent=False``)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        self._drop(name)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under ``name``."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        self._drop(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def register_forward_hook(self, hook: Callable) -> _Handle:
+        """Call ``hook(module, inputs, output)`` after every forward; returns a handle with ``remove()``."""
+        return _Handle(self._forward_hooks, hook)
+
+    def register_forward_pre_hook(self, hook: Callable) -> _Handle:
+        """Call ``hook(module, inputs)`` before every forward; returns a handle with ``remove()``."""
+        return _Handle(self._forward_pre_hooks, hook)
+
+    # -- traversal ---------------------------------------------------------------------------
+    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module and every descendant, each once."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, store: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
+        seen: set = set()
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_name, mod in mods:
+            for name, value in getattr(mod, store).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_name}.{name}" if mod_name else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs, e.g. ``('0.weight', Parameter)``; shared ones once."""
+        return self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # -- state -------------------------------------------------------------------------------
+    def state_dict(self, destination: OrderedDict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict:
+        """Every parameter and persistent buffer by dotted name (detached unless ``keep_vars``)."""
+        out = OrderedDict() if destination is None else destination
+        for name, p in self._parameters.items():
+            if p is not None:
+                out[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                out[prefix + name] = b if keep_vars else b.detach()
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(out, prefix + name + ".", keep_vars)
+        return out
+
+    def load_state_dict(self, state_dict: dict, strict: bool = True):
+        """Copy values from ``state_dict`` into this module's parameters and buffers.
+
+        With ``strict=True`` the keys must match exactly; shapes must always match.
+        Everything is checked before anything is copied, so a failed load changes nothing.
+        Returns ``(missing_keys, unexpected_keys)``.
+        """
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict and unexpected:
+            errors.append("unexpected key(s) in state_dict: " + ", ".join(repr(k) for k in unexpected))
+        if strict and missing:
+            errors.append("missing key(s) in state_dict: " + ", ".join(repr(k) for k in missing))
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            arr = value.data if isinstance(value, Tensor) else value
+            shape = tuple(getattr(arr, "shape", ()))
+            if shape != tuple(target.shape):
+                errors.append(
+                    f"size mismatch for {key!r}: copying a param with shape {shape} from the state_dict, "
+                    f"the shape in the current model is {tuple(target.shape)}"
+                )
+        if errors:
+            raise RuntimeError(
+                f"load_state_dict: error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+            )
+        for key, target in own.items():
+            if key in state_dict:
+                value = state_dict[key]
+                arr = value.data if isinstance(value, Tensor) else value
+                target.data[...] = backend.to_device(backend.xp_of(arr).asarray(arr), target.device)
+                target._version += 1
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- modes and devices -------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active, batch norm uses batch statistics) here and below."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: mode must be a bool, got {mode!r}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze (True) every parameter."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every parameter."""
+        for p in self.parameters():
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.data[...] = 0
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn(m)`` on every sub-module (children first) and on self, e.g. for initialisation."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move/cast every parameter and buffer in place: ``.to('cuda')``, ``.to(cr.float64)``."""
+        dtype, device = kwargs.get("dtype"), kwargs.get("device")
+        for a in args:
+            if isinstance(a, str) or a is None:
+                device = a
+            else:
+                dtype = a
+        device = None if device is None else backend.normalize_device(device)
+
+        def convert(t: Tensor) -> None:
+            arr = t.data
+            if device is not None:
+                arr = backend.to_device(arr, device)
+            if dtype is not None and arr.dtype.kind == "f":
+                arr = arr.astype(dtype)
+            t.data = arr
+            if t.grad is not None:
+                t.grad = Tensor._make(backend.to_device(t.grad.data, device) if device else t.grad.data)
+                if dtype is not None:
+                    t.grad.data = t.grad.data.astype(dtype)
+
+        for p in self.parameters():
+            convert(p)
+        for b in self.buffers():
+            convert(b)
+        return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self) -> Module:
+        return self.to("cuda")
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    # -- printing ----------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The constructor arguments shown in ``repr`` (override in layers)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            text = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {text}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        return list(super().__dir__()) + list(self._parameters) + list(self._buffers) + list(self._modules)
+
+
+class _Handle:
+    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, store: OrderedDict, hook: Callable):
+        _Handle._next_id += 1
+        self.id = _Handle._next_id
+        self.store = store
+        store[self.id] = hook
+
+    def remove(self) -> None:
+        self.store.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
