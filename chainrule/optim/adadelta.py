@@ -1,0 +1,87 @@
+"""Adadelta: RMSprop whose step size is itself a running RMS of past updates (no learning rate needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import xp_of
+from chainrule.optim.optimizer import Optimizer, Tensor
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta, as ``torch.optim.Adadelta``.
+
+    With gradient g (+ λθ with ``weight_decay`` λ), decay ρ, a cache of squared gradients
+    (``square_avg``) and a running average of squared updates Δ (``acc_delta``):
+
+    - cache ← ρ·cache + (1 − ρ)·g²
+    - Δ = √(acc_delta + ε) / √(cache + ε) · g
+    - acc_delta ← ρ·acc_delta + (1 − ρ)·Δ²
+    - θ ← θ − η·Δ
+
+    The ratio of the two RMS values gives each coordinate a step with the units of θ, so the
+    default η = 1.0 usually works.
+
+    When to use: when you don't want to tune a learning rate; it fixes Adagrad's decaying steps.
+    In practice Adam is more common.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: scale η applied to Δ (default 1.0).
+        rho: decay ρ of the running averages (default 0.9).
+        eps: ε inside the square roots (default 1e-6).
+        weight_decay: L2 penalty λ (default 0).
+        maximize: maximize the objective.
+    """
+
+    _name = "Adadelta"
+
+    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        self._check_nonneg(group, "lr", "eps", "weight_decay")
+        if "rho" in group:
+            rho = group["rho"]
+            if not 0.0 <= float(rho) <= 1.0:
+                raise ValueError(f"Adadelta: invalid rho={rho!r}; expected 0 <= rho <= 1")
+
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
+        lr = float(group["lr"])
+        rho = float(group["rho"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        maximize = group["maximize"]
+        state = self.state
+        for p, g in zip(params, grads):
+            pd = p.data
+            xp = xp_of(pd)
+            st = state[p]
+            if not st:
+                st["step"] = 0
+                st["square_avg"] = Tensor._make(xp.zeros_like(pd))
+                st["acc_delta"] = Tensor._make(xp.zeros_like(pd))
+            st["step"] += 1
+            cache, acc_delta = st["square_avg"].data, st["acc_delta"].data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = g + weight_decay * pd
+            cache *= rho  # cache ← ρ·cache + (1 − ρ)·g²
+            tmp = g * (1 - rho)
+            tmp *= g
+            cache += tmp
+            std = cache + eps
+            xp.sqrt(std, out=std)
+            delta = acc_delta + eps  # Δ = √(acc_delta + ε) / √(cache + ε) · g
+            xp.sqrt(delta, out=delta)
+            delta /= std
+            delta *= g
+            acc_delta *= rho  # acc_delta ← ρ·acc_delta + (1 − ρ)·Δ²
+            xp.multiply(delta, 1 - rho, out=tmp)
+            tmp *= delta
+            acc_delta += tmp
+            delta *= -lr  # θ ← θ − η·Δ
+            pd += delta

@@ -1,0 +1,83 @@
+"""Adagrad: per-coordinate learning rates from the accumulated squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import xp_of
+from chainrule.optim.optimizer import Optimizer, Tensor
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad, as ``torch.optim.Adagrad``.
+
+    With gradient g (+ λθ with ``weight_decay`` λ), step t = 1, 2, ... and a cache that sums every
+    squared gradient seen so far (``state[p]['sum']``, starting at ``initial_accumulator_value``):
+
+    - η_t = η / (1 + (t − 1)·lr_decay)
+    - cache ← cache + g²
+    - θ ← θ − η_t·g / (√cache + ε)
+
+    Coordinates with large past gradients take small steps, rarely-updated ones (rare features)
+    keep large steps.
+
+    When to use: sparse features and convex problems (e.g. embeddings, linear models on text).
+    For deep networks the ever-growing cache makes the effective step decay to zero and training
+    stalls: RMSprop/Adam replace the sum by a moving average.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate η (default 1e-2).
+        lr_decay: learning-rate decay per step (default 0).
+        weight_decay: L2 penalty λ (default 0).
+        initial_accumulator_value: starting value of the cache (default 0; as PyTorch, the
+            optimizer-wide value is used for every group).
+        eps: ε (default 1e-10).
+        maximize: maximize the objective.
+    """
+
+    _name = "Adagrad"
+
+    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+        # PyTorch creates Adagrad's state eagerly, for every parameter given to the constructor
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(self.state[p], p.data)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        self._check_nonneg(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
+    def _init_state(self, st: dict, pd: Any) -> None:
+        st["step"] = 0
+        st["sum"] = Tensor._make(xp_of(pd).full_like(pd, float(self.defaults["initial_accumulator_value"])))
+
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
+        lr = float(group["lr"])
+        lr_decay = float(group["lr_decay"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        maximize = group["maximize"]
+        state = self.state
+        for p, g in zip(params, grads):
+            pd = p.data
+            xp = xp_of(pd)
+            st = state[p]
+            if not st:
+                self._init_state(st, pd)
+            step = st["step"] = st["step"] + 1
+            cache = st["sum"].data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = g + weight_decay * pd
+            clr = lr / (1 + (step - 1) * lr_decay)
+            cache += g * g  # cache ← cache + g²
+            std = xp.sqrt(cache)
+            std += eps
+            tmp = g * -clr  # θ ← θ − η_t·g / (√cache + ε)
+            tmp /= std
+            pd += tmp

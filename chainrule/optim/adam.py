@@ -1,0 +1,129 @@
+"""Adam and AdamW: momentum plus a per-coordinate adaptive step (RMSprop), bias-corrected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import xp_of
+from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+
+
+class Adam(Optimizer):
+    r"""Adam (adaptive moment estimation), as ``torch.optim.Adam``.
+
+    With gradient g (+ λθ with ``weight_decay`` λ), learning rate η, step t = 1, 2, ...:
+
+    - first moment (velocity):    m ← β₁·m + (1 − β₁)·g
+    - second moment (cache):      v ← β₂·v + (1 − β₂)·g²
+    - bias correction:            m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
+    - update:                     θ ← θ − η·m̂ / (√v̂ + ε)
+
+    With ``amsgrad=True`` the cache never shrinks: v_max ← max(v_max, v) replaces v in the update.
+    ``maximize=True`` ascends.  State per parameter: ``step``, ``exp_avg`` (m),
+    ``exp_avg_sq`` (v) and ``max_exp_avg_sq`` (amsgrad).
+
+    When to use: the default choice for most networks (MLPs, RNNs, transformers); it works well
+    out of the box with lr ≈ 1e-3, since each coordinate's step is normalised by its own gradient
+    scale.  Use AdamW instead when you want weight decay.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate η (default 1e-3).
+        betas: (β₁, β₂), decay rates of the two moments (default (0.9, 0.999)).
+        eps: ε added to the denominator for numerical stability (default 1e-8).
+        weight_decay: L2 penalty λ added to the gradient (default 0).
+        amsgrad: use the AMSGrad variant.
+        maximize: maximize the objective.
+        decoupled_weight_decay: decay the weights directly (AdamW) instead of through the gradient.
+    """
+
+    _name = "Adam"
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+                 maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
+        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
+                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        self._check_nonneg(group, "lr", "eps", "weight_decay")
+        self._check_betas(group)
+
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
+        lr = float(group["lr"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled = group.get("decoupled_weight_decay", False)
+        state = self.state
+        for p, g in zip(params, grads):
+            pd = p.data
+            xp = xp_of(pd)
+            st = state[p]
+            if not st:
+                st["step"] = 0
+                st["exp_avg"] = Tensor._make(xp.zeros_like(pd))
+                st["exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
+            if amsgrad and "max_exp_avg_sq" not in st:
+                st["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
+            step = st["step"] = st["step"] + 1
+            m, v = st["exp_avg"].data, st["exp_avg_sq"].data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                if decoupled:
+                    pd *= 1 - lr * weight_decay  # AdamW: θ ← θ·(1 − ηλ)
+                else:
+                    g = g + weight_decay * pd
+            tmp = xp.empty_like(pd)
+            _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
+            v *= beta2  # v ← β₂v + (1 − β₂)g²
+            xp.multiply(g, 1 - beta2, out=tmp)
+            tmp *= g
+            v += tmp
+            bias_correction1 = 1 - beta1**step
+            bias_correction2 = 1 - beta2**step
+            step_size = lr / bias_correction1
+            if amsgrad:
+                vmax = st["max_exp_avg_sq"].data
+                xp.maximum(vmax, v, out=vmax)
+                v = vmax
+            denom = xp.sqrt(v)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
+            denom /= bias_correction2**0.5
+            denom += eps
+            xp.multiply(m, -step_size, out=tmp)  # θ ← θ − η/(1 − β₁ᵗ) · m / denom
+            tmp /= denom
+            pd += tmp
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay, as ``torch.optim.AdamW``.
+
+    The weights decay directly, separately from the adaptive gradient step:
+
+    - θ ← θ − η·λ·θ
+    - m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
+    - θ ← θ − η·m̂ / (√v̂ + ε)   (m̂, v̂ bias-corrected as in Adam)
+
+    When to use: whenever you want weight decay with Adam (transformers, fine-tuning). In plain
+    Adam an L2 term in the gradient is divided by √v̂ too, so parameters with large gradients are
+    barely regularised; AdamW decays every weight at the same rate ηλ.
+
+    Args: as Adam, with ``weight_decay`` λ defaulting to 1e-2.
+    """
+
+    _name = "AdamW"
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

@@ -1,0 +1,74 @@
+"""Adamax: Adam with the infinity norm in place of the RMS of the gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import xp_of
+from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+
+
+class Adamax(Optimizer):
+    r"""Adamax, as ``torch.optim.Adamax``.
+
+    With gradient g (+ λθ with ``weight_decay`` λ) and step t = 1, 2, ...:
+
+    - m ← β₁·m + (1 − β₁)·g                     (``exp_avg``)
+    - u ← max(β₂·u, |g| + ε)                     (``exp_inf``, an exponentially weighted ∞-norm)
+    - θ ← θ − η / (1 − β₁ᵗ) · m / u
+
+    When to use: a variant of Adam that is more robust to rare huge gradients (u grows no faster
+    than |g|) and needs no bias correction of u; useful for embeddings and sparse updates.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate η (default 2e-3).
+        betas: (β₁, β₂) (default (0.9, 0.999)).
+        eps: ε (default 1e-8).
+        weight_decay: L2 penalty λ (default 0).
+        maximize: maximize the objective.
+    """
+
+    _name = "Adamax"
+
+    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
+                        weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        self._check_nonneg(group, "lr", "eps", "weight_decay")
+        self._check_betas(group)
+
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
+        lr = float(group["lr"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        maximize = group["maximize"]
+        state = self.state
+        for p, g in zip(params, grads):
+            pd = p.data
+            xp = xp_of(pd)
+            st = state[p]
+            if not st:
+                st["step"] = 0
+                st["exp_avg"] = Tensor._make(xp.zeros_like(pd))
+                st["exp_inf"] = Tensor._make(xp.zeros_like(pd))
+            step = st["step"] = st["step"] + 1
+            m, u = st["exp_avg"].data, st["exp_inf"].data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = g + weight_decay * pd
+            tmp = xp.empty_like(pd)
+            _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
+            u *= beta2  # u ← max(β₂u, |g| + ε)
+            xp.abs(g, out=tmp)
+            tmp += eps
+            xp.maximum(u, tmp, out=u)
+            clr = lr / (1 - beta1**step)  # θ ← θ − η/(1 − β₁ᵗ) · m / u
+            xp.multiply(m, -clr, out=tmp)
+            tmp /= u
+            pd += tmp

@@ -1,0 +1,98 @@
+"""RMSprop: divide the gradient by a running RMS of recent gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import xp_of
+from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop, as ``torch.optim.RMSprop``.
+
+    With gradient g (+ λθ with ``weight_decay`` λ), decay α and a leaky cache of squared
+    gradients (``state[p]['square_avg']``):
+
+    - cache ← α·cache + (1 − α)·g²
+    - centered: ḡ ← α·ḡ + (1 − α)·g and the cache is replaced by cache − ḡ² (a variance estimate)
+    - without momentum:   θ ← θ − η·g / (√cache + ε)
+    - with momentum μ:    v ← μ·v + g / (√cache + ε),   θ ← θ − η·v
+
+    When to use: Adagrad's per-coordinate steps without its ever-shrinking learning rate, since
+    old gradients are forgotten; a good choice for recurrent networks and non-stationary
+    objectives (reinforcement learning).
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate η (default 1e-2).
+        alpha: smoothing constant α of the cache (default 0.99).
+        eps: ε (default 1e-8).
+        weight_decay: L2 penalty λ (default 0).
+        momentum: momentum μ (default 0).
+        centered: normalise by the estimated variance of the gradient instead of its second moment.
+        maximize: maximize the objective.
+    """
+
+    _name = "RMSprop"
+
+    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
+                 maximize: bool = False) -> None:
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        self._check_nonneg(group, "lr", "eps", "momentum", "weight_decay", "alpha")
+
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
+        lr = float(group["lr"])
+        alpha = float(group["alpha"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        momentum = float(group["momentum"])
+        centered, maximize = group["centered"], group["maximize"]
+        state = self.state
+        for p, g in zip(params, grads):
+            pd = p.data
+            xp = xp_of(pd)
+            st = state[p]
+            if not st:
+                st["step"] = 0
+                st["square_avg"] = Tensor._make(xp.zeros_like(pd))
+                if momentum > 0:
+                    st["momentum_buffer"] = Tensor._make(xp.zeros_like(pd))
+                if centered:
+                    st["grad_avg"] = Tensor._make(xp.zeros_like(pd))
+            st["step"] += 1
+            cache = st["square_avg"].data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = g + weight_decay * pd
+            cache *= alpha  # cache ← α·cache + (1 − α)·g²
+            tmp = g * (1 - alpha)
+            tmp *= g
+            cache += tmp
+            if centered:
+                grad_avg = st["grad_avg"].data
+                _lerp_(xp, grad_avg, g, 1 - alpha, tmp)  # ḡ ← α·ḡ + (1 − α)·g
+                xp.multiply(grad_avg, -1.0, out=tmp)
+                tmp *= grad_avg
+                avg = cache + tmp  # √(cache − ḡ²)
+                xp.sqrt(avg, out=avg)
+            else:
+                avg = xp.sqrt(cache)
+            avg += eps
+            if momentum > 0:
+                buf = st["momentum_buffer"].data
+                buf *= momentum  # v ← μ·v + g / (√cache + ε)
+                xp.divide(g, avg, out=tmp)
+                buf += tmp
+                xp.multiply(buf, -lr, out=tmp)  # θ ← θ − η·v
+                pd += tmp
+            else:
+                xp.multiply(g, -lr, out=tmp)  # θ ← θ − η·g / (√cache + ε)
+                tmp /= avg
+                pd += tmp
