@@ -40,3 +40,6 @@ def is_tensor(obj) -> bool:
 def numel(t: Tensor) -> int:
     """Number of elements of ``t``."""
     return t.numel()
+
+
+from chainrule import optim  # noqa: E402,F401  (cr.optim)
