@@ -1,0 +1,29 @@
+"""Data sets as NumPy arrays ``(x, y)`` (or ``(x_train, y_train), (x_test, y_test)``).
+
+- ``digits()``: 1797 8x8 handwritten digits, bundled (works right after install).
+- ``mnist(root)``, ``fashion_mnist(root)``: the IDX files (gz or raw); get them with
+  ``chainrule data get mnist`` / ``chainrule data get fashion-mnist``.
+- ``cifar10(root)``: the python-pickle batches, read with a restricted unpickler.
+- toy problems ``xor``, ``circles``, ``moons``, ``spiral``, ``gaussians`` and 1-D ``sine``.
+- ``text_corpus()``: Python's documentation topics, a text corpus that needs no download.
+"""
+
+from chainrule.data.datasets.images import (
+    CIFAR10_CLASSES,
+    FASHION_CLASSES,
+    cache_root,
+    cifar10,
+    digits,
+    fashion_mnist,
+    load_cifar_batch,
+    mnist,
+    parse_idx,
+    read_idx,
+    safe_unpickle,
+)
+from chainrule.data.datasets.text import char_sequences, text_corpus
+from chainrule.data.datasets.toy import circles, gaussians, moons, sine, spiral, xor
+
+__all__ = ["digits", "mnist", "fashion_mnist", "cifar10", "read_idx", "parse_idx", "load_cifar_batch",
+           "safe_unpickle", "cache_root", "CIFAR10_CLASSES", "FASHION_CLASSES", "xor", "circles", "moons",
+           "spiral", "gaussians", "sine", "text_corpus", "char_sequences"]
