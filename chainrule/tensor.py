@@ -88,7 +88,10 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         """Transpose of the last two dimensions."""
-        return _shape.transpose(self, -2, -1)
+        n = self.data.ndim
+        if n < 2:
+            raise RuntimeError(f"mT: expected a tensor with at least 2 dims, got shape {tuple(self.shape)}")
+        return _shape.Permute.apply(self, tuple(range(n - 2)) + (n - 1, n - 2))
 
     def size(self, dim: int | None = None):
         """The shape, or the size of dimension ``dim``."""
@@ -390,6 +393,7 @@ class Tensor:
     def squeeze(self, dim=None): return _shape.squeeze(self, dim)
     def unsqueeze(self, dim): return _shape.unsqueeze(self, dim)
     def transpose(self, dim0, dim1): return _shape.transpose(self, dim0, dim1)
+    def swapaxes(self, axis0, axis1): return _shape.transpose(self, axis0, axis1)
     def t(self): return _shape.transpose(self, 0, 1) if self.ndim == 2 else self
     def permute(self, *dims): return _shape.permute(self, _shape.shape_arg(dims))
     def expand(self, *sizes): return _shape.expand(self, _shape.shape_arg(sizes))

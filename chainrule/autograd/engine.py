@@ -62,6 +62,9 @@ def run_backward(
     (``Tensor.backward``); otherwise they are returned, one per input, and no
     ``.grad`` is touched (``autograd.grad``).
     """
+    # Without create_graph nothing is recorded, so gradients travel as bare arrays (the fast
+    # path); with it they are Tensors, and every backward op joins the graph.
+    raw = not create_graph
     grads: dict = {}  # node -> list of gradients, one per output of the node
     captured: dict = {}  # id(input tensor) -> gradient, for autograd.grad
     wanted = None if inputs is None else {id(t): t for t in inputs}
@@ -69,8 +72,9 @@ def run_backward(
 
     for out, g in zip(outputs, grad_outputs):
         owned.add(id(_owner(g.data)))
+        g = g.data if raw else g
         if out.grad_fn is None:
-            _deliver_to_leaf(out, g, wanted, captured, owned, create_graph)
+            _deliver_to_leaf(out, g, wanted, captured, owned, raw)
         else:
             _add_grad(grads, out.grad_fn, out._output_nr, len(out.grad_fn._out_meta), g)
 
@@ -81,12 +85,12 @@ def run_backward(
             slot = grads.pop(node, None)
             if slot is None:
                 continue
-            _capture_nonleaf(node, slot, wanted, captured)
-            if any(g is None for g in slot):
-                slot = [g if g is not None else _zeros_like_meta(node, i) for i, g in enumerate(slot)]
-            in_grads = node.backward(node, *slot)
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
+            if wanted is not None or node._retained is not None:
+                _capture_nonleaf(node, slot, wanted, captured, raw)
+            for i, g in enumerate(slot):
+                if g is None:  # an output nobody used: its gradient is zero
+                    slot[i] = _zeros_like_meta(node, i, raw)
+            in_grads = _call_backward(node, slot, raw)
             if len(in_grads) < len(node.inputs):
                 raise RuntimeError(
                     f"{node.name()}.backward returned {len(in_grads)} gradients but the op had "
@@ -97,9 +101,7 @@ def run_backward(
             for inp, g in zip(node.inputs, in_grads):
                 if g is None or inp is None or not inp.requires_grad:
                     continue
-                if not isinstance(g, Tensor):
-                    g = Tensor._make(g)
-                if g.data.shape != inp.data.shape:
+                if g.shape != inp.data.shape:
                     raise RuntimeError(
                         f"{node.name()}.backward returned a gradient of shape {tuple(g.shape)} for an "
                         f"input of shape {tuple(inp.shape)}"
@@ -107,7 +109,7 @@ def run_backward(
                 if inp.grad_fn is not None:
                     _add_grad(grads, inp.grad_fn, inp._output_nr, len(inp.grad_fn._out_meta), g)
                 else:
-                    _deliver_to_leaf(inp, g, wanted, captured, owned, create_graph)
+                    _deliver_to_leaf(inp, g, wanted, captured, owned, raw)
             if not retain_graph:
                 node.release()
     finally:
@@ -118,50 +120,82 @@ def run_backward(
     return [captured.get(id(t)) for t in inputs]
 
 
-def _zeros_like_meta(node, i: int) -> Tensor:
+def _call_backward(node, slot: list, raw: bool) -> tuple:
+    """Run ``node.backward`` and return its gradients as arrays (``raw``) or Tensors.
+
+    Ops marked ``array_backward`` write backward with operators that NumPy arrays and
+    Tensors share, so on the fast path they get arrays (and ``ctx.saved_tensors`` /
+    ``ctx.outputs`` give arrays); the others always see Tensors.
+    """
+    if raw and node.array_backward:
+        node._raw = True
+        try:
+            out = node.backward(node, *slot)
+        finally:
+            node._raw = False
+    elif raw:
+        out = node.backward(node, *[Tensor._make(g) for g in slot])
+    else:
+        out = node.backward(node, *slot)
+    if type(out) is not tuple:
+        out = (out,)
+    if raw:
+        return tuple(g.data if isinstance(g, Tensor) else g for g in out)
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in out)
+
+
+def _zeros_like_meta(node, i: int, raw: bool):
     shape, dtype = node._out_meta[i]
     ref = next((t.data for t in node.inputs if t is not None), None)
-    return Tensor._make(xp_of(ref).zeros(shape, dtype))
+    z = xp_of(ref).zeros(shape, dtype)
+    return z if raw else Tensor._make(z)
 
 
-def _add_grad(grads: dict, node, index: int, n_outputs: int, g: Tensor) -> None:
+def _add_grad(grads: dict, node, index: int, n_outputs: int, g) -> None:
     slot = grads.get(node)
     if slot is None:
         slot = grads[node] = [None] * n_outputs
     slot[index] = g if slot[index] is None else slot[index] + g
 
 
-def _capture_nonleaf(node, slot, wanted, captured) -> None:
-    retained = getattr(node, "_retained", None)
+def _capture_nonleaf(node, slot, wanted, captured, raw: bool) -> None:
+    retained = node._retained
     if retained:
         for nr, t in retained.items():
             g = slot[nr]
             if g is not None:
+                g = Tensor._make(g.copy()) if raw else g
                 t.grad = g if t.grad is None else t.grad + g
     if wanted:
         for t in wanted.values():
             if t.grad_fn is node and slot[t._output_nr] is not None:
-                captured[id(t)] = slot[t._output_nr]
+                g = slot[t._output_nr]
+                captured[id(t)] = Tensor._make(g) if raw else g
 
 
-def _deliver_to_leaf(leaf: Tensor, g: Tensor, wanted, captured, owned: set, create_graph: bool) -> None:
+def _deliver_to_leaf(leaf: Tensor, g, wanted, captured, owned: set, raw: bool) -> None:
+    """Hand the gradient ``g`` (an array when ``raw``, else a Tensor) to a leaf."""
     if wanted is not None:
         if id(leaf) in wanted:
             prev = captured.get(id(leaf))
+            g = Tensor._make(g) if raw else g
             captured[id(leaf)] = g if prev is None else prev + g
         return
-    if leaf.grad is None:
-        owner = id(_owner(g.data))
-        if owner in owned and not create_graph:
-            # the same memory already went to another leaf (e.g. both inputs of an add):
-            # copy so an in-place change of one .grad never shows in the other
-            g = Tensor._make(g.data.copy())
-        owned.add(id(_owner(g.data)))
-        leaf.grad = g
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + g
+    if raw:
+        if leaf.grad is None:
+            owner = id(_owner(g))
+            if owner in owned or not g.flags.writeable:
+                # the same memory already went elsewhere (e.g. both inputs of an add), or it is a
+                # broadcast view: copy, so an in-place change of one .grad never shows in another
+                g = g.copy()
+            owned.add(id(_owner(g)))
+            leaf.grad = Tensor._make(g)
+        elif leaf.grad.requires_grad:
+            leaf.grad = leaf.grad + Tensor._make(g)
+        else:
+            leaf.grad.data += g
     else:
-        leaf.grad.data += g.data
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def _anomaly_backward(node, in_grads) -> None:

@@ -44,6 +44,16 @@ class Function:
     """
 
     # Node instances carry per-call attributes (ctx.shape = ...), so no __slots__ here.
+    # Class-level defaults keep attribute lookups on the hot path cheap.
+    _saved: tuple | None = ()
+    _saved_versions: tuple = ()
+    _wants_output = False
+    _output_refs: tuple | None = None
+    _retained: dict | None = None
+    # True when backward only uses what NumPy arrays and Tensors share (operators, .T,
+    # .reshape, .sum(axes)): then the engine runs it on bare arrays unless create_graph=True.
+    array_backward = False
+    _raw = False
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
@@ -61,7 +71,7 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
-        saved = getattr(self, "_saved", ())
+        saved = self._saved
         if saved is None:
             raise RuntimeError(
                 f"{self.name()}: trying to backward through the graph a second time, but the saved "
@@ -74,6 +84,8 @@ class Function:
                     f"{tuple(t.shape)}) was modified in place (version {v} -> {t._version}) after it was "
                     "used; clone it before modifying it"
                 )
+        if self._raw:
+            return tuple(t.data if isinstance(t, Tensor) else t for t in saved)
         return saved
 
     def save_output(self) -> None:
@@ -82,7 +94,7 @@ class Function:
 
     @property
     def outputs(self) -> tuple:
-        refs = getattr(self, "_output_refs", None)
+        refs = self._output_refs
         if refs is None:
             raise RuntimeError(
                 f"{self.name()}: the outputs were not saved (call ctx.save_output() in forward) "
@@ -97,6 +109,8 @@ class Function:
                     f"{self.name()}: its output (shape {tuple(t.shape)}) was modified in place after it "
                     "was computed, but backward needs it; clone it before modifying it"
                 )
+        if self._raw:
+            return tuple(t.data for t in outs)
         return outs
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
@@ -104,9 +118,8 @@ class Function:
 
     def release(self) -> None:
         """Free what was saved for backward (called by the engine unless ``retain_graph``)."""
-        if getattr(self, "_saved", None) is not None or getattr(self, "_output_refs", None) is not None:
-            self._saved = None
-            self._output_refs = None
+        self._saved = None
+        self._output_refs = None
 
     @classmethod
     def name(cls) -> str:
@@ -119,13 +132,15 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run the op on ``args`` and record it in the graph when any input requires grad."""
-        ctx = cls.__new__(cls)
         requires_grad = False
         if State.grad_enabled:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
                     requires_grad = True
                     break
+        if not requires_grad and not State.anomaly:
+            return _apply_unrecorded(cls, args, kwargs)
+        ctx = cls.__new__(cls)
         prev = State.grad_enabled
         State.grad_enabled = False
         try:
@@ -146,11 +161,46 @@ class Function:
             ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             ctx._out_meta = tuple((t.data.shape, t.data.dtype) for t in wrapped)
-            if getattr(ctx, "_wants_output", False):
+            if ctx._wants_output:
                 ctx._output_refs = tuple(weakref.ref(t) for t in wrapped)
         if State.anomaly:
             _anomaly_forward(cls, ctx, args, wrapped)
         return tuple(wrapped) if multi else wrapped[0]
+
+
+class _Unrecorded:
+    """The ``ctx`` given to ``forward`` when nothing will be differentiated: saving is a no-op.
+
+    This is the fast path of every op under ``no_grad`` (and of the backward pass itself,
+    which runs its Tensor ops unrecorded unless ``create_graph=True``).
+    """
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        pass
+
+    def save_output(self) -> None:
+        pass
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        pass
+
+
+_UNRECORDED = _Unrecorded()
+
+
+def _apply_unrecorded(cls, args: tuple, kwargs: dict) -> Any:
+    if State.grad_enabled:  # a custom forward may use Tensor ops: keep them out of the graph
+        State.grad_enabled = False
+        try:
+            out = cls.forward(_UNRECORDED, *args, **kwargs)
+        finally:
+            State.grad_enabled = True
+    else:
+        out = cls.forward(_UNRECORDED, *args, **kwargs)
+    make = Tensor._make
+    if type(out) is tuple:
+        return tuple(make(o.data if isinstance(o, Tensor) else o) for o in out)
+    return make(out.data if isinstance(out, Tensor) else out)
 
 
 def _anomaly_forward(cls, ctx, args, outs) -> None:

@@ -63,7 +63,7 @@ def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
         i + extra for i, s in enumerate(shape) if s == 1 and grad.shape[i + extra] != 1
     )
     if axes:
-        grad = grad.sum(dim=axes, keepdim=False)
+        grad = grad.sum(axes)
     return grad.reshape(shape) if grad.shape != shape else grad
 
 
@@ -98,9 +98,12 @@ def _check_broadcast(op: str, a, b) -> None:
 class Add(Function):
     """out = a + b;  da = grad, db = grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
-        return promote("add", _data(a) + _data(b), _data(a), _data(b))
+        ad, bd = _data(a), _data(b)
+        return promote("add", ad + bd, ad, bd)
 
     @staticmethod
     def backward(ctx, grad):
@@ -110,9 +113,12 @@ class Add(Function):
 class Sub(Function):
     """out = a - b;  da = grad, db = -grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
-        return promote("sub", _data(a) - _data(b), _data(a), _data(b))
+        ad, bd = _data(a), _data(b)
+        return promote("sub", ad - bd, ad, bd)
 
     @staticmethod
     def backward(ctx, grad):
@@ -122,11 +128,14 @@ class Sub(Function):
 class Mul(Function):
     """out = a · b;  da = grad · b, db = grad · a."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
         ctx.scalars = _scalars(a, b)
-        return promote("mul", _data(a) * _data(b), _data(a), _data(b))
+        ad, bd = _data(a), _data(b)
+        return promote("mul", ad * bd, ad, bd)
 
     @staticmethod
     def backward(ctx, grad):
@@ -140,12 +149,15 @@ class Mul(Function):
 class Div(Function):
     """out = a / b;  da = grad / b, db = -grad · a / b²."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
         ctx.scalars = _scalars(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return promote("div", _data(a) / _data(b), _data(a), _data(b))
+            ad, bd = _data(a), _data(b)
+            return promote("div", ad / bd, ad, bd)
 
     @staticmethod
     def backward(ctx, grad):
@@ -191,6 +203,8 @@ class Pow(Function):
 class Neg(Function):
     """out = -x;  dx = -grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         return -x.data
@@ -220,6 +234,8 @@ class Abs(Function):
 class Exp(Function):
     """out = eˣ;  dx = grad · out."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
@@ -235,6 +251,8 @@ class Exp(Function):
 class Log(Function):
     """out = ln x;  dx = grad / x."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -249,6 +267,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """out = √x;  dx = grad / (2 · out)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -294,6 +314,8 @@ class Cos(Function):
 class Tanh(Function):
     """out = tanh x;  dx = grad · (1 - out²)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
@@ -310,6 +332,8 @@ class Sigmoid(Function):
 
     Computed as e^-|x| based fractions so that x = ±1000 never overflows.
     """
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -332,6 +356,8 @@ def stable_sigmoid(a):
 class Relu(Function):
     """out = max(x, 0);  dx = grad where out > 0, else 0."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
@@ -340,11 +366,13 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
-        return grad * Tensor._make(out.data > 0)
+        return grad * (out > 0)
 
 
 class Clamp(Function):
     """out = min(max(x, lo), hi);  dx = grad where lo ≤ x ≤ hi, else 0."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -361,11 +389,13 @@ class Clamp(Function):
             mask &= x.data >= lo
         if hi is not None:
             mask &= x.data <= hi
-        return grad * Tensor._make(mask), None, None
+        return grad * mask, None, None
 
 
 class Maximum(Function):
     """out = max(a, b) element-wise; the gradient is split evenly where a == b (as PyTorch)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -381,6 +411,8 @@ class Maximum(Function):
 class Minimum(Function):
     """out = min(a, b) element-wise; the gradient is split evenly where a == b (as PyTorch)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -394,8 +426,8 @@ class Minimum(Function):
 
 def _select_grads(ctx, grad, a_wins, tie):
     dtype = grad.dtype
-    wa = Tensor._make(a_wins.astype(dtype) + tie.astype(dtype) * 0.5)
-    wb = Tensor._make((~a_wins & ~tie).astype(dtype) + tie.astype(dtype) * 0.5)
+    wa = a_wins.astype(dtype) + tie.astype(dtype) * 0.5
+    wb = (~a_wins & ~tie).astype(dtype) + tie.astype(dtype) * 0.5
     return _binary_grads(ctx, grad * wa, grad * wb)
 
 
@@ -442,6 +474,8 @@ class To(Function):
 class Clone(Function):
     """out = a copy of x;  dx = grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         return x.data.copy()
@@ -467,8 +501,11 @@ def _binary(cls, op: str, a, b):
         a = _tensor_operand(op, a, b)
     if not isinstance(b, Tensor):
         b = _tensor_operand(op, b, a)
-    _check_broadcast(op, a, b)
-    return cls.apply(a, b)
+    try:
+        return cls.apply(a, b)
+    except ValueError:
+        _check_broadcast(op, a, b)  # raises the clear message when shapes don't broadcast
+        raise
 
 
 def add(a, b) -> Tensor:

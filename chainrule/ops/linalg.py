@@ -7,12 +7,15 @@ dimensions broadcast as in NumPy and their gradients are summed back.
 from __future__ import annotations
 
 from chainrule.autograd.function import Function
+from chainrule.backend import xp_of
 from chainrule.ops.elementwise import unbroadcast
 from chainrule.tensor import Tensor
 
 
 class MatMul(Function):
     """out = a @ b;  da = grad @ bᵀ, db = aᵀ @ grad (1-D operands act as a row / column vector)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -22,24 +25,23 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        a2 = a.unsqueeze(0) if a.ndim == 1 else a
-        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-        g = grad
-        if a.ndim == 1:
-            g = g.unsqueeze(-2)
-        if b.ndim == 1:
-            g = g.unsqueeze(-1)
+        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a  # a vector is a 1-row matrix
+        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b  # ... or a 1-column matrix
+        g = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:]) if a.ndim == 1 else grad
+        g = g.reshape(g.shape + (1,)) if b.ndim == 1 else g
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = unbroadcast(g @ b2.mT, a2.shape).reshape(a.shape)
+            ga = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            gb = unbroadcast(a2.mT @ g, b2.shape).reshape(b.shape)
+            gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape)
         return ga, gb
 
 
 class Linear(Function):
     """out = x Wᵀ + b for x of shape (*, in), W (out, in), b (out,);
     dx = grad W, dW = gradᵀ x (summed over the batch), db = Σ grad over the batch."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, weight, bias):
@@ -55,9 +57,17 @@ class Linear(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = grad @ weight if need_x else None
         g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
-        gw = g2.mT @ (x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) if need_w else None
-        gb = g2.sum(0) if need_b else None
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        gw = g2.T @ x2 if need_w else None
+        gb = _column_sums(g2) if need_b else None
         return gx, gw, gb
+
+
+def _column_sums(g):
+    """Σ over the rows of a matrix; as a matrix-vector product on tall arrays (BLAS is ~3x faster)."""
+    if isinstance(g, Tensor) or g.shape[0] < 64:
+        return g.sum(0)
+    return xp_of(g).ones(g.shape[0], g.dtype) @ g
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

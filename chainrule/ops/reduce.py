@@ -26,13 +26,17 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-def _spread(grad: Tensor, shape: tuple, axes: tuple) -> Tensor:
-    """Broadcast the gradient of a reduction over ``axes`` back to the input ``shape``."""
-    return grad.reshape(_kept_shape(shape, axes)).expand(shape)
+def _spread(grad, shape: tuple, axes: tuple):
+    """Broadcast the gradient of a reduction over ``axes`` back to the input ``shape``
+    (a Tensor, or on the engine's fast path a bare array)."""
+    g = grad.reshape(_kept_shape(shape, axes))
+    return g.expand(shape) if isinstance(g, Tensor) else xp_of(g).broadcast_to(g, shape)
 
 
 class Sum(Function):
     """out = Σ x over ``axes``;  dx = grad broadcast back to x's shape."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
@@ -53,6 +57,8 @@ class Sum(Function):
 
 class Mean(Function):
     """out = (1/N) Σ x over ``axes``;  dx = grad / N broadcast back."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
@@ -92,6 +98,8 @@ class Var(Function):
 class MaxMinDim(Function):
     """(values, indices) of the max/min along one dim;  dx = grad at the arg-max (first on ties)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, axis, keepdim, is_max):
         a = x.data
@@ -109,12 +117,14 @@ class MaxMinDim(Function):
         x = ctx.inputs[0]
         xp = xp_of(x.data)
         positions = xp.arange(x.shape[ctx.axis]).reshape((-1,) + (1,) * (x.ndim - ctx.axis - 1))
-        winner = Tensor._make(positions == ctx.idx)
+        winner = positions == ctx.idx
         return grad.reshape(ctx.idx.shape) * winner, None, None, None
 
 
 class AmaxAmin(Function):
     """max/min values over ``axes``;  the gradient is shared equally by tied winners (as PyTorch)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, is_max):
@@ -129,10 +139,10 @@ class AmaxAmin(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         (out,) = ctx.outputs
-        kept = _kept_shape(x.shape, ctx.axes)
-        winners = x.data == out.data.reshape(kept)
-        share = winners / winners.sum(axis=ctx.axes, keepdims=True)
-        return _spread(grad, x.shape, ctx.axes) * Tensor._make(share.astype(x.dtype)), None, None, None
+        x, out = _array(x), _array(out)
+        winners = x == out.reshape(_kept_shape(x.shape, ctx.axes))
+        share = (winners / winners.sum(axis=ctx.axes, keepdims=True)).astype(x.dtype)
+        return _spread(grad, x.shape, ctx.axes) * share, None, None, None
 
 
 class LogSumExp(Function):
@@ -158,6 +168,10 @@ class LogSumExp(Function):
         (out,) = ctx.outputs
         kept = _kept_shape(x.shape, ctx.axes)
         return _spread(grad, x.shape, ctx.axes) * (x - out.reshape(kept)).exp(), None, None
+
+
+def _array(t):
+    return t.data if isinstance(t, Tensor) else t
 
 
 def _count(shape: tuple, axes: tuple) -> int:

@@ -61,6 +61,8 @@ def shape_arg(args: tuple) -> tuple:
 class Reshape(Function):
     """out = x with a new shape (same elements, row-major order);  dx = grad reshaped back."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, shape):
         try:
@@ -80,6 +82,8 @@ class Reshape(Function):
 class Permute(Function):
     """out = x with its dimensions reordered by ``dims``;  dx = grad with the inverse order."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
@@ -88,11 +92,13 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         inverse = tuple(int(i) for i in np.argsort(ctx.dims))
-        return grad.permute(inverse), None
+        return (grad.permute(inverse) if isinstance(grad, Tensor) else grad.transpose(inverse)), None
 
 
 class Expand(Function):
     """out = x broadcast to ``shape`` (a view, no copy);  dx = grad summed over the broadcast dims."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -109,6 +115,8 @@ class Expand(Function):
 class Repeat(Function):
     """out = x tiled ``reps`` times along each dim;  dx = grad summed over the tiles."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, reps):
         ctx.reps = reps
@@ -122,12 +130,14 @@ class Repeat(Function):
         interleaved = []
         for r, s in zip(reps, shape):
             interleaved += [r, s]
-        g = grad.reshape(interleaved).sum(dim=tuple(range(0, 2 * len(reps), 2)))
+        g = grad.reshape(interleaved).sum(tuple(range(0, 2 * len(reps), 2)))
         return g.reshape(x.shape), None
 
 
 class Index(Function):
     """out = x[index] (basic and integer/bool-array indexing);  dx = grad scattered back into x's shape."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, index):
@@ -140,30 +150,41 @@ class Index(Function):
     @staticmethod
     def backward(ctx, grad):
         x = ctx.inputs[0]
-        return IndexAdd.apply(grad, x.shape, ctx.index), None
+        if isinstance(grad, Tensor):
+            return IndexAdd.apply(grad, x.shape, ctx.index), None
+        return _index_add(grad, x.shape, ctx.index), None
 
 
 class IndexAdd(Function):
     """out = zeros(shape) with ``src`` added at ``index`` (repeated indices add up);  dsrc = grad[index]."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, src, shape, index):
         ctx.index = index
-        xp = xp_of(src.data)
-        out = xp.zeros(shape, src.dtype)
-        if _is_advanced(index):
-            xp.add.at(out, index, src.data)
-        else:
-            out[index] = src.data
-        return out
+        return _index_add(src.data, shape, index)
 
     @staticmethod
     def backward(ctx, grad):
         return Index.apply(grad, ctx.index), None, None
 
 
+def _index_add(src, shape: tuple, index):
+    """zeros(shape) with the array ``src`` added at ``index`` (repeated indices add up)."""
+    xp = xp_of(src)
+    out = xp.zeros(shape, src.dtype)
+    if _is_advanced(index):
+        xp.add.at(out, index, src)
+    else:
+        out[index] = src
+    return out
+
+
 class Cat(Function):
     """out = the tensors joined along ``axis``;  each input gets its slice of grad."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, *tensors, axis):
@@ -183,6 +204,8 @@ class Cat(Function):
 
 class ConstantPad(Function):
     """out = x surrounded by ``value`` (``widths`` per dim as (before, after));  dx = the middle of grad."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, widths, value):

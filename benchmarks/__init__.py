@@ -1,0 +1,1 @@
+"""chainrule's benchmark suite: ``chainrule bench`` (or ``python -m benchmarks.run``)."""

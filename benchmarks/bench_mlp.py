@@ -1,0 +1,218 @@
+"""MLP training steps: chainrule vs PyTorch vs the same step hand-written in NumPy.
+
+1. ``mlp_tiny``: 2-8-8-1 tanh MLP, batch 32, MSE loss, Adam — dominated by per-op overhead.
+2. ``mlp_mnist``: 784-512-256-10 ReLU MLP, batch 128, cross-entropy, hand-written SGD
+   (``w -= lr · grad`` in each framework) — dominated by the matrix products.
+
+The NumPy version has a manual backward: the floor any NumPy engine can reach.
+All three start from the same weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import chainrule as cr
+from benchmarks.timing import interleaved, row, torch_or_none
+
+LR = 0.01
+
+
+def _weights(sizes: list[int], seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        out.append((rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
+                    rng.uniform(-bound, bound, fan_out).astype(np.float32)))
+    return out
+
+
+# ----------------------------------------------------------------------------- 1. tiny tanh MLP + Adam
+
+
+def _tiny_chainrule(weights, x, y):
+    nn = cr.nn
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1))
+    for layer, (w, b) in zip([model[0], model[2], model[4]], weights):
+        layer.weight.data[...] = w
+        layer.bias.data[...] = b
+    opt = cr.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = nn.MSELoss()
+    xt, yt = cr.tensor(x), cr.tensor(y)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def _tiny_torch(torch, weights, x, y):
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1))
+    with torch.no_grad():
+        for layer, (w, b) in zip([model[0], model[2], model[4]], weights):
+            layer.weight.copy_(torch.from_numpy(w))
+            layer.bias.copy_(torch.from_numpy(b))
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = nn.MSELoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def _tiny_numpy(weights, x, y):
+    params = [a.copy() for wb in weights for a in wb]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    t = [0]
+    b1, b2, eps = 0.9, 0.999, 1e-8
+
+    def step():
+        w1, b1_, w2, b2_, w3, b3 = params
+        h1 = np.tanh(x @ w1.T + b1_)
+        h2 = np.tanh(h1 @ w2.T + b2_)
+        out = h2 @ w3.T + b3
+        diff = out - y
+        loss = float((diff * diff).mean())
+        g = diff * (2.0 / diff.size)
+        grads = [None] * 6
+        grads[4], grads[5] = g.T @ h2, g.sum(0)
+        g = (g @ w3) * (1 - h2 * h2)
+        grads[2], grads[3] = g.T @ h1, g.sum(0)
+        g = (g @ w2) * (1 - h1 * h1)
+        grads[0], grads[1] = g.T @ x, g.sum(0)
+        t[0] += 1
+        c1, c2 = 1 - b1 ** t[0], 1 - b2 ** t[0]
+        for p, gp, mp, vp in zip(params, grads, m, v):
+            mp *= b1
+            mp += (1 - b1) * gp
+            vp *= b2
+            vp += (1 - b2) * gp * gp
+            p -= (LR / c1) * mp / (np.sqrt(vp) / np.sqrt(c2) + eps)
+        return loss
+
+    return step
+
+
+def bench_tiny(samples: int) -> dict:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((32, 2)).astype(np.float32)
+    y = rng.standard_normal((32, 1)).astype(np.float32)
+    weights = _weights([2, 8, 8, 1])
+    steps = {"chainrule": _tiny_chainrule(weights, x, y), "numpy": _tiny_numpy(weights, x, y)}
+    torch = torch_or_none()
+    if torch is not None:
+        steps["torch"] = _tiny_torch(torch, weights, x, y)
+    return row("mlp_tiny 2-8-8-1 tanh, batch 32, Adam", interleaved(steps, samples, reps=50, pause=0.05))
+
+
+# ----------------------------------------------------------------------------- 2. 784-512-256-10 ReLU MLP, SGD
+
+
+def _big_chainrule(weights, x, labels):
+    nn = cr.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    for layer, (w, b) in zip([model[0], model[2], model[4]], weights):
+        layer.weight.data[...] = w
+        layer.bias.data[...] = b
+    params = list(model.parameters())
+    xt, yt = cr.tensor(x), cr.tensor(labels)
+
+    def step():
+        for p in params:
+            p.grad = None
+        loss = cr.nn.functional.cross_entropy(model(xt), yt)
+        loss.backward()
+        with cr.no_grad():
+            for p in params:
+                p -= LR * p.grad
+        return loss
+
+    return step
+
+
+def _big_torch(torch, weights, x, labels):
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    with torch.no_grad():
+        for layer, (w, b) in zip([model[0], model[2], model[4]], weights):
+            layer.weight.copy_(torch.from_numpy(w))
+            layer.bias.copy_(torch.from_numpy(b))
+    params = list(model.parameters())
+    xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
+
+    def step():
+        for p in params:
+            p.grad = None
+        loss = torch.nn.functional.cross_entropy(model(xt), yt)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+        return loss
+
+    return step
+
+
+def _big_numpy(weights, x, labels):
+    params = [a.copy() for wb in weights for a in wb]
+    n = x.shape[0]
+    onehot = np.zeros((n, 10), np.float32)
+    onehot[np.arange(n), labels] = 1
+    ones = np.ones(n, np.float32)
+
+    def step():
+        w1, b1, w2, b2, w3, b3 = params
+        z1 = x @ w1.T
+        z1 += b1
+        h1 = np.maximum(z1, 0, out=z1)
+        z2 = h1 @ w2.T
+        z2 += b2
+        h2 = np.maximum(z2, 0, out=z2)
+        logits = h2 @ w3.T
+        logits += b3
+        logits -= logits.max(1, keepdims=True)
+        e = np.exp(logits)
+        p = e / e.sum(1, keepdims=True)
+        loss = -float(np.log(p[np.arange(n), labels]).mean())
+        g = (p - onehot) * (1.0 / n)
+        gw3, gb3 = g.T @ h2, ones @ g
+        g = g @ w3
+        g *= h2 > 0
+        gw2, gb2 = g.T @ h1, ones @ g
+        g = g @ w2
+        g *= h1 > 0
+        gw1, gb1 = g.T @ x, ones @ g
+        for param, grad in zip(params, (gw1, gb1, gw2, gb2, gw3, gb3)):
+            param -= LR * grad
+        return loss
+
+    return step
+
+
+def bench_big(samples: int) -> dict:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, 128).astype(np.int64)
+    weights = _weights([784, 512, 256, 10])
+    steps = {"chainrule": _big_chainrule(weights, x, labels), "numpy": _big_numpy(weights, x, labels)}
+    torch = torch_or_none()
+    if torch is not None:
+        steps["torch"] = _big_torch(torch, weights, x, labels)
+    return row("mlp_mnist 784-512-256-10 relu, batch 128, SGD", interleaved(steps, samples, reps=5))
+
+
+def run(samples: int = 30) -> list[dict]:
+    return [bench_tiny(samples), bench_big(samples)]

@@ -1,0 +1,388 @@
+"""Activation functions: softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax.
+
+(``relu``, ``sigmoid`` and ``tanh`` live in ``elementwise``.)  Each op is a ``Function``
+whose backward is the local derivative times the upstream gradient, written with
+Tensor ops so it is differentiable again (second derivatives).
+
+Stability: every formula avoids ``exp`` of a large positive number, so inputs of
+±1000 give finite values and gradients (e.g. softplus uses
+``max(z, 0) + log1p(e^{-|z|})``, softmax subtracts the row maximum first).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from chainrule.autograd.function import Function
+from chainrule.backend import np, xp_of
+from chainrule.ops.elementwise import Sigmoid, stable_sigmoid, unbroadcast, where
+from chainrule.ops.shape import norm_dim
+from chainrule.tensor import Tensor
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _const(array) -> Tensor:
+    return Tensor._make(array)
+
+
+def _check_tensor(op: str, x) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
+
+
+# ----------------------------------------------------------------------------- erf
+
+
+def erf_array(a):
+    """The error function erf(a) = 2/√π ∫₀ᵃ e^{-t²} dt on an array (NumPy has none).
+
+    |a| < 2.5: the series erf(x) = 2/√π e^{-x²} Σₙ 2ⁿ x^{2n+1} / (2n+1)!! (all terms positive,
+    so no cancellation); |a| ≥ 2.5: erfc from its continued fraction
+    erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))).
+    Accurate to ~1e-15 in float64 and to float32 rounding in float32.
+    """
+    xp = xp_of(a)
+    single = a.dtype != np.float64
+    n_series, n_cf, cut = (26, 16, 4.0) if single else (42, 40, 6.0)
+    x = xp.abs(a).astype(np.float64)
+    out = xp.ones_like(x)  # erf(|x|) = 1 to working precision beyond `cut`
+    small = x < 2.5
+    xs = x[small]
+    x2 = xs * xs
+    term = xs.copy()
+    total = xs.copy()
+    for n in range(1, n_series):
+        term *= x2
+        term *= 2.0 / (2 * n + 1)
+        total += term
+    out[small] = _TWO_OVER_SQRT_PI * xp.exp(-x2) * total
+    mid = ~small & (x < cut)
+    xl = x[mid]
+    frac = xp.zeros_like(xl)
+    for k in range(n_cf, 0, -1):
+        frac += xl
+        xp.divide(k / 2.0, frac, out=frac)
+    out[mid] = 1.0 - xp.exp(-xl * xl) / math.sqrt(math.pi) / (xl + frac)
+    out = xp.where(xp.isnan(x), x, out)
+    return xp.copysign(out, a).astype(a.dtype, copy=False)
+
+
+class Erf(Function):
+    """out = erf(x);  dx = grad · 2/√π · e^{-x²}."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return erf_array(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ((-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+
+
+def erf(x: Tensor) -> Tensor:
+    """The Gauss error function element-wise (differentiable)."""
+    _check_tensor("erf", x)
+    return Erf.apply(x)
+
+
+# ----------------------------------------------------------------------------- ops
+
+
+class Softplus(Function):
+    """out = (1/β) log(1 + e^{βx}), or x where βx > threshold (as PyTorch);
+    dx = grad · σ(βx) (grad where βx > threshold).
+
+    Computed as (max(βx, 0) + log1p(e^{-|βx|})) / β, which never overflows.
+    """
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        a = x.data
+        xp = xp_of(a)
+        z = a * beta if beta != 1 else a
+        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z))))
+        if beta != 1:
+            soft = soft / beta
+        return xp.where(z > threshold, a, soft).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        z = x * ctx.beta if ctx.beta != 1 else x
+        linear = _const(z.data > ctx.threshold)
+        return where(linear, grad, grad * Sigmoid.apply(z)), None, None
+
+
+class LeakyRelu(Function):
+    """out = x if x > 0 else slope · x;  dx = grad if x > 0 else slope · grad."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        a = x.data
+        return xp_of(a).where(a > 0, a, a * slope).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return where(_const(x.data > 0), grad, grad * ctx.slope), None
+
+
+class PRelu(Function):
+    """out = x if x > 0 else a · x with a learned slope ``a`` per channel (dim 1);
+    dx = grad if x > 0 else a · grad;  da = Σ grad · x over x ≤ 0 (summed over all but the channel dim)."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        a = x.data
+        w = _prelu_weight_view(weight, x).data
+        return xp_of(a).where(a > 0, a, a * w).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        w = _prelu_weight_view(weight, x)
+        positive = _const(x.data > 0)
+        gx = where(positive, grad, grad * w) if ctx.needs_input_grad[0] else None
+        gw = None
+        if ctx.needs_input_grad[1]:
+            zero = _const(xp_of(x.data).zeros((), x.dtype))
+            gw = unbroadcast(where(positive, zero, grad * x), w.shape).reshape(weight.shape)
+        return gx, gw
+
+
+def _prelu_weight_view(weight: Tensor, x: Tensor) -> Tensor:
+    """The slope reshaped to broadcast along dim 1 of x: (C,) -> (1, C, 1, ...)."""
+    if weight.numel() == 1 or x.ndim < 2:
+        return weight.reshape(())
+    return weight.reshape((1, weight.shape[0]) + (1,) * (x.ndim - 2))
+
+
+class Elu(Function):
+    """out = x if x > 0 else α (eˣ - 1);  dx = grad if x > 0 else grad · α eˣ."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        a = x.data
+        xp = xp_of(a)
+        neg = xp.expm1(xp.minimum(a, 0)) * alpha  # min(): no overflow in the unused branch
+        return xp.where(a > 0, a, neg).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return where(_const(x.data > 0), grad, grad * (x.clamp(max=0.0).exp() * ctx.alpha)), None
+
+
+class Gelu(Function):
+    """out = x Φ(x) = x · ½ (1 + erf(x/√2))  (Φ: the standard normal CDF);
+    dx = grad · (Φ(x) + x φ(x)), φ(x) = e^{-x²/2}/√(2π).
+
+    ``approximate='tanh'``: out = ½ x (1 + tanh(√(2/π) (x + 0.044715 x³))), as PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        a = x.data
+        xp = xp_of(a)
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
+            return (0.5 * a * (1.0 + xp.tanh(inner))).astype(a.dtype, copy=False)
+        return (a * (0.5 * (1.0 + erf_array(a / _SQRT_2)))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            x_sq = x * x
+            t = (((x_sq * x) * 0.044715 + x) * _SQRT_2_OVER_PI).tanh()
+            left = (t + 1.0) * 0.5
+            right = x * 0.5 * (1.0 - t * t) * _SQRT_2_OVER_PI * (x_sq * (3 * 0.044715) + 1.0)
+            return grad * (left + right), None
+        cdf = (Erf.apply(x * (1.0 / _SQRT_2)) + 1.0) * 0.5
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return grad * (cdf + x * pdf), None
+
+
+class Silu(Function):
+    """out = x σ(x) (swish);  dx = grad · σ(x) (1 + x (1 - σ(x)))."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x.data
+        return (a * stable_sigmoid(a)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        s = Sigmoid.apply(x)
+        return grad * (s * (x * (1.0 - s) + 1.0))
+
+
+class Softmax(Function):
+    """out_i = e^{x_i - m} / Σ_j e^{x_j - m} along ``dim`` (m = max, so nothing overflows);
+    dx = out · (grad - Σ_j grad_j out_j)."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        ctx.save_output()
+        return softmax_array(x.data, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.outputs
+        return out * (grad - (grad * out).sum(ctx.axis, keepdim=True)), None
+
+
+def softmax_array(a, axis: int):
+    """Softmax of an array along ``axis`` (max-shifted)."""
+    xp = xp_of(a)
+    m = a.max(axis=axis, keepdims=True)
+    e = a - xp.where(xp.isfinite(m), m, 0)
+    xp.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax_array(a, axis: int):
+    """log softmax of an array along ``axis``: (x - m) - log Σ e^{x - m}."""
+    xp = xp_of(a)
+    m = a.max(axis=axis, keepdims=True)
+    shifted = a - xp.where(xp.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        lse = xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted -= lse
+    return shifted
+
+
+class LogSoftmax(Function):
+    """out = x - m - log Σ_j e^{x_j - m} along ``dim``;  dx = grad - softmax(x) · Σ_j grad_j."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        ctx.save_output()
+        return log_softmax_array(x.data, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.outputs
+        return grad - out.exp() * grad.sum(ctx.axis, keepdim=True), None
+
+
+# ----------------------------------------------------------------------------- functional API
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """(1/β) log(1 + e^{βx}), reverting to x where βx > threshold, as ``torch.nn.functional.softplus``.
+
+    Shapes: any -> same.  Example: ``softplus(cr.tensor([0.0]))`` -> ``[0.6931]``.
+    """
+    _check_tensor("softplus", input)
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero")
+    return Softplus.apply(input, beta, threshold)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else negative_slope · x.  ``inplace`` is accepted for compatibility (never in place).
+
+    Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
+    """
+    _check_tensor("leaky_relu", input)
+    return LeakyRelu.apply(input, negative_slope)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """x if x > 0 else a · x with a learned slope ``weight`` of shape (1,) or (C,), C = input.shape[1].
+
+    Example: ``prelu(cr.randn(4, 3), cr.full((3,), 0.25))``.
+    """
+    _check_tensor("prelu", input)
+    n = weight.numel()
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if n != 1 and n != channels:
+        raise ValueError(
+            f"prelu: weight has {n} elements (shape {tuple(weight.shape)}) but the input has {channels} channels "
+            f"in dim 1 (input shape {tuple(input.shape)}); expected 1 or {channels}"
+        )
+    return PRelu.apply(input, weight)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
+    _check_tensor("elu", input)
+    return Elu.apply(input, alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x Φ(x) (``approximate='none'``) or its tanh approximation (``'tanh'``).
+
+    Example: ``gelu(cr.tensor([1.0]))`` -> ``[0.8413]``.
+    """
+    _check_tensor("gelu", input)
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x σ(x) (also called swish).  Example: ``silu(cr.tensor([1.0]))`` -> ``[0.7311]``."""
+    _check_tensor("silu", input)
+    return Silu.apply(input)
+
+
+def _softmax_axis(op: str, x: Tensor, dim) -> int:
+    if dim is None:
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+        warnings.warn(
+            f"{op}: implicit dimension choice is deprecated; pass dim= explicitly (using dim={dim})",
+            stacklevel=3,
+        )
+    return norm_dim(dim, x.ndim, op)
+
+
+def _softmax_like(cls, op: str, input: Tensor, dim, dtype) -> Tensor:  # noqa: A002
+    _check_tensor(op, input)
+    if dtype is not None:
+        input = input.to(dtype)
+    axis = _softmax_axis(op, input, dim)
+    if input.ndim == 0:
+        return cls.apply(input.reshape(1), 0).reshape(())
+    return cls.apply(input, axis)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """e^{x_i} / Σ_j e^{x_j} along ``dim`` (max-shifted, so ±1000 is fine).
+
+    Shapes: any -> same; each slice along ``dim`` sums to 1.
+    Example: ``softmax(cr.tensor([[1.0, 1.0]]), dim=1)`` -> ``[[0.5, 0.5]]``.
+    """
+    return _softmax_like(Softmax, "softmax", input, dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """log softmax along ``dim``, computed as x - m - log Σ e^{x - m} (never log of 0 for finite x).
+
+    Example: ``log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)`` -> ``[[-0.6931, -0.6931]]``.
+    """
+    return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
