@@ -1,0 +1,436 @@
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and the single-step cells ``RNNCell``, ``LSTMCell``,
+``GRUCell``, as PyTorch (arguments, parameter names and shapes, gate order, initialisation).
+
+A recurrent layer reads a sequence one step at a time and keeps a hidden state
+h_t that summarises what it has seen (the LSTM adds a cell state c_t).  The
+formulas and the backward through time are in ``chainrule/ops/recurrent.py``:
+each layer and direction runs as one fused op over the whole sequence.
+
+Shapes (T = sequence length, B = batch, D = 2 if bidirectional else 1,
+L = num_layers):
+
+    input    (T, B, input_size), or (B, T, input_size) with batch_first=True,
+             or (T, input_size) unbatched
+    h_0, c_0 (D·L, B, hidden_size) (unbatched: (D·L, hidden_size)); zeros when omitted
+    output   (T, B, D·hidden_size): the last layer's h_t for every t (both directions concatenated)
+    h_n, c_n (D·L, B, hidden_size): the final states of every layer and direction
+
+Example, a sequence-to-one classifier::
+
+    lstm = nn.LSTM(input_size=8, hidden_size=32, batch_first=True)
+    head = nn.Linear(32, 2)
+    output, (h_n, c_n) = lstm(x)          # x: (B, T, 8)
+    logits = head(h_n[-1])                # the last layer's final state
+
+Truncated backpropagation through time (long sequences, e.g. a language model):
+split the sequence into chunks, carry the hidden state from one chunk to the
+next, and cut the graph between chunks with ``.detach()`` so each backward
+only goes back to the start of its chunk (the state's *value* still flows on)::
+
+    state = None
+    for chunk, target in chunks:                      # chunk: (35, B) token ids
+        output, state = lstm(embed(chunk), state)
+        state = tuple(s.detach() for s in state)      # GRU/RNN: state = state.detach()
+        loss = loss_fn(head(output).reshape(-1, V), target.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(lstm.parameters(), 0.25)   # usual for RNNs
+        optimizer.step()
+
+Gradients flow to the input, the initial states and every weight, from ``output``
+and from ``h_n``/``c_n``.  Second derivatives (``create_graph=True``) through the
+recurrent layers are not supported.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from chainrule import backend
+from chainrule import random as _random
+from chainrule.backend import np
+from chainrule.nn import init
+from chainrule.nn.module import Module, Parameter
+from chainrule.ops import recurrent as _ops
+from chainrule.ops.shape import cat, stack
+from chainrule.tensor import Tensor
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_OPS = {
+    "RNN_TANH": _ops.RNNTanhSequence,
+    "RNN_RELU": _ops.RNNReluSequence,
+    "LSTM": _ops.LSTMSequence,
+    "GRU": _ops.GRUSequence,
+}
+
+
+def _check_int(op: str, name: str, v, minimum: int) -> None:
+    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
+        raise ValueError(f"{op}: {name} must be an int >= {minimum}, got {v!r}")
+
+
+def _dropout(x: Tensor, p: float) -> Tensor:
+    """Inverted dropout between layers: zero each value with probability p, scale the rest by 1/(1-p)."""
+    if p >= 1.0:
+        return x * 0.0
+    keep = _random.bernoulli(1.0 - p, x.shape, x.device)
+    mask = keep.astype(x.dtype)
+    mask *= 1.0 / (1.0 - p)
+    return x * Tensor._make(mask)
+
+
+class RNNBase(Module):
+    """The common machinery of ``RNN``, ``LSTM`` and ``GRU`` (``mode`` picks the cell)."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        _check_int(name, "input_size", input_size, 1)
+        _check_int(name, "hidden_size", hidden_size, 1)
+        _check_int(name, "num_layers", num_layers, 1)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
+            raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the "
+                             f"probability of an element being zeroed, got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(f"{name}: dropout={dropout} and num_layers=1; dropout only acts between layers, "
+                          "so it has no effect here", stacklevel=3)
+        self.mode = mode
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first = bool(bias), bool(batch_first)
+        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
+        self.proj_size = 0
+        dt = np.dtype(dtype or np.float32)
+        dev = backend.normalize_device(device)
+        rows = _GATES[mode] * hidden_size
+        D = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            layer_in = input_size if layer == 0 else hidden_size * D
+            for d in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                shapes = [("weight_ih", (rows, layer_in)), ("weight_hh", (rows, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
+                for pname, shape in shapes:
+                    setattr(self, pname + sfx, Parameter(backend.to_device(np.empty(shape, dt), dev)))
+                    self._flat_weights_names.append(pname + sfx)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(-1/√hidden_size, 1/√hidden_size), as PyTorch."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def flatten_parameters(self) -> None:
+        """A no-op, for PyTorch compatibility (cuDNN's weight packing)."""
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
+        per = 4 if self.bias else 2
+        flat = [getattr(self, n) for n in self._flat_weights_names]
+        return [flat[i:i + per] for i in range(0, len(flat), per)]
+
+    # -- checks ------------------------------------------------------------------------------
+    def _check_input(self, x) -> bool:
+        name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+        if x.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected input to be 2-D (unbatched) or 3-D, got {x.ndim}-D tensor of "
+                             f"shape {tuple(x.shape)}")
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
+                             f"(input shape {tuple(x.shape)})")
+        w = self.weight_ih_l0
+        if x.dtype != w.dtype:
+            raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype {w.dtype}")
+        if x.ndim == 3 and 0 in x.shape[:2]:
+            raise ValueError(f"{name}: expected a non-empty sequence and batch, got input shape "
+                             f"{tuple(x.shape)}")
+        if x.ndim == 2 and x.shape[0] == 0:
+            raise ValueError(f"{name}: expected a non-empty sequence, got input shape {tuple(x.shape)}")
+        return x.ndim == 3
+
+    def _check_state(self, state, label: str, batched: bool, batch: int, dtype) -> None:
+        name = type(self).__name__
+        if not isinstance(state, Tensor):
+            raise TypeError(f"{name}: {label} must be a Tensor, got {type(state).__name__}")
+        D = 2 if self.bidirectional else 1
+        if batched:
+            expected = (D * self.num_layers, batch, self.hidden_size)
+            hint = "(num_layers * num_directions, batch, hidden_size)"
+        else:
+            expected = (D * self.num_layers, self.hidden_size)
+            hint = "(num_layers * num_directions, hidden_size) for unbatched input"
+        if tuple(state.shape) != expected:
+            raise ValueError(f"{name}: {label} has shape {tuple(state.shape)} but expected {expected} {hint}")
+        if state.dtype != dtype:
+            raise TypeError(f"{name}: {label} dtype {state.dtype} does not match the input dtype {dtype}")
+
+    # -- forward -----------------------------------------------------------------------------
+    def forward(self, input: Tensor, hx=None):  # noqa: A002 - PyTorch's argument name
+        is_lstm = self.mode == "LSTM"
+        name = type(self).__name__
+        batched = self._check_input(input)
+        x = input
+        if not batched:
+            x = x.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        B = x.shape[1]
+        h0 = c0 = None
+        if hx is not None:
+            if is_lstm:
+                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                    raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
+                h0, c0 = hx
+                self._check_state(h0, "h_0", batched, B, x.dtype)
+                self._check_state(c0, "c_0", batched, B, x.dtype)
+            else:
+                if not isinstance(hx, Tensor):
+                    raise TypeError(f"{name}: hx must be a Tensor, got {type(hx).__name__}")
+                h0 = hx
+                self._check_state(h0, "h_0", batched, B, x.dtype)
+            if not batched:
+                h0 = h0.unsqueeze(1)
+                c0 = c0.unsqueeze(1) if c0 is not None else None
+
+        op = _OPS[self.mode]
+        D = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        layer_in = x
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                k = layer * D + d
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
+                b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
+                res = op.apply(layer_in, None if h0 is None else h0[k], None if c0 is None else c0[k],
+                               getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx), b_ih, b_hh,
+                               bool(d))
+                outs.append(res[0])
+                h_n.append(res[1])
+                if is_lstm:
+                    c_n.append(res[2])
+            layer_out = outs[0] if D == 1 else cat(outs, 2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_out = _dropout(layer_out, self.dropout)
+            layer_in = layer_out
+
+        output = layer_in
+        hn = h_n[0].unsqueeze(0) if len(h_n) == 1 else stack(h_n, 0)
+        cn = None
+        if is_lstm:
+            cn = c_n[0].unsqueeze(0) if len(c_n) == 1 else stack(c_n, 0)
+        if not batched:
+            output, hn = output.squeeze(1), hn.squeeze(1)
+            cn = cn.squeeze(1) if cn is not None else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, (hn, cn)) if is_lstm else (output, hn)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), as ``torch.nn.RNN``.
+
+    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False)``; ``rnn(input, h_0=None) -> (output, h_n)``.
+    Parameters ``weight_ih_l{k}`` (H, I), ``weight_hh_l{k}`` (H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (H,),
+    with a ``_reverse`` suffix for the backward direction.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
+                         num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, as ``torch.nn.LSTM`` (gate order input, forget, cell, output).
+
+    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False)``; ``lstm(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``.
+    Parameters ``weight_ih_l{k}`` (4H, I), ``weight_hh_l{k}`` (4H, H), ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (4H,).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0, device=None, dtype=None):
+        if proj_size:
+            raise NotImplementedError(f"LSTM: proj_size={proj_size} is not supported (only 0)")
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, as ``torch.nn.GRU`` (gate order reset, update, new;
+    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 - z) ⊙ n + z ⊙ h).
+
+    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False)``; ``gru(input, h_0=None) -> (output, h_n)``.
+    Parameters ``weight_ih_l{k}`` (3H, I), ``weight_hh_l{k}`` (3H, H), ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (3H,).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+class RNNCellBase(Module):
+    """One time step of a recurrent layer (parameters ``weight_ih``, ``weight_hh``, ``bias_ih``,
+    ``bias_hh``); input (B, input_size) or unbatched (input_size,)."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        _check_int(name, "input_size", input_size, 1)
+        _check_int(name, "hidden_size", hidden_size, 1)
+        self.mode = mode
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
+        dt = np.dtype(dtype or np.float32)
+        dev = backend.normalize_device(device)
+        rows = _GATES[mode] * hidden_size
+        self.weight_ih = Parameter(backend.to_device(np.empty((rows, input_size), dt), dev))
+        self.weight_hh = Parameter(backend.to_device(np.empty((rows, hidden_size), dt), dev))
+        if bias:
+            self.bias_ih = Parameter(backend.to_device(np.empty((rows,), dt), dev))
+            self.bias_hh = Parameter(backend.to_device(np.empty((rows,), dt), dev))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(-1/√hidden_size, 1/√hidden_size), as PyTorch."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+    def _check(self, x, states: tuple) -> bool:
+        name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+        if x.ndim not in (1, 2):
+            raise ValueError(f"{name}: expected input to be 1-D (unbatched) or 2-D, got {x.ndim}-D tensor of "
+                             f"shape {tuple(x.shape)}")
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
+                             f"(input shape {tuple(x.shape)})")
+        if x.dtype != self.weight_ih.dtype:
+            raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype "
+                            f"{self.weight_ih.dtype}")
+        batched = x.ndim == 2
+        expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        for label, s in states:
+            if s is None:
+                continue
+            if not isinstance(s, Tensor):
+                raise TypeError(f"{name}: {label} must be a Tensor, got {type(s).__name__}")
+            if tuple(s.shape) != expected:
+                raise ValueError(f"{name}: {label} has shape {tuple(s.shape)} but expected {expected} "
+                                 f"for input of shape {tuple(x.shape)}")
+            if s.dtype != x.dtype:
+                raise TypeError(f"{name}: {label} dtype {s.dtype} does not match the input dtype {x.dtype}")
+        return batched
+
+    def _step(self, x, h, c):
+        """Run the fused op for one step: x (B, I), h, c (B, H) or None."""
+        return _OPS[self.mode].apply(x.unsqueeze(0), h, c, self.weight_ih, self.weight_hh, self.bias_ih,
+                                     self.bias_hh, False)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        return s
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), as ``torch.nn.RNNCell``;
+    ``cell(input, hx=None) -> h'``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias,
+                         device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        batched = self._check(input, (("hx", hx),))
+        x = input if batched else input.unsqueeze(0)
+        h = hx if hx is None or batched else hx.unsqueeze(0)
+        h1 = self._step(x, h, None)[1]
+        return h1 if batched else h1.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step, as ``torch.nn.LSTMCell``; ``cell(input, (h, c)=None) -> (h', c')``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
+
+    def forward(self, input: Tensor, hx=None):  # noqa: A002
+        h = c = None
+        if hx is not None:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"LSTMCell: hx must be a tuple (h, c), got {type(hx).__name__}")
+            h, c = hx
+        batched = self._check(input, (("h", h), ("c", c)))
+        if not batched:
+            input = input.unsqueeze(0)  # noqa: A001
+            h = None if h is None else h.unsqueeze(0)
+            c = None if c is None else c.unsqueeze(0)
+        _, h1, c1 = self._step(input, h, c)
+        return (h1, c1) if batched else (h1.squeeze(0), c1.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step, as ``torch.nn.GRUCell``; ``cell(input, hx=None) -> h'``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+        super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        batched = self._check(input, (("hx", hx),))
+        x = input if batched else input.unsqueeze(0)
+        h = hx if hx is None or batched else hx.unsqueeze(0)
+        h1 = self._step(x, h, None)[1]
+        return h1 if batched else h1.squeeze(0)

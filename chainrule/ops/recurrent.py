@@ -1,0 +1,442 @@
+"""Recurrent ops: one layer of an RNN, LSTM or GRU over a whole sequence, in one direction.
+
+A recurrent layer applies the same cell at every time step t, feeding it the
+input x_t and its own previous hidden state h_{t-1}:
+
+    RNN   h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)            act = tanh or relu
+    LSTM  i, f, g, o = σ, σ, tanh, σ of (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)  (gate order i f g o)
+          c_t = f ⊙ c_{t-1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
+    GRU   r, z = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), σ(... z rows ...)   (gate order r z n)
+          n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn))
+          h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+
+(PyTorch's formulas, gate order and weight layout: ``w_ih`` is (gates·H, I), ``w_hh``
+(gates·H, H).)
+
+Building this from small Tensor ops would leave ~20 graph nodes per time step;
+backprop through time over thousands of them is slow.  Instead each class below
+is a single ``Function`` for the whole sequence, with a hand-written backward
+through time (BPTT) working on arrays:
+
+- forward: one matrix multiply projects the inputs of *all* steps at once
+  (X (T·B, I) @ W_ihᵀ); then each step needs only one small matmul h_{t-1} @ W_hhᵀ
+  and a few in-place element-wise ops on preallocated, time-major buffers;
+- backward: walks the steps in reverse, carrying dL/dh (and dL/dc) from step to
+  step; each step writes dL/d(pre-activations) into a (T, B, gates·H) buffer and
+  does one matmul for the recurrent gradient.  At the end, one matmul gives
+  the input gradients of all steps (dZ @ W_ih) and one matmul per weight gives
+  the weight gradients (dZᵀ @ X, dZᵀ @ H_prev), summed over time and batch.
+
+The sigmoid gates use σ(x) = ½ tanh(x/2) + ½: the forward halves the rows of the
+weights (and biases) that feed sigmoid gates, so one ``tanh`` call activates all
+gates of a step.  The derivative factors backward needs (σ(1-σ), 1-tanh², ...)
+are computed for all steps at once before the backward loop.
+
+Inputs are time-major ``(T, B, I)``; ``reverse=True`` runs the sequence backwards
+(the second direction of a bidirectional layer; output[t] is still aligned with
+x[t]).  ``h0`` / ``c0`` of ``None`` mean zeros.  Gradients flow to the input
+sequence, the initial states and every weight and bias, from the output sequence
+and from the final states (h_n, c_n).
+
+Second derivatives through these ops are not supported (backward runs on arrays,
+so ``create_graph=True`` raises).
+"""
+
+from __future__ import annotations
+
+from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import State
+from chainrule.backend import xp_of
+from chainrule.tensor import Tensor
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _arr(g):
+    """The array behind a gradient (the engine passes arrays or Tensors)."""
+    return g.data if isinstance(g, Tensor) else g
+
+
+def _no_double_backward(ctx) -> None:
+    if State.grad_enabled:
+        raise RuntimeError(
+            f"{ctx.name()}: second derivatives (create_graph=True) through the fused recurrent op are not "
+            "supported; its backward through time runs on arrays"
+        )
+
+
+def _sigmoid_rows(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
+    """Per-row scale (½ for rows of sigmoid gates, 1 otherwise) and offset (½ / 0) for σ = ½tanh(x/2)+½."""
+    scale = xp.ones(n_gates * H, dtype)
+    shift = xp.zeros(n_gates * H, dtype)
+    for k in sigmoid_gates:
+        scale[k * H:(k + 1) * H] = 0.5
+        shift[k * H:(k + 1) * H] = 0.5
+    return scale, shift
+
+
+def _project(x2, w, b):
+    """All input projections in one matmul: X (N, I) @ Wᵀ (+ b) -> (N, rows)."""
+    out = x2 @ w.T
+    if b is not None:
+        out += b
+    return out
+
+
+def _positions(T: int, reverse: bool):
+    """(t, prev, new) for each step: the time index, and the indices of h_{t-1} and h_t in the
+    (T+1, B, H) state buffer (forward: h_0 at 0, h_t at t+1; reverse: h_0 at T, h_t at t)."""
+    if reverse:
+        return [(t, t + 1, t) for t in range(T - 1, -1, -1)]
+    return [(t, t, t + 1) for t in range(T)]
+
+
+def _states(xp, T, B, H, dtype, h0, reverse):
+    """The (T+1, B, H) state buffer with the initial state in place; and views of the outputs
+    (h_1..h_T aligned with time), of the previous states (aligned with time) and of h_n."""
+    hs = xp.empty((T + 1, B, H), dtype)
+    first = T if reverse else 0
+    if h0 is None:
+        hs[first] = 0
+    else:
+        hs[first] = h0
+    if reverse:
+        return hs, hs[:T], hs[1:], hs[0]
+    return hs, hs[1:], hs[:T], hs[T]
+
+
+def _input_and_weight_grads(ctx, dz_in, dz_hidden, hprev, w_ih, grads):
+    """The end of every backward: one matmul for the input gradients of all steps and one per
+    weight for the weight gradients (summed over time and batch).
+
+    dz_in / dz_hidden: dL/d(input projection) and dL/d(hidden projection), (T, B, rows)."""
+    T, B, rows = dz_in.shape
+    xp = xp_of(dz_in)
+    same = dz_hidden is dz_in
+    dzi = dz_in.reshape(T * B, rows)
+    dzh = dzi if same else dz_hidden.reshape(T * B, rows)
+    need = ctx.needs_input_grad
+    if need[0]:
+        grads[0] = (dzi @ w_ih).reshape(ctx.x_shape)
+    if need[3]:
+        grads[3] = dzi.T @ ctx.x2
+    if need[4]:
+        grads[4] = dzh.T @ hprev.reshape(T * B, -1)
+    if need[5] or need[6]:
+        ones = xp.ones(T * B, dz_in.dtype)
+        if need[5]:
+            grads[5] = ones @ dzi
+        if need[6]:
+            grads[6] = grads[5].copy() if (same and need[5]) else ones @ dzh
+    return tuple(grads)
+
+
+def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse):
+    ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)  # in-place modification checks
+    ctx.x2 = x2
+    ctx.x_shape = x.shape
+    ctx.reverse = reverse
+    ctx.h0_given = h0 is not None
+
+
+# ----------------------------------------------------------------------------- RNN
+
+
+class RNNTanhSequence(Function):
+    """A whole sequence through an Elman RNN layer, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
+
+    ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)`` with x (T, B, I), h0 (B, H) or None,
+    c0 always None -> (output (T, B, H), h_n (B, H)).
+    Backward: dL/d(pre_t) = (dL/dh_t) ⊙ act'(h_t) where dL/dh_t = dL/dout_t + dL/d(pre_{t+1}) @ W_hh.
+    """
+
+    array_backward = True
+    relu = False
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        xd = x.data
+        xp = xp_of(xd)
+        T, B, _ = xd.shape
+        H = w_hh.shape[1]
+        x2 = xd.reshape(T * B, -1)
+        bias = None if b_ih is None else b_ih.data + b_hh.data
+        pre = _project(x2, w_ih.data, bias).reshape(T, B, H)
+        hs, out, _, h_n = _states(xp, T, B, H, xd.dtype, None if h0 is None else h0.data, reverse)
+        whh_t = w_hh.data.T
+        relu = ctx.relu
+        for step, (t, p, n) in enumerate(_positions(T, reverse)):
+            h = hs[n]
+            if step or h0 is not None:
+                xp.matmul(hs[p], whh_t, out=h)
+                h += pre[t]
+            else:
+                h[...] = pre[t]
+            if relu:
+                xp.maximum(h, 0, out=h)
+            else:
+                xp.tanh(h, out=h)
+        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
+        ctx.hs = hs
+        return out, h_n
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_hn):
+        _no_double_backward(ctx)
+        x, h0, _, w_ih, w_hh, _, _ = ctx.saved_tensors
+        w_ih, w_hh = _arr(w_ih), _arr(w_hh)
+        grad_out, grad_hn = _arr(grad_out), _arr(grad_hn)
+        xp = xp_of(grad_out)
+        hs, reverse = ctx.hs, ctx.reverse
+        T = hs.shape[0] - 1
+        out, hprev = (hs[:T], hs[1:]) if reverse else (hs[1:], hs[:T])
+        # act'(pre) from the outputs, for all steps at once
+        if ctx.relu:
+            deriv = (out > 0).astype(out.dtype)
+        else:
+            deriv = out * out
+            xp.subtract(1.0, deriv, out=deriv)
+        dz = xp.empty_like(deriv)
+        dh = grad_hn.copy()
+        steps = _positions(T, reverse)[::-1]
+        last = len(steps) - 1
+        for k, (t, _, _) in enumerate(steps):
+            dh += grad_out[t]
+            xp.multiply(dh, deriv[t], out=dz[t])
+            if k < last or ctx.needs_input_grad[1]:
+                xp.matmul(dz[t], w_hh, out=dh)
+        grads = [None] * 8
+        if ctx.needs_input_grad[1]:
+            grads[1] = dh
+        return _input_and_weight_grads(ctx, dz, dz, hprev, w_ih, grads)
+
+
+class RNNReluSequence(RNNTanhSequence):
+    """As ``RNNTanhSequence`` with h_t = relu(...) (act' = 1 where h_t > 0)."""
+
+    relu = True
+
+
+# ----------------------------------------------------------------------------- LSTM
+
+
+class LSTMSequence(Function):
+    """A whole sequence through an LSTM layer (gate order input, forget, cell, output).
+
+    ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)`` -> (output (T, B, H), h_n, c_n).
+
+    Backward through time, with dh, dc the gradients arriving at h_t, c_t:
+        dc += dh ⊙ o ⊙ (1 - tanh²c_t)
+        dz_i = dc ⊙ g ⊙ i(1-i),  dz_f = dc ⊙ c_{t-1} ⊙ f(1-f),  dz_g = dc ⊙ i ⊙ (1-g²),
+        dz_o = dh ⊙ tanh c_t ⊙ o(1-o)
+        dc_{t-1} = dc ⊙ f,  dh_{t-1} = dz @ W_hh (+ dL/dout_{t-1})
+    """
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        xd = x.data
+        xp = xp_of(xd)
+        dt = xd.dtype
+        T, B, _ = xd.shape
+        H = w_hh.shape[1]
+        H2, H3 = 2 * H, 3 * H
+        scale, shift = _sigmoid_rows(xp, 4, H, (0, 1, 3), dt)
+        x2 = xd.reshape(T * B, -1)
+        bias = None if b_ih is None else (b_ih.data + b_hh.data) * scale
+        gates = _project(x2, w_ih.data * scale[:, None], bias).reshape(T, B, 4 * H)
+        whh_t = (w_hh.data * scale[:, None]).T
+        hs, out, _, h_n = _states(xp, T, B, H, dt, None if h0 is None else h0.data, reverse)
+        cs, _, _, c_n = _states(xp, T, B, H, dt, None if c0 is None else c0.data, reverse)
+        tanh_c = xp.empty((T, B, H), dt)
+        rec = xp.empty((B, 4 * H), dt)
+        ig = xp.empty((B, H), dt)
+        for step, (t, p, n) in enumerate(_positions(T, reverse)):
+            g = gates[t]
+            if step or h0 is not None:
+                xp.matmul(hs[p], whh_t, out=rec)
+                g += rec
+            xp.tanh(g, out=g)  # tanh of the halved sigmoid pre-activations ...
+            g *= scale  # ... -> σ = ½ tanh(x/2) + ½
+            g += shift
+            c = cs[n]
+            xp.multiply(g[:, H:H2], cs[p], out=c)
+            xp.multiply(g[:, :H], g[:, H2:H3], out=ig)
+            c += ig
+            tc = tanh_c[t]
+            xp.tanh(c, out=tc)
+            xp.multiply(g[:, H3:], tc, out=hs[n])
+        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
+        ctx.hs, ctx.cs, ctx.gates, ctx.tanh_c = hs, cs, gates, tanh_c
+        return out, h_n, c_n
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_hn, grad_cn):
+        _no_double_backward(ctx)
+        _, _, _, w_ih, w_hh, _, _ = ctx.saved_tensors
+        w_ih, w_hh = _arr(w_ih), _arr(w_hh)
+        grad_out, grad_hn, grad_cn = _arr(grad_out), _arr(grad_hn), _arr(grad_cn)
+        xp = xp_of(grad_out)
+        hs, cs, gates, tanh_c, reverse = ctx.hs, ctx.cs, ctx.gates, ctx.tanh_c, ctx.reverse
+        T, B, H4 = gates.shape
+        H = H4 // 4
+        H2, H3 = 2 * H, 3 * H
+        hprev, cprev = (hs[1:], cs[1:]) if reverse else (hs[:T], cs[:T])
+        i, f, g, o = gates[..., :H], gates[..., H:H2], gates[..., H2:H3], gates[..., H3:]
+
+        # Derivative factors for all steps at once (k: dz = dc ⊙ k for i, f, g and dh ⊙ k for o).
+        k = 1.0 - gates
+        k *= gates  # σ(1-σ) (overwritten below for g)
+        k[..., :H] *= g
+        k[..., H:H2] *= cprev
+        kg = k[..., H2:H3]
+        xp.multiply(g, g, out=kg)
+        xp.subtract(1.0, kg, out=kg)
+        kg *= i
+        k[..., H3:] *= tanh_c
+        a = tanh_c * tanh_c  # dc += dh ⊙ a, a = o ⊙ (1 - tanh²c)
+        xp.subtract(1.0, a, out=a)
+        a *= o
+
+        dz = xp.empty_like(gates)
+        dz4, k4 = dz.reshape(T, B, 4, H), k.reshape(T, B, 4, H)  # views: gates i, f, g as one axis
+        dh = grad_hn.copy()
+        dc = grad_cn.copy()
+        tmp = xp.empty_like(dh)
+        steps = _positions(T, reverse)[::-1]
+        last = len(steps) - 1
+        for s, (t, _, _) in enumerate(steps):
+            dh += grad_out[t]
+            dzt = dz[t]
+            kt = k[t]
+            xp.multiply(dh, kt[:, H3:], out=dzt[:, H3:])
+            xp.multiply(dh, a[t], out=tmp)
+            dc += tmp
+            xp.multiply(dc[:, None, :], k4[t, :, :3], out=dz4[t, :, :3])
+            dc *= f[t]
+            if s < last or ctx.needs_input_grad[1]:
+                xp.matmul(dzt, w_hh, out=dh)
+        grads = [None] * 8
+        if ctx.needs_input_grad[1]:
+            grads[1] = dh
+        if ctx.needs_input_grad[2]:
+            grads[2] = dc
+        return _input_and_weight_grads(ctx, dz, dz, hprev, w_ih, grads)
+
+
+# ----------------------------------------------------------------------------- GRU
+
+
+class GRUSequence(Function):
+    """A whole sequence through a GRU layer (gate order reset, update, new; PyTorch's formula with
+    r ⊙ (W_hn h + b_hn) inside the tanh).
+
+    ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)`` with c0 None -> (output (T, B, H), h_n).
+
+    Backward through time, with dh the gradient arriving at h_t and q = W_hn h_{t-1} + b_hn:
+        dz_n = dh ⊙ (1-z) ⊙ (1-n²)           (input and hidden projection of n: dz_n and dz_n ⊙ r)
+        dz_r = dz_n ⊙ q ⊙ r(1-r),  dz_z = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
+        dh_{t-1} = dh ⊙ z + dz_hidden @ W_hh
+    """
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        xd = x.data
+        xp = xp_of(xd)
+        dt = xd.dtype
+        T, B, _ = xd.shape
+        H = w_hh.shape[1]
+        H2 = 2 * H
+        scale, shift = _sigmoid_rows(xp, 3, H, (0, 1), dt)
+        x2 = xd.reshape(T * B, -1)
+        if b_ih is None:
+            bias = b_hn = None
+        else:
+            bias = b_ih.data.copy()
+            bias[:H2] += b_hh.data[:H2]  # the r, z rows of both biases simply add up
+            bias *= scale
+            b_hn = b_hh.data[H2:]
+        gates = _project(x2, w_ih.data * scale[:, None], bias).reshape(T, B, 3 * H)
+        whh_t = (w_hh.data * scale[:, None]).T
+        hs, out, _, h_n = _states(xp, T, B, H, dt, None if h0 is None else h0.data, reverse)
+        q = xp.empty((T, B, H), dt)  # W_hn h_{t-1} + b_hn, kept for backward
+        rec = xp.empty((B, 3 * H), dt)
+        tmp = xp.empty((B, H), dt)
+        for step, (t, p, n) in enumerate(_positions(T, reverse)):
+            g = gates[t]
+            grz, gn = g[:, :H2], g[:, H2:]
+            if step or h0 is not None:
+                xp.matmul(hs[p], whh_t, out=rec)
+                grz += rec[:, :H2]
+                if b_hn is None:
+                    q[t] = rec[:, H2:]
+                else:
+                    xp.add(rec[:, H2:], b_hn, out=q[t])
+            elif b_hn is None:
+                q[t] = 0
+            else:
+                q[t] = b_hn
+            xp.tanh(grz, out=grz)
+            grz *= 0.5
+            grz += 0.5
+            xp.multiply(g[:, :H], q[t], out=tmp)  # r ⊙ (W_hn h + b_hn)
+            gn += tmp
+            xp.tanh(gn, out=gn)
+            h = hs[n]  # h = n + z ⊙ (h_prev - n)
+            xp.subtract(hs[p], gn, out=h)
+            h *= g[:, H:H2]
+            h += gn
+        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
+        ctx.hs, ctx.gates, ctx.q = hs, gates, q
+        return out, h_n
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_hn):
+        _no_double_backward(ctx)
+        _, _, _, w_ih, w_hh, _, _ = ctx.saved_tensors
+        w_ih, w_hh = _arr(w_ih), _arr(w_hh)
+        grad_out, grad_hn = _arr(grad_out), _arr(grad_hn)
+        xp = xp_of(grad_out)
+        hs, gates, q, reverse = ctx.hs, ctx.gates, ctx.q, ctx.reverse
+        T, B, H3 = gates.shape
+        H = H3 // 3
+        H2 = 2 * H
+        hprev = hs[1:] if reverse else hs[:T]
+        r, z, n = gates[..., :H], gates[..., H:H2], gates[..., H2:]
+
+        # factors for all steps: k_r = q ⊙ r(1-r), k_z = (h_prev - n) ⊙ z(1-z), k_n = (1-z)(1-n²)
+        k = 1.0 - gates
+        k[..., :H2] *= gates[..., :H2]
+        k[..., :H] *= q
+        k[..., H:H2] *= hprev - n
+        kn = k[..., H2:]
+        xp.multiply(n, n, out=kn)
+        xp.subtract(1.0, kn, out=kn)
+        kn *= 1.0 - z
+
+        dzi = xp.empty_like(gates)  # dL/d(input projection)
+        dzh = xp.empty_like(gates)  # dL/d(hidden projection)
+        dh = grad_hn.copy()
+        tmp = xp.empty_like(dh)
+        steps = _positions(T, reverse)[::-1]
+        last = len(steps) - 1
+        for s, (t, _, _) in enumerate(steps):
+            dh += grad_out[t]
+            kt, di, dg = k[t], dzi[t], dzh[t]
+            dn = di[:, H2:]
+            xp.multiply(dh, kt[:, H2:], out=dn)
+            xp.multiply(dh, kt[:, H:H2], out=dg[:, H:H2])
+            xp.multiply(dn, kt[:, :H], out=dg[:, :H])
+            xp.multiply(dn, r[t], out=dg[:, H2:])
+            if s < last or ctx.needs_input_grad[1]:
+                xp.multiply(dh, z[t], out=tmp)
+                xp.matmul(dg, w_hh, out=dh)
+                dh += tmp
+        dzi[..., :H2] = dzh[..., :H2]
+        grads = [None] * 8
+        if ctx.needs_input_grad[1]:
+            grads[1] = dh
+        return _input_and_weight_grads(ctx, dzi, dzh, hprev, w_ih, grads)
