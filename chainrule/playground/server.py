@@ -1,0 +1,349 @@
+"""The playground's web server: a Starlette app serving the page and one WebSocket per tab.
+
+Run it with ``chainrule playground [--port N] [--host 127.0.0.1]``.
+
+Protocol (JSON text messages; every client message has a ``type``):
+
+=================  ===================================================  ==========================
+client -> server   fields                                               reply
+=================  ===================================================  ==========================
+``config``         ``config``: a (partial) configuration (config.py)    ``state`` + ``frame``
+``play``/``pause``                                                      ``status``, then frames
+``step``           ``n`` (1..10000, default 1): mini-batch steps        ``frame``
+``reset``          new weights, same data                               ``state`` + ``frame``
+``regenerate``     new data (the seed goes up by one)                   ``state`` + ``frame``
+``upload``         ``csv``: text lines x1,x2,label                      ``state`` + ``frame``
+``export``         the trained network                                  ``export``
+``expr``           ``expr``: text, ``values``: {x, y, z}                ``expr``
+``ping``                                                                ``pong``
+=================  ===================================================  ==========================
+
+On connect the server sends ``hello`` (session id, limits, default configuration).  Any invalid
+message gets ``{"type": "error", "message": ..., "request": type}`` and changes nothing; nothing a
+client sends can stop the server or touch another tab's session.  While playing, the server
+trains for about 50 ms, sends a ``frame``, and repeats (≈ 15-20 frames per second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from chainrule.playground import config as pconfig
+from chainrule.playground import data as pdata
+from chainrule.playground import expr as pexpr
+from chainrule.playground.config import ConfigError
+from chainrule.playground.data import DataError
+from chainrule.playground.expr import ExprError
+
+log = logging.getLogger("chainrule.playground")
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_MESSAGE_CHARS = 1_000_000          # the largest message accepted (an uploaded CSV)
+MAX_SESSIONS = 32
+FRAME_BUDGET = 0.05                    # seconds of training between frames while playing
+MESSAGE_TYPES = ("config", "play", "pause", "step", "reset", "regenerate", "upload", "export", "expr", "ping")
+
+
+class ProtocolError(ValueError):
+    """A malformed message (not JSON, not an object, unknown type, too large)."""
+
+
+class Session:
+    """One browser tab: its configuration, data, network and training loop."""
+
+    def __init__(self, sid: str):
+        self.id = sid
+        self.config: dict[str, Any] = pconfig.validate({})
+        self.upload: pdata.DataSet | None = None
+        self.upload_note = ""
+        self.resets = 0
+        self.playing = False
+        self.trainer = None
+        self.train_set = self.test_set = None
+        self.created = time.time()
+        self._make_data()
+
+    # -- building ------------------------------------------------------------------------------
+    def _make_data(self) -> None:
+        c = self.config
+        if c["dataset"] == "upload":
+            full = self.upload
+        else:
+            full = pdata.generate(c["dataset"], c["noise"] / 100, c["seed"])
+        self.train_set, self.test_set = pdata.split(full, c["ratio"] / 100, c["seed"])
+
+    def _make_trainer(self) -> None:
+        from chainrule.playground.trainer import Trainer
+
+        seed = (self.config["seed"] * 7919 + self.resets) % (2**31 - 1)
+        self.trainer = Trainer(self.config, self.train_set, self.test_set, seed)
+
+    def ensure_trainer(self):
+        if self.trainer is None:
+            self._make_trainer()
+        return self.trainer
+
+    def apply_config(self, update: Any) -> None:
+        upload_task = self.upload.task if self.upload is not None else None
+        new = pconfig.validate(update, self.config, upload_task=upload_task)
+        if new["batchnorm"] and new["batch"] < 2:
+            raise ConfigError("batchnorm: needs a batch size of at least 2 "
+                              "(the statistics of a batch of one point are undefined)")
+        old = self.config
+        data_changed = any(new[k] != old[k] for k in pconfig.DATA_KEYS)
+        net_changed = data_changed or any(new[k] != old[k] for k in pconfig.NETWORK_KEYS)
+        prev_sets = self.train_set, self.test_set
+        self.config = new
+        try:
+            if data_changed:
+                self._make_data()
+            if net_changed or self.trainer is None:
+                self.trainer = None
+                self._make_trainer()
+            else:
+                self.trainer.update_hyper(new)
+        except Exception:
+            self.config = old
+            self.train_set, self.test_set = prev_sets
+            self.trainer = None
+            raise
+
+    def load_upload(self, ds: pdata.DataSet, note: str) -> None:
+        """Train on uploaded points from now on (the loss follows the task if the task changes)."""
+        saved = self.upload, self.upload_note, self.config, self.train_set, self.test_set, self.trainer
+        update: dict[str, Any] = {"dataset": "upload"}
+        if ds.task != self.train_set.task:
+            update["loss"] = pconfig.default_loss(ds.task)
+        try:
+            self.upload, self.upload_note = ds, note
+            self.config = pconfig.validate(update, self.config, upload_task=ds.task)
+            self._make_data()
+            self._make_trainer()
+        except Exception:
+            self.upload, self.upload_note, self.config, self.train_set, self.test_set, self.trainer = saved
+            raise
+
+    def state(self) -> dict[str, Any]:
+        """The configuration and the data points (x1, x2, label), for the page."""
+        def pts(ds):
+            return [[round(float(a), 4), round(float(b), 4),
+                     int(l) if ds.task == "classification" else round(float(l), 4)]
+                    for (a, b), l in zip(ds.x, ds.y)]
+        tr, te = self.train_set, self.test_set
+        return {"type": "state", "config": self.config, "task": tr.task, "classes": tr.classes,
+                "train": pts(tr), "test": pts(te),
+                "upload": self.upload_note if self.upload is not None else None}
+
+
+# -- messages ----------------------------------------------------------------------------------
+def parse_message(text: Any) -> dict[str, Any]:
+    if not isinstance(text, str):
+        raise ProtocolError("message: expected a JSON text message")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ProtocolError(f"message: {len(text)} characters is too large; at most {MAX_MESSAGE_CHARS}")
+    try:
+        msg = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ProtocolError("message: not valid JSON") from None
+    if not isinstance(msg, dict):
+        raise ProtocolError(f"message: expected a JSON object with a 'type', got {type(msg).__name__}")
+    kind = msg.get("type")
+    if not isinstance(kind, str) or kind not in MESSAGE_TYPES:
+        shown = repr(kind)[:40]
+        raise ProtocolError(f"message: unknown type {shown}; expected one of {', '.join(MESSAGE_TYPES)}")
+    return msg
+
+
+def _frame(session: Session) -> dict[str, Any]:
+    f = session.ensure_trainer().frame()
+    f["playing"] = session.playing
+    return f
+
+
+def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The replies to one (parsed) message; raises ConfigError/DataError/ExprError/ProtocolError."""
+    kind = msg["type"]
+    if kind == "ping":
+        return [{"type": "pong"}]
+    if kind == "config":
+        if "config" not in msg:
+            raise ProtocolError("config: the message needs a 'config' object")
+        session.apply_config(msg["config"])
+        return [session.state(), _frame(session)]
+    if kind == "play":
+        session.ensure_trainer()
+        session.playing = True
+        return [{"type": "status", "playing": True}]
+    if kind == "pause":
+        session.playing = False
+        return [{"type": "status", "playing": False}, _frame(session)]
+    if kind == "step":
+        n = msg.get("n", 1)
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= pconfig.MAX_STEPS_PER_CALL:
+            raise ProtocolError(f"step: n must be a whole number from 1 to {pconfig.MAX_STEPS_PER_CALL}, "
+                                f"got {n!r:.20}")
+        session.playing = False
+        session.ensure_trainer().train(steps=n)
+        return [_frame(session)]
+    if kind == "reset":
+        session.resets += 1
+        session.playing = False
+        session._make_trainer()
+        return [session.state(), _frame(session)]
+    if kind == "regenerate":
+        seed = session.config["seed"] + 1 if session.config["seed"] < pconfig.SEED_RANGE[1] else 0
+        session.playing = False
+        session.apply_config({"seed": seed})
+        return [session.state(), _frame(session)]
+    if kind == "upload":
+        ds, note = pdata.parse_csv(msg.get("csv"))
+        session.playing = False
+        session.load_upload(ds, note)
+        return [session.state(), _frame(session)]
+    if kind == "export":
+        from chainrule.playground.export import SCRIPT_NAME, WEIGHTS_NAME, weights_bytes
+
+        trainer = session.ensure_trainer()
+        return [{"type": "export", "script_name": SCRIPT_NAME, "weights_name": WEIGHTS_NAME,
+                 "script": trainer.script(WEIGHTS_NAME),
+                 "weights": base64.b64encode(weights_bytes(trainer)).decode("ascii")}]
+    if kind == "expr":
+        return [{"type": "expr", **pexpr.explore(msg.get("expr", pexpr.DEFAULT_EXPR), msg.get("values"))}]
+    raise ProtocolError(f"message: unknown type {kind!r}")  # unreachable: parse_message checked it
+
+
+# -- the app -----------------------------------------------------------------------------------
+class Playground:
+    """The set of live sessions (one per WebSocket) and the ASGI app serving them."""
+
+    def __init__(self, max_sessions: int = MAX_SESSIONS, frame_budget: float = FRAME_BUDGET):
+        self.sessions: dict[str, Session] = {}
+        self.max_sessions = max_sessions
+        self.frame_budget = frame_budget
+        self.app = Starlette(routes=[
+            Route("/", self.index),
+            Route("/healthz", self.health),
+            WebSocketRoute("/ws", self.websocket),
+            Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
+        ])
+
+    async def index(self, request) -> Response:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def health(self, request) -> Response:
+        return JSONResponse({"ok": True, "sessions": len(self.sessions)})
+
+    async def websocket(self, ws: WebSocket) -> None:
+        await ws.accept()
+        if len(self.sessions) >= self.max_sessions:
+            await ws.send_json({"type": "error", "message": f"server busy: {self.max_sessions} sessions are "
+                                "open; close a tab and reload"})
+            await ws.close(code=1013)
+            return
+        sid = secrets.token_hex(8)
+        session = Session(sid)
+        self.sessions[sid] = session
+        lock = asyncio.Lock()
+
+        async def send(obj: dict[str, Any]) -> None:
+            async with lock:
+                await ws.send_text(json.dumps(obj, separators=(",", ":"), allow_nan=False))
+
+        trainer_task = asyncio.create_task(self._train_loop(session, send))
+        try:
+            await send({"type": "hello", "session": sid, "limits": pconfig.limits(), "config": session.config,
+                        "expr": {"expr": pexpr.DEFAULT_EXPR, "values": pexpr.DEFAULT_VALUES}})
+            while True:
+                event = await ws.receive()
+                if event["type"] == "websocket.disconnect":
+                    break
+                text = event.get("text")
+                if text is None:
+                    await send({"type": "error", "request": None,
+                                "message": "message: expected a JSON text message, got binary"})
+                    continue
+                kind = None
+                try:
+                    msg = parse_message(text)
+                    kind = msg["type"]
+                    for reply in handle(session, msg):
+                        await send(reply)
+                except (ProtocolError, ConfigError, DataError, ExprError) as e:
+                    await send({"type": "error", "message": str(e), "request": kind})
+                except (WebSocketDisconnect, RuntimeError) as e:
+                    if isinstance(e, WebSocketDisconnect) or "websocket" in str(e).lower():
+                        break
+                    log.exception("session %s: %s failed", sid, kind)
+                    await send({"type": "error", "message": f"{kind}: internal error: {e}", "request": kind})
+                except Exception as e:       # a bug: report it to this tab, keep the server up
+                    log.exception("session %s: %s failed", sid, kind)
+                    session.playing = False
+                    await send({"type": "error", "request": kind,
+                                "message": f"{kind}: internal error: {type(e).__name__}: {e}"})
+        except WebSocketDisconnect:
+            pass
+        finally:
+            trainer_task.cancel()
+            self.sessions.pop(sid, None)
+            try:
+                await trainer_task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def _train_loop(self, session: Session, send) -> None:
+        """While the session is playing: train for a time budget, send a frame, repeat."""
+        while True:
+            if not session.playing:
+                await asyncio.sleep(0.02)
+                continue
+            try:
+                trainer = session.ensure_trainer()
+                t0 = time.perf_counter()
+                n = trainer.train(budget=self.frame_budget)
+                frame = _frame(session)
+                frame["steps_per_s"] = round(n / max(time.perf_counter() - t0, 1e-9))
+                await send(frame)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.exception("session %s: training failed", session.id)
+                session.playing = False
+                try:
+                    await send({"type": "error", "message": f"training stopped: {type(e).__name__}: {e}",
+                                "request": "play"})
+                except Exception:
+                    return
+            await asyncio.sleep(0)
+
+
+def create_app(**kwargs):
+    """The ASGI app (``kwargs`` go to ``Playground``); ``app.state.playground`` is the session registry."""
+    pg = Playground(**kwargs)
+    pg.app.state.playground = pg
+    return pg.app
+
+
+def main(host: str = "127.0.0.1", port: int = 8000) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        print("chainrule playground: needs the web server packages: pip install 'chainrule[playground]'")
+        return 2
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"chainrule playground: warning: listening on {host}, reachable from other machines")
+    print(f"chainrule playground: open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", ws_max_size=MAX_MESSAGE_CHARS * 4)
+    return 0

@@ -1,0 +1,573 @@
+/* chainrule playground: the page.  Vanilla JS, no build step.
+ *
+ * The server (chainrule/playground/server.py) owns the data, the network and the training; this
+ * page sends the configuration and button presses over a WebSocket and draws the frames it gets.
+ * The whole configuration lives in the URL hash, so a link reproduces a setup exactly.
+ */
+"use strict";
+
+const FEATURES = ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"];
+const FEATURE_LABELS = { x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁x₂", sinx1: "sin(x₁)", sinx2: "sin(x₂)" };
+const ACTIVATIONS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear", leaky_relu: "Leaky ReLU", elu: "ELU", softplus: "Softplus" };
+const REGRESSION = ["plane", "multigauss"];
+const NEG = [245, 147, 34], POS = [8, 119, 189], MID = [232, 234, 235];
+const CLASS_COLORS = [[245, 147, 34], [8, 119, 189], [46, 160, 67], [142, 68, 173], [192, 57, 43], [22, 160, 133], [127, 140, 141], [211, 84, 0]];
+const HASH_KEYS = ["dataset", "noise", "ratio", "batch", "seed", "features", "layers", "init", "dropout", "batchnorm",
+  "loss", "lr", "optimizer", "reg", "reg_rate"];
+
+const $ = (id) => document.getElementById(id);
+
+const pg = {                     // the page's state (window.playground, for tests and the console)
+  ws: null, connected: false, session: null, limits: null,
+  config: null, task: "classification", classes: 2, train: [], test: [],
+  frame: null, frames: 0, playing: false, history: [], view: { showTest: false, discretize: false },
+  expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null,
+};
+window.playground = pg;
+
+// -- URL hash <-> configuration -------------------------------------------------------------------
+function configToHash(c) {
+  const p = new URLSearchParams();
+  for (const k of HASH_KEYS) {
+    let v = c[k];
+    if (k === "features") v = v.join(",");
+    else if (k === "layers") v = v.map((l) => `${l.units}:${l.act}`).join(",");
+    else if (k === "batchnorm") v = v ? 1 : 0;
+    p.set(k, v);
+  }
+  if (pg.view.showTest) p.set("showTest", 1);
+  if (pg.view.discretize) p.set("discretize", 1);
+  return "#" + p.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
+}
+
+function hashToConfig(hash) {
+  const p = new URLSearchParams(hash.replace(/^#/, ""));
+  const c = {};
+  const num = (s) => (s !== null && s.trim() !== "" && isFinite(Number(s)) ? Number(s) : s);
+  for (const k of HASH_KEYS) {
+    if (!p.has(k)) continue;
+    const v = p.get(k);
+    if (k === "features") c.features = v ? v.split(",").filter((s) => s) : [];
+    else if (k === "layers") c.layers = v ? v.split(",").map((s) => { const [u, a] = s.split(":"); return { units: num(u), act: a || "tanh" }; }) : [];
+    else if (k === "batchnorm") c.batchnorm = v === "1" || v === "true";
+    else if (["dataset", "init", "loss", "optimizer", "reg"].includes(k)) c[k] = v;
+    else c[k] = num(v);
+  }
+  pg.view.showTest = p.get("showTest") === "1";
+  pg.view.discretize = p.get("discretize") === "1";
+  return c;
+}
+
+function writeHash() {
+  if (!pg.config) return;
+  const h = configToHash(pg.config);
+  if (location.hash !== h) history.replaceState(null, "", h);
+}
+
+// -- messages ---------------------------------------------------------------------------------------
+function send(obj) {
+  if (!pg.ws || pg.ws.readyState !== WebSocket.OPEN) { showMessage("not connected to the server", "error"); return; }
+  pg.ws.send(JSON.stringify(obj));
+}
+
+function sendConfig(update) { send({ type: "config", config: update }); }
+
+function showMessage(text, kind) {
+  const m = $("message");
+  m.textContent = text || "";
+  m.className = text ? kind : "";
+  if (kind === "error") { pg.errors.push(text); pg.lastError = text; }
+}
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}/ws`);
+  pg.ws = ws;
+  ws.onopen = () => { pg.connected = true; };
+  ws.onclose = () => {
+    pg.connected = false; setPlaying(false);
+    showMessage("connection to the server closed; reload the page to start a new session", "error");
+  };
+  ws.onmessage = (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch (e) { return; }
+    const h = HANDLERS[msg.type];
+    if (h) h(msg);
+  };
+}
+
+const HANDLERS = {
+  hello(msg) {
+    pg.session = msg.session; pg.limits = msg.limits;
+    const fromHash = hashToConfig(location.hash);
+    pg.config = msg.config;
+    if (Object.keys(fromHash).length) sendConfig(fromHash); else sendConfig({});
+    applyView();
+    runExpr();
+  },
+  state(msg) {
+    const newData = !pg.config || JSON.stringify(pg.train) !== JSON.stringify(msg.train) || pg.task !== msg.task;
+    pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
+    pg.train = msg.train; pg.test = msg.test;
+    pg.history = []; pg.exportFiles = null; $("export-links").innerHTML = "";
+    $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` : "";
+    document.querySelector('[data-dataset="upload"]').disabled = !msg.upload;
+    syncControls(); buildNetwork(); writeHash();
+    if (newData) pg.lastErrorCleared = true;
+  },
+  frame(msg) {
+    pg.frame = msg; pg.frames += 1;
+    if (msg.playing === false && pg.playing) setPlaying(false);
+    if (msg.train_loss !== null && msg.test_loss !== null) pg.history.push([msg.epoch, msg.train_loss, msg.test_loss]);
+    if (pg.history.length > 4000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
+    drawFrame();
+  },
+  status(msg) { setPlaying(msg.playing); },
+  error(msg) {
+    showMessage(msg.message, "error");
+    if (msg.request === "play") setPlaying(false);
+    if (msg.request === "config" || msg.request === "upload") syncControls();
+  },
+  export(msg) { showExport(msg); },
+  expr(msg) { pg.expr = msg; pg.exprStep = 0; drawExpr(); },
+  pong() {},
+};
+
+// -- controls -------------------------------------------------------------------------------------------
+function setPlaying(on) {
+  pg.playing = on;
+  const b = $("play");
+  b.classList.toggle("playing", on);
+  b.innerHTML = on ? "&#x23f8;" : "&#x25b6;";
+  b.title = on ? "Pause" : "Train";
+}
+
+function selectValue(sel, v) {
+  const s = $(sel);
+  const str = String(v);
+  let found = false;
+  for (const o of s.options) if ((o.value || o.text) === str || Number(o.value || o.text) === Number(v)) { s.value = o.value || o.text; found = true; }
+  if (!found) { const o = document.createElement("option"); o.text = str; s.add(o); s.value = str; }
+}
+
+function syncControls() {
+  const c = pg.config;
+  if (!c) return;
+  document.querySelectorAll("[data-dataset]").forEach((b) => b.classList.toggle("selected", b.dataset.dataset === c.dataset));
+  $("ratio").value = c.ratio; $("ratio-val").textContent = c.ratio;
+  $("noise").value = c.noise; $("noise-val").textContent = c.noise;
+  $("batch").value = c.batch; $("batch-val").textContent = c.batch;
+  selectValue("lr", c.lr); selectValue("reg-rate", c.reg_rate); selectValue("dropout", c.dropout);
+  $("optimizer").value = c.optimizer; $("loss").value = c.loss; $("reg").value = c.reg; $("init").value = c.init;
+  $("batchnorm").checked = c.batchnorm;
+  const regression = pg.task === "regression";
+  for (const o of $("loss").options) o.disabled = regression && o.value !== "mse";
+  $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
+  $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize;
+}
+
+function applyView() { $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize; }
+
+function layersCopy() { return pg.config.layers.map((l) => ({ units: l.units, act: l.act })); }
+
+function bindControls() {
+  $("play").onclick = () => send({ type: pg.playing ? "pause" : "play" });
+  $("step").onclick = () => send({ type: "step", n: 1 });
+  $("reset").onclick = () => send({ type: "reset" });
+  $("regenerate").onclick = () => send({ type: "regenerate" });
+  document.querySelectorAll("[data-dataset]").forEach((b) => {
+    b.onclick = () => {
+      const d = b.dataset.dataset, upd = { dataset: d };
+      const wasRegression = pg.task === "regression", isRegression = REGRESSION.includes(d);
+      if (isRegression) upd.loss = "mse";
+      else if (wasRegression && d !== "upload") upd.loss = "cross_entropy";
+      sendConfig(upd);
+    };
+  });
+  for (const id of ["ratio", "noise", "batch"]) {
+    $(id).oninput = () => { $(id + "-val").textContent = $(id).value; };
+    $(id).onchange = () => sendConfig({ [id]: Number($(id).value) });
+  }
+  $("lr").onchange = () => sendConfig({ lr: Number($("lr").value) });
+  $("reg-rate").onchange = () => sendConfig({ reg_rate: Number($("reg-rate").value) });
+  $("dropout").onchange = () => sendConfig({ dropout: Number($("dropout").value) });
+  $("optimizer").onchange = () => sendConfig({ optimizer: $("optimizer").value });
+  $("loss").onchange = () => sendConfig({ loss: $("loss").value });
+  $("reg").onchange = () => sendConfig({ reg: $("reg").value });
+  $("init").onchange = () => sendConfig({ init: $("init").value });
+  $("batchnorm").onchange = () => sendConfig({ batchnorm: $("batchnorm").checked });
+  $("add-layer").onclick = () => {
+    const layers = layersCopy();
+    if (pg.limits && layers.length >= pg.limits.max_layers) { showMessage(`at most ${pg.limits.max_layers} hidden layers`, "error"); return; }
+    layers.push({ units: layers.length ? layers[layers.length - 1].units : 4, act: layers.length ? layers[layers.length - 1].act : "tanh" });
+    sendConfig({ layers });
+  };
+  $("remove-layer").onclick = () => {
+    const layers = layersCopy();
+    if (!layers.length) { showMessage("no hidden layer to remove", "error"); return; }
+    layers.pop(); sendConfig({ layers });
+  };
+  $("show-test").onchange = () => { pg.view.showTest = $("show-test").checked; writeHash(); drawHeat(); };
+  $("discretize").onchange = () => { pg.view.discretize = $("discretize").checked; writeHash(); drawFrame(); };
+  $("export").onclick = () => send({ type: "export" });
+  $("upload").onchange = () => {
+    const f = $("upload").files[0];
+    if (!f) return;
+    if (f.size > 900000) { showMessage(`upload: the file is ${f.size} bytes; at most 900000`, "error"); return; }
+    f.text().then((text) => send({ type: "upload", csv: text }));
+    $("upload").value = "";
+  };
+  $("expr-go").onclick = runExpr;
+  $("expr").onkeydown = (e) => { if (e.key === "Enter") runExpr(); };
+  $("expr-step").onclick = () => { if (pg.expr && pg.exprStep < pg.expr.order.length) { pg.exprStep += 1; drawExpr(); } };
+  $("expr-all").onclick = () => { if (pg.expr) { pg.exprStep = pg.expr.order.length; drawExpr(); } };
+  window.addEventListener("hashchange", () => {
+    const c = hashToConfig(location.hash);
+    if (pg.config && configToHash(pg.config) !== location.hash) sendConfig(c);
+  });
+  window.addEventListener("resize", () => drawLinks());
+}
+
+// -- the network diagram -------------------------------------------------------------------------------
+function neuronBox(cls, id) {
+  const d = document.createElement("div");
+  d.className = "neuron " + cls; d.id = id;
+  const cv = document.createElement("canvas"); cv.width = 20; cv.height = 20;
+  d.appendChild(cv);
+  return d;
+}
+
+function buildNetwork() {
+  const c = pg.config, cols = $("net-cols");
+  cols.innerHTML = "";
+  // inputs
+  const inp = document.createElement("div"); inp.className = "layer inputs";
+  const ih = document.createElement("div"); ih.className = "layer-head"; ih.innerHTML = "<b>Inputs</b><span>click to toggle</span>";
+  inp.appendChild(ih);
+  for (const f of FEATURES) {
+    const on = c.features.includes(f);
+    const d = neuronBox("feature" + (on ? "" : " off"), "feature-" + f);
+    d.dataset.feature = f; d.title = `${FEATURE_LABELS[f]} (click to turn ${on ? "off" : "on"})`;
+    const lab = document.createElement("span"); lab.className = "flabel"; lab.textContent = FEATURE_LABELS[f];
+    d.appendChild(lab);
+    d.onclick = () => {
+      const feats = on ? c.features.filter((x) => x !== f) : c.features.concat([f]);
+      sendConfig({ features: feats });
+    };
+    inp.appendChild(d);
+  }
+  inp.style.paddingLeft = "56px";
+  cols.appendChild(inp);
+  // hidden layers
+  c.layers.forEach((l, i) => {
+    const col = document.createElement("div"); col.className = "layer hidden-layer"; col.dataset.layer = i;
+    const head = document.createElement("div"); head.className = "layer-head";
+    const pm = document.createElement("div"); pm.className = "pm";
+    const plus = document.createElement("button"); plus.textContent = "+"; plus.className = "add-neuron"; plus.dataset.layer = i;
+    plus.title = "Add a neuron";
+    plus.onclick = () => {
+      const layers = layersCopy();
+      if (layers[i].units >= (pg.limits ? pg.limits.max_units : 8)) { showMessage(`at most ${pg.limits ? pg.limits.max_units : 8} neurons per layer`, "error"); return; }
+      layers[i].units += 1; sendConfig({ layers });
+    };
+    const minus = document.createElement("button"); minus.textContent = "−"; minus.className = "remove-neuron"; minus.dataset.layer = i;
+    minus.title = "Remove a neuron";
+    minus.onclick = () => {
+      const layers = layersCopy();
+      if (layers[i].units <= 1) { showMessage("a layer needs at least 1 neuron; remove the layer instead", "error"); return; }
+      layers[i].units -= 1; sendConfig({ layers });
+    };
+    pm.append(plus, minus);
+    const lab = document.createElement("span"); lab.textContent = `${l.units} neuron${l.units > 1 ? "s" : ""}`;
+    const sel = document.createElement("select"); sel.className = "act-select"; sel.dataset.layer = i;
+    for (const [k, v] of Object.entries(ACTIVATIONS)) { const o = document.createElement("option"); o.value = k; o.text = v; sel.add(o); }
+    sel.value = l.act;
+    sel.onchange = () => { const layers = layersCopy(); layers[i].act = sel.value; sendConfig({ layers }); };
+    head.append(pm, lab, sel);
+    col.appendChild(head);
+    for (let j = 0; j < l.units; j++) col.appendChild(neuronBox("hidden", `neuron-${i}-${j}`));
+    cols.appendChild(col);
+  });
+  // output
+  const out = document.createElement("div"); out.className = "layer output-layer";
+  const oh = document.createElement("div"); oh.className = "layer-head";
+  const nout = pg.task === "classification" && pg.classes > 2 ? pg.classes : 1;
+  oh.innerHTML = `<b>Output</b><span>${nout > 1 ? nout + " classes, softmax" : pg.task === "regression" ? "value" : "1 logit"}</span>`;
+  out.appendChild(oh);
+  out.appendChild(neuronBox("out", "neuron-out"));
+  cols.appendChild(out);
+  requestAnimationFrame(drawLinks);
+}
+
+function centers(layerEls) {
+  const base = $("net").getBoundingClientRect();
+  return layerEls.map((el) => { const r = el.getBoundingClientRect(); return [r.left - base.left + r.width / 2, r.top - base.top + r.height / 2, r]; });
+}
+
+function drawLinks() {
+  const svg = $("links");
+  svg.innerHTML = "";
+  if (!pg.config) return;
+  const c = pg.config;
+  const cols = [c.features.map((f) => $("feature-" + f))];
+  c.layers.forEach((l, i) => { const a = []; for (let j = 0; j < l.units; j++) a.push($(`neuron-${i}-${j}`)); cols.push(a); });
+  cols.push([$("neuron-out")]);
+  const W = pg.frame && pg.frame.weights && pg.frame.weights.length === cols.length - 1 ? pg.frame.weights : null;
+  let maxw = 1e-9;
+  if (W) for (const m of W) for (const row of m) for (const w of row) maxw = Math.max(maxw, Math.abs(w));
+  const ns = "http://www.w3.org/2000/svg";
+  for (let k = 0; k + 1 < cols.length; k++) {
+    const a = centers(cols[k]), b = centers(cols[k + 1]);
+    for (let j = 0; j < b.length; j++) {
+      for (let i = 0; i < a.length; i++) {
+        const w = W && W[k][j] !== undefined ? W[k][j][i] : 0;
+        const p = document.createElementNS(ns, "path");
+        const x1 = a[i][0] + a[i][2].width / 2, y1 = a[i][1], x2 = b[j][0] - b[j][2].width / 2, y2 = b[j][1];
+        const mx = (x1 + x2) / 2;
+        p.setAttribute("d", `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`);
+        const col = w >= 0 ? POS : NEG;
+        p.setAttribute("stroke", `rgb(${col.join(",")})`);
+        p.setAttribute("stroke-width", W ? (0.5 + 5.5 * Math.min(1, Math.abs(w) / Math.max(maxw, 1))).toFixed(2) : 0.5);
+        p.setAttribute("stroke-opacity", W ? (0.25 + 0.75 * Math.min(1, Math.abs(w) / maxw)).toFixed(2) : 0.3);
+        p.setAttribute("fill", "none");
+        p.setAttribute("class", "link");
+        const t = document.createElementNS(ns, "title"); t.textContent = `weight ${w}`; p.appendChild(t);
+        svg.appendChild(p);
+      }
+    }
+  }
+}
+
+// -- colours and pictures ------------------------------------------------------------------------------------
+function decode(b64) {
+  const s = atob(b64), a = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
+  return a;
+}
+
+function mix(a, b, t) { return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]; }
+
+function diverging(v) {          // v in [-1, 1]
+  return v >= 0 ? mix(MID, POS, v) : mix(MID, NEG, -v);
+}
+
+function paintGrid(canvas, values, n, classes) {
+  const ctx = canvas.getContext("2d");
+  if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
+  const img = ctx.createImageData(n, n);
+  const disc = pg.view.discretize;
+  for (let i = 0; i < n * n; i++) {
+    let v = values[i] / 127.5 - 1, rgb;
+    if (classes) {
+      const conf = (v + 1) / 2, k = classes[i] % CLASS_COLORS.length;
+      const lo = 1 / Math.max(pg.classes, 2);
+      const t = disc ? 1 : Math.max(0, (conf - lo) / (1 - lo));
+      rgb = mix(MID, CLASS_COLORS[k], 0.25 + 0.75 * t);
+    } else {
+      if (disc) v = v >= 0 ? 1 : -1;
+      rgb = diverging(v);
+    }
+    img.data[4 * i] = rgb[0]; img.data[4 * i + 1] = rgb[1]; img.data[4 * i + 2] = rgb[2]; img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+const heatSmall = document.createElement("canvas");
+
+function pointColor(label) {
+  if (pg.task === "regression") return diverging(Math.max(-1, Math.min(1, label)));
+  if (pg.classes > 2) return CLASS_COLORS[label % CLASS_COLORS.length];
+  return label ? POS : NEG;
+}
+
+function drawHeat() {
+  const cv = $("heatmap"), ctx = cv.getContext("2d"), W = cv.width, H = cv.height;
+  const f = pg.frame;
+  ctx.clearRect(0, 0, W, H);
+  if (f) {
+    const heat = decode(f.heat), cls = f.heat_cls ? decode(f.heat_cls) : null;
+    paintGrid(heatSmall, heat, f.heat_n, cls);
+    ctx.imageSmoothingEnabled = !pg.view.discretize;
+    ctx.drawImage(heatSmall, 0, 0, W, H);
+  }
+  const D = 6;
+  const px = (x) => ((x + D) / (2 * D)) * W, py = (y) => ((D - y) / (2 * D)) * H;
+  const pts = (list, stroke) => {
+    for (const [x, y, l] of list) {
+      const c = pointColor(l);
+      ctx.beginPath(); ctx.arc(px(x), py(y), 3.2, 0, 2 * Math.PI);
+      ctx.fillStyle = `rgb(${c.map(Math.round).join(",")})`; ctx.fill();
+      ctx.lineWidth = 1; ctx.strokeStyle = stroke; ctx.stroke();
+    }
+  };
+  pts(pg.train, "#fff");
+  if (pg.view.showTest) pts(pg.test, "#000");
+  // axes ticks
+  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
+  for (const t of [-6, -4, -2, 0, 2, 4, 6]) { ctx.fillText(String(t), px(t) - 4, H - 2); }
+  legend();
+}
+
+function legend() {
+  const el = $("legend");
+  if (pg.task === "regression") { el.innerHTML = `<i style="background:rgb(${NEG})"></i>−1 <i style="background:rgb(${MID})"></i>0 <i style="background:rgb(${POS})"></i>+1`; return; }
+  const n = Math.max(pg.classes, 2), parts = [];
+  for (let k = 0; k < n; k++) { const c = n > 2 ? CLASS_COLORS[k] : (k ? POS : NEG); parts.push(`<i style="background:rgb(${c})"></i>class ${k}`); }
+  el.innerHTML = parts.join(" ");
+}
+
+function fmtLoss(v) { return v === null || v === undefined ? "–" : v.toFixed(3); }
+
+function drawFrame() {
+  const f = pg.frame;
+  if (!f) return;
+  $("epoch").textContent = f.epoch.toFixed(3);
+  if (f.steps_per_s !== undefined) $("speed").textContent = f.steps_per_s;
+  $("train-loss").textContent = fmtLoss(f.train_loss); $("test-loss").textContent = fmtLoss(f.test_loss);
+  $("train-acc").textContent = f.train_acc !== null && f.train_acc !== undefined ? `(accuracy ${(100 * f.train_acc).toFixed(1)}%)` : "";
+  $("test-acc").textContent = f.test_acc !== null && f.test_acc !== undefined ? `(accuracy ${(100 * f.test_acc).toFixed(1)}%)` : "";
+  drawHeat();
+  // neuron thumbnails
+  const c = pg.config, tn = f.thumb_n;
+  if (f.neurons && c) {
+    c.features.forEach((name, i) => { const el = $("feature-" + name); if (el && f.neurons[0][i]) paintGrid(el.querySelector("canvas"), decode(f.neurons[0][i]), tn, null); });
+    c.layers.forEach((l, li) => {
+      const layer = f.neurons[li + 1] || [];
+      for (let j = 0; j < l.units; j++) { const el = $(`neuron-${li}-${j}`); if (el && layer[j]) paintGrid(el.querySelector("canvas"), decode(layer[j]), tn, null); }
+    });
+    const o = $("neuron-out"), last = f.neurons[f.neurons.length - 1];
+    if (o && last && last[0]) paintGrid(o.querySelector("canvas"), decode(last[0]), tn, null);
+  }
+  drawLinks();
+  drawLossChart();
+  drawGradChart();
+}
+
+function drawLossChart() {
+  const cv = $("loss-chart"), ctx = cv.getContext("2d"), W = cv.width, H = cv.height;
+  ctx.clearRect(0, 0, W, H);
+  const h = pg.history;
+  if (h.length < 2) return;
+  let max = 0;
+  for (const [, a, b] of h) max = Math.max(max, a, b);
+  max = max || 1;
+  const x0 = h[0][0], x1 = h[h.length - 1][0] || 1;
+  const line = (idx, color) => {
+    ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = 1.5;
+    h.forEach((p, i) => { const x = ((p[0] - x0) / Math.max(x1 - x0, 1e-9)) * (W - 2) + 1, y = H - 2 - (p[idx] / max) * (H - 6); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
+    ctx.stroke();
+  };
+  line(2, "#333"); line(1, "#999");
+  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif"; ctx.fillText(`max ${max.toFixed(3)}  — test  — train (grey)`, 4, 10);
+}
+
+function drawGradChart() {
+  const cv = $("grad-chart"), ctx = cv.getContext("2d"), W = cv.width, H = cv.height;
+  ctx.clearRect(0, 0, W, H);
+  const g = (pg.frame && pg.frame.grad_norms) || [];
+  if (!g.length) return;
+  const logs = g.map((v) => (v && v > 0 ? Math.log10(v) : -8));
+  const lo = Math.min(-6, ...logs), hi = Math.max(1, ...logs);
+  const bw = Math.min(40, (W - 20) / g.length - 6);
+  ctx.font = "10px sans-serif";
+  g.forEach((v, i) => {
+    const x = 10 + i * (bw + 6), hgt = ((logs[i] - lo) / (hi - lo)) * (H - 28);
+    ctx.fillStyle = "#0877bd"; ctx.fillRect(x, H - 14 - hgt, bw, hgt);
+    ctx.fillStyle = "#333"; ctx.fillText(i < g.length - 1 ? `L${i + 1}` : "out", x, H - 3);
+    ctx.fillText(v === null ? "nan" : v.toExponential(1), x, H - 16 - hgt);
+  });
+}
+
+// -- export ---------------------------------------------------------------------------------------------------
+function showExport(msg) {
+  const box = $("export-links");
+  box.innerHTML = "";
+  const bytes = decode(msg.weights);
+  const files = [[msg.script_name, new Blob([msg.script], { type: "text/x-python" })],
+    [msg.weights_name, new Blob([bytes], { type: "application/octet-stream" })]];
+  pg.exportFiles = files.map(([n]) => n);
+  for (const [name, blob] of files) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob); a.download = name; a.textContent = `⬇ ${name}`; a.className = "export-link";
+    box.appendChild(a);
+  }
+  showMessage(`exported: download ${msg.script_name} and ${msg.weights_name}, put them in one folder and run python ${msg.script_name}`, "info");
+}
+
+// -- backprop explorer ------------------------------------------------------------------------------------
+function runExpr() {
+  const vals = {};
+  for (const v of ["x", "y", "z"]) {
+    const n = Number($("expr-" + v).value);
+    if ($("expr-" + v).value.trim() === "" || !isFinite(n)) { showMessage(`backprop explorer: ${v} must be a number`, "error"); return; }
+    vals[v] = n;
+  }
+  send({ type: "expr", expr: $("expr").value, values: vals });
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "string") return v;
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(4)));
+}
+
+function drawExpr() {
+  const g = pg.expr, svg = $("expr-graph"), ns = "http://www.w3.org/2000/svg";
+  svg.innerHTML = "";
+  if (!g) return;
+  const revealed = new Set(g.order.slice(0, pg.exprStep));
+  const current = pg.exprStep > 0 ? g.order[pg.exprStep - 1] : null;
+  // layout: column = longest path from a leaf; rows in order
+  const depth = {};
+  for (const n of g.nodes) depth[n.id] = n.inputs.length ? 1 + Math.max(...n.inputs.map((i) => depth[i])) : 0;
+  const cols = {};
+  for (const n of g.nodes) (cols[depth[n.id]] = cols[depth[n.id]] || []).push(n.id);
+  const ncol = Math.max(...Object.values(depth)) + 1;
+  const rows = Math.max(...Object.values(cols).map((c) => c.length));
+  const dx = 130, dy = 78, W = Math.max(300, ncol * dx + 60), H = Math.max(120, rows * dy + 40);
+  svg.setAttribute("width", W); svg.setAttribute("height", H); svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  const pos = {};
+  for (const [d, ids] of Object.entries(cols)) ids.forEach((id, r) => { pos[id] = [50 + d * dx, 40 + (r + (rows - ids.length) / 2) * dy]; });
+  const defs = document.createElementNS(ns, "defs");
+  defs.innerHTML = '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#888"/></marker>';
+  svg.appendChild(defs);
+  for (const n of g.nodes) for (const i of n.inputs) {
+    const [x1, y1] = pos[i], [x2, y2] = pos[n.id];
+    const ang = Math.atan2(y2 - y1, x2 - x1);
+    const l = document.createElementNS(ns, "line");
+    l.setAttribute("x1", x1 + 20 * Math.cos(ang)); l.setAttribute("y1", y1 + 20 * Math.sin(ang));
+    l.setAttribute("x2", x2 - 21 * Math.cos(ang)); l.setAttribute("y2", y2 - 21 * Math.sin(ang));
+    l.setAttribute("class", "expr-edge"); svg.appendChild(l);
+  }
+  const tbody = $("expr-table").querySelector("tbody");
+  tbody.innerHTML = "";
+  for (const n of g.nodes) {
+    const [x, y] = pos[n.id];
+    const grp = document.createElementNS(ns, "g");
+    grp.setAttribute("class", `expr-node ${n.op === "input" ? "input" : ""} ${n.id === current ? "current" : ""}`);
+    grp.dataset.id = n.id; if (n.name) grp.dataset.name = n.name;
+    const c = document.createElementNS(ns, "circle"); c.setAttribute("cx", x); c.setAttribute("cy", y); c.setAttribute("r", 20);
+    const t = document.createElementNS(ns, "text"); t.setAttribute("x", x); t.setAttribute("y", y + 5);
+    t.textContent = n.op === "input" || n.op === "const" ? n.label : n.label;
+    const v = document.createElementNS(ns, "text"); v.setAttribute("x", x); v.setAttribute("y", y - 26); v.setAttribute("class", "val");
+    v.textContent = (n.name && n.op !== "const" ? n.name + " = " : "") + fmt(n.value);
+    const gr = document.createElementNS(ns, "text"); gr.setAttribute("x", x); gr.setAttribute("y", y + 38); gr.setAttribute("class", "grad");
+    gr.textContent = revealed.has(n.id) && n.grad !== null ? "∂f: " + fmt(n.grad) : "";
+    grp.append(c, t, v, gr);
+    svg.appendChild(grp);
+    const tr = document.createElement("tr");
+    tr.dataset.name = n.name || ""; tr.dataset.id = n.id;
+    tr.innerHTML = `<td>${n.name || ""}</td><td>${n.op === "const" ? "constant" : n.op}</td><td class="valcell">${fmt(n.value)}</td>` +
+      `<td class="gradcell">${revealed.has(n.id) && n.grad !== null ? fmt(n.grad) : ""}</td>`;
+    tbody.appendChild(tr);
+  }
+  const total = g.order.length;
+  $("expr-info").textContent = pg.exprStep === 0 ? `forward pass: f = ${fmt(g.nodes[g.output].value)}. Press “Backward step” to send the gradient back one node at a time.`
+    : pg.exprStep < total ? `backward step ${pg.exprStep} of ${total}: ∂f/∂${g.nodes[current].name || g.nodes[current].label} = ${fmt(g.nodes[current].grad)}`
+      : `backward pass done (${total} nodes): gradients computed by chainrule's autograd`;
+}
+
+// -- start -----------------------------------------------------------------------------------------------------
+bindControls();
+connect();
