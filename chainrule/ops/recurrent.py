@@ -131,6 +131,11 @@ def _input_and_weight_grads(ctx, dz_in, dz_hidden, hprev, w_ih, grads):
     return tuple(grads)
 
 
+def _recording(ctx) -> bool:
+    """False when forward runs unrecorded (no_grad, or no input requires grad): nothing to keep."""
+    return isinstance(ctx, Function)
+
+
 def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse):
     ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)  # in-place modification checks
     ctx.x2 = x2
@@ -140,6 +145,34 @@ def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse):
 
 
 # ----------------------------------------------------------------------------- RNN
+
+
+def _rnn_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
+    """Forward of ``RNNTanhSequence`` / ``RNNReluSequence``."""
+    xd = x.data
+    xp = xp_of(xd)
+    T, B, _ = xd.shape
+    H = w_hh.shape[1]
+    x2 = xd.reshape(T * B, -1)
+    bias = None if b_ih is None else b_ih.data + b_hh.data
+    pre = _project(x2, w_ih.data, bias).reshape(T, B, H)
+    hs, out, _, h_n = _states(xp, T, B, H, xd.dtype, None if h0 is None else h0.data, reverse)
+    whh_t = w_hh.data.T
+    for step, (t, p, n) in enumerate(_positions(T, reverse)):
+        h = hs[n]
+        if step or h0 is not None:
+            xp.matmul(hs[p], whh_t, out=h)
+            h += pre[t]
+        else:
+            h[...] = pre[t]
+        if relu:
+            xp.maximum(h, 0, out=h)
+        else:
+            xp.tanh(h, out=h)
+    if _recording(ctx):
+        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
+        ctx.hs = hs
+    return out, h_n
 
 
 class RNNTanhSequence(Function):
@@ -155,30 +188,7 @@ class RNNTanhSequence(Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
-        xd = x.data
-        xp = xp_of(xd)
-        T, B, _ = xd.shape
-        H = w_hh.shape[1]
-        x2 = xd.reshape(T * B, -1)
-        bias = None if b_ih is None else b_ih.data + b_hh.data
-        pre = _project(x2, w_ih.data, bias).reshape(T, B, H)
-        hs, out, _, h_n = _states(xp, T, B, H, xd.dtype, None if h0 is None else h0.data, reverse)
-        whh_t = w_hh.data.T
-        relu = ctx.relu
-        for step, (t, p, n) in enumerate(_positions(T, reverse)):
-            h = hs[n]
-            if step or h0 is not None:
-                xp.matmul(hs[p], whh_t, out=h)
-                h += pre[t]
-            else:
-                h[...] = pre[t]
-            if relu:
-                xp.maximum(h, 0, out=h)
-            else:
-                xp.tanh(h, out=h)
-        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
-        ctx.hs = hs
-        return out, h_n
+        return _rnn_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, relu=False)
 
     @staticmethod
     def backward(ctx, grad_out, grad_hn):
@@ -215,6 +225,10 @@ class RNNReluSequence(RNNTanhSequence):
     """As ``RNNTanhSequence`` with h_t = relu(...) (act' = 1 where h_t > 0)."""
 
     relu = True
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        return _rnn_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, relu=True)
 
 
 # ----------------------------------------------------------------------------- LSTM
@@ -267,8 +281,9 @@ class LSTMSequence(Function):
             tc = tanh_c[t]
             xp.tanh(c, out=tc)
             xp.multiply(g[:, H3:], tc, out=hs[n])
-        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
-        ctx.hs, ctx.cs, ctx.gates, ctx.tanh_c = hs, cs, gates, tanh_c
+        if _recording(ctx):
+            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
+            ctx.hs, ctx.cs, ctx.gates, ctx.tanh_c = hs, cs, gates, tanh_c
         return out, h_n, c_n
 
     @staticmethod
@@ -389,8 +404,9 @@ class GRUSequence(Function):
             xp.subtract(hs[p], gn, out=h)
             h *= g[:, H:H2]
             h += gn
-        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
-        ctx.hs, ctx.gates, ctx.q = hs, gates, q
+        if _recording(ctx):
+            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
+            ctx.hs, ctx.gates, ctx.q = hs, gates, q
         return out, h_n
 
     @staticmethod
