@@ -1,7 +1,54 @@
 """``chainrule.nn``: modules (layers, activations, losses), ``functional``, ``init``, ``utils``."""
 
 from chainrule.nn import functional, init  # noqa: F401
+from chainrule.nn.activation import (  # noqa: F401
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from chainrule.nn.containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten  # noqa: F401
+from chainrule.nn.conv import (  # noqa: F401
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
+from chainrule.nn.dropout import Dropout  # noqa: F401
+from chainrule.nn.embedding import Embedding  # noqa: F401
+from chainrule.nn.gradient_reversal import GradientReversal  # noqa: F401
 from chainrule.nn.linear import Linear  # noqa: F401
+from chainrule.nn.loss import (  # noqa: F401
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HingeLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    MultiMarginLoss,
+    NLLLoss,
+)
 from chainrule.nn.module import Module, Parameter  # noqa: F401
+from chainrule.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from chainrule.nn.pooling import (  # noqa: F401
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    Dropout2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+    Upsample,
+)
 from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: F401

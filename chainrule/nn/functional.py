@@ -4,6 +4,52 @@ Each function here is the stateless op a module calls with its parameters; the o
 themselves (forward and backward) live in ``chainrule/ops``.
 """
 
-from chainrule.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+from chainrule.ops.activation import (  # noqa: F401
+    elu,
+    erf,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    prelu,
+    relu,
+    silu,
+    softmax,
+    softplus,
+)
+from chainrule.ops.conv import (  # noqa: F401
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
+from chainrule.ops.dropout import dropout  # noqa: F401
+from chainrule.ops.elementwise import sigmoid, tanh  # noqa: F401
+from chainrule.ops.embedding import embedding, one_hot  # noqa: F401
+from chainrule.ops.gradient_reversal import gradient_reversal  # noqa: F401
 from chainrule.ops.linalg import linear  # noqa: F401
+from chainrule.ops.loss import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+)
+from chainrule.ops.normalization import batch_norm, layer_norm  # noqa: F401
+from chainrule.ops.pooling import (  # noqa: F401
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    dropout2d,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+)
 from chainrule.ops.shape import pad  # noqa: F401

@@ -18,8 +18,8 @@ from chainrule.backend import np
 from chainrule.tensor import Tensor
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,
-          "conv_transpose2d": 1.0, "conv_transpose3d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0),
-          "selu": 3.0 / 4}
+          "conv_transpose2d": 1.0, "conv_transpose3d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3,
+          "relu": math.sqrt(2.0), "selu": 3.0 / 4}
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -105,14 +105,20 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Tensor:
     """He uniform: U(-b, b) with b = gain · √(3 / fan) (PyTorch's default for Linear/Conv with a = √5)."""
+    if tensor.data.size == 0:  # nothing to fill (and fan may be 0), as PyTorch
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Tensor:
     """He normal: N(0, std²) with std = gain / √fan."""
+    if tensor.data.size == 0:
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std)
 
@@ -120,7 +126,9 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
 def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian matrix (Saxe et al.)."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got {tensor.shape}")
+        raise ValueError(
+            f"orthogonal_: only tensors with 2 or more dimensions are supported, got {tensor.shape}"
+        )
     rows = tensor.shape[0]
     cols = tensor.data.size // rows
     flat = _random.normal((rows, cols), np.float64)
@@ -134,5 +142,6 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 
 def default_bounds(fan_in: int) -> float:
-    """1/√fan_in: PyTorch's default bound for Linear/Conv biases (and, via kaiming_uniform_(a=√5), weights)."""
+    """1/√fan_in: PyTorch's default bound for Linear/Conv biases (and, via kaiming_uniform_(a=√5),
+    weights)."""
     return 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0

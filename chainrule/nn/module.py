@@ -120,11 +120,15 @@ class Module:
             params[name] = None
         elif name in modules:
             if value is not None:
-                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as child module {name!r}")
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {type(value).__name__} as child module {name!r}"
+                )
             modules[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as buffer {name!r}")
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {type(value).__name__} as buffer {name!r}"
+                )
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -151,14 +155,18 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or a None placeholder, e.g. ``bias=False``) under ``name``."""
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+            raise TypeError(
+                f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}"
+            )
         self._drop(name)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add non-trainable state (saved in ``state_dict`` unless ``persistent=False``)."""
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+            raise TypeError(
+                f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}"
+            )
         self._drop(name)
         self._buffers[name] = tensor
         if persistent:
@@ -277,7 +285,8 @@ class Module:
                 )
         if errors:
             raise RuntimeError(
-                f"load_state_dict: error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"load_state_dict: error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
             )
         for key, target in own.items():
             if key in state_dict:

@@ -322,8 +322,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     channels = input.shape[1] if input.ndim >= 2 else 1
     if n != 1 and n != channels:
         raise ValueError(
-            f"prelu: weight has {n} elements (shape {tuple(weight.shape)}) but the input has {channels} channels "
-            f"in dim 1 (input shape {tuple(input.shape)}); expected 1 or {channels}"
+            f"prelu: weight has {n} elements (shape {tuple(weight.shape)}) but the input has {channels} "
+            f"channels in dim 1 (input shape {tuple(input.shape)}); expected 1 or {channels}"
         )
     return PRelu.apply(input, weight)
 
@@ -386,3 +386,10 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     Example: ``log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)`` -> ``[[-0.6931, -0.6931]]``.
     """
     return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0), as ``torch.nn.functional.relu`` (``inplace`` accepted; the result is always new)."""
+    from chainrule.ops.elementwise import relu as _relu
+
+    return _relu(input)

@@ -1,0 +1,81 @@
+"""``Embedding``: a table of ``num_embeddings`` learned vectors of size ``embedding_dim``,
+looked up by integer index (words, tokens, categories), as ``torch.nn.Embedding``.
+
+Parameter ``weight`` (num_embeddings, embedding_dim), initialised N(0, 1) as PyTorch; the
+``padding_idx`` row starts at zero and never receives a gradient.
+
+Example::
+
+    emb = nn.Embedding(1000, 32, padding_idx=0)
+    emb(cr.tensor([[5, 7, 0]])).shape       # (1, 3, 32)
+"""
+
+from __future__ import annotations
+
+from chainrule import backend
+from chainrule.backend import np
+from chainrule.nn import init
+from chainrule.nn.module import Module, Parameter
+from chainrule.ops.embedding import embedding
+from chainrule.tensor import Tensor
+
+
+class Embedding(Module):
+    """Lookup table: input (*) integers -> output (*, embedding_dim)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device=None,
+                 dtype=None):
+        super().__init__()
+        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if not isinstance(v, int) or v < 0:
+                raise ValueError(f"Embedding: {name} must be a non-negative int, got {v!r}")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
+                                 f"({num_embeddings})")
+            padding_idx %= num_embeddings
+        if scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: scale_grad_by_freq and sparse gradients are not supported")
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            arr = np.empty((num_embeddings, embedding_dim), np.dtype(dtype or np.float32))
+            self.weight = Parameter(backend.to_device(arr, backend.normalize_device(device)),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
+                                 f"({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, sparse: bool = False) -> Embedding:
+        """An Embedding holding ``embeddings`` (2-D); frozen unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{tuple(embeddings.shape)}")
+        rows, dim = embeddings.shape
+        return cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings, _freeze=freeze)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        return s

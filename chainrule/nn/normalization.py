@@ -1,0 +1,151 @@
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` and ``LayerNorm``, as ``torch.nn``.
+
+Batch norm normalises each channel with the statistics of the current batch while
+training and keeps exponential running averages (buffers ``running_mean``,
+``running_var``, ``num_batches_tracked``) that replace them in ``eval()`` mode.
+Layer norm normalises each sample over its last dims, the same in training and eval.
+
+Example::
+
+    model = nn.Sequential(nn.Linear(20, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 2))
+    model.train(); model(x)     # batch statistics, running averages updated
+    model.eval(); model(x)      # running statistics
+"""
+
+from __future__ import annotations
+
+from chainrule import backend
+from chainrule.backend import np
+from chainrule.nn import init
+from chainrule.nn.module import Module, Parameter
+from chainrule.ops.normalization import batch_norm, layer_norm
+from chainrule.tensor import Tensor
+
+
+def _empty(shape, device, dtype, fill: float):
+    arr = np.full(shape, fill, np.dtype(dtype or np.float32))
+    return backend.to_device(arr, backend.normalize_device(device))
+
+
+class _BatchNorm(Module):
+    """Shared code of BatchNorm1d/2d: parameters ``weight`` (γ, ones) and ``bias`` (β, zeros) of
+    shape (num_features,) when ``affine``; running statistics when ``track_running_stats``.
+
+    ``momentum=None`` gives a cumulative moving average (factor 1 / num_batches_tracked).
+    """
+
+    _dims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
+                 bias: bool = True):
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(_empty((num_features,), device, dtype, 1.0))
+            if bias:
+                self.bias = Parameter(_empty((num_features,), device, dtype, 0.0))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor._make(_empty((num_features,), device, dtype, 0.0)))
+            self.register_buffer("running_var", Tensor._make(_empty((num_features,), device, dtype, 1.0)))
+            counter = backend.to_device(np.zeros((), np.int64), backend.normalize_device(device))
+            self.register_buffer("num_batches_tracked", Tensor._make(counter))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, x: Tensor) -> None:
+        name = type(self).__name__
+        if x.ndim not in self._dims:
+            dims = " or ".join(f"{d}D" for d in self._dims)
+            raise ValueError(f"{name}: expected {dims} input, got {x.ndim}D input of shape {tuple(x.shape)}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{name}: expected {self.num_features} channels in dim 1, got input of shape {tuple(x.shape)}"
+            )
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            if input.numel() // self.num_features > 1:  # (an invalid batch raises below, counting nothing)
+                self.num_batches_tracked.data[...] += 1
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.item() or 1)
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        return batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
+                          self.weight, self.bias, use_batch, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) inputs: statistics per channel C."""
+
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) images: statistics per channel C over N, H, W."""
+
+    _dims = (4,)
+
+
+class LayerNorm(Module):
+    """Normalise over the last dims ``normalized_shape``; ``weight`` (ones) and ``bias`` (zeros) of that
+    shape when ``elementwise_affine`` (``bias=False`` drops β)."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        if not shape or any(not isinstance(s, int) or s <= 0 for s in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(_empty(shape, device, dtype, 1.0))
+            if bias:
+                self.bias = Parameter(_empty(shape, device, dtype, 0.0))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

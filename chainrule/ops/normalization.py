@@ -1,0 +1,174 @@
+"""Normalisation ops: ``batch_norm`` and ``layer_norm``, each fused with its own backward.
+
+Both compute x̂ = (x - μ) / √(σ² + ε) and out = γ x̂ + β; they differ in what μ and σ²
+are taken over:
+
+- batch norm: per channel (dim 1), over the batch and spatial dims (0, 2, 3, ...);
+- layer norm: per sample, over the trailing ``normalized_shape`` dims.
+
+Backward of the normalisation (n values per statistic, g = dL/dout · γ):
+
+    dx = (1/σ̂) · (g - mean(g) - x̂ · mean(g · x̂)),      σ̂ = √(σ² + ε)
+    dγ = Σ dL/dout · x̂,   dβ = Σ dL/dout        (summed over everything but the feature dims)
+
+The two means are the gradient flowing back through μ and σ² (every output depends
+on every input of its group through the statistics).
+"""
+
+from __future__ import annotations
+
+from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import State, no_grad
+from chainrule.backend import xp_of
+from chainrule.tensor import Tensor
+
+
+def _const(array) -> Tensor:
+    return Tensor._make(array)
+
+
+def _stats(a, axes: tuple, eps: float):
+    """(x̂, 1/σ̂, μ, σ² (biased)) of the array ``a`` over ``axes`` (kept as size-1 dims)."""
+    xp = xp_of(a)
+    mean = a.mean(axis=axes, keepdims=True)
+    xc = a - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    invstd = 1.0 / xp.sqrt(var + eps)
+    xc *= invstd
+    return xc, invstd.astype(a.dtype, copy=False), mean, var
+
+
+def _stats_tensor(x: Tensor, axes: tuple, eps: float):
+    """x̂ and 1/σ̂ recomputed with Tensor ops (differentiable, for create_graph=True)."""
+    xc = x - x.mean(dim=axes, keepdim=True)
+    invstd = ((xc * xc).mean(dim=axes, keepdim=True) + eps) ** -0.5
+    return xc * invstd, invstd
+
+
+class Normalize(Function):
+    """out = γ x̂ + β with x̂ the input normalised over ``axes`` (see the module docstring).
+
+    ``weight``/``bias`` are already shaped to broadcast against x (or None);
+    ``param_axes`` are the dims their gradients are summed over; ``stats``, when a list,
+    receives the batch (mean, biased variance) for running statistics.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, param_axes, eps, stats):
+        xhat, invstd, mean, var = _stats(x.data, axes, eps)
+        if isinstance(ctx, Function):  # recorded: keep what backward needs
+            ctx.xhat, ctx.invstd, ctx.axes, ctx.param_axes, ctx.eps = xhat, invstd, axes, param_axes, eps
+            ctx.save_for_backward(weight)
+        if stats is not None:
+            stats.extend((mean, var))
+        out = xhat * weight.data if weight is not None else xhat.copy() if isinstance(ctx, Function) else xhat
+        if bias is not None:
+            out += bias.data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight,) = ctx.saved_tensors
+        x = ctx.inputs[0]
+        if State.grad_enabled:  # create_graph: keep the statistics' dependence on x in the graph
+            xhat, invstd = _stats_tensor(x, ctx.axes, ctx.eps)
+        else:
+            xhat, invstd = _const(ctx.xhat), _const(ctx.invstd)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if need_w:
+            gw = (grad * xhat).sum(dim=ctx.param_axes, keepdim=True).reshape(weight.shape)
+        if need_b:
+            gb = grad.sum(dim=ctx.param_axes, keepdim=True).reshape(ctx.inputs[2].shape)
+        if need_x:
+            g = grad * weight if weight is not None else grad
+            gx = invstd * (g - g.mean(dim=ctx.axes, keepdim=True)
+                           - xhat * (g * xhat).mean(dim=ctx.axes, keepdim=True))
+        return gx, gw, gb, None, None, None, None
+
+
+def _channel_view(t: Tensor | None, ndim: int) -> Tensor | None:
+    """A (C,) tensor reshaped to (1, C, 1, ...) so it broadcasts along dim 1."""
+    if t is None or ndim <= 2:
+        return t
+    return t.reshape((1, t.shape[0]) + (1,) * (ndim - 2))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over dim 1, as ``torch.nn.functional.batch_norm``.
+
+    Training: normalise with the batch's mean and (biased) variance per channel, and
+    update ``running_mean``/``running_var`` in place when given:
+    r ← (1 - momentum) r + momentum · batch statistic (the variance unbiased, n/(n-1)).
+    Evaluation: normalise with the running statistics.
+
+    Shapes: input (N, C) or (N, C, L) or (N, C, H, W) ...; weight, bias, running stats (C,).
+    Example::
+
+        x = cr.randn(8, 3, 4, 4)
+        y = F.batch_norm(x, None, None, training=True)   # each channel: mean 0, var 1
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape "
+                         f"{tuple(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(f"batch_norm: {name} should have shape ({c},) for an input with {c} channels "
+                             f"(input shape {tuple(input.shape)}), got {tuple(t.shape)}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        n = input.numel() // c if c else 0
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                             f"shape {tuple(input.shape)}")
+        stats: list = []
+        out = Normalize.apply(input, _channel_view(weight, input.ndim), _channel_view(bias, input.ndim), axes,
+                              axes, eps, stats)
+        if running_mean is not None or running_var is not None:
+            mean, var = (s.reshape(c) for s in stats)
+            with no_grad():
+                if running_mean is not None:
+                    running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
+                    running_mean._version += 1
+                if running_var is not None:
+                    running_var.data[...] = (1 - momentum) * running_var.data + momentum * var * (n / (n - 1))
+                    running_var._version += 1
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+    xp = xp_of(input.data)
+    invstd = (1.0 / xp.sqrt(running_var.data + eps)).astype(input.dtype, copy=False)
+    mean = running_mean.data.astype(input.dtype, copy=False)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    out = (input - _const(mean.reshape(shape))) * _const(invstd.reshape(shape))
+    if weight is not None:
+        out = out * _channel_view(weight, input.ndim)
+    if bias is not None:
+        out = out + _channel_view(bias, input.ndim)
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalisation over the trailing ``normalized_shape`` dims, as ``torch.nn.functional.layer_norm``.
+
+    Shapes: input (*, *normalized_shape); weight and bias ``normalized_shape``.
+    Example: ``F.layer_norm(cr.randn(2, 5, 8), (8,))`` normalises every length-8 vector.
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+        raise ValueError(
+            f"layer_norm: normalized_shape {shape} must match the last {k} dims of the input, got input "
+            f"shape {tuple(input.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"layer_norm: {name} should have shape {shape}, got {tuple(t.shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return Normalize.apply(input, weight, bias, axes, tuple(range(input.ndim - k)), eps, None)
+
