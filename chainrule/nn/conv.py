@@ -1,0 +1,315 @@
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d`` and ``ConvTranspose1d/2d/3d``.
+
+A convolution layer slides ``out_channels`` learned filters, each of size
+``in_channels/groups × kernel_size``, over its input; every output value is one filter's
+dot product with one patch.  The same filter is used at every position (weight sharing),
+so the layer is small and detects a pattern wherever it appears.
+
+Output size along each spatial dim::
+
+    out = floor((in + 2·padding - dilation·(kernel_size - 1) - 1) / stride) + 1
+
+Parameters as PyTorch: ``weight`` (out_channels, in_channels/groups, *kernel_size)
+(transposed: (in_channels, out_channels/groups, *kernel_size)) and ``bias``
+(out_channels,), initialised with ``kaiming_uniform_(a=√5)`` and U(±1/√fan_in).
+The ops are in ``chainrule/ops/conv.py``.
+
+Example::
+
+    conv = nn.Conv2d(1, 32, kernel_size=3, padding=1)   # 28x28 stays 28x28
+    conv(cr.randn(64, 1, 28, 28)).shape                  # (64, 32, 28, 28)
+"""
+
+from __future__ import annotations
+
+import math
+
+from chainrule import backend
+from chainrule.backend import np
+from chainrule.nn import init
+from chainrule.nn.module import Module, Parameter
+from chainrule.ops.conv import _same_padding, _tuple, conv_nd, conv_transpose_nd
+from chainrule.ops.shape import pad as _pad
+from chainrule.tensor import Tensor
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class _ConvNd(Module):
+    """Shared constructor, initialisation and repr of the convolution layers."""
+
+    _nd = 2
+    _transposed = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        output_padding=0,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        name, nd = type(self).__name__, self._nd
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < (1 if arg == "groups" else 0):
+                raise ValueError(
+                    f"{name}: {arg} must be a {'positive' if arg == 'groups' else 'non-negative'} "
+                    f"int, got {v!r}"
+                )
+        if in_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+        if out_channels % groups:
+            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _tuple(kernel_size, nd, name, "kernel_size")
+        self.stride = _tuple(stride, nd, name, "stride")
+        self.dilation = _tuple(dilation, nd, name, "dilation")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(
+                    f"{name}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}"
+                )
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(
+                    f"{name}: padding='same' is not supported for strided convolutions (stride {self.stride})"
+                )
+            self.padding = padding
+        else:
+            self.padding = _tuple(padding, nd, name, "padding")
+        self.output_padding = _tuple(output_padding, nd, name, "output_padding")
+        self.groups, self.padding_mode = groups, padding_mode
+        if self._transposed:
+            shape = (in_channels, out_channels // groups, *self.kernel_size)
+        else:
+            shape = (out_channels, in_channels // groups, *self.kernel_size)
+        dt = np.dtype(dtype or np.float32)
+        dev = backend.normalize_device(device)
+        self.weight = Parameter(backend.to_device(np.empty(shape, dt), dev))
+        if bias:
+            self.bias = Parameter(backend.to_device(np.empty((out_channels,), dt), dev))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: W ~ kaiming_uniform_(a=√5) = U(±1/√fan_in), b ~ U(±1/√fan_in)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = init.default_bounds(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self._nd:
+            s += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else f", padding={self.padding}"
+            )
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self._nd:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class _Conv(_ConvNd):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            0,
+            device,
+            dtype,
+        )
+
+    def _explicit_padding(self) -> list:
+        """F.pad widths (last dim first) for a non-'zeros' padding_mode."""
+        if self.padding == "valid":
+            return [0] * (2 * self._nd)
+        if self.padding == "same":
+            lo, hi = _same_padding(self.kernel_size, self.dilation)
+        else:
+            lo = hi = self.padding
+        widths = []
+        for a, b in zip(reversed(lo), reversed(hi)):
+            widths += [a, b]
+        return widths
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        op = f"conv{self._nd}d"
+        if self.padding_mode != "zeros":
+            x = _pad(input, self._explicit_padding(), mode=self.padding_mode)
+            return conv_nd(
+                op, self._nd, x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups
+            )
+        return conv_nd(
+            op, self._nd, input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class Conv1d(_Conv):
+    """1-D convolution over (N, C_in, L) -> (N, C_out, L_out), as ``torch.nn.Conv1d``."""
+
+    _nd = 1
+
+
+class Conv2d(_Conv):
+    """2-D convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out), as ``torch.nn.Conv2d``.
+
+    Args: in_channels, out_channels, kernel_size (int or pair), stride=1, padding=0 (int, pair,
+    ``'same'`` or ``'valid'``), dilation=1, groups=1 (``groups=in_channels`` is a depthwise
+    convolution), bias=True, padding_mode=``'zeros'`` (or ``'reflect'``, ``'replicate'``,
+    ``'circular'``).
+    """
+
+    _nd = 2
+
+
+class Conv3d(_Conv):
+    """3-D convolution over (N, C_in, D, H, W), as ``torch.nn.Conv3d``."""
+
+    _nd = 3
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ):
+        if padding_mode != "zeros":
+            raise ValueError(
+                f"{type(self).__name__}: only 'zeros' padding_mode is supported, got {padding_mode!r}"
+            )
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple, got {padding!r}")
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            output_padding,
+            device,
+            dtype,
+        )
+
+    def _output_padding(self, input: Tensor, output_size) -> tuple:  # noqa: A002
+        """The output_padding that gives ``output_size`` (PyTorch's ``forward(input, output_size)``)."""
+        if output_size is None:
+            return self.output_padding
+        nd = self._nd
+        size = tuple(int(s) for s in output_size)[-nd:]
+        if len(size) != nd:
+            raise ValueError(
+                f"{type(self).__name__}: output_size must have {nd} or {nd + 2} elements, "
+                f"got {tuple(output_size)}"
+            )
+        result = []
+        for i in range(nd):
+            smallest = (
+                (input.shape[-nd + i] - 1) * self.stride[i]
+                - 2 * self.padding[i]
+                + self.dilation[i] * (self.kernel_size[i] - 1)
+                + 1
+            )
+            if not smallest <= size[i] < smallest + self.stride[i]:
+                raise ValueError(
+                    f"{type(self).__name__}: requested an output size of {size}, but valid sizes "
+                    f"range from {smallest} to {smallest + self.stride[i] - 1} in dim {i} "
+                    f"(input shape {tuple(input.shape)})"
+                )
+            result.append(size[i] - smallest)
+        return tuple(result)
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        return conv_transpose_nd(
+            f"conv_transpose{self._nd}d",
+            self._nd,
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(input, output_size),
+            self.groups,
+            self.dilation,
+        )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution, as ``torch.nn.ConvTranspose1d``."""
+
+    _nd = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose2d``: the gradient of a
+    Conv2d with respect to its input, used to upsample (stride 2 doubles H and W).
+
+    Output size per dim: (in - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1.
+    ``weight`` is (in_channels, out_channels/groups, kH, kW).  ``forward(x, output_size=...)``
+    picks the output_padding that gives that size.
+    """
+
+    _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution, as ``torch.nn.ConvTranspose3d``."""
+
+    _nd = 3
