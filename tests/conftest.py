@@ -1,0 +1,33 @@
+"""Shared fixtures: every test starts from the same seeds and default autograd state.
+
+- ``cr.manual_seed(0)``, ``torch.manual_seed(0)`` and NumPy's legacy global seed before each test,
+- grad mode on and anomaly mode off before and after each test (a failing test can't leak them),
+- torch limited to one thread (the suite runs in parallel with pytest-xdist).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule.autograd.grad_mode import State
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_reset():
+    cr.manual_seed(0)
+    torch.manual_seed(0)
+    np.random.seed(0)
+    State.grad_enabled, State.anomaly = True, False
+    yield
+    State.grad_enabled, State.anomaly = True, False
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh NumPy generator seeded with 0."""
+    return np.random.default_rng(0)

@@ -1,0 +1,136 @@
+"""Property tests (hypothesis): broadcasting and reductions on random shapes agree with NumPy and torch."""
+
+import numpy as np
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import chainrule as cr
+from tests.helpers import assert_close
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+floats = st.floats(-3, 3, allow_nan=False, allow_infinity=False, width=32)
+
+
+@st.composite
+def broadcastable_pair(draw):
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0,
+                                                    max_side=4))
+    a = draw(hnp.arrays(np.float32, shapes.input_shapes[0], elements=floats))
+    b = draw(hnp.arrays(np.float32, shapes.input_shapes[1], elements=floats))
+    return a, b
+
+
+@st.composite
+def array_and_dims(draw):
+    a = draw(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4),
+                        elements=floats))
+    dims = draw(st.lists(st.integers(-a.ndim, a.ndim - 1), min_size=1, max_size=a.ndim,
+                         unique_by=lambda d: d % a.ndim))
+    keepdim = draw(st.booleans())
+    return a, tuple(dims), keepdim
+
+
+OPS = [lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y, lambda x, y: cr.maximum(x, y)
+       if isinstance(x, cr.Tensor) else torch.maximum(x, y)]
+
+
+@SETTINGS
+@given(broadcastable_pair(), st.integers(0, len(OPS) - 1))
+def test_broadcast_binary_forward_and_grad_shapes(pair, k):
+    a, b = pair
+    op = OPS[k]
+    x, y = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out, tout = op(x, y), op(tx, ty)
+    assert out.shape == np.broadcast_shapes(a.shape, b.shape)
+    assert_close(out, tout)
+    up = np.random.default_rng(0).standard_normal(out.shape).astype(np.float32)
+    out.backward(cr.tensor(up))
+    tout.backward(torch.tensor(up))
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-4)
+    assert_close(y.grad, ty.grad, rtol=1e-4, atol=1e-4)
+
+
+@SETTINGS
+@given(broadcastable_pair())
+def test_broadcast_division_and_comparison(pair):
+    a, b = pair
+    b = np.where(np.abs(b) < 0.1, 1.0, b).astype(np.float32)
+    assert_close(cr.tensor(a) / cr.tensor(b), np.asarray(a / b, np.float32), rtol=1e-6)
+    assert_close(cr.tensor(a) < cr.tensor(b), a < b)
+    assert_close(cr.where(cr.tensor(a) > 0, cr.tensor(a), cr.tensor(b)), np.where(a > 0, a, b))
+
+
+@SETTINGS
+@given(array_and_dims())
+def test_sum_mean_amax_over_random_dims(case):
+    a, dims, keepdim = case
+    for name in ("sum", "mean", "amax", "amin"):
+        x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        out, tout = getattr(x, name)(dims, keepdim=keepdim), getattr(tx, name)(dims, keepdim=keepdim)
+        assert_close(out, tout, rtol=1e-5, atol=1e-5)
+        up = np.random.default_rng(1).standard_normal(tout.shape).astype(np.float32)
+        out.backward(cr.tensor(up))
+        tout.backward(torch.tensor(up))
+        assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-5)
+
+
+@SETTINGS
+@given(array_and_dims())
+def test_var_logsumexp_over_random_dims(case):
+    a, dims, keepdim = case
+    x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    n = int(np.prod([a.shape[d] for d in dims]))
+    parts = [(x.logsumexp(dims, keepdim), tx.logsumexp(dims, keepdim))]
+    if n > 1:
+        parts.append((x.var(dims, keepdim=keepdim), tx.var(dims, keepdim=keepdim)))
+    for out, tout in parts:
+        assert_close(out, tout, rtol=1e-4, atol=1e-5)
+    sum(o.sum() for o, _ in parts).backward()
+    sum(o.sum() for _, o in parts).backward()
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-4)
+
+
+@SETTINGS
+@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
+                  elements=floats), st.data())
+def test_max_argmax_along_dim(a, data):
+    dim = data.draw(st.integers(-a.ndim, a.ndim - 1))
+    keepdim = data.draw(st.booleans())
+    v, i = cr.tensor(a).max(dim, keepdim)
+    tv, ti = torch.tensor(a).max(dim, keepdim)
+    assert_close(v, tv)
+    assert_close(i, ti)
+    assert_close(cr.tensor(a).argmin(dim, keepdim), torch.tensor(a).argmin(dim, keepdim))
+
+
+@SETTINGS
+@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4),
+                  elements=floats), st.data())
+def test_reshape_permute_roundtrip(a, data):
+    perm = data.draw(st.permutations(range(a.ndim)))
+    x = cr.tensor(a, requires_grad=True)
+    y = x.permute(*perm).reshape(-1)
+    assert_close(y, torch.tensor(a).permute(*perm).reshape(-1))
+    (y * cr.arange(float(y.shape[0]))).sum().backward()
+    tx = torch.tensor(a, requires_grad=True)
+    (tx.permute(*perm).reshape(-1) * torch.arange(float(y.shape[0]))).sum().backward()
+    assert_close(x.grad, tx.grad)
+
+
+@SETTINGS
+@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
+                  elements=floats), st.data())
+def test_integer_indexing_with_repeats(a, data):
+    n = a.shape[0]
+    idx = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=0, max_size=8)), np.int64)
+    x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out, tout = x[cr.tensor(idx)], tx[torch.tensor(idx)]
+    assert_close(out, tout)
+    up = np.random.default_rng(2).standard_normal(tout.shape).astype(np.float32)
+    out.backward(cr.tensor(up))
+    tout.backward(torch.tensor(up))
+    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-5)
