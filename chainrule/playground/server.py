@@ -21,7 +21,7 @@ client -> server   fields                                               reply
 On connect the server sends ``hello`` (session id, limits, default configuration).  Any invalid
 message gets ``{"type": "error", "message": ..., "request": type}`` and changes nothing; nothing a
 client sends can stop the server or touch another tab's session.  While playing, the server
-trains for about 50 ms, sends a ``frame``, and repeats (≈ 15-20 frames per second).
+trains for about 40 ms, sends a ``frame``, and repeats (about 20 frames per second).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ log = logging.getLogger("chainrule.playground")
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_MESSAGE_CHARS = 1_000_000          # the largest message accepted (an uploaded CSV)
 MAX_SESSIONS = 32
-FRAME_BUDGET = 0.05                    # seconds of training between frames while playing
+FRAME_BUDGET = 0.04                    # seconds of training between frames while playing (~20 fps)
 MESSAGE_TYPES = ("config", "play", "pause", "step", "reset", "regenerate", "upload", "export", "expr", "ping")
 
 
@@ -236,6 +236,7 @@ class Playground:
         self.app = Starlette(routes=[
             Route("/", self.index),
             Route("/healthz", self.health),
+            Route("/favicon.ico", lambda request: Response(status_code=204)),
             WebSocketRoute("/ws", self.websocket),
             Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
         ])

@@ -106,14 +106,13 @@ const HANDLERS = {
     runExpr();
   },
   state(msg) {
-    const newData = !pg.config || JSON.stringify(pg.train) !== JSON.stringify(msg.train) || pg.task !== msg.task;
     pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
     pg.train = msg.train; pg.test = msg.test;
     pg.history = []; pg.exportFiles = null; $("export-links").innerHTML = "";
     $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` : "";
     document.querySelector('[data-dataset="upload"]').disabled = !msg.upload;
     syncControls(); buildNetwork(); writeHash();
-    if (newData) pg.lastErrorCleared = true;
+    if ($("message").className === "error") showMessage("");
   },
   frame(msg) {
     pg.frame = msg; pg.frames += 1;
@@ -138,7 +137,7 @@ function setPlaying(on) {
   pg.playing = on;
   const b = $("play");
   b.classList.toggle("playing", on);
-  b.innerHTML = on ? "&#x23f8;" : "&#x25b6;";
+  b.innerHTML = on ? '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M6 4h4v16H6zM14 4h4v16h-4z" fill="currentColor"/></svg>' : '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M7 4l13 8-13 8z" fill="currentColor"/></svg>';
   b.title = on ? "Pause" : "Train";
 }
 

@@ -1,0 +1,273 @@
+"""End-to-end tests of the playground in real headless Chromium against a real server.
+
+Each test opens its own tab (its own server session), drives the page like a person would, and
+saves a screenshot under artifacts/playground/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from urllib.parse import parse_qs
+
+import pytest
+
+from tests.playground.conftest import ARTIFACTS, ROOT
+
+pytestmark = pytest.mark.browser
+
+
+def open_page(page, hash_: str = ""):
+    page.goto(page.base_url + "/" + hash_)
+    page.wait_for_function("window.playground && window.playground.frames > 0", timeout=20_000)
+    return page
+
+
+def frames(page) -> int:
+    return page.evaluate("playground.frames")
+
+
+def wait_frame_after(page, n: int, timeout: int = 10_000):
+    page.wait_for_function(f"playground.frames > {n}", timeout=timeout)
+
+
+def click_and_wait(page, selector: str):
+    n = frames(page)
+    page.click(selector)
+    wait_frame_after(page, n)
+
+
+def heat_pixels(page) -> str:
+    return page.evaluate("document.getElementById('heatmap').toDataURL()")
+
+
+def shot(page, name: str):
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def config(page) -> dict:
+    return page.evaluate("playground.config")
+
+
+def test_xor_trains_live_and_heat_map_changes(page):
+    open_page(page)
+    click_and_wait(page, "[data-dataset=xor]")
+    # default network is 4-2 tanh: grow the second layer to 4 neurons -> 2-4-4-1
+    click_and_wait(page, ".add-neuron[data-layer='1']")
+    click_and_wait(page, ".add-neuron[data-layer='1']")
+    c = config(page)
+    assert c["dataset"] == "xor" and c["features"] == ["x1", "x2"]
+    assert c["layers"] == [{"units": 4, "act": "tanh"}, {"units": 4, "act": "tanh"}]
+    assert page.locator(".hidden-layer").count() == 2
+    assert page.locator(".hidden-layer[data-layer='1'] .neuron").count() == 4
+    before = heat_pixels(page)
+    start = time.time()
+    page.click("#play")
+    page.wait_for_function("playground.playing === true", timeout=5000)
+    # frames arrive at >= 10 per second while training
+    n0, t0 = frames(page), time.time()
+    time.sleep(2.0)
+    rate = (frames(page) - n0) / (time.time() - t0)
+    assert rate >= 10, f"only {rate:.1f} frames per second"
+    page.wait_for_function("playground.frame && playground.frame.test_loss !== null && "
+                           "playground.frame.test_loss < 0.05",
+                           timeout=30_000 - int(1000 * (time.time() - start)))
+    reached = time.time() - start
+    steps_per_s = page.evaluate("playground.frame.steps_per_s")
+    page.click("#play")                                   # pause
+    page.wait_for_function("playground.playing === false", timeout=5000)
+    assert reached < 30
+    assert float(page.inner_text("#test-loss")) < 0.1
+    assert float(page.inner_text("#epoch")) > 0
+    assert heat_pixels(page) != before
+    assert page.evaluate("playground.history.length") > 5
+    assert steps_per_s > 0
+    shot(page, "xor-trained.png")
+    assert not page.errors
+
+
+def test_spiral_add_layers_and_activations(page):
+    open_page(page)
+    click_and_wait(page, "[data-dataset=spiral]")
+    for _ in range(2):
+        click_and_wait(page, "#add-layer")
+    assert page.locator(".hidden-layer").count() == 4
+    page.select_option(".act-select[data-layer='0']", "relu")
+    wait_frame_after(page, frames(page) - 1)
+    page.wait_for_function("playground.config.layers[0].act === 'relu'")
+    for f in ("x1sq", "x2sq", "sinx1"):
+        click_and_wait(page, f"#feature-{f}")
+    c = config(page)
+    assert len(c["layers"]) == 4 and c["layers"][0]["act"] == "relu"
+    assert c["features"] == ["x1", "x2", "x1sq", "x2sq", "sinx1"]
+    assert "layers=4:relu,2:tanh,2:tanh,2:tanh" in page.url
+    n = frames(page)
+    page.click("#play")
+    wait_frame_after(page, n + 5)
+    page.click("#play")
+    page.wait_for_function("playground.playing === false")
+    # the network diagram: a thumbnail per neuron, links between every pair of neighbours
+    assert page.locator(".neuron canvas").count() == 7 + 4 + 2 + 2 + 2 + 1
+    assert page.locator("#links path").count() == 5 * 4 + 4 * 2 + 2 * 2 + 2 * 2 + 2 * 1
+    # removing layers works and the limits are enforced with a clear message
+    click_and_wait(page, "#remove-layer")
+    assert len(config(page)["layers"]) == 3
+    for _ in range(3):
+        click_and_wait(page, "#add-layer")
+    page.click("#add-layer")
+    page.wait_for_function("playground.lastError && playground.lastError.includes('at most 6')")
+    shot(page, "spiral-layers.png")
+    assert not page.errors
+
+
+def test_zero_init_shows_identical_neurons(page):
+    open_page(page, "#dataset=circle&layers=4:tanh,3:sigmoid&init=zeros&lr=0.1&optimizer=sgd")
+    assert config(page)["init"] == "zeros"
+    for _ in range(3):
+        click_and_wait(page, "#step")
+    n = frames(page)
+    page.click("#play")
+    wait_frame_after(page, n + 8)
+    page.click("#play")
+    page.wait_for_function("playground.playing === false")
+    f = page.evaluate("playground.frame")
+    for layer in f["neurons"][1:-1]:
+        assert len(set(layer)) == 1, "zero init: every neuron of a layer computes the same function"
+    for w in f["weights"]:
+        rows = {tuple(r) for r in w}
+        assert len(rows) == 1, "zero init: all neurons of a layer keep identical incoming weights"
+    # and the thumbnails drawn on the page are identical too
+    pix = page.evaluate("[0, 1, 2, 3].map(j => "
+                        "document.querySelector('#neuron-0-' + j + ' canvas').toDataURL())")
+    assert len(set(pix)) == 1
+    shot(page, "zero-init.png")
+    # with Xavier init the neurons differ
+    page.select_option("#init", "xavier")
+    page.wait_for_function("playground.config.init === 'xavier' && playground.frame")
+    wait_frame_after(page, frames(page) - 1)
+    f = page.evaluate("playground.frame")
+    assert len(set(f["neurons"][1])) > 1
+
+
+def test_export_and_run_script(page, tmp_path):
+    open_page(page, "#dataset=xor&layers=4:tanh,4:tanh&lr=0.03&optimizer=adam")
+    n = frames(page)
+    page.click("#play")
+    wait_frame_after(page, n + 10)
+    page.click("#play")
+    page.wait_for_function("playground.playing === false")
+    page.wait_for_timeout(200)
+    test_loss = page.evaluate("playground.frame.test_loss")
+    page.click("#export")
+    page.wait_for_selector("#export-links a.export-link >> nth=1")
+    paths = []
+    for i in range(2):
+        with page.expect_download() as d:
+            page.locator("#export-links a.export-link").nth(i).click()
+        dl = d.value
+        p = tmp_path / dl.suggested_filename
+        dl.save_as(str(p))
+        paths.append(p)
+    assert sorted(p.name for p in paths) == ["playground_model.py", "playground_model.safetensors"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "playground_model.py"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    m = re.search(r"test loss: ([0-9.]+)", out.stdout)
+    assert m, out.stdout
+    assert abs(float(m.group(1)) - test_loss) < 2e-3, (out.stdout, test_loss)
+    assert "test accuracy" in out.stdout
+    shot(page, "export.png")
+
+
+def test_backprop_explorer_default_example(page):
+    open_page(page)
+    page.wait_for_selector("#expr-table tbody tr[data-name=f]")
+
+    def cell(name, col):
+        return page.inner_text(f"#expr-table tr[data-name={name}] td.{col}")
+
+    assert cell("q", "valcell") == "3" and cell("f", "valcell") == "-12"
+    assert page.text_content(".expr-node[data-name=q] .val") == "q = 3"
+    assert all(cell(v, "gradcell") == "" for v in "xyzqf")        # forward pass only
+    page.click("#expr-step")                                       # the output first: df/df = 1
+    assert cell("f", "gradcell") == "1" and cell("q", "gradcell") == ""
+    for _ in range(4):
+        page.click("#expr-step")
+    assert [cell(v, "gradcell") for v in "xyz"] == ["-4", "-4", "3"]
+    assert cell("q", "gradcell") == "-4"
+    shot(page, "backprop-explorer.png")
+    # a new expression and values; hostile input is refused with a message
+    page.fill("#expr", "x * x + sin(y)")
+    page.fill("#expr-x", "3")
+    page.click("#expr-go")
+    page.wait_for_function("playground.expr.expr === 'x * x + sin(y)'")
+    page.click("#expr-all")
+    assert cell("x", "gradcell") == "6"
+    page.fill("#expr", "__import__('os').system('echo hi')")
+    page.click("#expr-go")
+    page.wait_for_function("playground.lastError && playground.lastError.startsWith('expression')")
+    assert "not allowed" in page.inner_text("#message") or "only the functions" in page.inner_text("#message")
+
+
+def test_url_holds_the_whole_state(page, browser):
+    open_page(page)
+    click_and_wait(page, "[data-dataset=spiral]")
+    page.locator("#noise").fill("20")
+    page.locator("#noise").dispatch_event("change")
+    page.wait_for_function("playground.config.noise === 20")
+    click_and_wait(page, "#add-layer")
+    page.select_option("#optimizer", "rmsprop")
+    page.wait_for_function("playground.config.optimizer === 'rmsprop'")
+    page.select_option("#lr", "0.01")
+    page.wait_for_function("playground.config.lr === 0.01")
+    page.check("#show-test")
+    url, cfg, train = page.url, config(page), page.evaluate("playground.train")
+    q = parse_qs(url.split("#", 1)[1])
+    assert q["dataset"] == ["spiral"] and q["noise"] == ["20"] and q["optimizer"] == ["rmsprop"]
+    # the same link in a new tab (new session) reloads identically
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1050})
+    other = ctx.new_page()
+    try:
+        other.base_url = page.base_url
+        open_page(other, "#" + url.split("#", 1)[1])
+        other.wait_for_function("playground.config.optimizer === 'rmsprop'")
+        assert other.evaluate("playground.config") == cfg
+        assert other.evaluate("playground.train") == train
+        assert other.is_checked("#show-test")
+        assert other.url == url
+    finally:
+        ctx.close()
+
+
+def test_multiclass_regression_and_upload(page, tmp_path):
+    open_page(page)
+    click_and_wait(page, "[data-dataset=blobs]")
+    assert page.evaluate("playground.classes") == 3
+    n = frames(page)
+    page.click("#play")
+    wait_frame_after(page, n + 5)
+    page.click("#play")
+    page.wait_for_function("playground.playing === false")
+    assert page.evaluate("!!playground.frame.heat_cls")
+    shot(page, "blobs.png")
+    click_and_wait(page, "[data-dataset=plane]")
+    assert config(page)["loss"] == "mse" and page.evaluate("playground.task") == "regression"
+    # upload a CSV of points
+    csv = tmp_path / "points.csv"
+    rows = [f"{i % 7 - 3},{i % 5 - 2},{int(i % 7 > 3)}" for i in range(60)]
+    csv.write_text("x1,x2,label\n" + "\n".join(rows))
+    n = frames(page)
+    page.set_input_files("#upload", str(csv))
+    wait_frame_after(page, n)
+    assert config(page)["dataset"] == "upload" and config(page)["loss"] == "cross_entropy"
+    assert "60 points" in page.inner_text("#upload-note")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2\n3,4\n")
+    page.set_input_files("#upload", str(bad))
+    page.wait_for_function("playground.lastError && playground.lastError.startsWith('upload')")
+    assert "expected 3" in page.inner_text("#message")
+    assert not page.errors
