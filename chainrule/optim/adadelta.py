@@ -70,12 +70,13 @@ class Adadelta(Optimizer):
             if weight_decay != 0:
                 g = g + weight_decay * pd
             cache *= rho  # cache ← ρ·cache + (1 − ρ)·g²
-            tmp = g * (1 - rho)
+            tmp, std, delta = xp.empty_like(pd), xp.empty_like(pd), xp.empty_like(pd)
+            xp.multiply(g, 1 - rho, out=tmp)
             tmp *= g
             cache += tmp
-            std = cache + eps
+            xp.add(cache, eps, out=std)
             xp.sqrt(std, out=std)
-            delta = acc_delta + eps  # Δ = √(acc_delta + ε) / √(cache + ε) · g
+            xp.add(acc_delta, eps, out=delta)  # Δ = √(acc_delta + ε) / √(cache + ε) · g
             xp.sqrt(delta, out=delta)
             delta /= std
             delta *= g

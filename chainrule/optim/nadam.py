@@ -88,7 +88,8 @@ class NAdam(Optimizer):
             xp.multiply(g, 1 - beta2, out=tmp)
             tmp *= g
             v += tmp
-            denom = v / bias_correction2  # √v̂ + ε
+            denom = xp.empty_like(pd)  # √v̂ + ε
+            xp.divide(v, bias_correction2, out=denom)
             xp.sqrt(denom, out=denom)
             mu_product_next = mu_product * mu_next
             denom += eps

@@ -216,7 +216,15 @@ class Optimizer:
                                     f"{tuple(p.shape)}) is a {type(g).__name__}, expected a Tensor; "
                                     "nothing was updated")
                 gd, pd = g.data, p.data
-                if gd.shape != pd.shape or gd.dtype != pd.dtype or type(gd) is not type(pd):
+                if type(gd) is not type(pd):
+                    # 0-d results can be NumPy scalars, which can't be updated in place: use 0-d arrays
+                    if isinstance(gd, np.generic):
+                        gd = np.asarray(gd)
+                    if isinstance(pd, np.generic):
+                        p.data = pd = np.asarray(pd)
+                    if type(gd) is not type(pd):
+                        self._bad_grad(gi, group, p, g)
+                if gd.shape != pd.shape or gd.dtype != pd.dtype:
                     self._bad_grad(gi, group, p, g)
                 params.append(p)
                 grads.append(gd)
@@ -231,11 +239,14 @@ class Optimizer:
 
     def _bad_grad(self, gi: int, group: dict, p: Tensor, g: Tensor) -> None:
         index = next(i for i, q in enumerate(group["params"]) if q is p)
-        what = (f"has shape {tuple(g.shape)} but the parameter has shape {tuple(p.shape)}"
-                if g.shape != p.shape else
-                f"has dtype {g.dtype} but the parameter has dtype {p.dtype}"
-                if g.dtype != p.dtype else
-                f"is on device '{g.device}' but the parameter is on '{p.device}'")
+        if g.shape != p.shape:
+            what = f"has shape {tuple(g.shape)} but the parameter has shape {tuple(p.shape)}"
+        elif g.dtype != p.dtype:
+            what = f"has dtype {g.dtype} but the parameter has dtype {p.dtype}"
+        elif g.device != p.device:
+            what = f"is on device '{g.device}' but the parameter is on '{p.device}'"
+        else:
+            what = f"is a {type(g.data).__name__} array but the parameter a {type(p.data).__name__}"
         raise RuntimeError(f"{self._name}.step: the gradient of parameter {index} of group {gi} {what}; "
                            "nothing was updated")
 

@@ -72,7 +72,8 @@ class RMSprop(Optimizer):
             if weight_decay != 0:
                 g = g + weight_decay * pd
             cache *= alpha  # cache ← α·cache + (1 − α)·g²
-            tmp = g * (1 - alpha)
+            tmp, avg = xp.empty_like(pd), xp.empty_like(pd)
+            xp.multiply(g, 1 - alpha, out=tmp)
             tmp *= g
             cache += tmp
             if centered:
@@ -80,10 +81,10 @@ class RMSprop(Optimizer):
                 _lerp_(xp, grad_avg, g, 1 - alpha, tmp)  # ḡ ← α·ḡ + (1 − α)·g
                 xp.multiply(grad_avg, -1.0, out=tmp)
                 tmp *= grad_avg
-                avg = cache + tmp  # √(cache − ḡ²)
+                xp.add(cache, tmp, out=avg)  # √(cache − ḡ²)
                 xp.sqrt(avg, out=avg)
             else:
-                avg = xp.sqrt(cache)
+                xp.sqrt(cache, out=avg)
             avg += eps
             if momentum > 0:
                 buf = st["momentum_buffer"].data

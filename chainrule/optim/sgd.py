@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.backend import xp_of
 from chainrule.optim.optimizer import Optimizer, Tensor
 
 
@@ -71,7 +72,7 @@ class SGD(Optimizer):
                 st = state[p]
                 buf = st.get("momentum_buffer")
                 if buf is None:
-                    buf = g.copy()
+                    buf = xp_of(pd).array(g)  # a copy (and a 0-d array, never a NumPy scalar)
                     st["momentum_buffer"] = Tensor._make(buf)
                 else:
                     buf = buf.data
