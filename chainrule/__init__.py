@@ -42,4 +42,6 @@ def numel(t: Tensor) -> int:
     return t.numel()
 
 
-from chainrule import optim  # noqa: E402,F401  (cr.optim)
+from chainrule import optim, viz  # noqa: E402,F401  (cr.optim, cr.viz)
+from chainrule.serialization import load, save  # noqa: E402,F401
+from chainrule.summary import summary  # noqa: E402,F401

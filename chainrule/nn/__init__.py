@@ -1,6 +1,6 @@
 """``chainrule.nn``: modules (layers, activations, losses), ``functional``, ``init``, ``utils``."""
 
-from chainrule.nn import functional, init  # noqa: F401
+from chainrule.nn import functional, init, utils  # noqa: F401
 from chainrule.nn.activation import (  # noqa: F401
     ELU,
     GELU,
