@@ -383,12 +383,13 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        x = x.data if isinstance(x, Tensor) else x  # an array on the fast path
         lo, hi = ctx.bounds
-        mask = xp_of(x.data).ones(x.shape, bool)
+        mask = xp_of(x).ones(x.shape, bool)
         if lo is not None:
-            mask &= x.data >= lo
+            mask &= x >= lo
         if hi is not None:
-            mask &= x.data <= hi
+            mask &= x <= hi
         return grad * mask, None, None
 
 
@@ -404,8 +405,8 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _select_grads(ctx, grad, a.data > b.data, a.data == b.data)
+        a, b = (t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
+        return _select_grads(ctx, grad, a > b, a == b)
 
 
 class Minimum(Function):
@@ -420,8 +421,8 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _select_grads(ctx, grad, a.data < b.data, a.data == b.data)
+        a, b = (t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
+        return _select_grads(ctx, grad, a < b, a == b)
 
 
 def _select_grads(ctx, grad, a_wins, tie):
