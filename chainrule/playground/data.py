@@ -96,7 +96,7 @@ def _blobs(rng, n, noise, k=3):
 def _plane(rng, n, noise):
     pts = rng.uniform(-5, 5, (n, 2))
     noisy = pts + rng.uniform(-5, 5, (n, 2)) * noise
-    return pts, (noisy[:, 0] + noisy[:, 1]) / 10.0
+    return pts, np.clip((noisy[:, 0] + noisy[:, 1]) / 10.0, -1, 1)
 
 
 _CENTRES = [(-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1)]

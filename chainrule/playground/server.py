@@ -259,8 +259,10 @@ class Playground:
         self.sessions[sid] = session
         lock = asyncio.Lock()
 
-        async def send(obj: dict[str, Any]) -> None:
+        async def send(obj: dict[str, Any], only_while_playing: bool = False) -> None:
             async with lock:
+                if only_while_playing and not session.playing:
+                    return                   # paused meanwhile: the pause sent the last frame
                 await ws.send_text(json.dumps(obj, separators=(",", ":"), allow_nan=False))
 
         trainer_task = asyncio.create_task(self._train_loop(session, send))
@@ -316,7 +318,7 @@ class Playground:
                 n = trainer.train(budget=self.frame_budget)
                 frame = _frame(session)
                 frame["steps_per_s"] = round(n / max(time.perf_counter() - t0, 1e-9))
-                await send(frame)
+                await send(frame, only_while_playing=True)
             except asyncio.CancelledError:
                 raise
             except Exception as e:

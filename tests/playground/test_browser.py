@@ -173,8 +173,8 @@ def test_export_and_run_script(page, tmp_path):
         paths.append(p)
     assert sorted(p.name for p in paths) == ["playground_model.py", "playground_model.safetensors"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "playground_model.py"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=60, env=env)
+    out = subprocess.run([sys.executable, "playground_model.py"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60, env=env)
     assert out.returncode == 0, out.stderr
     m = re.search(r"test loss: ([0-9.]+)", out.stdout)
     assert m, out.stdout

@@ -1,0 +1,415 @@
+"""The playground server: every message type and every kind of invalid input, through Starlette's
+TestClient WebSocket (the same ASGI app that ``chainrule playground`` serves)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from chainrule.playground import config as pconfig
+from chainrule.playground.server import MAX_MESSAGE_CHARS, create_app
+
+XOR_2441 = {"dataset": "xor", "layers": [{"units": 4, "act": "tanh"}, {"units": 4, "act": "tanh"}]}
+
+
+@pytest.fixture
+def app():
+    return create_app()
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as c:
+        yield c
+
+
+class WS:
+    """A connected tab: ``ws.ask(msg)`` sends and returns the replies up to and including ``until``."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.hello = conn.receive_json()
+
+    def send(self, msg):
+        self.conn.send_text(msg if isinstance(msg, str) else json.dumps(msg))
+
+    def recv(self, kinds=None):
+        while True:
+            m = self.conn.receive_json()
+            if kinds is None or m["type"] in kinds:
+                return m
+
+    def ask(self, msg, until=("frame", "error", "pong", "status", "export", "expr")):
+        self.send(msg)
+        out = []
+        while True:
+            m = self.conn.receive_json()
+            out.append(m)
+            if m["type"] in until:
+                return out
+
+    def error(self, msg) -> str:
+        replies = self.ask(msg)
+        assert replies[-1]["type"] == "error", replies[-1]
+        return replies[-1]["message"]
+
+    def config(self, update):
+        replies = self.ask({"type": "config", "config": update})
+        assert [r["type"] for r in replies] == ["state", "frame"], replies[-1]
+        return replies
+
+
+@pytest.fixture
+def ws(client):
+    with client.websocket_connect("/ws") as conn:
+        yield WS(conn)
+
+
+# -- pages -----------------------------------------------------------------------------------------------
+def test_page_and_static_files(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "chainrule playground" in r.text
+    for f in ("app.js", "style.css"):
+        assert client.get(f"/static/{f}").status_code == 200
+    assert client.get("/static/../server.py").status_code == 404
+    assert client.get("/healthz").json()["ok"] is True
+
+
+def test_hello(ws):
+    h = ws.hello
+    assert h["type"] == "hello" and len(h["session"]) == 16
+    assert h["limits"]["max_layers"] == 6 and h["limits"]["max_units"] == 8
+    assert h["config"] == pconfig.validate({})
+    assert h["expr"]["expr"] == "(x + y) * z"
+
+
+# -- every message type ----------------------------------------------------------------------------------
+def test_config_state_and_frame(ws):
+    state, frame = ws.config(XOR_2441)
+    assert state["config"]["dataset"] == "xor" and state["task"] == "classification" and state["classes"] == 2
+    assert len(state["train"]) + len(state["test"]) == 500 and len(state["train"]) == 250
+    assert all(len(p) == 3 and p[2] in (0, 1) for p in state["train"])
+    assert frame["step"] == 0 and frame["epoch"] == 0
+    assert len(base64.b64decode(frame["heat"])) == frame["heat_n"] ** 2 == 1600
+    assert [len(layer) for layer in frame["neurons"]] == [2, 4, 4, 1]
+    assert all(len(base64.b64decode(t)) == frame["thumb_n"] ** 2 for layer in frame["neurons"] for t in layer)
+    assert [len(w) for w in frame["weights"]] == [4, 4, 1] and len(frame["weights"][0][0]) == 2
+    assert len(frame["grad_norms"]) == 3
+    assert frame["train_loss"] > 0 and frame["test_loss"] > 0 and 0 <= frame["test_acc"] <= 1
+
+
+def test_same_config_gives_the_same_data_and_weights(client):
+    results = []
+    for _ in range(2):
+        with client.websocket_connect("/ws") as conn:
+            w = WS(conn)
+            state, frame = w.config({**XOR_2441, "noise": 20, "seed": 5})
+            results.append((state["train"], frame["weights"]))
+    assert results[0] == results[1]
+
+
+def test_step_trains(ws):
+    ws.config(XOR_2441)
+    f1 = ws.ask({"type": "step"})[-1]
+    assert f1["step"] == 1 and f1["epoch"] == pytest.approx(10 / 250)
+    f2 = ws.ask({"type": "step", "n": 500})[-1]
+    assert f2["step"] == 501 and f2["test_loss"] < f1["test_loss"]
+    assert all(g > 0 for g in f2["grad_norms"])
+
+
+def test_play_sends_frames_fast_and_pause_stops(ws):
+    ws.config(XOR_2441)
+    assert ws.ask({"type": "play"})[-1] == {"type": "status", "playing": True}
+    t0, n, frame = time.time(), 0, None
+    while time.time() - t0 < 1.5:
+        frame = ws.recv(("frame",))
+        n += 1
+    assert n / (time.time() - t0) >= 10, f"{n} frames in 1.5 s"
+    assert frame["playing"] is True and frame["step"] > 100 and frame["steps_per_s"] > 100
+    replies = ws.ask({"type": "pause"}, until=("status",))
+    assert replies[-1] == {"type": "status", "playing": False}
+    last = ws.recv(("frame",))
+    assert last["playing"] is False
+    ws.send({"type": "ping"})
+    assert ws.recv()["type"] == "pong"          # no more frames after the pause's own
+
+
+def test_reset_keeps_data_new_weights(ws):
+    state0, frame0 = ws.config(XOR_2441)
+    ws.ask({"type": "step", "n": 50})
+    state1, frame1 = ws.ask({"type": "reset"})
+    assert state1["train"] == state0["train"]
+    assert frame1["step"] == 0 and frame1["weights"] != frame0["weights"]
+
+
+def test_regenerate_new_data(ws):
+    state0, _ = ws.config(XOR_2441)
+    state1, frame1 = ws.ask({"type": "regenerate"})
+    assert state1["config"]["seed"] == state0["config"]["seed"] + 1
+    assert state1["train"] != state0["train"] and frame1["step"] == 0
+
+
+def test_live_hyperparameters_keep_training_state(ws):
+    ws.config(XOR_2441)
+    ws.ask({"type": "step", "n": 20})
+    for update in ({"lr": 0.1}, {"optimizer": "sgd"}, {"reg": "l2", "reg_rate": 0.01}, {"batch": 25}):
+        _, frame = ws.config(update)
+        assert frame["step"] == 20, update          # no reset
+    _, frame = ws.config({"init": "he"})            # a network setting: new network
+    assert frame["step"] == 0
+
+
+def test_upload_classification_and_regression(ws):
+    csv = "x1,x2,label\n" + "\n".join(f"{i % 9 - 4},{(i * 7) % 11 - 5},{i % 3}" for i in range(90))
+    state, frame = ws.ask({"type": "upload", "csv": csv})
+    assert state["config"]["dataset"] == "upload" and state["task"] == "classification"
+    assert state["classes"] == 3 and "90 points" in state["upload"] and "heat_cls" in frame
+    assert len(frame["neurons"][-1]) == 1 and len(frame["weights"][-1]) == 3
+    csv = "\n".join(f"{i / 10},{-i / 20},{i / 40:.3f}" for i in range(50))
+    state, frame = ws.ask({"type": "upload", "csv": csv})
+    assert state["task"] == "regression" and state["config"]["loss"] == "mse"
+    ws.ask({"type": "step", "n": 10})
+    state, _ = ws.config({"dataset": "circle", "loss": "cross_entropy"})
+    assert state["task"] == "classification"
+    state, _ = ws.config({"dataset": "upload", "loss": "mse"})      # the upload is kept for the session
+    assert state["task"] == "regression" and len(state["train"]) == 25
+
+
+def test_export(ws, tmp_path):
+    ws.config(XOR_2441)
+    ws.ask({"type": "step", "n": 200})
+    (e,) = ws.ask({"type": "export"})
+    assert e["type"] == "export" and e["script_name"].endswith(".py")
+    assert "nn.Linear(2, 4), nn.Tanh()," in e["script"] and "cr.load" in e["script"]
+    weights = base64.b64decode(e["weights"])
+    header_len = int.from_bytes(weights[:8], "little")
+    header = json.loads(weights[8:8 + header_len])
+    assert {"0.weight", "0.bias", "2.weight", "4.bias"} <= set(header)
+    compile(e["script"], "playground_model.py", "exec")
+
+
+def test_expr(ws):
+    (e,) = ws.ask({"type": "expr"})
+    by_name = {n["name"]: n for n in e["nodes"]}
+    assert by_name["q"]["value"] == 3 and by_name["f"]["value"] == -12
+    assert [by_name[v]["grad"] for v in "xyz"] == [-4, -4, 3]
+    (e,) = ws.ask({"type": "expr", "expr": "x * y", "values": {"x": 3, "y": 4}})
+    assert {n["name"]: n["grad"] for n in e["nodes"]} == {"x": 4, "y": 3, "f": 1}
+
+
+def test_ping(ws):
+    assert ws.ask({"type": "ping"}) == [{"type": "pong"}]
+
+
+# -- invalid input -----------------------------------------------------------------------------------------
+PROTOCOL_ERRORS = [
+    ("not json", "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ('"text"', "expected a JSON object"),
+    ("{}", "unknown type None"),
+    ('{"type": "launch"}', "unknown type 'launch'"),
+    ('{"type": 5}', "unknown type 5"),
+    ('{"type": "config"}', "needs a 'config' object"),
+    ('{"type": "step", "n": 0}', "step: n must be"),
+    ('{"type": "step", "n": 100001}', "step: n must be"),
+    ('{"type": "step", "n": "ten"}', "step: n must be"),
+    ('{"type": "step", "n": true}', "step: n must be"),
+    ('{"type": "step", "n": 1.5}', "step: n must be"),
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+]
+
+
+@pytest.mark.parametrize("text, expected", PROTOCOL_ERRORS, ids=[e for _, e in PROTOCOL_ERRORS])
+def test_malformed_messages(ws, text, expected):
+    assert expected in ws.error(text)
+    assert ws.ask({"type": "ping"}) == [{"type": "pong"}]
+
+
+def test_too_large_and_binary_messages(ws):
+    huge = json.dumps({"type": "upload", "csv": "1,2,3\n" * (MAX_MESSAGE_CHARS // 6 + 1)})
+    assert "too large" in ws.error(huge)
+    ws.conn.send_bytes(b"\x00\x01binary")
+    assert "got binary" in ws.recv()["message"]
+    assert ws.ask({"type": "ping"}) == [{"type": "pong"}]
+
+
+CONFIG_ERRORS = [
+    ({"colour": "red"}, "unknown setting 'colour'"),
+    ({"dataset": "mnist"}, "dataset: unknown value 'mnist'"),
+    ({"dataset": "upload"}, "needs an uploaded CSV"),
+    ({"noise": 60}, "noise: 60 is out of range"),
+    ({"noise": -1}, "noise: -1 is out of range"),
+    ({"noise": "loud"}, "noise: expected a number"),
+    ({"ratio": 5}, "ratio: 5 is out of range"),
+    ({"ratio": 95}, "ratio: 95 is out of range"),
+    ({"batch": 0}, "batch: 0 is out of range"),
+    ({"batch": 1000}, "batch: 1000 is out of range"),
+    ({"batch": 2.5}, "batch: expected a whole number"),
+    ({"seed": -3}, "seed: -3 is out of range"),
+    ({"features": []}, "at least one input feature"),
+    ({"features": ["x3"]}, "unknown feature 'x3'"),
+    ({"features": "x1"}, "features: expected a list"),
+    ({"layers": [{"units": 2, "act": "tanh"}] * 7}, "7 hidden layers is too many; at most 6"),
+    ({"layers": [{"units": 9, "act": "tanh"}]}, "9 neurons; allowed 1 to 8"),
+    ({"layers": [{"units": 0, "act": "tanh"}]}, "0 neurons; allowed 1 to 8"),
+    ({"layers": [{"units": "4", "act": "tanh"}]}, "neurons; allowed 1 to 8"),
+    ({"layers": [{"units": 4, "act": "swish"}]}, "activation: unknown value 'swish'"),
+    ({"layers": [{"units": 4, "act": "tanh", "bias": False}]}, "unknown keys ['bias']"),
+    ({"layers": [4, 4]}, "must be an object"),
+    ({"layers": "4,4"}, "expected a list"),
+    ({"init": "ones"}, "init: unknown value 'ones'"),
+    ({"dropout": 0.95}, "dropout: 0.95 is out of range"),
+    ({"batchnorm": "yes"}, "batchnorm: expected true or false"),
+    ({"batchnorm": True, "batch": 1}, "batchnorm: needs a batch size of at least 2"),
+    ({"loss": "l1"}, "loss: unknown value 'l1'"),
+    ({"dataset": "plane", "loss": "hinge"}, "loss: hinge needs a classification data set"),
+    ({"lr": 0}, "lr: 0 is out of range; allowed [1e-05, 10.0]"),
+    ({"lr": 100}, "lr: 100 is out of range"),
+    ({"lr": "fast"}, "lr: expected a number"),
+    ({"lr": None}, "lr: expected a number"),
+    ({"lr": True}, "lr: expected a number"),
+    ({"optimizer": "lbfgs"}, "optimizer: unknown value 'lbfgs'"),
+    ({"reg": "l3"}, "reg: unknown value 'l3'"),
+    ({"reg_rate": 11}, "reg_rate: 11 is out of range"),
+    ({"reg_rate": -0.1}, "reg_rate: -0.1 is out of range"),
+    ("everything", "config: expected an object"),
+    ([1, 2], "config: expected an object"),
+]
+
+
+@pytest.mark.parametrize("update, expected", CONFIG_ERRORS, ids=[e for _, e in CONFIG_ERRORS])
+def test_invalid_config_is_refused_and_changes_nothing(ws, update, expected):
+    state, _ = ws.config(XOR_2441)
+    assert expected in ws.error({"type": "config", "config": update})
+    state2, frame = ws.config({})
+    assert state2["config"] == state["config"] and state2["train"] == state["train"]
+
+
+def test_nan_and_infinite_numbers_are_refused(ws):
+    for value in ("NaN", "Infinity", "-Infinity"):
+        assert "lr:" in ws.error('{"type": "config", "config": {"lr": %s}}' % value)
+
+
+UPLOAD_ERRORS = [
+    (None, "must be text"),
+    (42, "must be text"),
+    ("", "need at least 4 rows"),
+    ("1,2,0\n2,3,1\n", "need at least 4 rows"),
+    ("1,2\n3,4\n5,6\n7,8\n", "line 1 has 2 fields, expected 3"),
+    ("x1,x2,label\n1,2,0\n1,b,1\n", "line 3 is not three numbers"),
+    ("1,2,0\n2,3,1\n3,4,inf\n5,6,0\n", "not finite"),
+    ("1,2,0\n2,3,0\n3,4,0\n5,6,0\n", "every label is the same"),
+    ("\n".join(f"{i},{i},{i % 2}" for i in range(5002)), "more than 5000 rows"),
+]
+
+
+@pytest.mark.parametrize("csv, expected", UPLOAD_ERRORS, ids=[e for _, e in UPLOAD_ERRORS])
+def test_invalid_upload(ws, csv, expected):
+    state, _ = ws.config(XOR_2441)
+    assert expected in ws.error({"type": "upload", "csv": csv})
+    state2, _ = ws.config({})
+    assert state2["config"]["dataset"] == "xor"
+
+
+EXPR_ERRORS = [
+    ({"expr": "__import__('os').system('echo pwned')"}, "only the functions"),
+    ({"expr": "x.__class__"}, "Attribute is not allowed"),
+    ({"expr": "(lambda: 1)()"}, "only the functions"),
+    ({"expr": "[x for x in y]"}, "ListComp is not allowed"),
+    ({"expr": "x if y else z"}, "IfExp is not allowed"),
+    ({"expr": "x < y"}, "Compare is not allowed"),
+    ({"expr": "open"}, "unknown name 'open'"),
+    ({"expr": "exp(x, y)"}, "exp() takes 1 argument"),
+    ({"expr": "max(x)"}, "max() takes 2 arguments"),
+    ({"expr": "exp(x=1)"}, "only the functions"),
+    ({"expr": "'a' * 3"}, "is not a number"),
+    ({"expr": "True + x"}, "is not a number"),
+    ({"expr": "1e400 * x"}, "too large"),
+    ({"expr": "x +"}, "syntax error"),
+    ({"expr": "x = 1"}, "syntax error"),
+    ({"expr": ""}, "empty"),
+    ({"expr": "x" + " + x" * 100}, "too long"),
+    ({"expr": 12}, "expected text"),
+    ({"expr": "x", "values": {"x": "one"}}, "x must be a finite number"),
+    ({"expr": "x", "values": {"x": 1e9}}, "x must be a finite number"),
+    ({"expr": "x", "values": {"w": 1}}, "unknown variable 'w'"),
+    ({"expr": "x", "values": [1, 2]}, "expected an object"),
+    ({"expr": "-" * 150 + "x"}, "too many"),
+]
+
+
+@pytest.mark.parametrize("msg, expected", EXPR_ERRORS, ids=[e for _, e in EXPR_ERRORS])
+def test_invalid_expressions(ws, msg, expected):
+    assert expected in ws.error({"type": "expr", **msg})
+
+
+# -- sessions --------------------------------------------------------------------------------------------
+def test_each_tab_has_its_own_session_and_errors_stay_there(app, client):
+    registry = app.state.playground
+    with client.websocket_connect("/ws") as c1, client.websocket_connect("/ws") as c2:
+        a, b = WS(c1), WS(c2)
+        assert a.hello["session"] != b.hello["session"] and len(registry.sessions) == 2
+        a.config({"dataset": "spiral"})
+        b.config(XOR_2441)
+        a.error("garbage")
+        a.error({"type": "config", "config": {"layers": "lots"}})
+        state_b, _ = b.config({})
+        assert state_b["config"]["dataset"] == "xor"
+        state_a, _ = a.config({})
+        assert state_a["config"]["dataset"] == "spiral"
+    assert registry.sessions == {}                       # cleaned up when the tabs close
+
+
+def test_session_cleanup_while_playing(app, client):
+    with client.websocket_connect("/ws") as conn:
+        w = WS(conn)
+        w.ask({"type": "play"})
+        w.recv(("frame",))
+    deadline = time.time() + 5
+    while app.state.playground.sessions and time.time() < deadline:
+        time.sleep(0.05)
+    assert app.state.playground.sessions == {}
+
+
+def test_session_limit():
+    app = create_app(max_sessions=1)
+    with TestClient(app) as client, client.websocket_connect("/ws") as c1:
+        WS(c1)
+        with client.websocket_connect("/ws") as c2:
+            m = c2.receive_json()
+            assert m["type"] == "error" and "server busy" in m["message"]
+        c1.send_text('{"type": "ping"}')
+        assert c1.receive_json() == {"type": "pong"}
+
+
+def test_internal_error_is_reported_not_fatal(ws, monkeypatch):
+    from chainrule.playground import server
+
+    def boom(text, values=None):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(server.pexpr, "explore", boom)
+    msg = ws.error({"type": "expr"})
+    assert "internal error" in msg and "boom" in msg
+    assert ws.ask({"type": "ping"}) == [{"type": "pong"}]
+
+
+def test_main_refuses_missing_uvicorn(monkeypatch, capsys):
+    import builtins
+
+    from chainrule.playground import server
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "uvicorn":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    assert server.main() == 2
+    assert "pip install" in capsys.readouterr().out
