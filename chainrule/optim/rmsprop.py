@@ -61,10 +61,11 @@ class RMSprop(Optimizer):
             if not st:
                 st["step"] = 0
                 st["square_avg"] = Tensor._make(xp.zeros_like(pd))
-                if momentum > 0:
-                    st["momentum_buffer"] = Tensor._make(xp.zeros_like(pd))
-                if centered:
-                    st["grad_avg"] = Tensor._make(xp.zeros_like(pd))
+            # (created when first needed: a schedule such as OneCycleLR may turn momentum on later)
+            if momentum > 0 and "momentum_buffer" not in st:
+                st["momentum_buffer"] = Tensor._make(xp.zeros_like(pd))
+            if centered and "grad_avg" not in st:
+                st["grad_avg"] = Tensor._make(xp.zeros_like(pd))
             st["step"] += 1
             cache = st["square_avg"].data
             if maximize:

@@ -139,3 +139,23 @@ def test_load_state_dict_mismatch_changes_nothing():
     for i in (0, 1):
         np.testing.assert_array_equal(after["state"][i]["momentum_buffer"].numpy(),
                                       before["state"][i]["momentum_buffer"].numpy())
+
+
+def test_checkpoint_through_cr_save(tmp_path):
+    """The state dict survives cr.save / cr.load (safetensors) and resumes exactly."""
+    pair = Pair(3)
+    opt = cr.optim.NAdam(pair.cr_params, lr=0.02, betas=(0.8, 0.95))
+    _train(pair.cr_params, opt, pair.loss_cr, 5)
+    cr.save({"optimizer": opt.state_dict(), "weights": [p.detach() for p in pair.cr_params]}, tmp_path / "ck")
+    _train(pair.cr_params, opt, pair.loss_cr, 5)
+
+    resumed = Pair(3)
+    checkpoint = cr.load(tmp_path / "ck")
+    for p, w in zip(resumed.cr_params, checkpoint["weights"]):
+        p.data[...] = w.numpy()
+    fresh = cr.optim.NAdam(resumed.cr_params)
+    fresh.load_state_dict(checkpoint["optimizer"])
+    assert fresh.param_groups[0]["betas"] == (0.8, 0.95)
+    _train(resumed.cr_params, fresh, resumed.loss_cr, 5)
+    for a, b in zip(pair.cr_params, resumed.cr_params):
+        np.testing.assert_array_equal(a.data, b.data)

@@ -6,6 +6,7 @@ parameters compared after every step (rtol 1e-7).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -196,3 +197,29 @@ def test_step_bumps_version_of_updated_params():
     opt.step()
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+@pytest.mark.parametrize("name,kwargs", [("Adam", dict(lr=0.01)), ("SGD", dict(lr=0.1, momentum=0.9)),
+                                         ("RMSprop", dict(lr=0.01, centered=True))])
+def test_nn_model_matches_torch(name, kwargs):
+    """With cr.nn modules (weights copied from torch.nn), 30 steps of classification follow torch."""
+    torch.manual_seed(0)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
+    model = cr.nn.Sequential(cr.nn.Linear(2, 8), cr.nn.Tanh(), cr.nn.Linear(8, 3)).double()
+    for p, tp in zip(model.parameters(), tmodel.parameters()):
+        p.data[...] = tp.detach().numpy()
+    x = torch.randn(20, 2, dtype=torch.float64)
+    y = torch.randint(0, 3, (20,))
+    cx, cy = cr.tensor(x.numpy()), cr.tensor(y.numpy())
+    opt = getattr(cr.optim, name)(model.parameters(), **kwargs)
+    opt_t = getattr(torch.optim, name)(tmodel.parameters(), **kwargs, foreach=False)
+    for step in range(30):
+        opt.zero_grad()
+        opt_t.zero_grad()
+        cr.nn.functional.cross_entropy(model(cx), cy).backward()
+        torch.nn.functional.cross_entropy(tmodel(x), y).backward()
+        opt.step()
+        opt_t.step()
+        for p, tp in zip(model.parameters(), tmodel.parameters()):
+            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-7, atol=1e-12,
+                                       err_msg=f"step {step + 1}")
