@@ -45,9 +45,9 @@ def test_bce(reduction, weighted):
     p = rng(1).uniform(0.02, 0.98, (5, 3)).astype(np.float32)
     t = rng(2).uniform(0, 1, (5, 3)).astype(np.float32)
     w = rng(3).uniform(0.5, 2, (3,)).astype(np.float32) if weighted else None
-    check(lambda a, b: F.binary_cross_entropy(a, b, None if w is None else cr.tensor(w), reduction=reduction),
-          lambda a, b: TF.binary_cross_entropy(a, b, None if w is None else torch.tensor(w), reduction=reduction),
-          [p, t])
+    wc, wt = (None, None) if w is None else (cr.tensor(w), torch.tensor(w))
+    check(lambda a, b: F.binary_cross_entropy(a, b, wc, reduction=reduction),
+          lambda a, b: TF.binary_cross_entropy(a, b, wt, reduction=reduction), [p, t])
 
 
 def test_bce_clamps_log_at_minus_100():
@@ -73,7 +73,8 @@ def test_bce_with_logits(reduction, weights):
     pw = rng(4).uniform(0.5, 3, (3,)).astype(np.float32) if weights in ("pos_weight", "both") else None
 
     def c(a, b):
-        return F.binary_cross_entropy_with_logits(a, b, None if w is None else cr.tensor(w), reduction=reduction,
+        return F.binary_cross_entropy_with_logits(a, b, None if w is None else cr.tensor(w),
+                                                  reduction=reduction,
                                                   pos_weight=None if pw is None else cr.tensor(pw))
 
     def tt(a, b):
@@ -149,12 +150,12 @@ def test_cross_entropy_second_derivative():
 @pytest.mark.parametrize("weighted", [False, True])
 def test_nll_loss(reduction, weighted):
     w = rng(3).uniform(0.5, 2, (4,)).astype(np.float32) if weighted else None
-    check(lambda x, y: F.nll_loss(x, y, None if w is None else cr.tensor(w), ignore_index=2, reduction=reduction),
-          lambda x, y: TF.nll_loss(x, y, None if w is None else torch.tensor(w), ignore_index=2,
-                                   reduction=reduction),
+    wc, wt = (None, None) if w is None else (cr.tensor(w), torch.tensor(w))
+    check(lambda x, y: F.nll_loss(x, y, wc, ignore_index=2, reduction=reduction),
+          lambda x, y: TF.nll_loss(x, y, wt, ignore_index=2, reduction=reduction),
           [(5, 4), np.array([0, 2, 3, 3, 1])])
-    check(lambda x, y: F.nll_loss(x, y, reduction=reduction), lambda x, y: TF.nll_loss(x, y, reduction=reduction),
-          [(2, 4, 3), np.array([[0, 1, 3], [2, 2, 0]])])
+    check(lambda x, y: F.nll_loss(x, y, reduction=reduction),
+          lambda x, y: TF.nll_loss(x, y, reduction=reduction), [(2, 4, 3), np.array([[0, 1, 3], [2, 2, 0]])])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -276,7 +277,8 @@ def test_loss_modules(i, mode):
 
 def test_loss_module_buffers_in_state_dict():
     m = nn.CrossEntropyLoss(weight=cr.tensor([1.0, 2.0]))
-    assert list(m.state_dict()) == list(torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0])).state_dict())
+    mt = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0]))
+    assert list(m.state_dict()) == list(mt.state_dict()) == ["weight"]
     assert list(nn.BCEWithLogitsLoss(pos_weight=cr.tensor([2.0])).state_dict()) == ["pos_weight"]
     assert list(nn.MSELoss().state_dict()) == []
 
@@ -289,7 +291,8 @@ def test_legacy_size_average_reduce():
 
 def test_errors():
     x = cr.randn(4, 10)
-    with pytest.raises(IndexError, match=r"cross_entropy: target 12 is out of bounds for 10 classes.*\(4, 10\)"):
+    msg = r"cross_entropy: target 12 is out of bounds for 10 classes.*input shape \(4, 10\)"
+    with pytest.raises(IndexError, match=msg):
         F.cross_entropy(x, cr.tensor([1, 2, 12, 3]))
     with pytest.raises(IndexError, match="cross_entropy: target -3"):
         F.cross_entropy(x, cr.tensor([1, 2, -3, 3]))
@@ -297,11 +300,11 @@ def test_errors():
         F.cross_entropy(x, cr.tensor([1, 2, 3]))
     with pytest.raises(TypeError, match="cross_entropy: class-index targets must be integers"):
         F.cross_entropy(x, cr.tensor([1.0, 2.0, 3.0, 4.0]))
-    with pytest.raises(ValueError, match=r"cross_entropy: weight must be a 1-D tensor with one value per class"):
+    with pytest.raises(ValueError, match=r"cross_entropy: weight must be a 1-D tensor with one value per"):
         F.cross_entropy(x, cr.tensor([1, 2, 3, 4]), weight=cr.ones(3))
     with pytest.raises(ValueError, match=r"mse_loss: input shape \(4, 1\) and target shape \(4,\) differ"):
         F.mse_loss(cr.randn(4, 1), cr.randn(4))
-    with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input should be between 0 and 1"):
+    with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input should be between 0"):
         F.binary_cross_entropy(cr.tensor([0.5, 1.5]), cr.tensor([1.0, 0.0]))
     with pytest.raises(ValueError, match="hinge_loss: targets must be -1 or"):
         F.hinge_loss(cr.tensor([0.5, 1.5]), cr.tensor([1.0, 0.0]))
@@ -326,8 +329,8 @@ def test_target_dtype_cast_and_no_grad_target():
 
 def test_target_gradients_like_torch():
     for name in ("mse_loss", "l1_loss", "huber_loss"):
-        check(lambda a, b: getattr(F, name)(a, b), lambda a, b: getattr(TF, name)(a, b), [(3, 4), (3, 4)])
+        check(getattr(F, name), getattr(TF, name), [(3, 4), (3, 4)])
     t = rng(0).uniform(0.1, 0.9, (3, 4)).astype(np.float32)
-    check(lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=cr.tensor([1.0, 2.0, 3.0, 0.5])),
-          lambda a, b: TF.binary_cross_entropy_with_logits(a, b, pos_weight=torch.tensor([1.0, 2.0, 3.0, 0.5])),
-          [(3, 4), t])
+    pw = [1.0, 2.0, 3.0, 0.5]
+    check(lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=cr.tensor(pw)),
+          lambda a, b: TF.binary_cross_entropy_with_logits(a, b, pos_weight=torch.tensor(pw)), [(3, 4), t])
