@@ -174,7 +174,7 @@ def im2col(x_pad, geom):
     view = xp.lib.stride_tricks.as_strided(x_pad, shape, strides)
     cols = xp.empty(shape, x_pad.dtype)
     cols[...] = view
-    return cols.reshape(n * math.prod(geom.out_size), g, -1)
+    return cols.reshape(n * math.prod(geom.out_size), g, math.prod(geom.kernel) * (c // g))
 
 
 def _weight_matrix(w, groups: int):
@@ -486,8 +486,6 @@ def conv_nd(op: str, nd: int, input, weight, bias=None, stride=1, padding=0, dil
                 f"padding {lo if lo == hi else (lo, hi)})"
             )
         out_size.append((padded - span) // stride[i] + 1)
-    if x.shape[0] == 0:
-        raise RuntimeError(f"{op}: empty batch (input shape {tuple(input.shape)}) is not supported")
     geom = make_geometry(in_size, out_size, kernel, stride, dilation, lo, groups)
     out = ConvNd.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out
@@ -573,8 +571,6 @@ def conv_transpose_nd(
             f"{op}: the output size {out_size} is too small (input shape {tuple(input.shape)}, "
             f"weight shape {tuple(weight.shape)}, stride {stride}, padding {padding})"
         )
-    if x.shape[0] == 0:
-        raise RuntimeError(f"{op}: empty batch (input shape {tuple(input.shape)}) is not supported")
     geom = make_geometry(out_size, in_size, kernel, stride, dilation, padding, groups)
     out = ConvTransposeNd.apply(x, weight, bias, geom)
     return out.squeeze(0) if unbatched else out

@@ -1,0 +1,314 @@
+"""Pooling, nearest upsampling and Dropout2d vs PyTorch: values, gradients (ties!), modules, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from tests.helpers import assert_close, check, gradcheck_op
+
+rng = np.random.default_rng(0)
+
+
+def _ties(shape, levels=3, seed=0):
+    """Small integers as floats: most windows hold several equal maxima."""
+    return np.random.default_rng(seed).integers(0, levels, shape).astype(np.float32)
+
+
+# (kwargs, input shape)
+MAX2D_CASES = [
+    (dict(kernel_size=2), (2, 3, 8, 8)),
+    (dict(kernel_size=2), (1, 2, 7, 9)),  # odd sizes: last row/col dropped
+    (dict(kernel_size=3, stride=1), (2, 2, 6, 7)),  # overlapping windows
+    (dict(kernel_size=3, stride=2, padding=1), (2, 2, 7, 8)),
+    (dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 1)), (2, 3, 6, 5)),
+    (dict(kernel_size=3, stride=2, ceil_mode=True), (2, 2, 8, 7)),
+    (dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), (1, 2, 6, 9)),
+    (dict(kernel_size=2, stride=2, dilation=2), (2, 2, 9, 9)),
+    (dict(kernel_size=(2, 3), stride=(1, 2), padding=1, dilation=2), (1, 3, 9, 10)),
+    (dict(kernel_size=4, stride=3, ceil_mode=True), (1, 1, 11, 10)),
+    (dict(kernel_size=1), (2, 3, 4, 4)),
+    (dict(kernel_size=5), (2, 2, 5, 5)),  # one window
+]
+
+
+@pytest.mark.parametrize("kw,shape", MAX2D_CASES, ids=str)
+@pytest.mark.parametrize("ties", [False, True])
+def test_max_pool2d_matches_torch(kw, shape, ties):
+    x = _ties(shape) if ties else rng.standard_normal(shape).astype(np.float32)
+    check(lambda a: F.max_pool2d(a, **kw), lambda a: TF.max_pool2d(a, **kw), [x])
+    check(
+        lambda a: F.max_pool2d(a, return_indices=True, **kw),
+        lambda a: TF.max_pool2d(a, return_indices=True, **kw),
+        [x],
+    )
+
+
+def test_max_pool_ties_go_to_the_first_maximum():
+    x = cr.tensor(np.ones((1, 1, 2, 4), np.float32), requires_grad=True)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    out.sum().backward()
+    np.testing.assert_array_equal(idx.numpy(), [[[[0, 2]]]])
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 0, 1, 0], [0, 0, 0, 0]])
+
+
+def test_max_pool_after_relu_all_zero_windows():
+    # after a ReLU whole windows are 0: the gradient still goes to exactly one (the first) element
+    x = np.maximum(rng.standard_normal((4, 8, 12, 12)).astype(np.float32) - 1.0, 0)
+    check(lambda a: F.max_pool2d(a, 2), lambda a: TF.max_pool2d(a, 2), [x])
+
+
+@pytest.mark.parametrize(
+    "kw,shape",
+    [
+        (dict(kernel_size=2), (2, 3, 9)),
+        (dict(kernel_size=3, stride=1, padding=1), (2, 2, 7)),
+        (dict(kernel_size=3, stride=2, ceil_mode=True, dilation=2), (1, 2, 12)),
+    ],
+    ids=str,
+)
+def test_max_pool1d_matches_torch(kw, shape):
+    for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
+        check(
+            lambda a: F.max_pool1d(a, return_indices=True, **kw),
+            lambda a: TF.max_pool1d(a, return_indices=True, **kw),
+            [x],
+        )
+
+
+@pytest.mark.parametrize(
+    "kw,shape",
+    [
+        (dict(kernel_size=2), (2, 2, 4, 5, 6)),
+        (dict(kernel_size=3, stride=(1, 2, 2), padding=1, ceil_mode=True), (1, 2, 5, 6, 7)),
+        (dict(kernel_size=(1, 2, 3), dilation=(1, 2, 1)), (1, 1, 3, 6, 6)),
+    ],
+    ids=str,
+)
+def test_max_pool3d_matches_torch(kw, shape):
+    for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
+        check(
+            lambda a: F.max_pool3d(a, return_indices=True, **kw),
+            lambda a: TF.max_pool3d(a, return_indices=True, **kw),
+            [x],
+        )
+
+
+AVG2D_CASES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 1), ceil_mode=True),
+    dict(kernel_size=2, stride=3, ceil_mode=True, count_include_pad=False),
+    dict(kernel_size=3, padding=1, divisor_override=4),
+]
+
+
+@pytest.mark.parametrize("kw", AVG2D_CASES, ids=str)
+@pytest.mark.parametrize("shape", [(2, 3, 8, 7), (1, 2, 5, 5)], ids=str)
+def test_avg_pool2d_matches_torch(kw, shape):
+    check(lambda a: F.avg_pool2d(a, **kw), lambda a: TF.avg_pool2d(a, **kw), [shape])
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(kernel_size=3),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    ],
+    ids=str,
+)
+def test_avg_pool1d_and_3d_match_torch(kw):
+    check(lambda a: F.avg_pool1d(a, **kw), lambda a: TF.avg_pool1d(a, **kw), [(2, 3, 10)])
+    check(lambda a: F.avg_pool3d(a, **kw), lambda a: TF.avg_pool3d(a, **kw), [(1, 2, 5, 6, 4)])
+
+
+@pytest.mark.parametrize("size", [1, 2, (4, 3), (3, 5), (None, 2), (7, 1), (9, 8)], ids=str)
+def test_adaptive_avg_pool2d_matches_torch(size):
+    check(lambda a: F.adaptive_avg_pool2d(a, size), lambda a: TF.adaptive_avg_pool2d(a, size), [(2, 3, 9, 8)])
+
+
+def test_unbatched_pooling():
+    check(lambda a: F.max_pool2d(a, 2), lambda a: TF.max_pool2d(a, 2), [(3, 6, 6)])
+    check(lambda a: F.avg_pool2d(a, 3, 2, 1), lambda a: TF.avg_pool2d(a, 3, 2, 1), [(3, 6, 6)])
+    check(lambda a: F.adaptive_avg_pool2d(a, 3), lambda a: TF.adaptive_avg_pool2d(a, 3), [(3, 7, 6)])
+
+
+@pytest.mark.parametrize(
+    "kw,shape",
+    [
+        (dict(scale_factor=2), (2, 3, 4, 5)),
+        (dict(scale_factor=3), (1, 2, 3, 3)),
+        (dict(scale_factor=(2, 1)), (1, 2, 3, 4)),
+        (dict(scale_factor=1.5), (2, 2, 5, 4)),
+        (dict(scale_factor=0.5), (1, 2, 8, 6)),
+        (dict(scale_factor=2.3), (1, 1, 3, 7)),
+        (dict(size=(7, 10)), (2, 2, 4, 5)),
+        (dict(size=(8, 15)), (1, 2, 4, 5)),
+        (dict(size=3), (1, 2, 7, 9)),
+        (dict(scale_factor=2), (2, 3, 5)),
+        (dict(size=(4, 6, 5)), (1, 2, 2, 3, 4)),
+        (dict(scale_factor=1.5, recompute_scale_factor=True), (1, 2, 5, 3)),
+    ],
+    ids=str,
+)
+def test_interpolate_nearest_matches_torch(kw, shape):
+    check(lambda a: F.interpolate(a, **kw), lambda a: TF.interpolate(a, mode="nearest", **kw), [shape])
+
+
+def test_upsample_module():
+    check(
+        lambda a: cr.nn.Upsample(scale_factor=2)(a),
+        lambda a: torch.nn.Upsample(scale_factor=2)(a),
+        [(2, 3, 4, 4)],
+    )
+    check(
+        lambda a: cr.nn.Upsample(size=(5, 7))(a), lambda a: torch.nn.Upsample(size=(5, 7))(a), [(2, 3, 4, 4)]
+    )
+    assert repr(cr.nn.Upsample(scale_factor=2)) == "Upsample(scale_factor=2.0, mode='nearest')"
+    with pytest.raises(ValueError, match="only mode='nearest'"):
+        cr.nn.Upsample(scale_factor=2, mode="bilinear")
+
+
+# ----------------------------------------------------------------------------- gradchecks
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a: F.max_pool2d(a, 2),
+        lambda a: F.max_pool2d(a, 3, stride=2, padding=1, ceil_mode=True),
+        lambda a: F.max_pool1d(a.reshape(1, 2, -1), 3, stride=1, dilation=2),
+        lambda a: F.avg_pool2d(a, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        lambda a: F.avg_pool2d(a, 2, stride=1),
+        lambda a: F.adaptive_avg_pool2d(a, (4, 3)),
+        lambda a: F.interpolate(a, scale_factor=2),
+        lambda a: F.interpolate(a, scale_factor=1.5),
+    ],
+    ids=range(8),
+)
+def test_pooling_gradcheck(fn):
+    gradcheck_op(fn, [(1, 2, 6, 5)])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a: F.max_pool2d(a, 3, stride=2, padding=1),
+        lambda a: F.avg_pool2d(a, 3, stride=2, padding=1, count_include_pad=False),
+        lambda a: F.interpolate(a, scale_factor=2),
+    ],
+    ids=range(3),
+)
+def test_pooling_second_order_gradcheck(fn):
+    def first_grad(a):
+        with cr.enable_grad():
+            out = fn(a)
+            (g,) = cr.autograd.grad((out * out * out).sum(), [a], create_graph=True)
+        return g
+
+    gradcheck_op(first_grad, [(1, 2, 5, 5)])
+
+
+# ----------------------------------------------------------------------------- modules
+
+
+@pytest.mark.parametrize(
+    "cls,kwargs,shape",
+    [
+        ("MaxPool1d", dict(kernel_size=3, stride=2, padding=1), (2, 3, 9)),
+        ("MaxPool2d", dict(kernel_size=2), (2, 3, 8, 8)),
+        ("MaxPool2d", dict(kernel_size=3, stride=2, ceil_mode=True, dilation=1), (2, 3, 8, 8)),
+        ("MaxPool3d", dict(kernel_size=2, stride=1), (1, 2, 4, 4, 4)),
+        ("AvgPool1d", dict(kernel_size=2), (2, 3, 9)),
+        ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False), (2, 3, 8, 8)),
+        ("AvgPool3d", dict(kernel_size=2, ceil_mode=True), (1, 2, 5, 5, 5)),
+        ("AdaptiveAvgPool2d", dict(output_size=(3, 2)), (2, 3, 8, 7)),
+    ],
+    ids=str,
+)
+def test_pool_modules_match_torch(cls, kwargs, shape):
+    m, tm = getattr(cr.nn, cls)(**kwargs), getattr(torch.nn, cls)(**kwargs)
+    check(lambda a: m(a), lambda a: tm(a), [shape])
+    if cls.startswith("Max"):
+        assert m.stride == tm.stride  # stride defaults to kernel_size
+
+
+def test_max_pool_module_return_indices():
+    m, tm = cr.nn.MaxPool2d(2, return_indices=True), torch.nn.MaxPool2d(2, return_indices=True)
+    check(lambda a: m(a), lambda a: tm(a), [_ties((2, 2, 6, 6))])
+
+
+# ----------------------------------------------------------------------------- Dropout2d
+
+
+def test_dropout2d_zeroes_whole_channels_and_scales():
+    cr.manual_seed(0)
+    x = cr.tensor(np.ones((64, 16, 5, 5), np.float32), requires_grad=True)
+    m = cr.nn.Dropout2d(0.25)
+    out = m(x)
+    v = out.detach().numpy()
+    per_channel = v.reshape(64, 16, -1)
+    assert np.all(per_channel.min(-1) == per_channel.max(-1))  # each map all-zero or all-kept
+    kept = per_channel[:, :, 0]
+    assert set(np.unique(kept)) <= {0.0, np.float32(1 / 0.75)}
+    assert abs((kept == 0).mean() - 0.25) < 0.05
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), v)  # d out / d x = the mask itself
+    m.eval()
+    assert m(x) is x
+    assert F.dropout2d(x, 0.0) is x
+    assert not F.dropout2d(x, 1.0).detach().numpy().any()
+    assert repr(m) == "Dropout2d(p=0.25)"
+
+
+def test_dropout2d_is_seeded_and_matches_torch_statistics():
+    cr.manual_seed(3)
+    a = F.dropout2d(cr.ones(8, 32, 2, 2), 0.5).numpy()
+    cr.manual_seed(3)
+    b = F.dropout2d(cr.ones(8, 32, 2, 2), 0.5).numpy()
+    np.testing.assert_array_equal(a, b)
+    t = TF.dropout2d(torch.ones(8, 32, 2, 2), 0.5).numpy()
+    assert set(np.unique(a)) == set(np.unique(t)) == {0.0, 2.0}
+    with pytest.warns(UserWarning, match="3-D"):
+        out = F.dropout2d(cr.ones(4, 8, 5), 0.5)
+    assert np.all(out.numpy().min(-1) == out.numpy().max(-1))
+    with pytest.raises(ValueError, match="dropout2d: dropout probability"):
+        F.dropout2d(cr.ones(1, 2, 2, 2), 1.5)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_pooling_errors():
+    x = cr.randn(1, 2, 6, 6)
+    with pytest.raises(ValueError, match=r"max_pool2d: padding should be at most half"):
+        F.max_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match=r"avg_pool2d: padding should be at most half"):
+        F.avg_pool2d(x, 3, padding=2)
+    with pytest.raises(RuntimeError, match=r"max_pool2d: given input of shape \(1, 2, 2, 2\).*too small"):
+        F.max_pool2d(cr.randn(1, 2, 2, 2), 3)
+    with pytest.raises(ValueError, match=r"max_pool2d: expected 3-D \(unbatched\) or 4-D"):
+        F.max_pool2d(cr.randn(6, 6), 2)
+    with pytest.raises(TypeError, match="max_pool2d: kernel_size must be"):
+        F.max_pool2d(x, (2, 2, 2))
+    with pytest.raises(ValueError, match="adaptive_avg_pool2d: output_size"):
+        F.adaptive_avg_pool2d(x, 0)
+    with pytest.raises(ValueError, match="interpolate: exactly one of size or scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="interpolate: only mode='nearest'"):
+        F.interpolate(x, scale_factor=2, mode="bicubic")
+
+
+def test_pool_output_keeps_values_for_downstream_ops():
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    out = F.max_pool2d(F.conv2d(cr.tensor(x), cr.ones(4, 3, 1, 1)), 2)
+    ref = TF.max_pool2d(TF.conv2d(torch.from_numpy(x), torch.ones(4, 3, 1, 1)), 2)
+    assert_close(out.flatten(1), ref.flatten(1))
