@@ -44,7 +44,7 @@ class _BatchNorm(Module):
         if not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
+        self.affine, self.track_running_stats, self.bias_enabled = affine, track_running_stats, bias
         if affine:
             self.weight = Parameter(_empty((num_features,), device, dtype, 1.0))
             if bias:
@@ -102,7 +102,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias_enabled}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -128,6 +128,7 @@ class LayerNorm(Module):
         if not shape or any(not isinstance(s, int) or s <= 0 for s in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        self.bias_enabled = bias
         if elementwise_affine:
             self.weight = Parameter(_empty(shape, device, dtype, 1.0))
             if bias:
@@ -148,4 +149,5 @@ class LayerNorm(Module):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias_enabled}")
