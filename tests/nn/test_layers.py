@@ -17,8 +17,12 @@ TF = torch.nn.functional
 
 
 def copy_from_torch(m, mt, dtype=np.float32):
-    m.load_state_dict({k: cr.tensor(v.detach().numpy().astype(dtype) if v.is_floating_point() else v.numpy())
-                       for k, v in mt.state_dict().items()})
+    m.load_state_dict(
+        {
+            k: cr.tensor(v.detach().numpy().astype(dtype) if v.is_floating_point() else v.numpy())
+            for k, v in mt.state_dict().items()
+        }
+    )
 
 
 def run_both(m, mt, x, seed=0):
@@ -159,8 +163,17 @@ def test_batchnorm_gradcheck_and_second_derivative():
         return F.batch_norm(x, None, None, w, b, training=True)
 
     gradcheck_op(bn, [(4, 3, 2)])
-    assert cr.autograd.gradcheck(lambda ww, bb: F.batch_norm(cr.tensor(np.random.default_rng(0).standard_normal(
-        (5, 3)), dtype=cr.float64), None, None, ww, bb, training=True), (w, b))
+    assert cr.autograd.gradcheck(
+        lambda ww, bb: F.batch_norm(
+            cr.tensor(np.random.default_rng(0).standard_normal((5, 3)), dtype=cr.float64),
+            None,
+            None,
+            ww,
+            bb,
+            training=True,
+        ),
+        (w, b),
+    )
     rm, rv = cr.zeros(3, dtype=cr.float64), cr.ones(3, dtype=cr.float64)
     gradcheck_op(lambda x: F.batch_norm(x, rm, rv, w, b, training=False), [(4, 3)])
     x = np.random.default_rng(1).standard_normal((4, 3, 2))
@@ -168,8 +181,9 @@ def test_batchnorm_gradcheck_and_second_derivative():
     wt, bt = to_torch(w.detach(), requires_grad=True), to_torch(b.detach(), requires_grad=True)
     up = np.random.default_rng(2).standard_normal(x.shape)
     (g,) = cr.autograd.grad((bn(xc) * cr.tensor(up)).sum(), [xc], create_graph=True)
-    (gt,) = torch.autograd.grad((TF.batch_norm(xt, None, None, wt, bt, training=True) * to_torch(up)).sum(), [xt],
-                                create_graph=True)
+    (gt,) = torch.autograd.grad(
+        (TF.batch_norm(xt, None, None, wt, bt, training=True) * to_torch(up)).sum(), [xt], create_graph=True
+    )
     assert_close(g, gt, rtol=1e-9, atol=1e-10)
     gg = cr.autograd.grad((g * g).sum(), [xc, w])
     ggt = torch.autograd.grad((gt * gt).sum(), [xt, wt])
@@ -193,7 +207,9 @@ def test_batchnorm_errors_change_nothing():
     before = {k: v.numpy().copy() for k, v in m.state_dict().items()}
     with pytest.raises(ValueError, match=r"BatchNorm1d: expected 2D or 3D input, got 4D input of shape"):
         m(cr.randn(2, 4, 3, 3))
-    with pytest.raises(ValueError, match=r"BatchNorm1d: expected 4 channels in dim 1, got input of shape \(8, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"BatchNorm1d: expected 4 channels in dim 1, got input of shape \(8, 3\)"
+    ):
         m(cr.randn(8, 3))
     with pytest.raises(ValueError, match="expected more than 1 value per channel when training"):
         m(cr.randn(1, 4))
@@ -233,10 +249,17 @@ def test_layernorm_gradcheck_and_functional():
     w = cr.tensor(np.random.default_rng(0).uniform(0.5, 1.5, (3, 2)), requires_grad=True)
     b = cr.tensor(np.random.default_rng(1).uniform(-1, 1, (3, 2)), requires_grad=True)
     gradcheck_op(lambda x: F.layer_norm(x, (3, 2), w, b), [(2, 3, 2)])
-    assert cr.autograd.gradcheck(lambda ww: F.layer_norm(cr.ones(2, 3, 2, dtype=cr.float64) * cr.tensor(
-        np.arange(6.0).reshape(3, 2)), (3, 2), ww, b), (w,))
-    check(lambda x, ww, bb: F.layer_norm(x, (4,), ww, bb, eps=1e-3),
-          lambda x, ww, bb: TF.layer_norm(x, (4,), ww, bb, eps=1e-3), [(3, 4), (4,), (4,)])
+    assert cr.autograd.gradcheck(
+        lambda ww: F.layer_norm(
+            cr.ones(2, 3, 2, dtype=cr.float64) * cr.tensor(np.arange(6.0).reshape(3, 2)), (3, 2), ww, b
+        ),
+        (w,),
+    )
+    check(
+        lambda x, ww, bb: F.layer_norm(x, (4,), ww, bb, eps=1e-3),
+        lambda x, ww, bb: TF.layer_norm(x, (4,), ww, bb, eps=1e-3),
+        [(3, 4), (4,), (4,)],
+    )
 
 
 def test_layernorm_errors():
@@ -249,8 +272,12 @@ def test_layernorm_errors():
 def test_normalisation_stable_for_large_inputs():
     x = np.array([[1000.0, -1000.0, 999.0, 1.0]] * 3, np.float32)
     check(lambda a: F.layer_norm(a, (4,)), lambda a: TF.layer_norm(a, (4,)), [x], atol=1e-4)
-    check(lambda a: F.batch_norm(a, None, None, training=True), lambda a: TF.batch_norm(a, None, None, training=True),
-          [x.T.copy()], atol=1e-4)
+    check(
+        lambda a: F.batch_norm(a, None, None, training=True),
+        lambda a: TF.batch_norm(a, None, None, training=True),
+        [x.T.copy()],
+        atol=1e-4,
+    )
 
 
 # ----------------------------------------------------------------------------- embedding
@@ -274,8 +301,11 @@ def test_embedding_against_torch():
 
 def test_embedding_functional_and_gradcheck():
     idx = np.array([[0, 3], [3, 3]])
-    check(lambda w: F.embedding(cr.tensor(idx), w, padding_idx=0),
-          lambda w: TF.embedding(torch.tensor(idx), w, padding_idx=0), [(5, 3)])
+    check(
+        lambda w: F.embedding(cr.tensor(idx), w, padding_idx=0),
+        lambda w: TF.embedding(torch.tensor(idx), w, padding_idx=0),
+        [(5, 3)],
+    )
     gradcheck_op(lambda w: F.embedding(cr.tensor(idx), w), [(5, 3)])
     gradcheck_op(lambda w: F.embedding(cr.tensor([4, 1, 4]), w), [(5, 2)])
 
@@ -321,7 +351,9 @@ def test_one_hot_and_pad_like_torch():
     assert_close(F.one_hot(cr.tensor(t), 6), TF.one_hot(torch.tensor(t), 6))
     with pytest.raises(RuntimeError, match="one_hot: class values must be smaller than num_classes=3"):
         F.one_hot(cr.tensor(t), 3)
-    check(lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), lambda x: TF.pad(x, (1, 2, 0, 1), value=0.5), [(2, 3, 4)])
+    check(
+        lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), lambda x: TF.pad(x, (1, 2, 0, 1), value=0.5), [(2, 3, 4)]
+    )
     check(lambda x, w, b: F.linear(x, w, b), lambda x, w, b: TF.linear(x, w, b), [(3, 4), (5, 4), (5,)])
 
 
