@@ -524,7 +524,7 @@ function drawExpr() {
   for (const n of g.nodes) (cols[depth[n.id]] = cols[depth[n.id]] || []).push(n.id);
   const ncol = Math.max(...Object.values(depth)) + 1;
   const rows = Math.max(...Object.values(cols).map((c) => c.length));
-  const dx = 130, dy = 78, W = Math.max(300, ncol * dx + 60), H = Math.max(120, rows * dy + 40);
+  const dx = 130, dy = 100, W = Math.max(300, ncol * dx + 60), H = Math.max(120, rows * dy + 40);
   svg.setAttribute("width", W); svg.setAttribute("height", H); svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const pos = {};
   for (const [d, ids] of Object.entries(cols)) ids.forEach((id, r) => { pos[id] = [50 + d * dx, 40 + (r + (rows - ids.length) / 2) * dy]; });
