@@ -191,7 +191,11 @@ class Optimizer:
                     else:
                         g.grad_fn = None
                         g.requires_grad = False
-                        g.data.fill(0)
+                        if isinstance(g.data, np.ndarray) and not g.data.flags.writeable or isinstance(
+                                g.data, np.generic):
+                            g.data = np.zeros_like(g.data)  # a read-only view or a NumPy scalar
+                        else:
+                            g.data.fill(0)
                         g._version += 1
 
     def step(self, closure: Any = None) -> Any:
@@ -226,6 +230,8 @@ class Optimizer:
                         self._bad_grad(gi, group, p, g)
                 if gd.shape != pd.shape or gd.dtype != pd.dtype:
                     self._bad_grad(gi, group, p, g)
+                if type(pd) is np.ndarray and not pd.flags.writeable:
+                    p.data = pd.copy()  # e.g. built on a broadcast view: give it its own memory
                 params.append(p)
                 grads.append(gd)
             work.append((group, params, grads))

@@ -214,3 +214,15 @@ def test_zero_dim_parameter(name):
         opt_t.step()
         assert x.item() == pytest.approx(xt.item(), rel=1e-5)
     assert x.item() != 1.5
+
+
+def test_read_only_parameter_and_grad_memory():
+    """A parameter on read-only memory (a broadcast view) gets its own copy; zero_grad copes with one."""
+    base = np.ones(3, np.float32)
+    w = cr.nn.Parameter(cr.Tensor._make(np.broadcast_to(base, (2, 3))))
+    w.grad = cr.Tensor._make(np.broadcast_to(np.float32(0.5), (2, 3)))
+    opt = cr.optim.SGD([w], lr=0.1)
+    opt.step()
+    assert np.allclose(w.data, 0.95) and base.tolist() == [1.0] * 3
+    opt.zero_grad(set_to_none=False)
+    assert w.grad.tolist() == [[0.0] * 3] * 2
