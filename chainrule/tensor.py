@@ -49,7 +49,13 @@ class Tensor:
 
     @classmethod
     def _make(cls, data, requires_grad: bool = False, grad_fn=None, output_nr: int = 0) -> Tensor:
-        """Wrap an existing array without copying or checking (the engine's fast path)."""
+        """Wrap an existing array without copying or checking (the engine's fast path).
+
+        A NumPy scalar (what NumPy returns for 0-d results) becomes a 0-d array, so every
+        tensor holds a writable array that keeps its dtype in later arithmetic.
+        """
+        if type(data) is not np.ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)
         t = object.__new__(cls)
         t.data = data
         t.requires_grad = requires_grad
@@ -186,7 +192,9 @@ class Tensor:
     def numpy(self):
         """The values as a NumPy array (shares memory on the CPU); not allowed while requiring grad."""
         if self.requires_grad:
-            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()")
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()"
+            )
         return backend.to_numpy(self.data)
 
     def tolist(self) -> Any:
@@ -406,8 +414,18 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         """In-place assignment ``t[index] = value``; not recorded by autograd."""
         self._check_inplace("__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[_shape.normalize_index(index)] = value
+        if isinstance(value, Tensor):
+            if value.requires_grad and State.grad_enabled:
+                raise RuntimeError(
+                    f"__setitem__: the assigned value (shape {tuple(value.shape)}) requires grad, but "
+                    "assignment is not recorded by autograd; build the result out of place (cr.where, "
+                    "cr.cat) or assign value.detach()"
+                )
+            value = value.data
+        try:
+            self.data[_shape.normalize_index(index)] = value
+        except (ValueError, IndexError) as e:
+            raise type(e)(f"__setitem__: {e} (tensor shape {tuple(self.shape)})") from None
         self._version += 1
 
     # -- in-place updates (outside autograd, e.g. under no_grad) -----------------------------------
@@ -424,24 +442,28 @@ class Tensor:
             )
 
     def _inplace(self, op: str, result) -> Tensor:
+        """Write ``result`` (a value, or a function of the current array) into this tensor's memory."""
         self._check_inplace(op)
-        self.data[...] = result
+        try:
+            self.data[...] = result(self.data) if callable(result) else result
+        except ValueError as e:
+            raise ValueError(f"{op}: {e} (tensor shape {tuple(self.shape)})") from None
         self._version += 1
         return self
 
     def _value(self, other):
         return other.data if isinstance(other, Tensor) else other
 
-    def add_(self, other, alpha=1.0): return self._inplace("add_", self.data + self._value(other) * alpha)
-    def sub_(self, other, alpha=1.0): return self._inplace("sub_", self.data - self._value(other) * alpha)
-    def mul_(self, other): return self._inplace("mul_", self.data * self._value(other))
-    def div_(self, other): return self._inplace("div_", self.data / self._value(other))
+    def add_(self, other, alpha=1.0): return self._inplace("add_", lambda a: a + self._value(other) * alpha)
+    def sub_(self, other, alpha=1.0): return self._inplace("sub_", lambda a: a - self._value(other) * alpha)
+    def mul_(self, other): return self._inplace("mul_", lambda a: a * self._value(other))
+    def div_(self, other): return self._inplace("div_", lambda a: a / self._value(other))
     def zero_(self): return self._inplace("zero_", 0)
     def fill_(self, value): return self._inplace("fill_", self._value(value))
     def copy_(self, src): return self._inplace("copy_", self._value(src))
 
     def clamp_(self, min=None, max=None):
-        return self._inplace("clamp_", xp_of(self.data).clip(self.data, min, max))
+        return self._inplace("clamp_", lambda a: xp_of(a).clip(a, min, max))
 
     def normal_(self, mean=0.0, std=1.0):
         from chainrule import random as _random
@@ -480,12 +502,14 @@ def _to_array(data: Any, dtype: Any, device: str | None):
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             data = [d.data if isinstance(d, Tensor) else d for d in data]
         arr = np.asarray(data)
-        if arr.dtype == np.float64:
+        if arr.dtype.kind not in "fbciu":
+            raise TypeError(f"tensor: can't convert data of type {type(data).__name__} (dtype {arr.dtype})")
+        if dtype is not None:
+            pass  # cast straight to the requested dtype below (no float32 rounding on the way)
+        elif arr.dtype == np.float64:
             arr = arr.astype(np.float32)  # PyTorch's default dtype for Python floats
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
-        elif arr.dtype.kind not in "fbc":
-            raise TypeError(f"tensor: can't convert data of type {type(data).__name__} (dtype {arr.dtype})")
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     if device is not None:

@@ -15,7 +15,7 @@ Leaves (tensors made by the user, not by an op) collect the result in ``.grad``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from chainrule.autograd.grad_mode import State
 from chainrule.backend import xp_of
@@ -106,6 +106,8 @@ def run_backward(
                         f"{node.name()}.backward returned a gradient of shape {tuple(g.shape)} for an "
                         f"input of shape {tuple(inp.shape)}"
                     )
+                if g.dtype != inp.data.dtype:  # a gradient has the dtype of its input, as PyTorch
+                    g = g.astype(inp.data.dtype) if raw else g.to(inp.data.dtype)
                 if inp.grad_fn is not None:
                     _add_grad(grads, inp.grad_fn, inp._output_nr, len(inp.grad_fn._out_meta), g)
                 else:

@@ -38,7 +38,9 @@ def grad(
     seeds = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
-            raise RuntimeError(f"grad: output {i} (shape {tuple(out.shape)}) does not require grad and has no grad_fn")
+            raise RuntimeError(
+                f"grad: output {i} (shape {tuple(out.shape)}) does not require grad and has no grad_fn"
+            )
         if g is None:
             if out.data.size != 1:
                 raise RuntimeError(
@@ -47,7 +49,9 @@ def grad(
                 )
             g = Tensor._make(xp_of(out.data).ones(out.shape, out.dtype))
         elif g.shape != out.shape:
-            raise RuntimeError(f"grad: grad_outputs[{i}] has shape {tuple(g.shape)} but output {i} has {tuple(out.shape)}")
+            raise RuntimeError(
+                f"grad: grad_outputs[{i}] has shape {tuple(g.shape)} but output {i} has {tuple(out.shape)}"
+            )
         seeds.append(g)
     for i, t in enumerate(inputs):
         if not t.requires_grad:

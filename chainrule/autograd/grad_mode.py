@@ -27,13 +27,37 @@ def is_grad_enabled() -> bool:
     return State.grad_enabled
 
 
-def set_grad_enabled(mode: bool) -> None:
-    """Turn graph recording on or off for the whole process."""
-    State.grad_enabled = bool(mode)
+class set_grad_enabled:
+    """Turn graph recording on or off, as PyTorch: a plain call sets it for the whole process,
+    and as a context manager the previous mode comes back on exit::
+
+        cr.set_grad_enabled(False)
+        with cr.set_grad_enabled(is_training):
+            out = model(x)
+    """
+
+    def __init__(self, mode: bool):
+        self._prev = State.grad_enabled
+        State.grad_enabled = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        State.grad_enabled = self._prev
+        return False
 
 
 class _GradMode:
     mode = True
+
+    def __new__(cls, fn=None):
+        # ``@cr.no_grad`` without parentheses decorates ``fn`` directly, as PyTorch allows
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
+    def __init__(self, fn=None):
+        pass
 
     def __enter__(self):
         self._prev = State.grad_enabled

@@ -47,7 +47,9 @@ def gradcheck(
         raise ValueError("gradcheck: none of the inputs requires grad")
     for i in checked:
         if inputs[i].dtype != np.float64:
-            raise ValueError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; use float64 for finite differences")
+            raise ValueError(
+                f"gradcheck: input {i} has dtype {inputs[i].dtype}; use float64 for finite differences"
+            )
 
     outs = _outputs(fn, inputs)
     worst = (0.0, None)
@@ -68,15 +70,15 @@ def gradcheck(
         for i in checked:
             x = inputs[i].data
             numeric = np.zeros((n_out, x.size))
-            flat = x.reshape(-1)
             for e in range(x.size):
-                orig = flat[e].item()
+                at = np.unravel_index(e, x.shape)  # in place, whatever the memory layout of x
+                orig = x[at].item()
                 with no_grad():
-                    flat[e] = orig + eps
+                    x[at] = orig + eps
                     plus = to_numpy(_outputs(fn, inputs)[k].data).astype(np.float64).ravel()
-                    flat[e] = orig - eps
+                    x[at] = orig - eps
                     minus = to_numpy(_outputs(fn, inputs)[k].data).astype(np.float64).ravel()
-                    flat[e] = orig
+                    x[at] = orig
                 numeric[:, e] = (plus - minus) / (2 * eps)
             err = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))
             if err.size and err.max() > worst[0]:

@@ -1,5 +1,6 @@
 """Tensor factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``linspace``, ``eye``,
-``rand``, ``randn``, ``randint``, ``zeros_like``, ``ones_like``, ``from_numpy``, ``cat``/``stack`` live in shape.
+``rand``, ``randn``, ``randint``, ``zeros_like``, ``ones_like``, ``from_numpy`` (``cat``/``stack``
+live in shape).
 
 As PyTorch: Python floats give float32 (the default dtype), Python ints int64,
 NumPy arrays keep their dtype.  ``size`` may be given as ``f(2, 3)`` or ``f((2, 3))``.

@@ -31,7 +31,9 @@ def _data(x):
 
 def _check_operand(op: str, x) -> None:
     if not isinstance(x, (Tensor, int, float, bool, np.generic, np.ndarray)):
-        raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}; expected a Tensor or a number")
+        raise TypeError(
+            f"{op}: unsupported operand of type {type(x).__name__}; expected a Tensor or a number"
+        )
 
 
 def promote(op: str, out, a, b):
@@ -42,8 +44,8 @@ def promote(op: str, out, a, b):
     """
     if out.dtype != np.float64:
         return out
-    a64 = isinstance(a, (np.ndarray,)) and a.dtype == np.float64
-    b64 = isinstance(b, (np.ndarray,)) and b.dtype == np.float64
+    a64 = getattr(a, "dtype", None) == np.float64  # Python numbers have no dtype
+    b64 = getattr(b, "dtype", None) == np.float64
     if not a64 and not b64:
         return out.astype(np.float32)
     # a 0-d float64 tensor does not promote a dimensioned float tensor (PyTorch's rule)
@@ -187,16 +189,23 @@ class Pow(Function):
         b = ctx.scalars[1] if b is None else b
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            if isinstance(b, Tensor):
-                ga = grad * b * a ** (b - 1)
+            if isinstance(b, Tensor):  # 0 where b == 0 (even at a == 0, where a^(b-1) is inf), as PyTorch
+                ga = where(b == 0, 0.0, grad * b * a ** (b - 1))
             elif b == 0:
                 ga = grad * 0.0
             else:
                 ga = grad * b * a ** (b - 1) if b != 2 else grad * 2.0 * a
         if ctx.needs_input_grad[1]:
+            # db = grad · out · ln(a); where a == 0 and b >= 0 it is 0 (out is 0 or 1), as PyTorch
             (out,) = ctx.outputs
-            log_a = log(a) if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
-            gb = grad * out * log_a
+            if isinstance(a, Tensor):
+                gb = where((a == 0) & (b >= 0), 0.0, grad * out * log(a))
+            elif a > 0:
+                gb = grad * out * math.log(a)
+            elif a == 0:
+                gb = where(b >= 0, 0.0, grad * out * float("-inf"))
+            else:
+                gb = grad * out * float("nan")
         return _binary_grads(ctx, ga, gb)
 
 
@@ -515,7 +524,13 @@ def add(a, b) -> Tensor:
 
 
 def sub(a, b) -> Tensor:
-    """a - b with broadcasting."""
+    """a - b with broadcasting (not for bool tensors, as PyTorch)."""
+    for t in (a, b):
+        if isinstance(t, Tensor) and t.dtype == np.bool_:
+            raise RuntimeError(
+                f"sub: subtraction with a bool tensor (shape {tuple(t.shape)}) is not supported; "
+                "use ~ or logical_not() to invert a mask"
+            )
     return _binary(Sub, "sub", a, b)
 
 
@@ -618,12 +633,23 @@ def where(cond, a, b) -> Tensor:
     """Pick a where cond is true, else b (broadcast)."""
     a = _tensor_operand("where", a, b) if not isinstance(a, Tensor) else a
     b = _tensor_operand("where", b, a) if not isinstance(b, Tensor) else b
+    shapes = [tuple(t.shape) for t in (cond, a, b) if isinstance(t, (Tensor, np.ndarray))]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            f"where: condition, x and y of shapes {', '.join(map(str, shapes))} cannot be broadcast together"
+        ) from None
     return Where.apply(cond, a, b)
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 element-wise (no gradient)."""
-    return Tensor._make(xp_of(x.data).sign(x.data))
+    """-1, 0 or 1 element-wise (no gradient); 0 for NaN, as PyTorch."""
+    xp = xp_of(x.data)
+    out = xp.sign(x.data)
+    if out.dtype.kind == "f":
+        out = xp.where(xp.isnan(out), 0, out).astype(out.dtype, copy=False)
+    return Tensor._make(out)
 
 
 def to(x: Tensor, dtype=None, device=None) -> Tensor:

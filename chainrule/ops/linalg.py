@@ -7,7 +7,7 @@ dimensions broadcast as in NumPy and their gradients are summed back.
 from __future__ import annotations
 
 from chainrule.autograd.function import Function
-from chainrule.backend import xp_of
+from chainrule.backend import np, xp_of
 from chainrule.ops.elementwise import unbroadcast
 from chainrule.tensor import Tensor
 
@@ -76,7 +76,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         a = a if isinstance(a, Tensor) else Tensor(a)
         b = b if isinstance(b, Tensor) else Tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}"
+        )
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
@@ -84,6 +86,14 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({k_a} columns in the first vs {k_b} rows in the second)"
         )
+    if a.ndim > 2 and b.ndim > 2 and a.shape[:-2] != b.shape[:-2]:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: batch dimensions {tuple(a.shape[:-2])} and {tuple(b.shape[:-2])} of shapes "
+                f"{tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
+            ) from None
     if a.dtype != b.dtype:
         raise TypeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}")
     return MatMul.apply(a, b)

@@ -15,6 +15,7 @@ from collections import namedtuple
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops.elementwise import where
 from chainrule.ops.shape import norm_dims
 from chainrule.tensor import Tensor
 
@@ -89,10 +90,54 @@ class Var(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        n = _count(x.shape, ctx.axes)
-        centered = x - x.mean(dim=ctx.axes, keepdim=True)
-        g = _spread(grad, x.shape, ctx.axes)
-        return g * centered * (2.0 / builtins.max(n - ctx.correction, 0)), None, None, None
+        return _var_backward(grad, x, ctx.axes, ctx.correction), None, None, None
+
+
+def _var_backward(grad: Tensor, x: Tensor, axes: tuple, correction: int) -> Tensor:
+    """dx = grad · 2 (x - x̄) / (N - correction)  (inf / NaN when N ≤ correction, as PyTorch)."""
+    dof = builtins.max(_count(x.shape, axes) - correction, 0)
+    centered = x - x.mean(dim=axes, keepdim=True)
+    return _spread(grad, x.shape, axes) * centered * (2.0 / dof if dof else float("inf"))
+
+
+class Std(Function):
+    """out = √var(x);  dx = grad / (2 out) · 2 (x - x̄) / (N - correction), and 0 where out = 0
+    (a constant input: PyTorch's choice, the one-sided derivative there is infinite)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        ctx.save_for_backward(x)
+        ctx.save_output()
+        ctx.axes, ctx.correction = axes, correction
+        a = x.data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp_of(a).std(a, axis=axes, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        (out,) = ctx.outputs
+        grad_var = where(out == 0, 0.0, grad / (out * 2.0))
+        return _var_backward(grad_var, x, ctx.axes, ctx.correction), None, None, None
+
+
+class Norm2(Function):
+    """out = √(Σ x²) over ``axes``;  dx = grad · x / out, and 0 where out = 0 (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.save_for_backward(x)
+        ctx.save_output()
+        ctx.axes = axes
+        a = x.data
+        return xp_of(a).sqrt(xp_of(a).sum(a * a, axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        (out,) = ctx.outputs
+        scale = where(out == 0, 0.0, grad / out)
+        return scale.reshape(_kept_shape(x.shape, ctx.axes)) * x, None, None
 
 
 class MaxMinDim(Function):
@@ -208,8 +253,8 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Standard deviation: √var."""
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation: √var over ``dim`` (correction=1 by default)."""
+    return Std.apply(x, norm_dims(dim, x.ndim, "std"), _correction(unbiased, correction), keepdim)
 
 
 def _max_min(x: Tensor, dim, keepdim: bool, is_max: bool, op: str):
@@ -289,7 +334,7 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
 def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm (Σ |x|ᵖ)^(1/p) over ``dim`` (all elements by default)."""
     if p == 2:
-        return (x * x).sum(dim, keepdim).sqrt()
+        return Norm2.apply(x, norm_dims(dim, x.ndim, "norm"), keepdim)
     if p == 1:
         return x.abs().sum(dim, keepdim)
     if p == float("inf"):

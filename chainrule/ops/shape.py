@@ -24,7 +24,9 @@ def norm_dim(dim: int, ndim: int, op: str, extra: int = 0) -> int:
     n = ndim + extra
     lo, hi = -builtins_max(n, 1), builtins_max(n, 1) - 1
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or not lo <= dim <= hi:
-        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+        )
     return int(dim) % builtins_max(n, 1)
 
 
@@ -143,7 +145,10 @@ class Index(Function):
     def forward(ctx, x, index):
         ctx.index = index
         try:
-            return x.data[index]
+            out = x.data[index]
+            if isinstance(out, np.generic):  # x[i, j] of every dim: a 0-d view (as PyTorch), not a copy
+                out = x.data[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
+            return out
         except IndexError as e:
             raise IndexError(f"getitem: {e} (tensor shape {tuple(x.shape)})") from None
 
@@ -167,7 +172,9 @@ class IndexAdd(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return Index.apply(grad, ctx.index), None, None
+        if isinstance(grad, Tensor):
+            return Index.apply(grad, ctx.index), None, None
+        return grad[ctx.index], None, None
 
 
 def _index_add(src, shape: tuple, index):
@@ -280,7 +287,9 @@ def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast x to a larger ``shape`` without copying (-1 keeps a size)."""
     extra = len(shape) - x.ndim
     if extra < 0:
-        raise RuntimeError(f"expand: the target shape {tuple(shape)} has fewer dims than the tensor {x.shape}")
+        raise RuntimeError(
+            f"expand: the target shape {tuple(shape)} has fewer dims than the tensor {x.shape}"
+        )
     full = []
     for i, s in enumerate(shape):
         own = x.shape[i - extra] if i >= extra else None
@@ -301,14 +310,17 @@ def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
 def repeat(x: Tensor, reps: Sequence[int]) -> Tensor:
     """Tile x ``reps[i]`` times along dim i (reps may have more dims than x)."""
     if len(reps) < x.ndim:
-        raise RuntimeError(f"repeat: number of repeat dims {len(reps)} can't be smaller than the tensor's {x.ndim}")
+        raise RuntimeError(
+            f"repeat: number of repeat dims {len(reps)} can't be smaller than the tensor's {x.ndim}"
+        )
     return Repeat.apply(x, tuple(int(r) for r in reps))
 
 
 def _is_advanced(index) -> bool:
     parts = index if isinstance(index, tuple) else (index,)
     return any(
-        (hasattr(p, "__array_interface__") or hasattr(p, "__cuda_array_interface__")) and not isinstance(p, np.generic)
+        (hasattr(p, "__array_interface__") or hasattr(p, "__cuda_array_interface__"))
+        and not isinstance(p, np.generic)
         for p in parts
     )
 
@@ -321,16 +333,13 @@ def normalize_index(index):
         return index.data
     if isinstance(index, list):
         arr = np.asarray([i.item() if isinstance(i, Tensor) else i for i in index])
-        return arr.astype(np.int64) if arr.dtype.kind in "iu" else arr
+        return arr.astype(np.int64) if arr.dtype.kind in "iu" or arr.size == 0 else arr
     return index
 
 
 def getitem(x: Tensor, index) -> Tensor:
     """x[index]: ints, slices, None, Ellipsis, and integer or bool arrays/tensors."""
-    index = normalize_index(index)
-    if x.ndim == 0 and index not in ((), Ellipsis) and not isinstance(index, (tuple,)):
-        raise IndexError(f"getitem: invalid index {index!r} of a 0-d tensor")
-    return Index.apply(x, index)
+    return Index.apply(x, normalize_index(index))  # NumPy's IndexError is re-raised naming getitem
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -339,6 +348,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     ref = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; use stack"
+            )
     axis = norm_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
         if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != axis):
@@ -408,13 +422,17 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     if any(lo < 0 or hi < 0 for lo, hi in widths):  # negative widths crop
-        crop = tuple(slice(-lo if lo < 0 else 0, s + hi if hi < 0 else s) for (lo, hi), s in zip(widths, x.shape))
+        crop = tuple(
+            slice(-lo if lo < 0 else 0, s + hi if hi < 0 else s) for (lo, hi), s in zip(widths, x.shape)
+        )
         x = x[crop]
         widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     if mode == "constant":
         return ConstantPad.apply(x, tuple(widths), value) if any(lo or hi for lo, hi in widths) else x
     if mode not in _PAD_MODES:
-        raise ValueError(f"pad: mode must be one of 'constant', 'reflect', 'replicate', 'circular', got {mode!r}")
+        raise ValueError(
+            f"pad: mode must be one of 'constant', 'reflect', 'replicate', 'circular', got {mode!r}"
+        )
     for axis, (lo, hi) in enumerate(widths):
         if lo or hi:
             n = x.shape[axis]
