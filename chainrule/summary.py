@@ -81,12 +81,16 @@ def _format_shape(shape: Any) -> str:
     return str(shape)
 
 
-def _output_shape(out: Any) -> Any:
-    """Shape of a layer output with the batch dim as None; lists for tuples of outputs."""
+def _output_shape(out: Any, batch: int) -> Any:
+    """Shape of a layer output with a leading batch dim shown as None; lists for tuples of outputs.
+
+    (A tensor whose first dim is not the batch, like an RNN's (layers, N, H) state, keeps its shape.)
+    """
     if isinstance(out, Tensor):
-        return (None,) + tuple(out.shape[1:]) if out.ndim else ()
+        shape = tuple(out.shape)
+        return (None,) + shape[1:] if shape and shape[0] == batch else shape
     if isinstance(out, (tuple, list)):
-        return [_output_shape(o) for o in out]
+        return [_output_shape(o, batch) for o in out]
     return type(out).__name__
 
 
@@ -134,14 +138,12 @@ def summary(model: Module, input_shape, dtype=None, device=None, batch_size: int
     def hook(module, args, out):
         own = list(module.parameters(recurse=False))
         has_children = any(True for _ in module.children())
-        if module is model and has_children:
-            return
-        if has_children and not own:
+        if has_children and not own:  # containers: their children have the rows
             return
         n = sum(p.numel() for p in own)
         trainable = sum(p.numel() for p in own if p.requires_grad)
         records.append(LayerRow(names.get(id(module), "") or type(module).__name__, type(module).__name__,
-                                _output_shape(out), n, trainable))
+                                _output_shape(out, batch_size), n, trainable))
 
     for m in model.modules():
         handles.append(m.register_forward_hook(hook))
