@@ -18,14 +18,22 @@ backprop through time over thousands of them is slow.  Instead each class below
 is a single ``Function`` for the whole sequence, with a hand-written backward
 through time (BPTT) working on arrays:
 
-- forward: one matrix multiply projects the inputs of *all* steps at once
-  (X (T·B, I) @ W_ihᵀ); then each step needs only one small matmul h_{t-1} @ W_hhᵀ
-  and a few in-place element-wise ops on preallocated, time-major buffers;
+- forward: one (batched) matrix multiply projects the inputs of *all* steps at
+  once (W_ih @ x_tᵀ for every t); then each step needs only one small matmul
+  W_hh @ h_{t-1} and a few in-place element-wise ops on preallocated buffers;
 - backward: walks the steps in reverse, carrying dL/dh (and dL/dc) from step to
-  step; each step writes dL/d(pre-activations) into a (T, B, gates·H) buffer and
-  does one matmul for the recurrent gradient.  At the end, one matmul gives
-  the input gradients of all steps (dZ @ W_ih) and one matmul per weight gives
-  the weight gradients (dZᵀ @ X, dZᵀ @ H_prev), summed over time and batch.
+  step; each step writes dL/d(pre-activations) into a preallocated buffer and
+  does one matmul for the recurrent gradient (W_hhᵀ @ dZ_t).  At the end, one
+  matmul gives the input gradients of all steps (dZᵀ @ W_ih) and one matmul per
+  weight gives the weight gradients (dZ @ X, dZ @ H_prev), summed over time and batch.
+
+Layout (measured, see ../shared/PERF.md): inside a step, gates and states are
+*feature-major* (gates·H, B) blocks — the per-step matmul W_hh @ h_{t-1} then has
+the shape OpenBLAS runs fastest ((gates·H, H) @ (H, B): ~1.7× faster than
+(B, H) @ (H, gates·H) for B=32, H=256) and every element-wise op runs on
+contiguous memory.  The hidden states are also kept batch-major, (T+1, B, H), so
+the output is a plain view and H_prev a plain (T·B, H) matrix; dZ is gathered
+once into (gates·H, T·B) for the final matmuls.
 
 The sigmoid gates use σ(x) = ½ tanh(x/2) + ½: the forward halves the rows of the
 weights (and biases) that feed sigmoid gates, so one ``tanh`` call activates all
@@ -65,19 +73,28 @@ def _no_double_backward(ctx) -> None:
         )
 
 
+def _no_double_backward(ctx) -> None:
+    if State.grad_enabled:
+        raise RuntimeError(
+            f"{ctx.name()}: second derivatives (create_graph=True) through the fused recurrent op are not "
+            "supported; its backward through time runs on arrays"
+        )
+
+
 def _sigmoid_rows(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
-    """Per-row scale (½ for rows of sigmoid gates, 1 otherwise) and offset (½ / 0) for σ = ½tanh(x/2)+½."""
-    scale = xp.ones(n_gates * H, dtype)
-    shift = xp.zeros(n_gates * H, dtype)
+    """Per-row scale (½ for rows of sigmoid gates, 1 otherwise) and offset (½ / 0), as (rows, 1)
+    columns, for σ(x) = ½ tanh(x/2) + ½."""
+    scale = xp.ones((n_gates * H, 1), dtype)
+    shift = xp.zeros((n_gates * H, 1), dtype)
     for k in sigmoid_gates:
         scale[k * H:(k + 1) * H] = 0.5
         shift[k * H:(k + 1) * H] = 0.5
     return scale, shift
 
 
-def _project(x2, w, b):
-    """All input projections in one matmul: X (N, I) @ Wᵀ (+ b) -> (N, rows)."""
-    out = x2 @ w.T
+def _project(xp, xd, w, b):
+    """All input projections in one batched matmul: W (rows, I) @ x_tᵀ (+ b (rows, 1)) -> (T, rows, B)."""
+    out = xp.matmul(w, xd.transpose(0, 2, 1))
     if b is not None:
         out += b
     return out
@@ -85,49 +102,64 @@ def _project(x2, w, b):
 
 def _positions(T: int, reverse: bool):
     """(t, prev, new) for each step: the time index, and the indices of h_{t-1} and h_t in the
-    (T+1, B, H) state buffer (forward: h_0 at 0, h_t at t+1; reverse: h_0 at T, h_t at t)."""
+    state buffers (forward: h_0 at 0, h_t at t+1; reverse: h_0 at T, h_t at t)."""
     if reverse:
         return [(t, t + 1, t) for t in range(T - 1, -1, -1)]
     return [(t, t, t + 1) for t in range(T)]
 
 
-def _states(xp, T, B, H, dtype, h0, reverse):
-    """The (T+1, B, H) state buffer with the initial state in place; and views of the outputs
-    (h_1..h_T aligned with time), of the previous states (aligned with time) and of h_n."""
-    hs = xp.empty((T + 1, B, H), dtype)
+def _state_buffer(xp, T, B, H, dtype, s0, reverse):
+    """A feature-major (T+1, H, B) buffer of states with the initial one (given (B, H), or None for
+    zeros) in place."""
+    buf = xp.empty((T + 1, H, B), dtype)
     first = T if reverse else 0
-    if h0 is None:
-        hs[first] = 0
+    if s0 is None:
+        buf[first] = 0
     else:
-        hs[first] = h0
+        buf[first] = s0.data.T
+    return buf
+
+
+def _batch_major(hs, reverse):
+    """The hidden states as a batch-major (T+1, B, H) array (one transposing copy) and its views:
+    output (T, B, H), previous states (T·B, H), h_n (B, H)."""
+    T = hs.shape[0] - 1
+    bm = hs.transpose(0, 2, 1).copy()
     if reverse:
-        return hs, hs[:T], hs[1:], hs[0]
-    return hs, hs[1:], hs[:T], hs[T]
+        out, prev, last = bm[:T], bm[1:], bm[0]
+    else:
+        out, prev, last = bm[1:], bm[:T], bm[T]
+    return out, prev.reshape(T * bm.shape[1], -1), last
 
 
-def _input_and_weight_grads(ctx, dz_in, dz_hidden, hprev, w_ih, grads):
+def _gather(dz):
+    """dL/d(pre-activations) (T, rows, B) as one (rows, T·B) matrix (a single copy)."""
+    T, rows, B = dz.shape
+    return dz.transpose(1, 0, 2).reshape(rows, T * B)
+
+
+def _input_and_weight_grads(ctx, dz_in, dz_hidden, w_ih, grads):
     """The end of every backward: one matmul for the input gradients of all steps and one per
     weight for the weight gradients (summed over time and batch).
 
-    dz_in / dz_hidden: dL/d(input projection) and dL/d(hidden projection), (T, B, rows)."""
-    T, B, rows = dz_in.shape
+    dz_in / dz_hidden: dL/d(input projection) and dL/d(hidden projection), (T, rows, B)."""
     xp = xp_of(dz_in)
-    same = dz_hidden is dz_in
-    dzi = dz_in.reshape(T * B, rows)
-    dzh = dzi if same else dz_hidden.reshape(T * B, rows)
+    dzi = _gather(dz_in)
+    dzh = dzi if dz_hidden is dz_in else _gather(dz_hidden)
     need = ctx.needs_input_grad
     if need[0]:
-        grads[0] = (dzi @ w_ih).reshape(ctx.x_shape)
+        grads[0] = (dzi.T @ w_ih).reshape(ctx.x.shape)
     if need[3]:
-        grads[3] = dzi.T @ ctx.x2
+        x2 = ctx.x.reshape(dzi.shape[1], -1)
+        grads[3] = dzi @ x2
     if need[4]:
-        grads[4] = dzh.T @ hprev.reshape(T * B, -1)
+        grads[4] = dzh @ ctx.hprev
     if need[5] or need[6]:
-        ones = xp.ones(T * B, dz_in.dtype)
+        ones = xp.ones(dzi.shape[1], dzi.dtype)
         if need[5]:
-            grads[5] = ones @ dzi
+            grads[5] = dzi @ ones
         if need[6]:
-            grads[6] = grads[5].copy() if (same and need[5]) else ones @ dzh
+            grads[6] = grads[5].copy() if (dzh is dzi and need[5]) else dzh @ ones
     return tuple(grads)
 
 
@@ -136,12 +168,22 @@ def _recording(ctx) -> bool:
     return isinstance(ctx, Function)
 
 
-def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse):
+def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev):
     ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)  # in-place modification checks
-    ctx.x2 = x2
-    ctx.x_shape = x.shape
+    ctx.x = x.data
     ctx.reverse = reverse
-    ctx.h0_given = h0 is not None
+    ctx.hprev = hprev
+
+
+def _start(x, w_hh):
+    xd = x.data
+    T, B, _ = xd.shape
+    return xd, xp_of(xd), xd.dtype, T, B, w_hh.shape[1]
+
+
+def _grad_state(g):
+    """dL/d(final state) (B, H) as a feature-major (H, B) array we may update in place."""
+    return g.T.copy()
 
 
 # ----------------------------------------------------------------------------- RNN
@@ -149,28 +191,26 @@ def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse):
 
 def _rnn_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
     """Forward of ``RNNTanhSequence`` / ``RNNReluSequence``."""
-    xd = x.data
-    xp = xp_of(xd)
-    T, B, _ = xd.shape
-    H = w_hh.shape[1]
-    x2 = xd.reshape(T * B, -1)
-    bias = None if b_ih is None else b_ih.data + b_hh.data
-    pre = _project(x2, w_ih.data, bias).reshape(T, B, H)
-    hs, out, _, h_n = _states(xp, T, B, H, xd.dtype, None if h0 is None else h0.data, reverse)
-    whh_t = w_hh.data.T
+    xd, xp, dt, T, B, H = _start(x, w_hh)
+    bias = None if b_ih is None else (b_ih.data + b_hh.data)[:, None]
+    pre = _project(xp, xd, w_ih.data, bias)  # (T, H, B)
+    hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
+    whh = w_hh.data
+    rec = xp.empty((H, B), dt)
     for step, (t, p, n) in enumerate(_positions(T, reverse)):
         h = hs[n]
         if step or h0 is not None:
-            xp.matmul(hs[p], whh_t, out=h)
-            h += pre[t]
+            xp.matmul(whh, hs[p], out=rec)
+            xp.add(pre[t], rec, out=h)
         else:
             h[...] = pre[t]
         if relu:
             xp.maximum(h, 0, out=h)
         else:
             xp.tanh(h, out=h)
+    out, hprev, h_n = _batch_major(hs, reverse)
     if _recording(ctx):
-        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
+        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev)
         ctx.hs = hs
     return out, h_n
 
@@ -180,7 +220,7 @@ class RNNTanhSequence(Function):
 
     ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)`` with x (T, B, I), h0 (B, H) or None,
     c0 always None -> (output (T, B, H), h_n (B, H)).
-    Backward: dL/d(pre_t) = (dL/dh_t) ⊙ act'(h_t) where dL/dh_t = dL/dout_t + dL/d(pre_{t+1}) @ W_hh.
+    Backward: dL/d(pre_t) = (dL/dh_t) ⊙ act'(h_t) where dL/dh_t = dL/dout_t + W_hhᵀ dL/d(pre_{t+1}).
     """
 
     array_backward = True
@@ -193,13 +233,13 @@ class RNNTanhSequence(Function):
     @staticmethod
     def backward(ctx, grad_out, grad_hn):
         _no_double_backward(ctx)
-        x, h0, _, w_ih, w_hh, _, _ = ctx.saved_tensors
+        _, _, _, w_ih, w_hh, _, _ = ctx.saved_tensors
         w_ih, w_hh = _arr(w_ih), _arr(w_hh)
         grad_out, grad_hn = _arr(grad_out), _arr(grad_hn)
         xp = xp_of(grad_out)
         hs, reverse = ctx.hs, ctx.reverse
         T = hs.shape[0] - 1
-        out, hprev = (hs[:T], hs[1:]) if reverse else (hs[1:], hs[:T])
+        out = hs[:T] if reverse else hs[1:]  # (T, H, B)
         # act'(pre) from the outputs, for all steps at once
         if ctx.relu:
             deriv = (out > 0).astype(out.dtype)
@@ -207,18 +247,19 @@ class RNNTanhSequence(Function):
             deriv = out * out
             xp.subtract(1.0, deriv, out=deriv)
         dz = xp.empty_like(deriv)
-        dh = grad_hn.copy()
+        dh = _grad_state(grad_hn)
+        whh_t = w_hh.T
         steps = _positions(T, reverse)[::-1]
         last = len(steps) - 1
         for k, (t, _, _) in enumerate(steps):
-            dh += grad_out[t]
+            dh += grad_out[t].T
             xp.multiply(dh, deriv[t], out=dz[t])
             if k < last or ctx.needs_input_grad[1]:
-                xp.matmul(dz[t], w_hh, out=dh)
+                xp.matmul(whh_t, dz[t], out=dh)
         grads = [None] * 8
         if ctx.needs_input_grad[1]:
-            grads[1] = dh
-        return _input_and_weight_grads(ctx, dz, dz, hprev, w_ih, grads)
+            grads[1] = dh.T
+        return _input_and_weight_grads(ctx, dz, dz, w_ih, grads)
 
 
 class RNNReluSequence(RNNTanhSequence):
@@ -243,47 +284,44 @@ class LSTMSequence(Function):
         dc += dh ⊙ o ⊙ (1 - tanh²c_t)
         dz_i = dc ⊙ g ⊙ i(1-i),  dz_f = dc ⊙ c_{t-1} ⊙ f(1-f),  dz_g = dc ⊙ i ⊙ (1-g²),
         dz_o = dh ⊙ tanh c_t ⊙ o(1-o)
-        dc_{t-1} = dc ⊙ f,  dh_{t-1} = dz @ W_hh (+ dL/dout_{t-1})
+        dc_{t-1} = dc ⊙ f,  dh_{t-1} = W_hhᵀ dz (+ dL/dout_{t-1})
     """
 
     array_backward = True
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
-        xd = x.data
-        xp = xp_of(xd)
-        dt = xd.dtype
-        T, B, _ = xd.shape
-        H = w_hh.shape[1]
+        xd, xp, dt, T, B, H = _start(x, w_hh)
         H2, H3 = 2 * H, 3 * H
         scale, shift = _sigmoid_rows(xp, 4, H, (0, 1, 3), dt)
-        x2 = xd.reshape(T * B, -1)
-        bias = None if b_ih is None else (b_ih.data + b_hh.data) * scale
-        gates = _project(x2, w_ih.data * scale[:, None], bias).reshape(T, B, 4 * H)
-        whh_t = (w_hh.data * scale[:, None]).T
-        hs, out, _, h_n = _states(xp, T, B, H, dt, None if h0 is None else h0.data, reverse)
-        cs, _, _, c_n = _states(xp, T, B, H, dt, None if c0 is None else c0.data, reverse)
-        tanh_c = xp.empty((T, B, H), dt)
-        rec = xp.empty((B, 4 * H), dt)
-        ig = xp.empty((B, H), dt)
+        bias = None if b_ih is None else (b_ih.data[:, None] + b_hh.data[:, None]) * scale
+        gates = _project(xp, xd, w_ih.data * scale, bias)  # (T, 4H, B), activated in place below
+        whh = w_hh.data * scale
+        hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
+        cs = _state_buffer(xp, T, B, H, dt, c0, reverse)
+        tanh_c = xp.empty((T, H, B), dt)
+        rec = xp.empty((4 * H, B), dt)
+        ig = xp.empty((H, B), dt)
         for step, (t, p, n) in enumerate(_positions(T, reverse)):
             g = gates[t]
             if step or h0 is not None:
-                xp.matmul(hs[p], whh_t, out=rec)
+                xp.matmul(whh, hs[p], out=rec)
                 g += rec
             xp.tanh(g, out=g)  # tanh of the halved sigmoid pre-activations ...
             g *= scale  # ... -> σ = ½ tanh(x/2) + ½
             g += shift
             c = cs[n]
-            xp.multiply(g[:, H:H2], cs[p], out=c)
-            xp.multiply(g[:, :H], g[:, H2:H3], out=ig)
+            xp.multiply(g[H:H2], cs[p], out=c)
+            xp.multiply(g[:H], g[H2:H3], out=ig)
             c += ig
             tc = tanh_c[t]
             xp.tanh(c, out=tc)
-            xp.multiply(g[:, H3:], tc, out=hs[n])
+            xp.multiply(g[H3:], tc, out=hs[n])
+        out, hprev, h_n = _batch_major(hs, reverse)
+        c_n = cs[0 if reverse else T].T
         if _recording(ctx):
-            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
-            ctx.hs, ctx.cs, ctx.gates, ctx.tanh_c = hs, cs, gates, tanh_c
+            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev)
+            ctx.cs, ctx.gates, ctx.tanh_c = cs, gates, tanh_c
         return out, h_n, c_n
 
     @staticmethod
@@ -293,51 +331,51 @@ class LSTMSequence(Function):
         w_ih, w_hh = _arr(w_ih), _arr(w_hh)
         grad_out, grad_hn, grad_cn = _arr(grad_out), _arr(grad_hn), _arr(grad_cn)
         xp = xp_of(grad_out)
-        hs, cs, gates, tanh_c, reverse = ctx.hs, ctx.cs, ctx.gates, ctx.tanh_c, ctx.reverse
-        T, B, H4 = gates.shape
+        cs, gates, tanh_c, reverse = ctx.cs, ctx.gates, ctx.tanh_c, ctx.reverse
+        T, H4, B = gates.shape
         H = H4 // 4
         H2, H3 = 2 * H, 3 * H
-        hprev, cprev = (hs[1:], cs[1:]) if reverse else (hs[:T], cs[:T])
-        i, f, g, o = gates[..., :H], gates[..., H:H2], gates[..., H2:H3], gates[..., H3:]
+        cprev = cs[1:] if reverse else cs[:T]
+        i, f, g, o = gates[:, :H], gates[:, H:H2], gates[:, H2:H3], gates[:, H3:]
 
         # Derivative factors for all steps at once (k: dz = dc ⊙ k for i, f, g and dh ⊙ k for o).
         k = 1.0 - gates
         k *= gates  # σ(1-σ) (overwritten below for g)
-        k[..., :H] *= g
-        k[..., H:H2] *= cprev
-        kg = k[..., H2:H3]
+        k[:, :H] *= g
+        k[:, H:H2] *= cprev
+        kg = k[:, H2:H3]
         xp.multiply(g, g, out=kg)
         xp.subtract(1.0, kg, out=kg)
         kg *= i
-        k[..., H3:] *= tanh_c
+        k[:, H3:] *= tanh_c
         a = tanh_c * tanh_c  # dc += dh ⊙ a, a = o ⊙ (1 - tanh²c)
         xp.subtract(1.0, a, out=a)
         a *= o
 
         dz = xp.empty_like(gates)
-        dz4, k4 = dz.reshape(T, B, 4, H), k.reshape(T, B, 4, H)  # views: gates i, f, g as one axis
-        dh = grad_hn.copy()
-        dc = grad_cn.copy()
+        dz4, k4 = dz.reshape(T, 4, H, B), k.reshape(T, 4, H, B)  # views: gates i, f, g as one axis
+        dh = _grad_state(grad_hn)
+        dc = _grad_state(grad_cn)
         tmp = xp.empty_like(dh)
+        whh_t = w_hh.T
         steps = _positions(T, reverse)[::-1]
         last = len(steps) - 1
         for s, (t, _, _) in enumerate(steps):
-            dh += grad_out[t]
+            dh += grad_out[t].T
             dzt = dz[t]
-            kt = k[t]
-            xp.multiply(dh, kt[:, H3:], out=dzt[:, H3:])
+            xp.multiply(dh, k[t, H3:], out=dzt[H3:])
             xp.multiply(dh, a[t], out=tmp)
             dc += tmp
-            xp.multiply(dc[:, None, :], k4[t, :, :3], out=dz4[t, :, :3])
+            xp.multiply(dc, k4[t, :3], out=dz4[t, :3])
             dc *= f[t]
             if s < last or ctx.needs_input_grad[1]:
-                xp.matmul(dzt, w_hh, out=dh)
+                xp.matmul(whh_t, dzt, out=dh)
         grads = [None] * 8
         if ctx.needs_input_grad[1]:
-            grads[1] = dh
+            grads[1] = dh.T
         if ctx.needs_input_grad[2]:
-            grads[2] = dc
-        return _input_and_weight_grads(ctx, dz, dz, hprev, w_ih, grads)
+            grads[2] = dc.T
+        return _input_and_weight_grads(ctx, dz, dz, w_ih, grads)
 
 
 # ----------------------------------------------------------------------------- GRU
@@ -352,60 +390,54 @@ class GRUSequence(Function):
     Backward through time, with dh the gradient arriving at h_t and q = W_hn h_{t-1} + b_hn:
         dz_n = dh ⊙ (1-z) ⊙ (1-n²)           (input and hidden projection of n: dz_n and dz_n ⊙ r)
         dz_r = dz_n ⊙ q ⊙ r(1-r),  dz_z = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
-        dh_{t-1} = dh ⊙ z + dz_hidden @ W_hh
+        dh_{t-1} = dh ⊙ z + W_hhᵀ dz_hidden
     """
 
     array_backward = True
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
-        xd = x.data
-        xp = xp_of(xd)
-        dt = xd.dtype
-        T, B, _ = xd.shape
-        H = w_hh.shape[1]
+        xd, xp, dt, T, B, H = _start(x, w_hh)
         H2 = 2 * H
-        scale, shift = _sigmoid_rows(xp, 3, H, (0, 1), dt)
-        x2 = xd.reshape(T * B, -1)
+        scale, _ = _sigmoid_rows(xp, 3, H, (0, 1), dt)
         if b_ih is None:
             bias = b_hn = None
         else:
-            bias = b_ih.data.copy()
-            bias[:H2] += b_hh.data[:H2]  # the r, z rows of both biases simply add up
+            bias = b_ih.data[:, None].copy()
+            bias[:H2] += b_hh.data[:H2, None]  # the r, z rows of both biases simply add up
             bias *= scale
-            b_hn = b_hh.data[H2:]
-        gates = _project(x2, w_ih.data * scale[:, None], bias).reshape(T, B, 3 * H)
-        whh_t = (w_hh.data * scale[:, None]).T
-        hs, out, _, h_n = _states(xp, T, B, H, dt, None if h0 is None else h0.data, reverse)
-        q = xp.empty((T, B, H), dt)  # W_hn h_{t-1} + b_hn, kept for backward
-        rec = xp.empty((B, 3 * H), dt)
-        tmp = xp.empty((B, H), dt)
+            b_hn = b_hh.data[H2:, None]
+        gates = _project(xp, xd, w_ih.data * scale, bias)  # (T, 3H, B), activated in place below
+        whh = w_hh.data * scale
+        hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
+        q = xp.empty((T, H, B), dt)  # W_hn h_{t-1} + b_hn, kept for backward
+        rec = xp.empty((3 * H, B), dt)
+        tmp = xp.empty((H, B), dt)
         for step, (t, p, n) in enumerate(_positions(T, reverse)):
             g = gates[t]
-            grz, gn = g[:, :H2], g[:, H2:]
+            grz, gn = g[:H2], g[H2:]
             if step or h0 is not None:
-                xp.matmul(hs[p], whh_t, out=rec)
-                grz += rec[:, :H2]
+                xp.matmul(whh, hs[p], out=rec)
+                grz += rec[:H2]
                 if b_hn is None:
-                    q[t] = rec[:, H2:]
+                    q[t] = rec[H2:]
                 else:
-                    xp.add(rec[:, H2:], b_hn, out=q[t])
-            elif b_hn is None:
-                q[t] = 0
+                    xp.add(rec[H2:], b_hn, out=q[t])
             else:
-                q[t] = b_hn
+                q[t] = 0 if b_hn is None else b_hn
             xp.tanh(grz, out=grz)
             grz *= 0.5
             grz += 0.5
-            xp.multiply(g[:, :H], q[t], out=tmp)  # r ⊙ (W_hn h + b_hn)
+            xp.multiply(g[:H], q[t], out=tmp)  # r ⊙ (W_hn h + b_hn)
             gn += tmp
             xp.tanh(gn, out=gn)
             h = hs[n]  # h = n + z ⊙ (h_prev - n)
             xp.subtract(hs[p], gn, out=h)
-            h *= g[:, H:H2]
+            h *= g[H:H2]
             h += gn
+        out, hprev, h_n = _batch_major(hs, reverse)
         if _recording(ctx):
-            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, x2, reverse)
+            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev)
             ctx.hs, ctx.gates, ctx.q = hs, gates, q
         return out, h_n
 
@@ -417,42 +449,43 @@ class GRUSequence(Function):
         grad_out, grad_hn = _arr(grad_out), _arr(grad_hn)
         xp = xp_of(grad_out)
         hs, gates, q, reverse = ctx.hs, ctx.gates, ctx.q, ctx.reverse
-        T, B, H3 = gates.shape
+        T, H3, B = gates.shape
         H = H3 // 3
         H2 = 2 * H
-        hprev = hs[1:] if reverse else hs[:T]
-        r, z, n = gates[..., :H], gates[..., H:H2], gates[..., H2:]
+        hprev = hs[1:] if reverse else hs[:T]  # (T, H, B)
+        r, z, n = gates[:, :H], gates[:, H:H2], gates[:, H2:]
 
         # factors for all steps: k_r = q ⊙ r(1-r), k_z = (h_prev - n) ⊙ z(1-z), k_n = (1-z)(1-n²)
         k = 1.0 - gates
-        k[..., :H2] *= gates[..., :H2]
-        k[..., :H] *= q
-        k[..., H:H2] *= hprev - n
-        kn = k[..., H2:]
+        k[:, :H2] *= gates[:, :H2]
+        k[:, :H] *= q
+        k[:, H:H2] *= hprev - n
+        kn = k[:, H2:]
         xp.multiply(n, n, out=kn)
         xp.subtract(1.0, kn, out=kn)
         kn *= 1.0 - z
 
         dzi = xp.empty_like(gates)  # dL/d(input projection)
         dzh = xp.empty_like(gates)  # dL/d(hidden projection)
-        dh = grad_hn.copy()
+        dh = _grad_state(grad_hn)
         tmp = xp.empty_like(dh)
+        whh_t = w_hh.T
         steps = _positions(T, reverse)[::-1]
         last = len(steps) - 1
         for s, (t, _, _) in enumerate(steps):
-            dh += grad_out[t]
-            kt, di, dg = k[t], dzi[t], dzh[t]
-            dn = di[:, H2:]
-            xp.multiply(dh, kt[:, H2:], out=dn)
-            xp.multiply(dh, kt[:, H:H2], out=dg[:, H:H2])
-            xp.multiply(dn, kt[:, :H], out=dg[:, :H])
-            xp.multiply(dn, r[t], out=dg[:, H2:])
+            dh += grad_out[t].T
+            kt, dg = k[t], dzh[t]
+            dn = dzi[t, H2:]
+            xp.multiply(dh, kt[H2:], out=dn)
+            xp.multiply(dh, kt[H:H2], out=dg[H:H2])
+            xp.multiply(dn, kt[:H], out=dg[:H])
+            xp.multiply(dn, r[t], out=dg[H2:])
             if s < last or ctx.needs_input_grad[1]:
                 xp.multiply(dh, z[t], out=tmp)
-                xp.matmul(dg, w_hh, out=dh)
+                xp.matmul(whh_t, dg, out=dh)
                 dh += tmp
-        dzi[..., :H2] = dzh[..., :H2]
+        dzi[:, :H2] = dzh[:, :H2]
         grads = [None] * 8
         if ctx.needs_input_grad[1]:
-            grads[1] = dh
-        return _input_and_weight_grads(ctx, dzi, dzh, hprev, w_ih, grads)
+            grads[1] = dh.T
+        return _input_and_weight_grads(ctx, dzi, dzh, w_ih, grads)
