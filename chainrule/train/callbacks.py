@@ -1,0 +1,317 @@
+"""Callbacks for ``cr.fit``, Keras-style: hooks called at the start/end of training, epochs and batches.
+
+    cr.fit(model, (x, y), loss=..., optimizer=opt, epochs=50, validation=(xv, yv),
+           callbacks=[cr.callbacks.EarlyStopping(patience=5, restore_best_weights=True),
+                      cr.callbacks.ModelCheckpoint("best.safetensors", save_best_only=True),
+                      cr.callbacks.CSVLogger("log.csv")])
+
+A callback subclasses ``Callback`` and overrides any of ``on_train_begin(logs)``,
+``on_epoch_begin(epoch, logs)``, ``on_batch_end(batch, logs)``, ``on_epoch_end(epoch, logs)``,
+``on_train_end(logs)``. During ``fit`` it can read ``self.model``, ``self.optimizer``,
+``self.history`` and stop training with ``self.stop_training = True`` (``self.trainer`` is the
+running loop). Epochs are 0-based; ``logs`` maps metric names (``loss``, ``val_accuracy``, ...) to
+numbers. Callbacks run in the order given, except that ``order`` (default 0) sorts them:
+``CSVLogger`` (90) and ``ModelCheckpoint`` (100) run last, so a checkpoint sees the
+scheduler's and early stopping's state after this epoch.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chainrule.tensor import Tensor
+
+
+class Callback:
+    """Base class (every hook does nothing)."""
+
+    order = 0
+
+    def set_trainer(self, trainer: Any) -> None:
+        self.trainer = trainer
+
+    @property
+    def model(self):
+        return self.trainer.model
+
+    @property
+    def optimizer(self):
+        return self.trainer.optimizer
+
+    @property
+    def history(self):
+        return self.trainer.history
+
+    @property
+    def stop_training(self) -> bool:
+        return self.trainer.stop_training
+
+    @stop_training.setter
+    def stop_training(self, value: bool) -> None:
+        self.trainer.stop_training = bool(value)
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+
+
+def _mode_for(name: str, monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{name}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1")) else "min"
+
+
+def _monitored(name: str, monitor: str, logs: dict | None) -> float | None:
+    logs = logs or {}
+    if monitor not in logs:
+        raise KeyError(f"{name}: monitored metric {monitor!r} is not among this epoch's values "
+                       f"{sorted(logs)} "
+                       "(give validation data for 'val_*' metrics, or list the metric in metrics=)")
+    value = float(logs[monitor])
+    return None if math.isnan(value) else value
+
+
+def _copy_state(model) -> dict:
+    return {k: Tensor._make(v.data.copy()) for k, v in model.state_dict().items()}
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights=True`` the model gets back the weights of its best epoch when
+    training ends (whenever the best epoch is not the last one). ``stopped_epoch`` (-1 if
+    training was not stopped) and ``best_epoch`` (0-based) are recorded. ``mode``: 'min', 'max',
+    or 'auto' (max for accuracies).
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
+                 restore_best_weights: bool = False, mode: str = "auto", verbose: bool = False):
+        self.monitor = monitor
+        self.patience = int(patience)
+        self.min_delta = abs(float(min_delta))
+        self.restore_best_weights = restore_best_weights
+        self.mode = _mode_for("EarlyStopping", monitor, mode)
+        self.verbose = verbose
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = -1
+        self.wait = 0
+        self.stopped_epoch = -1
+        self.best_weights = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, logs=None) -> None:
+        if not getattr(self.trainer, "resumed", False):
+            self._reset()
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        value = _monitored("EarlyStopping", self.monitor, logs)
+        if value is not None and self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = _copy_state(self.model)
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.stop_training = True
+            if self.verbose:
+                print(f"EarlyStopping: {self.monitor} has not improved for {self.wait} epochs; "
+                      f"stopping after epoch {epoch + 1} "
+                      f"(best {self.best:.6g} at epoch {self.best_epoch + 1})")
+
+    def on_train_end(self, logs=None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            last = self.trainer.epoch
+            if self.best_epoch != last:
+                self.model.load_state_dict(self.best_weights)
+                if self.verbose:
+                    print(f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1}")
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
+        self.wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
+        self.best_weights = state.get("best_weights")
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint at the end of each epoch (safetensors, via ``cr.save``; atomic writes).
+
+    ``path`` may hold ``{epoch}`` (1-based) and metric fields, e.g.
+    ``"ckpt/epoch{epoch:02d}-{val_loss:.3f}.safetensors"``. With ``save_best_only`` the file is
+    written only when ``monitor`` improves. ``save_weights_only=True`` stores just
+    ``model.state_dict()`` (load it with ``model.load_state_dict(cr.load(path))``); otherwise the
+    file is a full training checkpoint (model, optimizer, epoch, RNG and callback states) that
+    ``cr.fit(..., resume=path)`` continues from exactly, and ``cr.train.load_checkpoint`` reads.
+    """
+
+    order = 100
+
+    def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
+                 save_weights_only: bool = False, mode: str = "auto", verbose: bool = False):
+        self.path = str(path)
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.mode = _mode_for("ModelCheckpoint", monitor, mode)
+        self.verbose = verbose
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        logs = logs or {}
+        if self.save_best_only:
+            value = _monitored("ModelCheckpoint", self.monitor, logs)
+            better = value is not None and (value < self.best if self.mode == "min" else value > self.best)
+            if not better:
+                return
+            self.best = value
+        try:
+            path = self.path.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(f"ModelCheckpoint: cannot fill in the path {self.path!r} with epoch and "
+                             f"{sorted(logs)}: {e}") from e
+        from chainrule.train.checkpoint import save_checkpoint
+
+        if self.save_weights_only:
+            save_checkpoint(dict(self.model.state_dict()), path)
+        else:
+            save_checkpoint(self.trainer.checkpoint_state(epoch), path)
+        self.saved.append(path)
+        if self.verbose:
+            print(f"ModelCheckpoint: saved {path}")
+
+    def state_dict(self) -> dict:
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best = float(state["best"])
+
+
+class LearningRateScheduler(Callback):
+    """Step a learning-rate schedule once per epoch.
+
+    ``scheduler`` is a ``cr.optim.lr_scheduler`` scheduler (``step()`` at each epoch end;
+    ``ReduceLROnPlateau`` gets ``logs[monitor]``), or a function ``fn(epoch, lr) -> lr``
+    (Keras-style, 0-based epoch) whose value is set on every parameter group at each epoch start.
+    The learning rate of each epoch is logged as ``lr``.
+    """
+
+    def __init__(self, scheduler: Any, monitor: str = "val_loss"):
+        self.scheduler = scheduler
+        self.monitor = monitor
+        self._is_fn = not hasattr(scheduler, "step")
+        if self._is_fn and not callable(scheduler):
+            raise TypeError("LearningRateScheduler: expected a cr.optim.lr_scheduler scheduler or a function "
+                            f"(epoch, lr) -> lr, got {type(scheduler).__name__}")
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        if self._is_fn:
+            lr = float(self.scheduler(epoch, self.optimizer.param_groups[0]["lr"]))
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+        if logs is not None:
+            logs["lr"] = self.optimizer.param_groups[0]["lr"]
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        if self._is_fn:
+            return
+        if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+            value = _monitored("LearningRateScheduler", self.monitor, logs)
+            self.scheduler.step(value if value is not None else math.nan)
+        else:
+            self.scheduler.step()
+
+    def state_dict(self) -> dict:
+        if self._is_fn or not hasattr(self.scheduler, "state_dict"):
+            return {}
+        return {"scheduler": _plain(self.scheduler.state_dict())}
+
+    def load_state_dict(self, state: dict) -> None:
+        if "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
+
+
+def _plain(obj: Any) -> Any:
+    """Drop what a checkpoint cannot hold (functions in LambdaLR's state)."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items() if not callable(v) or isinstance(v, Tensor)}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj if not callable(v) or isinstance(v, Tensor))
+    return copy.deepcopy(obj)
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch (``epoch`` then every logged value) to ``path``.
+
+    ``append=True`` keeps an existing file (resuming a run); otherwise it is overwritten.
+    """
+
+    order = 90
+
+    def __init__(self, path: str | os.PathLike, separator: str = ",", append: bool = False):
+        self.path = Path(path)
+        self.separator = separator
+        self.append = append
+        self._keys: list[str] | None = None
+
+    def on_train_begin(self, logs=None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        resumed = getattr(self.trainer, "resumed", False)
+        if (self.append or resumed) and self.path.exists() and self.path.stat().st_size:
+            with self.path.open(newline="") as f:
+                header = next(csv.reader(f, delimiter=self.separator), None)
+            self._keys = header[1:] if header else None
+        else:
+            self.path.write_text("")
+            self._keys = None
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        logs = logs or {}
+        if self._keys is None:
+            self._keys = list(logs)
+            with self.path.open("a", newline="") as f:
+                csv.writer(f, delimiter=self.separator).writerow(["epoch", *self._keys])
+        row = [epoch] + [_fmt(logs.get(k, "")) for k in self._keys]
+        with self.path.open("a", newline="") as f:
+            csv.writer(f, delimiter=self.separator).writerow(row)
+
+
+def _fmt(v: Any) -> Any:
+    return repr(float(v)) if isinstance(v, float) else v
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+
+    def __init__(self, **hooks: Callable):
+        names = {"on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end"}
+        bad = set(hooks) - names
+        if bad:
+            raise TypeError(f"LambdaCallback: unknown hooks {sorted(bad)}; known: {sorted(names)}")
+        for name, fn in hooks.items():
+            setattr(self, name, fn)
+
+
+__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "CSVLogger",
+           "LambdaCallback"]
