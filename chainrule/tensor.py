@@ -499,13 +499,15 @@ def _to_array(data: Any, dtype: Any, device: str | None):
     elif isinstance(data, np.generic):
         arr = np.asarray(data)
     else:
+        of_tensors = False  # a list of tensors keeps their dtype
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+            of_tensors = all(isinstance(d, Tensor) for d in data)
             data = [d.data if isinstance(d, Tensor) else d for d in data]
         arr = np.asarray(data)
         if arr.dtype.kind not in "fbciu":
             raise TypeError(f"tensor: can't convert data of type {type(data).__name__} (dtype {arr.dtype})")
-        if dtype is not None:
-            pass  # cast straight to the requested dtype below (no float32 rounding on the way)
+        if dtype is not None or (of_tensors and arr.dtype.kind == "f"):
+            pass  # the requested dtype (cast below, no float32 rounding on the way), or the tensors' own
         elif arr.dtype == np.float64:
             arr = arr.astype(np.float32)  # PyTorch's default dtype for Python floats
         elif arr.dtype.kind in "iu":

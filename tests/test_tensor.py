@@ -47,6 +47,10 @@ def test_tensor_from_tensor_and_list_of_tensors():
     y = cr.tensor(x)
     assert not y.requires_grad and y.tolist() == [1.0, 2.0]
     assert cr.tensor([cr.tensor(1.0), cr.tensor(2.0)]).tolist() == [1.0, 2.0]
+    # a list of tensors keeps their dtype; a mixed list follows the default dtype
+    assert_close(cr.tensor([cr.tensor(1.5, dtype=cr.float64)]),
+                 torch.tensor([torch.tensor(1.5, dtype=torch.float64)]))
+    assert_close(cr.tensor([cr.tensor(1.5), 2.0]), torch.tensor([torch.tensor(1.5), 2.0]))
 
 
 def test_tensor_bad_data():

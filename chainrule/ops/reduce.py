@@ -219,6 +219,13 @@ def _array(t):
     return t.data if isinstance(t, Tensor) else t
 
 
+def _dims(dim, ndim: int, op: str) -> tuple:
+    """The reduced axes; ``dim=()`` (like ``None``) means every dimension, as PyTorch's reductions."""
+    if isinstance(dim, (tuple, list)) and not dim:
+        dim = None
+    return norm_dims(dim, ndim, op)
+
+
 def _count(shape: tuple, axes: tuple) -> int:
     n = 1
     for a in axes:
@@ -231,14 +238,14 @@ def _count(shape: tuple, axes: tuple) -> int:
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
     """Σ x over ``dim`` (all dimensions when None)."""
-    return Sum.apply(x, norm_dims(dim, x.ndim, "sum"), keepdim, dtype)
+    return Sum.apply(x, _dims(dim, x.ndim, "sum"), keepdim, dtype)
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim``."""
     if x.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError(f"mean: input dtype should be floating point, got {x.dtype}")
-    return Mean.apply(x, norm_dims(dim, x.ndim, "mean"), keepdim, dtype)
+    return Mean.apply(x, _dims(dim, x.ndim, "mean"), keepdim, dtype)
 
 
 def _correction(unbiased, correction) -> int:
@@ -249,12 +256,12 @@ def _correction(unbiased, correction) -> int:
 
 def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance over ``dim``: Σ (x - x̄)² / (N - correction); correction=1 (Bessel) by default."""
-    return Var.apply(x, norm_dims(dim, x.ndim, "var"), _correction(unbiased, correction), keepdim)
+    return Var.apply(x, _dims(dim, x.ndim, "var"), _correction(unbiased, correction), keepdim)
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation: √var over ``dim`` (correction=1 by default)."""
-    return Std.apply(x, norm_dims(dim, x.ndim, "std"), _correction(unbiased, correction), keepdim)
+    return Std.apply(x, _dims(dim, x.ndim, "std"), _correction(unbiased, correction), keepdim)
 
 
 def _max_min(x: Tensor, dim, keepdim: bool, is_max: bool, op: str):
@@ -293,12 +300,12 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 
 def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (ties share the gradient)."""
-    return AmaxAmin.apply(x, norm_dims(dim, x.ndim, "amax"), keepdim, True)
+    return AmaxAmin.apply(x, _dims(dim, x.ndim, "amax"), keepdim, True)
 
 
 def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (ties share the gradient)."""
-    return AmaxAmin.apply(x, norm_dims(dim, x.ndim, "amin"), keepdim, False)
+    return AmaxAmin.apply(x, _dims(dim, x.ndim, "amin"), keepdim, False)
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -334,7 +341,7 @@ def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
 def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm (Σ |x|ᵖ)^(1/p) over ``dim`` (all elements by default)."""
     if p == 2:
-        return Norm2.apply(x, norm_dims(dim, x.ndim, "norm"), keepdim)
+        return Norm2.apply(x, _dims(dim, x.ndim, "norm"), keepdim)
     if p == 1:
         return x.abs().sum(dim, keepdim)
     if p == float("inf"):

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import chainrule as cr
+from chainrule.ops.linalg import linear
 from tests.helpers import assert_close, to_cr, to_torch
 
 
@@ -94,6 +96,17 @@ def _cat(x):
     ("clamp_sq", lambda x: x.clamp(-0.5, 0.5) * x, -2, 2),
     ("matmul", lambda x: (x.reshape(2, 2) @ x.reshape(2, 2)), -2, 2),
     ("index", lambda x: x[np.array([0, 0, 3])] ** 2, -2, 2), ("cat", _cat, -2, 2),
+    ("linear", lambda x: F.linear(x.reshape(2, 2), x.reshape(2, 2) * 2, x[:2]) if isinstance(x, torch.Tensor)
+     else linear(x.reshape(2, 2), x.reshape(2, 2) * 2, x[:2]), -2, 2),
+    ("max_dim", lambda x: x.reshape(2, 2).max(1)[0] * x[:2], -2, 2),
+    ("amax", lambda x: x.reshape(2, 2).amax(0) * x[1:3], -2, 2),
+    ("where", lambda x: (cr if isinstance(x, cr.Tensor) else torch).where(x > 0, x * x, x.exp()), -2, 2),
+    ("maximum", lambda x: (cr if isinstance(x, cr.Tensor) else torch).maximum(x, x * x - 1) * x, -2, 2),
+    ("expand_permute", lambda x: x.reshape(2, 2, 1).expand(2, 2, 3).permute(2, 0, 1) ** 3, -2, 2),
+    ("repeat_T", lambda x: (x.reshape(2, 2).repeat(2, 1).T @ x.reshape(2, 2).repeat(2, 1)), -2, 2),
+    ("mean_keepdim", lambda x: x.reshape(2, 2).mean(1, keepdim=True) * x.reshape(2, 2), -2, 2),
+    ("pow_tensor", lambda x: x.abs() ** x, 0.5, 2),
+    ("sub_div", lambda x: (x - 1.0) / (x * x + 1.0), -2, 2),
 ])
 def test_hessian_diagonal_and_hvp_vs_torch(name, fn, lo, hi):
     a = np.random.default_rng(3).uniform(lo, hi, 4)
