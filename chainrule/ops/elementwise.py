@@ -387,7 +387,8 @@ class Clamp(Function):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.bounds = (lo, hi)
-        return xp_of(x.data).clip(x.data, lo, hi)
+        out = xp_of(x.data).clip(x.data, lo, hi)
+        return promote("clamp", out, x.data, lo if lo is not None else hi)  # int tensor, float bound: float32
 
     @staticmethod
     def backward(ctx, grad):
@@ -549,6 +550,13 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the op's name
     return _binary(Pow, "pow", a, b)
 
 
+def _floating(x: Tensor) -> Tensor:
+    """Integer and bool inputs of float-valued math (exp, log, ...) are computed in float32, as PyTorch."""
+    if x.data.dtype.kind in "biu":
+        return Tensor._make(x.data.astype(np.float32))
+    return x
+
+
 def neg(x: Tensor) -> Tensor:
     """-x."""
     return Neg.apply(x)
@@ -561,37 +569,37 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
 
 def exp(x: Tensor) -> Tensor:
     """eˣ element-wise."""
-    return Exp.apply(x)
+    return Exp.apply(_floating(x))
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm element-wise (-inf at 0, nan below)."""
-    return Log.apply(x)
+    return Log.apply(_floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
     """√x element-wise."""
-    return Sqrt.apply(x)
+    return Sqrt.apply(_floating(x))
 
 
 def sin(x: Tensor) -> Tensor:
     """sin x element-wise."""
-    return Sin.apply(x)
+    return Sin.apply(_floating(x))
 
 
 def cos(x: Tensor) -> Tensor:
     """cos x element-wise."""
-    return Cos.apply(x)
+    return Cos.apply(_floating(x))
 
 
 def tanh(x: Tensor) -> Tensor:
     """tanh x element-wise."""
-    return Tanh.apply(x)
+    return Tanh.apply(_floating(x))
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """σ(x) = 1 / (1 + e⁻ˣ) element-wise, stable for large |x|."""
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(_floating(x))
 
 
 def relu(x: Tensor) -> Tensor:

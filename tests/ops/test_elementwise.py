@@ -367,3 +367,32 @@ def test_to_torch_roundtrip():
     x = cr.tensor([[1.0, 2.0]], requires_grad=True)
     t = to_torch(x)
     assert t.requires_grad and t.dtype == torch.float32 and t.shape == (1, 2)
+
+
+# ----------------------------------------------------------------------------- integer inputs
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
+                                  "square"])
+def test_unary_on_integer_tensor_dtype_as_torch(name):
+    fn = UNARY[name][0]
+    a = np.array([1, 2, 3], np.int64)
+    assert_close(fn(cr.tensor(a)), fn(torch.tensor(a)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x, m: x.clamp(0.5, 2.5), lambda x, m: x.clamp(1, 2), lambda x, m: x ** 2, lambda x, m: x ** 0.5,
+    lambda x, m: 2.0 ** x, lambda x, m: m.maximum(x, m.tensor(1.5)), lambda x, m: m.where(x > 1, 1, 2.5),
+    lambda x, m: m.where(x > 1, 1, 2), lambda x, m: (x > 1) * 2, lambda x, m: (x > 1) * 2.5,
+    lambda x, m: (x > 1).sum(), lambda x, m: x * True,
+])
+def test_integer_and_bool_results_dtype_as_torch(f):
+    a = np.array([1, 2, 3], np.int64)
+    assert_close(f(cr.tensor(a), cr), f(torch.tensor(a), torch), rtol=1e-6)
+
+
+def test_cat_where_mixed_float_dtypes_grads():
+    a32, a64 = np.ones((2, 3), np.float32), np.full((1, 3), 2.0, np.float64)
+    check(lambda a, b: cr.cat([a, b]), lambda a, b: torch.cat([a, b]), [a32, a64])
+    cond = np.array([True, False, True])
+    check(lambda a, b: cr.where(cr.tensor(cond), a, b), lambda a, b: torch.where(torch.tensor(cond), a, b),
+          [a32, a64])
