@@ -21,7 +21,8 @@ client -> server   fields                                               reply
 On connect the server sends ``hello`` (session id, limits, default configuration).  Any invalid
 message gets ``{"type": "error", "message": ..., "request": type}`` and changes nothing; nothing a
 client sends can stop the server or touch another tab's session.  While playing, the server
-trains for about 40 ms, sends a ``frame``, and repeats (about 20 frames per second).
+trains for up to 45 ms (less when drawing a frame takes longer, so that frames keep coming at
+about 18 per second), sends a ``frame``, and repeats.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ log = logging.getLogger("chainrule.playground")
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_MESSAGE_CHARS = 1_000_000          # the largest message accepted (an uploaded CSV)
 MAX_SESSIONS = 32
-FRAME_BUDGET = 0.04                    # seconds of training between frames while playing (~20 fps)
+FRAME_PERIOD = 1 / 18                  # aim: a frame every 55 ms while playing
+FRAME_BUDGET = 0.045                   # at most this much training between frames (seconds)
 MESSAGE_TYPES = ("config", "play", "pause", "step", "reset", "regenerate", "upload", "export", "expr", "ping")
 
 
@@ -307,18 +309,26 @@ class Playground:
                 pass
 
     async def _train_loop(self, session: Session, send) -> None:
-        """While the session is playing: train for a time budget, send a frame, repeat."""
+        """While the session is playing: train for a time budget, send a frame, repeat.
+
+        The budget is what is left of the frame period after the time the last frame took to
+        compute and send (bounded by ``frame_budget``), so frames keep their pace on a busy machine.
+        """
+        overhead = 0.01
         while True:
             if not session.playing:
                 await asyncio.sleep(0.02)
                 continue
             try:
                 trainer = session.ensure_trainer()
+                budget = min(self.frame_budget, max(0.005, FRAME_PERIOD - overhead))
                 t0 = time.perf_counter()
-                n = trainer.train(budget=self.frame_budget)
+                n = trainer.train(budget=budget)
+                t1 = time.perf_counter()
                 frame = _frame(session)
-                frame["steps_per_s"] = round(n / max(time.perf_counter() - t0, 1e-9))
+                frame["steps_per_s"] = round(n / max(t1 - t0, 1e-9))
                 await send(frame, only_while_playing=True)
+                overhead = 0.7 * overhead + 0.3 * (time.perf_counter() - t1)
             except asyncio.CancelledError:
                 raise
             except Exception as e:

@@ -230,7 +230,7 @@ class Trainer:
                 self.step_count += 1
                 if steps is not None and done >= steps:
                     break
-                if budget is not None and (done & 7) == 0 and time.perf_counter() - start >= budget:
+                if budget is not None and time.perf_counter() - start >= budget:
                     break
                 if steps is None and budget is None:
                     break

@@ -243,7 +243,7 @@ def test_url_holds_the_whole_state(page, browser):
         ctx.close()
 
 
-def test_multiclass_regression_and_upload(page, tmp_path):
+def test_multiclass_regression_and_upload(page, browser, tmp_path):
     open_page(page)
     click_and_wait(page, "[data-dataset=blobs]")
     assert page.evaluate("playground.classes") == 3
@@ -265,6 +265,18 @@ def test_multiclass_regression_and_upload(page, tmp_path):
     wait_frame_after(page, n)
     assert config(page)["dataset"] == "upload" and config(page)["loss"] == "cross_entropy"
     assert "60 points" in page.inner_text("#upload-note")
+    page.wait_for_function("location.hash.includes('csv=')")
+    # small uploads travel in the link too
+    url, train = page.url, page.evaluate("playground.train")
+    ctx = browser.new_context()
+    other = ctx.new_page()
+    try:
+        other.base_url = page.base_url
+        open_page(other, "#" + url.split("#", 1)[1])
+        other.wait_for_function("playground.config.dataset === 'upload'")
+        assert other.evaluate("playground.train") == train
+    finally:
+        ctx.close()
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2\n3,4\n")
     page.set_input_files("#upload", str(bad))

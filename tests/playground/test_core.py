@@ -238,8 +238,8 @@ def test_speed_2441_thousands_of_steps_per_second_order():
     t0 = time.perf_counter()
     n = t.train(budget=0.5)
     rate = n / (time.perf_counter() - t0)
-    # about 2000 steps/s on an idle core; the bound leaves room for a loaded CI machine
-    assert rate > 300, f"{rate:.0f} steps/s"
+    # 1000-2500 steps/s on an idle core; the bound leaves room for a heavily loaded machine
+    assert rate > 100, f"{rate:.0f} steps/s"
 
 
 # -- export -----------------------------------------------------------------------------------------------

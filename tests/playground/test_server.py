@@ -6,9 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import time
+import warnings
 
 import pytest
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():          # Starlette >= 1.x suggests httpx2 for its TestClient
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from chainrule.playground import config as pconfig
 from chainrule.playground.server import MAX_MESSAGE_CHARS, create_app
@@ -121,15 +125,12 @@ def test_step_trains(ws):
     assert all(g > 0 for g in f2["grad_norms"])
 
 
-def test_play_sends_frames_fast_and_pause_stops(ws):
+def test_play_sends_frames_and_pause_stops(ws):
     ws.config(XOR_2441)
     assert ws.ask({"type": "play"})[-1] == {"type": "status", "playing": True}
-    t0, n, frame = time.time(), 0, None
-    while time.time() - t0 < 1.5:
-        frame = ws.recv(("frame",))
-        n += 1
-    assert n / (time.time() - t0) >= 10, f"{n} frames in 1.5 s"
-    assert frame["playing"] is True and frame["step"] > 100 and frame["steps_per_s"] > 100
+    frames = [ws.recv(("frame",)) for _ in range(5)]
+    assert all(f["playing"] for f in frames) and frames[-1]["step"] > frames[0]["step"] > 0
+    assert frames[-1]["steps_per_s"] > 0
     replies = ws.ask({"type": "pause"}, until=("status",))
     assert replies[-1] == {"type": "status", "playing": False}
     last = ws.recv(("frame",))
@@ -203,6 +204,29 @@ def test_expr(ws):
 
 def test_ping(ws):
     assert ws.ask({"type": "ping"}) == [{"type": "pong"}]
+
+
+def test_real_server_frame_rate_2441(server_url):
+    """Over a real socket (uvicorn, as ``chainrule playground`` runs it): >= 10 frames per second
+    while a 2-4-4-1 network trains (Starlette's TestClient adds latency of its own, so not there)."""
+    from websockets.sync.client import connect
+
+    with connect(server_url.replace("http", "ws") + "/ws", max_size=None) as conn:
+        recv = lambda: json.loads(conn.recv(timeout=10))
+        assert recv()["type"] == "hello"
+        conn.send(json.dumps({"type": "config", "config": XOR_2441}))
+        assert [recv()["type"], recv()["type"]] == ["state", "frame"]
+        conn.send(json.dumps({"type": "play"}))
+        assert recv()["type"] == "status"
+        recv()
+        t0, n = time.time(), 0
+        while time.time() - t0 < 2.0:
+            frame = recv()
+            n += 1
+        rate = n / (time.time() - t0)
+        conn.send(json.dumps({"type": "pause"}))
+    assert rate >= 10, f"{rate:.1f} frames per second"
+    assert frame["steps_per_s"] > 100
 
 
 # -- invalid input -----------------------------------------------------------------------------------------
@@ -291,7 +315,7 @@ def test_invalid_config_is_refused_and_changes_nothing(ws, update, expected):
 
 def test_nan_and_infinite_numbers_are_refused(ws):
     for value in ("NaN", "Infinity", "-Infinity"):
-        assert "lr:" in ws.error('{"type": "config", "config": {"lr": %s}}' % value)
+        assert "lr:" in ws.error('{"type": "config", "config": {"lr": ' + value + "}}")
 
 
 UPLOAD_ERRORS = [

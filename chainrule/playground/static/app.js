@@ -15,7 +15,13 @@ const CLASS_COLORS = [[245, 147, 34], [8, 119, 189], [46, 160, 67], [142, 68, 17
 const HASH_KEYS = ["dataset", "noise", "ratio", "batch", "seed", "features", "layers", "init", "dropout", "batchnorm",
   "loss", "lr", "optimizer", "reg", "reg_rate"];
 
+const MAX_HASH_CSV = 8000;       // uploaded points up to this size travel in the link
 const $ = (id) => document.getElementById(id);
+
+// uploaded CSV text <-> one line for the URL ("x1,x2,label|x1,x2,label|...")
+function packCsv(text) {
+  return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith("#")).join("|");
+}
 
 const pg = {                     // the page's state (window.playground, for tests and the console)
   ws: null, connected: false, session: null, limits: null,
@@ -35,6 +41,7 @@ function configToHash(c) {
     else if (k === "batchnorm") v = v ? 1 : 0;
     p.set(k, v);
   }
+  if (c.dataset === "upload" && pg.uploadCsv && pg.uploadCsv.length <= MAX_HASH_CSV) p.set("csv", pg.uploadCsv);
   if (pg.view.showTest) p.set("showTest", 1);
   if (pg.view.discretize) p.set("discretize", 1);
   return "#" + p.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
@@ -53,6 +60,7 @@ function hashToConfig(hash) {
     else if (["dataset", "init", "loss", "optimizer", "reg"].includes(k)) c[k] = v;
     else c[k] = num(v);
   }
+  pg.hashCsv = p.get("csv");
   pg.view.showTest = p.get("showTest") === "1";
   pg.view.discretize = p.get("discretize") === "1";
   return c;
@@ -101,6 +109,13 @@ const HANDLERS = {
     pg.session = msg.session; pg.limits = msg.limits;
     const fromHash = hashToConfig(location.hash);
     pg.config = msg.config;
+    if (fromHash.dataset === "upload" && pg.hashCsv) {
+      pg.uploadCsv = pg.hashCsv;
+      send({ type: "upload", csv: pg.hashCsv.split("|").join("\n") });
+    } else if (fromHash.dataset === "upload") {
+      showMessage("the link names uploaded data that was too large to include; upload the CSV again", "error");
+      delete fromHash.dataset; delete fromHash.loss;
+    }
     if (Object.keys(fromHash).length) sendConfig(fromHash); else sendConfig({});
     applyView();
     runExpr();
@@ -109,7 +124,9 @@ const HANDLERS = {
     pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
     pg.train = msg.train; pg.test = msg.test;
     pg.history = []; pg.exportFiles = null; $("export-links").innerHTML = "";
-    $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` : "";
+    if (pg.pendingCsv && msg.config.dataset === "upload") { pg.uploadCsv = pg.pendingCsv; pg.pendingCsv = null; }
+    $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` +
+      (pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV ? " (too large to keep in the link)" : "") : "";
     document.querySelector('[data-dataset="upload"]').disabled = !msg.upload;
     syncControls(); buildNetwork(); writeHash();
     if ($("message").className === "error") showMessage("");
@@ -125,6 +142,7 @@ const HANDLERS = {
   error(msg) {
     showMessage(msg.message, "error");
     if (msg.request === "play") setPlaying(false);
+    if (msg.request === "upload") pg.pendingCsv = null;
     if (msg.request === "config" || msg.request === "upload") syncControls();
   },
   export(msg) { showExport(msg); },
@@ -213,7 +231,10 @@ function bindControls() {
     const f = $("upload").files[0];
     if (!f) return;
     if (f.size > 900000) { showMessage(`upload: the file is ${f.size} bytes; at most 900000`, "error"); return; }
-    f.text().then((text) => send({ type: "upload", csv: text }));
+    f.text().then((text) => {
+      pg.pendingCsv = packCsv(text);
+      send({ type: "upload", csv: text });
+    });
     $("upload").value = "";
   };
   $("expr-go").onclick = runExpr;
