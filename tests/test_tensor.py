@@ -136,6 +136,9 @@ def test_random_factories_shapes_dtypes_ranges():
         cr.randint(5, 5, (2,))
     with pytest.raises(ValueError, match="size"):
         cr.zeros(-1)
+    for f in (cr.rand, cr.randn):  # torch refuses integer dtypes for these too
+        with pytest.raises(TypeError, match="dtype"):
+            f(2, dtype=cr.int64)
 
 
 def test_manual_seed_reproducible():

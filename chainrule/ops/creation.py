@@ -117,13 +117,20 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False, d
     return _make(np.eye(n, m, dtype=dtype or float32), requires_grad, device)
 
 
+def _float_dtype(dtype, op: str) -> None:
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"{op}: dtype must be floating point, got {np.dtype(dtype)} (randint gives integers)")
+
+
 def rand(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform draws from [0, 1) (reproducible under ``cr.manual_seed``)."""
+    _float_dtype(dtype, "rand")
     return _make(_random.uniform(_size(size), dtype or float32), requires_grad, device)
 
 
 def randn(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal draws N(0, 1)."""
+    _float_dtype(dtype, "randn")
     return _make(_random.normal(_size(size), dtype or float32), requires_grad, device)
 
 

@@ -219,6 +219,11 @@ def _array(t):
     return t.data if isinstance(t, Tensor) else t
 
 
+def _need_float(x: Tensor, op: str) -> None:
+    if x.data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype} (shape {tuple(x.shape)})")
+
+
 def _dims(dim, ndim: int, op: str) -> tuple:
     """The reduced axes; ``dim=()`` (like ``None``) means every dimension, as PyTorch's reductions."""
     if isinstance(dim, (tuple, list)) and not dim:
@@ -256,11 +261,13 @@ def _correction(unbiased, correction) -> int:
 
 def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance over ``dim``: Σ (x - x̄)² / (N - correction); correction=1 (Bessel) by default."""
+    _need_float(x, "var")
     return Var.apply(x, _dims(dim, x.ndim, "var"), _correction(unbiased, correction), keepdim)
 
 
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation: √var over ``dim`` (correction=1 by default)."""
+    _need_float(x, "std")
     return Std.apply(x, _dims(dim, x.ndim, "std"), _correction(unbiased, correction), keepdim)
 
 
@@ -334,12 +341,15 @@ def _arg(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """log Σ exp(x) over ``dim``, without overflow."""
+    """log Σ exp(x) over ``dim``, without overflow (integer inputs are computed in float32, as PyTorch)."""
+    if x.data.dtype.kind in "biu":
+        x = Tensor._make(x.data.astype(np.float32))
     return LogSumExp.apply(x, norm_dims(dim, x.ndim, "logsumexp"), keepdim)
 
 
 def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm (Σ |x|ᵖ)^(1/p) over ``dim`` (all elements by default)."""
+    _need_float(x, "norm")
     if p == 2:
         return Norm2.apply(x, _dims(dim, x.ndim, "norm"), keepdim)
     if p == 1:

@@ -219,3 +219,15 @@ def test_bad_dims_raise_naming_op():
             getattr(x, name)(2)
     with pytest.raises(RuntimeError, match="sum"):
         x.sum((0, -2))
+
+
+@pytest.mark.parametrize("f", [lambda x: x.var(), lambda x: x.std(), lambda x: x.norm(), lambda x: x.mean()])
+def test_float_only_reductions_reject_ints_as_torch(f):
+    with pytest.raises(RuntimeError):
+        f(torch.tensor([1, 5, 2]))
+    with pytest.raises(RuntimeError, match=r"(var|std|norm|mean).*int64"):
+        f(cr.tensor([1, 5, 2]))
+
+
+def test_logsumexp_of_int_is_float32():
+    assert_close(cr.tensor([1, 5, 2]).logsumexp(0), torch.tensor([1, 5, 2]).logsumexp(0))
