@@ -42,7 +42,7 @@ def numel(t: Tensor) -> int:
     return t.numel()
 
 
-from chainrule import data, optim, viz  # noqa: E402,F401  (cr.data, cr.optim, cr.viz)
+from chainrule import callbacks, data, optim, viz  # noqa: E402,F401  (cr.callbacks, cr.data, cr.optim, cr.viz)
 from chainrule.serialization import load, save  # noqa: E402,F401
 from chainrule.summary import summary  # noqa: E402,F401
-from chainrule.train import callbacks, evaluate, fit, predict  # noqa: E402,F401  (cr.fit, cr.callbacks, ...)
+from chainrule.train import evaluate, fit, predict  # noqa: E402,F401  (cr.fit, cr.evaluate, cr.predict)

@@ -10,9 +10,10 @@ A callback subclasses ``Callback`` and overrides any of ``on_train_begin(logs)``
 ``on_train_end(logs)``. During ``fit`` it can read ``self.model``, ``self.optimizer``,
 ``self.history`` and stop training with ``self.stop_training = True`` (``self.trainer`` is the
 running loop). Epochs are 0-based; ``logs`` maps metric names (``loss``, ``val_accuracy``, ...) to
-numbers. Callbacks run in the order given, except that ``order`` (default 0) sorts them:
-``CSVLogger`` (90) and ``ModelCheckpoint`` (100) run last, so a checkpoint sees the
-scheduler's and early stopping's state after this epoch.
+numbers. Callbacks run in the order given, sorted by their ``order`` attribute: those with the
+default 0 run before the epoch's logs are recorded in the History (at 50), so they may add or
+change values; ``CSVLogger`` (90) and ``ModelCheckpoint`` (100) run last, so a checkpoint sees
+the history, the scheduler's and early stopping's state after this epoch.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from chainrule.backend import np
 from chainrule.data.dataloader import DataLoader
 from chainrule.data.dataset import Dataset, Subset, TensorDataset
 from chainrule.tensor import Tensor
+from chainrule.train.callbacks import Callback
 from chainrule.train.checkpoint import load_checkpoint, restore_rng, training_state
 from chainrule.train.history import History
 from chainrule.train.metrics import get_metric
@@ -197,13 +198,28 @@ class _Progress:
 # ----------------------------------------------------------------------------------------
 
 
+class _Record(Callback):
+    """Records the epoch's logs in the History and ends the progress line. Callbacks with a lower
+    ``order`` (the default 0) run before it and may add or change logs; ModelCheckpoint and
+    CSVLogger run after it."""
+
+    order = 50
+
+    def __init__(self, bar: _Progress):
+        self.bar = bar
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.history.append(epoch, logs or {})
+        self.bar.end(epoch, logs or {})
+
+
 class Trainer:
     """The state of one ``fit`` call (what callbacks see as ``self.trainer``)."""
 
     def __init__(self, model, optimizer, callbacks: Sequence) -> None:
         self.model = model
         self.optimizer = optimizer
-        self.callbacks = sorted(callbacks, key=lambda cb: getattr(cb, "order", 0))
+        self.callbacks = sorted(callbacks, key=lambda cb: getattr(cb, "order", 0))  # (a stable sort)
         self.history = History()
         self.stop_training = False
         self.resumed = False
@@ -277,12 +293,12 @@ def fit(model, train: Any, *, loss: Callable, optimizer, epochs: int = 1, batch_
     metric_fns = _metric_list(metrics)
     device = _device_of(model)
 
-    trainer = Trainer(model, optimizer, callbacks)
+    bar = _Progress(progress, epochs, len(train_loader))
+    trainer = Trainer(model, optimizer, [*callbacks, _Record(bar)])
     for cb in trainer.callbacks:
         cb.set_trainer(trainer)
     start = trainer.restore(resume) if resume is not None else 0
     was_training = getattr(model, "training", True)
-    bar = _Progress(progress, epochs, len(train_loader))
 
     trainer.call("on_train_begin", {})
     try:
@@ -320,9 +336,7 @@ def fit(model, train: Any, *, loss: Callable, optimizer, epochs: int = 1, batch_
             lr = logs.pop("lr", None)
             if lr is not None:
                 logs["lr"] = lr
-            trainer.history.append(epoch, logs)
-            bar.end(epoch, logs)
-            trainer.call("on_epoch_end", epoch, logs)
+            trainer.call("on_epoch_end", epoch, logs)   # _Record (order 50) stores logs in the History
             if trainer.stop_training:
                 break
     finally:
