@@ -43,39 +43,68 @@ def _check_tensor(op: str, x) -> None:
 def erf_array(a):
     """The error function erf(a) = 2/√π ∫₀ᵃ e^{-t²} dt on an array (NumPy has none).
 
-    |a| < 2.5: the series erf(x) = 2/√π e^{-x²} Σₙ 2ⁿ x^{2n+1} / (2n+1)!! (all terms positive,
-    so no cancellation); |a| ≥ 2.5: erfc from its continued fraction
+    float64, to ~1e-15: for |a| < 2.5 the series erf(x) = 2/√π e^{-x²} Σₙ 2ⁿ x^{2n+1} / (2n+1)!!
+    (all terms positive, so no cancellation); beyond, erfc from its continued fraction
     erfc(x) = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))).
-    Accurate to ~1e-15 in float64 and to float32 rounding in float32.
+    float32/16, to ~2e-7: the Maclaurin series below |a| = 0.5 and above it the Chebyshev-fitted
+    erfc(z) = t·exp(-z² + P(t)), t = 1/(1 + z/2) (Numerical Recipes' erfcc, relative error < 1.2e-7).
     """
+    if a.dtype != np.float64:
+        return _erf_single(a)
     xp = xp_of(a)
-    single = a.dtype != np.float64
-    n_series, n_cf, cut = (26, 16, 4.0) if single else (42, 40, 6.0)
-    x = xp.abs(a).astype(np.float64)
-    out = xp.ones_like(x)  # erf(|x|) = 1 to working precision beyond `cut`
+    x = xp.abs(a)
+    out = xp.ones_like(x)  # erf(|x|) = 1 to double precision beyond 6
     small = x < 2.5
     xs = x[small]
     x2 = xs * xs
     term = xs.copy()
     total = xs.copy()
-    for n in range(1, n_series):
+    for n in range(1, 42):
         term *= x2
         term *= 2.0 / (2 * n + 1)
         total += term
     out[small] = _TWO_OVER_SQRT_PI * xp.exp(-x2) * total
-    mid = ~small & (x < cut)
+    mid = ~small & (x < 6.0)
     xl = x[mid]
     frac = xp.zeros_like(xl)
-    for k in range(n_cf, 0, -1):
+    for k in range(40, 0, -1):
         frac += xl
         xp.divide(k / 2.0, frac, out=frac)
     out[mid] = 1.0 - xp.exp(-xl * xl) / math.sqrt(math.pi) / (xl + frac)
     out = xp.where(xp.isnan(x), x, out)
+    return xp.copysign(out, a)
+
+
+_ERFC_FIT = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
+             1.48851587, -0.82215223, 0.17087277)
+_ERF_SERIES = tuple(_TWO_OVER_SQRT_PI * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(7))
+
+
+def _erf_single(a):
+    xp = xp_of(a)
+    z = xp.abs(a).astype(np.float32, copy=False)
+    t = 1.0 / (1.0 + 0.5 * z)
+    p = xp.full_like(z, _ERFC_FIT[-1])
+    for c in _ERFC_FIT[-2::-1]:
+        p *= t
+        p += c
+    p -= z * z
+    xp.exp(p, out=p)
+    p *= t  # erfc(z)
+    x2 = z * z
+    s = xp.full_like(z, _ERF_SERIES[-1])
+    for c in _ERF_SERIES[-2::-1]:
+        s *= x2
+        s += c
+    s *= z
+    out = xp.where(z < 0.5, s, 1.0 - p)
     return xp.copysign(out, a).astype(a.dtype, copy=False)
 
 
 class Erf(Function):
     """out = erf(x);  dx = grad · 2/√π · e^{-x²}."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -85,6 +114,8 @@ class Erf(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if not isinstance(grad, Tensor):
+            return grad * (xp_of(x).exp(-(x * x)) * _TWO_OVER_SQRT_PI)
         return grad * ((-(x * x)).exp() * _TWO_OVER_SQRT_PI)
 
 
@@ -95,6 +126,14 @@ def erf(x: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- ops
+#
+# Each backward has two branches: bare arrays (the engine's fast path, ``array_backward``,
+# when nothing is recorded) and Tensor ops (``create_graph=True``: differentiable again).
+
+
+def _recording(ctx) -> bool:
+    """False for the throw-away ctx of an unrecorded forward (no_grad): nothing to keep then."""
+    return isinstance(ctx, Function)
 
 
 class Softplus(Function):
@@ -104,6 +143,8 @@ class Softplus(Function):
     Computed as (max(βx, 0) + log1p(e^{-|βx|})) / β, which never overflows.
     """
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
@@ -111,7 +152,7 @@ class Softplus(Function):
         a = x.data
         xp = xp_of(a)
         z = a * beta if beta != 1 else a
-        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z))))
+        soft = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
         if beta != 1:
             soft = soft / beta
         return xp.where(z > threshold, a, soft).astype(a.dtype, copy=False)
@@ -120,12 +161,16 @@ class Softplus(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         z = x * ctx.beta if ctx.beta != 1 else x
+        if not isinstance(grad, Tensor):
+            return xp_of(x).where(z > ctx.threshold, grad, grad * stable_sigmoid(z)), None, None
         linear = _const(z.data > ctx.threshold)
         return where(linear, grad, grad * Sigmoid.apply(z)), None, None
 
 
 class LeakyRelu(Function):
     """out = x if x > 0 else slope · x;  dx = grad if x > 0 else slope · grad."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, slope):
@@ -137,6 +182,8 @@ class LeakyRelu(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if not isinstance(grad, Tensor):
+            return xp_of(x).where(x > 0, grad, grad * ctx.slope), None
         return where(_const(x.data > 0), grad, grad * ctx.slope), None
 
 
@@ -144,35 +191,48 @@ class PRelu(Function):
     """out = x if x > 0 else a · x with a learned slope ``a`` per channel (dim 1);
     dx = grad if x > 0 else a · grad;  da = Σ grad · x over x ≤ 0 (summed over all but the channel dim)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, weight):
         ctx.save_for_backward(x, weight)
         a = x.data
-        w = _prelu_weight_view(weight, x).data
+        w = _prelu_weight_view(weight.data, a.ndim)
         return xp_of(a).where(a > 0, a, a * w).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        w = _prelu_weight_view(weight, x)
+        w = _prelu_weight_view(weight, x.ndim)
+        gx = gw = None
+        if not isinstance(grad, Tensor):
+            xp = xp_of(x)
+            positive = x > 0
+            if ctx.needs_input_grad[0]:
+                gx = xp.where(positive, grad, grad * w)
+            if ctx.needs_input_grad[1]:
+                gw = unbroadcast(xp.where(positive, 0, grad * x), w.shape).reshape(weight.shape)
+            return gx, gw
         positive = _const(x.data > 0)
-        gx = where(positive, grad, grad * w) if ctx.needs_input_grad[0] else None
-        gw = None
+        if ctx.needs_input_grad[0]:
+            gx = where(positive, grad, grad * w)
         if ctx.needs_input_grad[1]:
             zero = _const(xp_of(x.data).zeros((), x.dtype))
             gw = unbroadcast(where(positive, zero, grad * x), w.shape).reshape(weight.shape)
         return gx, gw
 
 
-def _prelu_weight_view(weight: Tensor, x: Tensor) -> Tensor:
-    """The slope reshaped to broadcast along dim 1 of x: (C,) -> (1, C, 1, ...)."""
-    if weight.numel() == 1 or x.ndim < 2:
+def _prelu_weight_view(weight, ndim: int):
+    """The slope (an array or Tensor) reshaped to broadcast along dim 1: (C,) -> (1, C, 1, ...)."""
+    if weight.shape[0] == 1 or ndim < 2:
         return weight.reshape(())
-    return weight.reshape((1, weight.shape[0]) + (1,) * (x.ndim - 2))
+    return weight.reshape((1, weight.shape[0]) + (1,) * (ndim - 2))
 
 
 class Elu(Function):
     """out = x if x > 0 else α (eˣ - 1);  dx = grad if x > 0 else grad · α eˣ."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -186,6 +246,9 @@ class Elu(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if not isinstance(grad, Tensor):
+            xp = xp_of(x)
+            return xp.where(x > 0, grad, grad * (xp.exp(xp.minimum(x, 0)) * ctx.alpha)), None
         return where(_const(x.data > 0), grad, grad * (x.clamp(max=0.0).exp() * ctx.alpha)), None
 
 
@@ -196,6 +259,8 @@ class Gelu(Function):
     ``approximate='tanh'``: out = ½ x (1 + tanh(√(2/π) (x + 0.044715 x³))), as PyTorch.
     """
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
@@ -205,11 +270,22 @@ class Gelu(Function):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
             return (0.5 * a * (1.0 + xp.tanh(inner))).astype(a.dtype, copy=False)
-        return (a * (0.5 * (1.0 + erf_array(a / _SQRT_2)))).astype(a.dtype, copy=False)
+        cdf = 0.5 * (1.0 + erf_array(a * (1.0 / _SQRT_2)))
+        if _recording(ctx):
+            ctx.cdf = cdf  # erf is the expensive part: keep Φ(x) for backward
+        return (a * cdf).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if not isinstance(grad, Tensor):
+            xp = xp_of(x)
+            if ctx.approximate == "tanh":
+                x_sq = x * x
+                t = xp.tanh((x + 0.044715 * x_sq * x) * _SQRT_2_OVER_PI)
+                right = x * 0.5 * (1.0 - t * t) * _SQRT_2_OVER_PI * (x_sq * (3 * 0.044715) + 1.0)
+                return grad * ((t + 1.0) * 0.5 + right), None
+            return grad * (ctx.cdf + x * (xp.exp(x * x * -0.5) * _INV_SQRT_2PI)), None
         if ctx.approximate == "tanh":
             x_sq = x * x
             t = (((x_sq * x) * 0.044715 + x) * _SQRT_2_OVER_PI).tanh()
@@ -224,6 +300,8 @@ class Gelu(Function):
 class Silu(Function):
     """out = x σ(x) (swish);  dx = grad · σ(x) (1 + x (1 - σ(x)))."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -233,13 +311,15 @@ class Silu(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        s = Sigmoid.apply(x)
+        s = stable_sigmoid(x) if not isinstance(grad, Tensor) else Sigmoid.apply(x)
         return grad * (s * (x * (1.0 - s) + 1.0))
 
 
 class Softmax(Function):
     """out_i = e^{x_i - m} / Σ_j e^{x_j - m} along ``dim`` (m = max, so nothing overflows);
     dx = out · (grad - Σ_j grad_j out_j)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, axis):
@@ -250,6 +330,8 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
+        if not isinstance(grad, Tensor):
+            return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True)), None
         return out * (grad - (grad * out).sum(ctx.axis, keepdim=True)), None
 
 
@@ -277,6 +359,8 @@ def log_softmax_array(a, axis: int):
 class LogSoftmax(Function):
     """out = x - m - log Σ_j e^{x_j - m} along ``dim``;  dx = grad - softmax(x) · Σ_j grad_j."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
@@ -286,6 +370,8 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
+        if not isinstance(grad, Tensor):
+            return grad - xp_of(out).exp(out) * grad.sum(axis=ctx.axis, keepdims=True), None
         return grad - out.exp() * grad.sum(ctx.axis, keepdim=True), None
 
 

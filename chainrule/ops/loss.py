@@ -14,10 +14,9 @@ derivative of each element's loss, e.g. d(x - y)²/dx = 2 (x - y).
 from __future__ import annotations
 
 from chainrule.autograd.function import Function
-from chainrule.autograd.grad_mode import State
 from chainrule.backend import np, xp_of
-from chainrule.ops.activation import Sigmoid, Softplus, log_softmax, log_softmax_array, softmax
-from chainrule.ops.elementwise import relu
+from chainrule.ops.activation import Sigmoid, Softplus, log_softmax, softmax
+from chainrule.ops.elementwise import relu, stable_sigmoid
 from chainrule.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -54,13 +53,19 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
-def _spread(grad: Tensor, shape: tuple, reduction: str, n: int) -> Tensor:
-    """dL/dℓ for each element ℓ of an element-wise loss of ``shape``, from the upstream ``grad``."""
+def _spread(grad, shape: tuple, reduction: str, n: int):
+    """dL/dℓ for each element ℓ of an element-wise loss of ``shape``, from the upstream ``grad``
+    (an array on the engine's fast path, else a Tensor)."""
     if reduction == "none":
         return grad
     if reduction == "mean":
         grad = grad / n if n else grad * float("nan")
-    return grad.expand(shape)
+    return grad.expand(shape) if isinstance(grad, Tensor) else xp_of(grad).broadcast_to(grad, shape)
+
+
+def _fast(grad) -> bool:
+    """True on the engine's fast path (``array_backward``): bare arrays, nothing recorded."""
+    return not isinstance(grad, Tensor)
 
 
 def _pair(op: str, input, target) -> tuple[Tensor, Tensor]:  # noqa: A002
@@ -104,6 +109,8 @@ def _weight_like(op: str, weight, input: Tensor, name: str = "weight") -> Tensor
 class MseLoss(Function):
     """ℓᵢ = (xᵢ - yᵢ)²;  dx = 2 (x - y) · dL/dℓ,  dy = -dx."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, input, target, reduction):  # noqa: A002
         ctx.save_for_backward(input, target)
@@ -114,12 +121,14 @@ class MseLoss(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
-        g = _spread(grad, input.shape, ctx.reduction, input.numel()) * ((input - target) * 2.0)
+        g = _spread(grad, input.shape, ctx.reduction, input.size) * ((input - target) * 2.0)
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None
 
 
 class L1Loss(Function):
     """ℓᵢ = |xᵢ - yᵢ|;  dx = sign(x - y) · dL/dℓ,  dy = -dx."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, input, target, reduction):  # noqa: A002
@@ -130,13 +139,18 @@ class L1Loss(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
-        sign = _const(xp_of(input.data).sign(input.data - target.data))
-        g = _spread(grad, input.shape, ctx.reduction, input.numel()) * sign
+        if _fast(grad):
+            sign = xp_of(input).sign(input - target)
+        else:
+            sign = _const(xp_of(input.data).sign(input.data - target.data))
+        g = _spread(grad, input.shape, ctx.reduction, input.size) * sign
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None
 
 
 class HuberLoss(Function):
     """ℓᵢ = ½ dᵢ² if |dᵢ| < δ else δ (|dᵢ| - ½ δ), d = x - y;  dx = clamp(d, -δ, δ) · dL/dℓ."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, input, target, reduction, delta):  # noqa: A002
@@ -151,8 +165,11 @@ class HuberLoss(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
-        g = _spread(grad, input.shape, ctx.reduction, input.numel())
-        g = g * (input - target).clamp(-ctx.delta, ctx.delta)
+        g = _spread(grad, input.shape, ctx.reduction, input.size)
+        if _fast(grad):
+            g = g * xp_of(input).clip(input - target, -ctx.delta, ctx.delta)
+        else:
+            g = g * (input - target).clamp(-ctx.delta, ctx.delta)
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None, None
 
 
@@ -219,6 +236,8 @@ class BinaryCrossEntropy(Function):
     """ℓᵢ = -wᵢ (yᵢ log pᵢ + (1 - yᵢ) log(1 - pᵢ)), each log clamped at -100 (as PyTorch);
     dp = w (p - y) / max(p (1 - p), 1e-12) · dL/dℓ,  dy = w (log(1 - p) - log p) · dL/dℓ."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, input, target, weight, reduction):  # noqa: A002
         ctx.save_for_backward(input, target, weight)
@@ -236,10 +255,18 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target, weight = ctx.saved_tensors
-        g = _spread(grad, input.shape, ctx.reduction, input.numel())
+        g = _spread(grad, input.shape, ctx.reduction, input.size)
         if weight is not None:
             g = g * weight
         gx = gy = None
+        if _fast(grad):
+            xp = xp_of(input)
+            if ctx.needs_input_grad[0]:
+                gx = g * (input - target) / xp.maximum((1.0 - input) * input, 1e-12)
+            if ctx.needs_input_grad[1]:
+                with np.errstate(divide="ignore"):
+                    gy = g * (xp.maximum(xp.log1p(-input), -100) - xp.maximum(xp.log(input), -100))
+            return gx, gy, None, None
         if ctx.needs_input_grad[0]:
             gx = g * (input - target) / ((1.0 - input) * input).clamp(min=1e-12)
         if ctx.needs_input_grad[1]:
@@ -251,6 +278,8 @@ class BinaryCrossEntropyWithLogits(Function):
     """ℓᵢ = wᵢ [(1 - yᵢ) xᵢ + (1 + (pw - 1) yᵢ) softplus(-xᵢ)]  (= -w [pw·y log σ(x) + (1-y) log(1-σ(x))]),
     computed with softplus(-x) = max(-x, 0) + log1p(e^{-|x|}), so ±1000 never overflows;
     dx = w ((1 + (pw - 1) y) σ(x) - pw·y) · dL/dℓ,  dy = w (-x + (pw - 1) softplus(-x)) · dL/dℓ."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, input, target, weight, pos_weight, reduction):  # noqa: A002
@@ -270,12 +299,13 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target, weight, pos_weight = ctx.saved_tensors
-        g = _spread(grad, input.shape, ctx.reduction, input.numel())
+        g = _spread(grad, input.shape, ctx.reduction, input.size)
         if weight is not None:
             g = g * weight
         gx = gy = None
+        fast = _fast(grad)
         if ctx.needs_input_grad[0]:
-            s = Sigmoid.apply(input)
+            s = stable_sigmoid(input) if fast else Sigmoid.apply(input)
             if pos_weight is None:
                 gx = g * (s - target)
             else:
@@ -285,7 +315,12 @@ class BinaryCrossEntropyWithLogits(Function):
             if pos_weight is None:
                 gy = g * -input
             else:
-                gy = g * ((pos_weight - 1.0) * Softplus.apply(-input, 1.0, float("inf")) - input)
+                if fast:
+                    xp = xp_of(input)
+                    sp = xp.maximum(-input, 0) + xp.log1p(xp.exp(-xp.abs(input)))
+                else:
+                    sp = Softplus.apply(-input, 1.0, float("inf"))
+                gy = g * ((pos_weight - 1.0) * sp - input)
         return gx, gy, None, None, None
 
 
@@ -393,6 +428,8 @@ class CrossEntropy(Function):
     which without weights or smoothing is the familiar gᵢ (softmax - one-hot).
     """
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction, smoothing):  # noqa: A002
         x = input.data
@@ -401,11 +438,20 @@ class CrossEntropy(Function):
         valid = target != ignore_index
         ts = xp.where(valid, target, 0)
         rows = xp.arange(m)
-        logp = log_softmax_array(x, 1)
+        # log p_ij = (x_ij - m_i) - log Σ_j e^(x_ij - m_i), m_i = max_j x_ij (one exp pass, also giving p)
+        mx = x.max(axis=1, keepdims=True)
+        shifted = x - xp.where(xp.isfinite(mx), mx, 0)
+        e = xp.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            lse = xp.log(total)[:, 0]
         wy = weight[ts] * valid if weight is not None else valid.astype(x.dtype)
-        loss = -logp[rows, ts] * wy
-        if smoothing > 0:
-            smooth = -(logp @ weight) if weight is not None else -logp.sum(1)
+        loss = -(shifted[rows, ts] - lse) * wy
+        if smoothing > 0:  # Σ_c w_c (-log p_ic) = W · lse - Σ_c w_c (x_ic - m_i)
+            if weight is not None:
+                smooth = weight.sum() * lse - shifted @ weight
+            else:
+                smooth = c * lse - shifted.sum(axis=1)
             loss = (1 - smoothing) * loss + (smoothing / c) * (smooth * valid)
         denom = wy.sum()
         if reduction == "mean":
@@ -414,8 +460,8 @@ class CrossEntropy(Function):
         else:
             out = _reduce_array(loss.astype(x.dtype, copy=False), reduction)
         if isinstance(ctx, Function):  # recorded (not under no_grad): keep what backward needs
-            xp.exp(logp, out=logp)  # p = softmax(x)
-            ctx.p, ctx.ts, ctx.valid, ctx.wy, ctx.weight = logp, ts, valid, wy, weight
+            e /= total  # p = softmax(x)
+            ctx.p, ctx.ts, ctx.valid, ctx.wy, ctx.weight = e, ts, valid, wy, weight
             ctx.denom, ctx.reduction, ctx.smoothing = denom, reduction, smoothing
         return out
 
@@ -428,15 +474,15 @@ class CrossEntropy(Function):
         w_sum = ctx.weight.sum() if ctx.weight is not None else c
         a = (1 - eps) * wy + (eps / c) * w_sum * ctx.valid  # coefficient of p_ij in row i
         scale = _inverse(ctx.denom) if ctx.reduction == "mean" else 1.0
-        if not State.grad_enabled:  # plain backward: one array pass
-            g = grad.data * scale
+        if not isinstance(grad, Tensor):  # fast path: one pass over arrays
+            g = grad * scale
             coef = (g * xp.ones(m, p.dtype)) if g.ndim == 0 else g
             out = p * (a * coef)[:, None]
             out[rows, ts] -= (1 - eps) * wy * coef
             if eps > 0:
                 w_row = ctx.weight if ctx.weight is not None else xp.ones(c, p.dtype)
                 out -= (eps / c) * (coef * ctx.valid)[:, None] * w_row[None, :]
-            return _const(out.astype(p.dtype, copy=False)), None, None, None, None, None
+            return out.astype(p.dtype, copy=False), None, None, None, None, None
         # create_graph: the same formula in Tensor ops (p recomputed differentiably)
         x = ctx.inputs[0]
         const = xp.zeros((m, c), p.dtype)
@@ -452,6 +498,8 @@ class CrossEntropy(Function):
 class NllLoss(Function):
     """ℓᵢ = -w_yᵢ · x_i,yᵢ on (M, C) log-probabilities x (0 for ignored samples);
     'mean' divides by Σ w_yᵢ over kept samples;  dx_ij = -w_yᵢ [j = yᵢ] · dL/dℓᵢ."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction):  # noqa: A002
@@ -482,7 +530,7 @@ class NllLoss(Function):
         if ctx.reduction == "mean":
             grad = grad * _inverse(ctx.denom)
         coef = grad.reshape(m, 1) if grad.ndim else grad
-        return _const(onehot) * coef, None, None, None, None
+        return (onehot if _fast(grad) else _const(onehot)) * coef, None, None, None, None
 
 
 def _inverse(denom) -> float:

@@ -66,15 +66,19 @@ class Normalize(Function):
             out += bias.data
         return out
 
+    array_backward = True
+
     @staticmethod
     def backward(ctx, grad):
         (weight,) = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if not isinstance(grad, Tensor):  # fast path: arrays
+            return _normalize_backward_arrays(ctx, grad, weight, need_x, need_w, need_b)
         x = ctx.inputs[0]
         if State.grad_enabled:  # create_graph: keep the statistics' dependence on x in the graph
             xhat, invstd = _stats_tensor(x, ctx.axes, ctx.eps)
         else:
             xhat, invstd = _const(ctx.xhat), _const(ctx.invstd)
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         gx = gw = gb = None
         if need_w:
             gw = (grad * xhat).sum(dim=ctx.param_axes, keepdim=True).reshape(weight.shape)
@@ -85,6 +89,30 @@ class Normalize(Function):
             gx = invstd * (g - g.mean(dim=ctx.axes, keepdim=True)
                            - xhat * (g * xhat).mean(dim=ctx.axes, keepdim=True))
         return gx, gw, gb, None, None, None, None
+
+
+def _normalize_backward_arrays(ctx, g, weight, need_x, need_w, need_b):
+    """``Normalize.backward`` on bare arrays (same formulas, shared sums)."""
+    xhat, invstd, axes, param_axes = ctx.xhat, ctx.invstd, ctx.axes, ctx.param_axes
+    both = axes == param_axes  # batch norm
+    s_gxhat = (g * xhat).sum(axis=param_axes, keepdims=True) if (need_w or both) else None
+    s_g = g.sum(axis=param_axes, keepdims=True) if (need_b or both) else None
+    gw = s_gxhat.reshape(weight.shape) if need_w else None
+    gb = s_g.reshape(ctx.inputs[2].shape) if need_b else None
+    gx = None
+    if need_x:
+        if both:  # batch norm: the per-channel sums above are the means' numerators
+            n = g.size // s_g.size
+            scale = invstd * weight if weight is not None else invstd
+            gx = g - s_g / n
+            gx -= xhat * (s_gxhat / n)
+            gx *= scale
+        else:  # layer norm: γ varies inside each normalised group
+            gg = g * weight if weight is not None else g
+            gx = gg - gg.mean(axis=axes, keepdims=True)
+            gx -= xhat * (gg * xhat).mean(axis=axes, keepdims=True)
+            gx *= invstd
+    return gx, gw, gb, None, None, None, None
 
 
 def _channel_view(t: Tensor | None, ndim: int) -> Tensor | None:
