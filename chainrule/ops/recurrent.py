@@ -93,11 +93,20 @@ def _sigmoid_rows(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
 
 
 def _project(xp, xd, w, b):
-    """All input projections in one batched matmul: W (rows, I) @ x_tᵀ (+ b (rows, 1)) -> (T, rows, B)."""
-    out = xp.matmul(w, xd.transpose(0, 2, 1))
-    if b is not None:
-        out += b
-    return out
+    """All input projections in one batched matmul: W (rows, I) @ x_tᵀ + b -> (T, rows, B).
+
+    The bias rides along in the matmul: x gets a column of ones and W the column b (cheaper than
+    adding b to the big result).  Returns the projections and the (augmented) input."""
+    if b is None:
+        return xp.matmul(w, xd.transpose(0, 2, 1)), xd
+    T, B, I = xd.shape
+    xa = xp.empty((T, B, I + 1), xd.dtype)
+    xa[..., :I] = xd
+    xa[..., I] = 1
+    wa = xp.empty((w.shape[0], I + 1), w.dtype)
+    wa[:, :I] = w
+    wa[:, I] = b
+    return xp.matmul(wa, xa.transpose(0, 2, 1)), xa
 
 
 def _positions(T: int, reverse: bool):
@@ -147,19 +156,27 @@ def _input_and_weight_grads(ctx, dz_in, dz_hidden, w_ih, grads):
     dzi = _gather(dz_in)
     dzh = dzi if dz_hidden is dz_in else _gather(dz_hidden)
     need = ctx.needs_input_grad
+    n, I = dzi.shape[1], w_ih.shape[1]
     if need[0]:
-        grads[0] = (dzi.T @ w_ih).reshape(ctx.x.shape)
-    if need[3]:
-        x2 = ctx.x.reshape(dzi.shape[1], -1)
-        grads[3] = dzi @ x2
+        grads[0] = (dzi.T @ w_ih).reshape(ctx.x_shape)
+    has_bias = ctx.xa.shape[-1] == I + 1
+    db = None
+    if need[3] or (has_bias and need[5]):
+        dw = dzi @ ctx.xa.reshape(n, -1)  # with the ones column: the bias gradient comes along
+        if has_bias:
+            db = dw[:, I].copy()
+            dw = dw[:, :I].copy()
+        if need[3]:
+            grads[3] = dw
     if need[4]:
         grads[4] = dzh @ ctx.hprev
     if need[5] or need[6]:
-        ones = xp.ones(dzi.shape[1], dzi.dtype)
+        if db is None:
+            db = dzi @ xp.ones(n, dzi.dtype)
         if need[5]:
-            grads[5] = dzi @ ones
+            grads[5] = db
         if need[6]:
-            grads[6] = grads[5].copy() if (dzh is dzi and need[5]) else dzh @ ones
+            grads[6] = (db.copy() if need[5] else db) if dzh is dzi else dzh @ xp.ones(n, dzh.dtype)
     return tuple(grads)
 
 
@@ -168,9 +185,10 @@ def _recording(ctx) -> bool:
     return isinstance(ctx, Function)
 
 
-def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev):
+def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev, xa):
     ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)  # in-place modification checks
-    ctx.x = x.data
+    ctx.x_shape = x.shape
+    ctx.xa = xa
     ctx.reverse = reverse
     ctx.hprev = hprev
 
@@ -192,8 +210,8 @@ def _grad_state(g):
 def _rnn_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
     """Forward of ``RNNTanhSequence`` / ``RNNReluSequence``."""
     xd, xp, dt, T, B, H = _start(x, w_hh)
-    bias = None if b_ih is None else (b_ih.data + b_hh.data)[:, None]
-    pre = _project(xp, xd, w_ih.data, bias)  # (T, H, B)
+    bias = None if b_ih is None else b_ih.data + b_hh.data
+    pre, xa = _project(xp, xd, w_ih.data, bias)  # (T, H, B)
     hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
     whh = w_hh.data
     rec = xp.empty((H, B), dt)
@@ -210,7 +228,7 @@ def _rnn_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
             xp.tanh(h, out=h)
     out, hprev, h_n = _batch_major(hs, reverse)
     if _recording(ctx):
-        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev)
+        _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev, xa)
         ctx.hs = hs
     return out, h_n
 
@@ -294,12 +312,16 @@ class LSTMSequence(Function):
         xd, xp, dt, T, B, H = _start(x, w_hh)
         H2, H3 = 2 * H, 3 * H
         scale, shift = _sigmoid_rows(xp, 4, H, (0, 1, 3), dt)
-        bias = None if b_ih is None else (b_ih.data[:, None] + b_hh.data[:, None]) * scale
-        gates = _project(xp, xd, w_ih.data * scale, bias)  # (T, 4H, B), activated in place below
+        bias = None if b_ih is None else (b_ih.data + b_hh.data) * scale[:, 0]
+        gates, xa = _project(xp, xd, w_ih.data * scale, bias)  # (T, 4H, B), activated in place below
         whh = w_hh.data * scale
         hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
         cs = _state_buffer(xp, T, B, H, dt, c0, reverse)
-        tanh_c = xp.empty((T, H, B), dt)
+        keep = _recording(ctx)
+        if keep:  # derivative factors for backward, computed while the step's data is in cache
+            k = xp.empty((T, 4 * H, B), dt)
+            a = xp.empty((T, H, B), dt)
+        tc = xp.empty((H, B), dt)
         rec = xp.empty((4 * H, B), dt)
         ig = xp.empty((H, B), dt)
         for step, (t, p, n) in enumerate(_positions(T, reverse)):
@@ -314,14 +336,29 @@ class LSTMSequence(Function):
             xp.multiply(g[H:H2], cs[p], out=c)
             xp.multiply(g[:H], g[H2:H3], out=ig)
             c += ig
-            tc = tanh_c[t]
             xp.tanh(c, out=tc)
             xp.multiply(g[H3:], tc, out=hs[n])
+            if keep:
+                # k: dz = dc ⊙ k for the rows of i, f, g and dz = dh ⊙ k for o;  a: dc += dh ⊙ a
+                kt = k[t]
+                xp.subtract(1.0, g, out=kt)
+                kt *= g  # σ(1-σ); the g rows are overwritten below
+                kt[:H] *= g[H2:H3]  # i(1-i) g
+                kt[H:H2] *= cs[p]  # f(1-f) c_{t-1}
+                kt[H3:] *= tc  # o(1-o) tanh c_t
+                kg = kt[H2:H3]  # (1-g²) i
+                xp.multiply(g[H2:H3], g[H2:H3], out=kg)
+                xp.subtract(1.0, kg, out=kg)
+                kg *= g[:H]
+                at = a[t]  # o (1 - tanh² c_t)
+                xp.multiply(tc, tc, out=at)
+                xp.subtract(1.0, at, out=at)
+                at *= g[H3:]
         out, hprev, h_n = _batch_major(hs, reverse)
         c_n = cs[0 if reverse else T].T
-        if _recording(ctx):
-            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev)
-            ctx.cs, ctx.gates, ctx.tanh_c = cs, gates, tanh_c
+        if keep:
+            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev, xa)
+            ctx.gates, ctx.k, ctx.a = gates, k, a
         return out, h_n, c_n
 
     @staticmethod
@@ -331,27 +368,11 @@ class LSTMSequence(Function):
         w_ih, w_hh = _arr(w_ih), _arr(w_hh)
         grad_out, grad_hn, grad_cn = _arr(grad_out), _arr(grad_hn), _arr(grad_cn)
         xp = xp_of(grad_out)
-        cs, gates, tanh_c, reverse = ctx.cs, ctx.gates, ctx.tanh_c, ctx.reverse
+        gates, k, a, reverse = ctx.gates, ctx.k, ctx.a, ctx.reverse
         T, H4, B = gates.shape
         H = H4 // 4
         H2, H3 = 2 * H, 3 * H
-        cprev = cs[1:] if reverse else cs[:T]
-        i, f, g, o = gates[:, :H], gates[:, H:H2], gates[:, H2:H3], gates[:, H3:]
-
-        # Derivative factors for all steps at once (k: dz = dc ⊙ k for i, f, g and dh ⊙ k for o).
-        k = 1.0 - gates
-        k *= gates  # σ(1-σ) (overwritten below for g)
-        k[:, :H] *= g
-        k[:, H:H2] *= cprev
-        kg = k[:, H2:H3]
-        xp.multiply(g, g, out=kg)
-        xp.subtract(1.0, kg, out=kg)
-        kg *= i
-        k[:, H3:] *= tanh_c
-        a = tanh_c * tanh_c  # dc += dh ⊙ a, a = o ⊙ (1 - tanh²c)
-        xp.subtract(1.0, a, out=a)
-        a *= o
-
+        f = gates[:, H:H2]
         dz = xp.empty_like(gates)
         dz4, k4 = dz.reshape(T, 4, H, B), k.reshape(T, 4, H, B)  # views: gates i, f, g as one axis
         dh = _grad_state(grad_hn)
@@ -403,11 +424,11 @@ class GRUSequence(Function):
         if b_ih is None:
             bias = b_hn = None
         else:
-            bias = b_ih.data[:, None].copy()
-            bias[:H2] += b_hh.data[:H2, None]  # the r, z rows of both biases simply add up
-            bias *= scale
+            bias = b_ih.data.copy()
+            bias[:H2] += b_hh.data[:H2]  # the r, z rows of both biases simply add up
+            bias *= scale[:, 0]
             b_hn = b_hh.data[H2:, None]
-        gates = _project(xp, xd, w_ih.data * scale, bias)  # (T, 3H, B), activated in place below
+        gates, xa = _project(xp, xd, w_ih.data * scale, bias)  # (T, 3H, B), activated in place below
         whh = w_hh.data * scale
         hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
         q = xp.empty((T, H, B), dt)  # W_hn h_{t-1} + b_hn, kept for backward
@@ -437,7 +458,7 @@ class GRUSequence(Function):
             h += gn
         out, hprev, h_n = _batch_major(hs, reverse)
         if _recording(ctx):
-            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev)
+            _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev, xa)
             ctx.hs, ctx.gates, ctx.q = hs, gates, q
         return out, h_n
 
