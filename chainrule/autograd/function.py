@@ -141,6 +141,10 @@ class Function:
         if not requires_grad and not State.anomaly:
             return _apply_unrecorded(cls, args, kwargs)
         ctx = cls.__new__(cls)
+        # as PyTorch, forward may already read ctx.needs_input_grad
+        ctx.needs_input_grad = tuple(
+            requires_grad and isinstance(a, Tensor) and a.requires_grad for a in args
+        )
         prev = State.grad_enabled
         State.grad_enabled = False
         try:
@@ -159,7 +163,6 @@ class Function:
 
         if requires_grad:
             ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             ctx._out_meta = tuple((t.data.shape, t.data.dtype) for t in wrapped)
             if ctx._wants_output:
                 ctx._output_refs = tuple(weakref.ref(t) for t in wrapped)
@@ -189,6 +192,7 @@ _UNRECORDED = _Unrecorded()
 
 
 def _apply_unrecorded(cls, args: tuple, kwargs: dict) -> Any:
+    _UNRECORDED.needs_input_grad = (False,) * len(args)  # a custom forward may read it
     if State.grad_enabled:  # a custom forward may use Tensor ops: keep them out of the graph
         State.grad_enabled = False
         try:

@@ -341,3 +341,64 @@ def test_to_torch_of_graph_tensor():
     x = cr.ones(2, requires_grad=True) * 2
     t = to_torch(x)
     assert t.requires_grad and t.is_leaf
+
+
+class SinCos(cr.autograd.Function):
+    """Two outputs: (sin x, cos x); backward gets one gradient per output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.sin(), x.cos()
+
+    @staticmethod
+    def backward(ctx, gs, gc):
+        (x,) = ctx.saved_tensors
+        return gs * x.cos() - gc * x.sin()
+
+
+def test_custom_function_with_two_outputs():
+    check(lambda x: SinCos.apply(x), lambda x: (x.sin(), x.cos()), [(3,)])
+    check(lambda x: SinCos.apply(x)[1] * 2, lambda x: x.cos() * 2, [(3,)])  # one output unused
+
+
+def test_custom_function_reads_needs_input_grad_in_forward():
+    class Probe(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.seen = tuple(ctx.needs_input_grad)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.inputs
+            return g * y, g * x
+
+    out = Probe.apply(cr.ones(2, requires_grad=True), cr.ones(2))
+    assert out.grad_fn.seen == (True, False)
+    with cr.no_grad():
+        assert not Probe.apply(cr.ones(2, requires_grad=True), cr.ones(2)).requires_grad
+
+
+def test_custom_function_forward_may_return_array_or_input():
+    class Twice(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2  # a bare array is wrapped too
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Ident(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    x = cr.ones(2, requires_grad=True)
+    (Twice.apply(x) + Ident.apply(x)).sum().backward()
+    assert x.grad.tolist() == [5.0, 5.0]
