@@ -175,8 +175,12 @@ def _frame(session: Session) -> dict[str, Any]:
     return f
 
 
-def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
-    """The replies to one (parsed) message; raises ConfigError/DataError/ExprError/ProtocolError."""
+async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The replies to one (parsed) message; raises ConfigError/DataError/ExprError/ProtocolError.
+
+    Long work (a ``step`` of thousands of mini-batches) runs in slices that yield to the event
+    loop, so one tab never stalls the others.
+    """
     kind = msg["type"]
     if kind == "ping":
         return [{"type": "pong"}]
@@ -198,7 +202,10 @@ def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
             raise ProtocolError(f"step: n must be a whole number from 1 to {pconfig.MAX_STEPS_PER_CALL}, "
                                 f"got {n!r:.20}")
         session.playing = False
-        session.ensure_trainer().train(steps=n)
+        trainer = session.ensure_trainer()
+        while n > 0:
+            n -= trainer.train(steps=n, budget=FRAME_BUDGET)
+            await asyncio.sleep(0)
         return [_frame(session)]
     if kind == "reset":
         session.resets += 1
@@ -231,10 +238,12 @@ def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
 class Playground:
     """The set of live sessions (one per WebSocket) and the ASGI app serving them."""
 
-    def __init__(self, max_sessions: int = MAX_SESSIONS, frame_budget: float = FRAME_BUDGET):
+    def __init__(self, max_sessions: int = MAX_SESSIONS, frame_budget: float = FRAME_BUDGET,
+                 frame_period: float = FRAME_PERIOD):
         self.sessions: dict[str, Session] = {}
         self.max_sessions = max_sessions
         self.frame_budget = frame_budget
+        self.frame_period = frame_period
         self.app = Starlette(routes=[
             Route("/", self.index),
             Route("/healthz", self.health),
@@ -284,7 +293,7 @@ class Playground:
                 try:
                     msg = parse_message(text)
                     kind = msg["type"]
-                    for reply in handle(session, msg):
+                    for reply in await handle(session, msg):
                         await send(reply)
                 except (ProtocolError, ConfigError, DataError, ExprError) as e:
                     await send({"type": "error", "message": str(e), "request": kind})
@@ -321,7 +330,7 @@ class Playground:
                 continue
             try:
                 trainer = session.ensure_trainer()
-                budget = min(self.frame_budget, max(0.005, FRAME_PERIOD - overhead))
+                budget = min(self.frame_budget, max(0.005, self.frame_period - overhead))
                 t0 = time.perf_counter()
                 n = trainer.train(budget=budget)
                 t1 = time.perf_counter()

@@ -437,3 +437,17 @@ def test_main_refuses_missing_uvicorn(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     assert server.main() == 2
     assert "pip install" in capsys.readouterr().out
+
+
+def test_a_long_step_does_not_stall_other_tabs(client):
+    with client.websocket_connect("/ws") as c1, client.websocket_connect("/ws") as c2:
+        a, b = WS(c1), WS(c2)
+        a.config(XOR_2441)
+        a.send({"type": "step", "n": 3000})
+        t0 = time.time()
+        assert b.ask({"type": "ping"}) == [{"type": "pong"}]
+        pong_after = time.time() - t0
+        frame = a.recv(("frame",))
+        step_took = time.time() - t0
+        assert frame["step"] == 3000
+        assert pong_after < step_took / 2, (pong_after, step_took)

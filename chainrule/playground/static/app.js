@@ -245,7 +245,7 @@ function bindControls() {
     const c = hashToConfig(location.hash);
     if (pg.config && configToHash(pg.config) !== location.hash) sendConfig(c);
   });
-  window.addEventListener("resize", () => drawLinks());
+  window.addEventListener("resize", () => drawLinks(true));
 }
 
 // -- the network diagram -------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ function buildNetwork() {
   out.appendChild(oh);
   out.appendChild(neuronBox("out", "neuron-out"));
   cols.appendChild(out);
-  requestAnimationFrame(drawLinks);
+  drawLinks(true);
 }
 
 function centers(layerEls) {
@@ -324,38 +324,48 @@ function centers(layerEls) {
   return layerEls.map((el) => { const r = el.getBoundingClientRect(); return [r.left - base.left + r.width / 2, r.top - base.top + r.height / 2, r]; });
 }
 
-function drawLinks() {
+function drawLinks(rebuild) {
+  // the paths are made when the network's shape or the window changes; frames only restyle them
   const svg = $("links");
-  svg.innerHTML = "";
   if (!pg.config) return;
   const c = pg.config;
-  const cols = [c.features.map((f) => $("feature-" + f))];
-  c.layers.forEach((l, i) => { const a = []; for (let j = 0; j < l.units; j++) a.push($(`neuron-${i}-${j}`)); cols.push(a); });
-  cols.push([$("neuron-out")]);
-  const W = pg.frame && pg.frame.weights && pg.frame.weights.length === cols.length - 1 ? pg.frame.weights : null;
-  let maxw = 1e-9;
-  if (W) for (const m of W) for (const row of m) for (const w of row) maxw = Math.max(maxw, Math.abs(w));
-  const ns = "http://www.w3.org/2000/svg";
-  for (let k = 0; k + 1 < cols.length; k++) {
-    const a = centers(cols[k]), b = centers(cols[k + 1]);
-    for (let j = 0; j < b.length; j++) {
-      for (let i = 0; i < a.length; i++) {
-        const w = W && W[k][j] !== undefined ? W[k][j][i] : 0;
-        const p = document.createElementNS(ns, "path");
-        const x1 = a[i][0] + a[i][2].width / 2, y1 = a[i][1], x2 = b[j][0] - b[j][2].width / 2, y2 = b[j][1];
-        const mx = (x1 + x2) / 2;
-        p.setAttribute("d", `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`);
-        const col = w >= 0 ? POS : NEG;
-        p.setAttribute("stroke", `rgb(${col.join(",")})`);
-        p.setAttribute("stroke-width", W ? (0.5 + 5.5 * Math.min(1, Math.abs(w) / Math.max(maxw, 1))).toFixed(2) : 0.5);
-        p.setAttribute("stroke-opacity", W ? (0.25 + 0.75 * Math.min(1, Math.abs(w) / maxw)).toFixed(2) : 0.3);
-        p.setAttribute("fill", "none");
-        p.setAttribute("class", "link");
-        const t = document.createElementNS(ns, "title"); t.textContent = `weight ${w}`; p.appendChild(t);
-        svg.appendChild(p);
+  if (rebuild || !pg.linkPaths) {
+    svg.innerHTML = "";
+    const cols = [c.features.map((f) => $("feature-" + f))];
+    c.layers.forEach((l, i) => { const a = []; for (let j = 0; j < l.units; j++) a.push($(`neuron-${i}-${j}`)); cols.push(a); });
+    cols.push([$("neuron-out")]);
+    const ns = "http://www.w3.org/2000/svg";
+    pg.linkPaths = [];
+    for (let k = 0; k + 1 < cols.length; k++) {
+      const a = centers(cols[k]), b = centers(cols[k + 1]), layer = [];
+      for (let j = 0; j < b.length; j++) {
+        const row = [];
+        for (let i = 0; i < a.length; i++) {
+          const p = document.createElementNS(ns, "path");
+          const x1 = a[i][0] + a[i][2].width / 2, y1 = a[i][1], x2 = b[j][0] - b[j][2].width / 2, y2 = b[j][1];
+          const mx = (x1 + x2) / 2;
+          p.setAttribute("d", `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`);
+          p.setAttribute("fill", "none"); p.setAttribute("class", "link");
+          p.setAttribute("stroke", "#bbb"); p.setAttribute("stroke-width", 0.5);
+          p.appendChild(document.createElementNS(ns, "title"));
+          svg.appendChild(p); row.push(p);
+        }
+        layer.push(row);
       }
+      pg.linkPaths.push(layer);
     }
   }
+  const W = pg.frame && pg.frame.weights && pg.frame.weights.length === pg.linkPaths.length ? pg.frame.weights : null;
+  if (!W) return;
+  let maxw = 1e-9;
+  for (const m of W) for (const row of m) for (const w of row) maxw = Math.max(maxw, Math.abs(w));
+  pg.linkPaths.forEach((layer, k) => layer.forEach((row, j) => row.forEach((p, i) => {
+    const w = W[k][j] !== undefined && W[k][j][i] !== undefined ? W[k][j][i] : 0;
+    p.setAttribute("stroke", `rgb(${(w >= 0 ? POS : NEG).join(",")})`);
+    p.setAttribute("stroke-width", (0.5 + 5.5 * Math.min(1, Math.abs(w) / Math.max(maxw, 1))).toFixed(2));
+    p.setAttribute("stroke-opacity", (0.25 + 0.75 * Math.min(1, Math.abs(w) / maxw)).toFixed(2));
+    p.firstChild.textContent = `weight ${w}`;
+  })));
 }
 
 // -- colours and pictures ------------------------------------------------------------------------------------
