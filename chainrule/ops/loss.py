@@ -13,6 +13,8 @@ derivative of each element's loss, e.g. d(x - y)²/dx = 2 (x - y).
 
 from __future__ import annotations
 
+import math
+
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
 from chainrule.ops.activation import Sigmoid, Softplus, log_softmax, softmax
@@ -61,6 +63,11 @@ def _spread(grad, shape: tuple, reduction: str, n: int):
     if reduction == "mean":
         grad = grad / n if n else grad * float("nan")
     return grad.expand(shape) if isinstance(grad, Tensor) else xp_of(grad).broadcast_to(grad, shape)
+
+
+def _numel(t) -> int:
+    """Number of elements of an array or Tensor (``Tensor.size`` is a method, ``ndarray.size`` a number)."""
+    return math.prod(t.shape)
 
 
 def _fast(grad) -> bool:
@@ -121,7 +128,7 @@ class MseLoss(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
-        g = _spread(grad, input.shape, ctx.reduction, input.size) * ((input - target) * 2.0)
+        g = _spread(grad, input.shape, ctx.reduction, _numel(input)) * ((input - target) * 2.0)
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None
 
 
@@ -143,7 +150,7 @@ class L1Loss(Function):
             sign = xp_of(input).sign(input - target)
         else:
             sign = _const(xp_of(input.data).sign(input.data - target.data))
-        g = _spread(grad, input.shape, ctx.reduction, input.size) * sign
+        g = _spread(grad, input.shape, ctx.reduction, _numel(input)) * sign
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None
 
 
@@ -165,7 +172,7 @@ class HuberLoss(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
-        g = _spread(grad, input.shape, ctx.reduction, input.size)
+        g = _spread(grad, input.shape, ctx.reduction, _numel(input))
         if _fast(grad):
             g = g * xp_of(input).clip(input - target, -ctx.delta, ctx.delta)
         else:
@@ -255,7 +262,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target, weight = ctx.saved_tensors
-        g = _spread(grad, input.shape, ctx.reduction, input.size)
+        g = _spread(grad, input.shape, ctx.reduction, _numel(input))
         if weight is not None:
             g = g * weight
         gx = gy = None
@@ -299,7 +306,7 @@ class BinaryCrossEntropyWithLogits(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target, weight, pos_weight = ctx.saved_tensors
-        g = _spread(grad, input.shape, ctx.reduction, input.size)
+        g = _spread(grad, input.shape, ctx.reduction, _numel(input))
         if weight is not None:
             g = g * weight
         gx = gy = None

@@ -386,3 +386,27 @@ def test_gradient_reversal_in_a_model_trains_features_against_the_head():
     feat.zero_grad()
     head[1](feat(x)).sum().backward()
     np.testing.assert_allclose(g_rev, -feat.weight.grad.numpy(), rtol=1e-6)
+
+
+def test_dropout_and_gradient_reversal_gradchecks():
+    def seeded_dropout(x):
+        cr.manual_seed(11)  # the same mask on every evaluation of the finite differences
+        return F.dropout(x, 0.4)
+
+    gradcheck_op(seeded_dropout, [(5, 4)])
+    gradcheck_op(lambda x: F.gradient_reversal(x, -1.0), [(3, 2)])  # alpha = -1: a true identity
+    x = cr.tensor(np.ones((2, 2)), requires_grad=True)
+    assert not cr.autograd.gradcheck(lambda t: F.gradient_reversal(t, 1.0), (x,), raise_exception=False)
+
+
+def test_layernorm_second_derivative_like_torch():
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    w = np.random.default_rng(1).uniform(0.5, 1.5, 5)
+    xc, xt = cr.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
+    wc, wt = cr.tensor(w, requires_grad=True), to_torch(w, requires_grad=True)
+    up = np.random.default_rng(2).standard_normal(x.shape)
+    (g,) = cr.autograd.grad((F.layer_norm(xc, (5,), wc) * cr.tensor(up)).sum(), [xc], create_graph=True)
+    (gt,) = torch.autograd.grad((TF.layer_norm(xt, (5,), wt) * to_torch(up)).sum(), [xt], create_graph=True)
+    assert_close(g, gt, rtol=1e-9, atol=1e-10)
+    for a, e in zip(cr.autograd.grad((g**3).sum(), [xc, wc]), torch.autograd.grad((gt**3).sum(), [xt, wt])):
+        assert_close(a, e, rtol=1e-7, atol=1e-9)

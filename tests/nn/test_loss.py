@@ -27,16 +27,22 @@ def _targets(shape, low=-2, high=2, seed=5):
 def test_regression_losses(name, reduction):
     y = _targets((4, 3))
     kw = {"delta": 0.7} if name == "huber_loss" else {}
-    check(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw),
-          lambda a, b: getattr(TF, name)(a, b, reduction=reduction, **kw), [(4, 3), y])
+    check(
+        lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw),
+        lambda a, b: getattr(TF, name)(a, b, reduction=reduction, **kw),
+        [(4, 3), y],
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
 def test_regression_losses_weighted(name, reduction):
     y, w = _targets((4, 3)), _targets((4, 3), 0.1, 2.0, seed=6)
-    check(lambda a, b: getattr(F, name)(a, b, reduction=reduction, weight=cr.tensor(w)),
-          lambda a, b: getattr(TF, name)(a, b, reduction=reduction, weight=torch.tensor(w)), [(4, 3), y])
+    check(
+        lambda a, b: getattr(F, name)(a, b, reduction=reduction, weight=cr.tensor(w)),
+        lambda a, b: getattr(TF, name)(a, b, reduction=reduction, weight=torch.tensor(w)),
+        [(4, 3), y],
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -46,8 +52,11 @@ def test_bce(reduction, weighted):
     t = rng(2).uniform(0, 1, (5, 3)).astype(np.float32)
     w = rng(3).uniform(0.5, 2, (3,)).astype(np.float32) if weighted else None
     wc, wt = (None, None) if w is None else (cr.tensor(w), torch.tensor(w))
-    check(lambda a, b: F.binary_cross_entropy(a, b, wc, reduction=reduction),
-          lambda a, b: TF.binary_cross_entropy(a, b, wt, reduction=reduction), [p, t])
+    check(
+        lambda a, b: F.binary_cross_entropy(a, b, wc, reduction=reduction),
+        lambda a, b: TF.binary_cross_entropy(a, b, wt, reduction=reduction),
+        [p, t],
+    )
 
 
 def test_bce_clamps_log_at_minus_100():
@@ -55,8 +64,10 @@ def test_bce_clamps_log_at_minus_100():
     t = np.array([1.0, 0.0, 0.0, 1.0, 1.0], np.float32)
     pc = cr.tensor(p, requires_grad=True)
     pt = to_torch(p, requires_grad=True)
-    loss, loss_t = F.binary_cross_entropy(pc, cr.tensor(t), reduction="none"), TF.binary_cross_entropy(
-        pt, torch.tensor(t), reduction="none")
+    loss, loss_t = (
+        F.binary_cross_entropy(pc, cr.tensor(t), reduction="none"),
+        TF.binary_cross_entropy(pt, torch.tensor(t), reduction="none"),
+    )
     assert_close(loss, loss_t)
     assert loss.detach().numpy()[0] == 100.0
     loss.sum().backward()
@@ -73,14 +84,22 @@ def test_bce_with_logits(reduction, weights):
     pw = rng(4).uniform(0.5, 3, (3,)).astype(np.float32) if weights in ("pos_weight", "both") else None
 
     def c(a, b):
-        return F.binary_cross_entropy_with_logits(a, b, None if w is None else cr.tensor(w),
-                                                  reduction=reduction,
-                                                  pos_weight=None if pw is None else cr.tensor(pw))
+        return F.binary_cross_entropy_with_logits(
+            a,
+            b,
+            None if w is None else cr.tensor(w),
+            reduction=reduction,
+            pos_weight=None if pw is None else cr.tensor(pw),
+        )
 
     def tt(a, b):
-        return TF.binary_cross_entropy_with_logits(a, b, None if w is None else torch.tensor(w),
-                                                   reduction=reduction,
-                                                   pos_weight=None if pw is None else torch.tensor(pw))
+        return TF.binary_cross_entropy_with_logits(
+            a,
+            b,
+            None if w is None else torch.tensor(w),
+            reduction=reduction,
+            pos_weight=None if pw is None else torch.tensor(pw),
+        )
 
     check(c, tt, [(5, 3), t], low=-4, high=4)
 
@@ -91,11 +110,17 @@ def test_bce_with_logits(reduction, weights):
 def test_cross_entropy_class_indices(reduction, weighted, smoothing):
     target = np.array([1, 6, -100, 0, 3, 6])
     w = rng(3).uniform(0.5, 2, (7,)).astype(np.float32) if weighted else None
-    check(lambda x, y: F.cross_entropy(x, y, None if w is None else cr.tensor(w), reduction=reduction,
-                                       label_smoothing=smoothing),
-          lambda x, y: TF.cross_entropy(x, y, None if w is None else torch.tensor(w), reduction=reduction,
-                                        label_smoothing=smoothing),
-          [(6, 7), target], low=-3, high=3)
+    check(
+        lambda x, y: F.cross_entropy(
+            x, y, None if w is None else cr.tensor(w), reduction=reduction, label_smoothing=smoothing
+        ),
+        lambda x, y: TF.cross_entropy(
+            x, y, None if w is None else torch.tensor(w), reduction=reduction, label_smoothing=smoothing
+        ),
+        [(6, 7), target],
+        low=-3,
+        high=3,
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -103,11 +128,16 @@ def test_cross_entropy_spatial_and_unbatched(reduction):
     t = rng(1).integers(0, 3, (2, 4, 5))
     t[0, 0, 0] = 2
     t[1, 2, 3] = -1
-    check(lambda x, y: F.cross_entropy(x, y, reduction=reduction, ignore_index=-1, label_smoothing=0.1),
-          lambda x, y: TF.cross_entropy(x, y, reduction=reduction, ignore_index=-1, label_smoothing=0.1),
-          [(2, 3, 4, 5), t])
-    check(lambda x, y: F.cross_entropy(x, y, reduction=reduction),
-          lambda x, y: TF.cross_entropy(x, y, reduction=reduction), [(5,), np.array(3)])
+    check(
+        lambda x, y: F.cross_entropy(x, y, reduction=reduction, ignore_index=-1, label_smoothing=0.1),
+        lambda x, y: TF.cross_entropy(x, y, reduction=reduction, ignore_index=-1, label_smoothing=0.1),
+        [(2, 3, 4, 5), t],
+    )
+    check(
+        lambda x, y: F.cross_entropy(x, y, reduction=reduction),
+        lambda x, y: TF.cross_entropy(x, y, reduction=reduction),
+        [(5,), np.array(3)],
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -116,11 +146,15 @@ def test_cross_entropy_spatial_and_unbatched(reduction):
 def test_cross_entropy_probability_targets(reduction, weighted, smoothing):
     probs = rng(1).dirichlet(np.ones(4), size=(3, 5)).transpose(0, 2, 1).astype(np.float32)  # (3, 4, 5)
     w = rng(3).uniform(0.5, 2, (4,)).astype(np.float32) if weighted else None
-    check(lambda x, y: F.cross_entropy(x, y, None if w is None else cr.tensor(w), reduction=reduction,
-                                       label_smoothing=smoothing),
-          lambda x, y: TF.cross_entropy(x, y, None if w is None else torch.tensor(w), reduction=reduction,
-                                        label_smoothing=smoothing),
-          [(3, 4, 5), probs])
+    check(
+        lambda x, y: F.cross_entropy(
+            x, y, None if w is None else cr.tensor(w), reduction=reduction, label_smoothing=smoothing
+        ),
+        lambda x, y: TF.cross_entropy(
+            x, y, None if w is None else torch.tensor(w), reduction=reduction, label_smoothing=smoothing
+        ),
+        [(3, 4, 5), probs],
+    )
 
 
 def test_cross_entropy_all_ignored_is_nan_like_torch():
@@ -136,10 +170,12 @@ def test_cross_entropy_second_derivative():
     t = np.array([0, 3, 4, 1])
     w = rng(1).uniform(0.5, 2, 5)
     xc, xt = cr.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
-    (g,) = cr.autograd.grad(F.cross_entropy(xc, cr.tensor(t), cr.tensor(w), label_smoothing=0.1), [xc],
-                            create_graph=True)
-    (gt,) = torch.autograd.grad(TF.cross_entropy(xt, torch.tensor(t), torch.tensor(w), label_smoothing=0.1),
-                                [xt], create_graph=True)
+    (g,) = cr.autograd.grad(
+        F.cross_entropy(xc, cr.tensor(t), cr.tensor(w), label_smoothing=0.1), [xc], create_graph=True
+    )
+    (gt,) = torch.autograd.grad(
+        TF.cross_entropy(xt, torch.tensor(t), torch.tensor(w), label_smoothing=0.1), [xt], create_graph=True
+    )
     assert_close(g, gt, rtol=1e-10, atol=1e-12)
     (gg,) = cr.autograd.grad((g * g).sum(), [xc])
     (ggt,) = torch.autograd.grad((gt * gt).sum(), [xt])
@@ -151,22 +187,31 @@ def test_cross_entropy_second_derivative():
 def test_nll_loss(reduction, weighted):
     w = rng(3).uniform(0.5, 2, (4,)).astype(np.float32) if weighted else None
     wc, wt = (None, None) if w is None else (cr.tensor(w), torch.tensor(w))
-    check(lambda x, y: F.nll_loss(x, y, wc, ignore_index=2, reduction=reduction),
-          lambda x, y: TF.nll_loss(x, y, wt, ignore_index=2, reduction=reduction),
-          [(5, 4), np.array([0, 2, 3, 3, 1])])
-    check(lambda x, y: F.nll_loss(x, y, reduction=reduction),
-          lambda x, y: TF.nll_loss(x, y, reduction=reduction), [(2, 4, 3), np.array([[0, 1, 3], [2, 2, 0]])])
+    check(
+        lambda x, y: F.nll_loss(x, y, wc, ignore_index=2, reduction=reduction),
+        lambda x, y: TF.nll_loss(x, y, wt, ignore_index=2, reduction=reduction),
+        [(5, 4), np.array([0, 2, 3, 3, 1])],
+    )
+    check(
+        lambda x, y: F.nll_loss(x, y, reduction=reduction),
+        lambda x, y: TF.nll_loss(x, y, reduction=reduction),
+        [(2, 4, 3), np.array([[0, 1, 3], [2, 2, 0]])],
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("p,margin,weighted", [(1, 1.0, False), (2, 0.5, True), (1, 2.0, True)])
 def test_multi_margin_loss(reduction, p, margin, weighted):
     w = rng(3).uniform(0.5, 2, (4,)).astype(np.float32) if weighted else None
-    check(lambda x, y: F.multi_margin_loss(x, y, p, margin, None if w is None else cr.tensor(w),
-                                           reduction=reduction),
-          lambda x, y: TF.multi_margin_loss(x, y, p, margin, None if w is None else torch.tensor(w),
-                                            reduction=reduction),
-          [(6, 4), np.array([0, 3, 1, 1, 2, 0])])
+    check(
+        lambda x, y: F.multi_margin_loss(
+            x, y, p, margin, None if w is None else cr.tensor(w), reduction=reduction
+        ),
+        lambda x, y: TF.multi_margin_loss(
+            x, y, p, margin, None if w is None else torch.tensor(w), reduction=reduction
+        ),
+        [(6, 4), np.array([0, 3, 1, 1, 2, 0])],
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -186,9 +231,12 @@ LOSS_FNS = {
     "mse": (lambda x, t: F.mse_loss(x, t), None),
     "l1": (lambda x, t: F.l1_loss(x, t), None),
     "huber": (lambda x, t: F.huber_loss(x, t, delta=0.5), None),
-    "bce_logits": (lambda x, t: F.binary_cross_entropy_with_logits(x, t, pos_weight=cr.tensor([2.0, 0.5, 1.0],
-                                                                                             dtype=cr.float64)),
-                   None),
+    "bce_logits": (
+        lambda x, t: F.binary_cross_entropy_with_logits(
+            x, t, pos_weight=cr.tensor([2.0, 0.5, 1.0], dtype=cr.float64)
+        ),
+        None,
+    ),
     "hinge": (lambda x, t: F.hinge_loss(x, t.sign()), None),
 }
 
@@ -235,8 +283,10 @@ def test_stable_at_1000():
     assert_close(xc.grad, xt.grad)
     y = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.5]], np.float32)
     xc2, xt2 = cr.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
-    loss, loss_t = F.binary_cross_entropy_with_logits(xc2, cr.tensor(y)), TF.binary_cross_entropy_with_logits(
-        xt2, torch.tensor(y))
+    loss, loss_t = (
+        F.binary_cross_entropy_with_logits(xc2, cr.tensor(y)),
+        TF.binary_cross_entropy_with_logits(xt2, torch.tensor(y)),
+    )
     assert_close(loss, loss_t)
     loss.backward()
     loss_t.backward()
@@ -250,12 +300,21 @@ MODULES = [
     (lambda: nn.MSELoss(), lambda: torch.nn.MSELoss(), "float"),
     (lambda: nn.L1Loss(reduction="sum"), lambda: torch.nn.L1Loss(reduction="sum"), "float"),
     (lambda: nn.HuberLoss(delta=0.3), lambda: torch.nn.HuberLoss(delta=0.3), "float"),
-    (lambda: nn.BCELoss(weight=cr.tensor([1.0, 2.0, 0.5])),
-     lambda: torch.nn.BCELoss(weight=torch.tensor([1.0, 2.0, 0.5])), "prob"),
-    (lambda: nn.BCEWithLogitsLoss(pos_weight=cr.tensor([1.0, 2.0, 0.5])),
-     lambda: torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([1.0, 2.0, 0.5])), "prob"),
-    (lambda: nn.CrossEntropyLoss(weight=cr.tensor([1.0, 2.0, 0.5]), label_smoothing=0.1),
-     lambda: torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 0.5]), label_smoothing=0.1), "class"),
+    (
+        lambda: nn.BCELoss(weight=cr.tensor([1.0, 2.0, 0.5])),
+        lambda: torch.nn.BCELoss(weight=torch.tensor([1.0, 2.0, 0.5])),
+        "prob",
+    ),
+    (
+        lambda: nn.BCEWithLogitsLoss(pos_weight=cr.tensor([1.0, 2.0, 0.5])),
+        lambda: torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([1.0, 2.0, 0.5])),
+        "prob",
+    ),
+    (
+        lambda: nn.CrossEntropyLoss(weight=cr.tensor([1.0, 2.0, 0.5]), label_smoothing=0.1),
+        lambda: torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 0.5]), label_smoothing=0.1),
+        "class",
+    ),
     (lambda: nn.NLLLoss(ignore_index=0), lambda: torch.nn.NLLLoss(ignore_index=0), "class"),
     (lambda: nn.MultiMarginLoss(p=2), lambda: torch.nn.MultiMarginLoss(p=2), "class"),
 ]
@@ -268,8 +327,11 @@ def test_loss_modules(i, mode):
     m, mt = make(), make_t()
     getattr(m, mode)()
     getattr(mt, mode)()
-    target = {"float": _targets((5, 3)), "prob": rng(1).uniform(0, 1, (5, 3)).astype(np.float32),
-              "class": np.array([0, 2, 1, 1, 0])}[kind]
+    target = {
+        "float": _targets((5, 3)),
+        "prob": rng(1).uniform(0, 1, (5, 3)).astype(np.float32),
+        "class": np.array([0, 2, 1, 1, 0]),
+    }[kind]
     low, high = (0.05, 0.95) if isinstance(m, nn.BCELoss) else (-2, 2)
     check(m, mt, [(5, 3), target], low=low, high=high)
     assert list(m.parameters()) == []
@@ -332,5 +394,49 @@ def test_target_gradients_like_torch():
         check(getattr(F, name), getattr(TF, name), [(3, 4), (3, 4)])
     t = rng(0).uniform(0.1, 0.9, (3, 4)).astype(np.float32)
     pw = [1.0, 2.0, 3.0, 0.5]
-    check(lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=cr.tensor(pw)),
-          lambda a, b: TF.binary_cross_entropy_with_logits(a, b, pos_weight=torch.tensor(pw)), [(3, 4), t])
+    check(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=cr.tensor(pw)),
+        lambda a, b: TF.binary_cross_entropy_with_logits(a, b, pos_weight=torch.tensor(pw)),
+        [(3, 4), t],
+    )
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "bce", "bce_logits", "nll", "margin"])
+def test_second_derivatives_like_torch(name):
+    r = rng(0)
+    x = r.uniform(0.1, 0.9, (4, 3)) if name == "bce" else r.standard_normal((4, 3))
+    t = r.uniform(0, 1, (4, 3))
+    idx = np.array([0, 2, 1, 2])
+    fns = {
+        "mse_loss": (lambda a: F.mse_loss(a, cr.tensor(t)), lambda a: TF.mse_loss(a, torch.tensor(t))),
+        "l1_loss": (lambda a: F.l1_loss(a, cr.tensor(t)), lambda a: TF.l1_loss(a, torch.tensor(t))),
+        "huber_loss": (
+            lambda a: F.huber_loss(a, cr.tensor(t), delta=0.5),
+            lambda a: TF.huber_loss(a, torch.tensor(t), delta=0.5),
+        ),
+        "bce": (
+            lambda a: F.binary_cross_entropy(a, cr.tensor(t)),
+            lambda a: TF.binary_cross_entropy(a, torch.tensor(t)),
+        ),
+        "bce_logits": (
+            lambda a: F.binary_cross_entropy_with_logits(a, cr.tensor(t), pos_weight=cr.tensor(t[0])),
+            lambda a: TF.binary_cross_entropy_with_logits(a, torch.tensor(t), pos_weight=torch.tensor(t[0])),
+        ),
+        "nll": (lambda a: F.nll_loss(a, cr.tensor(idx)), lambda a: TF.nll_loss(a, torch.tensor(idx))),
+        "margin": (
+            lambda a: F.multi_margin_loss(a, cr.tensor(idx), p=2),
+            lambda a: TF.multi_margin_loss(a, torch.tensor(idx), p=2),
+        ),
+    }
+    f, ft = fns[name]
+    xc, xt = cr.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
+    (g,) = cr.autograd.grad(f(xc) * 3.0, [xc], create_graph=True)
+    (gt,) = torch.autograd.grad(ft(xt) * 3.0, [xt], create_graph=True)
+    assert_close(g, gt, rtol=1e-9, atol=1e-12)
+    xf = cr.tensor(x, requires_grad=True)
+    (f(xf) * 3.0).backward()  # the array fast path gives the same first derivative
+    assert_close(xf.grad, gt.detach(), rtol=1e-9, atol=1e-12)
+    if name != "margin":  # (torch has no second derivative of multi_margin_loss)
+        (gg,) = cr.autograd.grad((g * g * xc).sum(), [xc])
+        (ggt,) = torch.autograd.grad((gt * gt * xt).sum(), [xt])
+        assert_close(gg, ggt, rtol=1e-8, atol=1e-10)
