@@ -18,8 +18,10 @@ TF = torch.nn.functional
 # (chainrule function, torch function)
 ELEMENTWISE = {
     "softplus": (lambda x: F.softplus(x), lambda x: TF.softplus(x)),
-    "softplus_beta": (lambda x: F.softplus(x, beta=2.0, threshold=3.0),
-                      lambda x: TF.softplus(x, beta=2.0, threshold=3.0)),
+    "softplus_beta": (
+        lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+        lambda x: TF.softplus(x, beta=2.0, threshold=3.0),
+    ),
     "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2)),
     "elu": (lambda x: F.elu(x, alpha=1.5), lambda x: TF.elu(x, alpha=1.5)),
     "gelu": (lambda x: F.gelu(x), lambda x: TF.gelu(x)),
@@ -33,6 +35,7 @@ ELEMENTWISE = {
     "softmax_last": (lambda x: F.softmax(x, -1), lambda x: TF.softmax(x, -1)),
     "log_softmax1": (lambda x: F.log_softmax(x, 1), lambda x: TF.log_softmax(x, 1)),
     "log_softmax_last": (lambda x: F.log_softmax(x, -1), lambda x: TF.log_softmax(x, -1)),
+    "erf": (lambda x: F.erf(x), lambda x: torch.erf(x)),
 }
 
 
@@ -80,7 +83,17 @@ def test_erf_accuracy():
 
 def test_second_derivatives():
     # create_graph through the hand-written backwards: d²/dx² of sum(f(x)) as torch
-    for name in ("softplus", "gelu", "gelu_tanh", "silu", "elu", "log_softmax1", "softmax1"):
+    for name in (
+        "softplus",
+        "gelu",
+        "gelu_tanh",
+        "silu",
+        "elu",
+        "log_softmax1",
+        "softmax1",
+        "erf",
+        "leaky_relu",
+    ):
         f_cr, f_t = ELEMENTWISE[name]
         x = np.random.default_rng(3).uniform(-2, 2, (3, 4))
         xc, xt = cr.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
@@ -198,3 +211,18 @@ def test_repr():
     assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
     assert repr(nn.PReLU(3)) == "PReLU(num_parameters=3)"
+
+
+def test_prelu_create_graph_path():
+    x = np.random.default_rng(0).uniform(-2, 2, (4, 3))
+    w = np.array([0.1, -0.2, 0.3])
+    xc, xt = cr.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
+    wc, wt = cr.tensor(w, requires_grad=True), to_torch(w, requires_grad=True)
+    gs = cr.autograd.grad((F.prelu(xc, wc) ** 2).sum(), [xc, wc], create_graph=True)
+    gts = torch.autograd.grad((TF.prelu(xt, wt) ** 2).sum(), [xt, wt], create_graph=True)
+    for a, e in zip(gs, gts):
+        assert_close(a, e, rtol=1e-10)
+    second = cr.autograd.grad(gs[0].sum() + gs[1].sum(), [xc, wc])
+    second_t = torch.autograd.grad(gts[0].sum() + gts[1].sum(), [xt, wt])
+    for a, e in zip(second, second_t):
+        assert_close(a, e, rtol=1e-10)
