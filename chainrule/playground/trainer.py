@@ -283,7 +283,7 @@ class Trainer:
         """Network output over the grid in [-1, 1] (and the class map for several classes)."""
         out, hidden = self._forward_all(self.x_grid, keep=True)
         o = out.data.astype(np.float64)
-        cls = None
+        cls, outputs = None, None
         if self.kind == "regression":
             heat = np.clip(o[:, 0], -1, 1)
         elif self.kind == "binary":
@@ -297,13 +297,14 @@ class Trainer:
             p /= p.sum(1, keepdims=True)
             cls = p.argmax(1)
             heat = 2 * p.max(1) - 1
-        return heat, cls, hidden
+            outputs = 2 * p - 1                      # each class's probability, in [-1, 1]
+        return heat, cls, hidden, outputs
 
     def frame(self) -> dict[str, Any]:
         """Everything the page draws for the network's current state (compact JSON)."""
         self.model.eval()
         try:
-            heat, cls, hidden = self.predict_grid()
+            heat, cls, hidden, outputs = self.predict_grid()
         finally:
             self.model.train()
         tr, te = self.evaluate("train"), self.evaluate("test")
@@ -318,7 +319,8 @@ class Trainer:
             h = h[sub].astype(np.float64)
             scale = max(float(np.abs(h).max()), 1.0)
             neurons.append([encode(col / scale) for col in h.T])
-        neurons.append([encode(heat[sub])])
+        # the output layer: one picture, or one per class (its softmax probability)
+        neurons.append([encode(heat[sub])] if outputs is None else [encode(col[sub]) for col in outputs.T])
         frame: dict[str, Any] = {
             "type": "frame", "step": self.step_count, "epoch": round(self.epoch, 3),
             "train_loss": tr["loss"], "test_loss": te["loss"],

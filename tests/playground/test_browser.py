@@ -253,6 +253,8 @@ def test_multiclass_regression_and_upload(page, browser, tmp_path):
     page.click("#play")
     page.wait_for_function("playground.playing === false")
     assert page.evaluate("!!playground.frame.heat_cls")
+    assert page.locator(".output-layer .neuron").count() == 3              # softmax: one per class
+    assert page.locator("#links path").count() == 2 * 4 + 4 * 2 + 2 * 3
     shot(page, "blobs.png")
     click_and_wait(page, "[data-dataset=plane]")
     assert config(page)["loss"] == "mse" and page.evaluate("playground.task") == "regression"

@@ -169,7 +169,7 @@ def test_upload_classification_and_regression(ws):
     state, frame = ws.ask({"type": "upload", "csv": csv})
     assert state["config"]["dataset"] == "upload" and state["task"] == "classification"
     assert state["classes"] == 3 and "90 points" in state["upload"] and "heat_cls" in frame
-    assert len(frame["neurons"][-1]) == 1 and len(frame["weights"][-1]) == 3
+    assert len(frame["neurons"][-1]) == 3 and len(frame["weights"][-1]) == 3     # one output per class
     csv = "\n".join(f"{i / 10},{-i / 20},{i / 40:.3f}" for i in range(50))
     state, frame = ws.ask({"type": "upload", "csv": csv})
     assert state["task"] == "regression" and state["config"]["loss"] == "mse"

@@ -314,9 +314,18 @@ function buildNetwork() {
   const nout = pg.task === "classification" && pg.classes > 2 ? pg.classes : 1;
   oh.innerHTML = `<b>Output</b><span>${nout > 1 ? nout + " classes, softmax" : pg.task === "regression" ? "value" : "1 logit"}</span>`;
   out.appendChild(oh);
-  out.appendChild(neuronBox("out", "neuron-out"));
+  for (let k = 0; k < nout; k++) {
+    const d = neuronBox("out", nout > 1 ? `neuron-out-${k}` : "neuron-out");
+    if (nout > 1) { d.title = `class ${k}: its softmax probability`; d.style.borderColor = `rgb(${CLASS_COLORS[k % CLASS_COLORS.length]})`; d.style.borderWidth = "2px"; }
+    out.appendChild(d);
+  }
   cols.appendChild(out);
   drawLinks(true);
+}
+
+function outputBoxes() {
+  const single = $("neuron-out");
+  return single ? [single] : Array.from(document.querySelectorAll(".output-layer .neuron"));
 }
 
 function centers(layerEls) {
@@ -333,7 +342,7 @@ function drawLinks(rebuild) {
     svg.innerHTML = "";
     const cols = [c.features.map((f) => $("feature-" + f))];
     c.layers.forEach((l, i) => { const a = []; for (let j = 0; j < l.units; j++) a.push($(`neuron-${i}-${j}`)); cols.push(a); });
-    cols.push([$("neuron-out")]);
+    cols.push(outputBoxes());
     const ns = "http://www.w3.org/2000/svg";
     pg.linkPaths = [];
     for (let k = 0; k + 1 < cols.length; k++) {
@@ -465,8 +474,8 @@ function drawFrame() {
       const layer = f.neurons[li + 1] || [];
       for (let j = 0; j < l.units; j++) { const el = $(`neuron-${li}-${j}`); if (el && layer[j]) paintGrid(el.querySelector("canvas"), decode(layer[j]), tn, null); }
     });
-    const o = $("neuron-out"), last = f.neurons[f.neurons.length - 1];
-    if (o && last && last[0]) paintGrid(o.querySelector("canvas"), decode(last[0]), tn, null);
+    const last = f.neurons[f.neurons.length - 1] || [];
+    outputBoxes().forEach((o, k) => { if (o && last[k]) paintGrid(o.querySelector("canvas"), decode(last[k]), tn, null); });
   }
   drawLinks();
   drawLossChart();
