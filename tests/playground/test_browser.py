@@ -109,6 +109,12 @@ def test_spiral_add_layers_and_activations(page):
     wait_frame_after(page, n + 5)
     page.click("#play")
     page.wait_for_function("playground.playing === false")
+    # hovering a neuron shows its output in the big picture
+    before = heat_pixels(page)
+    page.hover("#neuron-0-0")
+    assert heat_pixels(page) != before
+    page.mouse.move(1, 1)
+    assert heat_pixels(page) == before
     # the network diagram: a thumbnail per neuron, links between every pair of neighbours
     assert page.locator(".neuron canvas").count() == 7 + 4 + 2 + 2 + 2 + 1
     assert page.locator("#links path").count() == 5 * 4 + 4 * 2 + 2 * 2 + 2 * 2 + 2 * 1

@@ -249,9 +249,14 @@ function bindControls() {
 }
 
 // -- the network diagram -------------------------------------------------------------------------------
-function neuronBox(cls, id) {
+function neuronBox(cls, id, layer, index) {
+  // hovering a neuron shows its output over the whole plane in the big picture
   const d = document.createElement("div");
   d.className = "neuron " + cls; d.id = id;
+  if (layer !== undefined) {
+    d.onmouseenter = () => { pg.hover = [layer, index]; drawHeat(); };
+    d.onmouseleave = () => { pg.hover = null; drawHeat(); };
+  }
   const cv = document.createElement("canvas"); cv.width = 20; cv.height = 20;
   d.appendChild(cv);
   return d;
@@ -266,7 +271,7 @@ function buildNetwork() {
   inp.appendChild(ih);
   for (const f of FEATURES) {
     const on = c.features.includes(f);
-    const d = neuronBox("feature" + (on ? "" : " off"), "feature-" + f);
+    const d = neuronBox("feature" + (on ? "" : " off"), "feature-" + f, on ? 0 : undefined, c.features.indexOf(f));
     d.dataset.feature = f; d.title = `${FEATURE_LABELS[f]} (click to turn ${on ? "off" : "on"})`;
     const lab = document.createElement("span"); lab.className = "flabel"; lab.textContent = FEATURE_LABELS[f];
     d.appendChild(lab);
@@ -305,7 +310,7 @@ function buildNetwork() {
     sel.onchange = () => { const layers = layersCopy(); layers[i].act = sel.value; sendConfig({ layers }); };
     head.append(pm, lab, sel);
     col.appendChild(head);
-    for (let j = 0; j < l.units; j++) col.appendChild(neuronBox("hidden", `neuron-${i}-${j}`));
+    for (let j = 0; j < l.units; j++) col.appendChild(neuronBox("hidden", `neuron-${i}-${j}`, i + 1, j));
     cols.appendChild(col);
   });
   // output
@@ -315,7 +320,7 @@ function buildNetwork() {
   oh.innerHTML = `<b>Output</b><span>${nout > 1 ? nout + " classes, softmax" : pg.task === "regression" ? "value" : "1 logit"}</span>`;
   out.appendChild(oh);
   for (let k = 0; k < nout; k++) {
-    const d = neuronBox("out", nout > 1 ? `neuron-out-${k}` : "neuron-out");
+    const d = neuronBox("out", nout > 1 ? `neuron-out-${k}` : "neuron-out", c.layers.length + 1, k);
     if (nout > 1) { d.title = `class ${k}: its softmax probability`; d.style.borderColor = `rgb(${CLASS_COLORS[k % CLASS_COLORS.length]})`; d.style.borderWidth = "2px"; }
     out.appendChild(d);
   }
@@ -423,7 +428,12 @@ function drawHeat() {
   const cv = $("heatmap"), ctx = cv.getContext("2d"), W = cv.width, H = cv.height;
   const f = pg.frame;
   ctx.clearRect(0, 0, W, H);
-  if (f) {
+  const hv = pg.hover && f && f.neurons[pg.hover[0]] ? f.neurons[pg.hover[0]][pg.hover[1]] : null;
+  if (f && hv) {
+    paintGrid(heatSmall, decode(hv), f.thumb_n, null);
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(heatSmall, 0, 0, W, H);
+  } else if (f) {
     const heat = decode(f.heat), cls = f.heat_cls ? decode(f.heat_cls) : null;
     paintGrid(heatSmall, heat, f.heat_n, cls);
     ctx.imageSmoothingEnabled = !pg.view.discretize;
