@@ -190,8 +190,7 @@ def explore(text: Any, values: Any = None) -> dict[str, Any]:
 
 
 def _f64(v: float) -> np.ndarray:
-    # a 1-element array, not a Python float or a 0-d array: cr.tensor(float, dtype=float64) rounds
-    # through float32, and ops on 0-d tensors give NumPy scalars that later ops demote to float32
+    # float64 (the explorer shows exact values), as a 1-element array
     return np.asarray([float(v)], dtype=np.float64)
 
 
