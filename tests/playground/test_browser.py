@@ -86,6 +86,12 @@ def test_xor_trains_live_and_heat_map_changes(page):
     assert page.evaluate("playground.history.length") > 5
     assert steps_per_s > 0
     shot(page, "xor-trained.png")
+    trained = heat_pixels(page)
+    page.check("#discretize")
+    assert heat_pixels(page) != trained and "discretize=1" in page.url
+    shot(page, "xor-discretized.png")
+    page.uncheck("#discretize")
+    assert heat_pixels(page) == trained
     assert not page.errors
 
 

@@ -395,11 +395,10 @@ function diverging(v) {          // v in [-1, 1]
   return v >= 0 ? mix(MID, POS, v) : mix(MID, NEG, -v);
 }
 
-function paintGrid(canvas, values, n, classes) {
+function paintGrid(canvas, values, n, classes, disc) {
   const ctx = canvas.getContext("2d");
   if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
   const img = ctx.createImageData(n, n);
-  const disc = pg.view.discretize;
   for (let i = 0; i < n * n; i++) {
     let v = values[i] / 127.5 - 1, rgb;
     if (classes) {
@@ -435,8 +434,8 @@ function drawHeat() {
     ctx.drawImage(heatSmall, 0, 0, W, H);
   } else if (f) {
     const heat = decode(f.heat), cls = f.heat_cls ? decode(f.heat_cls) : null;
-    paintGrid(heatSmall, heat, f.heat_n, cls);
-    ctx.imageSmoothingEnabled = !pg.view.discretize;
+    paintGrid(heatSmall, heat, f.heat_n, cls, pg.view.discretize);
+    ctx.imageSmoothingEnabled = true;
     ctx.drawImage(heatSmall, 0, 0, W, H);
   }
   const D = 6;
@@ -485,7 +484,8 @@ function drawFrame() {
       for (let j = 0; j < l.units; j++) { const el = $(`neuron-${li}-${j}`); if (el && layer[j]) paintGrid(el.querySelector("canvas"), decode(layer[j]), tn, null); }
     });
     const last = f.neurons[f.neurons.length - 1] || [];
-    outputBoxes().forEach((o, k) => { if (o && last[k]) paintGrid(o.querySelector("canvas"), decode(last[k]), tn, null); });
+    const disc = pg.view.discretize && last.length === 1;
+    outputBoxes().forEach((o, k) => { if (o && last[k]) paintGrid(o.querySelector("canvas"), decode(last[k]), tn, null, disc); });
   }
   drawLinks();
   drawLossChart();
