@@ -448,9 +448,9 @@ def _softmax_axis(op: str, x: Tensor, dim) -> int:
 
 
 def _softmax_like(cls, op: str, input: Tensor, dim, dtype) -> Tensor:  # noqa: A002
-    _check_tensor(op, input)
-    if dtype is not None:
+    if dtype is not None and isinstance(input, Tensor):
         input = input.to(dtype)
+    _check_tensor(op, input)
     axis = _softmax_axis(op, input, dim)
     if input.ndim == 0:
         return cls.apply(input.reshape(1), 0).reshape(())

@@ -336,6 +336,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1] (logs clamped at -100), as PyTorch.
 
     Prefer ``binary_cross_entropy_with_logits`` on raw scores: it is exact where σ saturates.
+    (The gradient with respect to a target that requires grad uses the same clamped logs, so it
+    stays finite at p = 0 or 1, where PyTorch's is ±inf.)
     Example: ``binary_cross_entropy(cr.tensor([0.5]), cr.tensor([1.0]))`` -> 0.6931.
     """
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
