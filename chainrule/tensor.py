@@ -32,7 +32,7 @@ from chainrule.backend import np, xp_of
 class Tensor:
     """An array with reverse-mode automatic differentiation (see the module docstring)."""
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_output_nr", "_version", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -42,7 +42,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
-        self._version = 0
+        self._vc = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -62,8 +62,38 @@ class Tensor:
         t.grad = None
         t.grad_fn = grad_fn
         t._output_nr = output_nr
-        t._version = 0
+        t._vc = None
         return t
+
+    # -- version counter: catches in-place changes to what backward needs ------------------
+    @property
+    def _version(self) -> int:
+        """How often this tensor's memory was changed in place; shared with the tensors that view
+        the same memory (``detach()``, reshape, transpose, basic indexing), as PyTorch."""
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        vc = getattr(self, "_vc", None)
+        if vc is None:
+            self._vc = [value]
+        else:
+            vc[0] = value
+
+    def _version_counter(self) -> list:
+        """The (shared) counter, created on first use."""
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    def _view_of(self, base: Tensor) -> Tensor:
+        """Share ``base``'s version counter when this tensor's array views the same memory; returns self."""
+        a, b = self.data, base.data
+        if (a if a.base is None else a.base) is (b if b.base is None else b.base):
+            self._vc = base._version_counter()
+        return self
 
     # -- attributes ------------------------------------------------------------------
     @property
@@ -97,7 +127,7 @@ class Tensor:
         n = self.data.ndim
         if n < 2:
             raise RuntimeError(f"mT: expected a tensor with at least 2 dims, got shape {tuple(self.shape)}")
-        return _shape.Permute.apply(self, tuple(range(n - 2)) + (n - 1, n - 2))
+        return _shape.Permute.apply(self, tuple(range(n - 2)) + (n - 1, n - 2))._view_of(self)
 
     def size(self, dim: int | None = None):
         """The shape, or the size of dimension ``dim``."""
@@ -148,8 +178,11 @@ class Tensor:
         run_backward([self], [gradient], retain_graph, create_graph)
 
     def detach(self) -> Tensor:
-        """A tensor sharing the same data, cut from the graph (no grad_fn, no requires_grad)."""
-        return Tensor._make(self.data)
+        """A tensor sharing the same data (and version counter), cut from the graph (no grad_fn,
+        no requires_grad)."""
+        t = Tensor._make(self.data)
+        t._vc = self._version_counter()
+        return t
 
     def detach_(self) -> Tensor:
         self.grad_fn = None

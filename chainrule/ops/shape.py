@@ -233,7 +233,7 @@ def reshape(x: Tensor, shape) -> Tensor:
     shape = tuple(int(s) for s in shape)
     if shape == x.shape:
         return x
-    return Reshape.apply(x, shape)
+    return Reshape.apply(x, shape)._view_of(x)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -258,7 +258,7 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
     d = norm_dim(dim, x.ndim, "unsqueeze", extra=1)
-    return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])
+    return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])._view_of(x)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -268,7 +268,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     d0, d1 = norm_dim(dim0, x.ndim, "transpose"), norm_dim(dim1, x.ndim, "transpose")
     dims = list(range(x.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute.apply(x, tuple(dims))
+    return Permute.apply(x, tuple(dims))._view_of(x)
 
 
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
@@ -280,7 +280,7 @@ def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
     axes = tuple(norm_dim(d, x.ndim, "permute") for d in dims)
     if sorted(axes) != list(range(x.ndim)):
         raise RuntimeError(f"permute: dims {tuple(dims)} must be a permutation of 0..{x.ndim - 1}")
-    return Permute.apply(x, axes)
+    return Permute.apply(x, axes)._view_of(x)
 
 
 def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
@@ -339,7 +339,9 @@ def normalize_index(index):
 
 def getitem(x: Tensor, index) -> Tensor:
     """x[index]: ints, slices, None, Ellipsis, and integer or bool arrays/tensors."""
-    return Index.apply(x, normalize_index(index))  # NumPy's IndexError is re-raised naming getitem
+    # basic indexing gives a view (sharing the version counter), integer arrays a copy;
+    # NumPy's IndexError is re-raised naming getitem
+    return Index.apply(x, normalize_index(index))._view_of(x)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

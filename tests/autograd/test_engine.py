@@ -402,3 +402,39 @@ def test_custom_function_forward_may_return_array_or_input():
     x = cr.ones(2, requires_grad=True)
     (Twice.apply(x) + Ident.apply(x)).sum().backward()
     assert x.grad.tolist() == [5.0, 5.0]
+
+
+@pytest.mark.parametrize("make_view", [
+    lambda y: y.detach(), lambda y: y[0:1], lambda y: y[1], lambda y: y.reshape(2, 1),
+    lambda y: y.unsqueeze(0),
+    lambda y: y.reshape(1, 2).T, lambda y: y.reshape(1, 2).transpose(0, 1), lambda y: y.reshape(1, 2).mT,
+    lambda y: y.view(-1),
+], ids=["detach", "slice", "int", "reshape", "unsqueeze", "T", "transpose", "mT", "view"])
+def test_inplace_through_a_view_of_a_saved_tensor_raises(make_view):
+    x = cr.ones(2, requires_grad=True)
+    y = x.exp()
+    z = y.sum()
+    v = make_view(y)
+    with cr.no_grad():
+        v.add_(1.0)
+    with pytest.raises(RuntimeError, match="Exp.*modified"):
+        z.backward()
+    a = cr.ones(2)
+    w = cr.ones(2, requires_grad=True)
+    loss = (w * a).sum()
+    a.detach()[0] = 5.0  # the base is saved, a view is modified
+    with pytest.raises(RuntimeError, match="Mul.*modified"):
+        loss.backward()
+
+
+def test_copies_do_not_share_version():
+    x = cr.ones(2, requires_grad=True)
+    y = x.exp()
+    z = y.sum()
+    c = y.clone()
+    idx = y[np.array([0, 1])]  # integer-array indexing copies
+    with cr.no_grad():
+        c.add_(1.0)
+        idx.add_(1.0)
+    z.backward()
+    assert_close(x.grad, torch.ones(2).exp())
