@@ -53,7 +53,8 @@ class Summary:
     def __str__(self) -> str:
         headers = ("Layer (type)", "Output shape", "Param #", "Trainable")
         body = [(f"{r.name} ({r.type})", _format_shape(r.output_shape), f"{r.params:,}",
-                 "yes" if r.trainable == r.params else "no" if r.trainable == 0 else f"{r.trainable:,}")
+                 "-" if r.params == 0 else "yes" if r.trainable == r.params else "no" if r.trainable == 0
+                 else f"{r.trainable:,}")
                 for r in self.rows]
         widths = [max([len(h)] + [len(row[i]) for row in body]) for i, h in enumerate(headers)]
         width = sum(widths) + 3 * (len(widths) - 1)

@@ -129,3 +129,29 @@ def test_several_inputs_and_bad_shape_argument():
         cr.summary(Two(), ("a", "b"))
     with pytest.raises(TypeError, match="summary: expected a Module"):
         cr.summary(torch.nn.Linear(2, 2), (2,))
+
+
+def test_cnn_counts_like_torch():
+    def build(lib):
+        return lib.Sequential(
+            lib.Conv2d(1, 8, 3, padding=1),
+            lib.BatchNorm2d(8),
+            lib.ReLU(),
+            lib.MaxPool2d(2),
+            lib.Conv2d(8, 16, 3),
+            lib.ReLU(),
+            lib.Flatten(),
+            lib.Dropout(0.25),
+            lib.Linear(16 * 2 * 2, 10),
+        )
+
+    m, mt = build(nn), build(torch.nn)
+    s = cr.summary(m, (1, 8, 8))
+    assert (s.total_params, s.trainable_params) == torch_counts(mt) == (1914, 1914)
+    shapes = [tuple(r.output_shape) for r in s.rows]
+    assert shapes == [(None, 8, 8, 8)] * 3 + [(None, 8, 4, 4)] + [(None, 16, 2, 2)] * 2 + [(None, 64)] * 2 + [
+        (None, 10)
+    ]
+    assert [r.params for r in s.rows] == [sum(p.numel() for p in layer.parameters()) for layer in mt]
+    line = next(x for x in str(s).splitlines() if x.startswith("2 (ReLU)"))
+    assert line.split()[-2:] == ["0", "-"]
