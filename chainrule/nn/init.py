@@ -70,6 +70,21 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     return _fill(tensor, _random.normal(tensor.shape, tensor.dtype, tensor.device, mean, std))
 
 
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0) -> Tensor:
+    """Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch): out-of-range draws
+    are redrawn until every value lies inside."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+    values = _random.normal(tensor.shape, np.float64, "cpu", mean, std)
+    for _ in range(1000):
+        bad = (values < a) | (values > b)
+        if not bad.any():
+            break
+        values[bad] = _random.normal((int(bad.sum()),), np.float64, "cpu", mean, std)
+    values = np.clip(values, a, b)  # (only matters for a window far out in a tail)
+    return _fill(tensor, values.astype(tensor.dtype))
+
+
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     return _fill(tensor, val)

@@ -207,3 +207,14 @@ def test_load_state_dict_rejects_wrong_keys_and_shapes_and_changes_nothing():
     missing, unexpected = m.load_state_dict(partial, strict=False)
     assert unexpected == ["extra"] and "norm.bias" in missing
     np.testing.assert_array_equal(m.norm.weight.detach().numpy(), [2.0, 2.0, 2.0])
+
+
+def test_trunc_normal_like_torch():
+    w, wt = cr.zeros(300, 300), torch.zeros(300, 300)
+    init.trunc_normal_(w, mean=0.5, std=1.0, a=-1.0, b=1.5)
+    torch.nn.init.trunc_normal_(wt, mean=0.5, std=1.0, a=-1.0, b=1.5)
+    a, b = w.numpy(), wt.numpy()
+    assert a.min() >= -1.0 and a.max() <= 1.5
+    assert a.mean() == pytest.approx(b.mean(), abs=0.01) and a.std() == pytest.approx(b.std(), rel=0.02)
+    with pytest.raises(ValueError, match="trunc_normal_: expected a < b"):
+        init.trunc_normal_(w, a=1.0, b=0.0)
