@@ -70,7 +70,8 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     return _fill(tensor, _random.normal(tensor.shape, tensor.dtype, tensor.device, mean, std))
 
 
-def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0) -> Tensor:
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0) -> Tensor:
     """Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch): out-of-range draws
     are redrawn until every value lies inside."""
     if not a < b:
