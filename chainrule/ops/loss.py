@@ -101,12 +101,14 @@ def _weight_like(op: str, weight, input: Tensor, name: str = "weight") -> Tensor
     if not isinstance(weight, Tensor):
         weight = Tensor(weight, dtype=input.dtype)
     try:
-        np.broadcast_shapes(weight.shape, input.shape)
+        ok = np.broadcast_shapes(weight.shape, input.shape) == tuple(input.shape)
     except ValueError:
+        ok = False
+    if not ok:
         raise ValueError(
             f"{op}: {name} of shape {tuple(weight.shape)} cannot be broadcast to the input shape "
             f"{tuple(input.shape)}"
-        ) from None
+        )
     return weight if weight.dtype == input.dtype else weight.to(input.dtype)
 
 
