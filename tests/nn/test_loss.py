@@ -444,7 +444,7 @@ def test_second_derivatives_like_torch(name):
 
 def test_weights_must_broadcast_to_the_input_shape():
     x, t = cr.randn(5, 3), cr.rand(5, 3)
-    with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: pos_weight of shape \(4,\) cannot"):
+    with pytest.raises(ValueError, match=r"_with_logits: pos_weight of shape \(4,\) cannot"):
         F.binary_cross_entropy_with_logits(x, t, pos_weight=cr.ones(4))
-    with pytest.raises(ValueError, match=r"binary_cross_entropy: weight of shape \(2, 5, 3\) cannot be broadcast"):
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: weight of shape \(2, 5, 3\) cannot be"):
         F.binary_cross_entropy(t, t, weight=cr.ones(2, 5, 3))
