@@ -415,6 +415,7 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     ``pad = (left, right)`` pads the last dim, ``(left, right, top, bottom)`` the last two, and so on.
     ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
     """
+    value = 0.0 if value is None else value  # PyTorch's F.pad default (None) means 0
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
