@@ -179,6 +179,12 @@ class _Progress:
             self.bar.set_postfix_str(_fmt_logs(logs), refresh=False)
             self.bar.update(1)
 
+    def close(self) -> None:
+        """Close a bar left open (training interrupted by an exception)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
     def end(self, epoch: int, logs: dict) -> None:
         if not self.enabled:
             return
@@ -340,9 +346,9 @@ def fit(model, train: Any, *, loss: Callable, optimizer, epochs: int = 1, batch_
             if trainer.stop_training:
                 break
     finally:
+        bar.close()
         model.train(was_training)
     trainer.call("on_train_end", trainer.history.last())
-    trainer.history.trainer = trainer
     return trainer.history
 
 
