@@ -410,3 +410,7 @@ def test_layernorm_second_derivative_like_torch():
     assert_close(g, gt, rtol=1e-9, atol=1e-10)
     for a, e in zip(cr.autograd.grad((g**3).sum(), [xc, wc]), torch.autograd.grad((gt**3).sum(), [xt, wt])):
         assert_close(a, e, rtol=1e-7, atol=1e-9)
+
+
+def test_pad_value_none_means_zero_like_torch():
+    check(lambda x: F.pad(x, (1, 1), value=None), lambda x: TF.pad(x, (1, 1), value=None), [(2, 3)])
