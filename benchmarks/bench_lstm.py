@@ -26,30 +26,11 @@ def _data(seed: int = 0):
     return tokens, targets
 
 
-class _LookupEmbedding(cr.nn.Module):
-    """Stand-in for ``nn.Embedding`` while it does not exist: rows of a weight matrix."""
-
-    def __init__(self, num, dim):
-        super().__init__()
-        self.weight = cr.nn.Parameter(cr.randn(num, dim))
-
-    def forward(self, idx):
-        return self.weight[idx]
-
-
-def _cross_entropy_fallback(logits, target):
-    """Stand-in for ``nn.CrossEntropyLoss`` while it does not exist."""
-    logp = logits - logits.logsumexp(1, keepdim=True)
-    onehot = np.zeros(logits.shape, np.float32)
-    onehot[np.arange(len(target.data)), target.data] = 1.0
-    return -(logp * cr.tensor(onehot)).sum() / float(len(target.data))
-
-
 class _CrModel(cr.nn.Module):
     def __init__(self):
         super().__init__()
         nn = cr.nn
-        self.embed = nn.Embedding(V, E) if hasattr(nn, "Embedding") else _LookupEmbedding(V, E)
+        self.embed = nn.Embedding(V, E)
         self.lstm = nn.LSTM(E, H)
         self.head = nn.Linear(H, V)
 
@@ -63,8 +44,7 @@ def _lm_chainrule(torch_model, tokens, targets):
     if torch_model is not None:
         model.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in torch_model.state_dict().items()})
     opt = cr.optim.Adam(model.parameters(), lr=LR)
-    nn = cr.nn
-    loss_fn = nn.CrossEntropyLoss() if hasattr(nn, "CrossEntropyLoss") else _cross_entropy_fallback
+    loss_fn = cr.nn.CrossEntropyLoss()
     x, y = cr.tensor(tokens), cr.tensor(targets.reshape(-1))
 
     def step():
