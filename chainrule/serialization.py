@@ -103,20 +103,22 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 
     Raises ``TypeError`` naming the offending entry for anything else (nothing is written then).
     """
-    from safetensors.numpy import save as _st_save
+    from safetensors.numpy import save_file as _st_save_file
 
     path = os.fspath(path)
     arrays: dict = {}
     structure = _encode(obj, "", arrays)
     metadata = {_META_KEY: json.dumps({"version": _FORMAT_VERSION, "structure": structure}), "format": "np"}
-    data = _st_save(arrays, metadata=metadata)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        _st_save_file(arrays, tmp, metadata=metadata)  # streams to disk (no second copy in memory)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
