@@ -204,6 +204,18 @@ def _grad_state(g):
     return g.T.copy()
 
 
+class _SequenceFunction(Function):
+    """Base of the fused sequence ops: ``release`` also drops the per-step buffers kept for backward."""
+
+    array_backward = True
+    _buffers = ("xa", "hprev", "hs", "gates", "k", "a", "q")
+
+    def release(self) -> None:
+        super().release()
+        for name in self._buffers:
+            self.__dict__.pop(name, None)
+
+
 # ----------------------------------------------------------------------------- RNN
 
 
@@ -233,7 +245,7 @@ def _rnn_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
     return out, h_n
 
 
-class RNNTanhSequence(Function):
+class RNNTanhSequence(_SequenceFunction):
     """A whole sequence through an Elman RNN layer, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
 
     ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)`` with x (T, B, I), h0 (B, H) or None,
@@ -293,7 +305,7 @@ class RNNReluSequence(RNNTanhSequence):
 # ----------------------------------------------------------------------------- LSTM
 
 
-class LSTMSequence(Function):
+class LSTMSequence(_SequenceFunction):
     """A whole sequence through an LSTM layer (gate order input, forget, cell, output).
 
     ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)`` -> (output (T, B, H), h_n, c_n).
@@ -402,7 +414,7 @@ class LSTMSequence(Function):
 # ----------------------------------------------------------------------------- GRU
 
 
-class GRUSequence(Function):
+class GRUSequence(_SequenceFunction):
     """A whole sequence through a GRU layer (gate order reset, update, new; PyTorch's formula with
     r ⊙ (W_hn h + b_hn) inside the tanh).
 

@@ -440,3 +440,16 @@ def test_gradient_clipping_works_with_lstm(rng):
     assert_close(c_norm, t_norm)
     for name, p in tm.named_parameters():
         assert_close(getattr(cm, name).grad, p.grad, what=f"clipped gradient of {name}")
+
+
+def test_retain_graph_and_freed_buffers():
+    gru = nn.GRU(3, 4, num_layers=2)
+    x = cr.randn(5, 2, 3, requires_grad=True)
+    out, _ = gru(x)
+    out.sum().backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="GRUSequence: trying to backward through the graph a second time"):
+        out.sum().backward()
+    assert not hasattr(out.grad_fn, "gates")  # the per-step buffers were released
