@@ -363,7 +363,7 @@ def stable_sigmoid(a):
 
 
 class Relu(Function):
-    """out = max(x, 0);  dx = grad where out > 0, else 0."""
+    """out = max(x, 0);  dx = grad where x > 0 (or x is NaN, as PyTorch), else 0."""
 
     array_backward = True
 
@@ -375,7 +375,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
-        return grad * (out > 0)
+        return grad * (out != 0)  # out is 0 exactly where x <= 0
 
 
 class Clamp(Function):
@@ -416,7 +416,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = (t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
-        return _select_grads(ctx, grad, a > b, a == b)
+        return _select_grads(ctx, grad, a < b, a > b, a == b)
 
 
 class Minimum(Function):
@@ -432,13 +432,15 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = (t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
-        return _select_grads(ctx, grad, a < b, a == b)
+        return _select_grads(ctx, grad, a > b, a < b, a == b)
 
 
-def _select_grads(ctx, grad, a_wins, tie):
+def _select_grads(ctx, grad, a_loses, b_loses, tie):
+    """Gradient to the winner, split evenly on ties; with NaN (no order) both get it, as PyTorch."""
     dtype = grad.dtype
-    wa = a_wins.astype(dtype) + tie.astype(dtype) * 0.5
-    wb = (~a_wins & ~tie).astype(dtype) + tie.astype(dtype) * 0.5
+    half_tie = tie.astype(dtype) * 0.5
+    wa = (~a_loses & ~tie).astype(dtype) + half_tie
+    wb = (~b_loses & ~tie).astype(dtype) + half_tie
     return _binary_grads(ctx, grad * wa, grad * wb)
 
 

@@ -172,10 +172,10 @@ class AmaxAmin(Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim, is_max):
+    def forward(ctx, x, axes, keepdim, is_max, nan_wins=False):
         a = x.data
         xp = xp_of(a)
-        ctx.axes = axes
+        ctx.axes, ctx.nan_wins = axes, nan_wins
         ctx.save_for_backward(x)
         ctx.save_output()
         return xp.amax(a, axis=axes, keepdims=keepdim) if is_max else xp.amin(a, axis=axes, keepdims=keepdim)
@@ -185,9 +185,12 @@ class AmaxAmin(Function):
         (x,) = ctx.saved_tensors
         (out,) = ctx.outputs
         x, out = _array(x), _array(out)
-        winners = x == out.reshape(_kept_shape(x.shape, ctx.axes))
+        out = out.reshape(_kept_shape(x.shape, ctx.axes))
+        winners = x == out
+        if ctx.nan_wins and xp_of(out).isnan(out).any():  # max()/min() of all: NaNs share, as PyTorch
+            winners |= xp_of(x).isnan(x) & xp_of(out).isnan(out)
         share = (winners / winners.sum(axis=ctx.axes, keepdims=True)).astype(x.dtype)
-        return _spread(grad, x.shape, ctx.axes) * share, None, None, None
+        return _spread(grad, x.shape, ctx.axes) * share, None, None, None, None
 
 
 class LogSumExp(Function):
@@ -275,7 +278,7 @@ def _max_min(x: Tensor, dim, keepdim: bool, is_max: bool, op: str):
     if dim is None:
         if x.data.size == 0:
             raise RuntimeError(f"{op}: expected a non-empty tensor when no dim is given, got shape {x.shape}")
-        return AmaxAmin.apply(x, tuple(range(x.ndim)), False, is_max)
+        return AmaxAmin.apply(x, tuple(range(x.ndim)), False, is_max, True)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be a single int (use amax/amin for several dims), got {dim}")
     axis = norm_dims(dim, x.ndim, op)[0] if x.ndim else None

@@ -396,3 +396,13 @@ def test_cat_where_mixed_float_dtypes_grads():
     cond = np.array([True, False, True])
     check(lambda a, b: cr.where(cr.tensor(cond), a, b), lambda a, b: torch.where(torch.tensor(cond), a, b),
           [a32, a64])
+
+
+def test_nan_gradients_as_torch():
+    a = np.array([[1.0, np.nan, 3.0], [2.0, -5.0, 0.0]], np.float32)
+    with np.errstate(invalid="ignore"):
+        check(lambda x: x.relu(), None, [a])
+        check(lambda x: x.clamp(0.0, 2.0), None, [a])
+        check(lambda x: x.abs(), None, [a])
+        check(cr.maximum, torch.maximum, [a, np.full(3, 1.0, np.float32)])
+        check(cr.minimum, torch.minimum, [a, np.full(3, 1.0, np.float32)])

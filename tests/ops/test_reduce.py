@@ -231,3 +231,13 @@ def test_float_only_reductions_reject_ints_as_torch(f):
 
 def test_logsumexp_of_int_is_float32():
     assert_close(cr.tensor([1, 5, 2]).logsumexp(0), torch.tensor([1, 5, 2]).logsumexp(0))
+
+
+def test_nan_reductions_as_torch():
+    a = np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 4.0]], np.float32)
+    with np.errstate(invalid="ignore"):
+        for f in (lambda x: x.max(), lambda x: x.min(), lambda x: x.amax(1), lambda x: x.max(1)[0],
+                  lambda x: x.min(0), lambda x: x.logsumexp(1), lambda x: x.sum(0), lambda x: x.mean()):
+            check(f, None, [a])
+        assert_close(cr.tensor(a).argmax(1), torch.tensor(a).argmax(1))
+        assert_close(cr.tensor(a).argmin(), torch.tensor(a).argmin())
