@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,6 +21,7 @@ def run_cli(args, tmp_path, timeout=300):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_demo_trains_cnn_to_97_percent_and_plots(tmp_path):
     proc = run_cli(["demo", "--plot", "curves.png"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]

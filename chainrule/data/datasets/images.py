@@ -117,7 +117,9 @@ def _load_idx_set(name: str, root: Any, subdir: str, hint: str, normalize: bool)
         if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
             raise ValueError(f"{name}: {split} images of shape {images.shape} do not go with labels of "
                              f"shape {labels.shape} (expected (N, H, W) and (N,))")
-        x = images[:, None].astype(np.float32) / 255.0 if normalize else images[:, None].copy()
+        x = images[:, None].astype(np.float32) if normalize else images[:, None].copy()
+        if normalize:
+            x /= 255.0  # in place: one 188 MB array for the MNIST training images, not two
         out.append((x, labels.astype(np.int64)))
     return tuple(out)
 
@@ -269,5 +271,7 @@ def cifar10(root: str | os.PathLike | None = None, normalize: bool = True) -> tu
     y_train = np.concatenate([p[1] for p in parts[:5]])
     x_test, y_test = parts[5]
     if normalize:
-        x_train, x_test = x_train.astype(np.float32) / 255.0, x_test.astype(np.float32) / 255.0
+        x_train, x_test = x_train.astype(np.float32), x_test.astype(np.float32)
+        x_train /= 255.0
+        x_test /= 255.0
     return (x_train, y_train), (x_test, y_test)
