@@ -115,6 +115,15 @@ def _normalize_backward_arrays(ctx, g, weight, need_x, need_w, need_b):
     return gx, gw, gb, None, None, None, None
 
 
+def _check_dtypes(op: str, input: Tensor, **params) -> None:  # noqa: A002
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {input.dtype}")
+    for name, t in params.items():
+        if t is not None and t.dtype != input.dtype:
+            raise TypeError(f"{op}: input dtype {input.dtype} does not match {name} dtype {t.dtype} "
+                            "(convert the module with .to(dtype) or the input with .to(...))")
+
+
 def _channel_view(t: Tensor | None, ndim: int) -> Tensor | None:
     """A (C,) tensor reshaped to (1, C, 1, ...) so it broadcasts along dim 1."""
     if t is None or ndim <= 2:
@@ -147,6 +156,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and tuple(t.shape) != (c,):
             raise ValueError(f"batch_norm: {name} should have shape ({c},) for an input with {c} channels "
                              f"(input shape {tuple(input.shape)}), got {tuple(t.shape)}")
+    _check_dtypes("batch_norm", input, weight=weight, bias=bias)
     axes = (0,) + tuple(range(2, input.ndim))
     if training:
         n = input.numel() // c if c else 0
@@ -197,6 +207,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
             raise ValueError(f"layer_norm: {name} should have shape {shape}, got {tuple(t.shape)}")
+    _check_dtypes("layer_norm", input, weight=weight, bias=bias)
     axes = tuple(range(input.ndim - k, input.ndim))
     return Normalize.apply(input, weight, bias, axes, tuple(range(input.ndim - k)), eps, None)
 

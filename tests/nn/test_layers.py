@@ -414,3 +414,12 @@ def test_layernorm_second_derivative_like_torch():
 
 def test_pad_value_none_means_zero_like_torch():
     check(lambda x: F.pad(x, (1, 1), value=None), lambda x: TF.pad(x, (1, 1), value=None), [(2, 3)])
+
+
+def test_normalisation_rejects_mixed_dtypes():
+    with pytest.raises(TypeError, match="batch_norm: input dtype float64 does not match weight dtype"):
+        nn.BatchNorm1d(3)(cr.randn(4, 3, dtype=cr.float64))
+    with pytest.raises(TypeError, match="layer_norm: input dtype float64 does not match weight dtype"):
+        nn.LayerNorm(3)(cr.randn(4, 3, dtype=cr.float64))
+    out = nn.BatchNorm1d(3).double()(cr.randn(4, 3, dtype=cr.float64))
+    assert out.dtype == np.float64
