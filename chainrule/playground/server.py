@@ -35,8 +35,11 @@ import secrets
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -239,7 +242,7 @@ class Playground:
     """The set of live sessions (one per WebSocket) and the ASGI app serving them."""
 
     def __init__(self, max_sessions: int = MAX_SESSIONS, frame_budget: float = FRAME_BUDGET,
-                 frame_period: float = FRAME_PERIOD):
+                 frame_period: float = FRAME_PERIOD, allowed_hosts: list[str] | None = None):
         self.sessions: dict[str, Session] = {}
         self.max_sessions = max_sessions
         self.frame_budget = frame_budget
@@ -250,7 +253,7 @@ class Playground:
             Route("/favicon.ico", lambda request: Response(status_code=204)),
             WebSocketRoute("/ws", self.websocket),
             Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
-        ])
+        ], middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["*"])])
 
     async def index(self, request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -259,6 +262,11 @@ class Playground:
         return JSONResponse({"ok": True, "sessions": len(self.sessions)})
 
     async def websocket(self, ws: WebSocket) -> None:
+        # a page from another site must not drive this server through the visitor's browser
+        origin = ws.headers.get("origin")
+        if origin and urlsplit(origin).netloc != ws.headers.get("host"):
+            await ws.close(code=1008, reason="cross-origin connections are not allowed")
+            return
         await ws.accept()
         if len(self.sessions) >= self.max_sessions:
             await ws.send_json({"type": "error", "message": f"server busy: {self.max_sessions} sessions are "
@@ -351,8 +359,15 @@ class Playground:
             await asyncio.sleep(0)
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def create_app(**kwargs):
-    """The ASGI app (``kwargs`` go to ``Playground``); ``app.state.playground`` is the session registry."""
+    """The ASGI app (``kwargs`` go to ``Playground``); ``app.state.playground`` is the session registry.
+
+    ``allowed_hosts``: the names the Host header may carry (``main`` passes the loopback names
+    when serving on loopback, so a web page whose domain resolves to 127.0.0.1 gets nowhere).
+    """
     pg = Playground(**kwargs)
     pg.app.state.playground = pg
     return pg.app
@@ -364,8 +379,9 @@ def main(host: str = "127.0.0.1", port: int = 8000) -> int:
     except ImportError:
         print("chainrule playground: needs the web server packages: pip install 'chainrule[playground]'")
         return 2
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         print(f"chainrule playground: warning: listening on {host}, reachable from other machines")
     print(f"chainrule playground: open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", ws_max_size=MAX_MESSAGE_CHARS * 4)
+    app = create_app(allowed_hosts=list(LOOPBACK) if host in LOOPBACK else None)
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=MAX_MESSAGE_CHARS * 4)
     return 0

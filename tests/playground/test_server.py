@@ -219,13 +219,16 @@ def test_real_server_frame_rate_2441(server_url):
         conn.send(json.dumps({"type": "play"}))
         assert recv()["type"] == "status"
         recv()
-        t0, n = time.time(), 0
-        while time.time() - t0 < 2.0:
+        t0, times = time.time(), []
+        while time.time() - t0 < 2.5:
             frame = recv()
-            n += 1
-        rate = n / (time.time() - t0)
+            times.append(time.perf_counter())
         conn.send(json.dumps({"type": "pause"}))
-    assert rate >= 10, f"{rate:.1f} frames per second"
+    # the typical gap between frames (a median, so a moment of CPU starvation on a busy machine
+    # does not decide it): at most 100 ms, i.e. at least 10 frames per second
+    gaps = sorted(b - a for a, b in zip(times, times[1:]))
+    median = gaps[len(gaps) // 2]
+    assert median <= 0.1, f"median gap {median * 1000:.0f} ms, {len(times)} frames"
     assert frame["steps_per_s"] > 100
 
 
@@ -451,3 +454,24 @@ def test_a_long_step_does_not_stall_other_tabs(client):
         step_took = time.time() - t0
         assert frame["step"] == 3000
         assert pong_after < step_took / 2, (pong_after, step_took)
+
+
+def test_cross_origin_pages_cannot_connect(client):
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as e:
+        with client.websocket_connect("/ws", headers={"origin": "http://evil.example"}):
+            pass
+    assert e.value.code == 1008
+    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as conn:
+        assert conn.receive_json()["type"] == "hello"
+
+
+def test_only_loopback_host_names_when_serving_on_loopback():
+    from chainrule.playground.server import LOOPBACK
+
+    app = create_app(allowed_hosts=list(LOOPBACK))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as ok:
+        assert ok.get("/").status_code == 200
+    with TestClient(app, base_url="http://rebound.example:8000") as bad:
+        assert bad.get("/").status_code == 400

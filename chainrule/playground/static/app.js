@@ -26,7 +26,7 @@ function packCsv(text) {
 const pg = {                     // the page's state (window.playground, for tests and the console)
   ws: null, connected: false, session: null, limits: null,
   config: null, task: "classification", classes: 2, train: [], test: [],
-  frame: null, frames: 0, playing: false, history: [], view: { showTest: false, discretize: false },
+  frame: null, frames: 0, frameTimes: [], playing: false, history: [], view: { showTest: false, discretize: false },
   expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null,
 };
 window.playground = pg;
@@ -133,6 +133,7 @@ const HANDLERS = {
   },
   frame(msg) {
     pg.frame = msg; pg.frames += 1;
+    pg.frameTimes.push(performance.now()); if (pg.frameTimes.length > 200) pg.frameTimes.shift();
     if (msg.playing === false && pg.playing) setPlaying(false);
     if (msg.train_loss !== null && msg.test_loss !== null) pg.history.push([msg.epoch, msg.train_loss, msg.test_loss]);
     if (pg.history.length > 4000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
