@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from chainrule import random as _random
-from chainrule.backend import np
+from chainrule.backend import np, xp_of
 from chainrule.data.dataset import Dataset
 from chainrule.tensor import Tensor
 
 
 def _to_tensor(arr) -> Tensor:
-    return Tensor._make(np.ascontiguousarray(arr))
+    return Tensor._make(xp_of(arr).ascontiguousarray(arr))  # (CuPy arrays of a 'cuda' dataset stay there)
 
 
 def default_collate(samples: list) -> Any:
@@ -37,7 +37,7 @@ def default_collate(samples: list) -> Any:
         raise ValueError("default_collate: got an empty batch")
     first = samples[0]
     if isinstance(first, Tensor):
-        return Tensor._make(np.stack([s.data for s in samples]))
+        return Tensor._make(xp_of(first.data).stack([s.data for s in samples]))
     if isinstance(first, np.ndarray):
         return _to_tensor(np.stack(samples))
     if isinstance(first, (bool, np.bool_)):
@@ -64,7 +64,7 @@ def _wrap_batch(batch: Any) -> Any:
     """Arrays in a pre-collated batch become Tensors."""
     if isinstance(batch, tuple):
         return tuple(_wrap_batch(b) for b in batch)
-    if isinstance(batch, np.ndarray):
+    if isinstance(batch, np.ndarray) or type(batch).__module__.startswith("cupy"):
         return _to_tensor(batch)
     return batch
 

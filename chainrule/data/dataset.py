@@ -17,6 +17,7 @@ from typing import Any
 
 from chainrule import random as _random
 from chainrule.backend import np
+from chainrule.tensor import Tensor
 
 
 class Dataset:
@@ -33,10 +34,11 @@ class Dataset:
 
 
 def _as_array(t: Any):
-    """The raw array of a Tensor, or ``t`` as an array."""
-    data = getattr(t, "data", None)
-    if data is not None and hasattr(t, "grad_fn"):  # a chainrule Tensor
-        return data
+    """The raw array of a Tensor (NumPy, or CuPy on 'cuda'), or ``t`` as a NumPy array."""
+    if isinstance(t, Tensor):
+        return t.data
+    if type(t).__module__.startswith("cupy"):
+        return t
     return np.asarray(t)
 
 
