@@ -126,13 +126,20 @@ def channels_first(a):
 def pad_channels_last(a, geom, fill=0.0):
     """``a`` (N, C, *S) as a channels-last buffer (N, *padded, C) with ``fill`` around the input.
 
-    Without padding this is just a view of ``a`` (no copy).
+    Without padding this is just a view of ``a`` (no copy).  Only the border is filled, so the
+    input is written once.
     """
     a_cl = channels_last(a)
     if is_unpadded(geom):
         return a_cl
     xp = xp_of(a)
-    buf = xp.full((a.shape[0], *geom.padded, a.shape[1]), fill, a.dtype)
+    buf = xp.empty((a.shape[0], *geom.padded, a.shape[1]), a.dtype)
+    for i, (lo, n, p) in enumerate(zip(geom.pad_lo, geom.in_size, geom.padded)):
+        before = (slice(None),) * (i + 1)
+        if lo:
+            buf[before + (slice(0, lo),)] = fill
+        if lo + n < p:
+            buf[before + (slice(lo + n, p),)] = fill
     buf[interior(geom)] = a_cl
     return buf
 
@@ -212,9 +219,9 @@ def conv_input_grad(grad, w, geom, b=None):
     cg = w.shape[1]
     k = math.prod(geom.kernel)
     g2 = _rows(channels_last(grad))  # (M, C_out)
-    wk = w.reshape(g, c_out // g, cg, k).transpose(0, 3, 1, 2)  # (G, K, C_out/G, C/G)
+    wk = xp.ascontiguousarray(w.reshape(g, c_out // g, cg, k).transpose(0, 3, 1, 2))  # (G, K, C_out/G, C/G)
     if g == 1:
-        dcols = xp.matmul(g2, wk[0])[None]  # (1, K, M, C)
+        dcols = xp.matmul(g2[None], wk[0])[None]  # (1, K, M, C); a 3-D g2 keeps numpy on BLAS
     else:
         g3 = g2.reshape(-1, g, c_out // g).transpose(1, 0, 2)  # (G, M, C_out/G)
         dcols = xp.matmul(g3[:, None], wk)  # (G, K, M, C/G)
@@ -249,10 +256,10 @@ def conv_weight_grad(x, grad, geom, w_shape, cols=None):
 
 def channel_sum(grad):
     """Σ grad over every dimension but the channels (dim 1): a bias gradient."""
-    rows = _rows(channels_last(grad))
-    if rows.base is not None or rows.flags.c_contiguous:
-        xp = xp_of(grad)
-        return xp.ones(rows.shape[0], grad.dtype) @ rows  # a BLAS product beats .sum(0) on tall arrays
+    g_cl = channels_last(grad)
+    if g_cl.flags.c_contiguous:  # channels-last memory: a BLAS product beats .sum(0) on a tall matrix
+        rows = _rows(g_cl)
+        return xp_of(grad).ones(rows.shape[0], grad.dtype) @ rows
     return grad.sum(axis=(0, *range(2, grad.ndim)))
 
 
