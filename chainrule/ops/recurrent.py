@@ -92,19 +92,22 @@ def _sigmoid_rows(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
     return scale, shift
 
 
-def _project(xp, xd, w, b):
-    """All input projections in one batched matmul: W (rows, I) @ x_tᵀ + b -> (T, rows, B).
+def _project(xp, xd, w, b, scale=None):
+    """All input projections in one batched matmul: (scale ⊙ W) (rows, I) @ x_tᵀ + b -> (T, rows, B).
 
     The bias rides along in the matmul: x gets a column of ones and W the column b (cheaper than
     adding b to the big result).  Returns the projections and the (augmented) input."""
-    if b is None:
-        return xp.matmul(w, xd.transpose(0, 2, 1)), xd
     T, B, I = xd.shape
+    if b is None:
+        return xp.matmul(w if scale is None else w * scale, xd.transpose(0, 2, 1)), xd
     xa = xp.empty((T, B, I + 1), xd.dtype)
     xa[..., :I] = xd
     xa[..., I] = 1
     wa = xp.empty((w.shape[0], I + 1), w.dtype)
-    wa[:, :I] = w
+    if scale is None:
+        wa[:, :I] = w
+    else:
+        xp.multiply(w, scale, out=wa[:, :I])
     wa[:, I] = b
     return xp.matmul(wa, xa.transpose(0, 2, 1)), xa
 
@@ -325,7 +328,7 @@ class LSTMSequence(_SequenceFunction):
         H2, H3 = 2 * H, 3 * H
         scale, shift = _sigmoid_rows(xp, 4, H, (0, 1, 3), dt)
         bias = None if b_ih is None else (b_ih.data + b_hh.data) * scale[:, 0]
-        gates, xa = _project(xp, xd, w_ih.data * scale, bias)  # (T, 4H, B), activated in place below
+        gates, xa = _project(xp, xd, w_ih.data, bias, scale)  # (T, 4H, B), activated in place below
         whh = w_hh.data * scale
         hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
         cs = _state_buffer(xp, T, B, H, dt, c0, reverse)
@@ -440,7 +443,7 @@ class GRUSequence(_SequenceFunction):
             bias[:H2] += b_hh.data[:H2]  # the r, z rows of both biases simply add up
             bias *= scale[:, 0]
             b_hn = b_hh.data[H2:, None]
-        gates, xa = _project(xp, xd, w_ih.data * scale, bias)  # (T, 3H, B), activated in place below
+        gates, xa = _project(xp, xd, w_ih.data, bias, scale)  # (T, 3H, B), activated in place below
         whh = w_hh.data * scale
         hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
         q = xp.empty((T, H, B), dt)  # W_hn h_{t-1} + b_hn, kept for backward
