@@ -536,7 +536,10 @@ def _to_array(data: Any, dtype: Any, device: str | None):
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             of_tensors = all(isinstance(d, Tensor) for d in data)
             data = [d.data if isinstance(d, Tensor) else d for d in data]
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"tensor: can't convert nested lists of uneven lengths ({e})") from None
         if arr.dtype.kind not in "fbciu":
             raise TypeError(f"tensor: can't convert data of type {type(data).__name__} (dtype {arr.dtype})")
         if dtype is not None or (of_tensors and arr.dtype.kind == "f"):

@@ -56,6 +56,8 @@ def test_tensor_from_tensor_and_list_of_tensors():
 def test_tensor_bad_data():
     with pytest.raises(TypeError, match="tensor"):
         cr.tensor("abc")
+    with pytest.raises(ValueError, match="tensor"):
+        cr.tensor([[1.0, 2.0], [3.0]])
 
 
 def test_requires_grad_only_for_floats():
