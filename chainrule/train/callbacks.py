@@ -87,7 +87,8 @@ def _copy_state(model) -> dict:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
+    in a row (as Keras; ``patience=0``: at the first epoch without improvement).
 
     With ``restore_best_weights=True`` the model gets back the weights of its best epoch when
     training ends (whenever the best epoch is not the last one). ``stopped_epoch`` (-1 if
@@ -129,7 +130,7 @@ class EarlyStopping(Callback):
                 self.best_weights = _copy_state(self.model)
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.stop_training = True
             if self.verbose:

@@ -54,13 +54,14 @@ def test_early_stopping_stops_and_restores(restore):
                epochs=20, validation=(xv, yv), progress=False,
                callbacks=[es, scripted("val_loss", [1.0, 0.5, 0.6, 0.7, 0.8] + [0.1] * 15),
                           snapshots(snaps, model)])
-    assert len(h) == 5 and es.stopped_epoch == 4 and es.best_epoch == 1 and es.best == 0.5
-    assert h["val_loss"] == [1.0, 0.5, 0.6, 0.7, 0.8]
+    # two epochs without improvement after the best (epoch 1): stop after epoch 3
+    assert len(h) == 4 and es.stopped_epoch == 3 and es.best_epoch == 1 and es.best == 0.5
+    assert h["val_loss"] == [1.0, 0.5, 0.6, 0.7]
     final = weights(model)
-    expected = snaps[1] if restore else snaps[4]
+    expected = snaps[1] if restore else snaps[3]
     for k in final:
         np.testing.assert_array_equal(final[k], expected[k])
-    assert not np.array_equal(snaps[1]["1.weight"], snaps[4]["1.weight"])
+    assert not np.array_equal(snaps[1]["1.weight"], snaps[3]["1.weight"])
 
 
 def test_early_stopping_min_delta_mode_and_missing_metric():
