@@ -134,3 +134,54 @@ def test_integer_indexing_with_repeats(a, data):
     out.backward(cr.tensor(up))
     tout.backward(torch.tensor(up))
     assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-5)
+
+
+@st.composite
+def basic_index(draw, shape):
+    """A random basic index (ints, slices with steps, None, Ellipsis) valid for ``shape``."""
+    parts, dim = [], 0
+    while dim < len(shape) and draw(st.booleans()):
+        kind = draw(st.sampled_from(["int", "slice", "none"]))
+        n = shape[dim]
+        if kind == "int":
+            parts.append(draw(st.integers(-n, n - 1)))
+            dim += 1
+        elif kind == "slice":
+            start = draw(st.none() | st.integers(-n - 1, n + 1))
+            stop = draw(st.none() | st.integers(-n - 1, n + 1))
+            step = draw(st.none() | st.sampled_from([1, 2, 3, -1, -2]))
+            parts.append(slice(start, stop, step))
+            dim += 1
+        else:
+            parts.append(None)
+    if draw(st.booleans()):
+        parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
+    return tuple(parts)
+
+
+@SETTINGS
+@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
+                  elements=floats), st.data())
+def test_basic_indexing_and_setitem(a, data):
+    index = data.draw(basic_index(a.shape))
+    if any(isinstance(p, slice) and p.step is not None and p.step < 0 for p in index):
+        # torch has no negative steps: compare with NumPy (values, gradient scattered back)
+        x = cr.tensor(a, requires_grad=True)
+        out = x[index]
+        assert_close(out, a[index])
+        out.sum().backward()
+        expected = np.zeros_like(a)
+        np.add.at(expected, index, 1.0)
+        assert_close(x.grad, expected)
+        return
+    x, tx = cr.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out, tout = x[index], tx[index]
+    assert_close(out, tout)
+    up = np.random.default_rng(3).standard_normal(tout.shape).astype(np.float32)
+    out.backward(cr.tensor(up))
+    tout.backward(torch.tensor(up))
+    assert_close(x.grad, tx.grad)
+    y, ty = cr.tensor(a), torch.tensor(a)
+    y[index] = 7.0
+    ty[index] = 7.0
+    assert_close(y, ty)
