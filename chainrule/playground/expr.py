@@ -107,7 +107,8 @@ def explore(text: Any, values: Any = None) -> dict[str, Any]:
     """The graph of ``text`` at ``values`` ({x, y, z}) with every node's value and gradient.
 
     Returns ``{"nodes": [...], "output": id, "order": [ids in backward order]}``; each node is
-    ``{"id", "name", "op", "label", "inputs": [ids], "value", "grad"}``.  ``order`` lists the nodes
+    ``{"id", "name", "op", "label", "inputs": [ids], "value", "grad", "local"}`` where ``local``
+    maps each input's id to the local derivative d(node)/d(input).  ``order`` lists the nodes
     as the backward pass reaches them (the output first), for stepping through it.
     """
     tree = parse(text)
@@ -172,6 +173,14 @@ def explore(text: Any, values: Any = None) -> dict[str, Any]:
     nodes[out]["name"] = nodes[out]["name"] if nodes[out]["op"] == "input" else "f"
 
     f = tensors[out]
+    # local derivatives d(node)/d(input) along every edge, also from the engine
+    for n, t in zip(nodes, tensors):
+        local = {}
+        for i in dict.fromkeys(n["inputs"]):
+            ti = tensors[i]
+            if t.requires_grad and ti.requires_grad:
+                local[str(i)] = _num(cr.autograd.grad(t, ti, retain_graph=True)[0].item())
+        n["local"] = local
     for t in tensors:
         if t is not None and t.grad_fn is not None:
             t.retain_grad()

@@ -207,10 +207,15 @@ def test_backprop_explorer_default_example(page):
     assert cell("q", "valcell") == "3" and cell("f", "valcell") == "-12"
     assert page.text_content(".expr-node[data-name=q] .val") == "q = 3"
     assert all(cell(v, "gradcell") == "" for v in "xyzqf")        # forward pass only
+    assert page.locator(".expr-local").count() == 4                # local derivatives on the edges
     page.click("#expr-step")                                       # the output first: df/df = 1
     assert cell("f", "gradcell") == "1" and cell("q", "gradcell") == ""
-    for _ in range(4):
+    assert "∂f/∂f = 1" in page.inner_text("#expr-info")
+    page.click("#expr-step")                                       # then q = x + y: upstream × local
+    assert "∂f/∂q = ∂f/∂f · ∂f/∂q = (1)·(-4) = -4" in page.inner_text("#expr-info")
+    for _ in range(3):
         page.click("#expr-step")
+    assert "∂f/∂y = ∂f/∂q · ∂q/∂y = (-4)·(1) = -4" in page.inner_text("#expr-info")
     assert [cell(v, "gradcell") for v in "xyz"] == ["-4", "-4", "3"]
     assert cell("q", "gradcell") == "-4"
     shot(page, "backprop-explorer.png")

@@ -95,6 +95,9 @@ def test_lecture_example():
     assert (nodes["q"]["value"], nodes["f"]["value"]) == (3, -12)
     assert [nodes[v]["grad"] for v in "xyz"] == [-4, -4, 3]
     assert nodes["q"]["grad"] == -4 and nodes["f"]["grad"] == 1
+    ids = {n["name"]: str(n["id"]) for n in g["nodes"]}
+    assert nodes["q"]["local"] == {ids["x"]: 1, ids["y"]: 1}
+    assert nodes["f"]["local"] == {ids["q"]: -4, ids["z"]: 3}
     # the backward pass reaches f first, then q and z, then x and y
     order = [g["nodes"][i]["name"] for i in g["order"]]
     assert order[0] == "f" and set(order[1:3]) == {"q", "z"} and set(order[3:]) == {"x", "y"}

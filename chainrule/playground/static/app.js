@@ -589,6 +589,14 @@ function drawExpr() {
     l.setAttribute("x1", x1 + 20 * Math.cos(ang)); l.setAttribute("y1", y1 + 20 * Math.sin(ang));
     l.setAttribute("x2", x2 - 21 * Math.cos(ang)); l.setAttribute("y2", y2 - 21 * Math.sin(ang));
     l.setAttribute("class", "expr-edge"); svg.appendChild(l);
+    const loc = n.local ? n.local[String(i)] : undefined;
+    if (loc !== undefined) {                 // the local derivative d(node)/d(input) on the edge
+      const t = document.createElementNS(ns, "text");
+      t.setAttribute("x", (x1 + x2) / 2); t.setAttribute("y", (y1 + y2) / 2 - 4);
+      t.setAttribute("class", "expr-local"); t.textContent = `×${fmt(loc)}`;
+      t.appendChild(document.createElementNS(ns, "title")).textContent = `local derivative ∂${n.name || n.label}/∂${g.nodes[i].name || g.nodes[i].label}`;
+      svg.appendChild(t);
+    }
   }
   const tbody = $("expr-table").querySelector("tbody");
   tbody.innerHTML = "";
@@ -614,8 +622,17 @@ function drawExpr() {
   }
   const total = g.order.length;
   $("expr-info").textContent = pg.exprStep === 0 ? `forward pass: f = ${fmt(g.nodes[g.output].value)}. Press “Backward step” to send the gradient back one node at a time.`
-    : pg.exprStep < total ? `backward step ${pg.exprStep} of ${total}: ∂f/∂${g.nodes[current].name || g.nodes[current].label} = ${fmt(g.nodes[current].grad)}`
-      : `backward pass done (${total} nodes): gradients computed by chainrule's autograd`;
+    : pg.exprStep < total ? `backward step ${pg.exprStep} of ${total}: ${chainRule(g, current)}`
+      : `backward pass done (${total} nodes): gradients computed by chainrule's autograd. Last: ${chainRule(g, current)}`;
+}
+
+function chainRule(g, c) {
+  // ∂f/∂c = Σ over the nodes u that use c of ∂f/∂u · ∂u/∂c (upstream gradient × local derivative)
+  const name = (n) => n.name || n.label, node = g.nodes[c];
+  if (c === g.output) return `∂f/∂${name(node)} = 1`;
+  const terms = g.nodes.filter((u) => u.inputs.includes(c) && u.local && u.local[String(c)] !== undefined)
+    .map((u) => ({ sym: `∂f/∂${name(u)} · ∂${name(u)}/∂${name(node)}`, num: `(${fmt(u.grad)})·(${fmt(u.local[String(c)])})` }));
+  return `∂f/∂${name(node)} = ${terms.map((t) => t.sym).join(" + ")} = ${terms.map((t) => t.num).join(" + ")} = ${fmt(node.grad)}`;
 }
 
 // -- start -----------------------------------------------------------------------------------------------------
