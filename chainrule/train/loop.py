@@ -150,7 +150,7 @@ def _fmt_logs(logs: dict) -> str:
     return "  ".join(fmt(k, v) for k, v in logs.items())
 
 
-_BAR = "{desc} {percentage:3.0f}%|{bar:16}| {n_fmt}/{total_fmt} {elapsed}  {postfix}"
+_BAR = "{desc} {percentage:3.0f}%|{bar:16}| {n_fmt}/{total_fmt} {elapsed}{postfix}"
 
 
 class _Progress:
