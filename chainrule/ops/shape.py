@@ -384,7 +384,8 @@ def split(x: Tensor, split_size, dim: int = 0) -> tuple:
     """Split into pieces of ``split_size`` (an int, the last may be smaller, or a list of sizes)."""
     axis = norm_dim(dim, x.ndim, "split")
     n = x.shape[axis]
-    if isinstance(split_size, int):
+    if isinstance(split_size, (int, np.integer)):
+        split_size = int(split_size)
         if split_size <= 0:
             raise ValueError(f"split: split_size must be positive, got {split_size}")
         sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
@@ -403,6 +404,8 @@ def split(x: Tensor, split_size, dim: int = 0) -> tuple:
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` nearly equal pieces (ceil(n / chunks) each)."""
     n = x.shape[norm_dim(dim, x.ndim, "chunk")]
+    if chunks <= 0:
+        raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
     return split(x, max(1, -(-n // chunks)), dim)
 
 

@@ -125,8 +125,12 @@ def test_split_chunk():
     check(lambda x: x.chunk(3), None, [(7, 2)])
     check(lambda x: x.chunk(2, dim=-1), None, [(2, 4)])
     check(lambda x: cr.split(x, 3), lambda x: torch.split(x, 3), [(6,)])
+    check(lambda x: x.split(np.int64(2)), lambda x: x.split(2), [(5,)])
+    check(lambda x: x.chunk(9), None, [(4,)])
     with pytest.raises(ValueError, match="split"):
         cr.ones(5).split([1, 2])
+    with pytest.raises(ValueError, match="chunk"):
+        cr.ones(5).chunk(0)
 
 
 # ----------------------------------------------------------------------------- indexing
