@@ -262,6 +262,14 @@ def test_url_holds_the_whole_state(page, browser):
         ctx.close()
 
 
+def test_invalid_link_says_why_and_shows_the_defaults(page):
+    page.goto(page.base_url + "/#dataset=xor&layers=9:tanh")
+    page.wait_for_function("playground.frames > 0", timeout=20_000)
+    assert "9 neurons; allowed 1 to 8" in page.inner_text("#message")
+    assert config(page)["layers"] == [{"units": 4, "act": "tanh"}, {"units": 2, "act": "tanh"}]
+    assert not page.errors
+
+
 def test_multiclass_regression_and_upload(page, browser, tmp_path):
     open_page(page)
     click_and_wait(page, "[data-dataset=blobs]")

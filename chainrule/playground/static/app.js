@@ -114,6 +114,7 @@ const HANDLERS = {
       send({ type: "upload", csv: pg.hashCsv.split("|").join("\n") });
     } else if (fromHash.dataset === "upload") {
       showMessage("the link names uploaded data that was too large to include; upload the CSV again", "error");
+      pg.keepMessage = true;
       delete fromHash.dataset; delete fromHash.loss;
     }
     if (Object.keys(fromHash).length) sendConfig(fromHash); else sendConfig({});
@@ -129,7 +130,8 @@ const HANDLERS = {
       (pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV ? " (too large to keep in the link)" : "") : "";
     document.querySelector('[data-dataset="upload"]').disabled = !msg.upload;
     syncControls(); buildNetwork(); writeHash();
-    if ($("message").className === "error") showMessage("");
+    if (pg.keepMessage) pg.keepMessage = false;
+    else if ($("message").className === "error") showMessage("");
   },
   frame(msg) {
     pg.frame = msg; pg.frames += 1;
@@ -142,6 +144,8 @@ const HANDLERS = {
   status(msg) { setPlaying(msg.playing); },
   error(msg) {
     showMessage(msg.message, "error");
+    // a link with an invalid setting: say why, and show the defaults rather than nothing
+    if (msg.request === "config" && !pg.frame) { pg.keepMessage = true; send({ type: "config", config: {} }); }
     if (msg.request === "play") setPlaying(false);
     if (msg.request === "upload") pg.pendingCsv = null;
     if (msg.request === "config" || msg.request === "upload") syncControls();
