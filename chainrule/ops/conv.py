@@ -152,17 +152,23 @@ def _rows(a_cl):
 # ----------------------------------------------------------------------------- array kernels
 
 
-def im2col(x_pad, geom):
+def im2col(x_pad, geom, ones: bool = False):
     """The patches of a padded channels-last input (N, *P, C) as a matrix (N·O, G, K·C/G).
 
     Row ``n·O + p`` holds the patch under output position ``p`` of image ``n``, ordered
     (group, kernel offset, channel within the group) — matching the weight reshaped to
     (G, C_out/G, K·C/G).  One strided view, one copy.
+
+    ``ones=True`` (one group only) appends a column of ones, (N·O, 1, K·C + 1): with the bias
+    appended to the weight matrix, the matrix product adds the bias for free, and in backward
+    gradᵀ @ cols gives the bias gradient (Σ grad) in its last column.
     """
     xp = xp_of(x_pad)
     n, c, g = x_pad.shape[0], x_pad.shape[-1], geom.groups
+    m, kc = n * math.prod(geom.out_size), math.prod(geom.kernel) * (c // g)
     if (
         g == 1
+        and not ones
         and math.prod(geom.kernel) == 1
         and all(s == 1 for s in geom.stride)
         and x_pad.shape[1:-1] == tuple(geom.out_size)
@@ -179,9 +185,21 @@ def im2col(x_pad, geom):
         sc,
     )
     view = xp.lib.stride_tricks.as_strided(x_pad, shape, strides)
-    cols = xp.empty(shape, x_pad.dtype)
-    cols[...] = view
-    return cols.reshape(n * math.prod(geom.out_size), g, math.prod(geom.kernel) * (c // g))
+    if not (ones and g == 1):
+        cols = xp.empty(shape, x_pad.dtype)
+        cols[...] = view
+        return cols.reshape(m, g, kc)
+    cols = xp.empty((m, kc + 1), x_pad.dtype)
+    item = cols.itemsize
+    dst_strides = [item]  # the patch part of each row, as the 6-D shape of the view
+    for size in reversed(shape[1:]):
+        dst_strides.insert(0, dst_strides[0] * size)
+    dst_strides[0] = (kc + 1) * item * math.prod(geom.out_size)  # rows skip the ones column
+    for i in range(1, len(geom.out_size) + 1):
+        dst_strides[i] = (kc + 1) * item * math.prod(geom.out_size[i:])
+    xp.lib.stride_tricks.as_strided(cols, shape, tuple(dst_strides))[...] = view
+    cols[:, kc] = 1
+    return cols[:, None]
 
 
 def _weight_matrix(w, groups: int):
@@ -194,10 +212,13 @@ def conv_forward(x, w, b, geom, keep_cols: bool = False):
     """out = conv(x, w) + b on arrays; returns (out (N, C_out, *O) over channels-last memory, cols)."""
     xp = xp_of(x)
     n, c_out, g = x.shape[0], w.shape[0], geom.groups
-    cols = im2col(pad_channels_last(x, geom), geom)  # (M, G, KC)
+    cols = im2col(pad_channels_last(x, geom), geom, ones=b is not None and g == 1)  # (M, G, KC [+1])
     wm = _weight_matrix(w, g)  # (G, C_out/G, KC)
     if g == 1:
-        out = cols[:, 0] @ wm[0].T  # (M, C_out)
+        wm0 = wm[0]
+        if cols.shape[-1] > wm0.shape[1]:  # the ones column: the bias joins the weights
+            wm0, b = xp.concatenate([wm0, b[:, None]], axis=1), None
+        out = cols[:, 0] @ wm0.T  # (M, C_out)
     else:
         out = xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))  # (G, M, C_out/G)
         out = out.transpose(1, 0, 2).reshape(-1, c_out)
@@ -238,20 +259,30 @@ def conv_input_grad(grad, w, geom, b=None):
     return channels_first(dx)
 
 
-def conv_weight_grad(x, grad, geom, w_shape, cols=None):
-    """dL/dw of ``conv(x, w)`` for dL/dout = ``grad``: gradᵀ @ cols, per group."""
+def conv_weight_grad(x, grad, geom, w_shape, cols=None, need_bias: bool = False):
+    """(dL/dw, dL/db or None) of ``conv(x, w) + b`` for dL/dout = ``grad``: gradᵀ @ cols, per group.
+
+    When ``cols`` carries the ones column (see ``im2col``) the bias gradient comes out of the
+    same product; otherwise it is ``channel_sum(grad)``.
+    """
     xp = xp_of(grad)
     c_out, g = w_shape[0], geom.groups
+    kc = math.prod(geom.kernel) * w_shape[1]
     if cols is None:
-        cols = im2col(pad_channels_last(x, geom), geom)
+        cols = im2col(pad_channels_last(x, geom), geom, ones=need_bias and g == 1)
     g2 = _rows(channels_last(grad))  # (M, C_out)
+    db = None
     if g == 1:
-        dw = g2.T @ cols[:, 0]  # (C_out, K·C)
+        dw = g2.T @ cols[:, 0]  # (C_out, K·C [+1])
+        if dw.shape[1] > kc:
+            dw, db = dw[:, :kc], xp.ascontiguousarray(dw[:, kc])
     else:
         g3 = g2.reshape(-1, g, c_out // g).transpose(1, 2, 0)  # (G, C_out/G, M)
         dw = xp.matmul(g3, cols.transpose(1, 0, 2))  # (G, C_out/G, K·C/G)
+    if need_bias and db is None:
+        db = channel_sum(grad)
     dw = dw.reshape(c_out, *geom.kernel, w_shape[1])
-    return xp.ascontiguousarray(channels_first(dw))
+    return xp.ascontiguousarray(channels_first(dw)), db
 
 
 def channel_sum(grad):
@@ -297,8 +328,11 @@ class ConvNd(Function):
             gb = ChannelSum.apply(grad) if need_b else None
         else:
             gx = conv_input_grad(grad, w, geom) if need_x else None
-            gw = conv_weight_grad(x, grad, geom, w.shape, ctx.cols) if need_w else None
-            gb = channel_sum(grad) if need_b else None
+            gw = gb = None
+            if need_w:  # the bias gradient rides in the same product when cols has its ones column
+                gw, gb = conv_weight_grad(x, grad, geom, w.shape, ctx.cols, need_b)
+            elif need_b:
+                gb = channel_sum(grad)
         ctx.cols = None
         return gx, gw, gb, None
 
@@ -331,7 +365,7 @@ class ConvTransposeNd(Function):
             gb = ChannelSum.apply(grad) if need_b else None
         else:
             gg = conv_forward(grad, w, None, geom)[0] if need_g else None
-            gw = conv_weight_grad(grad, g, geom, w.shape) if need_w else None
+            gw = conv_weight_grad(grad, g, geom, w.shape)[0] if need_w else None
             gb = channel_sum(grad) if need_b else None
         return gg, gw, gb, None
 
@@ -347,7 +381,7 @@ class ConvWeightGrad(Function):
         if isinstance(ctx, Function):
             ctx.geom = geom
             ctx.save_for_backward(x, g)
-        return conv_weight_grad(x.data, g.data, geom, w_shape, cols)
+        return conv_weight_grad(x.data, g.data, geom, w_shape, cols)[0]
 
     @staticmethod
     def backward(ctx, grad):
