@@ -86,6 +86,7 @@ def test_xor_trains_live_and_heat_map_changes(page):
     assert float(page.inner_text("#epoch")) > 0
     assert heat_pixels(page) != before
     assert page.evaluate("playground.history.length") > 5
+    assert page.evaluate("playground.gradHistory.length") > 5              # the gradient-norm chart
     assert steps_per_s > 0
     shot(page, "xor-trained.png")
     trained = heat_pixels(page)

@@ -26,7 +26,7 @@ function packCsv(text) {
 const pg = {                     // the page's state (window.playground, for tests and the console)
   ws: null, connected: false, session: null, limits: null,
   config: null, task: "classification", classes: 2, train: [], test: [],
-  frame: null, frames: 0, frameTimes: [], playing: false, history: [], view: { showTest: false, discretize: false },
+  frame: null, frames: 0, frameTimes: [], playing: false, gradHistory: [], history: [], view: { showTest: false, discretize: false },
   expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null,
 };
 window.playground = pg;
@@ -124,7 +124,7 @@ const HANDLERS = {
   state(msg) {
     pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
     pg.train = msg.train; pg.test = msg.test;
-    pg.history = []; pg.exportFiles = null; $("export-links").innerHTML = "";
+    pg.history = []; pg.gradHistory = []; pg.exportFiles = null; $("export-links").innerHTML = "";
     if (pg.pendingCsv && msg.config.dataset === "upload") { pg.uploadCsv = pg.pendingCsv; pg.pendingCsv = null; }
     $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` +
       (pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV ? " (too large to keep in the link)" : "") : "";
@@ -138,6 +138,8 @@ const HANDLERS = {
     pg.frameTimes.push(performance.now()); if (pg.frameTimes.length > 200) pg.frameTimes.shift();
     if (msg.playing === false && pg.playing) setPlaying(false);
     if (msg.train_loss !== null && msg.test_loss !== null) pg.history.push([msg.epoch, msg.train_loss, msg.test_loss]);
+    if (msg.step > 0 && msg.grad_norms) pg.gradHistory.push(msg.grad_norms);
+    if (pg.gradHistory.length > 2000) pg.gradHistory = pg.gradHistory.filter((_, i) => i % 2 === 0);
     if (pg.history.length > 4000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
     drawFrame();
   },
@@ -512,24 +514,39 @@ function drawLossChart() {
     ctx.stroke();
   };
   line(2, "#333"); line(1, "#999");
-  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif"; ctx.fillText(`max ${max.toFixed(3)}  — test  — train (grey)`, 4, 10);
+  const label = `loss (max ${max.toFixed(3)}): test black, training grey`;
+  ctx.font = "10px sans-serif";
+  ctx.fillStyle = "rgba(255,255,255,0.8)"; ctx.fillRect(2, 1, ctx.measureText(label).width + 4, 12);
+  ctx.fillStyle = "#555"; ctx.fillText(label, 4, 10);
 }
 
+const LAYER_COLORS = ["#0877bd", "#f59322", "#2ea043", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d"];
+
 function drawGradChart() {
+  // each layer's gradient norm over the training so far (log scale), one line per layer
   const cv = $("grad-chart"), ctx = cv.getContext("2d"), W = cv.width, H = cv.height;
   ctx.clearRect(0, 0, W, H);
-  const g = (pg.frame && pg.frame.grad_norms) || [];
-  if (!g.length) return;
-  const logs = g.map((v) => (v && v > 0 ? Math.log10(v) : -8));
-  const lo = Math.min(-6, ...logs), hi = Math.max(1, ...logs);
-  const bw = Math.min(40, (W - 20) / g.length - 6);
-  ctx.font = "10px sans-serif";
-  g.forEach((v, i) => {
-    const x = 10 + i * (bw + 6), hgt = ((logs[i] - lo) / (hi - lo)) * (H - 28);
-    ctx.fillStyle = "#0877bd"; ctx.fillRect(x, H - 14 - hgt, bw, hgt);
-    ctx.fillStyle = "#333"; ctx.fillText(i < g.length - 1 ? `L${i + 1}` : "out", x, H - 3);
-    ctx.fillText(v === null ? "nan" : v.toExponential(1), x, H - 16 - hgt);
-  });
+  const h = pg.gradHistory;
+  if (!h.length) return;
+  const n = h[h.length - 1].length, L = 34, top = 4, bottom = H - 4;
+  let lo = Infinity, hi = -Infinity;
+  for (const row of h) for (const v of row) if (v && v > 0) { lo = Math.min(lo, Math.log10(v)); hi = Math.max(hi, Math.log10(v)); }
+  if (!isFinite(lo)) { lo = -6; hi = 0; }
+  lo = Math.floor(lo); hi = Math.max(Math.ceil(hi), lo + 1);
+  const y = (v) => bottom - ((Math.log10(v) - lo) / (hi - lo)) * (bottom - top);
+  const x = (i) => L + (h.length > 1 ? (i / (h.length - 1)) * (W - L - 44) : 0);
+  ctx.font = "10px sans-serif"; ctx.fillStyle = "#777";
+  ctx.fillText(`1e${hi}`, 2, top + 8); ctx.fillText(`1e${lo}`, 2, bottom);
+  for (let k = 0; k < n; k++) {
+    ctx.beginPath(); ctx.strokeStyle = LAYER_COLORS[k % LAYER_COLORS.length]; ctx.lineWidth = 1.5;
+    let started = false;
+    h.forEach((row, i) => { const v = row[k]; if (!(v > 0)) return; started ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v)); started = true; });
+    ctx.stroke();
+    const last = h[h.length - 1][k];
+    ctx.fillStyle = LAYER_COLORS[k % LAYER_COLORS.length];
+    ctx.fillText(k < n - 1 ? `L${k + 1}` : "out", W - 40, top + 9 + k * 11);
+    ctx.fillText(last > 0 ? last.toExponential(0) : "0", W - 22, top + 9 + k * 11);
+  }
 }
 
 // -- export ---------------------------------------------------------------------------------------------------
