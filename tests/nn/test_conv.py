@@ -452,3 +452,19 @@ def test_to_torch_roundtrip_of_conv_output():
     out = F.conv2d(cr.randn(2, 3, 4, 4), cr.randn(5, 3, 1, 1))
     t = to_torch(out)
     assert tuple(t.shape) == (2, 5, 4, 4)
+
+
+def test_conv_accepts_strided_and_flipped_views():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((2, 5, 9, 8)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    for view in (base[:, 1:4, ::-1, ::2], base.transpose(0, 1, 3, 2)[:, :3], base[:, ::-2][:, :3]):
+        x = cr.Tensor._make(view)  # a strided view as the tensor's data, no copy
+        expected = TF.conv2d(torch.from_numpy(view.copy()), torch.from_numpy(w), padding=1)
+        assert_close(F.conv2d(x, cr.tensor(w), padding=1), expected)
+    # the same inside the engine: a flipped, strided slice of a leaf, and its gradient
+    leaf = cr.tensor(base, requires_grad=True)
+    F.conv2d(leaf[:, 1:4, ::-1, ::2], cr.tensor(w)).sum().backward()
+    tleaf = torch.tensor(base, requires_grad=True)
+    TF.conv2d(tleaf[:, 1:4].flip(2)[..., ::2], torch.from_numpy(w)).sum().backward()
+    assert_close(leaf.grad, tleaf.grad)

@@ -312,3 +312,12 @@ def test_pool_output_keeps_values_for_downstream_ops():
     out = F.max_pool2d(F.conv2d(cr.tensor(x), cr.ones(4, 3, 1, 1)), 2)
     ref = TF.max_pool2d(TF.conv2d(torch.from_numpy(x), torch.ones(4, 3, 1, 1)), 2)
     assert_close(out.flatten(1), ref.flatten(1))
+
+
+def test_max_pool_with_more_than_255_offsets():
+    x = _ties((1, 2, 17, 18), levels=4)
+    check(
+        lambda a: F.max_pool2d(a, 16, stride=1, return_indices=True),
+        lambda a: TF.max_pool2d(a, 16, stride=1, return_indices=True),
+        [x],
+    )
