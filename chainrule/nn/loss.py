@@ -24,9 +24,6 @@ class _Loss(Module):
         super().__init__()
         self.reduction = L._reduction(type(self).__name__, reduction, size_average, reduce)
 
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
-
 
 class _WeightedLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None, reduction: str = "mean"):

@@ -423,3 +423,18 @@ def test_normalisation_rejects_mixed_dtypes():
         nn.LayerNorm(3)(cr.randn(4, 3, dtype=cr.float64))
     out = nn.BatchNorm1d(3).double()(cr.randn(4, 3, dtype=cr.float64))
     assert out.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "Dropout(0.3)",
+        "BatchNorm2d(4, momentum=None)",
+        "LayerNorm((2, 3), eps=1e-3)",
+        "Embedding(10, 3, max_norm=1.0)",
+        "L1Loss(reduction='sum')",
+        "GELU()",
+    ],
+)
+def test_reprs_like_torch(spec):
+    assert repr(eval("nn." + spec)) == repr(eval("torch.nn." + spec))
