@@ -135,14 +135,17 @@ def summary(model: Module, input_shape, dtype=None, device=None, batch_size: int
     names = {id(m): name for name, m in model.named_modules()}
     records: list = []
     handles = []
+    counted: set = set()  # a layer called several times (shared) counts its parameters once
 
     def hook(module, args, out):
         own = list(module.parameters(recurse=False))
         has_children = any(True for _ in module.children())
         if has_children and not own:  # containers: their children have the rows
             return
-        n = sum(p.numel() for p in own)
-        trainable = sum(p.numel() for p in own if p.requires_grad)
+        fresh = [p for p in own if id(p) not in counted]
+        counted.update(id(p) for p in own)
+        n = sum(p.numel() for p in fresh)
+        trainable = sum(p.numel() for p in fresh if p.requires_grad)
         records.append(LayerRow(names.get(id(module), "") or type(module).__name__, type(module).__name__,
                                 _output_shape(out, batch_size), n, trainable))
 

@@ -155,3 +155,17 @@ def test_cnn_counts_like_torch():
     assert [r.params for r in s.rows] == [sum(p.numel() for p in layer.parameters()) for layer in mt]
     line = next(x for x in str(s).splitlines() if x.startswith("2 (ReLU)"))
     assert line.split()[-2:] == ["0", "-"]
+
+
+def test_shared_layer_called_twice_counts_once():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.fc(self.fc(x))
+
+    s = cr.summary(Twice(), (3,))
+    assert [r.name for r in s.rows] == ["fc", "fc"]
+    assert [r.params for r in s.rows] == [12, 0] and s.total_params == 12
