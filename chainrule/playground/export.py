@@ -34,9 +34,10 @@ def weights_bytes(trainer: Trainer) -> bytes:
 def _array(a: np.ndarray, dtype: str) -> str:
     buf = io.StringIO()
     rows = a.tolist()
+    per_line = 4 if a.ndim == 2 else 12
     buf.write("np.array([\n")
-    for i in range(0, len(rows), 8):
-        buf.write("    " + ", ".join(repr(r) for r in rows[i:i + 8]) + ",\n")
+    for i in range(0, len(rows), per_line):
+        buf.write("    " + ", ".join(repr(r) for r in rows[i:i + per_line]) + ",\n")
     buf.write(f"], dtype=np.{dtype})")
     return buf.getvalue()
 
