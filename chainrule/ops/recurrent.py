@@ -73,14 +73,6 @@ def _no_double_backward(ctx) -> None:
         )
 
 
-def _no_double_backward(ctx) -> None:
-    if State.grad_enabled:
-        raise RuntimeError(
-            f"{ctx.name()}: second derivatives (create_graph=True) through the fused recurrent op are not "
-            "supported; its backward through time runs on arrays"
-        )
-
-
 def _sigmoid_rows(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
     """Per-row scale (½ for rows of sigmoid gates, 1 otherwise) and offset (½ / 0), as (rows, 1)
     columns, for σ(x) = ½ tanh(x/2) + ½."""
