@@ -32,8 +32,9 @@ def test_linear_default_init_like_torch(fan_in, fan_out):
         assert mx <= bound and mx_t <= bound
         n = ours.size
         assert abs(mean) < 4 * bound / math.sqrt(3 * n)
-        assert std == pytest.approx(bound / math.sqrt(3), rel=0.08 if n < 1000 else 0.02)
-        assert std == pytest.approx(std_t, rel=0.1 if n < 1000 else 0.03)
+        tol = 5 * math.sqrt(0.2 / n)  # 5 sigma of a uniform sample's std (relative)
+        assert std == pytest.approx(bound / math.sqrt(3), rel=tol)
+        assert std == pytest.approx(std_t, rel=1.5 * tol)
 
 
 def test_default_init_of_other_layers_like_torch():
