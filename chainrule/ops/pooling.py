@@ -108,12 +108,19 @@ def max_pool_forward(x, geom, need_argmax: bool):
     buf = pad_channels_last(x, geom, fill=-math.inf)
     slabs = [_slab(buf, win) for win in windows(geom)]
     out = xp.empty(slabs[0].shape, x.dtype)  # (N, *O, C), contiguous channels-last
-    out[...] = slabs[0]
+    small = len(slabs) <= 255
     idx = None
+    if len(slabs) == 1:
+        out[...] = slabs[0]
+        if need_argmax:
+            idx = xp.zeros(out.shape, xp.uint8)
+        return channels_first(out), idx
     if need_argmax:
-        small = len(slabs) <= 255
-        idx = xp.zeros(out.shape, xp.uint8 if small else xp.int32)
-    for k, s in enumerate(slabs[1:], 1):
+        idx = xp.greater(slabs[1], slabs[0]).view(xp.uint8)  # winner of the first two: offset 0 or 1
+        if not small:
+            idx = idx.astype(xp.int32)
+    xp.maximum(slabs[0], slabs[1], out=out)
+    for k, s in enumerate(slabs[2:], 2):
         if idx is not None:
             better = xp.greater(s, out)
             if small:  # offsets only grow, so max(idx, better·k) is "k where better"
