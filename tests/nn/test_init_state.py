@@ -51,8 +51,8 @@ def test_default_init_of_other_layers_like_torch():
             a, b = sd[k].numpy(), sdt[k].numpy()
             assert a.shape == b.shape and a.dtype == b.dtype, k
             if isinstance(m, nn.Embedding):
-                assert abs(a.mean()) < 0.02 and a.std() == pytest.approx(1.0, rel=0.02)
-                assert a.std() == pytest.approx(b.std(), rel=0.04)
+                assert abs(a.mean()) < 0.05 and a.std() == pytest.approx(1.0, rel=0.03)
+                assert a.std() == pytest.approx(b.std(), rel=0.05)
             else:
                 np.testing.assert_array_equal(a, b, err_msg=f"{type(m).__name__}.{k}")
 
@@ -92,7 +92,7 @@ def test_init_functions_like_torch(fn, kwargs, expected_std):
     a, b = w.numpy(), wt.numpy()
     assert a.std() == pytest.approx(expected_std, rel=0.02)
     assert a.std() == pytest.approx(b.std(), rel=0.03)
-    assert a.mean() == pytest.approx(b.mean(), abs=0.02)
+    assert a.mean() == pytest.approx(b.mean(), abs=0.04)
     if "uniform" in fn:
         assert np.abs(a - a.mean()).max() <= np.abs(b - b.mean()).max() * 1.01 + 1e-6
 
@@ -216,6 +216,6 @@ def test_trunc_normal_like_torch():
     torch.nn.init.trunc_normal_(wt, mean=0.5, std=1.0, a=-1.0, b=1.5)
     a, b = w.numpy(), wt.numpy()
     assert a.min() >= -1.0 and a.max() <= 1.5
-    assert a.mean() == pytest.approx(b.mean(), abs=0.01) and a.std() == pytest.approx(b.std(), rel=0.02)
+    assert a.mean() == pytest.approx(b.mean(), abs=0.02) and a.std() == pytest.approx(b.std(), rel=0.03)
     with pytest.raises(ValueError, match="trunc_normal_: expected a < b"):
         init.trunc_normal_(w, a=1.0, b=0.0)

@@ -316,7 +316,7 @@ def test_embedding_init_and_padding_row():
     w = m.weight.detach().numpy()
     assert not np.any(w[3])
     rest = np.delete(w, 3, axis=0)
-    assert abs(rest.mean()) < 0.01 and abs(rest.std() - 1.0) < 0.01
+    assert abs(rest.mean()) < 0.02 and abs(rest.std() - 1.0) < 0.015
     mt = torch.nn.Embedding(1000, 64, padding_idx=3).weight.detach().numpy()
     assert abs(rest.std() - np.delete(mt, 3, axis=0).std()) < 0.02
 
