@@ -186,18 +186,31 @@ def _deliver_to_leaf(leaf: Tensor, g, wanted, captured, owned: set, raw: bool) -
     if raw:
         if leaf.grad is None:
             owner = id(_owner(g))
-            if owner in owned or not g.flags.writeable:
+            if owner in owned or not _writable(g):
                 # the same memory already went elsewhere (e.g. both inputs of an add), or it is a
                 # broadcast view: copy, so an in-place change of one .grad never shows in another
                 g = g.copy()
-            owned.add(id(_owner(g)))
+            else:
+                owned.add(owner)  # borrowed: gradients still pending in this pass may read it
             leaf.grad = Tensor._make(g)
         elif leaf.grad.requires_grad:
             leaf.grad = leaf.grad + Tensor._make(g)
+        elif id(_owner(leaf.grad.data)) in owned:
+            # .grad still borrows memory that pending gradients read (x + f(x): the add hands the
+            # same array to x and to f's node): accumulating in place would corrupt them
+            leaf.grad.data = leaf.grad.data + g
         else:
             leaf.grad.data += g
     else:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _writable(array) -> bool:
+    """Whether ``array`` may be accumulated into in place (not a read-only or broadcast view)."""
+    writeable = getattr(array.flags, "writeable", None)  # CuPy arrays have no such flag
+    if writeable is None:
+        return not (array.size > 1 and 0 in array.strides)
+    return writeable
 
 
 def _anomaly_backward(node, in_grads) -> None:

@@ -39,6 +39,16 @@ def test_gradient_accumulates_across_backward_calls():
         assert_close(x.grad, tx.grad)
 
 
+@pytest.mark.parametrize("f", [
+    lambda a: ((a + a.exp()) + a * 3.0) * 2.0,  # the add hands one array to a and to exp's node
+    lambda a: ((a + a.sin()) + a * 3.0 + a.cos()) * 2.0,
+    lambda a: (a + a.T + a[0] + a[:, :1]) * 1.5,
+    lambda a: (cr if isinstance(a, cr.Tensor) else torch).cat([a, a * 2]).sum(0) * a[0],
+], ids=["x+exp(x)", "x+sin+cos", "x+xT+rows", "cat"])
+def test_leaf_used_on_several_paths_gradients_do_not_alias(f):
+    check(f, None, [(3, 3)])
+
+
 def test_grad_is_own_writable_memory():
     a = cr.ones(3, requires_grad=True)
     b = cr.ones(3, requires_grad=True)
