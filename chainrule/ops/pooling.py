@@ -163,18 +163,28 @@ def max_pool_gather(h, idx, geom):
 
 
 def _flat_indices(idx, geom):
-    """PyTorch's ``return_indices``: per output, the flat position of the maximum in its input plane."""
+    """PyTorch's ``return_indices``: per output, the flat position of the maximum in its input plane.
+
+    A window with no real element to win (only padding, or only -inf values) reports, as PyTorch,
+    the first position of the window at or after the start of the input in every dim.
+    """
     xp = xp_of(idx)
     nd = len(geom.kernel)
     offsets = np.array(list(np.ndindex(*geom.kernel)), np.int64).reshape(-1, nd)  # kernel coords per offset
     flat = xp.zeros(idx.shape, xp.int64)  # (N, *O, C)
+    fallback = xp.zeros(idx.shape, xp.int64)
+    outside = xp.zeros(idx.shape, bool)
     for i in range(nd):
+        n, d = geom.in_size[i], geom.dilation[i]
         start = np.arange(geom.out_size[i], dtype=np.int64) * geom.stride[i] - geom.pad_lo[i]
+        first = np.where(start < 0, start + (-start + d - 1) // d * d, start)  # PyTorch: while (i < 0) i += d
         shape = [1] * (nd + 2)
         shape[i + 1] = geom.out_size[i]
-        coord = xp.asarray(start.reshape(shape)) + xp.asarray(offsets[:, i] * geom.dilation[i])[idx]
-        flat = flat * geom.in_size[i] + coord
-    return channels_first(flat)
+        coord = xp.asarray(start.reshape(shape)) + xp.asarray(offsets[:, i] * d)[idx]
+        outside |= (coord < 0) | (coord >= n)
+        flat = flat * n + coord
+        fallback = fallback * n + xp.asarray(first.reshape(shape))
+    return channels_first(xp.where(outside, fallback, flat))
 
 
 class MaxPoolNd(Function):
@@ -429,6 +439,10 @@ def avg_pool_nd(
     if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override <= 0):
         raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
     geom = _pool_geometry(op, x, nd, kernel_size, stride, padding, 1, ceil_mode, max_pool=False)
+    if nd == 3 and any(n < k for n, k in zip(geom.in_size, geom.kernel)):  # PyTorch checks this in 3-D only
+        raise RuntimeError(
+            f"{op}: input of shape {tuple(input.shape)} is smaller than the kernel size {geom.kernel}"
+        )
     out = AvgPoolNd.apply(x, geom, _divisor(geom, count_include_pad, divisor_override))
     return out.squeeze(0) if unbatched else out
 

@@ -321,3 +321,18 @@ def test_max_pool_with_more_than_255_offsets():
         lambda a: TF.max_pool2d(a, 16, stride=1, return_indices=True),
         [x],
     )
+
+
+def test_max_pool_indices_of_windows_without_input_match_torch():
+    # dilation 2 and padding 1 on a length-1 dim: some windows see only padding (value -inf)
+    x = rng.standard_normal((2, 2, 1, 5)).astype(np.float32)
+    kw = dict(kernel_size=2, stride=(1, 3), padding=1, dilation=(2, 1), return_indices=True)
+    out, idx = F.max_pool2d(cr.tensor(x), **kw)
+    tout, tidx = TF.max_pool2d(torch.from_numpy(x), **kw)
+    assert_close(out, tout)
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+
+
+def test_avg_pool3d_refuses_inputs_smaller_than_the_kernel():
+    with pytest.raises(RuntimeError, match=r"avg_pool3d: input of shape \(1, 1, 4, 1, 4\) is smaller than"):
+        F.avg_pool3d(cr.randn(1, 1, 4, 1, 4), (1, 2, 1), padding=(0, 1, 0))
