@@ -528,12 +528,13 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     return out.squeeze(0) if unbatched else out
 
 
-def _nearest_index(n_in: int, n_out: int, scale):
-    """PyTorch's nearest source index: i for equal sizes, i >> 1 for doubling, else
-    min(floor(i · s), n_in - 1) in float32 with s = 1/scale (when given) or n_in/n_out."""
-    if n_out == n_in:
+def _nearest_index(n_in: int, n_out: int, scale, shortcuts: bool):
+    """PyTorch's nearest source index min(floor(i · s), n_in - 1), in float32, with s = 1/scale when a
+    scale factor was given and n_in/n_out otherwise.  PyTorch's 2-D kernel (``shortcuts``) takes i
+    itself when the size does not change and i >> 1 when it doubles, whatever the scale factor."""
+    if shortcuts and n_out == n_in:
         return np.arange(n_out)
-    if n_out == 2 * n_in:
+    if shortcuts and n_out == 2 * n_in:
         return np.arange(n_out) >> 1
     s = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
     idx = np.floor(np.arange(n_out, dtype=np.float32) * s).astype(np.int64)
@@ -589,7 +590,7 @@ def interpolate(
     if any(o < 1 for o in out_size):
         raise ValueError(f"{op}: output size {out_size} must be positive (input shape {tuple(input.shape)})")
     x = input
-    indices = [_nearest_index(n, o, s) for n, o, s in zip(in_size, out_size, scales)]
+    indices = [_nearest_index(n, o, s, nd == 2) for n, o, s in zip(in_size, out_size, scales)]
     factors = [o // n if o % n == 0 else 0 for n, o in zip(in_size, out_size)]
     exact = all(f and np.array_equal(idx, np.arange(len(idx)) // f) for f, idx in zip(factors, indices))
     if exact:  # each pixel repeated f times: broadcast a view and reshape (backward sums the copies)

@@ -336,3 +336,28 @@ def test_max_pool_indices_of_windows_without_input_match_torch():
 def test_avg_pool3d_refuses_inputs_smaller_than_the_kernel():
     with pytest.raises(RuntimeError, match=r"avg_pool3d: input of shape \(1, 1, 4, 1, 4\) is smaller than"):
         F.avg_pool3d(cr.randn(1, 1, 4, 1, 4), (1, 2, 1), padding=(0, 1, 0))
+
+
+@pytest.mark.parametrize(
+    "shape,kw",
+    [
+        ((1, 2, 5), dict(scale_factor=1.06)),  # size unchanged, but the scale still picks the sources
+        ((1, 2, 2), dict(scale_factor=1.48)),
+        ((1, 1, 4, 5, 2), dict(scale_factor=(1.03, 1.91, 2.08))),
+        ((1, 2, 5, 5), dict(scale_factor=(1.06, 2.1))),  # the 2-D kernel: identity, then i >> 1
+    ],
+    ids=str,
+)
+def test_interpolate_forward_matches_torch_and_backward_is_its_adjoint(shape, kw):
+    # PyTorch's 1-D/3-D nearest *backward* disagrees with its own forward in such cases (it maps as
+    # the 2-D kernel does); ours is the exact adjoint of the forward, which matches PyTorch's
+    x = rng.standard_normal(shape).astype(np.float32)
+    xc = cr.tensor(x, requires_grad=True)
+    out = F.interpolate(xc, **kw)
+    src = TF.interpolate(torch.arange(x.size, dtype=torch.float64).reshape(shape), mode="nearest", **kw)
+    assert_close(out, TF.interpolate(torch.from_numpy(x), mode="nearest", **kw))
+    up = rng.standard_normal(tuple(src.shape)).astype(np.float32)
+    out.backward(cr.tensor(up))
+    expected = np.zeros(x.size)
+    np.add.at(expected, src.long().flatten().numpy(), up.ravel())
+    np.testing.assert_allclose(xc.grad.numpy().ravel(), expected, rtol=1e-6, atol=1e-6)
