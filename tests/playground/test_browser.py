@@ -6,6 +6,7 @@ saves a screenshot under artifacts/playground/.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -139,7 +140,7 @@ def test_spiral_add_layers_and_activations(page):
 
 
 def test_zero_init_shows_identical_neurons(page):
-    open_page(page, "#dataset=circle&layers=4:tanh,3:sigmoid&init=zeros&lr=0.1&optimizer=sgd")
+    open_page(page, "#dataset=circle&layers=4:sigmoid,3:sigmoid&init=zeros&lr=0.03&optimizer=adam")
     assert config(page)["init"] == "zeros"
     for _ in range(3):
         click_and_wait(page, "#step")
@@ -151,6 +152,7 @@ def test_zero_init_shows_identical_neurons(page):
     f = page.evaluate("playground.frame")
     for layer in f["neurons"][1:-1]:
         assert len(set(layer)) == 1, "zero init: every neuron of a layer computes the same function"
+        assert len(set(base64.b64decode(layer[0]))) > 1, "... which is not constant: they did learn"
     for w in f["weights"]:
         rows = {tuple(r) for r in w}
         assert len(rows) == 1, "zero init: all neurons of a layer keep identical incoming weights"
