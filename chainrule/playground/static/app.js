@@ -261,7 +261,11 @@ function neuronBox(cls, id, layer, index) {
   const d = document.createElement("div");
   d.className = "neuron " + cls; d.id = id;
   if (layer !== undefined) {
-    d.onmouseenter = () => { pg.hover = [layer, index]; drawHeat(); };
+    d.onmouseenter = () => {
+      pg.hover = [layer, index]; drawHeat();
+      const b = layer > 0 && pg.frame && pg.frame.biases[layer - 1] ? pg.frame.biases[layer - 1][index] : undefined;
+      if (b !== undefined) d.title = `bias ${b}`;
+    };
     d.onmouseleave = () => { pg.hover = null; drawHeat(); };
   }
   const cv = document.createElement("canvas"); cv.width = 20; cv.height = 20;
