@@ -475,3 +475,34 @@ def test_only_loopback_host_names_when_serving_on_loopback():
         assert ok.get("/").status_code == 200
     with TestClient(app, base_url="http://rebound.example:8000") as bad:
         assert bad.get("/").status_code == 400
+
+
+def test_random_hostile_messages_never_break_the_session(ws):
+    """300 seeded random messages (odd types, keys and values): each gets an answer, none crashes."""
+    import random
+
+    rnd = random.Random(0)
+    values = [None, True, False, -1, 0, 1, 3, 8, 9, 10**12, -1e308, 1e-9, 0.5, 2.5, "", "x", "tanh", "xor",
+              "upload", "🙂" * 50, [], [1, 2], [{"units": 2, "act": "relu"}], {}, {"a": {"b": {"c": []}}}]
+    keys = list(pconfig.DEFAULT) + ["type", "n", "csv", "expr", "values", "config", "__proto__", ""]
+    types = ["config", "pause", "step", "reset", "regenerate", "upload", "export", "expr", "ping", "", "PLAY",
+             None, 7]
+
+    def random_obj(depth=0):
+        def value():
+            return random_obj(depth + 1) if depth < 2 and rnd.random() < 0.2 else rnd.choice(values)
+        return {rnd.choice(keys): value() for _ in range(rnd.randint(0, 4))}
+
+    for _ in range(300):
+        msg = random_obj()
+        msg["type"] = rnd.choice(types)
+        if msg["type"] == "config" and rnd.random() < 0.7:
+            msg["config"] = random_obj()
+        if msg["type"] == "step" and isinstance(msg.get("n"), int) and msg["n"] > 100:
+            msg["n"] = 3                                  # keep the test quick
+        replies = ws.ask(msg, until=("frame", "error") if msg["type"] == "pause" else
+                         ("frame", "error", "pong", "status", "export", "expr"))
+        assert replies[-1]["type"] in ("frame", "error", "pong", "status", "export", "expr"), replies[-1]
+        assert not (replies[-1]["type"] == "error" and "internal error" in replies[-1]["message"]), \
+            (msg, replies[-1])
+    assert ws.ask({"type": "ping"}) == [{"type": "pong"}]
