@@ -112,6 +112,14 @@ def test_spiral_add_layers_and_activations(page):
         click_and_wait(page, f"#feature-{f}")
     c = config(page)
     assert len(c["layers"]) == 4 and c["layers"][0]["act"] == "relu"
+    for _ in range(3):
+        click_and_wait(page, "#step")
+    click_and_wait(page, "#step")
+    assert page.evaluate("playground.history.length") == 5           # the start and 4 steps
+    page.select_option("#lr", "0.1")                   # a live change: the curve goes on
+    page.wait_for_function("playground.config.lr === 0.1")
+    click_and_wait(page, "#step")
+    assert page.evaluate("playground.history.length") >= 6 and page.evaluate("playground.frame.step") == 5
     assert c["features"] == ["x1", "x2", "x1sq", "x2sq", "sinx1"]
     assert "layers=4:relu,2:tanh,2:tanh,2:tanh" in page.url
     n = frames(page)

@@ -124,7 +124,7 @@ const HANDLERS = {
   state(msg) {
     pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
     pg.train = msg.train; pg.test = msg.test;
-    pg.history = []; pg.gradHistory = []; pg.exportFiles = null; $("export-links").innerHTML = "";
+    pg.exportFiles = null; $("export-links").innerHTML = "";
     if (pg.pendingCsv && msg.config.dataset === "upload") { pg.uploadCsv = pg.pendingCsv; pg.pendingCsv = null; }
     $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` +
       (pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV ? " (too large to keep in the link)" : "") : "";
@@ -134,6 +134,8 @@ const HANDLERS = {
     else if ($("message").className === "error") showMessage("");
   },
   frame(msg) {
+    // a new network (step back to 0): the curves start over; a live change keeps them
+    if (!pg.frame || msg.step < pg.frame.step || msg.step === 0) { pg.history = []; pg.gradHistory = []; }
     pg.frame = msg; pg.frames += 1;
     pg.frameTimes.push(performance.now()); if (pg.frameTimes.length > 200) pg.frameTimes.shift();
     if (msg.playing === false && pg.playing) setPlaying(false);
