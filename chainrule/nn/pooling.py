@@ -128,7 +128,10 @@ class AvgPool1d(_AvgPoolNd):
     def __init__(
         self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True
     ):
-        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        def single(v):  # PyTorch keeps AvgPool1d's sizes as 1-tuples
+            return None if v is None else tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+        super().__init__(single(kernel_size), single(stride), single(padding), ceil_mode, count_include_pad)
 
 
 class AvgPool2d(_AvgPoolNd):
@@ -217,4 +220,4 @@ class Dropout2d(Module):
         return P.dropout2d(input, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

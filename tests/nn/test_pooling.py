@@ -237,6 +237,7 @@ def test_pooling_second_order_gradcheck(fn):
 def test_pool_modules_match_torch(cls, kwargs, shape):
     m, tm = getattr(cr.nn, cls)(**kwargs), getattr(torch.nn, cls)(**kwargs)
     check(lambda a: m(a), lambda a: tm(a), [shape])
+    assert repr(m) == repr(tm)
     if cls.startswith("Max"):
         assert m.stride == tm.stride  # stride defaults to kernel_size
 
@@ -266,7 +267,7 @@ def test_dropout2d_zeroes_whole_channels_and_scales():
     assert m(x) is x
     assert F.dropout2d(x, 0.0) is x
     assert not F.dropout2d(x, 1.0).detach().numpy().any()
-    assert repr(m) == "Dropout2d(p=0.25)"
+    assert repr(m) == repr(torch.nn.Dropout2d(0.25)) == "Dropout2d(p=0.25, inplace=False)"
 
 
 def test_dropout2d_is_seeded_and_matches_torch_statistics():
