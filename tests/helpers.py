@@ -77,7 +77,7 @@ def to_cr(t: Any, requires_grad: bool | None = None) -> cr.Tensor:
     """
     if isinstance(t, torch.Tensor):
         rg = t.requires_grad if requires_grad is None else requires_grad
-        arr = t.detach().cpu().numpy().copy()
+        arr = t.detach().cpu().numpy(force=True).copy()
     else:
         rg = bool(requires_grad)
         arr = np.array(t, copy=True)
@@ -88,7 +88,7 @@ def _np(x: Any) -> np.ndarray:
     if isinstance(x, cr.Tensor):
         return np.asarray(x.detach().numpy())
     if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
+        return x.detach().cpu().numpy(force=True)  # force: torch's ZeroTensor gradients too
     return np.asarray(x)
 
 

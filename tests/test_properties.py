@@ -190,7 +190,7 @@ def test_basic_indexing_and_setitem(a, data):
 UNARY_PROGRAM_OPS = [
     lambda t: t.tanh(), lambda t: t.sin(), lambda t: t.sigmoid(), lambda t: t * 1.5, lambda t: -t,
     lambda t: t.T if t.ndim == 2 else t, lambda t: t.exp() * 0.1, lambda t: t.relu(),
-    lambda t: t[..., :1] * 2.0,
+    lambda t: t[..., :1] * 2.0 if t.ndim else t,
 ]
 BINARY_PROGRAM_OPS = [lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y, lambda x, y: y + x]
 
@@ -226,3 +226,75 @@ def test_random_graphs_reusing_tensors_match_torch(program, seed):
             assert c.grad is None
         else:
             assert_close(c.grad, t.grad, rtol=1e-4, atol=1e-4)
+
+
+def _mod(t):
+    return cr if isinstance(t, cr.Tensor) else torch
+
+
+def _square_matmul(t):
+    return t @ t.T * 0.2 if t.ndim == 2 and t.shape[0] == t.shape[1] else t
+
+
+RICH_UNARY = UNARY_PROGRAM_OPS + [
+    lambda t: t.sum(0, keepdim=True) * 0.5, lambda t: t.mean(-1, keepdim=True), lambda t: t.amax(0) * 1.0,
+    lambda t: t.logsumexp(-1, keepdim=True), _square_matmul,
+    lambda t: t.reshape(-1)[:3].reshape(1, 3) if t.numel() >= 3 else t,
+    lambda t: _mod(t).cat([t, t], 0)[1:1 + t.shape[0]] if t.ndim else t, lambda t: t.clamp(-0.5, 0.5),
+    lambda t: t.abs() + 0.1,
+]
+RICH_BINARY = BINARY_PROGRAM_OPS + [
+    lambda x, y: _mod(x).maximum(x, y), lambda x, y: _mod(x).where(x > y, x, y * 2.0),
+    lambda x, y: x / (y * y + 1.0),
+]
+
+
+def _run_program(program, leaves):
+    vals = list(leaves)
+    for is_unary, k, i, j in program:
+        if is_unary:
+            vals.append(RICH_UNARY[k % len(RICH_UNARY)](vals[i % len(vals)]))
+        else:
+            x, y = vals[i % len(vals)], vals[j % len(vals)]
+            try:
+                np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+            except ValueError:
+                continue
+            vals.append(RICH_BINARY[k % len(RICH_BINARY)](x, y))
+    return (vals[-1] * vals[-1]).sum() + (vals[len(vals) // 2] * 0.5).sum()
+
+
+PROGRAM = st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)),
+                   min_size=1, max_size=10)
+
+
+@SETTINGS
+@given(PROGRAM, st.integers(0, 2**16))
+def test_random_rich_graphs_first_and_second_order_match_torch(program, seed):
+    """Random DAGs over broadcasting, reductions, matmul, indexing and cat, with a (3, 3) and a (3,)
+    leaf: gradients, and a Hessian-vector product (create_graph) in float64, as torch."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, 3)
+    v = rng.standard_normal((3, 3))
+    x, y = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out, tout = _run_program(program, [x, y]), _run_program(program, [tx, ty])
+    assert_close(out, tout, rtol=1e-9, atol=1e-9)
+    gs = cr.autograd.grad(out, [x, y], create_graph=True, allow_unused=True)
+    tgs = torch.autograd.grad(tout, [tx, ty], create_graph=True, allow_unused=True)
+    for g, tg in zip(gs, tgs):
+        assert (g is None) == (tg is None) or (g is not None and not np.any(g.detach().numpy()))
+        if tg is not None:
+            assert_close(g, tg, rtol=1e-9, atol=1e-9)
+    if tgs[0] is None or not tgs[0].requires_grad:
+        return
+    if not gs[0].requires_grad:  # chainrule knows the gradient is constant; torch's HVP must be 0
+        (th,) = torch.autograd.grad((tgs[0] * torch.tensor(v)).sum(), [tx], allow_unused=True)
+        assert th is None or not th.any()
+        return
+    (h,) = cr.autograd.grad((gs[0] * cr.tensor(v)).sum(), [x], allow_unused=True)
+    (th,) = torch.autograd.grad((tgs[0] * torch.tensor(v)).sum(), [tx], allow_unused=True)
+    if th is None:
+        assert h is None or not np.any(h.numpy())
+    else:
+        assert_close(h, th, rtol=1e-8, atol=1e-9)
