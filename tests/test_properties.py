@@ -242,6 +242,15 @@ RICH_UNARY = UNARY_PROGRAM_OPS + [
     lambda t: t.reshape(-1)[:3].reshape(1, 3) if t.numel() >= 3 else t,
     lambda t: _mod(t).cat([t, t], 0)[1:1 + t.shape[0]] if t.ndim else t, lambda t: t.clamp(-0.5, 0.5),
     lambda t: t.abs() + 0.1,
+    lambda t: t.var(0, keepdim=True) if t.ndim and t.shape[0] > 1 else t,
+    lambda t: t.std(-1) if t.ndim and t.shape[-1] > 1 else t,
+    lambda t: t.norm() * t, lambda t: (t * t + 0.5).sqrt(), lambda t: (t * t + 0.5).log(),
+    lambda t: t.max(0)[0] if t.ndim else t, lambda t: t.min(-1, keepdim=True).values if t.ndim else t,
+    lambda t: t[np.array([0, 0, -1])] if t.ndim else t,
+    lambda t: t.expand(2, *t.shape).sum(0), lambda t: (t.abs() + 0.5) ** 1.5, lambda t: (t.abs() + 0.5) ** t,
+    lambda t: _mod(t).stack([t, t * 2], -1).sum(-1), lambda t: t.unsqueeze(0).squeeze(0).flatten(),
+    lambda t: t.repeat(*([2] * max(t.ndim, 1))), lambda t: t.permute(*reversed(range(t.ndim))),
+    lambda t: _mod(t).where(t > 0, t, 0.0), lambda t: 1.0 / (t * t + 1.0), lambda t: 2.0 - t,
 ]
 RICH_BINARY = BINARY_PROGRAM_OPS + [
     lambda x, y: _mod(x).maximum(x, y), lambda x, y: _mod(x).where(x > y, x, y * 2.0),
