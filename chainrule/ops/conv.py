@@ -249,14 +249,55 @@ def conv_input_grad(grad, w, geom, b=None):
     if k == 1 and is_unpadded(geom) and all(s == 1 for s in geom.stride):
         dx = dcols[:, 0].transpose(1, 0, 2).reshape(n, *geom.in_size, g * cg)
     else:
-        dx_pad = xp.zeros((n, *geom.padded, g, cg), grad.dtype)
-        for j, win in enumerate(windows(geom)):
-            slab = dx_pad[(slice(None), *win)]  # (N, *O, G, C/G)
-            slab += dcols[:, j].transpose(1, 0, 2).reshape(slab.shape)
-        dx = dx_pad.reshape(n, *geom.padded, g * cg)[interior(geom)]
+        dx = _col2im(xp, dcols, geom, n, g, cg, grad.dtype)
     if b is not None:
         dx += b  # channels are last here: plain broadcasting (dx is our own buffer)
     return channels_first(dx)
+
+
+def _input_slices(geom) -> list:
+    """For each kernel offset (row-major index ``j``) that reads any real input element:
+    ``(j, src, dst, whole)`` — the slices of the output positions (``src``) and of the unpadded
+    input positions they read (``dst``), padding left out; ``whole``: ``dst`` is every input
+    position, once."""
+    per_dim = []
+    for n, o, k, s, d, lo in zip(
+        geom.in_size, geom.out_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo
+    ):
+        options = []
+        for i in range(k):
+            first = i * d - lo  # input position read by output 0 (negative: in the padding)
+            o_min = max(0, -(first // s))  # first output reading a position >= 0
+            o_max = min(o - 1, (n - 1 - first) // s)  # last output reading a position < n
+            if o_min > o_max:
+                options.append(None)  # this kernel row/column only ever reads padding
+                continue
+            dst = slice(first + s * o_min, first + s * o_max + 1, s)
+            options.append((slice(o_min, o_max + 1), dst, s == 1 and dst.start == 0 and dst.stop == n))
+        per_dim.append(options)
+    result = []
+    for j, combo in enumerate(itertools.product(*per_dim)):
+        if all(c is not None for c in combo):
+            src, dst, whole = zip(*combo)
+            result.append((j, src, dst, all(whole)))
+    return result
+
+
+def _col2im(xp, dcols, geom, n: int, g: int, cg: int, dtype):
+    """Add each kernel offset's slab of ``dcols`` (G, K, N·O, C/G) back onto the input positions it
+    was read from (one strided slice-add per offset).  Only real input positions are written, and an
+    offset that read every input position once is assigned first instead of zero-filling."""
+    parts = _input_slices(geom)
+    first = next((p for p in parts if p[3]), None)
+    dx = (xp.zeros if first is None else xp.empty)((n, *geom.in_size, g, cg), dtype)
+    for part in ([first] if first else []) + [p for p in parts if p is not first]:
+        j, src, dst, _ = part
+        slab = dcols[:, j].transpose(1, 0, 2).reshape(n, *geom.out_size, g, cg)[(slice(None), *src)]
+        if part is first:
+            dx[(slice(None), *dst)] = slab
+        else:
+            dx[(slice(None), *dst)] += slab
+    return dx.reshape(n, *geom.in_size, g * cg)
 
 
 def conv_weight_grad(x, grad, geom, w_shape, cols=None, need_bias: bool = False):
