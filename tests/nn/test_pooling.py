@@ -204,8 +204,10 @@ def test_pooling_gradcheck(fn):
         lambda a: F.max_pool2d(a, 3, stride=2, padding=1),
         lambda a: F.avg_pool2d(a, 3, stride=2, padding=1, count_include_pad=False),
         lambda a: F.interpolate(a, scale_factor=2),
+        lambda a: F.interpolate(a, scale_factor=1.5),
+        lambda a: F.adaptive_avg_pool2d(a, (3, 2)),
     ],
-    ids=range(3),
+    ids=range(5),
 )
 def test_pooling_second_order_gradcheck(fn):
     def first_grad(a):
