@@ -197,7 +197,10 @@ class Cat(Function):
     def forward(ctx, *tensors, axis):
         ctx.axis = axis
         ctx.sizes = [t.shape[axis] for t in tensors]
-        return xp_of(tensors[0].data).concatenate([t.data for t in tensors], axis=axis)
+        out = xp_of(tensors[0].data).concatenate([t.data for t in tensors], axis=axis)
+        if out.dtype == np.float64 and all(t.dtype != np.float64 for t in tensors):
+            out = out.astype(np.float32)  # ints joined with float32: float32, as PyTorch (NumPy: float64)
+        return out
 
     @staticmethod
     def backward(ctx, grad):

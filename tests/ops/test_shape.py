@@ -286,6 +286,15 @@ def test_cat_mixed_requires_grad_and_empty():
     assert a.grad.tolist() == [[0.0] * 3, [1.0] * 3]
 
 
+def test_cat_stack_dtype_promotion_as_torch():
+    for a, b in [([1, 2], [1.5]), ([1.0], [2.0]), ([1], [True])]:
+        assert_close(cr.cat([cr.tensor(a), cr.tensor(b)]), torch.cat([torch.tensor(a), torch.tensor(b)]))
+    assert_close(cr.cat([cr.tensor([1.0]), cr.tensor([2.0], dtype=cr.float64)]),
+                 torch.cat([torch.tensor([1.0]), torch.tensor([2.0], dtype=torch.float64)]))
+    assert_close(cr.stack([cr.tensor([1]), cr.tensor([2.5])]),
+                 torch.stack([torch.tensor([1]), torch.tensor([2.5])]))
+
+
 def test_cat_same_tensor_twice():
     check(lambda x: cr.cat([x, x * 2, x]), lambda x: torch.cat([x, x * 2, x]), [(2, 2)])
 
