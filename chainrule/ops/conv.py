@@ -208,22 +208,36 @@ def _weight_matrix(w, groups: int):
     return channels_last(w).reshape(groups, c_out // groups, -1)
 
 
+# Without backward to feed, the columns of a large batch are made and consumed a few images at a
+# time: a block of ~16 MiB is still in cache when the matrix product reads it (measured ~25% faster
+# than one huge im2col matrix at batch 256).  The loop runs over blocks of images, not pixels.
+_COLS_BLOCK_BYTES = 16 << 20
+
+
 def conv_forward(x, w, b, geom, keep_cols: bool = False):
     """out = conv(x, w) + b on arrays; returns (out (N, C_out, *O) over channels-last memory, cols)."""
     xp = xp_of(x)
     n, c_out, g = x.shape[0], w.shape[0], geom.groups
-    cols = im2col(pad_channels_last(x, geom), geom, ones=b is not None and g == 1)  # (M, G, KC [+1])
     wm = _weight_matrix(w, g)  # (G, C_out/G, KC)
+    fold_bias = b is not None and g == 1
+    if fold_bias:  # the ones column of im2col: the bias joins the weights
+        wm = xp.concatenate([wm[0], b[:, None]], axis=1)[None]
+    per_image = math.prod(geom.out_size)
+    block = max(1, _COLS_BLOCK_BYTES // (per_image * wm.shape[-1] * x.itemsize))
+    if g == 1 and not keep_cols and block < n and xp is np:
+        out = xp.empty((n * per_image, c_out), x.dtype)
+        for i in range(0, n, block):
+            cols = im2col(pad_channels_last(x[i : i + block], geom), geom, ones=fold_bias)
+            xp.matmul(cols[:, 0], wm[0].T, out=out[i * per_image : (i + block) * per_image])
+        return channels_first(out.reshape(n, *geom.out_size, c_out)), None
+    cols = im2col(pad_channels_last(x, geom), geom, ones=fold_bias)  # (M, G, KC [+1])
     if g == 1:
-        wm0 = wm[0]
-        if cols.shape[-1] > wm0.shape[1]:  # the ones column: the bias joins the weights
-            wm0, b = xp.concatenate([wm0, b[:, None]], axis=1), None
-        out = cols[:, 0] @ wm0.T  # (M, C_out)
+        out = cols[:, 0] @ wm[0].T  # (M, C_out)
     else:
         out = xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))  # (G, M, C_out/G)
         out = out.transpose(1, 0, 2).reshape(-1, c_out)
-    if b is not None:
-        out += b
+        if b is not None:
+            out += b
     out = channels_first(out.reshape(n, *geom.out_size, c_out))
     return out, (cols if keep_cols else None)
 

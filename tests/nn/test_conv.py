@@ -468,3 +468,20 @@ def test_conv_accepts_strided_and_flipped_views():
     tleaf = torch.tensor(base, requires_grad=True)
     TF.conv2d(tleaf[:, 1:4].flip(2)[..., ::2], torch.from_numpy(w)).sum().backward()
     assert_close(leaf.grad, tleaf.grad)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_inference_in_blocks_of_images_matches_torch(bias):
+    # under no_grad a large batch is lowered a block of images at a time (blocks of ~16 MiB of columns)
+    from chainrule.ops import conv as conv_ops
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((150, 8, 30, 30)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32) if bias else None
+    per_image_bytes = 28 * 28 * (8 * 9 + 1) * 4
+    assert conv_ops._COLS_BLOCK_BYTES // per_image_bytes < 150  # really split into blocks
+    with cr.no_grad():
+        out = F.conv2d(cr.tensor(x), cr.tensor(w), None if b is None else cr.tensor(b), stride=1, padding=0)
+    expected = TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b))
+    assert_close(out, expected, rtol=1e-4, atol=1e-4)
