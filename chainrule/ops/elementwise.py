@@ -37,23 +37,65 @@ def _check_operand(op: str, x) -> None:
 
 
 def promote(op: str, out, a, b):
-    """Fix NumPy's result dtype where PyTorch's promotion differs.
+    """Give NumPy's result ``out`` of ``a <op> b`` the dtype PyTorch would (see ``result_type``).
 
-    PyTorch computes int / int, int * 2.5 and float32 tensor + float64 0-d tensor in
-    float32 (its default dtype); NumPy would give float64.
+    NumPy differs for int / int and int * 2.5 (float64; PyTorch: float32, its default dtype),
+    int32 * float16 (float64; PyTorch float16), and 0-d tensors, which PyTorch lets decide the
+    dtype only when they are of a higher category (bool < int < float) than the other operand.
     """
-    if out.dtype != np.float64:
+    da = getattr(a, "dtype", None)  # Python numbers have no dtype
+    db = getattr(b, "dtype", None)
+    # the common cases, nothing to fix: same-dtype tensors, or a tensor and a number keeping its dtype
+    # (``is not None`` first: NumPy reads ``dtype == None`` as ``dtype == float64``)
+    if da is not None and out.dtype == da and (db is None or db == da):
         return out
-    a64 = getattr(a, "dtype", None) == np.float64  # Python numbers have no dtype
-    b64 = getattr(b, "dtype", None) == np.float64
-    if not a64 and not b64:
-        return out.astype(np.float32)
-    # a 0-d float64 tensor does not promote a dimensioned float tensor (PyTorch's rule)
-    if a64 and not b64 and a.ndim == 0 and getattr(b, "ndim", 0) > 0 and b.dtype.kind == "f":
-        return out.astype(b.dtype)
-    if b64 and not a64 and b.ndim == 0 and getattr(a, "ndim", 0) > 0 and a.dtype.kind == "f":
-        return out.astype(a.dtype)
-    return out
+    if db is not None and da is None and out.dtype == db:
+        return out
+    target = result_type(a, b)
+    if op == "div" and target.kind in "biu":  # true division of integers
+        target = np.dtype(np.float32)
+    return out if out.dtype == target else out.astype(target)
+
+
+def _promote_types(x, y):
+    """PyTorch's promote_types: an integer with a float gives that float (NumPy would widen it)."""
+    if x is None or y is None:
+        return x if y is None else y
+    fx, fy = x.kind in "fc", y.kind in "fc"
+    if fx != fy:
+        return x if fx else y
+    return np.promote_types(x, y)
+
+
+def result_type(a, b):
+    """PyTorch's result dtype for two operands (arrays of tensors, or Python numbers).
+
+    Dimensioned tensors decide; 0-d tensors and then Python numbers only count when they are of a
+    higher category (bool < int < float), Python floats counting as float32 (the default dtype).
+    """
+    dim = zero = wrapped = None
+    for x in (a, b):
+        if isinstance(x, bool):
+            wrapped = _promote_types(wrapped, np.dtype(np.bool_))
+        elif isinstance(x, int):
+            wrapped = _promote_types(wrapped, np.dtype(np.int64))
+        elif isinstance(x, float):
+            wrapped = _promote_types(wrapped, np.dtype(np.float32))
+        elif x.ndim:
+            dim = _promote_types(dim, x.dtype)
+        else:
+            zero = _promote_types(zero, x.dtype)
+    return _combine_categories(dim, _combine_categories(zero, wrapped))
+
+
+def _combine_categories(higher, lower):
+    if higher is None:
+        return lower
+    if lower is None or higher.kind in "fc":
+        return higher
+    if higher.kind == "b" or lower.kind in "fc":
+        return _promote_types(higher, lower)
+    return higher
 
 
 def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import chainrule as cr
-from tests.helpers import assert_close, check, gradcheck_op, to_torch
+from tests.helpers import TORCH_DTYPE, assert_close, check, gradcheck_op, to_torch
 
 # ----------------------------------------------------------------------------- unary math
 
@@ -406,3 +406,30 @@ def test_nan_gradients_as_torch():
         check(lambda x: x.abs(), None, [a])
         check(cr.maximum, torch.maximum, [a, np.full(3, 1.0, np.float32)])
         check(cr.minimum, torch.minimum, [a, np.full(3, 1.0, np.float32)])
+
+
+_DTYPES = [np.bool_, np.int32, np.int64, np.uint8, np.float16, np.float32, np.float64]
+_PROMOTION_OPS = {
+    "add": lambda a, b: a + b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+    "maximum": lambda a, b: (cr if isinstance(a, cr.Tensor) else torch).maximum(a, b),
+    "where": lambda a, b: (cr if isinstance(a, cr.Tensor) else torch).where(a > 0, a, b),
+}
+
+
+@pytest.mark.parametrize("name", _PROMOTION_OPS)
+def test_promotion_matrix_as_torch(name):
+    """Every pair of dtypes, dimensioned and 0-d, plus Python numbers: the result dtype is torch's."""
+    op, mismatches = _PROMOTION_OPS[name], []
+    for da in _DTYPES:
+        for db in _DTYPES + [2, 2.5, True]:
+            for na, nb in ((1, 1), (0, 1), (1, 0), (0, 0)):
+                a = np.ones((2,) * na, da)
+                b = db if not isinstance(db, type) else np.full((2,) * nb, 2, db)
+                try:
+                    expected = op(torch.tensor(a), torch.tensor(b) if isinstance(b, np.ndarray) else b).dtype
+                except (RuntimeError, TypeError):
+                    continue  # torch refuses (e.g. maximum with a Python number)
+                got = op(cr.tensor(a), cr.tensor(b) if isinstance(b, np.ndarray) else b).dtype
+                if TORCH_DTYPE[np.dtype(got)] != expected:
+                    mismatches.append((np.dtype(da).name, str(db), na, nb, str(got), str(expected)))
+    assert not mismatches, mismatches
