@@ -136,7 +136,7 @@ def max_pool_forward(x, geom, need_argmax: bool):
 def max_pool_scatter(grad, idx, geom, n: int, c: int):
     """Route each output gradient to the input position its window's maximum came from."""
     xp = xp_of(grad)
-    g = channels_last(grad)
+    g = xp.ascontiguousarray(channels_last(grad))  # one transposing copy beats K strided reads
     disjoint = _disjoint(geom)
     tiled = disjoint and all(  # the windows cover the buffer exactly: every element gets written
         (k == 1 or d == 1) and (d * (k - 1) + 1) == s and o * s == p
@@ -291,7 +291,9 @@ def avg_pool_gather(x, geom, div):
 def avg_pool_scatter(grad, geom, div, n: int, c: int):
     """Each output gradient / divisor spread over its window: (N, C, *O) -> (N, C, *S)."""
     xp = xp_of(grad)
-    g = channels_last(grad) / _as_divisor(xp, div, grad.dtype)
+    g_cl = channels_last(grad)
+    g = xp.empty(g_cl.shape, grad.dtype)  # channels-last memory, whatever the layout of grad
+    xp.divide(g_cl, _as_divisor(xp, div, grad.dtype), out=g)
     dx = xp.zeros((n, *geom.padded, c), grad.dtype)
     for win in windows(geom):
         _slab(dx, win)[...] += g
