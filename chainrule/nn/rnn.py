@@ -12,7 +12,8 @@ L = num_layers):
     input    (T, B, input_size), or (B, T, input_size) with batch_first=True,
              or (T, input_size) unbatched
     h_0, c_0 (D·L, B, hidden_size) (unbatched: (D·L, hidden_size)); zeros when omitted
-    output   (T, B, D·hidden_size): the last layer's h_t for every t (both directions concatenated)
+    output   (T, B, D·hidden_size) ((B, T, ...) with batch_first=True): the last layer's h_t for
+             every t (both directions concatenated)
     h_n, c_n (D·L, B, hidden_size): the final states of every layer and direction
 
 Example, a sequence-to-one classifier::
