@@ -73,15 +73,13 @@ def _no_double_backward(ctx) -> None:
         )
 
 
-def _sigmoid_rows(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
-    """Per-row scale (½ for rows of sigmoid gates, 1 otherwise) and offset (½ / 0), as (rows, 1)
-    columns, for σ(x) = ½ tanh(x/2) + ½."""
+def _sigmoid_scale(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
+    """Per-row scale of the weights, (rows, 1): ½ for the rows of sigmoid gates, 1 otherwise — then
+    one tanh gives tanh(x/2) there, and σ(x) = ½ tanh(x/2) + ½."""
     scale = xp.ones((n_gates * H, 1), dtype)
-    shift = xp.zeros((n_gates * H, 1), dtype)
     for k in sigmoid_gates:
         scale[k * H:(k + 1) * H] = 0.5
-        shift[k * H:(k + 1) * H] = 0.5
-    return scale, shift
+    return scale
 
 
 def _project(xp, xd, w, b, scale=None):
@@ -318,7 +316,7 @@ class LSTMSequence(_SequenceFunction):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         xd, xp, dt, T, B, H = _start(x, w_hh)
         H2, H3 = 2 * H, 3 * H
-        scale, shift = _sigmoid_rows(xp, 4, H, (0, 1, 3), dt)
+        scale = _sigmoid_scale(xp, 4, H, (0, 1, 3), dt)
         bias = None if b_ih is None else (b_ih.data + b_hh.data) * scale[:, 0]
         gates, xa = _project(xp, xd, w_ih.data, bias, scale)  # (T, 4H, B), activated in place below
         whh = w_hh.data * scale
@@ -337,8 +335,9 @@ class LSTMSequence(_SequenceFunction):
                 xp.matmul(whh, hs[p], out=rec)
                 g += rec
             xp.tanh(g, out=g)  # tanh of the halved sigmoid pre-activations ...
-            g *= scale  # ... -> σ = ½ tanh(x/2) + ½
-            g += shift
+            for sig in (g[:H2], g[H3:]):  # ... -> σ = ½ tanh(x/2) + ½ (scalars on contiguous blocks:
+                sig *= 0.5  # a (rows, 1) column operand would make NumPy loop row by row, ~4× slower)
+                sig += 0.5
             c = cs[n]
             xp.multiply(g[H:H2], cs[p], out=c)
             xp.multiply(g[:H], g[H2:H3], out=ig)
@@ -427,14 +426,15 @@ class GRUSequence(_SequenceFunction):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         xd, xp, dt, T, B, H = _start(x, w_hh)
         H2 = 2 * H
-        scale, _ = _sigmoid_rows(xp, 3, H, (0, 1), dt)
+        scale = _sigmoid_scale(xp, 3, H, (0, 1), dt)
         if b_ih is None:
             bias = b_hn = None
         else:
             bias = b_ih.data.copy()
             bias[:H2] += b_hh.data[:H2]  # the r, z rows of both biases simply add up
             bias *= scale[:, 0]
-            b_hn = b_hh.data[H2:, None]
+            b_hn = xp.ascontiguousarray(xp.broadcast_to(b_hh.data[H2:, None], (H, B)))  # full (H, B):
+            # a (H, 1) column operand would make NumPy loop row by row
         gates, xa = _project(xp, xd, w_ih.data, bias, scale)  # (T, 3H, B), activated in place below
         whh = w_hh.data * scale
         hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
