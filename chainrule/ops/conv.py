@@ -174,6 +174,13 @@ def im2col(x_pad, geom, ones: bool = False):
         and x_pad.shape[1:-1] == tuple(geom.out_size)
     ):
         return _rows(x_pad)[:, None]  # 1x1 kernel: the pixels themselves (no copy if channels-last)
+    if c == 1:  # one input channel: one copy per kernel offset has longer contiguous runs
+        cols = xp.empty((n, *geom.out_size, kc + int(ones)), x_pad.dtype)
+        for j, win in enumerate(windows(geom)):
+            cols[..., j] = x_pad[(slice(None), *win, 0)]
+        if ones:
+            cols[..., kc] = 1
+        return cols.reshape(m, 1, kc + int(ones))
     st = x_pad.strides
     sp, sc = st[1:-1], st[-1]
     shape = (n, *geom.out_size, g, *geom.kernel, c // g)
