@@ -28,7 +28,7 @@ def _weights(sizes: list[int], seed: int = 0) -> list[tuple[np.ndarray, np.ndarr
     return out
 
 
-# ----------------------------------------------------------------------------- 1. tiny tanh MLP + Adam
+# ------------------------------------------------------------------ 1. tiny tanh MLP + Adam
 
 
 def _tiny_chainrule(weights, x, y):
@@ -118,7 +118,7 @@ def bench_tiny(samples: int) -> dict:
     return row("mlp_tiny 2-8-8-1 tanh, batch 32, Adam", interleaved(steps, samples, reps=50, pause=0.05))
 
 
-# ----------------------------------------------------------------------------- 2. 784-512-256-10 ReLU MLP, SGD
+# ------------------------------------------------------------------ 2. 784-512-256-10 ReLU MLP, SGD
 
 
 def _big_chainrule(weights, x, labels):

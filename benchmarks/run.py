@@ -20,19 +20,29 @@ SUITES = {"mlp": "benchmarks.bench_mlp", "cnn": "benchmarks.bench_cnn", "lstm": 
 
 
 def format_rows(rows: list[dict]) -> str:
-    cols = [("name", "benchmark", "{}"), ("chainrule_ms", "chainrule ms", "{:.3f}"), ("torch_ms", "torch ms", "{:.3f}"),
-            ("numpy_ms", "numpy ms", "{:.3f}"), ("ratio_torch", "cr/torch", "{:.2f}"), ("ratio_numpy", "cr/numpy", "{:.2f}")]
+    cols = [
+        ("name", "benchmark", "{}"),
+        ("chainrule_ms", "chainrule ms", "{:.3f}"),
+        ("torch_ms", "torch ms", "{:.3f}"),
+        ("numpy_ms", "numpy ms", "{:.3f}"),
+        ("ratio_torch", "cr/torch", "{:.2f}"),
+        ("ratio_numpy", "cr/numpy", "{:.2f}"),
+    ]
     table = [[title for _, title, _ in cols]]
     for r in rows:
         table.append([fmt.format(r[k]) if r.get(k) is not None else "-" for k, _, fmt in cols])
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             for row in table]
+    lines = [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in table
+    ]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
 
 
-def main(names: list[str] | None = None, samples: int = 30, quick: bool = False, json_path: str | None = None) -> int:
+def main(
+    names: list[str] | None = None, samples: int = 30, quick: bool = False, json_path: str | None = None
+) -> int:
     names = list(names or SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:

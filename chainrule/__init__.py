@@ -14,8 +14,8 @@ from chainrule import nn
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.random import manual_seed, get_rng_state, set_rng_state
 from chainrule.ops.creation import (
-    arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint, randn, randperm, tensor,
-    zeros, zeros_like,
+    arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint, randn, randperm,
+    tensor, zeros, zeros_like,
     bool_ as bool, float16, float32, float64, half, float, double, long, int8, int16, int32, int64, uint8,
 )
 from chainrule.ops.elementwise import (
