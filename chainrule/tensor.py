@@ -487,10 +487,28 @@ class Tensor:
     def _value(self, other):
         return other.data if isinstance(other, Tensor) else other
 
-    def add_(self, other, alpha=1.0): return self._inplace("add_", lambda a: a + self._value(other) * alpha)
-    def sub_(self, other, alpha=1.0): return self._inplace("sub_", lambda a: a - self._value(other) * alpha)
-    def mul_(self, other): return self._inplace("mul_", lambda a: a * self._value(other))
-    def div_(self, other): return self._inplace("div_", lambda a: a / self._value(other))
+    def _ufunc_(self, op: str, ufunc, other, alpha=1.0) -> Tensor:
+        """``self = ufunc(self, other·alpha)`` written straight into this tensor's memory (no temporary
+        copy of the result: an optimizer-style update of a big weight touches it once)."""
+        self._check_inplace(op)
+        v = self._value(other)
+        if alpha != 1.0:
+            v = v * alpha
+        try:
+            ufunc(self.data, v, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as e:
+            kind = TypeError if isinstance(e, TypeError) else ValueError
+            raise kind(
+                f"{op}: {e} (tensor shape {tuple(self.shape)}, dtype {self.dtype}; "
+                f"other shape {tuple(getattr(v, 'shape', ()))})"
+            ) from None
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1.0): return self._ufunc_("add_", xp_of(self.data).add, other, alpha)
+    def sub_(self, other, alpha=1.0): return self._ufunc_("sub_", xp_of(self.data).subtract, other, alpha)
+    def mul_(self, other): return self._ufunc_("mul_", xp_of(self.data).multiply, other)
+    def div_(self, other): return self._ufunc_("div_", xp_of(self.data).true_divide, other)
     def zero_(self): return self._inplace("zero_", 0)
     def fill_(self, value): return self._inplace("fill_", self._value(value))
     def copy_(self, src): return self._inplace("copy_", self._value(src))
