@@ -67,7 +67,11 @@ class Function:
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for ``backward``; an in-place change to one before then is an error."""
         self._saved = tensors
-        self._saved_versions = tuple(t._version if t is not None else 0 for t in tensors)
+        versions = []
+        for t in tensors:
+            vc = t._vc if isinstance(t, Tensor) else None
+            versions.append(0 if vc is None else vc[0])
+        self._saved_versions = versions
 
     @property
     def saved_tensors(self) -> tuple:
@@ -138,37 +142,49 @@ class Function:
                 if isinstance(a, Tensor) and a.requires_grad:
                     requires_grad = True
                     break
-        if not requires_grad and not State.anomaly:
-            return _apply_unrecorded(cls, args, kwargs)
+        if not requires_grad:
+            out = _apply_unrecorded(cls, args, kwargs)
+            if State.anomaly:
+                _anomaly_forward(cls, _Unrecorded(), args, out if type(out) is tuple else (out,))
+            return out
         ctx = cls.__new__(cls)
-        # as PyTorch, forward may already read ctx.needs_input_grad
-        ctx.needs_input_grad = tuple(
-            requires_grad and isinstance(a, Tensor) and a.requires_grad for a in args
-        )
-        prev = State.grad_enabled
+        inputs, needs = [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                inputs.append(a)
+                needs.append(a.requires_grad)
+            else:
+                inputs.append(None)
+                needs.append(False)
+        ctx.needs_input_grad = tuple(needs)  # as PyTorch, forward may already read it
         State.grad_enabled = False
         try:
             out = cls.forward(ctx, *args, **kwargs)
         finally:
-            State.grad_enabled = prev
+            State.grad_enabled = True
+        ctx.inputs = tuple(inputs)
 
-        multi = type(out) is tuple
-        outs = out if multi else (out,)
-        wrapped = []
-        for i, o in enumerate(outs):
-            data = o.data if isinstance(o, Tensor) else o
-            rg = requires_grad and data.dtype.kind == "f"  # integer outputs (argmax) carry no grad
-            t = Tensor._make(data, rg, ctx if rg else None, i)
-            wrapped.append(t)
-
-        if requires_grad:
-            ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
-            ctx._out_meta = tuple((t.data.shape, t.data.dtype) for t in wrapped)
+        if type(out) is not tuple:  # one output: the common case
+            data = out.data if isinstance(out, Tensor) else out
+            rg = data.dtype.kind == "f"  # integer outputs (argmax) carry no grad
+            t = Tensor._make(data, rg, ctx if rg else None, 0)
+            ctx._out_meta = ((data.shape, data.dtype),)
             if ctx._wants_output:
-                ctx._output_refs = tuple(weakref.ref(t) for t in wrapped)
+                ctx._output_refs = (weakref.ref(t),)
+            if State.anomaly:
+                _anomaly_forward(cls, ctx, args, [t])
+            return t
+        wrapped = []
+        for i, o in enumerate(out):
+            data = o.data if isinstance(o, Tensor) else o
+            rg = data.dtype.kind == "f"
+            wrapped.append(Tensor._make(data, rg, ctx if rg else None, i))
+        ctx._out_meta = tuple((t.data.shape, t.data.dtype) for t in wrapped)
+        if ctx._wants_output:
+            ctx._output_refs = tuple(weakref.ref(t) for t in wrapped)
         if State.anomaly:
             _anomaly_forward(cls, ctx, args, wrapped)
-        return tuple(wrapped) if multi else wrapped[0]
+        return tuple(wrapped)
 
 
 class _Unrecorded:

@@ -43,9 +43,12 @@ def _reduce_array(loss, reduction: str):
     xp = xp_of(loss)
     if reduction == "none":
         return loss
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = loss.sum() if reduction == "sum" else loss.mean() if loss.size else loss.sum() / 0.0
-    return xp.asarray(value, dtype=loss.dtype)
+    if reduction == "sum":
+        return xp.asarray(loss.sum(), dtype=loss.dtype)
+    if loss.size == 0:
+        return xp.asarray(float("nan"), dtype=loss.dtype)
+    # sum · (1/n) rather than .mean(): NumPy's mean has ~8 µs of Python overhead per call
+    return xp.asarray(loss.sum() * (1.0 / loss.size), dtype=loss.dtype)
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
