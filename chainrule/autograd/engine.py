@@ -2,45 +2,27 @@
 
 Backprop in three steps:
 
-1. order the graph nodes behind the outputs topologically (iteratively, so a
-   10,000-op chain needs no recursion),
-2. seed each output with its upstream gradient (1 for a scalar loss),
-3. visit the nodes from the outputs towards the inputs; each node turns the
-   gradient of its outputs into gradients of its inputs (``Function.backward``:
-   local derivative × upstream gradient), and gradients arriving at the same
-   tensor along several paths are summed.
+1. seed each output with its upstream gradient (1 for a scalar loss),
+2. visit the graph nodes from the outputs towards the inputs in reverse topological
+   order, so a node runs only once every consumer of its outputs has handed it a
+   gradient.  Every node carries the sequence number of its creation, and an op's
+   inputs always exist before it, so "newest first" (a heap on the sequence number) is
+   such an order; no recursion, so a 10,000-op chain is fine,
+3. each node turns the gradient of its outputs into gradients of its inputs
+   (``Function.backward``: local derivative × upstream gradient); gradients arriving
+   at the same tensor along several paths are summed.
 
 Leaves (tensors made by the user, not by an op) collect the result in ``.grad``.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 
 from chainrule.autograd.grad_mode import State
 from chainrule.backend import xp_of
 from chainrule.tensor import Tensor
-
-
-def topological_order(roots: Sequence) -> list:
-    """Nodes reachable from ``roots`` (graph nodes), each after every node that consumes its outputs."""
-    order: list = []
-    visited: set = set()
-    stack = [(n, False) for n in roots]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for t in node.inputs:
-            if t is not None and t.grad_fn is not None and t.grad_fn not in visited:
-                stack.append((t.grad_fn, False))
-    order.reverse()
-    return order
 
 
 def _owner(array):
@@ -78,10 +60,15 @@ def run_backward(
         else:
             _add_grad(grads, out.grad_fn, out._output_nr, len(out.grad_fn._out_meta), g)
 
+    heap = [(-n._seq, n) for n in {o.grad_fn for o in outputs if o.grad_fn is not None}]
+    heapq.heapify(heap)
+    queued = {n for _, n in heap}
+    pop, push = heapq.heappop, heapq.heappush
     prev_mode = State.grad_enabled
     State.grad_enabled = create_graph
     try:
-        for node in topological_order([o.grad_fn for o in outputs if o.grad_fn is not None]):
+        while heap:
+            node = pop(heap)[1]
             slot = grads.pop(node, None)
             if slot is None:
                 continue
@@ -91,27 +78,37 @@ def run_backward(
                 if g is None:  # an output nobody used: its gradient is zero
                     slot[i] = _zeros_like_meta(node, i, raw)
             in_grads = _call_backward(node, slot, raw)
-            if len(in_grads) < len(node.inputs):
+            inputs_ = node.inputs
+            if len(in_grads) < len(inputs_):
                 raise RuntimeError(
                     f"{node.name()}.backward returned {len(in_grads)} gradients but the op had "
-                    f"{len(node.inputs)} inputs"
+                    f"{len(inputs_)} inputs"
                 )
             if State.anomaly:
                 _anomaly_backward(node, in_grads)
-            for inp, g in zip(node.inputs, in_grads):
+            for inp, g in zip(inputs_, in_grads):
                 if g is None or inp is None or not inp.requires_grad:
                     continue
-                if g.shape != inp.data.shape:
+                data = inp.data
+                if g.shape != data.shape:
                     raise RuntimeError(
                         f"{node.name()}.backward returned a gradient of shape {tuple(g.shape)} for an "
                         f"input of shape {tuple(inp.shape)}"
                     )
-                if g.dtype != inp.data.dtype:  # a gradient has the dtype of its input, as PyTorch
-                    g = g.astype(inp.data.dtype) if raw else g.to(inp.data.dtype)
-                if inp.grad_fn is not None:
-                    _add_grad(grads, inp.grad_fn, inp._output_nr, len(inp.grad_fn._out_meta), g)
-                else:
+                if g.dtype != data.dtype:  # a gradient has the dtype of its input, as PyTorch
+                    g = g.astype(data.dtype) if raw else g.to(data.dtype)
+                fn = inp.grad_fn
+                if fn is None:
                     _deliver_to_leaf(inp, g, wanted, captured, owned, raw)
+                    continue
+                if fn not in queued:
+                    queued.add(fn)
+                    push(heap, (-fn._seq, fn))
+                pending = grads.get(fn)
+                if pending is None:
+                    pending = grads[fn] = [None] * len(fn._out_meta)
+                nr = inp._output_nr
+                pending[nr] = g if pending[nr] is None else pending[nr] + g
             if not retain_graph:
                 node.release()
     finally:
@@ -135,6 +132,12 @@ def _call_backward(node, slot: list, raw: bool) -> tuple:
             out = node.backward(node, *slot)
         finally:
             node._raw = False
+        if type(out) is not tuple:
+            out = (out,)
+        for g in out:
+            if isinstance(g, Tensor):  # a backward may still hand back a Tensor
+                return tuple(g.data if isinstance(g, Tensor) else g for g in out)
+        return out
     elif raw:
         out = node.backward(node, *[Tensor._make(g) for g in slot])
     else:

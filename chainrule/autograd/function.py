@@ -27,6 +27,7 @@ Tensor ops and return a Tensor; ``ctx.save_for_backward`` / ``ctx.saved_tensors`
 
 from __future__ import annotations
 
+import itertools
 import traceback
 import weakref
 from typing import Any
@@ -54,6 +55,7 @@ class Function:
     # .reshape, .sum(axes)): then the engine runs it on bare arrays unless create_graph=True.
     array_backward = False
     _raw = False
+    _seq = 0  # creation order: the engine runs newer nodes first (a reverse topological order)
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
@@ -148,6 +150,7 @@ class Function:
                 _anomaly_forward(cls, _Unrecorded(), args, out if type(out) is tuple else (out,))
             return out
         ctx = cls.__new__(cls)
+        ctx._seq = next(_SEQUENCE)
         inputs, needs = [], []
         for a in args:
             if isinstance(a, Tensor):
@@ -185,6 +188,9 @@ class Function:
         if State.anomaly:
             _anomaly_forward(cls, ctx, args, wrapped)
         return tuple(wrapped)
+
+
+_SEQUENCE = itertools.count(1)
 
 
 class _Unrecorded:
