@@ -455,12 +455,14 @@ class CrossEntropy(Function):
         # log p_ij = (x_ij - m_i) - log Σ_j e^(x_ij - m_i), m_i = max_j x_ij (one exp pass, also giving p)
         mx = x.max(axis=1, keepdims=True)
         shifted = x - xp.where(xp.isfinite(mx), mx, 0)
-        e = xp.exp(shifted)
+        picked = shifted[rows, ts]
+        # without smoothing `shifted` is not needed again: exponentiate it in place (one pass less)
+        e = xp.exp(shifted, out=shifted if smoothing == 0 else None)
         total = e.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore"):
             lse = xp.log(total)[:, 0]
         wy = weight[ts] * valid if weight is not None else valid.astype(x.dtype)
-        loss = -(shifted[rows, ts] - lse) * wy
+        loss = -(picked - lse) * wy
         if smoothing > 0:  # Σ_c w_c (-log p_ic) = W · lse - Σ_c w_c (x_ic - m_i)
             if weight is not None:
                 smooth = weight.sum() * lse - shifted @ weight
@@ -491,7 +493,8 @@ class CrossEntropy(Function):
         if not isinstance(grad, Tensor):  # fast path: one pass over arrays
             g = grad * scale
             coef = (g * xp.ones(m, p.dtype)) if g.ndim == 0 else g
-            out = p * (a * coef)[:, None]
+            row = (a * coef).astype(p.dtype, copy=False)  # float64 here would double the big pass
+            out = p * row[:, None]
             out[rows, ts] -= (1 - eps) * wy * coef
             if eps > 0:
                 w_row = ctx.weight if ctx.weight is not None else xp.ones(c, p.dtype)
