@@ -40,6 +40,7 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``chainrule`` command and its sub-commands."""
     parser = argparse.ArgumentParser(prog="chainrule", description="chainrule: deep learning you can read.")
     parser.add_argument("--version", action="version", version=f"chainrule {chainrule.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``chainrule`` command line with ``argv`` (default: sys.argv); returns the exit code."""
     args = build_parser().parse_args(argv)
     return int(args.fn(args) or 0)
 

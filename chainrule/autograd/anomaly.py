@@ -31,4 +31,5 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
     return State.anomaly

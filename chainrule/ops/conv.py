@@ -110,6 +110,7 @@ def interior(geom) -> tuple:
 
 
 def is_unpadded(geom) -> bool:
+    """True when no side of any spatial dim is padded."""
     return not any(geom.pad_lo) and geom.padded == geom.in_size
 
 

@@ -22,16 +22,12 @@ from chainrule.tensor import Tensor
 def norm_dim(dim: int, ndim: int, op: str, extra: int = 0) -> int:
     """A dimension index in [0, ndim + extra), accepting negatives as PyTorch; IndexError otherwise."""
     n = ndim + extra
-    lo, hi = -builtins_max(n, 1), builtins_max(n, 1) - 1
+    lo, hi = -max(n, 1), max(n, 1) - 1
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or not lo <= dim <= hi:
         raise IndexError(
             f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
         )
-    return int(dim) % builtins_max(n, 1)
-
-
-def builtins_max(a, b):
-    return a if a > b else b
+    return int(dim) % max(n, 1)
 
 
 def norm_dims(dim, ndim: int, op: str) -> tuple:

@@ -68,12 +68,14 @@ def limits() -> dict[str, Any]:
 
 
 def task_of(dataset: str, upload_task: str | None = None) -> str:
+    """'classification' or 'regression': the kind of problem a data set poses."""
     if dataset == "upload":
         return upload_task or "classification"
     return "regression" if dataset in REGRESSION else "classification"
 
 
 def default_loss(task: str) -> str:
+    """The loss suited to a data set: cross-entropy for classification, MSE for regression."""
     return "mse" if task == "regression" else "cross_entropy"
 
 

@@ -30,6 +30,7 @@ class DataError(ValueError):
 
 @dataclass
 class DataSet:
+    """Generated (or uploaded) 2-D points with labels, split into training and test parts."""
     x: np.ndarray            # (n, 2) float64 points
     y: np.ndarray            # (n,) int64 class indices, or float64 targets
     task: str                # 'classification' | 'regression'

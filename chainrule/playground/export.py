@@ -43,6 +43,7 @@ def _array(a: np.ndarray, dtype: str) -> str:
 
 
 def script(trainer: Trainer, weights_name: str = WEIGHTS_NAME) -> str:
+    """The trained network as a runnable chainrule Python script (its weights go in a safetensors file)."""
     c = trainer.config
     from chainrule.playground.trainer import _ACT_SOURCE
 

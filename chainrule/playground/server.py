@@ -155,6 +155,7 @@ class Session:
 
 # -- messages ----------------------------------------------------------------------------------
 def parse_message(text: Any) -> dict[str, Any]:
+    """Decode and validate one WebSocket message; ValueError with a clear message when malformed."""
     if not isinstance(text, str):
         raise ProtocolError("message: expected a JSON text message")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -374,6 +375,7 @@ def create_app(**kwargs):
 
 
 def main(host: str = "127.0.0.1", port: int = 8000) -> int:
+    """``chainrule playground``: serve the page on ``host:port`` until interrupted; returns 0."""
     try:
         import uvicorn
     except ImportError:

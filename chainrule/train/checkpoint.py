@@ -60,4 +60,5 @@ def _rng_state_json() -> str:
 
 
 def restore_rng(state: str) -> None:
+    """Put chainrule's random generator back to a state saved in a checkpoint."""
     _random.set_rng_state(json.loads(state))

@@ -44,6 +44,7 @@ def load_split(test_fraction: float = 0.2, seed: int = 0):
 
 def main(epochs: int | None = None, plot: str | None = "chainrule-demo.png", progress: bool = True,
          seed: int = 0) -> int:
+    """``chainrule demo``: train the digits CNN, print test accuracy, write the plot; returns 0."""
     epochs = DEFAULT_EPOCHS if epochs is None else epochs
     cr.manual_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_split(seed=seed)
