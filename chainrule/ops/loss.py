@@ -476,39 +476,42 @@ class CrossEntropy(Function):
         else:
             out = _reduce_array(loss.astype(x.dtype, copy=False), reduction)
         if isinstance(ctx, Function):  # recorded (not under no_grad): keep what backward needs
-            e /= total  # p = softmax(x)
-            ctx.p, ctx.ts, ctx.valid, ctx.wy, ctx.weight = e, ts, valid, wy, weight
+            # softmax p = e / total; the division is folded into backward's one pass over e
+            ctx.e, ctx.total = e, total[:, 0]
+            ctx.ts, ctx.valid, ctx.wy, ctx.weight = ts, valid, wy, weight
             ctx.denom, ctx.reduction, ctx.smoothing = denom, reduction, smoothing
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        p, ts, wy, eps = ctx.p, ctx.ts, ctx.wy, ctx.smoothing
-        xp = xp_of(p)
-        m, c = p.shape
+        e, ts, wy, eps = ctx.e, ctx.ts, ctx.wy, ctx.smoothing
+        xp = xp_of(e)
+        m, c = e.shape
         rows = xp.arange(m)
         w_sum = ctx.weight.sum() if ctx.weight is not None else c
         a = (1 - eps) * wy + (eps / c) * w_sum * ctx.valid  # coefficient of p_ij in row i
         scale = _inverse(ctx.denom) if ctx.reduction == "mean" else 1.0
         if not isinstance(grad, Tensor):  # fast path: one pass over arrays
             g = grad * scale
-            coef = (g * xp.ones(m, p.dtype)) if g.ndim == 0 else g
-            row = (a * coef).astype(p.dtype, copy=False)  # float64 here would double the big pass
-            out = p * row[:, None]
+            coef = (g * xp.ones(m, e.dtype)) if g.ndim == 0 else g
+            # dx = p_ij · a_i g_i - ... with p = e / total: one pass over e (float32 throughout:
+            # a float64 row here would double the cost)
+            row = (a * coef / ctx.total).astype(e.dtype, copy=False)
+            out = e * row[:, None]
             out[rows, ts] -= (1 - eps) * wy * coef
             if eps > 0:
-                w_row = ctx.weight if ctx.weight is not None else xp.ones(c, p.dtype)
+                w_row = ctx.weight if ctx.weight is not None else xp.ones(c, e.dtype)
                 out -= (eps / c) * (coef * ctx.valid)[:, None] * w_row[None, :]
-            return out.astype(p.dtype, copy=False), None, None, None, None, None
+            return out.astype(e.dtype, copy=False), None, None, None, None, None
         # create_graph: the same formula in Tensor ops (p recomputed differentiably)
         x = ctx.inputs[0]
-        const = xp.zeros((m, c), p.dtype)
+        const = xp.zeros((m, c), e.dtype)
         const[rows, ts] = (1 - eps) * wy
         if eps > 0:
-            w_row = ctx.weight if ctx.weight is not None else xp.ones(c, p.dtype)
+            w_row = ctx.weight if ctx.weight is not None else xp.ones(c, e.dtype)
             const += (eps / c) * ctx.valid[:, None] * w_row[None, :]
         coef = (grad * scale).expand((m,)) if grad.ndim == 0 else grad
-        gx = (softmax(x, 1) * _const(a.astype(p.dtype)[:, None]) - _const(const)) * coef.reshape(m, 1)
+        gx = (softmax(x, 1) * _const(a.astype(e.dtype)[:, None]) - _const(const)) * coef.reshape(m, 1)
         return gx, None, None, None, None, None
 
 
