@@ -28,39 +28,29 @@ def _weights(sizes: list[int], seed: int = 0) -> list[tuple[np.ndarray, np.ndarr
     return out
 
 
+def _mlp(lib, weights, activation: str):
+    """The same MLP in ``lib`` (chainrule or torch: same names and parameter layout), with ``weights``."""
+    nn = lib.nn
+    layers = []
+    for w, _ in weights:
+        layers += [nn.Linear(w.shape[1], w.shape[0]), getattr(nn, activation)()]
+    model = nn.Sequential(*layers[:-1])  # no activation after the last layer
+    state = {}
+    for i, (w, b) in enumerate(weights):
+        state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = lib.tensor(w), lib.tensor(b)
+    model.load_state_dict(state)
+    return model
+
+
 # ------------------------------------------------------------------ 1. tiny tanh MLP + Adam
 
 
-def _tiny_chainrule(weights, x, y):
-    nn = cr.nn
-    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1))
-    for layer, (w, b) in zip([model[0], model[2], model[4]], weights):
-        layer.weight.data[...] = w
-        layer.bias.data[...] = b
-    opt = cr.optim.Adam(model.parameters(), lr=LR)
-    loss_fn = nn.MSELoss()
-    xt, yt = cr.tensor(x), cr.tensor(y)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xt), yt)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
-
-
-def _tiny_torch(torch, weights, x, y):
-    nn = torch.nn
-    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1))
-    with torch.no_grad():
-        for layer, (w, b) in zip([model[0], model[2], model[4]], weights):
-            layer.weight.copy_(torch.from_numpy(w))
-            layer.bias.copy_(torch.from_numpy(b))
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_fn = nn.MSELoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+def _tiny_step(lib, weights, x, y):
+    """One training step of the tiny MLP with the framework's own MSE loss and Adam."""
+    model = _mlp(lib, weights, "Tanh")
+    opt = lib.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = lib.nn.MSELoss()
+    xt, yt = lib.tensor(x), lib.tensor(y)
 
     def step():
         opt.zero_grad()
@@ -111,54 +101,28 @@ def bench_tiny(samples: int) -> dict:
     x = rng.standard_normal((32, 2)).astype(np.float32)
     y = rng.standard_normal((32, 1)).astype(np.float32)
     weights = _weights([2, 8, 8, 1])
-    steps = {"chainrule": _tiny_chainrule(weights, x, y), "numpy": _tiny_numpy(weights, x, y)}
+    steps = {"chainrule": _tiny_step(cr, weights, x, y), "numpy": _tiny_numpy(weights, x, y)}
     torch = torch_or_none()
     if torch is not None:
-        steps["torch"] = _tiny_torch(torch, weights, x, y)
+        steps["torch"] = _tiny_step(torch, weights, x, y)
     return row("mlp_tiny 2-8-8-1 tanh, batch 32, Adam", interleaved(steps, samples, reps=50, pause=0.05))
 
 
 # ------------------------------------------------------------------ 2. 784-512-256-10 ReLU MLP, SGD
 
 
-def _big_chainrule(weights, x, labels):
-    nn = cr.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
-    for layer, (w, b) in zip([model[0], model[2], model[4]], weights):
-        layer.weight.data[...] = w
-        layer.bias.data[...] = b
+def _big_step(lib, weights, x, labels):
+    """One training step of the 784-512-256-10 MLP: cross-entropy, then w -= lr · grad by hand."""
+    model = _mlp(lib, weights, "ReLU")
     params = list(model.parameters())
-    xt, yt = cr.tensor(x), cr.tensor(labels)
+    xt, yt = lib.tensor(x), lib.tensor(labels)
 
     def step():
         for p in params:
             p.grad = None
-        loss = cr.nn.functional.cross_entropy(model(xt), yt)
+        loss = lib.nn.functional.cross_entropy(model(xt), yt)
         loss.backward()
-        with cr.no_grad():
-            for p in params:
-                p -= LR * p.grad
-        return loss
-
-    return step
-
-
-def _big_torch(torch, weights, x, labels):
-    nn = torch.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
-    with torch.no_grad():
-        for layer, (w, b) in zip([model[0], model[2], model[4]], weights):
-            layer.weight.copy_(torch.from_numpy(w))
-            layer.bias.copy_(torch.from_numpy(b))
-    params = list(model.parameters())
-    xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
-
-    def step():
-        for p in params:
-            p.grad = None
-        loss = torch.nn.functional.cross_entropy(model(xt), yt)
-        loss.backward()
-        with torch.no_grad():
+        with lib.no_grad():
             for p in params:
                 p -= LR * p.grad
         return loss
@@ -207,10 +171,10 @@ def bench_big(samples: int) -> dict:
     x = rng.standard_normal((128, 784)).astype(np.float32)
     labels = rng.integers(0, 10, 128).astype(np.int64)
     weights = _weights([784, 512, 256, 10])
-    steps = {"chainrule": _big_chainrule(weights, x, labels), "numpy": _big_numpy(weights, x, labels)}
+    steps = {"chainrule": _big_step(cr, weights, x, labels), "numpy": _big_numpy(weights, x, labels)}
     torch = torch_or_none()
     if torch is not None:
-        steps["torch"] = _big_torch(torch, weights, x, labels)
+        steps["torch"] = _big_step(torch, weights, x, labels)
     return row("mlp_mnist 784-512-256-10 relu, batch 128, SGD", interleaved(steps, samples, reps=5))
 
 
