@@ -24,11 +24,9 @@ from benchmarks.timing import interleaved, row, torch_or_none
 LR = 1e-3
 
 
-def build_models(torch=None, seed: int = 0):
-    """The same CNN in chainrule and (when ``torch`` is given) PyTorch, with identical weights."""
-    nn = cr.nn
-    cr.manual_seed(seed)
-    model = nn.Sequential(
+def _lenet(nn):
+    """The benchmark CNN from ``nn`` (``cr.nn`` or ``torch.nn``: same names and parameter layout)."""
+    return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
@@ -40,21 +38,15 @@ def build_models(torch=None, seed: int = 0):
         nn.ReLU(),
         nn.Linear(128, 10),
     )
+
+
+def build_models(torch=None, seed: int = 0):
+    """The same CNN in chainrule and (when ``torch`` is given) PyTorch, with identical weights."""
+    cr.manual_seed(seed)
+    model = _lenet(cr.nn)
     if torch is None:
         return model, None
-    tnn = torch.nn
-    tmodel = tnn.Sequential(
-        tnn.Conv2d(1, 32, 3, padding=1),
-        tnn.ReLU(),
-        tnn.MaxPool2d(2),
-        tnn.Conv2d(32, 64, 3, padding=1),
-        tnn.ReLU(),
-        tnn.MaxPool2d(2),
-        tnn.Flatten(),
-        tnn.Linear(64 * 7 * 7, 128),
-        tnn.ReLU(),
-        tnn.Linear(128, 10),
-    )
+    tmodel = _lenet(torch.nn)
     with torch.no_grad():
         for (name, p), (tname, tp) in zip(model.named_parameters(), tmodel.named_parameters()):
             assert name == tname and tuple(p.shape) == tuple(tp.shape), (name, tname)
