@@ -543,7 +543,7 @@ class Clone(Function):
 # ----------------------------------------------------------------------------- functional API
 
 
-def _tensor_operand(op: str, x, like: Tensor):
+def _tensor_operand(op: str, x):
     """Arrays and lists in a binary op become tensors; Python numbers stay scalars."""
     _check_operand(op, x)
     if isinstance(x, np.ndarray):
@@ -553,9 +553,9 @@ def _tensor_operand(op: str, x, like: Tensor):
 
 def _binary(cls, op: str, a, b):
     if not isinstance(a, Tensor):
-        a = _tensor_operand(op, a, b)
+        a = _tensor_operand(op, a)
     if not isinstance(b, Tensor):
-        b = _tensor_operand(op, b, a)
+        b = _tensor_operand(op, b)
     try:
         return cls.apply(a, b)
     except ValueError:
@@ -683,8 +683,8 @@ def _as_tensor(x, like) -> Tensor:
 
 def where(cond, a, b) -> Tensor:
     """Pick a where cond is true, else b (broadcast)."""
-    a = _tensor_operand("where", a, b) if not isinstance(a, Tensor) else a
-    b = _tensor_operand("where", b, a) if not isinstance(b, Tensor) else b
+    a = _tensor_operand("where", a) if not isinstance(a, Tensor) else a
+    b = _tensor_operand("where", b) if not isinstance(b, Tensor) else b
     shapes = [tuple(t.shape) for t in (cond, a, b) if isinstance(t, (Tensor, np.ndarray))]
     try:
         np.broadcast_shapes(*shapes)
