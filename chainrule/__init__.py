@@ -13,6 +13,7 @@ from chainrule import autograd
 from chainrule import nn
 from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule.random import manual_seed, get_rng_state, set_rng_state
+from chainrule.backend import get_num_threads, set_num_threads
 from chainrule.ops.creation import (
     arange, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand, randint, randn, randperm,
     tensor, zeros, zeros_like,

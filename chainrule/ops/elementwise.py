@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from chainrule.autograd.function import Function
-from chainrule.backend import np, xp_of
+from chainrule.backend import np, parallel_rows, xp_of
 from chainrule.tensor import Tensor
 
 # ----------------------------------------------------------------------------- helpers
@@ -412,12 +412,20 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return xp_of(x.data).maximum(x.data, 0)
+        xp = xp_of(x.data)
+        out = xp.empty_like(x.data)
+        parallel_rows(lambda o, a: xp.maximum(a, 0, out=o), out, x.data)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
-        return grad * (out != 0)  # out is 0 exactly where x <= 0
+        if isinstance(grad, Tensor):
+            return grad * (out != 0)
+        xp = xp_of(grad)
+        dx = xp.empty_like(grad)
+        parallel_rows(lambda d, g, y: xp.multiply(g, y != 0, out=d), dx, grad, out)  # out is 0 where x <= 0
+        return dx
 
 
 class Clamp(Function):

@@ -27,7 +27,7 @@ import warnings
 
 from chainrule import random as _random
 from chainrule.autograd.function import Function
-from chainrule.backend import np, xp_of
+from chainrule.backend import np, parallel_rows, xp_of
 from chainrule.ops.conv import (
     _tuple,
     channels_first,
@@ -103,22 +103,34 @@ def max_pool_forward(x, geom, need_argmax: bool):
 
     ``argmax`` holds, per output, the index of the winning kernel offset: a later offset
     replaces the running winner only when strictly greater, so ties keep the first.
+    Blocks of images run on separate threads (``parallel_rows``).
     """
     xp = xp_of(x)
     buf = pad_channels_last(x, geom, fill=-math.inf)
+    out = xp.empty((x.shape[0], *geom.out_size, x.shape[1]), x.dtype)  # contiguous channels-last
+    n_offsets = math.prod(geom.kernel)
+    if not need_argmax:
+        parallel_rows(lambda o, b: _max_pool_block(b, o, None, geom), out, buf)
+        return channels_first(out), None
+    idx = xp.empty(out.shape, xp.uint8 if n_offsets <= 255 else xp.int32)
+    parallel_rows(lambda o, i, b: _max_pool_block(b, o, i, geom), out, idx, buf)
+    return channels_first(out), idx
+
+
+def _max_pool_block(buf, out, idx, geom) -> None:
+    """``max_pool_forward`` on a block of images: fills ``out`` and (unless None) ``idx``."""
+    xp = xp_of(buf)
     slabs = [_slab(buf, win) for win in windows(geom)]
-    out = xp.empty(slabs[0].shape, x.dtype)  # (N, *O, C), contiguous channels-last
-    small = len(slabs) <= 255
-    idx = None
     if len(slabs) == 1:
         out[...] = slabs[0]
-        if need_argmax:
-            idx = xp.zeros(out.shape, xp.uint8)
-        return channels_first(out), idx
-    if need_argmax:
-        idx = xp.greater(slabs[1], slabs[0]).view(xp.uint8)  # winner of the first two: offset 0 or 1
-        if not small:
-            idx = idx.astype(xp.int32)
+        if idx is not None:
+            idx[...] = 0
+        return
+    small = idx is not None and idx.dtype == xp.uint8
+    if small:
+        xp.greater(slabs[1], slabs[0], out=idx.view(bool))  # winner of the first two: offset 0 or 1
+    elif idx is not None:
+        idx[...] = xp.greater(slabs[1], slabs[0])
     xp.maximum(slabs[0], slabs[1], out=out)
     for k, s in enumerate(slabs[2:], 2):
         if idx is not None:
@@ -128,27 +140,31 @@ def max_pool_forward(x, geom, need_argmax: bool):
                 b *= k
                 xp.maximum(idx, b, out=idx)
             else:
-                idx = xp.where(better, k, idx).astype(idx.dtype)
+                idx[better] = k
         xp.maximum(out, s, out=out)
-    return channels_first(out), idx
 
 
 def max_pool_scatter(grad, idx, geom, n: int, c: int):
     """Route each output gradient to the input position its window's maximum came from."""
     xp = xp_of(grad)
-    g = xp.ascontiguousarray(channels_last(grad))  # one transposing copy beats K strided reads
+    g = xp.empty(idx.shape, grad.dtype)  # channels-last: one transposing copy beats K strided reads
+    parallel_rows(lambda dst, src: dst.__setitem__(..., src), g, channels_last(grad))
     disjoint = _disjoint(geom)
     tiled = disjoint and all(  # the windows cover the buffer exactly: every element gets written
         (k == 1 or d == 1) and (d * (k - 1) + 1) == s and o * s == p
         for k, s, d, o, p in zip(geom.kernel, geom.stride, geom.dilation, geom.out_size, geom.padded)
     )
     dx = (xp.empty if tiled else xp.zeros)((n, *geom.padded, c), grad.dtype)
-    for k, win in enumerate(windows(geom)):
-        slab = _slab(dx, win)
-        if disjoint:  # every input element belongs to at most one window: write, don't add
-            xp.multiply(g, idx == k, out=slab)
-        else:
-            slab += g * (idx == k)
+
+    def block(dx, g, idx):
+        for k, win in enumerate(windows(geom)):
+            slab = _slab(dx, win)
+            if disjoint:  # every input element belongs to at most one window: write, don't add
+                xp.multiply(g, idx == k, out=slab)
+            else:
+                slab += g * (idx == k)
+
+    parallel_rows(block, dx, g, idx)
     return channels_first(dx[interior(geom)])
 
 

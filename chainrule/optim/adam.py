@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from chainrule.backend import xp_of
+from chainrule.backend import parallel_rows, xp_of
 from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
 
 
@@ -78,25 +79,34 @@ class Adam(Optimizer):
                     pd *= 1 - lr * weight_decay  # AdamW: θ ← θ·(1 − ηλ)
                 else:
                     g = g + weight_decay * pd
-            tmp = xp.empty_like(pd)
-            _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
-            v *= beta2  # v ← β₂v + (1 − β₂)g²
-            xp.multiply(g, 1 - beta2, out=tmp)
-            tmp *= g
-            v += tmp
             bias_correction1 = 1 - beta1**step
             bias_correction2 = 1 - beta2**step
-            step_size = lr / bias_correction1
+            update = partial(_adam_rows, beta1=beta1, beta2=beta2, eps=eps,
+                             step_size=lr / bias_correction1, sqrt_bc2=bias_correction2**0.5)
+            arrays = (pd, g, m, v, xp.empty_like(pd))
             if amsgrad:
-                vmax = st["max_exp_avg_sq"].data
-                xp.maximum(vmax, v, out=vmax)
-                v = vmax
-            denom = xp.sqrt(v)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
-            denom /= bias_correction2**0.5
-            denom += eps
-            xp.multiply(m, -step_size, out=tmp)  # θ ← θ − η/(1 − β₁ᵗ) · m / denom
-            tmp /= denom
-            pd += tmp
+                arrays += (st["max_exp_avg_sq"].data,)
+            parallel_rows(update, *arrays)  # big parameters: row blocks on all threads
+
+
+def _adam_rows(pd, g, m, v, tmp, vmax=None, *, beta1: float, beta2: float, eps: float,
+               step_size: float, sqrt_bc2: float) -> None:
+    """One Adam step, in place, on (a block of rows of) one parameter; ``tmp`` is scratch."""
+    xp = xp_of(pd)
+    _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
+    v *= beta2  # v ← β₂v + (1 − β₂)g²
+    xp.multiply(g, 1 - beta2, out=tmp)
+    tmp *= g
+    v += tmp
+    if vmax is not None:  # amsgrad
+        xp.maximum(vmax, v, out=vmax)
+        v = vmax
+    denom = xp.sqrt(v)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
+    denom /= sqrt_bc2
+    denom += eps
+    xp.multiply(m, -step_size, out=tmp)  # θ ← θ − η/(1 − β₁ᵗ) · m / denom
+    tmp /= denom
+    pd += tmp
 
 
 class AdamW(Adam):

@@ -1,0 +1,94 @@
+"""backend.parallel_rows and the thread-count controls (the suite runs with threading forced on
+for arrays of 2+ rows; see conftest.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+from chainrule import backend
+
+
+@pytest.fixture
+def threads():
+    """Restore the suite's thread count after a test changes it."""
+    before = backend.get_num_threads()
+    yield
+    backend.set_num_threads(before)
+
+
+def test_parallel_rows_covers_every_row_once_on_several_threads(threads):
+    backend.set_num_threads(3)
+    x = np.arange(70.0).reshape(7, 10)
+    out = np.zeros_like(x)
+    seen = []
+
+    def fn(o, a):
+        seen.append((threading.get_ident(), a.shape[0]))
+        np.multiply(a, 2, out=o)
+
+    backend.parallel_rows(fn, out, x)
+    np.testing.assert_array_equal(out, 2 * x)
+    assert sorted(n for _, n in seen) == [2, 2, 3]
+    assert len({t for t, _ in seen}) >= 2  # the caller runs one block, the pool the rest
+
+
+def test_parallel_rows_single_call_when_small_or_one_thread(threads, monkeypatch):
+    calls = []
+    x = np.ones((4, 3))
+    backend.set_num_threads(1)
+    backend.parallel_rows(lambda a: calls.append(a.shape), x)
+    backend.set_num_threads(2)
+    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1000)
+    backend.parallel_rows(lambda a: calls.append(a.shape), x)
+    backend.parallel_rows(lambda a: calls.append(a.shape), np.float64(1.0))  # 0-d: no rows to split
+    assert calls == [(4, 3), (4, 3), ()]
+
+
+def test_parallel_rows_raises_the_workers_error(threads):
+    backend.set_num_threads(2)
+
+    def fn(a):
+        if a[0, 0] > 0:  # only the second block (run by the worker) fails
+            raise ValueError("block failed")
+
+    with pytest.raises(ValueError, match="block failed"):
+        backend.parallel_rows(fn, np.arange(8.0).reshape(4, 2))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_set_num_threads_rejects_non_positive_ints(bad):
+    before = backend.get_num_threads()
+    with pytest.raises((TypeError, ValueError), match="set_num_threads"):
+        cr.set_num_threads(bad)
+    assert backend.get_num_threads() == before
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_threaded_ops_equal_torch_for_any_thread_count(threads, n):
+    """A conv → ReLU → max-pool → Adam step on 2 x 2 threads' worth of rows gives PyTorch's numbers."""
+    cr.set_num_threads(n)
+    assert cr.get_num_threads() == n
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 3, 12, 12)).astype(np.float32)
+    conv, tconv = cr.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3)
+    with torch.no_grad():
+        tconv.weight.copy_(torch.from_numpy(conv.weight.data))
+        tconv.bias.copy_(torch.from_numpy(conv.bias.data))
+    opt, topt = cr.optim.Adam(conv.parameters(), lr=0.1), torch.optim.Adam(tconv.parameters(), lr=0.1)
+    for _ in range(2):
+        out = cr.nn.functional.max_pool2d(cr.relu(conv(cr.tensor(x))), 2)
+        tout = torch.nn.functional.max_pool2d(torch.relu(tconv(torch.from_numpy(x))), 2)
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+        opt.zero_grad()
+        topt.zero_grad()
+        (out * out).sum().backward()
+        (tout * tout).sum().backward()
+        np.testing.assert_allclose(conv.weight.grad.numpy(), tconv.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(conv.weight.data, tconv.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
