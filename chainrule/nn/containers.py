@@ -11,6 +11,21 @@ from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 
 
+def _relu_then_max_pool(first: Module, second: Module) -> bool:
+    """True when ``second(first(x))`` may run as ``first(second(x))``: a plain ReLU, then a max-pool
+    with no padding (so every window holds real input elements) and no indices, neither hooked."""
+    from chainrule.nn.activation import ReLU
+    from chainrule.nn.pooling import MaxPool1d, MaxPool2d, MaxPool3d
+
+    if type(first) is not ReLU or type(second) not in (MaxPool1d, MaxPool2d, MaxPool3d):
+        return False
+    if first._forward_hooks or first._forward_pre_hooks or second._forward_hooks or second._forward_pre_hooks:
+        return False
+    padding = second.padding
+    unpadded = not any(padding) if isinstance(padding, (tuple, list)) else padding == 0
+    return unpadded and not second.return_indices
+
+
 class Sequential(Module):
     """Modules applied one after the other: ``Sequential(a, b, c)(x) = c(b(a(x)))``.
 
@@ -21,6 +36,13 @@ class Sequential(Module):
 
         model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
         neck = model[:2]          # a Sequential sharing the first two modules
+
+    One rewrite, invisible in the results: a ``ReLU`` directly followed by an unpadded
+    ``MaxPool`` runs as pool-then-ReLU.  max(relu(x)) = relu(max(x)) for every window, and
+    the gradients agree too (both route a window's gradient to its first maximum when that
+    maximum is positive, and drop it otherwise), so outputs and gradients are identical to
+    the written order, while the ReLU touches 4x fewer elements (2x2 pooling).  Modules with
+    hooks are never rewritten.
     """
 
     def __init__(self, *modules: Module | OrderedDict):
@@ -33,8 +55,15 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
-            x = m(x)
+        modules = list(self._modules.values())
+        i = 0
+        while i < len(modules):
+            if i + 1 < len(modules) and _relu_then_max_pool(modules[i], modules[i + 1]):
+                x = modules[i](modules[i + 1](x))  # see the class docstring: same result, less work
+                i += 2
+                continue
+            x = modules[i](x)
+            i += 1
         return x
 
     def __getitem__(self, idx: int | slice) -> Module:

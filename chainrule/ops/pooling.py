@@ -7,8 +7,8 @@ windows through strided views of a channels-last buffer, with one Python iterati
 *kernel offset* (4 for a 2x2 window), never per pixel:
 
 - **max pool**: a running ``maximum`` over the offsets.  For backward it records, per
-  output, *which* offset won (a small ``uint8`` array; ties go to the first offset, as
-  PyTorch); backward routes each gradient to that position only.
+  output, *which* offset won (a small ``uint8`` array; ties go to the first offset, and a
+  NaN beats everything, as PyTorch); backward routes each gradient to that position only.
 - **average pool**: the sum over the offsets divided by the window size (or, with
   ``count_include_pad=False``, by the number of real, non-padding elements); backward
   spreads each gradient evenly over its window.
@@ -142,6 +142,9 @@ def _max_pool_block(buf, out, idx, geom) -> None:
             else:
                 idx[better] = k
         xp.maximum(out, s, out=out)
+    if idx is not None and out.dtype.kind == "f" and xp.isnan(out).any():
+        for k, s in enumerate(slabs):  # as PyTorch, a NaN wins its window (the last NaN, if several)
+            idx[xp.isnan(s)] = k
 
 
 def max_pool_scatter(grad, idx, geom, n: int, c: int):

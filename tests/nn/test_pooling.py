@@ -364,3 +364,55 @@ def test_interpolate_forward_matches_torch_and_backward_is_its_adjoint(shape, kw
     expected = np.zeros(x.size)
     np.add.at(expected, src.long().flatten().numpy(), up.ravel())
     np.testing.assert_allclose(xc.grad.numpy().ravel(), expected, rtol=1e-6, atol=1e-6)
+
+
+# --------------------------------------------------------------------- Sequential's ReLU → max-pool rewrite
+
+
+@pytest.mark.parametrize("pool", [
+    lambda nn: nn.MaxPool2d(2),
+    lambda nn: nn.MaxPool2d(3, stride=2, ceil_mode=True),
+    lambda nn: nn.MaxPool1d(2),
+    lambda nn: nn.MaxPool3d(2),
+])
+def test_sequential_relu_max_pool_equals_torch_with_ties_and_nan(pool):
+    """Sequential runs ReLU → MaxPool as pool → ReLU; values and gradients must still be PyTorch's,
+    including all-negative windows, tied maxima (zeros) and NaN."""
+    probe = pool(cr.nn)
+    nd = {cr.nn.MaxPool1d: 1, cr.nn.MaxPool2d: 2, cr.nn.MaxPool3d: 3}[type(probe)]
+    rng = np.random.default_rng(0)
+    shape = (3, 2, *([6] * nd))
+    x = rng.integers(-2, 3, shape).astype(np.float32)  # many ties, zero maxima, negative windows
+    x.reshape(-1)[[5, 20]] = np.nan
+    g = rng.standard_normal((3, 2, *pool(torch.nn)(torch.zeros(shape)).shape[2:])).astype(np.float32)
+
+    model = cr.nn.Sequential(cr.nn.ReLU(), probe)
+    tmodel = torch.nn.Sequential(torch.nn.ReLU(), pool(torch.nn))
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, tout = model(xc), tmodel(xt)
+    assert out.grad_fn.name() == "Relu"  # the rewrite happened: the ReLU ran last
+    np.testing.assert_array_equal(out.detach().numpy(), tout.detach().numpy())
+    out.backward(cr.tensor(g))
+    tout.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(xc.grad.numpy(), xt.grad.numpy())
+
+
+def test_sequential_keeps_relu_max_pool_order_when_hooked_or_padded():
+    seen = []
+    relu = cr.nn.ReLU()
+    relu.register_forward_hook(lambda m, inp, out: seen.append(tuple(out.shape)))
+    x = cr.randn(1, 1, 4, 4)
+    out = cr.nn.Sequential(relu, cr.nn.MaxPool2d(2))(x)
+    assert seen == [(1, 1, 4, 4)] and out.shape == (1, 1, 2, 2)  # the hook saw the ReLU's real output
+    padded = cr.nn.Sequential(cr.nn.ReLU(), cr.nn.MaxPool2d(2, padding=1))(x.requires_grad_())
+    assert padded.grad_fn.name() != "Relu"
+    indices = cr.nn.Sequential(cr.nn.ReLU(), cr.nn.MaxPool2d(2, return_indices=True))(x)
+    assert isinstance(indices, tuple)
+
+
+@pytest.mark.parametrize(
+    "values", [[1.0, np.nan, 3.0, 0.0], [np.nan, 2.0, np.nan, 5.0], [-np.inf, np.nan, 7.0, 7.0]]
+)
+def test_max_pool_nan_wins_its_window_as_torch(values):
+    x = np.array(values, np.float32).reshape(1, 1, 2, 2)
+    check(lambda a: cr.nn.functional.max_pool2d(a, 2), lambda a: torch.nn.functional.max_pool2d(a, 2), [x])
