@@ -161,6 +161,15 @@ def parallel_rows(fn: Callable[..., Any], *arrays: Any) -> None:
             f.result()
 
 
+def parallel_copy(dst: Any, src: Any) -> None:
+    """``dst[...] = src`` (same shapes), in row blocks on all threads."""
+    parallel_rows(_copy_into, dst, src)
+
+
+def _copy_into(dst: Any, src: Any) -> None:
+    dst[...] = src
+
+
 def _tune_malloc() -> None:
     """Keep big freed blocks inside the process (Linux/glibc only).
 

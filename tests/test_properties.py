@@ -154,8 +154,8 @@ def basic_index(draw, shape):
             dim += 1
         else:
             parts.append(None)
-    if draw(st.booleans()):
-        parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
+    if draw(st.booleans()):  # anywhere when the parts index every dim (it then spans none), else last
+        parts.insert(draw(st.integers(0, len(parts))) if dim == len(shape) else len(parts), Ellipsis)
     return tuple(parts)
 
 

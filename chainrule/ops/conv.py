@@ -53,7 +53,7 @@ import math
 from typing import NamedTuple
 
 from chainrule.autograd.function import Function
-from chainrule.backend import np, xp_of
+from chainrule.backend import np, parallel_copy, parallel_rows, xp_of
 from chainrule.tensor import Tensor
 
 # ----------------------------------------------------------------------------- geometry
@@ -141,7 +141,7 @@ def pad_channels_last(a, geom, fill=0.0):
             buf[before + (slice(0, lo),)] = fill
         if lo + n < p:
             buf[before + (slice(lo + n, p),)] = fill
-    buf[interior(geom)] = a_cl
+    parallel_copy(buf[interior(geom)], a_cl)
     return buf
 
 
@@ -158,7 +158,7 @@ def im2col(x_pad, geom, ones: bool = False):
 
     Row ``n·O + p`` holds the patch under output position ``p`` of image ``n``, ordered
     (group, kernel offset, channel within the group) — matching the weight reshaped to
-    (G, C_out/G, K·C/G).  One strided view, one copy.
+    (G, C_out/G, K·C/G).  One strided view, one copy, in blocks of images on all threads.
 
     ``ones=True`` (one group only) appends a column of ones, (N·O, 1, K·C + 1): with the bias
     appended to the weight matrix, the matrix product adds the bias for free, and in backward
@@ -175,39 +175,40 @@ def im2col(x_pad, geom, ones: bool = False):
         and x_pad.shape[1:-1] == tuple(geom.out_size)
     ):
         return _rows(x_pad)[:, None]  # 1x1 kernel: the pixels themselves (no copy if channels-last)
+    cols = xp.empty((n, *geom.out_size, g * kc + int(ones)), x_pad.dtype)
+    parallel_rows(lambda cols, x_pad: _im2col_block(cols, x_pad, geom, kc, ones), cols, x_pad)
+    return cols.reshape(m, g, kc + int(ones))
+
+
+def _im2col_block(cols, x_pad, geom, kc: int, ones: bool) -> None:
+    """Fill ``cols`` (n, *O, G·K·C/G [+1]) with the patches of ``x_pad`` (n, *P, C)."""
+    n, c, g = x_pad.shape[0], x_pad.shape[-1], geom.groups
     if c == 1:  # one input channel: one copy per kernel offset has longer contiguous runs
-        cols = xp.empty((n, *geom.out_size, kc + int(ones)), x_pad.dtype)
         for j, win in enumerate(windows(geom)):
             cols[..., j] = x_pad[(slice(None), *win, 0)]
-        if ones:
-            cols[..., kc] = 1
-        return cols.reshape(m, 1, kc + int(ones))
-    st = x_pad.strides
-    sp, sc = st[1:-1], st[-1]
-    shape = (n, *geom.out_size, g, *geom.kernel, c // g)
-    strides = (
-        st[0],
-        *(a * s for a, s in zip(sp, geom.stride)),
-        sc * (c // g),
-        *(a * d for a, d in zip(sp, geom.dilation)),
-        sc,
-    )
-    view = xp.lib.stride_tricks.as_strided(x_pad, shape, strides)
-    if not (ones and g == 1):
-        cols = xp.empty(shape, x_pad.dtype)
-        cols[...] = view
-        return cols.reshape(m, g, kc)
-    cols = xp.empty((m, kc + 1), x_pad.dtype)
-    item = cols.itemsize
-    dst_strides = [item]  # the patch part of each row, as the 6-D shape of the view
-    for size in reversed(shape[1:]):
-        dst_strides.insert(0, dst_strides[0] * size)
-    dst_strides[0] = (kc + 1) * item * math.prod(geom.out_size)  # rows skip the ones column
-    for i in range(1, len(geom.out_size) + 1):
-        dst_strides[i] = (kc + 1) * item * math.prod(geom.out_size[i:])
-    xp.lib.stride_tricks.as_strided(cols, shape, tuple(dst_strides))[...] = view
-    cols[:, kc] = 1
-    return cols[:, None]
+    else:  # both sides as (n, *O, G, *K, C/G): a strided view of the input, one of the columns
+        nd, item, width = len(geom.kernel), cols.itemsize, cols.shape[-1]
+        shape = (n, *geom.out_size, g, *geom.kernel, c // g)
+        st = x_pad.strides
+        sp, sc = st[1:-1], st[-1]
+        src = (
+            st[0],
+            *(a * s for a, s in zip(sp, geom.stride)),
+            sc * (c // g),
+            *(a * d for a, d in zip(sp, geom.dilation)),
+            sc,
+        )
+        dst = (
+            cols.strides[0],
+            *(width * item * math.prod(geom.out_size[i + 1 :]) for i in range(nd)),
+            kc * item,
+            *((c // g) * item * math.prod(geom.kernel[i + 1 :]) for i in range(nd)),
+            item,
+        )
+        as_strided = xp_of(x_pad).lib.stride_tricks.as_strided
+        as_strided(cols, shape, dst)[...] = as_strided(x_pad, shape, src)
+    if ones:
+        cols[..., kc] = 1
 
 
 def _weight_matrix(w, groups: int):
@@ -253,23 +254,27 @@ def conv_forward(x, w, b, geom, keep_cols: bool = False):
 def conv_input_grad(grad, w, geom, b=None):
     """The transposed convolution: dL/dx of ``conv(x, w)`` for dL/dout = ``grad`` (+ ``b`` per channel).
 
-    ``dcols = grad @ W`` is computed offset-major, (G, K, N·O, C/G), so each kernel
-    offset's slab is contiguous; col2im then adds each slab onto the input positions that
-    offset read (a strided slice of the padded buffer).  Overlapping windows simply add up.
+    ``dcols = grad @ W`` holds, per output position, what each kernel offset read contributes
+    back (one matrix product when there is one group); col2im then adds each offset's slab onto
+    the input positions that offset read (a strided slice of the buffer).  Overlapping windows
+    simply add up.
     """
     xp = xp_of(grad)
     n, c_out, g = grad.shape[0], w.shape[0], geom.groups
     cg = w.shape[1]
     k = math.prod(geom.kernel)
     g2 = _rows(channels_last(grad))  # (M, C_out)
-    wk = xp.ascontiguousarray(w.reshape(g, c_out // g, cg, k).transpose(0, 3, 1, 2))  # (G, K, C_out/G, C/G)
     if g == 1:
-        dcols = xp.matmul(g2[None], wk[0])[None]  # (1, K, M, C); a 3-D g2 keeps numpy on BLAS
+        w_flat = channels_last(w).reshape(c_out, k * cg)  # (C_out, K·C), columns ordered as im2col's
+        dcols = (g2 @ w_flat).reshape(n, -1, 1, k, cg).transpose(0, 2, 3, 1, 4)  # (N, 1, K, O, C) view
     else:
+        wk = w.reshape(g, c_out // g, cg, k).transpose(0, 3, 1, 2)  # (G, K, C_out/G, C/G)
+        wk = xp.ascontiguousarray(wk)
         g3 = g2.reshape(-1, g, c_out // g).transpose(1, 0, 2)  # (G, M, C_out/G)
         dcols = xp.matmul(g3[:, None], wk)  # (G, K, M, C/G)
+        dcols = dcols.reshape(g, k, n, -1, cg).transpose(2, 0, 1, 3, 4)  # (N, G, K, O, C/G) view
     if k == 1 and is_unpadded(geom) and all(s == 1 for s in geom.stride):
-        dx = dcols[:, 0].transpose(1, 0, 2).reshape(n, *geom.in_size, g * cg)
+        dx = dcols[:, :, 0].transpose(0, 2, 1, 3).reshape(n, *geom.in_size, g * cg)
     else:
         dx = _col2im(xp, dcols, geom, n, g, cg, grad.dtype)
     if b is not None:
@@ -306,19 +311,26 @@ def _input_slices(geom) -> list:
 
 
 def _col2im(xp, dcols, geom, n: int, g: int, cg: int, dtype):
-    """Add each kernel offset's slab of ``dcols`` (G, K, N·O, C/G) back onto the input positions it
+    """Add each kernel offset's slab of ``dcols`` (N, G, K, O, C/G) back onto the input positions it
     was read from (one strided slice-add per offset).  Only real input positions are written, and an
-    offset that read every input position once is assigned first instead of zero-filling."""
+    offset that read every input position once is assigned first instead of zero-filling.  Blocks
+    of images run on separate threads."""
     parts = _input_slices(geom)
     first = next((p for p in parts if p[3]), None)
+    order = ([first] if first else []) + [p for p in parts if p is not first]
     dx = (xp.zeros if first is None else xp.empty)((n, *geom.in_size, g, cg), dtype)
-    for part in ([first] if first else []) + [p for p in parts if p is not first]:
-        j, src, dst, _ = part
-        slab = dcols[:, j].transpose(1, 0, 2).reshape(n, *geom.out_size, g, cg)[(slice(None), *src)]
-        if part is first:
-            dx[(slice(None), *dst)] = slab
-        else:
-            dx[(slice(None), *dst)] += slab
+
+    def block(dx, dcols):
+        for part in order:
+            j, src, dst, _ = part
+            slab = dcols[:, :, j].transpose(0, 2, 1, 3).reshape(len(dx), *geom.out_size, g, cg)
+            slab = slab[(slice(None), *src)]
+            if part is first:
+                dx[(slice(None), *dst)] = slab
+            else:
+                dx[(slice(None), *dst)] += slab
+
+    parallel_rows(block, dx, dcols)
     return dx.reshape(n, *geom.in_size, g * cg)
 
 

@@ -27,7 +27,7 @@ import warnings
 
 from chainrule import random as _random
 from chainrule.autograd.function import Function
-from chainrule.backend import np, parallel_rows, xp_of
+from chainrule.backend import np, parallel_copy, parallel_rows, xp_of
 from chainrule.ops.conv import (
     _tuple,
     channels_first,
@@ -151,7 +151,7 @@ def max_pool_scatter(grad, idx, geom, n: int, c: int):
     """Route each output gradient to the input position its window's maximum came from."""
     xp = xp_of(grad)
     g = xp.empty(idx.shape, grad.dtype)  # channels-last: one transposing copy beats K strided reads
-    parallel_rows(lambda dst, src: dst.__setitem__(..., src), g, channels_last(grad))
+    parallel_copy(g, channels_last(grad))
     disjoint = _disjoint(geom)
     tiled = disjoint and all(  # the windows cover the buffer exactly: every element gets written
         (k == 1 or d == 1) and (d * (k - 1) + 1) == s and o * s == p
