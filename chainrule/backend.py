@@ -26,7 +26,7 @@ from typing import Any
 # 1.45 ms after a product with spinning, 0.84 ms without).  OpenBLAS reads this once, when NumPy
 # loads it, so it only takes effect when chainrule is imported before NumPy; a value the user
 # set wins.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "19")
 
 import numpy  # noqa: E402
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from chainrule.autograd.function import Function
-from chainrule.backend import np, xp_of
+from chainrule.backend import np, parallel_rows, xp_of
 from chainrule.ops.activation import Sigmoid, Softplus, log_softmax, softmax
 from chainrule.ops.elementwise import relu, stable_sigmoid
 from chainrule.tensor import Tensor
@@ -451,14 +451,12 @@ class CrossEntropy(Function):
         m, c = x.shape
         valid = target != ignore_index
         ts = xp.where(valid, target, 0)
-        rows = xp.arange(m)
         # log p_ij = (x_ij - m_i) - log Σ_j e^(x_ij - m_i), m_i = max_j x_ij (one exp pass, also giving p)
-        mx = x.max(axis=1, keepdims=True)
-        shifted = x - xp.where(xp.isfinite(mx), mx, 0)
-        picked = shifted[rows, ts]
+        shifted, picked = xp.empty_like(x), xp.empty(m, x.dtype)
         # without smoothing `shifted` is not needed again: exponentiate it in place (one pass less)
-        e = xp.exp(shifted, out=shifted if smoothing == 0 else None)
-        total = e.sum(axis=1, keepdims=True)
+        e = shifted if smoothing == 0 else xp.empty_like(x)
+        total = xp.empty((m, 1), x.dtype)
+        parallel_rows(_exp_shifted_rows, x, ts, shifted, picked, e, total)  # blocks of rows on all threads
         with np.errstate(divide="ignore"):
             lse = xp.log(total)[:, 0]
         wy = weight[ts] * valid if weight is not None else valid.astype(x.dtype)
@@ -497,7 +495,8 @@ class CrossEntropy(Function):
             # dx = p_ij · a_i g_i - ... with p = e / total: one pass over e (float32 throughout:
             # a float64 row here would double the cost)
             row = (a * coef / ctx.total).astype(e.dtype, copy=False)
-            out = e * row[:, None]
+            out = xp.empty_like(e)
+            parallel_rows(lambda o, e, r: xp.multiply(e, r[:, None], out=o), out, e, row)
             out[rows, ts] -= (1 - eps) * wy * coef
             if eps > 0:
                 w_row = ctx.weight if ctx.weight is not None else xp.ones(c, e.dtype)
@@ -513,6 +512,17 @@ class CrossEntropy(Function):
         coef = (grad * scale).expand((m,)) if grad.ndim == 0 else grad
         gx = (softmax(x, 1) * _const(a.astype(e.dtype)[:, None]) - _const(const)) * coef.reshape(m, 1)
         return gx, None, None, None, None, None
+
+
+def _exp_shifted_rows(x, ts, shifted, picked, e, total) -> None:
+    """For a block of rows: shifted = x - max (row-wise), picked = shifted at the targets,
+    e = exp(shifted) (may be ``shifted`` itself, overwritten), total = Σ_j e (row-wise)."""
+    xp = xp_of(x)
+    mx = x.max(axis=1, keepdims=True)
+    xp.subtract(x, xp.where(xp.isfinite(mx), mx, 0), out=shifted)
+    picked[...] = shifted[xp.arange(len(x)), ts]
+    xp.exp(shifted, out=e)
+    e.sum(axis=1, keepdims=True, out=total)
 
 
 class NllLoss(Function):
