@@ -27,9 +27,9 @@ import math
 import sys
 import time
 
-import chainrule as cr  # isort: skip  (before NumPy, so idle OpenBLAS threads sleep: chainrule/backend.py)
 import numpy as np
 
+import chainrule as cr
 from chainrule import nn
 from chainrule.data import datasets
 

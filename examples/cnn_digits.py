@@ -22,9 +22,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import chainrule as cr  # isort: skip  (before NumPy, so idle OpenBLAS threads sleep: chainrule/backend.py)
 import numpy as np
 
+import chainrule as cr
 from chainrule import nn
 from chainrule.data import DataLoader, TensorDataset, datasets, transforms
 

@@ -12,9 +12,9 @@ import argparse
 import time
 from collections.abc import Callable
 
-import chainrule as cr  # isort: skip  (before NumPy, so idle OpenBLAS threads sleep: chainrule/backend.py)
 import numpy as np
 
+import chainrule as cr
 from chainrule.data import datasets
 from chainrule.data.fetch import fetch
 

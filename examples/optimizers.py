@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-import chainrule as cr  # isort: skip  (before NumPy, so idle OpenBLAS threads sleep: chainrule/backend.py)
 import numpy as np
 
+import chainrule as cr
 from chainrule import nn
 from chainrule.data import datasets
 
