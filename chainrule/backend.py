@@ -15,20 +15,15 @@ mirrors NumPy's API, so ``xp.tanh`` works on both.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-# OpenBLAS's idle worker threads spin for ~0.1 s after each matrix product, holding the second
-# core while our own threads want it for element-wise work (measured: 2-thread ReLU backward
-# 1.45 ms after a product with spinning, 0.84 ms without).  OpenBLAS reads this once, when NumPy
-# loads it, so it only takes effect when chainrule is imported before NumPy; a value the user
-# set wins.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "19")
-
-import numpy  # noqa: E402
+import numpy
 
 np = numpy  # the CPU array module; ops reach it only through this module
 
@@ -109,7 +104,7 @@ def to_numpy(array: Any) -> numpy.ndarray:
 # NumPy runs element-wise work on one core and releases the GIL while it does, so a big
 # element-wise op split into row blocks runs on all cores from plain Python threads.  Below
 # this many elements the hand-off to a thread (~20 µs) costs more than it saves.
-PARALLEL_MIN_ELEMENTS = 1 << 16
+PARALLEL_MIN_ELEMENTS = 1 << 18
 
 _num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 _pool: ThreadPoolExecutor | None = None
@@ -140,7 +135,10 @@ def parallel_rows(fn: Callable[..., Any], *arrays: Any) -> None:
     """Call ``fn(*blocks)``, the blocks being matching row ranges (axis 0) of ``arrays``, on all threads.
 
     ``fn`` writes its results into one of the arrays (an ``out`` buffer), so the blocks need no
-    joining.  Small arrays, one thread, or GPU arrays: one plain call ``fn(*arrays)``.
+    joining.  The rows are cut into a few blocks per thread, and every thread, the caller
+    included, takes the next block until none is left: a worker that starts late (its core busy,
+    e.g. with an OpenBLAS thread still spinning after a product) leaves its share to the others
+    instead of holding everyone up.  Small arrays, one thread, or GPU arrays: one plain call.
     """
     global _pool
     rows = arrays[0].shape[0] if arrays[0].ndim else 0
@@ -150,15 +148,29 @@ def parallel_rows(fn: Callable[..., Any], *arrays: Any) -> None:
         return
     if _pool is None:
         _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="chainrule")
-    bounds = [rows * i // k for i in range(k + 1)]
-    futures = [
-        _pool.submit(fn, *(a[bounds[i] : bounds[i + 1]] for a in arrays)) for i in range(1, k)
-    ]
-    try:
-        fn(*(a[: bounds[1]] for a in arrays))
-    finally:
-        for f in futures:
-            f.result()
+    n_blocks = min(rows, 4 * k)
+    bounds = [rows * i // n_blocks for i in range(n_blocks + 1)]
+    claim = itertools.count()  # next() on it is atomic under the GIL
+    left = [n_blocks]
+    lock, done, errors = threading.Lock(), threading.Event(), []
+
+    def work() -> None:
+        while (i := next(claim)) < n_blocks:
+            try:
+                fn(*(a[bounds[i] : bounds[i + 1]] for a in arrays))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller below
+                errors.append(e)
+            with lock:
+                left[0] -= 1
+                if left[0] == 0:
+                    done.set()
+
+    for _ in range(k - 1):
+        _pool.submit(work)
+    work()
+    done.wait()
+    if errors:
+        raise errors[0]
 
 
 def parallel_copy(dst: Any, src: Any) -> None:
