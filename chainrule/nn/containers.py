@@ -7,16 +7,15 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from chainrule.nn.activation import ReLU
 from chainrule.nn.module import Module
+from chainrule.nn.pooling import MaxPool1d, MaxPool2d, MaxPool3d
 from chainrule.tensor import Tensor
 
 
 def _relu_then_max_pool(first: Module, second: Module) -> bool:
     """True when ``second(first(x))`` may run as ``first(second(x))``: a plain ReLU, then a max-pool
     with no padding (so every window holds real input elements) and no indices, neither hooked."""
-    from chainrule.nn.activation import ReLU
-    from chainrule.nn.pooling import MaxPool1d, MaxPool2d, MaxPool3d
-
     if type(first) is not ReLU or type(second) not in (MaxPool1d, MaxPool2d, MaxPool3d):
         return False
     if first._forward_hooks or first._forward_pre_hooks or second._forward_hooks or second._forward_pre_hooks:

@@ -27,7 +27,7 @@ import warnings
 
 from chainrule import random as _random
 from chainrule.autograd.function import Function
-from chainrule.backend import np, parallel_copy, parallel_rows, xp_of
+from chainrule.backend import np, parallel_rows, xp_of
 from chainrule.ops.conv import (
     _tuple,
     channels_first,
@@ -150,8 +150,6 @@ def _max_pool_block(buf, out, idx, geom) -> None:
 def max_pool_scatter(grad, idx, geom, n: int, c: int):
     """Route each output gradient to the input position its window's maximum came from."""
     xp = xp_of(grad)
-    g = xp.empty(idx.shape, grad.dtype)  # channels-last: one transposing copy beats K strided reads
-    parallel_copy(g, channels_last(grad))
     disjoint = _disjoint(geom)
     tiled = disjoint and all(  # the windows cover the buffer exactly: every element gets written
         (k == 1 or d == 1) and (d * (k - 1) + 1) == s and o * s == p
@@ -160,6 +158,7 @@ def max_pool_scatter(grad, idx, geom, n: int, c: int):
     dx = (xp.empty if tiled else xp.zeros)((n, *geom.padded, c), grad.dtype)
 
     def block(dx, g, idx):
+        g = xp.ascontiguousarray(g)  # channels-last: one transposing copy beats K strided reads
         for k, win in enumerate(windows(geom)):
             slab = _slab(dx, win)
             if disjoint:  # every input element belongs to at most one window: write, don't add
@@ -167,7 +166,7 @@ def max_pool_scatter(grad, idx, geom, n: int, c: int):
             else:
                 slab += g * (idx == k)
 
-    parallel_rows(block, dx, g, idx)
+    parallel_rows(block, dx, channels_last(grad), idx)
     return channels_first(dx[interior(geom)])
 
 
