@@ -433,3 +433,11 @@ def test_promotion_matrix_as_torch(name):
                 if TORCH_DTYPE[np.dtype(got)] != expected:
                     mismatches.append((np.dtype(da).name, str(db), na, nb, str(got), str(expected)))
     assert not mismatches, mismatches
+
+
+def test_relu_rejects_bool_as_torch():
+    with pytest.raises(RuntimeError, match="Boolean"):
+        torch.relu(torch.tensor([True, False]))
+    for call in (cr.relu, lambda t: t.relu(), cr.nn.ReLU()):
+        with pytest.raises(TypeError, match=r"relu: boolean inputs .* shape \(2,\)"):
+            call(cr.tensor([True, False]))
