@@ -175,7 +175,11 @@ def im2col(x_pad, geom, ones: bool = False):
         and x_pad.shape[1:-1] == tuple(geom.out_size)
     ):
         return _rows(x_pad)[:, None]  # 1x1 kernel: the pixels themselves (no copy if channels-last)
-    cols = xp.empty((n, *geom.out_size, g * kc + int(ones)), x_pad.dtype)
+    width = g * kc + int(ones)
+    # Rows padded to a multiple of 64 bytes: BLAS reads them ~10% faster than rows of odd length
+    # (289 floats for a 3x3 kernel over 32 channels plus the ones column).
+    stride = width if width < 64 else -(-width // 16) * 16
+    cols = xp.empty((n, *geom.out_size, stride), x_pad.dtype)[..., :width]
     parallel_rows(lambda cols, x_pad: _im2col_block(cols, x_pad, geom, kc, ones), cols, x_pad)
     return cols.reshape(m, g, kc + int(ones))
 
@@ -187,7 +191,7 @@ def _im2col_block(cols, x_pad, geom, kc: int, ones: bool) -> None:
         for j, win in enumerate(windows(geom)):
             cols[..., j] = x_pad[(slice(None), *win, 0)]
     else:  # both sides as (n, *O, G, *K, C/G): a strided view of the input, one of the columns
-        nd, item, width = len(geom.kernel), cols.itemsize, cols.shape[-1]
+        nd, item = len(geom.kernel), cols.itemsize
         shape = (n, *geom.out_size, g, *geom.kernel, c // g)
         st = x_pad.strides
         sp, sc = st[1:-1], st[-1]
@@ -199,8 +203,7 @@ def _im2col_block(cols, x_pad, geom, kc: int, ones: bool) -> None:
             sc,
         )
         dst = (
-            cols.strides[0],
-            *(width * item * math.prod(geom.out_size[i + 1 :]) for i in range(nd)),
+            *cols.strides[: nd + 1],
             kc * item,
             *((c // g) * item * math.prod(geom.kernel[i + 1 :]) for i in range(nd)),
             item,
@@ -264,15 +267,13 @@ def conv_input_grad(grad, w, geom, b=None):
     cg = w.shape[1]
     k = math.prod(geom.kernel)
     g2 = _rows(channels_last(grad))  # (M, C_out)
-    if g == 1:
-        w_flat = channels_last(w).reshape(c_out, k * cg)  # (C_out, K·C), columns ordered as im2col's
-        dcols = (g2 @ w_flat).reshape(n, -1, 1, k, cg).transpose(0, 2, 3, 1, 4)  # (N, 1, K, O, C) view
-    else:
-        wk = w.reshape(g, c_out // g, cg, k).transpose(0, 3, 1, 2)  # (G, K, C_out/G, C/G)
-        wk = xp.ascontiguousarray(wk)
-        g3 = g2.reshape(-1, g, c_out // g).transpose(1, 0, 2)  # (G, M, C_out/G)
-        dcols = xp.matmul(g3[:, None], wk)  # (G, K, M, C/G)
-        dcols = dcols.reshape(g, k, n, -1, cg).transpose(2, 0, 1, 3, 4)  # (N, G, K, O, C/G) view
+    # One product per (group, kernel offset), each giving a contiguous (M, C/G) slab: col2im then
+    # adds whole image rows at a time (one wide product of width K·C runs faster, but its
+    # interleaved slabs made col2im slower by more; measured 7.3 -> 5.8 ms for a 32->64 3x3 conv).
+    wk = xp.ascontiguousarray(w.reshape(g, c_out // g, cg, k).transpose(0, 3, 1, 2))  # (G, K, C_out/G, C/G)
+    g3 = g2.reshape(-1, g, c_out // g).transpose(1, 0, 2)  # (G, M, C_out/G)
+    dcols = xp.matmul(g3[:, None], wk)  # (G, K, M, C/G)
+    dcols = dcols.reshape(g, k, n, -1, cg).transpose(2, 0, 1, 3, 4)  # (N, G, K, O, C/G) view
     if k == 1 and is_unpadded(geom) and all(s == 1 for s in geom.stride):
         dx = dcols[:, :, 0].transpose(0, 2, 1, 3).reshape(n, *geom.in_size, g * cg)
     else:
@@ -348,7 +349,7 @@ def conv_weight_grad(x, grad, geom, w_shape, cols=None, need_bias: bool = False)
     g2 = _rows(channels_last(grad))  # (M, C_out)
     db = None
     if g == 1:
-        dw = g2.T @ cols[:, 0]  # (C_out, K·C [+1])
+        dw = _tall_t_matmul(g2, cols[:, 0])  # (C_out, K·C [+1])
         if dw.shape[1] > kc:
             dw, db = dw[:, :kc], xp.ascontiguousarray(dw[:, kc])
     else:
@@ -358,6 +359,30 @@ def conv_weight_grad(x, grad, geom, w_shape, cols=None, need_bias: bool = False)
         db = channel_sum(grad)
     dw = dw.reshape(c_out, *geom.kernel, w_shape[1])
     return xp.ascontiguousarray(channels_first(dw)), db
+
+
+# How BLAS runs aᵀ·b for tall a, b (a weight gradient gradᵀ·cols) depends on the shapes.  With a
+# tiny result (a first layer's: 50176 rows, 32x10) it crawls at ~25 GFLOP/s, and a stack of
+# 256-row products, summed, runs ~2.5x faster; otherwise (bᵀ·a)ᵀ, with the wider matrix first,
+# runs 10-35% faster than aᵀ·b (measured for 12544-50176 rows and results 32x73 ... 256x1153).
+_TALL_BLOCK = 256
+_TALL_MAX_RESULT = 1024
+
+
+def _tall_t_matmul(a, b):
+    """aᵀ @ b for tall matrices a (M, P), b (M, Q) (the result may be a transposed view)."""
+    m, p = a.shape
+    q = b.shape[1]
+    if p * q > _TALL_MAX_RESULT or m < 4 * _TALL_BLOCK or xp_of(a) is not np:
+        return (b.T @ a).T if q > p else a.T @ b
+    cut = m - m % _TALL_BLOCK
+    blocks = np.matmul(
+        a[:cut].reshape(-1, _TALL_BLOCK, p).transpose(0, 2, 1), b[:cut].reshape(-1, _TALL_BLOCK, q)
+    )
+    out = blocks.sum(axis=0)
+    if cut < m:
+        out += a[cut:].T @ b[cut:]
+    return out
 
 
 def channel_sum(grad):

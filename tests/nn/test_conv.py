@@ -30,6 +30,10 @@ CONV2D_CASES = [
     ((2, 3, 6, 7), (4, 3, 4, 2), 1, "same", (1, 2), 1),  # even kernel: asymmetric 'same'
     ((2, 3, 6, 7), (4, 3, 3, 3), 2, "valid", 1, 1),
     ((1, 1, 1, 1), (1, 1, 1, 1), 1, 0, 1, 1),
+    # a first layer: the tall weight-gradient product runs in 256-row blocks plus a remainder
+    ((3, 1, 30, 30), (4, 1, 3, 3), 1, 1, 1, 1),
+    ((2, 8, 6, 6), (5, 8, 3, 3), 1, 1, 1, 1),  # 73-wide patch rows, stored padded to 80
+    ((2, 14, 5, 5), (4, 7, 3, 3), 1, 1, 1, 2),  # groups, 126-wide rows padded to 128
 ]
 
 
