@@ -176,6 +176,11 @@ def im2col(x_pad, geom, ones: bool = False):
     ):
         return _rows(x_pad)[:, None]  # 1x1 kernel: the pixels themselves (no copy if channels-last)
     width = g * kc + int(ones)
+    if c == 1:  # one input channel: fill an offset-major (width, N, *O) buffer, whose rows take whole
+        # runs of image rows (~5x faster than 4-byte writes 10 floats apart), and return it transposed
+        buf = xp.empty((width, n, *geom.out_size), x_pad.dtype)
+        parallel_rows(lambda b, x_pad: _im2col_one_channel(b, x_pad, geom, ones), buf.swapaxes(0, 1), x_pad)
+        return buf.reshape(width, m).T[:, None]
     # Rows padded to a multiple of 64 bytes: BLAS reads them ~10% faster than rows of odd length
     # (289 floats for a 3x3 kernel over 32 channels plus the ones column).
     stride = width if width < 64 else -(-width // 16) * 16
@@ -187,31 +192,36 @@ def im2col(x_pad, geom, ones: bool = False):
 def _im2col_block(cols, x_pad, geom, kc: int, ones: bool) -> None:
     """Fill ``cols`` (n, *O, G·K·C/G [+1]) with the patches of ``x_pad`` (n, *P, C)."""
     n, c, g = x_pad.shape[0], x_pad.shape[-1], geom.groups
-    if c == 1:  # one input channel: one copy per kernel offset has longer contiguous runs
-        for j, win in enumerate(windows(geom)):
-            cols[..., j] = x_pad[(slice(None), *win, 0)]
-    else:  # both sides as (n, *O, G, *K, C/G): a strided view of the input, one of the columns
-        nd, item = len(geom.kernel), cols.itemsize
-        shape = (n, *geom.out_size, g, *geom.kernel, c // g)
-        st = x_pad.strides
-        sp, sc = st[1:-1], st[-1]
-        src = (
-            st[0],
-            *(a * s for a, s in zip(sp, geom.stride)),
-            sc * (c // g),
-            *(a * d for a, d in zip(sp, geom.dilation)),
-            sc,
-        )
-        dst = (
-            *cols.strides[: nd + 1],
-            kc * item,
-            *((c // g) * item * math.prod(geom.kernel[i + 1 :]) for i in range(nd)),
-            item,
-        )
-        as_strided = xp_of(x_pad).lib.stride_tricks.as_strided
-        as_strided(cols, shape, dst)[...] = as_strided(x_pad, shape, src)
+    nd, item = len(geom.kernel), cols.itemsize
+    # both sides as (n, *O, G, *K, C/G): a strided view of the input, one of the columns
+    shape = (n, *geom.out_size, g, *geom.kernel, c // g)
+    st = x_pad.strides
+    sp, sc = st[1:-1], st[-1]
+    src = (
+        st[0],
+        *(a * s for a, s in zip(sp, geom.stride)),
+        sc * (c // g),
+        *(a * d for a, d in zip(sp, geom.dilation)),
+        sc,
+    )
+    dst = (
+        *cols.strides[: nd + 1],
+        kc * item,
+        *((c // g) * item * math.prod(geom.kernel[i + 1 :]) for i in range(nd)),
+        item,
+    )
+    as_strided = xp_of(x_pad).lib.stride_tricks.as_strided
+    as_strided(cols, shape, dst)[...] = as_strided(x_pad, shape, src)
     if ones:
         cols[..., kc] = 1
+
+
+def _im2col_one_channel(buf, x_pad, geom, ones: bool) -> None:
+    """Fill ``buf`` (n, K [+1], *O) from a one-channel ``x_pad`` (n, *P, 1): one copy per kernel offset."""
+    for j, win in enumerate(windows(geom)):
+        buf[:, j] = x_pad[(slice(None), *win, 0)]
+    if ones:
+        buf[:, -1] = 1
 
 
 def _weight_matrix(w, groups: int):
