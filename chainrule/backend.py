@@ -107,6 +107,9 @@ def to_numpy(array: Any) -> numpy.ndarray:
 # and forth cost more than they save: measured on 2 cores, a multiply or tanh of 2^18 floats ran
 # 1.4-2x slower on two threads, of 2^20 ~1.2x faster, of 2^22 ~1.4x faster.
 PARALLEL_MIN_ELEMENTS = 1 << 20
+# Rows per block in parallel_rows: about this many elements of the largest array (256 KiB of
+# float32), so that a block's few operands fit in a core's L2 cache together.
+BLOCK_ELEMENTS = 1 << 16
 
 _num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 _pool: ThreadPoolExecutor | None = None
@@ -133,25 +136,39 @@ def get_num_threads() -> int:
     return _num_threads
 
 
-def parallel_rows(fn: Callable[..., Any], *arrays: Any) -> None:
-    """Call ``fn(*blocks)``, the blocks being matching row ranges (axis 0) of ``arrays``, on all threads.
+def parallel_rows(fn: Callable[..., Any], *arrays: Any, cache_blocks: bool = False) -> None:
+    """Call ``fn(*blocks)``, the blocks being matching row ranges (axis 0) of ``arrays``.
 
     ``fn`` writes its results into one of the arrays (an ``out`` buffer), so the blocks need no
-    joining.  The rows are cut into a few blocks per thread, and every thread, the caller
-    included, takes the next block until none is left: a worker that starts late (its core busy,
-    e.g. with an OpenBLAS thread still spinning after a product) leaves its share to the others
-    instead of holding everyone up.  Small arrays, one thread, or GPU arrays: one plain call.
+    joining.  Two reasons to cut the rows into blocks:
+
+    - **threads**: for calls touching at least ``PARALLEL_MIN_ELEMENTS`` elements, every thread,
+      the caller included, takes the next block until none is left (a worker that starts late
+      leaves its share to the others instead of holding everyone up);
+    - **cache** (``cache_blocks=True``, for an ``fn`` that chains several NumPy calls): blocks of
+      about ``BLOCK_ELEMENTS`` elements of the largest array, so each call finds its operands
+      still in the core's cache instead of streaming whole arrays through memory once per call
+      (Adam's 13 in-place ops on a 400k-element parameter: 1.6 -> 1.1 ms).  Not the default:
+      for kernels that loop over slabs in Python (im2col, pooling) the extra calls cost more.
+
+    Small arrays or GPU arrays: one plain call.
     """
     global _pool
     rows = arrays[0].shape[0] if arrays[0].ndim else 0
-    k = min(_num_threads, rows)
-    if k < 2 or type(arrays[0]) is not numpy.ndarray or max(a.size for a in arrays) < PARALLEL_MIN_ELEMENTS:
+    biggest = max(a.size for a in arrays)
+    k = min(_num_threads, rows) if biggest >= PARALLEL_MIN_ELEMENTS else 1
+    n_blocks = min(rows, biggest // BLOCK_ELEMENTS) if cache_blocks else 1
+    n_blocks = max(n_blocks, min(rows, 4 * k) if k > 1 else 1)
+    if n_blocks < 2 or type(arrays[0]) is not numpy.ndarray:
         fn(*arrays)
+        return
+    bounds = [rows * i // n_blocks for i in range(n_blocks + 1)]
+    if k < 2:
+        for i in range(n_blocks):
+            fn(*(a[bounds[i] : bounds[i + 1]] for a in arrays))
         return
     if _pool is None:
         _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="chainrule")
-    n_blocks = min(rows, 4 * k)
-    bounds = [rows * i // n_blocks for i in range(n_blocks + 1)]
     claim = itertools.count()  # next() on it is atomic under the GIL
     left = [n_blocks]
     lock, done, errors = threading.Lock(), threading.Event(), []

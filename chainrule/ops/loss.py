@@ -456,7 +456,7 @@ class CrossEntropy(Function):
         # without smoothing `shifted` is not needed again: exponentiate it in place (one pass less)
         e = shifted if smoothing == 0 else xp.empty_like(x)
         total = xp.empty((m, 1), x.dtype)
-        parallel_rows(_exp_shifted_rows, x, ts, shifted, picked, e, total)  # blocks of rows on all threads
+        parallel_rows(_exp_shifted_rows, x, ts, shifted, picked, e, total)  # big: row blocks on all threads
         with np.errstate(divide="ignore"):
             lse = xp.log(total)[:, 0]
         wy = weight[ts] * valid if weight is not None else valid.astype(x.dtype)
@@ -522,7 +522,7 @@ def _exp_shifted_rows(x, ts, shifted, picked, e, total) -> None:
     xp.subtract(x, xp.where(xp.isfinite(mx), mx, 0), out=shifted)
     picked[...] = shifted[xp.arange(len(x)), ts]
     xp.exp(shifted, out=e)
-    e.sum(axis=1, keepdims=True, out=total)
+    xp.matmul(e, xp.ones(e.shape[1], e.dtype), out=total[:, 0])  # row sums: BLAS ~4x faster than .sum(1)
 
 
 class NllLoss(Function):

@@ -86,7 +86,7 @@ class Adam(Optimizer):
             arrays = (pd, g, m, v, xp.empty_like(pd))
             if amsgrad:
                 arrays += (st["max_exp_avg_sq"].data,)
-            parallel_rows(update, *arrays)  # big parameters: row blocks on all threads
+            parallel_rows(update, *arrays, cache_blocks=True)  # 13 ops per cache-sized block
 
 
 def _adam_rows(pd, g, m, v, tmp, vmax=None, *, beta1: float, beta2: float, eps: float,
