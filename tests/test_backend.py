@@ -94,3 +94,43 @@ def test_threaded_ops_equal_torch_for_any_thread_count(threads, n):
         opt.step()
         topt.step()
     np.testing.assert_allclose(conv.weight.data, tconv.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_parallel_rows_cache_blocks_cover_every_row_once(threads, monkeypatch, n):
+    cr.set_num_threads(n)
+    monkeypatch.setattr(backend, "BLOCK_ELEMENTS", 100)
+    x = np.arange(3000.0).reshape(300, 10)
+    out = np.zeros_like(x)
+    sizes = []
+
+    def fn(o, a):
+        sizes.append(a.shape[0])
+        o += 2 * a
+
+    backend.parallel_rows(fn, out, x, cache_blocks=True)
+    np.testing.assert_array_equal(out, 2 * x)
+    assert sum(sizes) == 300
+    assert max(sizes) <= 11  # ~100 elements of the largest array per block
+    sizes.clear()
+    backend.parallel_rows(fn, out, x)  # without cache_blocks: one call (1 thread) or a few per thread
+    assert len(sizes) == (1 if n == 1 else 4 * n)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_adam_on_cache_blocks_equals_torch(threads, n):
+    """A parameter big enough for Adam's cache-sized blocks (2 x BLOCK_ELEMENTS and more)."""
+    cr.set_num_threads(n)
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((300, 700)).astype(np.float32)
+    assert w0.size > 2 * backend.BLOCK_ELEMENTS
+    w, tw = cr.tensor(w0.copy(), requires_grad=True), torch.tensor(w0.copy(), requires_grad=True)
+    opt, topt = cr.optim.Adam([w], lr=0.01), torch.optim.Adam([tw], lr=0.01)
+    for _ in range(3):
+        g = rng.standard_normal(w0.shape).astype(np.float32)
+        w.grad, tw.grad = cr.tensor(g), torch.from_numpy(g.copy())
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-6, atol=1e-7)
+    v, tv = opt.state[w]["exp_avg_sq"].data, topt.state[tw]["exp_avg_sq"].numpy()
+    np.testing.assert_allclose(v, tv, rtol=1e-6)
