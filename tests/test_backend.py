@@ -4,7 +4,6 @@ for arrays of 2+ rows; see conftest.py)."""
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -28,9 +27,16 @@ def test_parallel_rows_covers_every_row_once_on_several_threads(threads):
     out = np.zeros_like(x)
     seen = []
 
+    meet = threading.Barrier(2, timeout=10)
+    lock = threading.Lock()
+
     def fn(o, a):
-        seen.append((threading.get_ident(), a.shape[0]))
-        time.sleep(0.01)  # slow blocks: the workers surely take some
+        with lock:
+            first = all(t != threading.get_ident() for t, _ in seen)
+            seen.append((threading.get_ident(), a.shape[0]))
+            wait = first and len({t for t, _ in seen}) <= 2
+        if wait:  # the first two threads to take a block wait for each other: a second one must come
+            meet.wait()
         o += 2 * a  # adds, so a row done twice would show
 
     backend.parallel_rows(fn, out, x)
