@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 from chainrule.backend import parallel_rows, xp_of
-from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+from chainrule.optim.optimizer import Optimizer, Tensor, _flush_subnormal_, _lerp_, _worth_flushing
 
 
 class Adam(Optimizer):
@@ -82,7 +82,8 @@ class Adam(Optimizer):
             bias_correction1 = 1 - beta1**step
             bias_correction2 = 1 - beta2**step
             update = partial(_adam_rows, beta1=beta1, beta2=beta2, eps=eps,
-                             step_size=lr / bias_correction1, sqrt_bc2=bias_correction2**0.5)
+                             step_size=lr / bias_correction1, sqrt_bc2=bias_correction2**0.5,
+                             flush=_worth_flushing(pd))
             arrays = (pd, g, m, v, xp.empty_like(pd))
             if amsgrad:
                 arrays += (st["max_exp_avg_sq"].data,)
@@ -90,14 +91,17 @@ class Adam(Optimizer):
 
 
 def _adam_rows(pd, g, m, v, tmp, vmax=None, *, beta1: float, beta2: float, eps: float,
-               step_size: float, sqrt_bc2: float) -> None:
-    """One Adam step, in place, on (a block of rows of) one parameter; ``tmp`` is scratch."""
+               step_size: float, sqrt_bc2: float, flush: bool) -> None:
+    """One Adam step, in place, on (a block of rows of) one parameter; ``tmp`` is scratch;
+    ``flush``: set subnormal moments to 0 (see ``_flush_subnormal_``)."""
     xp = xp_of(pd)
-    _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
+    _lerp_(xp, m, g, 1 - beta1, tmp, flush)  # m ← β₁m + (1 − β₁)g
     v *= beta2  # v ← β₂v + (1 − β₂)g²
     xp.multiply(g, 1 - beta2, out=tmp)
     tmp *= g
     v += tmp
+    if flush:
+        _flush_subnormal_(xp, v, tmp)
     if vmax is not None:  # amsgrad
         xp.maximum(vmax, v, out=vmax)
         v = vmax
