@@ -37,7 +37,7 @@ def test_dead_units_momentum_is_flushed_and_parameters_follow_torch(name, rng):
     topt.state[tw][key].copy_(torch.from_numpy(m0))
     g = rng.standard_normal(w0.shape).astype(np.float32)
     g[:3] = 0  # dead units: no gradient
-    for _ in range(3):
+    for _ in range(16):  # Adam checks every 16 steps (at steps 1, 17, ...); the others every step
         w.grad, tw.grad = cr.tensor(g), torch.from_numpy(g.copy())
         opt.step()
         topt.step()
@@ -45,8 +45,8 @@ def test_dead_units_momentum_is_flushed_and_parameters_follow_torch(name, rng):
     assert np.all(m[:3] == 0), m[:3]  # flushed, not stuck at subnormals
     assert not np.any((m != 0) & (np.abs(m) < TINY))
     assert np.all(np.abs(topt.state[tw][key].numpy()[:3]) > 0)  # PyTorch keeps them (the test can fail)
-    np.testing.assert_allclose(m[3:], topt.state[tw][key].numpy()[3:], rtol=1e-6)
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(m[3:], topt.state[tw][key].numpy()[3:], rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-5, atol=1e-6)  # 16 steps of rounding
 
 
 def test_adam_second_moment_is_flushed_too():
@@ -56,7 +56,10 @@ def test_adam_second_moment_is_flushed_too():
     opt.step()
     opt.state[w]["exp_avg_sq"].data[...] = SUB
     w.grad = cr.tensor(np.zeros((80, 64), np.float32))
-    opt.step()
+    for _ in range(15):  # steps 2-16: not yet checked
+        opt.step()
+    assert np.all(opt.state[w]["exp_avg_sq"].data > 0)
+    opt.step()  # step 17
     assert np.all(opt.state[w]["exp_avg_sq"].data == 0)
 
 
