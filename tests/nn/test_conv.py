@@ -489,3 +489,18 @@ def test_inference_in_blocks_of_images_matches_torch(bias):
         out = F.conv2d(cr.tensor(x), cr.tensor(w), None if b is None else cr.tensor(b), stride=1, padding=0)
     expected = TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b))
     assert_close(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_one_channel_inference_in_blocks_matches_torch():
+    # a one-channel input's columns are filled offset-major and read transposed, also block by block
+    from chainrule.ops import conv as conv_ops
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((700, 1, 30, 30)).astype(np.float32)
+    w = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    assert conv_ops._COLS_BLOCK_BYTES // (28 * 28 * 10 * 4) < 700  # really split into blocks
+    with cr.no_grad():
+        out = F.conv2d(cr.tensor(x), cr.tensor(w), cr.tensor(b))
+    expected = TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b))
+    assert_close(out, expected, rtol=1e-4, atol=1e-4)
