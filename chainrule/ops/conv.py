@@ -268,7 +268,7 @@ def conv_input_grad(grad, w, geom, b=None):
     """The transposed convolution: dL/dx of ``conv(x, w)`` for dL/dout = ``grad`` (+ ``b`` per channel).
 
     ``dcols = grad @ W`` holds, per output position, what each kernel offset read contributes
-    back (one matrix product when there is one group); col2im then adds each offset's slab onto
+    back (one product per kernel offset and group); col2im then adds each offset's slab onto
     the input positions that offset read (a strided slice of the buffer).  Overlapping windows
     simply add up.
     """
