@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 from chainrule.backend import parallel_rows, xp_of
-from chainrule.optim.optimizer import Optimizer, Tensor, _flush_subnormal_, _lerp_, _worth_flushing
+from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
 
 
 class Adam(Optimizer):
@@ -82,32 +82,22 @@ class Adam(Optimizer):
             bias_correction1 = 1 - beta1**step
             bias_correction2 = 1 - beta2**step
             update = partial(_adam_rows, beta1=beta1, beta2=beta2, eps=eps,
-                             step_size=lr / bias_correction1, sqrt_bc2=bias_correction2**0.5,
-                             flush=_worth_flushing(pd) and step % _FLUSH_EVERY == 1)
+                             step_size=lr / bias_correction1, sqrt_bc2=bias_correction2**0.5)
             arrays = (pd, g, m, v, xp.empty_like(pd))
             if amsgrad:
                 arrays += (st["max_exp_avg_sq"].data,)
             parallel_rows(update, *arrays, cache_blocks=True)  # 13 ops per cache-sized block
 
 
-# Subnormal moments are flushed every this many steps (from the first): a moment needs ~150 steps
-# to decay through the subnormal range, so they never pile up, and the check (~20% of Adam's own
-# time) is paid once in 16 steps.
-_FLUSH_EVERY = 16
-
-
 def _adam_rows(pd, g, m, v, tmp, vmax=None, *, beta1: float, beta2: float, eps: float,
-               step_size: float, sqrt_bc2: float, flush: bool) -> None:
-    """One Adam step, in place, on (a block of rows of) one parameter; ``tmp`` is scratch;
-    ``flush``: set subnormal moments to 0 (see ``_flush_subnormal_``)."""
+               step_size: float, sqrt_bc2: float) -> None:
+    """One Adam step, in place, on (a block of rows of) one parameter; ``tmp`` is scratch."""
     xp = xp_of(pd)
-    _lerp_(xp, m, g, 1 - beta1, tmp, flush)  # m ← β₁m + (1 − β₁)g
+    _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
     v *= beta2  # v ← β₂v + (1 − β₂)g²
     xp.multiply(g, 1 - beta2, out=tmp)
     tmp *= g
     v += tmp
-    if flush:
-        _flush_subnormal_(xp, v, tmp)
     if vmax is not None:  # amsgrad
         xp.maximum(vmax, v, out=vmax)
         v = vmax

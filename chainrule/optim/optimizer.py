@@ -41,7 +41,7 @@ from typing import Any
 
 from chainrule import backend
 from chainrule.autograd.grad_mode import enable_grad
-from chainrule.backend import np
+from chainrule.backend import np, xp_of
 from chainrule.tensor import Tensor
 
 
@@ -75,6 +75,7 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._opt_called = False
+        self._step_calls = 0  # for the periodic subnormal flush (_flush_subnormal_state)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{self._name}: params should be an iterable of Tensors or dicts, but got a single "
@@ -241,7 +242,31 @@ class Optimizer:
                 for p in params:
                     p._version += 1
         self._opt_called = True
+        self._step_calls += 1
+        if self._step_calls % _FLUSH_EVERY == 1:
+            self._flush_subnormal_state()
         return loss
+
+    def _flush_subnormal_state(self) -> None:
+        """Set the subnormal entries (0 < |x| < the smallest normal float) of every floating-point
+        state array of ``_FLUSH_MIN_ELEMENTS`` or more elements to 0, in place.
+
+        Why: a running average whose input has stopped — the momentum of a dead ReLU unit, whose
+        gradient is exactly 0 — decays into the subnormal range and sticks there (0.9·m rounds back
+        to m), and the CPU handles subnormal operands ~20× slower. After ~1000 steps of the MNIST
+        CNN, 39% of the first dense layer's Adam momentum was subnormal and Adam's step on that
+        weight took 6.6 ms instead of 2.0. A state needs ~150 steps to decay through the subnormal
+        range, so checking every ``_FLUSH_EVERY`` steps (from the first) keeps it clear at ~1/16 of
+        the cost of a check (~20% of an Adam step); small states are left alone (there subnormals
+        cost nanoseconds, the check microseconds). PyTorch keeps them; flushing changes only
+        values below ~1.2e-38 (float32), whose effect on a parameter is far below its rounding.
+        """
+        for st in self.state.values():
+            for t in st.values():
+                if isinstance(t, Tensor) and t.data.dtype.kind == "f" and t.data.size >= _FLUSH_MIN_ELEMENTS:
+                    a = t.data
+                    xp = xp_of(a)
+                    xp.copyto(a, 0, where=xp.abs(a) < xp.finfo(a.dtype).tiny)
 
     def _bad_grad(self, gi: int, group: dict, p: Tensor, g: Tensor) -> None:
         index = next(i for i, q in enumerate(group["params"]) if q is p)
@@ -359,6 +384,10 @@ class Optimizer:
         return "\n".join(lines)
 
 
+_FLUSH_EVERY = 16  # Optimizer._flush_subnormal_state runs on steps 1, 17, 33, ...
+_FLUSH_MIN_ELEMENTS = 4096
+
+
 def _number(opt: str, name: str, value: Any) -> float:
     """``value`` as a Python float, or ``TypeError`` naming the option."""
     if isinstance(value, Tensor) and value.data.size == 1:
@@ -368,10 +397,8 @@ def _number(opt: str, name: str, value: Any) -> float:
     return float(value)
 
 
-def _lerp_(xp, m, g, w: float, tmp, flush: bool | None = None) -> None:
-    """``m ← m + w·(g − m)`` in place, with PyTorch's ``lerp_`` rounding (its two branches), and
-    subnormal results flushed to 0 (``_flush_subnormal_``) when ``flush`` (default: when ``m`` is
-    big enough to be worth it, ``_worth_flushing``).
+def _lerp_(xp, m, g, w: float, tmp) -> None:
+    """``m ← m + w·(g − m)`` in place, with PyTorch's ``lerp_`` rounding (its two branches).
 
     ``tmp`` is a scratch array of ``m``'s shape and dtype.
     """
@@ -382,29 +409,3 @@ def _lerp_(xp, m, g, w: float, tmp, flush: bool | None = None) -> None:
     else:
         tmp *= 1.0 - w
         xp.subtract(g, tmp, out=m)
-    if _worth_flushing(m) if flush is None else flush:
-        _flush_subnormal_(xp, m, tmp)
-
-
-_FLUSH_MIN_ELEMENTS = 4096
-
-
-def _worth_flushing(state) -> bool:
-    """Whether a state array is big enough for ``_flush_subnormal_``: under 4096 elements its
-    subnormals cost nanoseconds and the check microseconds, so small states are left alone."""
-    return state.size >= _FLUSH_MIN_ELEMENTS
-
-
-def _flush_subnormal_(xp, a, tmp=None) -> None:
-    """Set the subnormal entries of ``a`` (0 < |a| < the smallest normal float) to 0, in place.
-
-    Why: a running average whose input has stopped — the momentum of a dead ReLU unit, whose
-    gradient is exactly 0 — decays into the subnormal range and sticks there (0.9·m rounds back
-    to m), and the CPU handles subnormal operands ~20× slower. After ~1000 steps of the MNIST CNN,
-    39% of the first dense layer's Adam momentum was subnormal and Adam's step on that weight took
-    6.6 ms instead of 2.0. PyTorch keeps them; flushing changes only values below ~1.2e-38
-    (float32), whose effect on a parameter is far below its rounding. ``tmp``: optional scratch
-    array like ``a``.
-    """
-    mag = xp.abs(a, out=tmp) if tmp is not None else xp.abs(a)
-    xp.copyto(a, 0, where=mag < xp.finfo(a.dtype).tiny)

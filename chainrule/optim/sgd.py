@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.backend import xp_of
-from chainrule.optim.optimizer import Optimizer, Tensor, _flush_subnormal_, _worth_flushing
+from chainrule.optim.optimizer import Optimizer, Tensor
 
 
 class SGD(Optimizer):
@@ -81,8 +81,6 @@ class SGD(Optimizer):
                         buf += g
                     else:
                         buf += (1 - dampening) * g
-                    if _worth_flushing(buf):  # a dead unit's velocity would stick there
-                        _flush_subnormal_(xp_of(buf), buf)
                 if nesterov:
                     g = g + momentum * buf
                 else:

@@ -37,7 +37,7 @@ def test_dead_units_momentum_is_flushed_and_parameters_follow_torch(name, rng):
     topt.state[tw][key].copy_(torch.from_numpy(m0))
     g = rng.standard_normal(w0.shape).astype(np.float32)
     g[:3] = 0  # dead units: no gradient
-    for _ in range(16):  # Adam checks every 16 steps (at steps 1, 17, ...); the others every step
+    for _ in range(16):  # optimizers check their state on steps 1, 17, 33, ...
         w.grad, tw.grad = cr.tensor(g), torch.from_numpy(g.copy())
         opt.step()
         topt.step()
