@@ -451,21 +451,20 @@ class CrossEntropy(Function):
         m, c = x.shape
         valid = target != ignore_index
         ts = xp.where(valid, target, 0)
-        # log p_ij = (x_ij - m_i) - log Σ_j e^(x_ij - m_i), m_i = max_j x_ij (one exp pass, also giving p)
-        shifted, picked = xp.empty_like(x), xp.empty(m, x.dtype)
-        # without smoothing `shifted` is not needed again: exponentiate it in place (one pass less)
-        e = shifted if smoothing == 0 else xp.empty_like(x)
-        total = xp.empty((m, 1), x.dtype)
-        parallel_rows(_exp_shifted_rows, x, ts, shifted, picked, e, total)  # big: row blocks on all threads
+        # log p_ij = x_ij - lse_i with lse_i = log Σ_j e^(x_ij): one exp pass, which also gives the
+        # softmax p = e / Σ e for backward (rows that would overflow are shifted, see _exp_rows)
+        e, total = xp.empty_like(x), xp.empty((m, 1), x.dtype)
+        parallel_rows(_exp_rows, x, e, total)  # big: row blocks on all threads
+        shift = _shift_bad_rows(x, e, total)
         with np.errstate(divide="ignore"):
             lse = xp.log(total)[:, 0]
+        if shift is not None:
+            lse += shift
+        picked = x[xp.arange(m), ts]
         wy = weight[ts] * valid if weight is not None else valid.astype(x.dtype)
         loss = -(picked - lse) * wy
-        if smoothing > 0:  # Σ_c w_c (-log p_ic) = W · lse - Σ_c w_c (x_ic - m_i)
-            if weight is not None:
-                smooth = weight.sum() * lse - shifted @ weight
-            else:
-                smooth = c * lse - shifted.sum(axis=1)
+        if smoothing > 0:  # Σ_c w_c (-log p_ic), log p_ic = x_ic - lse_i (one pass more, as precise as PyTorch)
+            smooth = (lse[:, None] - x) @ (weight if weight is not None else xp.ones(c, x.dtype))
             loss = (1 - smoothing) * loss + (smoothing / c) * (smooth * valid)
         denom = wy.sum()
         if reduction == "mean":
@@ -474,7 +473,8 @@ class CrossEntropy(Function):
         else:
             out = _reduce_array(loss.astype(x.dtype, copy=False), reduction)
         if isinstance(ctx, Function):  # recorded (not under no_grad): keep what backward needs
-            # softmax p = e / total; the division is folded into backward's one pass over e
+            # softmax p = e / total (e shifted in the redone rows, total too); the division is folded
+            # into backward's one pass over e
             ctx.e, ctx.total = e, total[:, 0]
             ctx.ts, ctx.valid, ctx.wy, ctx.weight = ts, valid, wy, weight
             ctx.denom, ctx.reduction, ctx.smoothing = denom, reduction, smoothing
@@ -514,15 +514,41 @@ class CrossEntropy(Function):
         return gx, None, None, None, None, None
 
 
-def _exp_shifted_rows(x, ts, shifted, picked, e, total) -> None:
-    """For a block of rows: shifted = x - max (row-wise), picked = shifted at the targets,
-    e = exp(shifted) (may be ``shifted`` itself, overwritten), total = Σ_j e (row-wise)."""
+# A row whose Σ_j e^(x_ij) lies outside [_SUM_MIN, inf) is redone with the textbook shift by its max:
+# above, a logit over ~88 overflowed float32; below (every logit under ~-20.7) the smallest terms
+# would be subnormal and lose precision.  Typical logits never get there, and skipping the max
+# and the subtraction saves two of the four passes over the (M, C) scores.
+_SUM_MIN = 1e-9
+
+
+def _exp_rows(x, e, total) -> None:
+    """For a block of rows: e = exp(x), total = Σ_j e (row-wise; may overflow, see _shift_bad_rows)."""
     xp = xp_of(x)
-    mx = x.max(axis=1, keepdims=True)
-    xp.subtract(x, xp.where(xp.isfinite(mx), mx, 0), out=shifted)
-    picked[...] = shifted[xp.arange(len(x)), ts]
-    xp.exp(shifted, out=e)
-    xp.matmul(e, xp.ones(e.shape[1], e.dtype), out=total[:, 0])  # row sums: BLAS ~4x faster than .sum(1)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # _shift_bad_rows redoes those rows
+        xp.exp(x, out=e)
+        xp.matmul(e, xp.ones(e.shape[1], e.dtype), out=total[:, 0])  # row sums: BLAS ~4x faster than .sum(1)
+
+
+def _shift_bad_rows(x, e, total):
+    """Redo the rows of ``e = exp(x)`` whose sum overflowed or is tiny as e = exp(x - m_i),
+    m_i = max_j x_ij (and their ``total``); returns the shifts m (0 for the other rows), or None
+    when every row was fine.  NaN rows stay NaN, as in PyTorch."""
+    xp = xp_of(x)
+    t = total[:, 0]
+    bad = ~((t >= _SUM_MIN) & (t < xp.inf))  # also catches NaN
+    if not bad.any():
+        return None
+    idx = xp.nonzero(bad)[0]
+    xb = x[idx]
+    mx = xb.max(axis=1, keepdims=True)
+    mx = xp.where(xp.isfinite(mx), mx, 0)  # an all -inf row: e = 0, lse = -inf
+    with np.errstate(under="ignore", invalid="ignore"):
+        eb = xp.exp(xb - mx)
+    e[idx] = eb
+    total[idx, 0] = eb.sum(axis=1)
+    shift = xp.zeros(len(x), x.dtype)
+    shift[idx] = mx[:, 0]
+    return shift
 
 
 class NllLoss(Function):

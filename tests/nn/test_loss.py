@@ -296,6 +296,33 @@ def test_stable_at_1000():
     assert np.isfinite(F.nll_loss(F.log_softmax(cr.tensor(x), 1), cr.tensor(t)).item())
 
 
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_rows_past_the_unshifted_range(smoothing):
+    """The forward exponentiates unshifted logits and redoes only rows whose sum overflows or is
+    tiny; a (1100, 1000) batch (row blocks on all threads) mixes ordinary rows with each kind."""
+    x = rng(4).normal(0, 3, (1100, 1000)).astype(np.float32)
+    x[3] += 86.0  # the sum overflows float32 though each term does not
+    x[5, 7] = 95.0  # one term overflows
+    x[8] -= 60.0  # every term tiny
+    x[9] = -np.inf  # -inf logits but one
+    x[9, 2] = -200.0
+    x[11, :] = np.linspace(-30, -21, 1000)  # just under the threshold
+    t = rng(5).integers(0, 1000, 1100)
+    t[[3, 5, 8, 9]] = [0, 7, 1, 2]
+    t[20] = -100
+    xc, xt = cr.tensor(x, requires_grad=True), to_torch(x, requires_grad=True)
+    for reduction in ("none", "mean"):
+        loss = F.cross_entropy(xc, cr.tensor(t), reduction=reduction, label_smoothing=smoothing)
+        loss_t = TF.cross_entropy(xt, torch.tensor(t), reduction=reduction, label_smoothing=smoothing)
+        if smoothing == 0:  # smoothing over a -inf logit is inf, in PyTorch too
+            assert np.isfinite(loss.detach().numpy()).all()
+        assert_close(loss, loss_t, rtol=1e-5, atol=1e-5, what=f"loss ({reduction})")
+    loss.backward()
+    loss_t.backward()
+    assert_close(xc.grad, xt.grad, rtol=1e-4, atol=1e-9, what="gradient")
+
+
 MODULES = [
     (lambda: nn.MSELoss(), lambda: torch.nn.MSELoss(), "float"),
     (lambda: nn.L1Loss(reduction="sum"), lambda: torch.nn.L1Loss(reduction="sum"), "float"),
