@@ -300,7 +300,7 @@ def test_stable_at_1000():
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_rows_past_the_unshifted_range(smoothing):
     """The forward exponentiates unshifted logits and redoes only rows whose sum overflows or is
-    tiny; a (1100, 1000) batch (row blocks on all threads) mixes ordinary rows with each kind."""
+    tiny; a language-model-sized (1100, 1000) batch mixes ordinary rows with each kind."""
     x = rng(4).normal(0, 3, (1100, 1000)).astype(np.float32)
     x[3] += 86.0  # the sum overflows float32 though each term does not
     x[5, 7] = 95.0  # one term overflows
