@@ -140,3 +140,13 @@ def test_adam_on_cache_blocks_equals_torch(threads, n):
     np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-6, atol=1e-7)
     v, tv = opt.state[w]["exp_avg_sq"].data, topt.state[tw]["exp_avg_sq"].numpy()
     np.testing.assert_allclose(v, tv, rtol=1e-6)
+
+
+def test_element_wise_work_runs_on_one_thread_by_default():
+    """Out of the box chainrule adds no threads of its own (the suite itself forces two, conftest.py)."""
+    import subprocess
+    import sys
+
+    code = "import chainrule as cr; print(cr.get_num_threads())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
