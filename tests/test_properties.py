@@ -195,6 +195,24 @@ UNARY_PROGRAM_OPS = [
 BINARY_PROGRAM_OPS = [lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y, lambda x, y: y + x]
 
 
+
+def _apply_program(program, leaves, unary, binary) -> list:
+    """Run a random program of (is_unary, op, i, j) steps: each appends ``unary[op](vals[i])`` or
+    ``binary[op](vals[i], vals[j])`` to the values (the leaves first); a binary step whose operands
+    do not broadcast is skipped.  Returns every value, for the caller to reduce."""
+    vals = list(leaves)
+    for is_unary, k, i, j in program:
+        if is_unary:
+            vals.append(unary[k % len(unary)](vals[i % len(vals)]))
+            continue
+        x, y = vals[i % len(vals)], vals[j % len(vals)]
+        try:
+            np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+        except ValueError:
+            continue
+        vals.append(binary[k % len(binary)](x, y))
+    return vals
+
 @SETTINGS
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)),
                 min_size=1, max_size=12), st.integers(0, 2**16))
@@ -205,13 +223,7 @@ def test_random_graphs_reusing_tensors_match_torch(program, seed):
     a, b = rng.uniform(-1, 1, (3, 3)).astype(np.float32), rng.uniform(-1, 1, (3, 3)).astype(np.float32)
 
     def run(m, leaves):
-        vals = list(leaves)
-        for is_unary, k, i, j in program:
-            if is_unary:
-                vals.append(UNARY_PROGRAM_OPS[k % len(UNARY_PROGRAM_OPS)](vals[i % len(vals)]))
-            else:
-                op = BINARY_PROGRAM_OPS[k % len(BINARY_PROGRAM_OPS)]
-                vals.append(op(vals[i % len(vals)], vals[j % len(vals)]))
+        vals = _apply_program(program, leaves, UNARY_PROGRAM_OPS, BINARY_PROGRAM_OPS)
         total = vals[-1] * 2.0 + vals[0] * vals[len(vals) // 2]
         return total.sum() if total.ndim else total
 
@@ -259,17 +271,7 @@ RICH_BINARY = BINARY_PROGRAM_OPS + [
 
 
 def _run_program(program, leaves):
-    vals = list(leaves)
-    for is_unary, k, i, j in program:
-        if is_unary:
-            vals.append(RICH_UNARY[k % len(RICH_UNARY)](vals[i % len(vals)]))
-        else:
-            x, y = vals[i % len(vals)], vals[j % len(vals)]
-            try:
-                np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
-            except ValueError:
-                continue
-            vals.append(RICH_BINARY[k % len(RICH_BINARY)](x, y))
+    vals = _apply_program(program, leaves, RICH_UNARY, RICH_BINARY)
     return (vals[-1] * vals[-1]).sum() + (vals[len(vals) // 2] * 0.5).sum()
 
 
