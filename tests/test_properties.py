@@ -261,7 +261,8 @@ RICH_UNARY = UNARY_PROGRAM_OPS + [
     lambda t: t[np.array([0, 0, -1])] if t.ndim else t,
     lambda t: t.expand(2, *t.shape).sum(0), lambda t: (t.abs() + 0.5) ** 1.5, lambda t: (t.abs() + 0.5) ** t,
     lambda t: _mod(t).stack([t, t * 2], -1).sum(-1), lambda t: t.unsqueeze(0).squeeze(0).flatten(),
-    lambda t: t.repeat(*([2] * max(t.ndim, 1))), lambda t: t.permute(*reversed(range(t.ndim))),
+    lambda t: t.repeat(*([2] * max(t.ndim, 1))),
+    lambda t: t.permute(*reversed(range(t.ndim))) if t.ndim else t,  # torch's permute() needs a dim
     lambda t: _mod(t).where(t > 0, t, 0.0), lambda t: 1.0 / (t * t + 1.0), lambda t: 2.0 - t,
 ]
 RICH_BINARY = BINARY_PROGRAM_OPS + [
