@@ -188,11 +188,13 @@ def test_float64(rng):
 
 
 @pytest.mark.parametrize("kind", list(CELLS))
-@pytest.mark.parametrize("batched,with_state", list(itertools.product([True, False], [True, False])))
-def test_cell_matches_torch(kind, batched, with_state, rng):
+@pytest.mark.parametrize("batched,with_state,bias",
+                         [(b, s, True) for b, s in itertools.product([True, False], [True, False])]
+                         + [(True, True, False), (False, False, False)])
+def test_cell_matches_torch(kind, batched, with_state, bias, rng):
     make_cr, make_torch = CELLS[kind]
-    tm = make_torch(4, 6)
-    cm = make_cr(4, 6)
+    tm = make_torch(4, 6, bias=bias)
+    cm = make_cr(4, 6, bias=bias)
     copy_weights(cm, tm)
     assert [n for n, _ in cm.named_parameters()] == [n for n, _ in tm.named_parameters()]
     B = 3
@@ -227,6 +229,22 @@ def test_cell_matches_torch(kind, batched, with_state, rng):
         assert_close(c.grad, t.grad, what="state gradient")
     for name, p in tm.named_parameters():
         assert_close(getattr(cm, name).grad, p.grad, what=f"gradient of {name}")
+
+
+@pytest.mark.parametrize("kind", list(CELLS))
+def test_cell_default_init_as_torch(kind):
+    """Every cell parameter starts as PyTorch's: U(-1/sqrt(H), 1/sqrt(H)) (std 1/sqrt(3H))."""
+    H = 64
+    cr.manual_seed(0)
+    cm = CELLS[kind][0](32, H)
+    tm = CELLS[kind][1](32, H)
+    t_shapes = {n: tuple(p.shape) for n, p in tm.named_parameters()}
+    assert {n: tuple(p.shape) for n, p in cm.named_parameters()} == t_shapes
+    bound = 1 / np.sqrt(H)
+    for name, p in cm.named_parameters():
+        a = p.data
+        assert np.abs(a).max() <= bound, name
+        assert abs(a.std() - bound / np.sqrt(3)) < 0.15 * bound / np.sqrt(3), name
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
