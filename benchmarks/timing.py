@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable
 
 
-def interleaved(steps: dict[str, Callable[[], object]], samples: int, reps: int = 1,
-                pause: float = 0.2) -> dict[str, float]:
+def interleaved(
+    steps: dict[str, Callable[[], object]], samples: int, reps: int = 1, pause: float = 0.2
+) -> dict[str, float]:
     """Median milliseconds per step for each named step function."""
     times: dict[str, list[float]] = {name: [] for name in steps}
     for fn in steps.values():  # first call: allocations, caches

@@ -9,5 +9,11 @@ from chainrule.train.callbacks import (
     ModelCheckpoint,
 )
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "CSVLogger",
-           "LambdaCallback"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "LearningRateScheduler",
+    "CSVLogger",
+    "LambdaCallback",
+]

@@ -24,8 +24,10 @@ def _playground(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     root = Path(__file__).resolve().parent.parent / "benchmarks"
     if not (root / "run.py").exists():
-        print("chainrule bench: the benchmarks/ folder of a source checkout is needed "
-              f"(looked in {root})", file=sys.stderr)
+        print(
+            f"chainrule bench: the benchmarks/ folder of a source checkout is needed (looked in {root})",
+            file=sys.stderr,
+        )
         return 2
     sys.path.insert(0, str(root.parent))
     from benchmarks.run import main

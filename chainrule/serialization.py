@@ -37,8 +37,10 @@ def _encode(obj: Any, path: str, arrays: dict) -> Any:
     if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or backend.device_of(obj) == "cuda":
         arr = backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj)
         if arr.dtype.kind not in _SUPPORTED_KINDS:
-            raise TypeError(f"save: can't store an array of dtype {arr.dtype} at {path or '<root>'!r} "
-                            "(bool, integer and float dtypes are supported)")
+            raise TypeError(
+                f"save: can't store an array of dtype {arr.dtype} at {path or '<root>'!r} "
+                "(bool, integer and float dtypes are supported)"
+            )
         key = path or "tensor"
         unique, n = key, 0
         while unique in arrays:
@@ -58,8 +60,10 @@ def _encode(obj: Any, path: str, arrays: dict) -> Any:
             if isinstance(k, np.generic):
                 k = k.item()
             if not (k is None or isinstance(k, (str, int, float, bool))):
-                raise TypeError(f"save: dict keys must be strings, numbers, booleans or None; got a "
-                                f"{type(k).__name__} key at {path or '<root>'!r}")
+                raise TypeError(
+                    f"save: dict keys must be strings, numbers, booleans or None; got a "
+                    f"{type(k).__name__} key at {path or '<root>'!r}"
+                )
             items.append([k, _encode(v, f"{path}.{k}" if path else str(k), arrays)])
         return {"$d": items}
     if isinstance(obj, (list, tuple)):

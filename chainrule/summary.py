@@ -52,23 +52,38 @@ class Summary:
 
     def __str__(self) -> str:
         headers = ("Layer (type)", "Output shape", "Param #", "Trainable")
-        body = [(f"{r.name} ({r.type})", _format_shape(r.output_shape), f"{r.params:,}",
-                 "-" if r.params == 0 else "yes" if r.trainable == r.params else "no" if r.trainable == 0
-                 else f"{r.trainable:,}")
-                for r in self.rows]
+        body = [
+            (
+                f"{r.name} ({r.type})",
+                _format_shape(r.output_shape),
+                f"{r.params:,}",
+                "-"
+                if r.params == 0
+                else "yes"
+                if r.trainable == r.params
+                else "no"
+                if r.trainable == 0
+                else f"{r.trainable:,}",
+            )
+            for r in self.rows
+        ]
         widths = [max([len(h)] + [len(row[i]) for row in body]) for i, h in enumerate(headers)]
         width = sum(widths) + 3 * (len(widths) - 1)
 
         def line(cells):
-            return (f"{cells[0]:<{widths[0]}}   {cells[1]:<{widths[1]}}   {cells[2]:>{widths[2]}}   "
-                    f"{cells[3]:>{widths[3]}}")
+            return (
+                f"{cells[0]:<{widths[0]}}   {cells[1]:<{widths[1]}}   {cells[2]:>{widths[2]}}   "
+                f"{cells[3]:>{widths[3]}}"
+            )
 
         out = [line(headers), "=" * width]
         out += [line(row) for row in body]
-        out += ["=" * width,
-                f"Total params: {self.total_params:,}",
-                f"Trainable params: {self.trainable_params:,}",
-                f"Non-trainable params: {self.non_trainable_params:,}"]
+        out += [
+            "=" * width,
+            f"Total params: {self.total_params:,}",
+            f"Trainable params: {self.trainable_params:,}",
+            f"Non-trainable params: {self.non_trainable_params:,}",
+        ]
         return "\n".join(out)
 
     __repr__ = __str__
@@ -124,8 +139,10 @@ def summary(model: Module, input_shape, dtype=None, device=None, batch_size: int
     try:
         shapes = [tuple(int(s) for s in sh) for sh in shapes]
     except (TypeError, ValueError):
-        raise TypeError(f"summary: input_shape must be a tuple of ints (without the batch dim) or a list of "
-                        f"them, got {input_shape!r}") from None
+        raise TypeError(
+            f"summary: input_shape must be a tuple of ints (without the batch dim) or a list of "
+            f"them, got {input_shape!r}"
+        ) from None
     dev = device
     if dev is None:
         p = next(model.parameters(), None)
@@ -146,8 +163,15 @@ def summary(model: Module, input_shape, dtype=None, device=None, batch_size: int
         counted.update(id(p) for p in own)
         n = sum(p.numel() for p in fresh)
         trainable = sum(p.numel() for p in fresh if p.requires_grad)
-        records.append(LayerRow(names.get(id(module), "") or type(module).__name__, type(module).__name__,
-                                _output_shape(out, batch_size), n, trainable))
+        records.append(
+            LayerRow(
+                names.get(id(module), "") or type(module).__name__,
+                type(module).__name__,
+                _output_shape(out, batch_size),
+                n,
+                trainable,
+            )
+        )
 
     for m in model.modules():
         handles.append(m.register_forward_hook(hook))

@@ -145,8 +145,9 @@ class Tensor:
         return self.data.itemsize
 
     # -- autograd ----------------------------------------------------------------------
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``.
 
         ``gradient`` is dL/d(self), needed unless ``self`` holds a single value (then 1).
@@ -250,8 +251,11 @@ class Tensor:
                 device = a
             else:
                 dtype = a
-        return _ew.to(self, None if dtype is None else np.dtype(dtype),
-                      None if device is None else backend.normalize_device(device))
+        return _ew.to(
+            self,
+            None if dtype is None else np.dtype(dtype),
+            None if device is None else backend.normalize_device(device),
+        )
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -340,75 +344,196 @@ class Tensor:
         return repr(self).__format__(spec)
 
     # -- arithmetic (ops/elementwise.py) -------------------------------------------------------
-    def __add__(self, other): return _ew.add(self, other)
-    def __radd__(self, other): return _ew.add(other, self)
-    def __sub__(self, other): return _ew.sub(self, other)
-    def __rsub__(self, other): return _ew.sub(other, self)
-    def __mul__(self, other): return _ew.mul(self, other)
-    def __rmul__(self, other): return _ew.mul(other, self)
-    def __truediv__(self, other): return _ew.div(self, other)
-    def __rtruediv__(self, other): return _ew.div(other, self)
-    def __pow__(self, other): return _ew.pow(self, other)
-    def __rpow__(self, other): return _ew.pow(other, self)
-    def __matmul__(self, other): return _linalg.matmul(self, other)
-    def __rmatmul__(self, other): return _linalg.matmul(other, self)
-    def __neg__(self): return _ew.neg(self)
-    def __pos__(self): return self
-    def __abs__(self): return _ew.abs(self)
-    def __floordiv__(self, other): return _ew.floor_divide(self, other)
-    def __mod__(self, other): return _ew.remainder(self, other)
+    def __add__(self, other):
+        return _ew.add(self, other)
+
+    def __radd__(self, other):
+        return _ew.add(other, self)
+
+    def __sub__(self, other):
+        return _ew.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ew.sub(other, self)
+
+    def __mul__(self, other):
+        return _ew.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ew.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ew.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ew.div(other, self)
+
+    def __pow__(self, other):
+        return _ew.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ew.pow(other, self)
+
+    def __matmul__(self, other):
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _linalg.matmul(other, self)
+
+    def __neg__(self):
+        return _ew.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ew.abs(self)
+
+    def __floordiv__(self, other):
+        return _ew.floor_divide(self, other)
+
+    def __mod__(self, other):
+        return _ew.remainder(self, other)
 
     # comparisons give bool tensors that carry no gradient
-    def __eq__(self, other): return _ew.compare("eq", self, other)  # type: ignore[override]
-    def __ne__(self, other): return _ew.compare("ne", self, other)  # type: ignore[override]
-    def __lt__(self, other): return _ew.compare("lt", self, other)
-    def __le__(self, other): return _ew.compare("le", self, other)
-    def __gt__(self, other): return _ew.compare("gt", self, other)
-    def __ge__(self, other): return _ew.compare("ge", self, other)
-    def __invert__(self): return _ew.logical_not(self)
-    def __and__(self, other): return _ew.compare("and", self, other)
-    def __or__(self, other): return _ew.compare("or", self, other)
-    def __xor__(self, other): return _ew.compare("xor", self, other)
+    def __eq__(self, other):
+        return _ew.compare("eq", self, other)  # type: ignore[override]
 
-    def eq(self, other): return _ew.compare("eq", self, other)
-    def ne(self, other): return _ew.compare("ne", self, other)
-    def lt(self, other): return _ew.compare("lt", self, other)
-    def le(self, other): return _ew.compare("le", self, other)
-    def gt(self, other): return _ew.compare("gt", self, other)
-    def ge(self, other): return _ew.compare("ge", self, other)
+    def __ne__(self, other):
+        return _ew.compare("ne", self, other)  # type: ignore[override]
 
-    def add(self, other): return _ew.add(self, other)
-    def sub(self, other): return _ew.sub(self, other)
-    def mul(self, other): return _ew.mul(self, other)
-    def div(self, other): return _ew.div(self, other)
-    def pow(self, other): return _ew.pow(self, other)
-    def neg(self): return _ew.neg(self)
-    def abs(self): return _ew.abs(self)
-    def exp(self): return _ew.exp(self)
-    def log(self): return _ew.log(self)
-    def sqrt(self): return _ew.sqrt(self)
-    def sin(self): return _ew.sin(self)
-    def cos(self): return _ew.cos(self)
-    def tanh(self): return _ew.tanh(self)
-    def sigmoid(self): return _ew.sigmoid(self)
-    def relu(self): return _ew.relu(self)
-    def sign(self): return _ew.sign(self)
-    def square(self): return _ew.mul(self, self)
-    def reciprocal(self): return _ew.div(1.0, self)
-    def rsqrt(self): return _ew.div(1.0, _ew.sqrt(self))
-    def clamp(self, min=None, max=None): return _ew.clamp(self, min, max)
-    def clip(self, min=None, max=None): return _ew.clamp(self, min, max)
-    def maximum(self, other): return _ew.maximum(self, other)
-    def minimum(self, other): return _ew.minimum(self, other)
-    def matmul(self, other): return _linalg.matmul(self, other)
-    def isnan(self): return Tensor._make(xp_of(self.data).isnan(self.data))
-    def isfinite(self): return Tensor._make(xp_of(self.data).isfinite(self.data))
-    def any(self, dim=None, keepdim=False): return _reduce.any_all("any", self, dim, keepdim)
-    def all(self, dim=None, keepdim=False): return _reduce.any_all("all", self, dim, keepdim)
+    def __lt__(self, other):
+        return _ew.compare("lt", self, other)
+
+    def __le__(self, other):
+        return _ew.compare("le", self, other)
+
+    def __gt__(self, other):
+        return _ew.compare("gt", self, other)
+
+    def __ge__(self, other):
+        return _ew.compare("ge", self, other)
+
+    def __invert__(self):
+        return _ew.logical_not(self)
+
+    def __and__(self, other):
+        return _ew.compare("and", self, other)
+
+    def __or__(self, other):
+        return _ew.compare("or", self, other)
+
+    def __xor__(self, other):
+        return _ew.compare("xor", self, other)
+
+    def eq(self, other):
+        return _ew.compare("eq", self, other)
+
+    def ne(self, other):
+        return _ew.compare("ne", self, other)
+
+    def lt(self, other):
+        return _ew.compare("lt", self, other)
+
+    def le(self, other):
+        return _ew.compare("le", self, other)
+
+    def gt(self, other):
+        return _ew.compare("gt", self, other)
+
+    def ge(self, other):
+        return _ew.compare("ge", self, other)
+
+    def add(self, other):
+        return _ew.add(self, other)
+
+    def sub(self, other):
+        return _ew.sub(self, other)
+
+    def mul(self, other):
+        return _ew.mul(self, other)
+
+    def div(self, other):
+        return _ew.div(self, other)
+
+    def pow(self, other):
+        return _ew.pow(self, other)
+
+    def neg(self):
+        return _ew.neg(self)
+
+    def abs(self):
+        return _ew.abs(self)
+
+    def exp(self):
+        return _ew.exp(self)
+
+    def log(self):
+        return _ew.log(self)
+
+    def sqrt(self):
+        return _ew.sqrt(self)
+
+    def sin(self):
+        return _ew.sin(self)
+
+    def cos(self):
+        return _ew.cos(self)
+
+    def tanh(self):
+        return _ew.tanh(self)
+
+    def sigmoid(self):
+        return _ew.sigmoid(self)
+
+    def relu(self):
+        return _ew.relu(self)
+
+    def sign(self):
+        return _ew.sign(self)
+
+    def square(self):
+        return _ew.mul(self, self)
+
+    def reciprocal(self):
+        return _ew.div(1.0, self)
+
+    def rsqrt(self):
+        return _ew.div(1.0, _ew.sqrt(self))
+
+    def clamp(self, min=None, max=None):
+        return _ew.clamp(self, min, max)
+
+    def clip(self, min=None, max=None):
+        return _ew.clamp(self, min, max)
+
+    def maximum(self, other):
+        return _ew.maximum(self, other)
+
+    def minimum(self, other):
+        return _ew.minimum(self, other)
+
+    def matmul(self, other):
+        return _linalg.matmul(self, other)
+
+    def isnan(self):
+        return Tensor._make(xp_of(self.data).isnan(self.data))
+
+    def isfinite(self):
+        return Tensor._make(xp_of(self.data).isfinite(self.data))
+
+    def any(self, dim=None, keepdim=False):
+        return _reduce.any_all("any", self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return _reduce.any_all("all", self, dim, keepdim)
 
     # -- reductions (ops/reduce.py) ----------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, dtype=None): return _reduce.sum(self, dim, keepdim, dtype)
-    def mean(self, dim=None, keepdim=False, dtype=None): return _reduce.mean(self, dim, keepdim, dtype)
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return _reduce.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        return _reduce.mean(self, dim, keepdim, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
@@ -416,33 +541,81 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
 
-    def max(self, dim=None, keepdim=False): return _reduce.max(self, dim, keepdim)
-    def min(self, dim=None, keepdim=False): return _reduce.min(self, dim, keepdim)
-    def amax(self, dim=None, keepdim=False): return _reduce.amax(self, dim, keepdim)
-    def amin(self, dim=None, keepdim=False): return _reduce.amin(self, dim, keepdim)
-    def argmax(self, dim=None, keepdim=False): return _reduce.argmax(self, dim, keepdim)
-    def argmin(self, dim=None, keepdim=False): return _reduce.argmin(self, dim, keepdim)
-    def logsumexp(self, dim, keepdim=False): return _reduce.logsumexp(self, dim, keepdim)
-    def norm(self, p=2, dim=None, keepdim=False): return _reduce.norm(self, p, dim, keepdim)
+    def max(self, dim=None, keepdim=False):
+        return _reduce.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _reduce.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return _reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _reduce.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _reduce.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _reduce.logsumexp(self, dim, keepdim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return _reduce.norm(self, p, dim, keepdim)
 
     # -- shape (ops/shape.py) ------------------------------------------------------------------------
-    def reshape(self, *shape): return _shape.reshape(self, _shape.shape_arg(shape))
-    def view(self, *shape): return _shape.reshape(self, _shape.shape_arg(shape))
-    def view_as(self, other): return _shape.reshape(self, other.shape)
-    def reshape_as(self, other): return _shape.reshape(self, other.shape)
-    def flatten(self, start_dim=0, end_dim=-1): return _shape.flatten(self, start_dim, end_dim)
-    def squeeze(self, dim=None): return _shape.squeeze(self, dim)
-    def unsqueeze(self, dim): return _shape.unsqueeze(self, dim)
-    def transpose(self, dim0, dim1): return _shape.transpose(self, dim0, dim1)
-    def swapaxes(self, axis0, axis1): return _shape.transpose(self, axis0, axis1)
-    def t(self): return _shape.transpose(self, 0, 1) if self.ndim == 2 else self
-    def permute(self, *dims): return _shape.permute(self, _shape.shape_arg(dims))
-    def expand(self, *sizes): return _shape.expand(self, _shape.shape_arg(sizes))
-    def expand_as(self, other): return _shape.expand(self, other.shape)
-    def repeat(self, *sizes): return _shape.repeat(self, _shape.shape_arg(sizes))
-    def split(self, split_size, dim=0): return _shape.split(self, split_size, dim)
-    def chunk(self, chunks, dim=0): return _shape.chunk(self, chunks, dim)
-    def __getitem__(self, index): return _shape.getitem(self, index)
+    def reshape(self, *shape):
+        return _shape.reshape(self, _shape.shape_arg(shape))
+
+    def view(self, *shape):
+        return _shape.reshape(self, _shape.shape_arg(shape))
+
+    def view_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def reshape_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    def swapaxes(self, axis0, axis1):
+        return _shape.transpose(self, axis0, axis1)
+
+    def t(self):
+        return _shape.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    def permute(self, *dims):
+        return _shape.permute(self, _shape.shape_arg(dims))
+
+    def expand(self, *sizes):
+        return _shape.expand(self, _shape.shape_arg(sizes))
+
+    def expand_as(self, other):
+        return _shape.expand(self, other.shape)
+
+    def repeat(self, *sizes):
+        return _shape.repeat(self, _shape.shape_arg(sizes))
+
+    def split(self, split_size, dim=0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def __getitem__(self, index):
+        return _shape.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
         """In-place assignment ``t[index] = value``; not recorded by autograd."""
@@ -505,13 +678,26 @@ class Tensor:
         self._version += 1
         return self
 
-    def add_(self, other, alpha=1.0): return self._ufunc_("add_", xp_of(self.data).add, other, alpha)
-    def sub_(self, other, alpha=1.0): return self._ufunc_("sub_", xp_of(self.data).subtract, other, alpha)
-    def mul_(self, other): return self._ufunc_("mul_", xp_of(self.data).multiply, other)
-    def div_(self, other): return self._ufunc_("div_", xp_of(self.data).true_divide, other)
-    def zero_(self): return self._inplace("zero_", 0)
-    def fill_(self, value): return self._inplace("fill_", self._value(value))
-    def copy_(self, src): return self._inplace("copy_", self._value(src))
+    def add_(self, other, alpha=1.0):
+        return self._ufunc_("add_", xp_of(self.data).add, other, alpha)
+
+    def sub_(self, other, alpha=1.0):
+        return self._ufunc_("sub_", xp_of(self.data).subtract, other, alpha)
+
+    def mul_(self, other):
+        return self._ufunc_("mul_", xp_of(self.data).multiply, other)
+
+    def div_(self, other):
+        return self._ufunc_("div_", xp_of(self.data).true_divide, other)
+
+    def zero_(self):
+        return self._inplace("zero_", 0)
+
+    def fill_(self, value):
+        return self._inplace("fill_", self._value(value))
+
+    def copy_(self, src):
+        return self._inplace("copy_", self._value(src))
 
     def clamp_(self, min=None, max=None):
         return self._inplace("clamp_", lambda a: xp_of(a).clip(a, min, max))
@@ -526,10 +712,17 @@ class Tensor:
 
         return self._inplace("uniform_", _random.uniform(self.shape, self.dtype, self.device, a, b))
 
-    def __iadd__(self, other): return self._augmented(other, "add_", _ew.add)
-    def __isub__(self, other): return self._augmented(other, "sub_", _ew.sub)
-    def __imul__(self, other): return self._augmented(other, "mul_", _ew.mul)
-    def __itruediv__(self, other): return self._augmented(other, "div_", _ew.div)
+    def __iadd__(self, other):
+        return self._augmented(other, "add_", _ew.add)
+
+    def __isub__(self, other):
+        return self._augmented(other, "sub_", _ew.sub)
+
+    def __imul__(self, other):
+        return self._augmented(other, "mul_", _ew.mul)
+
+    def __itruediv__(self, other):
+        return self._augmented(other, "div_", _ew.div)
 
     def _augmented(self, other, name: str, op):
         # `w -= lr * w.grad` under no_grad must update w itself (as PyTorch), not rebind the name;

@@ -84,8 +84,9 @@ def _names_of(names) -> dict:
     if hasattr(names, "named_parameters"):  # a Module
         names = dict(names.named_parameters())
     if not isinstance(names, Mapping):
-        raise TypeError(f"graph: names must be a mapping name -> Tensor (or a Module), got "
-                        f"{type(names).__name__}")
+        raise TypeError(
+            f"graph: names must be a mapping name -> Tensor (or a Module), got {type(names).__name__}"
+        )
     out = {}
     for name, t in names.items():
         if not isinstance(t, Tensor):
@@ -126,11 +127,14 @@ def graph(tensor: Tensor, names: Mapping[str, Tensor] | Any = None, show_values:
             color = "#c7e9c0" if t.requires_grad else "#eeeeee"  # leaves: trainable green, constants grey
         else:
             color = "#dbeafe" if t is not tensor else "#fcd5ce"
-        lines.append(f'  t{id(t)} [shape=box, style="rounded,filled", fillcolor="{color}", '
-                     f'label="{_esc(chr(10).join(parts))}"];')
+        lines.append(
+            f'  t{id(t)} [shape=box, style="rounded,filled", fillcolor="{color}", '
+            f'label="{_esc(chr(10).join(parts))}"];'
+        )
     for fn in nodes:
-        lines.append(f'  n{id(fn)} [shape=ellipse, style=filled, fillcolor="#fde68a", '
-                     f'label="{_esc(fn.name())}"];')
+        lines.append(
+            f'  n{id(fn)} [shape=ellipse, style=filled, fillcolor="#fde68a", label="{_esc(fn.name())}"];'
+        )
         for inp in getattr(fn, "inputs", ()) or ():
             if isinstance(inp, Tensor):
                 lines.append(f"  t{id(inp)} -> n{id(fn)};")
@@ -141,8 +145,12 @@ def graph(tensor: Tensor, names: Mapping[str, Tensor] | Any = None, show_values:
     return "\n".join(lines) + "\n"
 
 
-def render(obj: Tensor | str, path: str | os.PathLike, format: str | None = None,  # noqa: A002
-           names: Mapping[str, Tensor] | None = None) -> str:
+def render(
+    obj: Tensor | str,
+    path: str | os.PathLike,
+    format: str | None = None,  # noqa: A002
+    names: Mapping[str, Tensor] | None = None,
+) -> str:
     """Write the graph of a tensor (or DOT text) to ``path``: ``.dot``/``.gv`` as text, ``.svg``,
     ``.png``, ``.pdf`` through Graphviz's ``dot`` program (a clear error when it is not installed).
     Returns the path."""
@@ -154,8 +162,9 @@ def render(obj: Tensor | str, path: str | os.PathLike, format: str | None = None
             f.write(dot)
         return path
     if fmt not in _FORMATS:
-        raise ValueError(f"render: unsupported format {fmt!r}; expected one of {', '.join(_FORMATS)}, dot "
-                         "or gv")
+        raise ValueError(
+            f"render: unsupported format {fmt!r}; expected one of {', '.join(_FORMATS)}, dot or gv"
+        )
     exe = shutil.which("dot")
     if exe is None:
         raise RuntimeError(
@@ -165,6 +174,8 @@ def render(obj: Tensor | str, path: str | os.PathLike, format: str | None = None
         )
     result = subprocess.run([exe, f"-T{fmt}", "-o", path], input=dot.encode("utf-8"), capture_output=True)
     if result.returncode != 0:
-        raise RuntimeError(f"render: `dot -T{fmt}` failed (exit code {result.returncode}): "
-                           f"{result.stderr.decode(errors='replace').strip()}")
+        raise RuntimeError(
+            f"render: `dot -T{fmt}` failed (exit code {result.returncode}): "
+            f"{result.stderr.decode(errors='replace').strip()}"
+        )
     return path

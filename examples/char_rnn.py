@@ -63,8 +63,8 @@ def evaluate(model, data: np.ndarray, seq_len: int, loss_fn, max_chunks: int = 2
     total, count, state = 0.0, 0, None
     with cr.no_grad():
         for start in range(0, min(len(data) - 1, max_chunks * seq_len), seq_len):
-            x = data[start:start + seq_len]
-            y = data[start + 1:start + 1 + seq_len]
+            x = data[start : start + seq_len]
+            y = data[start + 1 : start + 1 + seq_len]
             x = x[: len(y)]
             logits, state = model(cr.tensor(x), state)
             total += loss_fn(logits.reshape(-1, logits.shape[-1]), cr.tensor(y.reshape(-1))).item() * y.size
@@ -118,21 +118,25 @@ def main(argv=None) -> dict:
     codes = np.fromiter((lookup[c] for c in text), dtype=np.int64, count=len(text))
     split = int(0.95 * len(codes))
     train, valid = streams(codes[:split], args.batch_size), streams(codes[split:], args.batch_size)
-    print(f"corpus: {len(text):,} characters, vocabulary {len(vocab)}; {train.shape[1]} streams of "
-          f"{train.shape[0]:,} characters, truncated BPTT over {args.seq_len}")
+    print(
+        f"corpus: {len(text):,} characters, vocabulary {len(vocab)}; {train.shape[1]} streams of "
+        f"{train.shape[0]:,} characters, truncated BPTT over {args.seq_len}"
+    )
 
     model = CharLSTM(len(vocab), args.embed, args.hidden, args.layers, args.dropout)
     optimizer = cr.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
-    print(f"model: {sum(q.numel() for q in model.parameters()):,} parameters; "
-          f"uniform guessing = perplexity {len(vocab)}")
+    print(
+        f"model: {sum(q.numel() for q in model.parameters()):,} parameters; "
+        f"uniform guessing = perplexity {len(vocab)}"
+    )
 
     history, window, state, pos, t0 = [], [], None, 0, time.perf_counter()
     for step in range(1, args.steps + 1):
         if pos + args.seq_len + 1 > len(train):  # end of the text: start again, fresh state
             pos, state = 0, None
-        x = cr.tensor(train[pos:pos + args.seq_len])
-        y = cr.tensor(train[pos + 1:pos + 1 + args.seq_len].reshape(-1))
+        x = cr.tensor(train[pos : pos + args.seq_len])
+        y = cr.tensor(train[pos + 1 : pos + 1 + args.seq_len].reshape(-1))
         pos += args.seq_len
         logits, state = model(x, state)
         state = detach(state)  # truncated BPTT: keep the value, cut the graph
@@ -146,13 +150,17 @@ def main(argv=None) -> dict:
             mean = float(np.mean(window))
             history.append(mean)
             window = []
-            print(f"step {step:5d}  loss {mean:.3f}  perplexity {math.exp(mean):7.2f}  "
-                  f"({time.perf_counter() - t0:.1f}s)", flush=True)
+            print(
+                f"step {step:5d}  loss {mean:.3f}  perplexity {math.exp(mean):7.2f}  "
+                f"({time.perf_counter() - t0:.1f}s)",
+                flush=True,
+            )
 
     val = evaluate(model, valid, args.seq_len, loss_fn)
     print(f"validation: loss {val:.3f}  perplexity {math.exp(val):.2f}")
-    text_out = sample(model, vocab, args.prompt, args.sample_len, args.temperature,
-                      np.random.default_rng(args.seed))
+    text_out = sample(
+        model, vocab, args.prompt, args.sample_len, args.temperature, np.random.default_rng(args.seed)
+    )
     print("\nsample:\n" + text_out)
     return {"history": history, "valid_loss": val, "sample": text_out, "vocab": vocab}
 

@@ -71,21 +71,26 @@ def main(argv: list[str] | None = None) -> dict:
     mean, std = float(x_train.mean()), float(x_train.std())
     x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     background = -mean / std  # what a blank pixel became: fill value for augmentation
-    augment = transforms.Compose([
-        transforms.RandomRotation(12, fill=background),
-        transforms.RandomZoom((0.9, 1.1), fill=background),
-        transforms.RandomCrop(8, padding=1, fill=background),
-    ])
-    loader = DataLoader(TensorDataset(x_train, y_train, transform=augment), batch_size=args.batch_size,
-                        shuffle=True)
+    augment = transforms.Compose(
+        [
+            transforms.RandomRotation(12, fill=background),
+            transforms.RandomZoom((0.9, 1.1), fill=background),
+            transforms.RandomCrop(8, padding=1, fill=background),
+        ]
+    )
+    loader = DataLoader(
+        TensorDataset(x_train, y_train, transform=augment), batch_size=args.batch_size, shuffle=True
+    )
 
     model = build_model()
     optimizer = cr.optim.Adam(model.parameters(), lr=args.lr)
     schedule = cr.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(args.epochs, 1))
     loss_fn = nn.CrossEntropyLoss()
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"cnn_digits: {n_params:,} parameters, {len(y_train)} training / {len(y_test)} test images, "
-          f"{args.epochs} epochs")
+    print(
+        f"cnn_digits: {n_params:,} parameters, {len(y_train)} training / {len(y_test)} test images, "
+        f"{args.epochs} epochs"
+    )
 
     t0 = time.perf_counter()
     test_acc = accuracy(model, x_test, y_test)

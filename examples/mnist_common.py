@@ -21,19 +21,25 @@ from chainrule.data.fetch import fetch
 MEAN, STD = 0.1307, 0.3081  # MNIST's pixel mean and standard deviation
 
 
-def parse_args(description: str, epochs: int, batch_size: int, lr: float,
-               lr_gamma: float) -> argparse.Namespace:
+def parse_args(
+    description: str, epochs: int, batch_size: int, lr: float, lr_gamma: float
+) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=batch_size)
     p.add_argument("--lr", type=float, default=lr)
-    p.add_argument("--lr-gamma", type=float, default=lr_gamma,
-                   help="multiply the learning rate by this after every epoch (ExponentialLR; 1: constant)")
+    p.add_argument(
+        "--lr-gamma",
+        type=float,
+        default=lr_gamma,
+        help="multiply the learning rate by this after every epoch (ExponentialLR; 1: constant)",
+    )
     p.add_argument("--subset", type=int, default=None, help="train on the first N training images only")
     p.add_argument("--torch", action="store_true", help="also train the same model in PyTorch and compare")
     p.add_argument("--torch-threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
-    p.add_argument("--root", default=None,
-                   help="MNIST folder (default: fetched into ~/.cache/chainrule/mnist)")
+    p.add_argument(
+        "--root", default=None, help="MNIST folder (default: fetched into ~/.cache/chainrule/mnist)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args()
@@ -77,12 +83,22 @@ def train_chainrule(build: Callable, args, train, test) -> tuple[list[float], li
     initial = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     optimizer = cr.optim.Adam(model.parameters(), lr=args.lr)
     report = EpochReport(test)
-    print(f"chainrule: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train[1])} training "
-          f"images, batch {args.batch_size}, {args.epochs} epochs")
+    print(
+        f"chainrule: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train[1])} training "
+        f"images, batch {args.batch_size}, {args.epochs} epochs"
+    )
     decay = cr.optim.lr_scheduler.ExponentialLR(optimizer, args.lr_gamma)
     schedule = cr.callbacks.LearningRateScheduler(decay)
-    cr.fit(model, train, loss=cr.nn.CrossEntropyLoss(), optimizer=optimizer, epochs=args.epochs,
-           batch_size=args.batch_size, callbacks=[report, schedule], progress=not args.no_progress)
+    cr.fit(
+        model,
+        train,
+        loss=cr.nn.CrossEntropyLoss(),
+        optimizer=optimizer,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=[report, schedule],
+        progress=not args.no_progress,
+    )
     for e, (t, a) in enumerate(zip(report.times, report.accuracies)):
         print(f"chainrule epoch {e + 1}: {t:.2f} s, test accuracy {a:.4f}")
     return report.times, report.accuracies, initial
@@ -108,7 +124,7 @@ def train_torch(build: Callable, args, train, test, initial: dict) -> tuple[list
         t0 = time.perf_counter()
         perm = torch.randperm(len(y))
         for i in range(0, len(y), args.batch_size):
-            idx = perm[i:i + args.batch_size]
+            idx = perm[i : i + args.batch_size]
             optimizer.zero_grad()
             loss_fn(model(x[idx]), y[idx]).backward()
             optimizer.step()
@@ -116,17 +132,25 @@ def train_torch(build: Callable, args, train, test, initial: dict) -> tuple[list
         schedule.step()
         model.eval()
         with torch.no_grad():
-            correct = sum(int((model(xt[i:i + 1000]).argmax(1) == yt[i:i + 1000]).sum())
-                          for i in range(0, len(yt), 1000))
+            correct = sum(
+                int((model(xt[i : i + 1000]).argmax(1) == yt[i : i + 1000]).sum())
+                for i in range(0, len(yt), 1000)
+            )
         accs.append(correct / len(yt))
         print(f"pytorch   epoch {epoch + 1}: {times[-1]:.2f} s, test accuracy {accs[-1]:.4f}")
     return times, accs
 
 
-def main(name: str, build: Callable, flatten: bool, epochs: int, batch_size: int, lr: float,
-         lr_gamma: float = 1.0) -> int:
-    args = parse_args(f"{name} on MNIST with chainrule (and PyTorch side by side with --torch)",
-                      epochs, batch_size, lr, lr_gamma)
+def main(
+    name: str, build: Callable, flatten: bool, epochs: int, batch_size: int, lr: float, lr_gamma: float = 1.0
+) -> int:
+    args = parse_args(
+        f"{name} on MNIST with chainrule (and PyTorch side by side with --torch)",
+        epochs,
+        batch_size,
+        lr,
+        lr_gamma,
+    )
     train, test = load_mnist(args.root, args.subset, flatten)
     cr_times, cr_accs, initial = train_chainrule(build, args, train, test)
     print(f"chainrule: test accuracy {cr_accs[-1]:.4f}, mean epoch time {np.mean(cr_times):.2f} s")
@@ -134,10 +158,14 @@ def main(name: str, build: Callable, flatten: bool, epochs: int, batch_size: int
         import torch
 
         th_times, th_accs = train_torch(build, args, train, test, initial)
-        print(f"pytorch {torch.__version__} ({torch.get_num_threads()} threads): "
-              f"test accuracy {th_accs[-1]:.4f}, mean epoch time {np.mean(th_times):.2f} s")
+        print(
+            f"pytorch {torch.__version__} ({torch.get_num_threads()} threads): "
+            f"test accuracy {th_accs[-1]:.4f}, mean epoch time {np.mean(th_times):.2f} s"
+        )
         print("\nepoch  chainrule s  pytorch s  ratio  chainrule acc  pytorch acc")
         for e in range(args.epochs):
-            print(f"{e + 1:>5}  {cr_times[e]:>11.2f}  {th_times[e]:>9.2f}  {cr_times[e] / th_times[e]:>5.2f}"
-                  f"  {cr_accs[e]:>13.4f}  {th_accs[e]:>11.4f}")
+            print(
+                f"{e + 1:>5}  {cr_times[e]:>11.2f}  {th_times[e]:>9.2f}  {cr_times[e] / th_times[e]:>5.2f}"
+                f"  {cr_accs[e]:>13.4f}  {th_accs[e]:>11.4f}"
+            )
     return 0

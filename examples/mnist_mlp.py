@@ -22,12 +22,17 @@ from mnist_common import main  # noqa: E402
 def build(nn):
     """The network, from ``chainrule.nn`` or ``torch.nn`` (same names, arguments, parameter layout)."""
     return nn.Sequential(
-        nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
-        nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(784, 256),
+        nn.ReLU(),
+        nn.Dropout(0.2),
+        nn.Linear(256, 128),
+        nn.ReLU(),
+        nn.Dropout(0.2),
         nn.Linear(128, 10),
     )
 
 
 if __name__ == "__main__":
-    sys.exit(main("784-256-128-10 MLP", build, flatten=True, epochs=10, batch_size=128, lr=1e-3,
-                  lr_gamma=0.8))
+    sys.exit(
+        main("784-256-128-10 MLP", build, flatten=True, epochs=10, batch_size=128, lr=1e-3, lr_gamma=0.8)
+    )

@@ -43,8 +43,9 @@ def make_model(seed: int) -> nn.Module:
     return nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 3))
 
 
-def train(make_optimizer, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int,
-          seed: int) -> list[float]:
+def train(
+    make_optimizer, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int, seed: int
+) -> list[float]:
     """Train a fresh model with ``make_optimizer(params)``; the full training loss after each epoch."""
     model = make_model(seed)
     optimizer = make_optimizer(model.parameters())
@@ -56,7 +57,7 @@ def train(make_optimizer, x: np.ndarray, y: np.ndarray, epochs: int, batch_size:
     for _ in range(epochs):
         perm = order.permutation(len(x))
         for start in range(0, len(x), batch_size):
-            idx = perm[start:start + batch_size]
+            idx = perm[start : start + batch_size]
             optimizer.zero_grad()
             loss_fn(model(cr.tensor(x[idx])), cr.tensor(y[idx])).backward()
             optimizer.step()
@@ -65,8 +66,14 @@ def train(make_optimizer, x: np.ndarray, y: np.ndarray, epochs: int, batch_size:
     return losses
 
 
-def compare(epochs: int = 60, lr: float = 0.01, batch_size: int = 32, n: int = 300, seed: int = 0,
-            names: list[str] | None = None) -> dict[str, list[float]]:
+def compare(
+    epochs: int = 60,
+    lr: float = 0.01,
+    batch_size: int = 32,
+    n: int = 300,
+    seed: int = 0,
+    names: list[str] | None = None,
+) -> dict[str, list[float]]:
     """Loss curves ``{optimizer name: [loss at epoch 0, 1, ..., epochs]}``."""
     x, y = datasets.spiral(n, noise=0.1, seed=seed, classes=3)
     x = ((x - x.mean(0)) / x.std(0)).astype(np.float32)

@@ -101,8 +101,14 @@ def _dtype_name(x: Any) -> str:
     return str(TORCH_DTYPE.get(dt, dt))
 
 
-def assert_close(actual: Any, expected: Any, rtol: float = 1e-4, atol: float = 1e-5, what: str = "value",
-                 check_dtype: bool = True) -> None:
+def assert_close(
+    actual: Any,
+    expected: Any,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    what: str = "value",
+    check_dtype: bool = True,
+) -> None:
     """``actual`` (chainrule) equals ``expected`` (torch/NumPy): shape, dtype and values (NaNs equal)."""
     a, e = _np(actual), _np(expected)
     assert a.shape == e.shape, f"{what}: shape {a.shape} != expected {e.shape}"
@@ -113,12 +119,14 @@ def assert_close(actual: Any, expected: Any, rtol: float = 1e-4, atol: float = 1
     if a.dtype.kind in "biu" and e.dtype.kind in "biu":
         np.testing.assert_array_equal(a, e, err_msg=what)
     else:
-        np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol,
-                                   equal_nan=True, err_msg=what)
+        np.testing.assert_allclose(
+            a.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True, err_msg=what
+        )
 
 
-def make_arrays(inputs: Sequence[Any], dtype: Any = np.float32, low: float = -2.0, high: float = 2.0,
-                seed: int = 0) -> list:
+def make_arrays(
+    inputs: Sequence[Any], dtype: Any = np.float32, low: float = -2.0, high: float = 2.0, seed: int = 0
+) -> list:
     """NumPy arrays for ``inputs`` (shape tuples become uniform random arrays of ``dtype``)."""
     rng = np.random.default_rng(seed)
     out = []
@@ -161,10 +169,8 @@ def check(
     arrays = make_arrays(inputs, dtype, low, high, seed)
     is_float = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
     need = [grad and f for f in is_float]
-    cr_in = [cr.tensor(a, requires_grad=n) if isinstance(a, np.ndarray) else a
-             for a, n in zip(arrays, need)]
-    th_in = [to_torch(a, requires_grad=n) if isinstance(a, np.ndarray) else a
-             for a, n in zip(arrays, need)]
+    cr_in = [cr.tensor(a, requires_grad=n) if isinstance(a, np.ndarray) else a for a, n in zip(arrays, need)]
+    th_in = [to_torch(a, requires_grad=n) if isinstance(a, np.ndarray) else a for a, n in zip(arrays, need)]
 
     cr_out, th_out = _as_list(cr_fn(*cr_in)), _as_list(torch_fn(*th_in))
     assert len(cr_out) == len(th_out), f"{len(cr_out)} outputs vs torch's {len(th_out)}"
@@ -189,8 +195,9 @@ def check(
     else:
         torch.autograd.backward([t for _, t in pairs], [to_torch(u) for u in ups])
         cr_leaves = [x for x, n in zip(cr_in, need) if n]
-        got = cr.autograd.grad([c for c, _ in pairs], cr_leaves, [cr.tensor(u) for u in ups],
-                               allow_unused=True)
+        got = cr.autograd.grad(
+            [c for c, _ in pairs], cr_leaves, [cr.tensor(u) for u in ups], allow_unused=True
+        )
         for x, g in zip(cr_leaves, got):
             x.grad = g
     grtol = rtol if grad_rtol is None else grad_rtol

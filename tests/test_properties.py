@@ -16,8 +16,9 @@ floats = st.floats(-3, 3, allow_nan=False, allow_infinity=False, width=32)
 
 @st.composite
 def broadcastable_pair(draw):
-    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0,
-                                                    max_side=4))
+    shapes = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=4)
+    )
     a = draw(hnp.arrays(np.float32, shapes.input_shapes[0], elements=floats))
     b = draw(hnp.arrays(np.float32, shapes.input_shapes[1], elements=floats))
     return a, b
@@ -25,16 +26,26 @@ def broadcastable_pair(draw):
 
 @st.composite
 def array_and_dims(draw):
-    a = draw(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4),
-                        elements=floats))
-    dims = draw(st.lists(st.integers(-a.ndim, a.ndim - 1), min_size=1, max_size=a.ndim,
-                         unique_by=lambda d: d % a.ndim))
+    a = draw(
+        hnp.arrays(
+            np.float32, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4), elements=floats
+        )
+    )
+    dims = draw(
+        st.lists(
+            st.integers(-a.ndim, a.ndim - 1), min_size=1, max_size=a.ndim, unique_by=lambda d: d % a.ndim
+        )
+    )
     keepdim = draw(st.booleans())
     return a, tuple(dims), keepdim
 
 
-OPS = [lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y, lambda x, y: cr.maximum(x, y)
-       if isinstance(x, cr.Tensor) else torch.maximum(x, y)]
+OPS = [
+    lambda x, y: x + y,
+    lambda x, y: x - y,
+    lambda x, y: x * y,
+    lambda x, y: cr.maximum(x, y) if isinstance(x, cr.Tensor) else torch.maximum(x, y),
+]
 
 
 @SETTINGS
@@ -95,8 +106,10 @@ def test_var_logsumexp_over_random_dims(case):
 
 
 @SETTINGS
-@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
-                  elements=floats), st.data())
+@given(
+    hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5), elements=floats),
+    st.data(),
+)
 def test_max_argmax_along_dim(a, data):
     dim = data.draw(st.integers(-a.ndim, a.ndim - 1))
     keepdim = data.draw(st.booleans())
@@ -108,8 +121,10 @@ def test_max_argmax_along_dim(a, data):
 
 
 @SETTINGS
-@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4),
-                  elements=floats), st.data())
+@given(
+    hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4), elements=floats),
+    st.data(),
+)
 def test_reshape_permute_roundtrip(a, data):
     perm = data.draw(st.permutations(range(a.ndim)))
     x = cr.tensor(a, requires_grad=True)
@@ -122,8 +137,10 @@ def test_reshape_permute_roundtrip(a, data):
 
 
 @SETTINGS
-@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
-                  elements=floats), st.data())
+@given(
+    hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5), elements=floats),
+    st.data(),
+)
 def test_integer_indexing_with_repeats(a, data):
     n = a.shape[0]
     idx = np.array(data.draw(st.lists(st.integers(-n, n - 1), min_size=0, max_size=8)), np.int64)
@@ -160,8 +177,10 @@ def basic_index(draw, shape):
 
 
 @SETTINGS
-@given(hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
-                  elements=floats), st.data())
+@given(
+    hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5), elements=floats),
+    st.data(),
+)
 def test_basic_indexing_and_setitem(a, data):
     index = data.draw(basic_index(a.shape))
     if any(isinstance(p, slice) and p.step is not None and p.step < 0 for p in index):
@@ -188,12 +207,17 @@ def test_basic_indexing_and_setitem(a, data):
 
 
 UNARY_PROGRAM_OPS = [
-    lambda t: t.tanh(), lambda t: t.sin(), lambda t: t.sigmoid(), lambda t: t * 1.5, lambda t: -t,
-    lambda t: t.T if t.ndim == 2 else t, lambda t: t.exp() * 0.1, lambda t: t.relu(),
+    lambda t: t.tanh(),
+    lambda t: t.sin(),
+    lambda t: t.sigmoid(),
+    lambda t: t * 1.5,
+    lambda t: -t,
+    lambda t: t.T if t.ndim == 2 else t,
+    lambda t: t.exp() * 0.1,
+    lambda t: t.relu(),
     lambda t: t[..., :1] * 2.0 if t.ndim else t,
 ]
 BINARY_PROGRAM_OPS = [lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y, lambda x, y: y + x]
-
 
 
 def _apply_program(program, leaves, unary, binary) -> list:
@@ -213,9 +237,16 @@ def _apply_program(program, leaves, unary, binary) -> list:
         vals.append(binary[k % len(binary)](x, y))
     return vals
 
+
 @SETTINGS
-@given(st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)),
-                min_size=1, max_size=12), st.integers(0, 2**16))
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 2**16),
+)
 def test_random_graphs_reusing_tensors_match_torch(program, seed):
     """Random DAGs in which leaves and intermediates feed several ops: gradient accumulation and
     aliasing of gradient arrays (e.g. x + f(x)) must give torch's gradients."""
@@ -249,24 +280,37 @@ def _square_matmul(t):
 
 
 RICH_UNARY = UNARY_PROGRAM_OPS + [
-    lambda t: t.sum(0, keepdim=True) * 0.5, lambda t: t.mean(-1, keepdim=True), lambda t: t.amax(0) * 1.0,
-    lambda t: t.logsumexp(-1, keepdim=True), _square_matmul,
+    lambda t: t.sum(0, keepdim=True) * 0.5,
+    lambda t: t.mean(-1, keepdim=True),
+    lambda t: t.amax(0) * 1.0,
+    lambda t: t.logsumexp(-1, keepdim=True),
+    _square_matmul,
     lambda t: t.reshape(-1)[:3].reshape(1, 3) if t.numel() >= 3 else t,
-    lambda t: _mod(t).cat([t, t], 0)[1:1 + t.shape[0]] if t.ndim else t, lambda t: t.clamp(-0.5, 0.5),
+    lambda t: _mod(t).cat([t, t], 0)[1 : 1 + t.shape[0]] if t.ndim else t,
+    lambda t: t.clamp(-0.5, 0.5),
     lambda t: t.abs() + 0.1,
     lambda t: t.var(0, keepdim=True) if t.ndim and t.shape[0] > 1 else t,
     lambda t: t.std(-1) if t.ndim and t.shape[-1] > 1 else t,
-    lambda t: t.norm() * t, lambda t: (t * t + 0.5).sqrt(), lambda t: (t * t + 0.5).log(),
-    lambda t: t.max(0)[0] if t.ndim else t, lambda t: t.min(-1, keepdim=True).values if t.ndim else t,
+    lambda t: t.norm() * t,
+    lambda t: (t * t + 0.5).sqrt(),
+    lambda t: (t * t + 0.5).log(),
+    lambda t: t.max(0)[0] if t.ndim else t,
+    lambda t: t.min(-1, keepdim=True).values if t.ndim else t,
     lambda t: t[np.array([0, 0, -1])] if t.ndim else t,
-    lambda t: t.expand(2, *t.shape).sum(0), lambda t: (t.abs() + 0.5) ** 1.5, lambda t: (t.abs() + 0.5) ** t,
-    lambda t: _mod(t).stack([t, t * 2], -1).sum(-1), lambda t: t.unsqueeze(0).squeeze(0).flatten(),
+    lambda t: t.expand(2, *t.shape).sum(0),
+    lambda t: (t.abs() + 0.5) ** 1.5,
+    lambda t: (t.abs() + 0.5) ** t,
+    lambda t: _mod(t).stack([t, t * 2], -1).sum(-1),
+    lambda t: t.unsqueeze(0).squeeze(0).flatten(),
     lambda t: t.repeat(*([2] * max(t.ndim, 1))),
     lambda t: t.permute(*reversed(range(t.ndim))) if t.ndim else t,  # torch's permute() needs a dim
-    lambda t: _mod(t).where(t > 0, t, 0.0), lambda t: 1.0 / (t * t + 1.0), lambda t: 2.0 - t,
+    lambda t: _mod(t).where(t > 0, t, 0.0),
+    lambda t: 1.0 / (t * t + 1.0),
+    lambda t: 2.0 - t,
 ]
 RICH_BINARY = BINARY_PROGRAM_OPS + [
-    lambda x, y: _mod(x).maximum(x, y), lambda x, y: _mod(x).where(x > y, x, y * 2.0),
+    lambda x, y: _mod(x).maximum(x, y),
+    lambda x, y: _mod(x).where(x > y, x, y * 2.0),
     lambda x, y: x / (y * y + 1.0),
 ]
 
@@ -276,8 +320,11 @@ def _run_program(program, leaves):
     return (vals[-1] * vals[-1]).sum() + (vals[len(vals) // 2] * 0.5).sum()
 
 
-PROGRAM = st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)),
-                   min_size=1, max_size=10)
+PROGRAM = st.lists(
+    st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)),
+    min_size=1,
+    max_size=10,
+)
 
 
 @SETTINGS

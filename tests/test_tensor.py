@@ -10,9 +10,22 @@ from tests.helpers import TORCH_DTYPE, assert_close, to_cr, to_torch
 # ----------------------------------------------------------------------------- cr.tensor and dtype rules
 
 DATA = [
-    1.5, 3, True, [1.0, 2.0], [1, 2, 3], [[1, 2.5]], [True, False], [], [[1.0], [2.0]],
-    np.array([1.0, 2.0]), np.array([1, 2], np.int32), np.array([1.0], np.float16), np.float64(2.0),
-    np.array(3.0, np.float32), np.int32(4), [np.float32(1.0), np.float32(2.0)],
+    1.5,
+    3,
+    True,
+    [1.0, 2.0],
+    [1, 2, 3],
+    [[1, 2.5]],
+    [True, False],
+    [],
+    [[1.0], [2.0]],
+    np.array([1.0, 2.0]),
+    np.array([1, 2], np.int32),
+    np.array([1.0], np.float16),
+    np.float64(2.0),
+    np.array(3.0, np.float32),
+    np.int32(4),
+    [np.float32(1.0), np.float32(2.0)],
 ]
 
 
@@ -48,8 +61,9 @@ def test_tensor_from_tensor_and_list_of_tensors():
     assert not y.requires_grad and y.tolist() == [1.0, 2.0]
     assert cr.tensor([cr.tensor(1.0), cr.tensor(2.0)]).tolist() == [1.0, 2.0]
     # a list of tensors keeps their dtype; a mixed list follows the default dtype
-    assert_close(cr.tensor([cr.tensor(1.5, dtype=cr.float64)]),
-                 torch.tensor([torch.tensor(1.5, dtype=torch.float64)]))
+    assert_close(
+        cr.tensor([cr.tensor(1.5, dtype=cr.float64)]), torch.tensor([torch.tensor(1.5, dtype=torch.float64)])
+    )
     assert_close(cr.tensor([cr.tensor(1.5), 2.0]), torch.tensor([torch.tensor(1.5), 2.0]))
 
 
@@ -72,6 +86,7 @@ def test_requires_grad_only_for_floats():
 
 
 # ----------------------------------------------------------------------------- factories
+
 
 @pytest.mark.parametrize("name", ["zeros", "ones"])
 def test_zeros_ones(name):
@@ -98,8 +113,11 @@ def test_like_factories():
     assert cr.zeros_like(cr.ones(2), requires_grad=True).requires_grad
 
 
-@pytest.mark.parametrize("args", [(5,), (2, 7), (1, 10, 3), (0.0, 1.0, 0.1), (5, 0, -1), (1.5, 4), (-3, 3, 2),
-                                  (0, 2, 0.25)], ids=str)
+@pytest.mark.parametrize(
+    "args",
+    [(5,), (2, 7), (1, 10, 3), (0.0, 1.0, 0.1), (5, 0, -1), (1.5, 4), (-3, 3, 2), (0, 2, 0.25)],
+    ids=str,
+)
 def test_arange(args):
     assert_close(cr.arange(*args), torch.arange(*args), rtol=1e-6, atol=1e-6)
     assert_close(cr.arange(*args, dtype=cr.float64), torch.arange(*args, dtype=torch.float64))
@@ -110,8 +128,9 @@ def test_arange_zero_step():
         cr.arange(0, 3, 0)
 
 
-@pytest.mark.parametrize("args", [(0, 1, 5), (-2.0, 3.0, 11), (1, 1, 3), (0, 1, 1), (0, 1, 0), (5, -5, 4)],
-                         ids=str)
+@pytest.mark.parametrize(
+    "args", [(0, 1, 5), (-2.0, 3.0, 11), (1, 1, 3), (0, 1, 1), (0, 1, 0), (5, -5, 4)], ids=str
+)
 def test_linspace(args):
     assert_close(cr.linspace(*args), torch.linspace(*args), rtol=1e-6, atol=1e-6)
 
@@ -145,9 +164,14 @@ def test_random_factories_shapes_dtypes_ranges():
 
 def test_manual_seed_reproducible():
     def draws():
-        return [cr.rand(5).tolist(), cr.randn(3, 2).tolist(), cr.randint(0, 100, (4,)).tolist(),
-                cr.randperm(6).tolist(), cr.ones(4).uniform_().tolist(),
-                cr.ones(4).normal_(2.0, 3.0).tolist()]
+        return [
+            cr.rand(5).tolist(),
+            cr.randn(3, 2).tolist(),
+            cr.randint(0, 100, (4,)).tolist(),
+            cr.randperm(6).tolist(),
+            cr.ones(4).uniform_().tolist(),
+            cr.ones(4).normal_(2.0, 3.0).tolist(),
+        ]
 
     cr.manual_seed(123)
     first = draws()
@@ -164,6 +188,7 @@ def test_manual_seed_reproducible():
 
 
 # ----------------------------------------------------------------------------- attributes and conversion
+
 
 def test_attributes():
     x = cr.ones(2, 3, 4)
@@ -210,13 +235,18 @@ def test_item_tolist_numpy():
 def test_to_and_casts():
     x = cr.tensor([1.7, -2.2])
     t = torch.tensor([1.7, -2.2])
-    for cf, tf in [(lambda a: a.float(), lambda a: a.float()), (lambda a: a.double(), lambda a: a.double()),
-                   (lambda a: a.long(), lambda a: a.long()), (lambda a: a.int(), lambda a: a.int()),
-                   (lambda a: a.bool(), lambda a: a.bool()), (lambda a: a.half(), lambda a: a.half()),
-                   (lambda a: a.to(cr.float64), lambda a: a.to(torch.float64)),
-                   (lambda a: a.to(dtype=cr.int64), lambda a: a.to(dtype=torch.int64)),
-                   (lambda a: a.to("cpu"), lambda a: a.to("cpu")),
-                   (lambda a: a.type(cr.float64), lambda a: a.type(torch.float64))]:
+    for cf, tf in [
+        (lambda a: a.float(), lambda a: a.float()),
+        (lambda a: a.double(), lambda a: a.double()),
+        (lambda a: a.long(), lambda a: a.long()),
+        (lambda a: a.int(), lambda a: a.int()),
+        (lambda a: a.bool(), lambda a: a.bool()),
+        (lambda a: a.half(), lambda a: a.half()),
+        (lambda a: a.to(cr.float64), lambda a: a.to(torch.float64)),
+        (lambda a: a.to(dtype=cr.int64), lambda a: a.to(dtype=torch.int64)),
+        (lambda a: a.to("cpu"), lambda a: a.to("cpu")),
+        (lambda a: a.type(cr.float64), lambda a: a.type(torch.float64)),
+    ]:
         assert_close(cf(x), tf(t))
     assert x.to("cpu") is x and x.float() is x
     assert x.to(cr.tensor([1], dtype=cr.int32)).dtype == np.int32
@@ -271,6 +301,7 @@ def test_converters_roundtrip():
 
 
 # ----------------------------------------------------------------------------- grad mode
+
 
 def test_no_grad_context_and_nesting():
     x = cr.ones(2, requires_grad=True)
@@ -327,10 +358,18 @@ def test_set_grad_enabled_function_and_context():
 
 # ----------------------------------------------------------------------------- in-place ops
 
+
 def test_inplace_ops_as_torch():
     a = np.array([1.0, -2.0, 3.0], np.float32)
-    for name, args in [("add_", (2.0,)), ("sub_", (1.5,)), ("mul_", (3.0,)), ("div_", (2.0,)),
-                       ("zero_", ()), ("fill_", (4.0,)), ("clamp_", (-1.0, 1.0))]:
+    for name, args in [
+        ("add_", (2.0,)),
+        ("sub_", (1.5,)),
+        ("mul_", (3.0,)),
+        ("div_", (2.0,)),
+        ("zero_", ()),
+        ("fill_", (4.0,)),
+        ("clamp_", (-1.0, 1.0)),
+    ]:
         x, t = cr.tensor(a), torch.tensor(a)
         assert getattr(x, name)(*args) is x
         getattr(t, name)(*args)

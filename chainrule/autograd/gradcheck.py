@@ -62,8 +62,13 @@ def gradcheck(
             for j in range(n_out):
                 seed = np.zeros(n_out, out.dtype)
                 seed[j] = 1.0
-                gs = grad(out, [inputs[i] for i in checked], Tensor._make(seed.reshape(out.shape)),
-                          retain_graph=True, allow_unused=True)
+                gs = grad(
+                    out,
+                    [inputs[i] for i in checked],
+                    Tensor._make(seed.reshape(out.shape)),
+                    retain_graph=True,
+                    allow_unused=True,
+                )
                 for i, g in zip(checked, gs):
                     if g is not None:
                         analytic[i][j] = to_numpy(g.data).ravel()

@@ -54,8 +54,10 @@ def default_collate(samples: list) -> Any:
     if isinstance(first, (tuple, list)):
         size = len(first)
         if any(len(s) != size for s in samples):
-            raise RuntimeError("default_collate: each sample in the batch must have the same number of "
-                               f"fields, got {sorted({len(s) for s in samples})}")
+            raise RuntimeError(
+                "default_collate: each sample in the batch must have the same number of "
+                f"fields, got {sorted({len(s) for s in samples})}"
+            )
         return tuple(default_collate(list(field)) for field in zip(*samples))
     return list(samples)
 
@@ -81,13 +83,20 @@ class DataLoader:
             sample by sample so ``collate_fn`` sees every sample.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 collate_fn: Callable | None = None):
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        collate_fn: Callable | None = None,
+    ):
         if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
-            raise TypeError("DataLoader: dataset must define __len__ and __getitem__, "
-                            f"got {type(dataset).__name__}")
+            raise TypeError(
+                f"DataLoader: dataset must define __len__ and __getitem__, got {type(dataset).__name__}"
+            )
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -104,7 +113,7 @@ class DataLoader:
         order = _random.permutation(n) if self.shuffle else np.arange(n)
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
-            yield order[start:start + self.batch_size]
+            yield order[start : start + self.batch_size]
 
     def __iter__(self) -> Iterator:
         fast = self.collate_fn is None and hasattr(self.dataset, "_get_batch")
@@ -116,5 +125,7 @@ class DataLoader:
                 yield collate([self.dataset[int(i)] for i in idx])
 
     def __repr__(self) -> str:
-        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
-                f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})")
+        return (
+            f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
+            f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"
+        )

@@ -139,11 +139,13 @@ def random_split(dataset: Dataset, lengths: Sequence[float], generator: Any = No
             counts[i % len(counts)] += 1
         lengths = counts
     if any(int(x) != x or x < 0 for x in lengths) or sum(lengths) != n:
-        raise ValueError(f"random_split: lengths {lengths} must be non-negative counts summing to the "
-                         f"dataset length {n}, or fractions summing to 1")
+        raise ValueError(
+            f"random_split: lengths {lengths} must be non-negative counts summing to the "
+            f"dataset length {n}, or fractions summing to 1"
+        )
     perm = generator.permutation(n) if generator is not None else _random.permutation(n)
     out, start = [], 0
     for length in lengths:
-        out.append(Subset(dataset, perm[start:start + int(length)]))
+        out.append(Subset(dataset, perm[start : start + int(length)]))
         start += int(length)
     return out

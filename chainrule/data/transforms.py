@@ -82,6 +82,7 @@ class Compose:
 # Scalers
 # ----------------------------------------------------------------------------------------
 
+
 class _Scaler(Transform):
     axis: Any = 0
 
@@ -91,8 +92,10 @@ class _Scaler(Transform):
         expected = self._stat_shape
         got = tuple(1 if i in self._axes(arr.ndim) else s for i, s in enumerate(arr.shape))
         if len(got) != len(expected) or any(e != 1 and g != e for g, e in zip(got, expected)):
-            raise ValueError(f"{name}: input of shape {tuple(arr.shape)} does not match the statistics "
-                             f"learned on shape {self._fit_shape}")
+            raise ValueError(
+                f"{name}: input of shape {tuple(arr.shape)} does not match the statistics "
+                f"learned on shape {self._fit_shape}"
+            )
 
     def _axes(self, ndim: int) -> tuple:
         axis = self.axis
@@ -174,14 +177,16 @@ class MinMaxScale(_Scaler):
 # Augmentation
 # ----------------------------------------------------------------------------------------
 
+
 def _as_batch(name: str, x):
     """(N, C, H, W) view of an image or batch, and whether a batch axis was added."""
     if x.ndim == 4:
         return x, False
     if x.ndim == 3:
         return x[None], True
-    raise ValueError(f"{name}: expected an image (C, H, W) or a batch (N, C, H, W), "
-                     f"got shape {tuple(x.shape)}")
+    raise ValueError(
+        f"{name}: expected an image (C, H, W) or a batch (N, C, H, W), got shape {tuple(x.shape)}"
+    )
 
 
 def _finish(out, x, added: bool):
@@ -202,11 +207,12 @@ def _affine_sample(x, inv, fill: float = 0.0):
     """
     n, c, h, w = x.shape
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-    rows, cols = np.meshgrid(np.arange(h, dtype=np.float64) - cy, np.arange(w, dtype=np.float64) - cx,
-                             indexing="ij")
-    grid = np.stack([rows.ravel(), cols.ravel()])                  # (2, H*W)
-    src = inv @ grid                                               # (N, 2, H*W)
-    sy, sx = src[:, 0] + cy, src[:, 1] + cx                        # (N, H*W)
+    rows, cols = np.meshgrid(
+        np.arange(h, dtype=np.float64) - cy, np.arange(w, dtype=np.float64) - cx, indexing="ij"
+    )
+    grid = np.stack([rows.ravel(), cols.ravel()])  # (2, H*W)
+    src = inv @ grid  # (N, 2, H*W)
+    sy, sx = src[:, 0] + cy, src[:, 1] + cx  # (N, H*W)
     y0, x0 = np.floor(sy), np.floor(sx)
     wy, wx = sy - y0, sx - x0
     y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
@@ -214,12 +220,16 @@ def _affine_sample(x, inv, fill: float = 0.0):
     flat = xf.reshape(n, c, h * w)
     out = np.zeros((n, c, h * w), dtype=flat.dtype)
     batch = np.arange(n)[:, None]
-    for dy, dx, wgt in ((0, 0, (1 - wy) * (1 - wx)), (0, 1, (1 - wy) * wx),
-                        (1, 0, wy * (1 - wx)), (1, 1, wy * wx)):
+    for dy, dx, wgt in (
+        (0, 0, (1 - wy) * (1 - wx)),
+        (0, 1, (1 - wy) * wx),
+        (1, 0, wy * (1 - wx)),
+        (1, 1, wy * wx),
+    ):
         yy, xx = y0 + dy, x0 + dx
         inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-        idx = np.where(inside, yy * w + xx, 0)                     # (N, H*W)
-        vals = flat[batch, :, idx]                                 # (N, H*W, C)
+        idx = np.where(inside, yy * w + xx, 0)  # (N, H*W)
+        vals = flat[batch, :, idx]  # (N, H*W, C)
         vals = np.where(inside[..., None], vals, fill)
         out += (vals * wgt[..., None]).transpose(0, 2, 1).astype(flat.dtype, copy=False)
     return out.reshape(n, c, h, w)
@@ -293,11 +303,13 @@ class RandomCrop(Transform):
     def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] = 0, fill: float = 0.0):
         is_int = isinstance(size, (int, np.integer))
         self.size = (int(size), int(size)) if is_int else tuple(int(s) for s in size)
-        self.padding = ((int(padding),) * 2 if isinstance(padding, (int, np.integer))
-                        else tuple(int(p) for p in padding))
+        self.padding = (
+            (int(padding),) * 2 if isinstance(padding, (int, np.integer)) else tuple(int(p) for p in padding)
+        )
         if len(self.size) != 2 or min(self.size) < 1 or len(self.padding) != 2 or min(self.padding) < 0:
-            raise ValueError(f"RandomCrop: need size (h, w) >= 1 and padding >= 0, "
-                             f"got size={size}, padding={padding}")
+            raise ValueError(
+                f"RandomCrop: need size (h, w) >= 1 and padding >= 0, got size={size}, padding={padding}"
+            )
         self.fill = fill
 
     def apply(self, x):
@@ -307,16 +319,18 @@ class RandomCrop(Transform):
         th, tw = self.size
         hp, wp = h + 2 * ph, w + 2 * pw
         if th > hp or tw > wp:
-            raise ValueError(f"RandomCrop: crop size {self.size} is larger than the padded image "
-                             f"({hp}, {wp}) "
-                             f"(input shape {tuple(x.shape)}, padding {self.padding})")
+            raise ValueError(
+                f"RandomCrop: crop size {self.size} is larger than the padded image "
+                f"({hp}, {wp}) "
+                f"(input shape {tuple(x.shape)}, padding {self.padding})"
+            )
         padded = xb
         if ph or pw:
             padded = np.pad(xb, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=self.fill)
         oy = _random.integers(0, hp - th + 1, (n,))
         ox = _random.integers(0, wp - tw + 1, (n,))
-        rows = (oy[:, None] + np.arange(th))[:, None, :, None]             # (N, 1, th, 1)
-        cols = (ox[:, None] + np.arange(tw))[:, None, None, :]             # (N, 1, 1, tw)
+        rows = (oy[:, None] + np.arange(th))[:, None, :, None]  # (N, 1, th, 1)
+        cols = (ox[:, None] + np.arange(tw))[:, None, None, :]  # (N, 1, 1, tw)
         out = padded[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols]
         return _finish(out, x, added)
 
@@ -348,5 +362,15 @@ class Lambda(Transform):
         return self.fn(x)
 
 
-__all__ = ["Compose", "Standardize", "MinMaxScale", "RandomHorizontalFlip", "RandomRotation", "RandomCrop",
-           "RandomZoom", "GaussianNoise", "Lambda", "Transform"]
+__all__ = [
+    "Compose",
+    "Standardize",
+    "MinMaxScale",
+    "RandomHorizontalFlip",
+    "RandomRotation",
+    "RandomCrop",
+    "RandomZoom",
+    "GaussianNoise",
+    "Lambda",
+    "Transform",
+]

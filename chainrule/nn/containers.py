@@ -173,7 +173,7 @@ class ModuleDict(Module):
         return self._modules.items()
 
     def update(self, modules: dict | Iterable) -> None:
-        for k, m in (modules.items() if hasattr(modules, "items") else modules):
+        for k, m in modules.items() if hasattr(modules, "items") else modules:
             self.add_module(k, m)
 
 

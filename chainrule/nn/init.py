@@ -17,9 +17,19 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import np
 from chainrule.tensor import Tensor
 
-_GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,
-          "conv_transpose2d": 1.0, "conv_transpose3d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3,
-          "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+_GAINS = {
+    "linear": 1.0,
+    "conv1d": 1.0,
+    "conv2d": 1.0,
+    "conv3d": 1.0,
+    "conv_transpose1d": 1.0,
+    "conv_transpose2d": 1.0,
+    "conv_transpose3d": 1.0,
+    "sigmoid": 1.0,
+    "tanh": 5.0 / 3,
+    "relu": math.sqrt(2.0),
+    "selu": 3.0 / 4,
+}
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -31,8 +41,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
             raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity not in _GAINS:
-        raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
-                         f"{sorted(_GAINS) + ['leaky_relu']}")
+        raise ValueError(
+            f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
+            f"{sorted(_GAINS) + ['leaky_relu']}"
+        )
     return _GAINS[nonlinearity]
 
 
@@ -40,8 +52,10 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """fan_in = in_features × receptive field, fan_out = out_features × receptive field
     (weights laid out as (out, in, *kernel))."""
     if tensor.ndim < 2:
-        raise ValueError(f"init: fan in and fan out can not be computed for a tensor with fewer than 2 dims "
-                         f"(shape {tuple(tensor.shape)})")
+        raise ValueError(
+            f"init: fan in and fan out can not be computed for a tensor with fewer than 2 dims "
+            f"(shape {tuple(tensor.shape)})"
+        )
     receptive = math.prod(tensor.shape[2:]) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
@@ -70,8 +84,9 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     return _fill(tensor, _random.normal(tensor.shape, tensor.dtype, tensor.device, mean, std))
 
 
-def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0) -> Tensor:
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
     """Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch): out-of-range draws
     are redrawn until every value lies inside."""
     if not a < b:
@@ -121,8 +136,9 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_uniform_(
+    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
     """He uniform: U(-b, b) with b = gain · √(3 / fan) (PyTorch's default for Linear/Conv with a = √5)."""
     if tensor.data.size == 0:  # nothing to fill (and fan may be 0), as PyTorch
         return tensor
@@ -130,8 +146,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     return uniform_(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_normal_(
+    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
     """He normal: N(0, std²) with std = gain / √fan."""
     if tensor.data.size == 0:
         return tensor

@@ -242,8 +242,9 @@ class Module:
             yield b
 
     # -- state -------------------------------------------------------------------------------
-    def state_dict(self, destination: OrderedDict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
+    def state_dict(
+        self, destination: OrderedDict | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict:
         """Every parameter and persistent buffer by dotted name (detached unless ``keep_vars``)."""
         out = OrderedDict() if destination is None else destination
         for name, p in self._parameters.items():

@@ -84,20 +84,35 @@ def _dropout(x: Tensor, p: float) -> Tensor:
 class RNNBase(Module):
     """The common machinery of ``RNN``, ``LSTM`` and ``GRU`` (``mode`` picks the cell)."""
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         name = type(self).__name__
         _check_int(name, "input_size", input_size, 1)
         _check_int(name, "hidden_size", hidden_size, 1)
         _check_int(name, "num_layers", num_layers, 1)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
-            raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the "
-                             f"probability of an element being zeroed, got {dropout!r}")
+            raise ValueError(
+                f"{name}: dropout should be a number in range [0, 1] representing the "
+                f"probability of an element being zeroed, got {dropout!r}"
+            )
         if dropout > 0 and num_layers == 1:
-            warnings.warn(f"{name}: dropout={dropout} and num_layers=1; dropout only acts between layers, "
-                          "so it has no effect here", stacklevel=3)
+            warnings.warn(
+                f"{name}: dropout={dropout} and num_layers=1; dropout only acts between layers, "
+                "so it has no effect here",
+                stacklevel=3,
+            )
         self.mode = mode
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first = bool(bias), bool(batch_first)
@@ -134,7 +149,7 @@ class RNNBase(Module):
         """The parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
         per = 4 if self.bias else 2
         flat = [getattr(self, n) for n in self._flat_weights_names]
-        return [flat[i:i + per] for i in range(0, len(flat), per)]
+        return [flat[i : i + per] for i in range(0, len(flat), per)]
 
     # -- checks ------------------------------------------------------------------------------
     def _check_input(self, x) -> bool:
@@ -142,17 +157,22 @@ class RNNBase(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
         if x.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected input to be 2-D (unbatched) or 3-D, got {x.ndim}-D tensor of "
-                             f"shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected input to be 2-D (unbatched) or 3-D, got {x.ndim}-D tensor of "
+                f"shape {tuple(x.shape)}"
+            )
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
-                             f"(input shape {tuple(x.shape)})")
+            raise ValueError(
+                f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
+                f"(input shape {tuple(x.shape)})"
+            )
         w = self.weight_ih_l0
         if x.dtype != w.dtype:
             raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype {w.dtype}")
         if x.ndim == 3 and 0 in x.shape[:2]:
-            raise ValueError(f"{name}: expected a non-empty sequence and batch, got input shape "
-                             f"{tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected a non-empty sequence and batch, got input shape {tuple(x.shape)}"
+            )
         if x.ndim == 2 and x.shape[0] == 0:
             raise ValueError(f"{name}: expected a non-empty sequence, got input shape {tuple(x.shape)}")
         return x.ndim == 3
@@ -212,9 +232,16 @@ class RNNBase(Module):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
                 b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
-                res = op.apply(layer_in, None if h0 is None else h0[k], None if c0 is None else c0[k],
-                               getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx), b_ih, b_hh,
-                               bool(d))
+                res = op.apply(
+                    layer_in,
+                    None if h0 is None else h0[k],
+                    None if c0 is None else c0[k],
+                    getattr(self, "weight_ih" + sfx),
+                    getattr(self, "weight_hh" + sfx),
+                    b_ih,
+                    b_hh,
+                    bool(d),
+                )
                 outs.append(res[0])
                 h_n.append(res[1])
                 if is_lstm:
@@ -262,13 +289,33 @@ class RNN(RNNBase):
     with a ``_reverse`` suffix for the backward direction.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
-        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
-                         num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        super().__init__(
+            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+        )
         self.nonlinearity = nonlinearity
 
 
@@ -281,13 +328,33 @@ class LSTM(RNNBase):
     ``bias_hh_l{k}`` (4H,).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ):
         if proj_size:
             raise NotImplementedError(f"LSTM: proj_size={proj_size} is not supported (only 0)")
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device, dtype)
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+        )
 
 
 class GRU(RNNBase):
@@ -300,11 +367,30 @@ class GRU(RNNBase):
     ``bias_hh_l{k}`` (3H,).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device, dtype)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device,
+            dtype,
+        )
 
 
 # ----------------------------------------------------------------------------- cells
@@ -314,8 +400,9 @@ class RNNCellBase(Module):
     """One time step of a recurrent layer (parameters ``weight_ih``, ``weight_hh``, ``bias_ih``,
     ``bias_hh``); input (B, input_size) or unbatched (input_size,)."""
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None):
+    def __init__(
+        self, mode: str, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+    ):
         super().__init__()
         name = type(self).__name__
         _check_int(name, "input_size", input_size, 1)
@@ -346,14 +433,19 @@ class RNNCellBase(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
         if x.ndim not in (1, 2):
-            raise ValueError(f"{name}: expected input to be 1-D (unbatched) or 2-D, got {x.ndim}-D tensor of "
-                             f"shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected input to be 1-D (unbatched) or 2-D, got {x.ndim}-D tensor of "
+                f"shape {tuple(x.shape)}"
+            )
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
-                             f"(input shape {tuple(x.shape)})")
+            raise ValueError(
+                f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
+                f"(input shape {tuple(x.shape)})"
+            )
         if x.dtype != self.weight_ih.dtype:
-            raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype "
-                            f"{self.weight_ih.dtype}")
+            raise TypeError(
+                f"{name}: input dtype {x.dtype} does not match the weights' dtype {self.weight_ih.dtype}"
+            )
         batched = x.ndim == 2
         expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         for label, s in states:
@@ -362,16 +454,19 @@ class RNNCellBase(Module):
             if not isinstance(s, Tensor):
                 raise TypeError(f"{name}: {label} must be a Tensor, got {type(s).__name__}")
             if tuple(s.shape) != expected:
-                raise ValueError(f"{name}: {label} has shape {tuple(s.shape)} but expected {expected} "
-                                 f"for input of shape {tuple(x.shape)}")
+                raise ValueError(
+                    f"{name}: {label} has shape {tuple(s.shape)} but expected {expected} "
+                    f"for input of shape {tuple(x.shape)}"
+                )
             if s.dtype != x.dtype:
                 raise TypeError(f"{name}: {label} dtype {s.dtype} does not match the input dtype {x.dtype}")
         return batched
 
     def _step(self, x, h, c):
         """Run the fused op for one step: x (B, I), h, c (B, H) or None."""
-        return _OPS[self.mode].apply(x.unsqueeze(0), h, c, self.weight_ih, self.weight_hh, self.bias_ih,
-                                     self.bias_hh, False)
+        return _OPS[self.mode].apply(
+            x.unsqueeze(0), h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, False
+        )
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -386,12 +481,20 @@ class RNNCell(RNNCellBase):
     """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), as ``torch.nn.RNNCell``;
     ``cell(input, hx=None) -> h'``."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device=None,
+        dtype=None,
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
-        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias,
-                         device, dtype)
+        super().__init__(
+            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias, device, dtype
+        )
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002

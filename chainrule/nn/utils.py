@@ -42,8 +42,9 @@ def _vector_norm(a, p: float):
     return (xp.abs(a) ** p).sum() ** (1.0 / p)
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                    foreach=None) -> Tensor:
+def clip_grad_norm_(
+    parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
+) -> Tensor:
     """Rescale the gradients in place so that their joint ``norm_type``-norm is at most ``max_norm``,
     as ``torch.nn.utils.clip_grad_norm_``.
 
@@ -100,13 +101,15 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     params = _param_list(parameters)
     total = sum(p.numel() for p in params)
     if vec.ndim != 1 or vec.shape[0] != total:
-        raise ValueError(f"vector_to_parameters: vec has shape {tuple(vec.shape)}, but the parameters hold "
-                         f"{total} values (expected shape ({total},))")
+        raise ValueError(
+            f"vector_to_parameters: vec has shape {tuple(vec.shape)}, but the parameters hold "
+            f"{total} values (expected shape ({total},))"
+        )
     start = 0
     with no_grad():
         for p in params:
             n = p.numel()
-            p.data[...] = vec.data[start:start + n].reshape(p.shape)
+            p.data[...] = vec.data[start : start + n].reshape(p.shape)
             p._version += 1
             start += n
 
@@ -148,8 +151,9 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     """
     hooks = module.__dict__.setdefault("_weight_norm_hooks", {})
     if name in hooks:
-        raise RuntimeError(f"weight_norm: cannot register two weight_norm hooks on the same parameter "
-                           f"{name!r}")
+        raise RuntimeError(
+            f"weight_norm: cannot register two weight_norm hooks on the same parameter {name!r}"
+        )
     weight = module._parameters.get(name)
     if not isinstance(weight, Parameter):
         raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
@@ -157,8 +161,9 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     if dim < -1:
         dim += weight.ndim
     if not -1 <= dim < weight.ndim:
-        raise IndexError(f"weight_norm: dim {dim} is out of range for {name!r} of shape "
-                         f"{tuple(weight.shape)}")
+        raise IndexError(
+            f"weight_norm: dim {dim} is out of range for {name!r} of shape {tuple(weight.shape)}"
+        )
     fn = _WeightNorm(name, dim)
     del module._parameters[name]
     with no_grad():

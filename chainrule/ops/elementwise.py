@@ -657,8 +657,10 @@ def sigmoid(x: Tensor) -> Tensor:
 def relu(x: Tensor) -> Tensor:
     """max(x, 0) element-wise."""
     if isinstance(x, Tensor) and x.dtype == "bool":
-        raise TypeError("relu: boolean inputs are not supported (as PyTorch); got a bool tensor "
-                        f"of shape {tuple(x.shape)}, expected a number dtype")
+        raise TypeError(
+            "relu: boolean inputs are not supported (as PyTorch); got a bool tensor "
+            f"of shape {tuple(x.shape)}, expected a number dtype"
+        )
     return Relu.apply(x)
 
 

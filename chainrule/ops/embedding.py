@@ -73,13 +73,21 @@ def _sum_rows_by_index(rows, idx, n: int):
 def _as_index(op: str, input) -> object:  # noqa: A002
     arr = input.data if isinstance(input, Tensor) else np.asarray(input)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{op}: expected integer indices, got dtype {arr.dtype} (shape {tuple(arr.shape)}); "
-                        "use .long()")
+        raise TypeError(
+            f"{op}: expected integer indices, got dtype {arr.dtype} (shape {tuple(arr.shape)}); use .long()"
+        )
     return arr
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,  # noqa: A002
-              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,  # noqa: A002
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, embedding_dim) at the integer ``input`` (*),
     giving (*, embedding_dim), as ``torch.nn.functional.embedding``.
 
@@ -91,8 +99,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     """
     idx = _as_index("embedding", input)
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}"
+        )
     n = weight.shape[0]
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported")
@@ -100,8 +109,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         lo, hi = int(idx.min()), int(idx.max())
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
-            raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid 0..{n - 1}; "
-                             f"input shape {tuple(idx.shape)}, weight shape {tuple(weight.shape)})")
+            raise IndexError(
+                f"embedding: index {bad} is out of range for {n} embeddings (valid 0..{n - 1}; "
+                f"input shape {tuple(idx.shape)}, weight shape {tuple(weight.shape)})"
+            )
     if padding_idx is not None:
         if not -n <= padding_idx < n:
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within [-{n}, {n - 1}]")
@@ -137,7 +148,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.size and int(idx.min()) < 0:
         raise RuntimeError(f"one_hot: class values must be non-negative, got {int(idx.min())}")
     if idx.size and int(idx.max()) >= num_classes:
-        raise RuntimeError(f"one_hot: class values must be smaller than num_classes={num_classes}, got "
-                           f"{int(idx.max())}")
+        raise RuntimeError(
+            f"one_hot: class values must be smaller than num_classes={num_classes}, got {int(idx.max())}"
+        )
     out = (idx[..., None] == xp.arange(num_classes)).astype(np.int64)
     return Tensor._make(out)

@@ -121,4 +121,3 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim == 1:
         return Linear.apply(input.unsqueeze(0), weight, bias).squeeze(0)
     return Linear.apply(input, weight, bias)
-

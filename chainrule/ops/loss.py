@@ -185,8 +185,14 @@ class HuberLoss(Function):
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None, None
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
-             weight: Tensor | None = None) -> Tensor:
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",  # noqa: A002
+    weight: Tensor | None = None,
+) -> Tensor:
     """Mean squared error: mean of (x - y)² (``reduction`` 'mean' | 'sum' | 'none'), as PyTorch.
 
     With ``weight`` (the input's shape): Σ w (x - y)² / Σ w for 'mean'.
@@ -201,8 +207,14 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     return MseLoss.apply(input, target, reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
-            weight: Tensor | None = None) -> Tensor:
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",  # noqa: A002
+    weight: Tensor | None = None,
+) -> Tensor:
     """Mean absolute error: mean of |x - y|, as PyTorch.
 
     Example: ``l1_loss(cr.tensor([1., 2.]), cr.tensor([1., 4.]))`` -> 1.
@@ -214,8 +226,13 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     return L1Loss.apply(input, target, reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
-               weight: Tensor | None = None) -> Tensor:
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,  # noqa: A002
+    weight: Tensor | None = None,
+) -> Tensor:
     """Huber loss: ½ d² for |d| < δ, δ (|d| - ½ δ) beyond (quadratic near 0, linear for outliers).
 
     Example: ``huber_loss(cr.tensor([0., 0.]), cr.tensor([0.5, 3.]))`` -> (0.125 + 2.5) / 2.
@@ -233,8 +250,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 def _weighted(op, loss: Tensor, weight, input: Tensor, reduction: str, by_weight: bool) -> Tensor:  # noqa: A002
     w = _weight_like(op, weight, input)
     if tuple(w.shape) != tuple(input.shape):
-        raise ValueError(f"{op}: weight shape {tuple(w.shape)} must equal the input shape "
-                         f"{tuple(input.shape)}")
+        raise ValueError(
+            f"{op}: weight shape {tuple(w.shape)} must equal the input shape {tuple(input.shape)}"
+        )
     loss = loss * w
     if reduction == "mean" and by_weight:
         return loss.sum() / w.sum()
@@ -336,8 +354,14 @@ class BinaryCrossEntropyWithLogits(Function):
         return gx, gy, None, None, None
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
-                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,  # noqa: A002
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1] (logs clamped at -100), as PyTorch.
 
     Prefer ``binary_cross_entropy_with_logits`` on raw scores: it is exact where σ saturates.
@@ -359,9 +383,15 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return BinaryCrossEntropy.apply(input, target, w, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
-                                     size_average=None, reduce=None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,  # noqa: A002
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """Sigmoid + binary cross-entropy in one stable step, on raw scores (logits) x, as PyTorch.
 
     ``pos_weight`` (broadcast along the last dim, e.g. one per class) multiplies the positive term:
@@ -600,9 +630,16 @@ def _legacy_unflatten(loss: Tensor, reduction: str, shape: tuple) -> Tensor:
     return loss.reshape(shape) if reduction == "none" else loss
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,  # noqa: A002
-                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,  # noqa: A002
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Cross-entropy between softmax(input) along dim 1 and the target, as PyTorch.
 
     Shapes: input (C,), (N, C) or (N, C, d1, ...) raw scores (logits); target either class
@@ -657,8 +694,15 @@ def _cross_entropy_probs(input, target, w, ignore_index, reduction, eps) -> Tens
     return -prod.sum() / n if n else -prod.sum() * float("nan")
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,  # noqa: A002
-             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,  # noqa: A002
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input``, as PyTorch.
 
     Shapes as ``cross_entropy`` with class indices (use after ``log_softmax``).
@@ -676,9 +720,16 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _legacy_unflatten(loss, reduction, shape)
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,  # noqa: A002
-                      weight: Tensor | None = None, size_average=None, reduce=None,
-                      reduction: str = "mean") -> Tensor:
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,  # noqa: A002
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """Multi-class hinge loss, as PyTorch: ℓᵢ = Σ_{j≠yᵢ} w_yᵢ max(0, margin - x_i,yᵢ + x_ij)ᵖ / C.
 
     Shapes: input (N, C) or (C,), target (N,) or () class indices; p is 1 or 2.

@@ -86,8 +86,9 @@ class Normalize(Function):
             gb = grad.sum(dim=ctx.param_axes, keepdim=True).reshape(ctx.inputs[2].shape)
         if need_x:
             g = grad * weight if weight is not None else grad
-            gx = invstd * (g - g.mean(dim=ctx.axes, keepdim=True)
-                           - xhat * (g * xhat).mean(dim=ctx.axes, keepdim=True))
+            gx = invstd * (
+                g - g.mean(dim=ctx.axes, keepdim=True) - xhat * (g * xhat).mean(dim=ctx.axes, keepdim=True)
+            )
         return gx, gw, gb, None, None, None, None
 
 
@@ -120,8 +121,10 @@ def _check_dtypes(op: str, input: Tensor, **params) -> None:  # noqa: A002
         raise TypeError(f"{op}: expected a floating point input, got dtype {input.dtype}")
     for name, t in params.items():
         if t is not None and t.dtype != input.dtype:
-            raise TypeError(f"{op}: input dtype {input.dtype} does not match {name} dtype {t.dtype} "
-                            "(convert the module with .to(dtype) or the input with .to(...))")
+            raise TypeError(
+                f"{op}: input dtype {input.dtype} does not match {name} dtype {t.dtype} "
+                "(convert the module with .to(dtype) or the input with .to(...))"
+            )
 
 
 def _channel_view(t: Tensor | None, ndim: int) -> Tensor | None:
@@ -131,9 +134,16 @@ def _channel_view(t: Tensor | None, ndim: int) -> Tensor | None:
     return t.reshape((1, t.shape[0]) + (1,) * (ndim - 2))
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,  # noqa: A002
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalisation over dim 1, as ``torch.nn.functional.batch_norm``.
 
     Training: normalise with the batch's mean and (biased) variance per channel, and
@@ -148,24 +158,34 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         y = F.batch_norm(x, None, None, training=True)   # each channel: mean 0, var 1
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape "
-                         f"{tuple(input.shape)}")
+        raise ValueError(
+            f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {tuple(input.shape)}"
+        )
     c = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(f"batch_norm: {name} should have shape ({c},) for an input with {c} channels "
-                             f"(input shape {tuple(input.shape)}), got {tuple(t.shape)}")
+            raise ValueError(
+                f"batch_norm: {name} should have shape ({c},) for an input with {c} channels "
+                f"(input shape {tuple(input.shape)}), got {tuple(t.shape)}"
+            )
     _check_dtypes("batch_norm", input, weight=weight, bias=bias)
     axes = (0,) + tuple(range(2, input.ndim))
     if training:
         n = input.numel() // c if c else 0
         if n <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
-                             f"shape {tuple(input.shape)}")
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"shape {tuple(input.shape)}"
+            )
         stats: list = []
-        out = Normalize.apply(input, _channel_view(weight, input.ndim), _channel_view(bias, input.ndim), axes,
-                              axes, eps, stats)
+        out = Normalize.apply(
+            input, _channel_view(weight, input.ndim), _channel_view(bias, input.ndim), axes, axes, eps, stats
+        )
         if running_mean is not None or running_var is not None:
             mean, var = (s.reshape(c) for s in stats)
             with no_grad():
@@ -190,8 +210,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
-def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,  # noqa: A002
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Layer normalisation over the trailing ``normalized_shape`` dims, as ``torch.nn.functional.layer_norm``.
 
     Shapes: input (*, *normalized_shape); weight and bias ``normalized_shape``.
@@ -199,7 +224,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
     """
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
-    if k == 0 or tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+    if k == 0 or tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
         raise ValueError(
             f"layer_norm: normalized_shape {shape} must match the last {k} dims of the input, got input "
             f"shape {tuple(input.shape)}"
@@ -210,4 +235,3 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
     _check_dtypes("layer_norm", input, weight=weight, bias=bias)
     axes = tuple(range(input.ndim - k, input.ndim))
     return Normalize.apply(input, weight, bias, axes, tuple(range(input.ndim - k)), eps, None)
-

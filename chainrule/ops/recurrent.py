@@ -78,7 +78,7 @@ def _sigmoid_scale(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
     one tanh gives tanh(x/2) there, and σ(x) = ½ tanh(x/2) + ½."""
     scale = xp.ones((n_gates * H, 1), dtype)
     for k in sigmoid_gates:
-        scale[k * H:(k + 1) * H] = 0.5
+        scale[k * H : (k + 1) * H] = 0.5
     return scale
 
 

@@ -66,9 +66,7 @@ class Mean(Function):
         ctx.axes = axes
         a = x.data
         ctx.n = _count(a.shape, axes)
-        return xp_of(a).mean(a, axis=axes, keepdims=keepdim, dtype=dtype).astype(
-            dtype or a.dtype, copy=False
-        )
+        return xp_of(a).mean(a, axis=axes, keepdims=keepdim, dtype=dtype).astype(dtype or a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,13 +1,13 @@
 """``cr.optim``: optimizers that follow PyTorch's update rules step for step, and learning-rate schedules.
 
-    opt = cr.optim.Adam(model.parameters(), lr=1e-3)
-    sched = cr.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
-    for epoch in range(epochs):
-        for x, y in loader:
-            opt.zero_grad()
-            loss_fn(model(x), y).backward()
-            opt.step()
-        sched.step()
+opt = cr.optim.Adam(model.parameters(), lr=1e-3)
+sched = cr.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+for epoch in range(epochs):
+    for x, y in loader:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    sched.step()
 """
 
 from chainrule.optim.optimizer import Optimizer  # noqa: I001
@@ -20,5 +20,15 @@ from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.sgd import SGD
 from chainrule.optim import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam",
-           "lr_scheduler"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adagrad",
+    "Adadelta",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "lr_scheduler",
+]

@@ -40,12 +40,27 @@ class Adam(Optimizer):
 
     _name = "Adam"
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
-                 maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
-                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-                        decoupled_weight_decay=decoupled_weight_decay)
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas) if isinstance(betas, list) else betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
         super().__init__(params, defaults)
 
     def _validate(self, group: dict[str, Any]) -> None:
@@ -81,16 +96,23 @@ class Adam(Optimizer):
                     g = g + weight_decay * pd
             bias_correction1 = 1 - beta1**step
             bias_correction2 = 1 - beta2**step
-            update = partial(_adam_rows, beta1=beta1, beta2=beta2, eps=eps,
-                             step_size=lr / bias_correction1, sqrt_bc2=bias_correction2**0.5)
+            update = partial(
+                _adam_rows,
+                beta1=beta1,
+                beta2=beta2,
+                eps=eps,
+                step_size=lr / bias_correction1,
+                sqrt_bc2=bias_correction2**0.5,
+            )
             arrays = (pd, g, m, v, xp.empty_like(pd))
             if amsgrad:
                 arrays += (st["max_exp_avg_sq"].data,)
             parallel_rows(update, *arrays, cache_blocks=True)  # 13 ops per cache-sized block
 
 
-def _adam_rows(pd, g, m, v, tmp, vmax=None, *, beta1: float, beta2: float, eps: float,
-               step_size: float, sqrt_bc2: float) -> None:
+def _adam_rows(
+    pd, g, m, v, tmp, vmax=None, *, beta1: float, beta2: float, eps: float, step_size: float, sqrt_bc2: float
+) -> None:
     """One Adam step, in place, on (a block of rows of) one parameter; ``tmp`` is scratch."""
     xp = xp_of(pd)
     _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
@@ -127,11 +149,20 @@ class AdamW(Adam):
 
     _name = "AdamW"
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True
+        )
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)

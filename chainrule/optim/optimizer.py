@@ -82,8 +82,10 @@ class Optimizer:
                 f"Tensor (shape {tuple(params.shape)}); pass [tensor] or model.parameters()"
             )
         if isinstance(params, dict):
-            raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, got a dict; "
-                            "pass a list of parameter groups")
+            raise TypeError(
+                f"{self._name}: params should be an iterable of Tensors or dicts, got a dict; "
+                "pass a list of parameter groups"
+            )
         groups = list(params)
         if len(groups) == 0:
             raise ValueError(f"{self._name}: got an empty parameter list")
@@ -127,8 +129,9 @@ class Optimizer:
         group only.
         """
         if not isinstance(param_group, dict):
-            raise TypeError(f"{self._name}.add_param_group: param_group must be a dict, got "
-                            f"{type(param_group).__name__}")
+            raise TypeError(
+                f"{self._name}.add_param_group: param_group must be a dict, got {type(param_group).__name__}"
+            )
         if "params" not in param_group:
             raise ValueError(f"{self._name}.add_param_group: the group has no 'params' entry")
         params = param_group["params"]
@@ -151,8 +154,10 @@ class Optimizer:
             raise ValueError(f"{self._name}: all parameters should be given with names or all without")
         for i, p in enumerate(tensors):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{self._name}: can only optimize Tensors, but parameter {i} of the group "
-                                f"is a {type(p).__name__}")
+                raise TypeError(
+                    f"{self._name}: can only optimize Tensors, but parameter {i} of the group "
+                    f"is a {type(p).__name__}"
+                )
             if not p.is_leaf:
                 raise ValueError(
                     f"{self._name}: can't optimize a non-leaf Tensor (parameter {i}, shape {tuple(p.shape)}, "
@@ -168,8 +173,9 @@ class Optimizer:
             group.setdefault(key, default)
         self._validate(group)
         if len({id(p) for p in tensors}) != len(tensors):
-            warnings.warn(f"{self._name}: a parameter group contains the same parameter more than once",
-                          stacklevel=3)
+            warnings.warn(
+                f"{self._name}: a parameter group contains the same parameter more than once", stacklevel=3
+            )
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in tensors):
             raise ValueError(f"{self._name}: some parameters appear in more than one parameter group")
@@ -192,8 +198,11 @@ class Optimizer:
                     else:
                         g.grad_fn = None
                         g.requires_grad = False
-                        if isinstance(g.data, np.ndarray) and not g.data.flags.writeable or isinstance(
-                                g.data, np.generic):
+                        if (
+                            isinstance(g.data, np.ndarray)
+                            and not g.data.flags.writeable
+                            or isinstance(g.data, np.generic)
+                        ):
                             g.data = np.zeros_like(g.data)  # a read-only view or a NumPy scalar
                         else:
                             g.data.fill(0)
@@ -217,9 +226,11 @@ class Optimizer:
                 if g is None:
                     continue
                 if not isinstance(g, Tensor):
-                    raise TypeError(f"{self._name}.step: the gradient of a parameter (group {gi}, shape "
-                                    f"{tuple(p.shape)}) is a {type(g).__name__}, expected a Tensor; "
-                                    "nothing was updated")
+                    raise TypeError(
+                        f"{self._name}.step: the gradient of a parameter (group {gi}, shape "
+                        f"{tuple(p.shape)}) is a {type(g).__name__}, expected a Tensor; "
+                        "nothing was updated"
+                    )
                 gd, pd = g.data, p.data
                 if type(gd) is not type(pd):
                     # 0-d results can be NumPy scalars, which can't be updated in place: use 0-d arrays
@@ -278,8 +289,9 @@ class Optimizer:
             what = f"is on device '{g.device}' but the parameter is on '{p.device}'"
         else:
             what = f"is a {type(g.data).__name__} array but the parameter a {type(p.data).__name__}"
-        raise RuntimeError(f"{self._name}.step: the gradient of parameter {index} of group {gi} {what}; "
-                           "nothing was updated")
+        raise RuntimeError(
+            f"{self._name}.step: the gradient of parameter {index} of group {gi} {what}; nothing was updated"
+        )
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
         raise NotImplementedError

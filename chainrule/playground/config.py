@@ -25,12 +25,12 @@ MAX_LAYERS = 6
 MAX_UNITS = 8
 LR_RANGE = (1e-5, 10.0)
 REG_RATE_RANGE = (0.0, 10.0)
-NOISE_RANGE = (0, 50)            # percent
-RATIO_RANGE = (10, 90)           # percent of the points used for training
+NOISE_RANGE = (0, 50)  # percent
+RATIO_RANGE = (10, 90)  # percent of the points used for training
 BATCH_RANGE = (1, 256)
 DROPOUT_RANGE = (0.0, 0.9)
 SEED_RANGE = (0, 2**31 - 1)
-MAX_STEPS_PER_CALL = 10_000      # the "step" message's n
+MAX_STEPS_PER_CALL = 10_000  # the "step" message's n
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "softplus")
 INITS = ("zeros", "normal", "xavier", "he")
@@ -39,11 +39,21 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 REGS = ("none", "l1", "l2")
 
 DEFAULT: dict[str, Any] = {
-    "dataset": "circle", "noise": 0, "ratio": 50, "batch": 10, "seed": 1,
+    "dataset": "circle",
+    "noise": 0,
+    "ratio": 50,
+    "batch": 10,
+    "seed": 1,
     "features": ["x1", "x2"],
     "layers": [{"units": 4, "act": "tanh"}, {"units": 2, "act": "tanh"}],
-    "init": "xavier", "dropout": 0.0, "batchnorm": False,
-    "loss": "cross_entropy", "lr": 0.03, "optimizer": "adam", "reg": "none", "reg_rate": 0.0,
+    "init": "xavier",
+    "dropout": 0.0,
+    "batchnorm": False,
+    "loss": "cross_entropy",
+    "lr": 0.03,
+    "optimizer": "adam",
+    "reg": "none",
+    "reg_rate": 0.0,
 }
 
 # which settings require new data / a new network when they change (the rest apply live)
@@ -58,12 +68,23 @@ class ConfigError(ValueError):
 def limits() -> dict[str, Any]:
     """The limits and choices, sent to the page in the ``hello`` message."""
     return {
-        "max_layers": MAX_LAYERS, "max_units": MAX_UNITS, "lr": LR_RANGE, "reg_rate": REG_RATE_RANGE,
-        "noise": NOISE_RANGE, "ratio": RATIO_RANGE, "batch": BATCH_RANGE, "dropout": DROPOUT_RANGE,
-        "seed": SEED_RANGE, "max_steps": MAX_STEPS_PER_CALL,
+        "max_layers": MAX_LAYERS,
+        "max_units": MAX_UNITS,
+        "lr": LR_RANGE,
+        "reg_rate": REG_RATE_RANGE,
+        "noise": NOISE_RANGE,
+        "ratio": RATIO_RANGE,
+        "batch": BATCH_RANGE,
+        "dropout": DROPOUT_RANGE,
+        "seed": SEED_RANGE,
+        "max_steps": MAX_STEPS_PER_CALL,
         "datasets": {"classification": list(CLASSIFICATION), "regression": list(REGRESSION)},
-        "features": list(FEATURES), "activations": list(ACTIVATIONS), "inits": list(INITS),
-        "losses": list(LOSSES), "optimizers": list(OPTIMIZERS), "regs": list(REGS),
+        "features": list(FEATURES),
+        "activations": list(ACTIVATIONS),
+        "inits": list(INITS),
+        "losses": list(LOSSES),
+        "optimizers": list(OPTIMIZERS),
+        "regs": list(REGS),
     }
 
 
@@ -122,15 +143,17 @@ def _features(v: Any) -> list[str]:
         raise ConfigError(f"features: expected a list of names from {', '.join(FEATURES)}, got {v!r:.60}")
     bad = [f for f in v if f not in FEATURES]
     if bad:
-        raise ConfigError(f"features: unknown feature {bad[0][:20]!r}; "
-                          f"expected names from {', '.join(FEATURES)}")
+        raise ConfigError(
+            f"features: unknown feature {bad[0][:20]!r}; expected names from {', '.join(FEATURES)}"
+        )
     if not v:
         raise ConfigError("features: turn on at least one input feature")
-    return [f for f in FEATURES if f in v]          # canonical order, no duplicates
+    return [f for f in FEATURES if f in v]  # canonical order, no duplicates
 
 
-def validate(update: Any, current: dict[str, Any] | None = None,
-             upload_task: str | None = None) -> dict[str, Any]:
+def validate(
+    update: Any, current: dict[str, Any] | None = None, upload_task: str | None = None
+) -> dict[str, Any]:
     """The configuration ``current`` (default: DEFAULT) with ``update`` merged in, every value checked.
 
     When only the data set changes and the current loss does not suit the new task (cross-entropy
@@ -169,8 +192,9 @@ def validate(update: Any, current: dict[str, Any] | None = None,
     task = task_of(out["dataset"], upload_task)
     if task == "regression" and loss != "mse":
         if "loss" in update:
-            raise ConfigError(f"loss: {loss} needs a classification data set; "
-                              f"regression ({out['dataset']}) uses mse")
+            raise ConfigError(
+                f"loss: {loss} needs a classification data set; regression ({out['dataset']}) uses mse"
+            )
         loss = "mse"
     out["loss"] = loss
     return out

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DOMAIN = 6.0                 # the input plane is [-DOMAIN, DOMAIN]²
-N_POINTS = 500               # points per generated set (training + test)
+DOMAIN = 6.0  # the input plane is [-DOMAIN, DOMAIN]²
+N_POINTS = 500  # points per generated set (training + test)
 MAX_UPLOAD_ROWS = 5000
 MAX_CLASSES = 8
 
@@ -31,10 +31,11 @@ class DataError(ValueError):
 @dataclass
 class DataSet:
     """Generated (or uploaded) 2-D points with labels, split into training and test parts."""
-    x: np.ndarray            # (n, 2) float64 points
-    y: np.ndarray            # (n,) int64 class indices, or float64 targets
-    task: str                # 'classification' | 'regression'
-    classes: int             # number of classes (0 for regression)
+
+    x: np.ndarray  # (n, 2) float64 points
+    y: np.ndarray  # (n,) int64 class indices, or float64 targets
+    task: str  # 'classification' | 'regression'
+    classes: int  # number of classes (0 for regression)
 
     @property
     def n(self) -> int:
@@ -57,13 +58,13 @@ def _circle(rng, n, noise):
 
 def _xor(rng, n, noise):
     pts = rng.uniform(-5, 5, (n, 2))
-    pts += np.where(pts > 0, 0.3, -0.3)            # keep points off the axes
+    pts += np.where(pts > 0, 0.3, -0.3)  # keep points off the axes
     noisy = pts + rng.uniform(-5, 5, (n, 2)) * noise
     return pts, (noisy[:, 0] * noisy[:, 1] >= 0).astype(np.int64)
 
 
 def _gauss(rng, n, noise):
-    std = 0.5 + 3.5 * noise                        # noise 0..0.5 -> std 0.5..2.25
+    std = 0.5 + 3.5 * noise  # noise 0..0.5 -> std 0.5..2.25
     m = n // 2
     a = rng.normal((2, 2), std, (m, 2))
     b = rng.normal((-2, -2), std, (n - m, 2))
@@ -113,9 +114,14 @@ def _multigauss(rng, n, noise):
 
 
 _GEN = {
-    "circle": _circle, "xor": _xor, "gauss": _gauss, "spiral": _spiral,
-    "blobs": _blobs, "spiral3": lambda rng, n, noise: _spiral(rng, n, noise, arms=3),
-    "plane": _plane, "multigauss": _multigauss,
+    "circle": _circle,
+    "xor": _xor,
+    "gauss": _gauss,
+    "spiral": _spiral,
+    "blobs": _blobs,
+    "spiral3": lambda rng, n, noise: _spiral(rng, n, noise, arms=3),
+    "plane": _plane,
+    "multigauss": _multigauss,
 }
 
 
@@ -141,8 +147,10 @@ def split(data: DataSet, ratio: float, seed: int) -> tuple[DataSet, DataSet]:
     order = np.random.default_rng(seed + 7919).permutation(n)
     n_train = min(max(int(round(n * ratio)), 1), n - 1)
     tr, te = order[:n_train], order[n_train:]
-    return (DataSet(data.x[tr], data.y[tr], data.task, data.classes),
-            DataSet(data.x[te], data.y[te], data.task, data.classes))
+    return (
+        DataSet(data.x[tr], data.y[tr], data.task, data.classes),
+        DataSet(data.x[te], data.y[te], data.task, data.classes),
+    )
 
 
 # -- upload ----------------------------------------------------------------------------------------
@@ -165,13 +173,14 @@ def parse_csv(text: str, max_rows: int = MAX_UPLOAD_ROWS) -> tuple[DataSet, str]
         is_first, first = first, False
         parts = [p.strip() for p in line.replace(";", ",").replace("\t", ",").split(",")]
         if len(parts) != 3:
-            raise DataError(f"upload: line {i} has {len(parts)} fields, "
-                            f"expected 3 (x1,x2,label): {line[:60]!r}")
+            raise DataError(
+                f"upload: line {i} has {len(parts)} fields, expected 3 (x1,x2,label): {line[:60]!r}"
+            )
         try:
             vals = tuple(float(p) for p in parts)
         except ValueError:
             if is_first:
-                continue                                   # a header line
+                continue  # a header line
             raise DataError(f"upload: line {i} is not three numbers: {line[:60]!r}") from None
         if not all(math.isfinite(v) for v in vals):
             raise DataError(f"upload: line {i} has a value that is not finite: {line[:60]!r}")
@@ -215,11 +224,25 @@ FEATURES = {
     "sinx1": lambda a, b: np.sin(a),
     "sinx2": lambda a, b: np.sin(b),
 }
-FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂",
-                  "sinx1": "sin(x₁)", "sinx2": "sin(x₂)"}
+FEATURE_LABELS = {
+    "x1": "x₁",
+    "x2": "x₂",
+    "x1sq": "x₁²",
+    "x2sq": "x₂²",
+    "x1x2": "x₁x₂",
+    "sinx1": "sin(x₁)",
+    "sinx2": "sin(x₂)",
+}
 # the same formulas as Python source, for the exported script
-FEATURE_SOURCE = {"x1": "x1", "x2": "x2", "x1sq": "x1 * x1", "x2sq": "x2 * x2", "x1x2": "x1 * x2",
-                  "sinx1": "np.sin(x1)", "sinx2": "np.sin(x2)"}
+FEATURE_SOURCE = {
+    "x1": "x1",
+    "x2": "x2",
+    "x1sq": "x1 * x1",
+    "x2sq": "x2 * x2",
+    "x1x2": "x1 * x2",
+    "sinx1": "np.sin(x1)",
+    "sinx2": "np.sin(x2)",
+}
 
 
 def features(x: np.ndarray, names: list[str]) -> np.ndarray:

@@ -37,7 +37,7 @@ def _array(a: np.ndarray, dtype: str) -> str:
     per_line = 4 if a.ndim == 2 else 12
     buf.write("np.array([\n")
     for i in range(0, len(rows), per_line):
-        buf.write("    " + ", ".join(repr(r) for r in rows[i:i + per_line]) + ",\n")
+        buf.write("    " + ", ".join(repr(r) for r in rows[i : i + per_line]) + ",\n")
     buf.write(f"], dtype=np.{dtype})")
     return buf.getvalue()
 
@@ -82,14 +82,19 @@ def script(trainer: Trainer, weights_name: str = WEIGHTS_NAME) -> str:
         predict_src = "out.argmax(dim=1)                       # the most likely class"
     ydtype = "float32" if kind == "regression" else "int64"
     test = trainer.test_set
-    accuracy = "" if kind == "regression" else (
-        "    accuracy = float((predict(TEST_X).numpy() == TEST_Y).mean())\n"
-        "    print(f\"test accuracy: {accuracy:.4f}\")\n")
+    accuracy = (
+        ""
+        if kind == "regression"
+        else (
+            "    accuracy = float((predict(TEST_X).numpy() == TEST_Y).mean())\n"
+            '    print(f"test accuracy: {accuracy:.4f}")\n'
+        )
+    )
     hidden = ", ".join(f"{s['units']} {s['act']}" for s in c["layers"]) or "none"
     return f'''"""A network trained in the chainrule playground.
 
-Data: {c['dataset']} (noise {c['noise']}%, seed {c['seed']}); inputs: {", ".join(trainer.features)};
-hidden layers: {hidden}; trained {trainer.step_count} steps with {c['optimizer']} (lr {c['lr']}).
+Data: {c["dataset"]} (noise {c["noise"]}%, seed {c["seed"]}); inputs: {", ".join(trainer.features)};
+hidden layers: {hidden}; trained {trainer.step_count} steps with {c["optimizer"]} (lr {c["lr"]}).
 
 Run it next to its weights file:  python {SCRIPT_NAME} [{weights_name}]
 It rebuilds the network, loads the weights and prints the loss on the playground's test points.

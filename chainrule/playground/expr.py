@@ -27,17 +27,38 @@ DEFAULT_EXPR = "(x + y) * z"
 DEFAULT_VALUES = {"x": -2.0, "y": 5.0, "z": -4.0}
 VALUE_LIMIT = 1e6
 
-_BINOPS = {ast.Add: ("+", cr.add), ast.Sub: ("-", cr.sub), ast.Mult: ("*", cr.mul),
-           ast.Div: ("/", cr.div), ast.Pow: ("**", cr.pow)}
+_BINOPS = {
+    ast.Add: ("+", cr.add),
+    ast.Sub: ("-", cr.sub),
+    ast.Mult: ("*", cr.mul),
+    ast.Div: ("/", cr.div),
+    ast.Pow: ("**", cr.pow),
+}
 _UNARY = {ast.USub: ("neg", cr.neg), ast.UAdd: ("+", None)}
 _FUNCS = {
-    "exp": cr.exp, "log": cr.log, "sin": cr.sin, "cos": cr.cos, "tanh": cr.tanh, "sigmoid": cr.sigmoid,
-    "relu": cr.relu, "sqrt": cr.sqrt, "abs": cr.abs,
+    "exp": cr.exp,
+    "log": cr.log,
+    "sin": cr.sin,
+    "cos": cr.cos,
+    "tanh": cr.tanh,
+    "sigmoid": cr.sigmoid,
+    "relu": cr.relu,
+    "sqrt": cr.sqrt,
+    "abs": cr.abs,
 }
 _FUNCS2 = {"max": cr.maximum, "min": cr.minimum}
 # the only node types a parsed expression may contain
-_ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Load, ast.Constant,
-            *_BINOPS, *_UNARY)
+_ALLOWED = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    *_BINOPS,
+    *_UNARY,
+)
 # names for intermediate nodes, as in the lecture (q = x + y, f = q * z)
 _NAMES = [c for c in "qrstuvwabcdeghkmnp"]
 
@@ -64,24 +85,29 @@ def parse(text: Any) -> ast.Expression:
     for node in ast.walk(tree):
         count += 1
         if not isinstance(node, _ALLOWED):
-            raise ExprError(f"expression: {type(node).__name__} is not allowed; use numbers, x, y, z, "
-                            f"+ - * / **, and {', '.join([*_FUNCS, *_FUNCS2])}")
+            raise ExprError(
+                f"expression: {type(node).__name__} is not allowed; use numbers, x, y, z, "
+                f"+ - * / **, and {', '.join([*_FUNCS, *_FUNCS2])}"
+            )
         if isinstance(node, ast.Name) and node.id not in VARIABLES and not _is_func_name(node, tree):
             raise ExprError(f"expression: unknown name {node.id!r}; the variables are x, y, z")
-        if isinstance(node, ast.Constant) and (isinstance(node.value, bool)
-                                               or not isinstance(node.value, (int, float))):
+        if isinstance(node, ast.Constant) and (
+            isinstance(node.value, bool) or not isinstance(node.value, (int, float))
+        ):
             raise ExprError(f"expression: constant {node.value!r:.20} is not a number")
         if isinstance(node, ast.Constant) and not (abs(node.value) <= VALUE_LIMIT):
             raise ExprError(f"expression: constant {node.value!r:.20} is too large (limit {VALUE_LIMIT:g})")
         if isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
             if node.keywords or name not in (*_FUNCS, *_FUNCS2):
-                raise ExprError("expression: only the functions "
-                                f"{', '.join([*_FUNCS, *_FUNCS2])} can be called")
+                raise ExprError(
+                    f"expression: only the functions {', '.join([*_FUNCS, *_FUNCS2])} can be called"
+                )
             want = 2 if name in _FUNCS2 else 1
             if len(node.args) != want:
-                raise ExprError(f"expression: {name}() takes {want} argument{'s' * (want > 1)}, "
-                                f"got {len(node.args)}")
+                raise ExprError(
+                    f"expression: {name}() takes {want} argument{'s' * (want > 1)}, got {len(node.args)}"
+                )
     if count > MAX_NODES:
         raise ExprError(f"expression: {count} syntax nodes is too many; at most {MAX_NODES}")
     return tree
@@ -119,10 +145,15 @@ def explore(text: Any, values: Any = None) -> dict[str, Any]:
         for k, v in values.items():
             if k not in VARIABLES:
                 raise ExprError(f"values: unknown variable {str(k)[:20]!r}; the variables are x, y, z")
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-                    or abs(v) > VALUE_LIMIT:
-                raise ExprError(f"values: {k} must be a finite number with |{k}| <= {VALUE_LIMIT:g}, "
-                                f"got {v!r:.20}")
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                or not math.isfinite(v)
+                or abs(v) > VALUE_LIMIT
+            ):
+                raise ExprError(
+                    f"values: {k} must be a finite number with |{k}| <= {VALUE_LIMIT:g}, got {v!r:.20}"
+                )
             vals[k] = float(v)
 
     nodes: list[dict[str, Any]] = []
@@ -194,8 +225,13 @@ def explore(text: Any, values: Any = None) -> dict[str, Any]:
             n["grad"] = 1.0
         else:
             n["grad"] = _num(t.grad.item()) if t.grad is not None else 0.0
-    return {"nodes": nodes, "output": out, "order": _backward_order(nodes, out),
-            "expr": text.strip(), "values": vals}
+    return {
+        "nodes": nodes,
+        "output": out,
+        "order": _backward_order(nodes, out),
+        "expr": text.strip(),
+        "values": vals,
+    }
 
 
 def _f64(v: float) -> np.ndarray:

@@ -55,10 +55,10 @@ from chainrule.playground.expr import ExprError
 log = logging.getLogger("chainrule.playground")
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_MESSAGE_CHARS = 1_000_000          # the largest message accepted (an uploaded CSV)
+MAX_MESSAGE_CHARS = 1_000_000  # the largest message accepted (an uploaded CSV)
 MAX_SESSIONS = 32
-FRAME_PERIOD = 1 / 18                  # aim: a frame every 55 ms while playing
-FRAME_BUDGET = 0.045                   # at most this much training between frames (seconds)
+FRAME_PERIOD = 1 / 18  # aim: a frame every 55 ms while playing
+FRAME_BUDGET = 0.045  # at most this much training between frames (seconds)
 MESSAGE_TYPES = ("config", "play", "pause", "step", "reset", "regenerate", "upload", "export", "expr", "ping")
 
 
@@ -105,8 +105,10 @@ class Session:
         upload_task = self.upload.task if self.upload is not None else None
         new = pconfig.validate(update, self.config, upload_task=upload_task)
         if new["batchnorm"] and new["batch"] < 2:
-            raise ConfigError("batchnorm: needs a batch size of at least 2 "
-                              "(the statistics of a batch of one point are undefined)")
+            raise ConfigError(
+                "batchnorm: needs a batch size of at least 2 "
+                "(the statistics of a batch of one point are undefined)"
+            )
         old = self.config
         data_changed = any(new[k] != old[k] for k in pconfig.DATA_KEYS)
         net_changed = data_changed or any(new[k] != old[k] for k in pconfig.NETWORK_KEYS)
@@ -143,14 +145,27 @@ class Session:
 
     def state(self) -> dict[str, Any]:
         """The configuration and the data points (x1, x2, label), for the page."""
+
         def pts(ds):
-            return [[round(float(a), 4), round(float(b), 4),
-                     int(l) if ds.task == "classification" else round(float(l), 4)]
-                    for (a, b), l in zip(ds.x, ds.y)]
+            return [
+                [
+                    round(float(a), 4),
+                    round(float(b), 4),
+                    int(l) if ds.task == "classification" else round(float(l), 4),
+                ]
+                for (a, b), l in zip(ds.x, ds.y)
+            ]
+
         tr, te = self.train_set, self.test_set
-        return {"type": "state", "config": self.config, "task": tr.task, "classes": tr.classes,
-                "train": pts(tr), "test": pts(te),
-                "upload": self.upload_note if self.upload is not None else None}
+        return {
+            "type": "state",
+            "config": self.config,
+            "task": tr.task,
+            "classes": tr.classes,
+            "train": pts(tr),
+            "test": pts(te),
+            "upload": self.upload_note if self.upload is not None else None,
+        }
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -203,8 +218,9 @@ async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
     if kind == "step":
         n = msg.get("n", 1)
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= pconfig.MAX_STEPS_PER_CALL:
-            raise ProtocolError(f"step: n must be a whole number from 1 to {pconfig.MAX_STEPS_PER_CALL}, "
-                                f"got {n!r:.20}")
+            raise ProtocolError(
+                f"step: n must be a whole number from 1 to {pconfig.MAX_STEPS_PER_CALL}, got {n!r:.20}"
+            )
         session.playing = False
         trainer = session.ensure_trainer()
         while n > 0:
@@ -230,9 +246,15 @@ async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
         from chainrule.playground.export import SCRIPT_NAME, WEIGHTS_NAME, weights_bytes
 
         trainer = session.ensure_trainer()
-        return [{"type": "export", "script_name": SCRIPT_NAME, "weights_name": WEIGHTS_NAME,
-                 "script": trainer.script(WEIGHTS_NAME),
-                 "weights": base64.b64encode(weights_bytes(trainer)).decode("ascii")}]
+        return [
+            {
+                "type": "export",
+                "script_name": SCRIPT_NAME,
+                "weights_name": WEIGHTS_NAME,
+                "script": trainer.script(WEIGHTS_NAME),
+                "weights": base64.b64encode(weights_bytes(trainer)).decode("ascii"),
+            }
+        ]
     if kind == "expr":
         return [{"type": "expr", **pexpr.explore(msg.get("expr", pexpr.DEFAULT_EXPR), msg.get("values"))}]
     raise ProtocolError(f"message: unknown type {kind!r}")  # unreachable: parse_message checked it
@@ -242,19 +264,27 @@ async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
 class Playground:
     """The set of live sessions (one per WebSocket) and the ASGI app serving them."""
 
-    def __init__(self, max_sessions: int = MAX_SESSIONS, frame_budget: float = FRAME_BUDGET,
-                 frame_period: float = FRAME_PERIOD, allowed_hosts: list[str] | None = None):
+    def __init__(
+        self,
+        max_sessions: int = MAX_SESSIONS,
+        frame_budget: float = FRAME_BUDGET,
+        frame_period: float = FRAME_PERIOD,
+        allowed_hosts: list[str] | None = None,
+    ):
         self.sessions: dict[str, Session] = {}
         self.max_sessions = max_sessions
         self.frame_budget = frame_budget
         self.frame_period = frame_period
-        self.app = Starlette(routes=[
-            Route("/", self.index),
-            Route("/healthz", self.health),
-            Route("/favicon.ico", lambda request: Response(status_code=204)),
-            WebSocketRoute("/ws", self.websocket),
-            Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
-        ], middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["*"])])
+        self.app = Starlette(
+            routes=[
+                Route("/", self.index),
+                Route("/healthz", self.health),
+                Route("/favicon.ico", lambda request: Response(status_code=204)),
+                WebSocketRoute("/ws", self.websocket),
+                Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
+            ],
+            middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["*"])],
+        )
 
     async def index(self, request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -270,8 +300,12 @@ class Playground:
             return
         await ws.accept()
         if len(self.sessions) >= self.max_sessions:
-            await ws.send_json({"type": "error", "message": f"server busy: {self.max_sessions} sessions are "
-                                "open; close a tab and reload"})
+            await ws.send_json(
+                {
+                    "type": "error",
+                    "message": f"server busy: {self.max_sessions} sessions are open; close a tab and reload",
+                }
+            )
             await ws.close(code=1013)
             return
         sid = secrets.token_hex(8)
@@ -282,21 +316,33 @@ class Playground:
         async def send(obj: dict[str, Any], only_while_playing: bool = False) -> None:
             async with lock:
                 if only_while_playing and not session.playing:
-                    return                   # paused meanwhile: the pause sent the last frame
+                    return  # paused meanwhile: the pause sent the last frame
                 await ws.send_text(json.dumps(obj, separators=(",", ":"), allow_nan=False))
 
         trainer_task = asyncio.create_task(self._train_loop(session, send))
         try:
-            await send({"type": "hello", "session": sid, "limits": pconfig.limits(), "config": session.config,
-                        "expr": {"expr": pexpr.DEFAULT_EXPR, "values": pexpr.DEFAULT_VALUES}})
+            await send(
+                {
+                    "type": "hello",
+                    "session": sid,
+                    "limits": pconfig.limits(),
+                    "config": session.config,
+                    "expr": {"expr": pexpr.DEFAULT_EXPR, "values": pexpr.DEFAULT_VALUES},
+                }
+            )
             while True:
                 event = await ws.receive()
                 if event["type"] == "websocket.disconnect":
                     break
                 text = event.get("text")
                 if text is None:
-                    await send({"type": "error", "request": None,
-                                "message": "message: expected a JSON text message, got binary"})
+                    await send(
+                        {
+                            "type": "error",
+                            "request": None,
+                            "message": "message: expected a JSON text message, got binary",
+                        }
+                    )
                     continue
                 kind = None
                 try:
@@ -311,11 +357,16 @@ class Playground:
                         break
                     log.exception("session %s: %s failed", sid, kind)
                     await send({"type": "error", "message": f"{kind}: internal error: {e}", "request": kind})
-                except Exception as e:       # a bug: report it to this tab, keep the server up
+                except Exception as e:  # a bug: report it to this tab, keep the server up
                     log.exception("session %s: %s failed", sid, kind)
                     session.playing = False
-                    await send({"type": "error", "request": kind,
-                                "message": f"{kind}: internal error: {type(e).__name__}: {e}"})
+                    await send(
+                        {
+                            "type": "error",
+                            "request": kind,
+                            "message": f"{kind}: internal error: {type(e).__name__}: {e}",
+                        }
+                    )
         except WebSocketDisconnect:
             pass
         finally:
@@ -353,8 +404,13 @@ class Playground:
                 log.exception("session %s: training failed", session.id)
                 session.playing = False
                 try:
-                    await send({"type": "error", "message": f"training stopped: {type(e).__name__}: {e}",
-                                "request": "play"})
+                    await send(
+                        {
+                            "type": "error",
+                            "message": f"training stopped: {type(e).__name__}: {e}",
+                            "request": "play",
+                        }
+                    )
                 except Exception:
                     return
             await asyncio.sleep(0)

@@ -20,21 +20,40 @@ from chainrule import nn
 from chainrule.playground import data as pdata
 from chainrule.playground.data import DOMAIN, DataSet
 
-HEAT_N = 40          # the output heat map is HEAT_N x HEAT_N
-THUMB_STRIDE = 2     # neuron thumbnails take every 2nd grid point: 20 x 20
+HEAT_N = 40  # the output heat map is HEAT_N x HEAT_N
+THUMB_STRIDE = 2  # neuron thumbnails take every 2nd grid point: 20 x 20
 
 
 def _activation(name: str) -> nn.Module:
     return {
-        "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity,
-        "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "softplus": nn.Softplus,
+        "relu": nn.ReLU,
+        "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid,
+        "linear": nn.Identity,
+        "leaky_relu": nn.LeakyReLU,
+        "elu": nn.ELU,
+        "softplus": nn.Softplus,
     }[name]()
 
 
-_ACT_SOURCE = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()", "linear": "nn.Identity()",
-               "leaky_relu": "nn.LeakyReLU()", "elu": "nn.ELU()", "softplus": "nn.Softplus()"}
-_GAIN = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "linear", "leaky_relu": "leaky_relu",
-         "elu": "relu", "softplus": "relu"}
+_ACT_SOURCE = {
+    "relu": "nn.ReLU()",
+    "tanh": "nn.Tanh()",
+    "sigmoid": "nn.Sigmoid()",
+    "linear": "nn.Identity()",
+    "leaky_relu": "nn.LeakyReLU()",
+    "elu": "nn.ELU()",
+    "softplus": "nn.Softplus()",
+}
+_GAIN = {
+    "relu": "relu",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+    "linear": "linear",
+    "leaky_relu": "leaky_relu",
+    "elu": "relu",
+    "softplus": "relu",
+}
 
 
 def encode(values: np.ndarray) -> str:
@@ -102,7 +121,7 @@ class Trainer:
         c = self.config
         layers: list[nn.Module] = []
         linears: list[nn.Linear] = []
-        act_index: list[int] = []          # index in `layers` after which each hidden layer's output is read
+        act_index: list[int] = []  # index in `layers` after which each hidden layer's output is read
         width = len(self.features)
         for spec in c["layers"]:
             lin = nn.Linear(width, spec["units"])
@@ -199,14 +218,14 @@ class Trainer:
         b = min(self.config["batch"], n)
         if self._pos + b > len(self._order):
             self._order, self._pos = self.rng.permutation(n), 0
-        idx = self._order[self._pos:self._pos + b]
+        idx = self._order[self._pos : self._pos + b]
         self._pos += b
         return idx
 
     def train(self, steps: int | None = None, budget: float | None = None) -> int:
         """Run ``steps`` mini-batch steps, or as many as fit in ``budget`` seconds; returns how many."""
         c = self.config
-        cr.set_rng_state(self.rng_state)           # dropout draws: this session's own stream
+        cr.set_rng_state(self.rng_state)  # dropout draws: this session's own stream
         self.model.train()
         l1 = c["reg_rate"] if c["reg"] == "l1" else 0.0
         l2 = c["reg_rate"] if c["reg"] == "l2" else 0.0
@@ -263,8 +282,11 @@ class Trainer:
 
     def evaluate(self, which: str = "test") -> dict[str, float | None]:
         """Loss (without the regularisation penalty) and, for classes, accuracy on a whole split."""
-        x, y, ds = (self.x_test, self.y_test, self.test_set) if which == "test" else \
-            (self.x_train, self.y_train, self.train_set)
+        x, y, ds = (
+            (self.x_test, self.y_test, self.test_set)
+            if which == "test"
+            else (self.x_train, self.y_train, self.train_set)
+        )
         self.model.eval()
         try:
             out, _ = self._forward_all(x)
@@ -297,7 +319,7 @@ class Trainer:
             p /= p.sum(1, keepdims=True)
             cls = p.argmax(1)
             heat = 2 * p.max(1) - 1
-            outputs = 2 * p - 1                      # each class's probability, in [-1, 1]
+            outputs = 2 * p - 1  # each class's probability, in [-1, 1]
         return heat, cls, hidden, outputs
 
     def frame(self) -> dict[str, Any]:
@@ -322,10 +344,16 @@ class Trainer:
         # the output layer: one picture, or one per class (its softmax probability)
         neurons.append([encode(heat[sub])] if outputs is None else [encode(col[sub]) for col in outputs.T])
         frame: dict[str, Any] = {
-            "type": "frame", "step": self.step_count, "epoch": round(self.epoch, 3),
-            "train_loss": tr["loss"], "test_loss": te["loss"],
-            "train_acc": tr.get("acc"), "test_acc": te.get("acc"),
-            "heat": encode(heat), "heat_n": n, "thumb_n": n // THUMB_STRIDE,
+            "type": "frame",
+            "step": self.step_count,
+            "epoch": round(self.epoch, 3),
+            "train_loss": tr["loss"],
+            "test_loss": te["loss"],
+            "train_acc": tr.get("acc"),
+            "test_acc": te.get("acc"),
+            "heat": encode(heat),
+            "heat_n": n,
+            "thumb_n": n // THUMB_STRIDE,
             "neurons": neurons,
             "weights": [_round(lin.weight.data) for lin in self.linears],
             "biases": [_round(lin.bias.data) for lin in self.linears],

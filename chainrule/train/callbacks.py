@@ -75,9 +75,11 @@ def _mode_for(name: str, monitor: str, mode: str) -> str:
 def _monitored(name: str, monitor: str, logs: dict | None) -> float | None:
     logs = logs or {}
     if monitor not in logs:
-        raise KeyError(f"{name}: monitored metric {monitor!r} is not among this epoch's values "
-                       f"{sorted(logs)} "
-                       "(give validation data for 'val_*' metrics, or list the metric in metrics=)")
+        raise KeyError(
+            f"{name}: monitored metric {monitor!r} is not among this epoch's values "
+            f"{sorted(logs)} "
+            "(give validation data for 'val_*' metrics, or list the metric in metrics=)"
+        )
     value = float(logs[monitor])
     return None if math.isnan(value) else value
 
@@ -96,8 +98,15 @@ class EarlyStopping(Callback):
     or 'auto' (max for accuracies).
     """
 
-    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
-                 restore_best_weights: bool = False, mode: str = "auto", verbose: bool = False):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 0,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = False,
+        mode: str = "auto",
+        verbose: bool = False,
+    ):
         self.monitor = monitor
         self.patience = int(patience)
         self.min_delta = abs(float(min_delta))
@@ -134,9 +143,11 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.stop_training = True
             if self.verbose:
-                print(f"EarlyStopping: {self.monitor} has not improved for {self.wait} epochs; "
-                      f"stopping after epoch {epoch + 1} "
-                      f"(best {self.best:.6g} at epoch {self.best_epoch + 1})")
+                print(
+                    f"EarlyStopping: {self.monitor} has not improved for {self.wait} epochs; "
+                    f"stopping after epoch {epoch + 1} "
+                    f"(best {self.best:.6g} at epoch {self.best_epoch + 1})"
+                )
 
     def on_train_end(self, logs=None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
@@ -147,8 +158,13 @@ class EarlyStopping(Callback):
                     print(f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1}")
 
     def state_dict(self) -> dict:
-        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights}
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_weights": self.best_weights,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
@@ -169,8 +185,15 @@ class ModelCheckpoint(Callback):
 
     order = 100
 
-    def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
-                 save_weights_only: bool = False, mode: str = "auto", verbose: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        verbose: bool = False,
+    ):
         self.path = str(path)
         self.monitor = monitor
         self.save_best_only = save_best_only
@@ -191,8 +214,9 @@ class ModelCheckpoint(Callback):
         try:
             path = self.path.format(epoch=epoch + 1, **logs)
         except (KeyError, IndexError, ValueError) as e:
-            raise ValueError(f"ModelCheckpoint: cannot fill in the path {self.path!r} with epoch and "
-                             f"{sorted(logs)}: {e}") from e
+            raise ValueError(
+                f"ModelCheckpoint: cannot fill in the path {self.path!r} with epoch and {sorted(logs)}: {e}"
+            ) from e
         from chainrule.train.checkpoint import save_checkpoint
 
         if self.save_weights_only:
@@ -224,8 +248,10 @@ class LearningRateScheduler(Callback):
         self.monitor = monitor
         self._is_fn = not hasattr(scheduler, "step")
         if self._is_fn and not callable(scheduler):
-            raise TypeError("LearningRateScheduler: expected a cr.optim.lr_scheduler scheduler or a function "
-                            f"(epoch, lr) -> lr, got {type(scheduler).__name__}")
+            raise TypeError(
+                "LearningRateScheduler: expected a cr.optim.lr_scheduler scheduler or a function "
+                f"(epoch, lr) -> lr, got {type(scheduler).__name__}"
+            )
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         if self._is_fn:
@@ -315,5 +341,11 @@ class LambdaCallback(Callback):
             setattr(self, name, fn)
 
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "CSVLogger",
-           "LambdaCallback"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "LearningRateScheduler",
+    "CSVLogger",
+    "LambdaCallback",
+]

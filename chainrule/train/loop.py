@@ -40,8 +40,9 @@ from chainrule.train.metrics import get_metric
 
 
 def _is_pair(data: Any) -> bool:
-    return (isinstance(data, (tuple, list)) and len(data) == 2
-            and not isinstance(data[0], (Dataset, DataLoader)))
+    return (
+        isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data[0], (Dataset, DataLoader))
+    )
 
 
 def _as_dataset(name: str, what: str, data: Any) -> Dataset:
@@ -54,8 +55,10 @@ def _as_dataset(name: str, what: str, data: Any) -> Dataset:
         return TensorDataset(x, y)
     if hasattr(data, "__len__") and hasattr(data, "__getitem__") and not isinstance(data, (tuple, list)):
         return data
-    raise TypeError(f"{name}: {what} must be a Dataset, a DataLoader or an (x, y) pair of arrays/Tensors, "
-                    f"got {type(data).__name__}")
+    raise TypeError(
+        f"{name}: {what} must be a Dataset, a DataLoader or an (x, y) pair of arrays/Tensors, "
+        f"got {type(data).__name__}"
+    )
 
 
 def _as_loader(name: str, what: str, data: Any, batch_size: int, shuffle: bool) -> DataLoader:
@@ -96,8 +99,10 @@ def _to_tensor(t: Any, device: str) -> Any:
 def _unpack(name: str, batch: Any, device: str) -> tuple[tuple, Any]:
     """(inputs, target) of a batch ``(x, y)`` / ``(x1, x2, ..., y)``."""
     if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-        raise TypeError(f"{name}: each batch must be a tuple (inputs..., target), got {type(batch).__name__}"
-                        + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""))
+        raise TypeError(
+            f"{name}: each batch must be a tuple (inputs..., target), got {type(batch).__name__}"
+            + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else "")
+        )
     return tuple(_to_tensor(b, device) for b in batch[:-1]), _to_tensor(batch[-1], device)
 
 
@@ -114,8 +119,10 @@ def _batch_len(target: Any) -> int:
 def _loss_value(name: str, value: Any) -> float:
     if isinstance(value, Tensor):
         if value.numel() != 1:
-            raise ValueError(f"{name}: the loss must be a scalar, got a tensor of shape {tuple(value.shape)} "
-                             "(use reduction='mean' or 'sum')")
+            raise ValueError(
+                f"{name}: the loss must be a scalar, got a tensor of shape {tuple(value.shape)} "
+                "(use reduction='mean' or 'sum')"
+            )
         return float(value.item())
     return float(value)
 
@@ -170,9 +177,15 @@ class _Progress:
             from tqdm.auto import tqdm
 
             width = len(str(self.epochs))
-            self.bar = tqdm(total=self.total, desc=f"epoch {epoch + 1:>{width}}/{self.epochs}", unit="batch",
-                            file=self.file, leave=True, mininterval=0.1,
-                            bar_format=_BAR)
+            self.bar = tqdm(
+                total=self.total,
+                desc=f"epoch {epoch + 1:>{width}}/{self.epochs}",
+                unit="batch",
+                file=self.file,
+                leave=True,
+                mininterval=0.1,
+                bar_format=_BAR,
+            )
 
     def update(self, logs: dict) -> None:
         if self.bar is not None:
@@ -195,8 +208,11 @@ class _Progress:
             self.bar = None
         else:
             width = len(str(self.epochs))
-            print(f"epoch {epoch + 1:>{width}}/{self.epochs}  {seconds:.1f}s  {_fmt_logs(logs)}",
-                  file=self.file, flush=True)
+            print(
+                f"epoch {epoch + 1:>{width}}/{self.epochs}  {seconds:.1f}s  {_fmt_logs(logs)}",
+                file=self.file,
+                flush=True,
+            )
 
 
 # ----------------------------------------------------------------------------------------
@@ -239,8 +255,10 @@ class Trainer:
         """Load a training checkpoint (path or dict); returns the first epoch still to run."""
         ckpt = load_checkpoint(checkpoint) if isinstance(checkpoint, (str, os.PathLike)) else checkpoint
         if not isinstance(ckpt, dict) or ckpt.get("format") != "chainrule-fit-checkpoint-1":
-            raise ValueError("fit: resume= needs a full training checkpoint written by ModelCheckpoint "
-                             "(not save_weights_only) or cr.train.save_checkpoint(trainer state)")
+            raise ValueError(
+                "fit: resume= needs a full training checkpoint written by ModelCheckpoint "
+                "(not save_weights_only) or cr.train.save_checkpoint(trainer state)"
+            )
         self.model.load_state_dict(ckpt["model"])
         if ckpt.get("optimizer") is not None:
             self.optimizer.load_state_dict(ckpt["optimizer"])
@@ -261,10 +279,22 @@ class Trainer:
             getattr(cb, hook)(*args)
 
 
-def fit(model, train: Any, *, loss: Callable, optimizer, epochs: int = 1, batch_size: int = 32,
-        validation: Any = None, validation_split: float | None = None, metrics: Iterable = ("loss",),
-        callbacks: Sequence = (), progress: bool = True, shuffle: bool = True,
-        resume: Any = None) -> History:
+def fit(
+    model,
+    train: Any,
+    *,
+    loss: Callable,
+    optimizer,
+    epochs: int = 1,
+    batch_size: int = 32,
+    validation: Any = None,
+    validation_split: float | None = None,
+    metrics: Iterable = ("loss",),
+    callbacks: Sequence = (),
+    progress: bool = True,
+    shuffle: bool = True,
+    resume: Any = None,
+) -> History:
     """Train ``model`` on ``train`` for ``epochs`` epochs; returns the ``History`` of per-epoch values.
 
     Args:
@@ -321,9 +351,11 @@ def fit(model, train: Any, *, loss: Callable, optimizer, epochs: int = 1, batch_
                 value = loss(out, target)
                 batch_logs = {"loss": _loss_value("fit", value)}
                 if not math.isfinite(batch_logs["loss"]):
-                    raise FloatingPointError(f"fit: the loss became {batch_logs['loss']} at epoch "
-                                             f"{epoch + 1}, batch {i + 1}; lower the learning rate or "
-                                             "check the data")
+                    raise FloatingPointError(
+                        f"fit: the loss became {batch_logs['loss']} at epoch "
+                        f"{epoch + 1}, batch {i + 1}; lower the learning rate or "
+                        "check the data"
+                    )
                 value.backward()
                 optimizer.step()
                 if metric_fns:
@@ -335,14 +367,18 @@ def fit(model, train: Any, *, loss: Callable, optimizer, epochs: int = 1, batch_
                 trainer.call("on_batch_end", i, batch_logs)
             logs.update(running.means())
             if val_loader is not None:
-                logs.update({f"val_{k}": v for k, v in
-                             _run_eval(model, val_loader, loss, metric_fns, device, "fit").items()})
+                logs.update(
+                    {
+                        f"val_{k}": v
+                        for k, v in _run_eval(model, val_loader, loss, metric_fns, device, "fit").items()
+                    }
+                )
             trainer.epoch = epoch
             # 'lr' (from a scheduler callback) last, so the bar shows the metrics first
             lr = logs.pop("lr", None)
             if lr is not None:
                 logs["lr"] = lr
-            trainer.call("on_epoch_end", epoch, logs)   # _Record (order 50) stores logs in the History
+            trainer.call("on_epoch_end", epoch, logs)  # _Record (order 50) stores logs in the History
             if trainer.stop_training:
                 break
     finally:
@@ -377,8 +413,9 @@ def _run_eval(model, loader: DataLoader, loss: Callable | None, metric_fns, devi
     return running.means()
 
 
-def evaluate(model, data: Any, *, loss: Callable | None = None, metrics: Iterable | None = None,
-             batch_size: int = 256) -> dict[str, float]:
+def evaluate(
+    model, data: Any, *, loss: Callable | None = None, metrics: Iterable | None = None, batch_size: int = 256
+) -> dict[str, float]:
     """Mean loss and metrics of ``model`` over ``data`` (Dataset, DataLoader or ``(x, y)``), in
     evaluation mode without recording a graph: e.g. ``{'loss': 0.08, 'accuracy': 0.975}``.
 
@@ -392,8 +429,14 @@ def evaluate(model, data: Any, *, loss: Callable | None = None, metrics: Iterabl
     if "loss" in metrics and loss is None:
         raise ValueError("evaluate: metric 'loss' needs loss=")
     loader = _as_loader("evaluate", "data", data, batch_size, False)
-    out = _run_eval(model, loader, loss if "loss" in metrics else None, _metric_list(metrics),
-                    _device_of(model), "evaluate")
+    out = _run_eval(
+        model,
+        loader,
+        loss if "loss" in metrics else None,
+        _metric_list(metrics),
+        _device_of(model),
+        "evaluate",
+    )
     order = ["loss"] + [name for name, _ in _metric_list(metrics)]
     return {k: out[k] for k in order if k in out}
 

@@ -28,8 +28,10 @@ def _class_targets(out, target, name: str):
     if target.ndim == out.ndim and target.shape == out.shape and out.ndim >= 2:  # one-hot / probabilities
         target = xp.argmax(target, axis=1)
     if target.shape != out.shape[:1] + out.shape[2:]:
-        raise ValueError(f"{name}: output of shape {tuple(out.shape)} does not go with targets of shape "
-                         f"{tuple(target.shape)} (expected (N, C) scores and (N,) class indices)")
+        raise ValueError(
+            f"{name}: output of shape {tuple(out.shape)} does not go with targets of shape "
+            f"{tuple(target.shape)} (expected (N, C) scores and (N,) class indices)"
+        )
     return target
 
 
@@ -37,7 +39,7 @@ def accuracy(output: Any, target: Any) -> float:
     """Fraction of samples whose highest-scoring class is the target."""
     out, target = _arr(output), _arr(target)
     xp = xp_of(out)
-    if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):   # binary, one logit per sample
+    if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):  # binary, one logit per sample
         pred = (out.reshape(-1) > 0).astype(xp.int64)
         return float((pred == target.reshape(-1).astype(xp.int64)).mean())
     target = _class_targets(out, target, "accuracy")
@@ -60,8 +62,9 @@ def _same_shape(name: str, out, target):
     if out.shape != target.shape:
         if out.size == target.size:
             return target.reshape(out.shape)
-        raise ValueError(f"{name}: output of shape {tuple(out.shape)} and target of shape "
-                         f"{tuple(target.shape)} differ")
+        raise ValueError(
+            f"{name}: output of shape {tuple(out.shape)} and target of shape {tuple(target.shape)} differ"
+        )
     return target
 
 
@@ -92,5 +95,7 @@ def get_metric(metric: str | Callable) -> tuple[str, Callable]:
     if m:
         k = int(m.group(1))
         return f"top{k}_accuracy", lambda o, t: top_k_accuracy(o, t, k)
-    raise ValueError(f"metrics: unknown metric {metric!r}; known: 'loss', 'accuracy', 'top5_accuracy' "
-                     "(any k), 'mse', 'mae', or a callable (output, target) -> number")
+    raise ValueError(
+        f"metrics: unknown metric {metric!r}; known: 'loss', 'accuracy', 'top5_accuracy' "
+        "(any k), 'mse', 'mae', or a callable (output, target) -> number"
+    )

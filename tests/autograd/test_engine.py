@@ -39,12 +39,16 @@ def test_gradient_accumulates_across_backward_calls():
         assert_close(x.grad, tx.grad)
 
 
-@pytest.mark.parametrize("f", [
-    lambda a: ((a + a.exp()) + a * 3.0) * 2.0,  # the add hands one array to a and to exp's node
-    lambda a: ((a + a.sin()) + a * 3.0 + a.cos()) * 2.0,
-    lambda a: (a + a.T + a[0] + a[:, :1]) * 1.5,
-    lambda a: (cr if isinstance(a, cr.Tensor) else torch).cat([a, a * 2]).sum(0) * a[0],
-], ids=["x+exp(x)", "x+sin+cos", "x+xT+rows", "cat"])
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: ((a + a.exp()) + a * 3.0) * 2.0,  # the add hands one array to a and to exp's node
+        lambda a: ((a + a.sin()) + a * 3.0 + a.cos()) * 2.0,
+        lambda a: (a + a.T + a[0] + a[:, :1]) * 1.5,
+        lambda a: (cr if isinstance(a, cr.Tensor) else torch).cat([a, a * 2]).sum(0) * a[0],
+    ],
+    ids=["x+exp(x)", "x+sin+cos", "x+xT+rows", "cat"],
+)
 def test_leaf_used_on_several_paths_gradients_do_not_alias(f):
     check(f, None, [(3, 3)])
 
@@ -111,10 +115,20 @@ def test_backward_errors_name_shapes():
         y.backward()
 
 
-@pytest.mark.parametrize("make", [
-    lambda x: (x * x).sum(), lambda x: x.exp().sum(), lambda x: (x @ x.T).sum(), lambda x: x.tanh().mean(),
-    lambda x: x.max(), lambda x: x.log().sum(), lambda x: x.sigmoid().sum(), lambda x: (x * 2.0).sum(),
-], ids=["mul", "exp", "matmul", "tanh", "max", "log", "sigmoid", "mul_scalar"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: (x * x).sum(),
+        lambda x: x.exp().sum(),
+        lambda x: (x @ x.T).sum(),
+        lambda x: x.tanh().mean(),
+        lambda x: x.max(),
+        lambda x: x.log().sum(),
+        lambda x: x.sigmoid().sum(),
+        lambda x: (x * 2.0).sum(),
+    ],
+    ids=["mul", "exp", "matmul", "tanh", "max", "log", "sigmoid", "mul_scalar"],
+)
 def test_backward_twice_without_retain_graph_raises(make):
     x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     y = make(x)
@@ -205,6 +219,7 @@ def test_int_output_of_float_input_does_not_require_grad():
 
 # ----------------------------------------------------------------------------- in-place modification checks
 
+
 def test_setitem_on_saved_tensor_then_backward_raises_naming_op():
     w = cr.ones(3, requires_grad=True)
     a = cr.tensor([1.0, 2.0, 3.0])
@@ -243,6 +258,7 @@ def test_inplace_on_unsaved_tensor_is_fine():
 
 
 # ----------------------------------------------------------------------------- custom Functions
+
 
 class Cube(cr.autograd.Function):
     """y = x³ via Tensor ops; dy/dx = 3x²."""
@@ -414,12 +430,21 @@ def test_custom_function_forward_may_return_array_or_input():
     assert x.grad.tolist() == [5.0, 5.0]
 
 
-@pytest.mark.parametrize("make_view", [
-    lambda y: y.detach(), lambda y: y[0:1], lambda y: y[1], lambda y: y.reshape(2, 1),
-    lambda y: y.unsqueeze(0),
-    lambda y: y.reshape(1, 2).T, lambda y: y.reshape(1, 2).transpose(0, 1), lambda y: y.reshape(1, 2).mT,
-    lambda y: y.view(-1),
-], ids=["detach", "slice", "int", "reshape", "unsqueeze", "T", "transpose", "mT", "view"])
+@pytest.mark.parametrize(
+    "make_view",
+    [
+        lambda y: y.detach(),
+        lambda y: y[0:1],
+        lambda y: y[1],
+        lambda y: y.reshape(2, 1),
+        lambda y: y.unsqueeze(0),
+        lambda y: y.reshape(1, 2).T,
+        lambda y: y.reshape(1, 2).transpose(0, 1),
+        lambda y: y.reshape(1, 2).mT,
+        lambda y: y.view(-1),
+    ],
+    ids=["detach", "slice", "int", "reshape", "unsqueeze", "T", "transpose", "mT", "view"],
+)
 def test_inplace_through_a_view_of_a_saved_tensor_raises(make_view):
     x = cr.ones(2, requires_grad=True)
     y = x.exp()

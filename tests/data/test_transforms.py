@@ -76,8 +76,8 @@ def test_horizontal_flip():
 
 
 def test_rotation_geometry():
-    x = _point_image()                     # one lit pixel 2 right of the centre
-    out = T.RandomRotation((90, 90))(x)    # counter-clockwise: now 2 above the centre
+    x = _point_image()  # one lit pixel 2 right of the centre
+    out = T.RandomRotation((90, 90))(x)  # counter-clockwise: now 2 above the centre
     assert np.argwhere(out[0] > 0.5).tolist() == [[2, 4]]
     out = T.RandomRotation((-90, -90))(x)
     assert np.argwhere(out[0] > 0.5).tolist() == [[6, 4]]
@@ -102,8 +102,8 @@ def test_rotation_angles_per_image_and_range():
 
 
 def test_zoom():
-    x = _point_image()                     # offset 2 from the centre
-    out = T.RandomZoom((2.0, 2.0))(x)      # zoom in x2: offset 4
+    x = _point_image()  # offset 2 from the centre
+    out = T.RandomZoom((2.0, 2.0))(x)  # zoom in x2: offset 4
     assert out[0, 4, 8] == pytest.approx(out.max())
     out = T.RandomZoom((0.5, 0.5))(np.ones((1, 9, 9), np.float32))
     assert out[0, 4, 4] == 1 and out[0, 0, 0] == 0  # zoom out fills the border
@@ -120,7 +120,9 @@ def test_random_crop():
     padded = np.pad(x[0], ((0, 0), (2, 2), (2, 2)))
     offsets = set()
     for o in out[:40]:
-        hits = [(i, j) for i in range(5) for j in range(5) if np.array_equal(padded[:, i:i + 6, j:j + 6], o)]
+        hits = [
+            (i, j) for i in range(5) for j in range(5) if np.array_equal(padded[:, i : i + 6, j : j + 6], o)
+        ]
         assert hits
         offsets.add(hits[0])
     assert len(offsets) > 8
@@ -139,8 +141,16 @@ def test_gaussian_noise():
     assert clipped.min() == 0 and clipped.max() <= 1
 
 
-@pytest.mark.parametrize("t", [T.RandomHorizontalFlip(), T.RandomRotation(15), T.RandomCrop(8, 1),
-                               T.RandomZoom(), T.GaussianNoise(0.1)])
+@pytest.mark.parametrize(
+    "t",
+    [
+        T.RandomHorizontalFlip(),
+        T.RandomRotation(15),
+        T.RandomCrop(8, 1),
+        T.RandomZoom(),
+        T.GaussianNoise(0.1),
+    ],
+)
 def test_seeded_and_shapes(t):
     x = np.random.default_rng(0).random((16, 3, 8, 8)).astype(np.float32)
     cr.manual_seed(7)
@@ -151,7 +161,7 @@ def test_seeded_and_shapes(t):
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(b, c)
     assert a.shape == x.shape and a.dtype == np.float32
-    assert t(x[0]).shape == x[0].shape   # a single image works too
+    assert t(x[0]).shape == x[0].shape  # a single image works too
     out = t(cr.tensor(x))
     assert isinstance(out, cr.Tensor) and out.shape == x.shape
 

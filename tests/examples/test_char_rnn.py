@@ -19,8 +19,26 @@ def _load():
 
 def test_char_rnn_loss_falls_and_samples(capsys):
     example = _load()
-    result = example.main(["--steps", "90", "--hidden", "64", "--embed", "16", "--batch-size", "16",
-                           "--seq-len", "32", "--log-every", "30", "--sample-len", "60", "--prompt", "def "])
+    result = example.main(
+        [
+            "--steps",
+            "90",
+            "--hidden",
+            "64",
+            "--embed",
+            "16",
+            "--batch-size",
+            "16",
+            "--seq-len",
+            "32",
+            "--log-every",
+            "30",
+            "--sample-len",
+            "60",
+            "--prompt",
+            "def ",
+        ]
+    )
     history = result["history"]
     assert len(history) == 3 and all(math.isfinite(v) for v in history)
     uniform = math.log(len(result["vocab"]))

@@ -15,10 +15,19 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_cnn_digits_learns():
     # one BLAS thread: the suite runs two workers on two cores, and oversubscribed OpenBLAS threads
     # make small matrix products many times slower
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "cnn_digits.py"), "--epochs", "8"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "cnn_digits.py"), "--epochs", "8"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "1438 training / 359 test images" in out

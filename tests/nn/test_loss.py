@@ -296,7 +296,6 @@ def test_stable_at_1000():
     assert np.isfinite(F.nll_loss(F.log_softmax(cr.tensor(x), 1), cr.tensor(t)).item())
 
 
-
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_rows_past_the_unshifted_range(smoothing):
     """The forward exponentiates unshifted logits and redoes only rows whose sum overflows or is

@@ -369,12 +369,15 @@ def test_interpolate_forward_matches_torch_and_backward_is_its_adjoint(shape, kw
 # --------------------------------------------------------------------- Sequential's ReLU → max-pool rewrite
 
 
-@pytest.mark.parametrize("pool", [
-    lambda nn: nn.MaxPool2d(2),
-    lambda nn: nn.MaxPool2d(3, stride=2, ceil_mode=True),
-    lambda nn: nn.MaxPool1d(2),
-    lambda nn: nn.MaxPool3d(2),
-])
+@pytest.mark.parametrize(
+    "pool",
+    [
+        lambda nn: nn.MaxPool2d(2),
+        lambda nn: nn.MaxPool2d(3, stride=2, ceil_mode=True),
+        lambda nn: nn.MaxPool1d(2),
+        lambda nn: nn.MaxPool3d(2),
+    ],
+)
 def test_sequential_relu_max_pool_equals_torch_with_ties_and_nan(pool):
     """Sequential runs ReLU → MaxPool as pool → ReLU; values and gradients must still be PyTorch's,
     including all-negative windows, tied maxima (zeros) and NaN."""

@@ -15,18 +15,26 @@ from chainrule.ops import recurrent as R
 from tests.helpers import assert_close
 
 KINDS = {
-    "rnn_tanh": (lambda *a, **k: nn.RNN(*a, nonlinearity="tanh", **k),
-                 lambda *a, **k: torch.nn.RNN(*a, nonlinearity="tanh", **k)),
-    "rnn_relu": (lambda *a, **k: nn.RNN(*a, nonlinearity="relu", **k),
-                 lambda *a, **k: torch.nn.RNN(*a, nonlinearity="relu", **k)),
+    "rnn_tanh": (
+        lambda *a, **k: nn.RNN(*a, nonlinearity="tanh", **k),
+        lambda *a, **k: torch.nn.RNN(*a, nonlinearity="tanh", **k),
+    ),
+    "rnn_relu": (
+        lambda *a, **k: nn.RNN(*a, nonlinearity="relu", **k),
+        lambda *a, **k: torch.nn.RNN(*a, nonlinearity="relu", **k),
+    ),
     "lstm": (nn.LSTM, torch.nn.LSTM),
     "gru": (nn.GRU, torch.nn.GRU),
 }
 CELLS = {
-    "rnn_tanh": (lambda *a, **k: nn.RNNCell(*a, nonlinearity="tanh", **k),
-                 lambda *a, **k: torch.nn.RNNCell(*a, nonlinearity="tanh", **k)),
-    "rnn_relu": (lambda *a, **k: nn.RNNCell(*a, nonlinearity="relu", **k),
-                 lambda *a, **k: torch.nn.RNNCell(*a, nonlinearity="relu", **k)),
+    "rnn_tanh": (
+        lambda *a, **k: nn.RNNCell(*a, nonlinearity="tanh", **k),
+        lambda *a, **k: torch.nn.RNNCell(*a, nonlinearity="tanh", **k),
+    ),
+    "rnn_relu": (
+        lambda *a, **k: nn.RNNCell(*a, nonlinearity="relu", **k),
+        lambda *a, **k: torch.nn.RNNCell(*a, nonlinearity="relu", **k),
+    ),
     "lstm": (nn.LSTMCell, torch.nn.LSTMCell),
     "gru": (nn.GRUCell, torch.nn.GRUCell),
 }
@@ -194,9 +202,11 @@ def test_float64(rng):
 
 
 @pytest.mark.parametrize("kind", list(CELLS))
-@pytest.mark.parametrize("batched,with_state,bias",
-                         [(b, s, True) for b, s in itertools.product([True, False], [True, False])]
-                         + [(True, True, False), (False, False, False)])
+@pytest.mark.parametrize(
+    "batched,with_state,bias",
+    [(b, s, True) for b, s in itertools.product([True, False], [True, False])]
+    + [(True, True, False), (False, False, False)],
+)
 def test_cell_matches_torch(kind, batched, with_state, bias, rng):
     make_cr, make_torch = CELLS[kind]
     tm = make_torch(4, 6, bias=bias)
@@ -278,7 +288,7 @@ def test_truncated_bptt_matches_torch(kind, rng):
     seq = rng.standard_normal((3 * 5, 2, 4)).astype(np.float32)
     c_state = t_state = None
     for k in range(3):
-        chunk = seq[5 * k:5 * (k + 1)]
+        chunk = seq[5 * k : 5 * (k + 1)]
         c_out, c_state = cm(cr.tensor(chunk), c_state)
         t_out, t_state = tm(torch.tensor(chunk), t_state)
         c_loss = (head_c(c_out) ** 2).mean()
@@ -407,8 +417,9 @@ def test_second_derivative_raises():
 
 def test_errors_name_the_op_and_shapes():
     lstm = nn.LSTM(10, 20, num_layers=2)
-    with pytest.raises(ValueError,
-                       match=r"LSTM: input has 7 features but input_size is 10 \(input shape \(5, 3, 7\)\)"):
+    with pytest.raises(
+        ValueError, match=r"LSTM: input has 7 features but input_size is 10 \(input shape \(5, 3, 7\)\)"
+    ):
         lstm(cr.randn(5, 3, 7))
     with pytest.raises(ValueError, match=r"LSTM: h_0 has shape \(1, 3, 20\) but expected \(2, 3, 20\)"):
         lstm(cr.randn(5, 3, 10), (cr.zeros(1, 3, 20), cr.zeros(2, 3, 20)))
@@ -427,8 +438,9 @@ def test_errors_name_the_op_and_shapes():
         nn.RNN(4, 6)(cr.randn(5, 4, dtype=cr.float64))
     with pytest.raises(ValueError, match="RNN: unknown nonlinearity 'sigmoid'"):
         nn.RNN(4, 6, nonlinearity="sigmoid")
-    with pytest.raises(ValueError,
-                       match=r"GRUCell: input has 3 features but input_size is 4 \(input shape \(2, 3\)\)"):
+    with pytest.raises(
+        ValueError, match=r"GRUCell: input has 3 features but input_size is 4 \(input shape \(2, 3\)\)"
+    ):
         nn.GRUCell(4, 6)(cr.randn(2, 3))
     with pytest.raises(ValueError, match=r"LSTMCell: c has shape \(2, 5\) but expected \(2, 6\)"):
         nn.LSTMCell(4, 6)(cr.randn(2, 4), (cr.zeros(2, 6), cr.zeros(2, 5)))

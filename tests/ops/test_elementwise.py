@@ -25,9 +25,15 @@ UNARY = {
     "rsqrt": (lambda x: x.rsqrt(), 0.5, 2.0),
 }
 FUNCS = {  # the cr.<name> functions and their torch.<name> counterparts
-    "exp": (cr.exp, torch.exp), "log": (cr.log, torch.log), "sqrt": (cr.sqrt, torch.sqrt),
-    "sin": (cr.sin, torch.sin), "cos": (cr.cos, torch.cos), "tanh": (cr.tanh, torch.tanh),
-    "sigmoid": (cr.sigmoid, torch.sigmoid), "relu": (cr.relu, torch.relu), "neg": (cr.neg, torch.neg),
+    "exp": (cr.exp, torch.exp),
+    "log": (cr.log, torch.log),
+    "sqrt": (cr.sqrt, torch.sqrt),
+    "sin": (cr.sin, torch.sin),
+    "cos": (cr.cos, torch.cos),
+    "tanh": (cr.tanh, torch.tanh),
+    "sigmoid": (cr.sigmoid, torch.sigmoid),
+    "relu": (cr.relu, torch.relu),
+    "neg": (cr.neg, torch.neg),
     "abs": (cr.abs, torch.abs),
 }
 
@@ -113,10 +119,16 @@ def test_binary_broadcast(name, shapes):
     check(BINARY[name], None, list(shapes), low=lo, high=hi)
 
 
-@pytest.mark.parametrize("name,crf,thf", [
-    ("add", cr.add, torch.add), ("sub", cr.sub, torch.sub), ("mul", cr.mul, torch.mul),
-    ("div", cr.div, torch.div), ("pow", cr.pow, torch.pow),
-])
+@pytest.mark.parametrize(
+    "name,crf,thf",
+    [
+        ("add", cr.add, torch.add),
+        ("sub", cr.sub, torch.sub),
+        ("mul", cr.mul, torch.mul),
+        ("div", cr.div, torch.div),
+        ("pow", cr.pow, torch.pow),
+    ],
+)
 def test_binary_functions(name, crf, thf):
     check(crf, thf, [(3, 2), (2,)], low=0.5, high=2.0)
 
@@ -151,38 +163,40 @@ def test_numpy_array_operand_keeps_working():
 
 # ----------------------------------------------------------------------------- pow
 
+
 @pytest.mark.parametrize("exponent", [2, 3, 0.5, -1.5, 0, 1, 2.0])
 def test_pow_scalar_exponent(exponent):
-    check(lambda a: a ** exponent, None, [(3, 4)], low=0.5, high=2.0)
+    check(lambda a: a**exponent, None, [(3, 4)], low=0.5, high=2.0)
 
 
 def test_pow_tensor_exponent_and_rpow():
-    check(lambda a, b: a ** b, None, [(3, 4), (4,)], low=0.5, high=2.0)
-    check(lambda b: 2.0 ** b, None, [(5,)])
-    check(lambda b: 2 ** b, None, [(5,)])
+    check(lambda a, b: a**b, None, [(3, 4), (4,)], low=0.5, high=2.0)
+    check(lambda b: 2.0**b, None, [(5,)])
+    check(lambda b: 2**b, None, [(5,)])
 
 
 def test_pow_gradcheck():
-    gradcheck_op(lambda a, b: a ** b, [(2, 3), (3,)], low=0.5, high=2.0)
-    gradcheck_op(lambda a: a ** 3, [(4,)])
-    gradcheck_op(lambda a: a ** 0.5, [(4,)], low=0.5, high=2.0)
-    gradcheck_op(lambda b: 3.0 ** b, [(4,)])
+    gradcheck_op(lambda a, b: a**b, [(2, 3), (3,)], low=0.5, high=2.0)
+    gradcheck_op(lambda a: a**3, [(4,)])
+    gradcheck_op(lambda a: a**0.5, [(4,)], low=0.5, high=2.0)
+    gradcheck_op(lambda b: 3.0**b, [(4,)])
 
 
 def test_pow_zero_base_and_zero_exponent_grads_as_torch():
     base = np.array([0.0, 0.0, 1.0, 2.0], np.float32)
     expo = np.array([2.0, 0.0, 2.0, 0.0], np.float32)
-    check(lambda a, b: a ** b, None, [base, expo])
-    check(lambda b: 0.0 ** b, None, [np.array([0.0, 1.0, 2.0], np.float32)])
-    check(lambda a: a ** 0, None, [base])
+    check(lambda a, b: a**b, None, [base, expo])
+    check(lambda b: 0.0**b, None, [np.array([0.0, 1.0, 2.0], np.float32)])
+    check(lambda a: a**0, None, [base])
 
 
 def test_pow_negative_base_integer_exponent():
-    check(lambda a: a ** 3, None, [np.array([-2.0, -0.5, 1.5], np.float32)])
-    check(lambda a: a ** 2, None, [np.array([-2.0, -0.5, 1.5], np.float32)])
+    check(lambda a: a**3, None, [np.array([-2.0, -0.5, 1.5], np.float32)])
+    check(lambda a: a**2, None, [np.array([-2.0, -0.5, 1.5], np.float32)])
 
 
 # ----------------------------------------------------------------------------- clamp, maximum, minimum, where
+
 
 @pytest.mark.parametrize("lo,hi", [(-0.5, 0.5), (None, 0.3), (-0.3, None), (0.0, 0.0)])
 def test_clamp(lo, hi):
@@ -221,10 +235,16 @@ def test_max_min_with_tensor_dispatch_to_elementwise():
 
 def test_where():
     cond = np.array([[True, False, True], [False, False, True]])
-    check(lambda a, b: cr.where(cr.tensor(cond), a, b), lambda a, b: torch.where(torch.tensor(cond), a, b),
-          [(2, 3), (2, 3)])
-    check(lambda a, b: cr.where(cr.tensor(cond), a, b), lambda a, b: torch.where(torch.tensor(cond), a, b),
-          [(3,), (2, 1)])
+    check(
+        lambda a, b: cr.where(cr.tensor(cond), a, b),
+        lambda a, b: torch.where(torch.tensor(cond), a, b),
+        [(2, 3), (2, 3)],
+    )
+    check(
+        lambda a, b: cr.where(cr.tensor(cond), a, b),
+        lambda a, b: torch.where(torch.tensor(cond), a, b),
+        [(3,), (2, 1)],
+    )
     check(lambda a: cr.where(a > 0, a, 0.0), lambda a: torch.where(a > 0, a, 0.0), [(4, 3)])
     check(lambda a: cr.where(a > 0, 1.0, a), lambda a: torch.where(a > 0, 1.0, a), [(4, 3)])
     gradcheck_op(lambda a, b: cr.where(cr.tensor(cond), a, b), [(2, 3), (3,)])
@@ -237,6 +257,7 @@ def test_where_broadcast_failure_names_op():
 
 # ----------------------------------------------------------------------------- dtype rules
 
+
 def _dtype_case(make_a, make_b, op):
     """The result dtype of ``op`` on chainrule and torch operands made the same way."""
     out = op(make_a(cr), make_b(cr))
@@ -244,22 +265,33 @@ def _dtype_case(make_a, make_b, op):
     assert_close(out, ref, what="promotion")
 
 
-@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a / b,
-                                lambda a, b: a - b], ids=["add", "mul", "div", "sub"])
-@pytest.mark.parametrize("case", [
-    ("int/int", lambda m: m.tensor([3, 4, 5]), lambda m: m.tensor([2, 2, 3])),
-    ("int,float scalar", lambda m: m.tensor([3, 4]), lambda m: 2.5),
-    ("int,int scalar", lambda m: m.tensor([3, 4]), lambda m: 2),
-    ("f32,int scalar", lambda m: m.tensor([3.0, 4.0]), lambda m: 2),
-    ("f32,f64 0-d", lambda m: m.tensor([3.0, 4.0]), lambda m: m.tensor(2.0, dtype=m.float64)),
-    ("f64 0-d,f32", lambda m: m.tensor(2.0, dtype=m.float64), lambda m: m.tensor([3.0, 4.0])),
-    ("f64,f32", lambda m: m.tensor([2.0, 1.0], dtype=m.float64), lambda m: m.tensor([3.0, 4.0])),
-    ("int,f64 0-d", lambda m: m.tensor([3, 4]), lambda m: m.tensor(2.0, dtype=m.float64)),
-    ("f64 0-d,f64 0-d", lambda m: m.tensor(3.0, dtype=m.float64), lambda m: m.tensor(2.0, dtype=m.float64)),
-    ("f32 0-d,f32 0-d", lambda m: m.tensor(3.0), lambda m: m.tensor(2.0)),
-    ("int32,int64", lambda m: m.tensor([3, 4], dtype=m.int32), lambda m: m.tensor([1, 2])),
-    ("bool,int", lambda m: m.tensor([True, False]), lambda m: m.tensor([1, 2])),
-], ids=lambda c: c[0] if isinstance(c, tuple) else None)
+@pytest.mark.parametrize(
+    "op",
+    [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a - b],
+    ids=["add", "mul", "div", "sub"],
+)
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("int/int", lambda m: m.tensor([3, 4, 5]), lambda m: m.tensor([2, 2, 3])),
+        ("int,float scalar", lambda m: m.tensor([3, 4]), lambda m: 2.5),
+        ("int,int scalar", lambda m: m.tensor([3, 4]), lambda m: 2),
+        ("f32,int scalar", lambda m: m.tensor([3.0, 4.0]), lambda m: 2),
+        ("f32,f64 0-d", lambda m: m.tensor([3.0, 4.0]), lambda m: m.tensor(2.0, dtype=m.float64)),
+        ("f64 0-d,f32", lambda m: m.tensor(2.0, dtype=m.float64), lambda m: m.tensor([3.0, 4.0])),
+        ("f64,f32", lambda m: m.tensor([2.0, 1.0], dtype=m.float64), lambda m: m.tensor([3.0, 4.0])),
+        ("int,f64 0-d", lambda m: m.tensor([3, 4]), lambda m: m.tensor(2.0, dtype=m.float64)),
+        (
+            "f64 0-d,f64 0-d",
+            lambda m: m.tensor(3.0, dtype=m.float64),
+            lambda m: m.tensor(2.0, dtype=m.float64),
+        ),
+        ("f32 0-d,f32 0-d", lambda m: m.tensor(3.0), lambda m: m.tensor(2.0)),
+        ("int32,int64", lambda m: m.tensor([3, 4], dtype=m.int32), lambda m: m.tensor([1, 2])),
+        ("bool,int", lambda m: m.tensor([True, False]), lambda m: m.tensor([1, 2])),
+    ],
+    ids=lambda c: c[0] if isinstance(c, tuple) else None,
+)
 def test_type_promotion_as_torch(op, case):
     _, make_a, make_b = case
     try:
@@ -295,6 +327,7 @@ def test_float16():
 
 
 # ----------------------------------------------------------------------------- comparisons and logic
+
 
 @pytest.mark.parametrize("op", ["eq", "ne", "lt", "le", "gt", "ge"])
 def test_comparisons(op):
@@ -339,6 +372,7 @@ def test_sign_isnan_isfinite():
 
 # ----------------------------------------------------------------------------- errors
 
+
 @pytest.mark.parametrize("name", BINARY)
 def test_broadcast_failure_names_op_and_shapes(name):
     with pytest.raises(ValueError, match=rf"{name}.*\(2, 3\).*\(4,\)"):
@@ -371,20 +405,33 @@ def test_to_torch_roundtrip():
 
 # ----------------------------------------------------------------------------- integer inputs
 
-@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg",
-                                  "square"])
+
+@pytest.mark.parametrize(
+    "name", ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "neg", "square"]
+)
 def test_unary_on_integer_tensor_dtype_as_torch(name):
     fn = UNARY[name][0]
     a = np.array([1, 2, 3], np.int64)
     assert_close(fn(cr.tensor(a)), fn(torch.tensor(a)), rtol=1e-6)
 
 
-@pytest.mark.parametrize("f", [
-    lambda x, m: x.clamp(0.5, 2.5), lambda x, m: x.clamp(1, 2), lambda x, m: x ** 2, lambda x, m: x ** 0.5,
-    lambda x, m: 2.0 ** x, lambda x, m: m.maximum(x, m.tensor(1.5)), lambda x, m: m.where(x > 1, 1, 2.5),
-    lambda x, m: m.where(x > 1, 1, 2), lambda x, m: (x > 1) * 2, lambda x, m: (x > 1) * 2.5,
-    lambda x, m: (x > 1).sum(), lambda x, m: x * True,
-])
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, m: x.clamp(0.5, 2.5),
+        lambda x, m: x.clamp(1, 2),
+        lambda x, m: x**2,
+        lambda x, m: x**0.5,
+        lambda x, m: 2.0**x,
+        lambda x, m: m.maximum(x, m.tensor(1.5)),
+        lambda x, m: m.where(x > 1, 1, 2.5),
+        lambda x, m: m.where(x > 1, 1, 2),
+        lambda x, m: (x > 1) * 2,
+        lambda x, m: (x > 1) * 2.5,
+        lambda x, m: (x > 1).sum(),
+        lambda x, m: x * True,
+    ],
+)
 def test_integer_and_bool_results_dtype_as_torch(f):
     a = np.array([1, 2, 3], np.int64)
     assert_close(f(cr.tensor(a), cr), f(torch.tensor(a), torch), rtol=1e-6)
@@ -394,8 +441,11 @@ def test_cat_where_mixed_float_dtypes_grads():
     a32, a64 = np.ones((2, 3), np.float32), np.full((1, 3), 2.0, np.float64)
     check(lambda a, b: cr.cat([a, b]), lambda a, b: torch.cat([a, b]), [a32, a64])
     cond = np.array([True, False, True])
-    check(lambda a, b: cr.where(cr.tensor(cond), a, b), lambda a, b: torch.where(torch.tensor(cond), a, b),
-          [a32, a64])
+    check(
+        lambda a, b: cr.where(cr.tensor(cond), a, b),
+        lambda a, b: torch.where(torch.tensor(cond), a, b),
+        [a32, a64],
+    )
 
 
 def test_nan_gradients_as_torch():
@@ -410,7 +460,9 @@ def test_nan_gradients_as_torch():
 
 _DTYPES = [np.bool_, np.int32, np.int64, np.uint8, np.float16, np.float32, np.float64]
 _PROMOTION_OPS = {
-    "add": lambda a, b: a + b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
     "maximum": lambda a, b: (cr if isinstance(a, cr.Tensor) else torch).maximum(a, b),
     "where": lambda a, b: (cr if isinstance(a, cr.Tensor) else torch).where(a > 0, a, b),
 }

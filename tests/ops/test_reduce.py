@@ -33,8 +33,10 @@ def test_sum_tall_matrix_axis0():  # the matrix-vector fast path
 def test_sum_integer_and_bool_dtype_as_torch(dtype):
     a = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
     for dim in (None, 0, 1):
-        assert_close(cr.tensor(a).sum(dim) if dim is not None else cr.tensor(a).sum(),
-                     torch.tensor(a).sum(dim) if dim is not None else torch.tensor(a).sum())
+        assert_close(
+            cr.tensor(a).sum(dim) if dim is not None else cr.tensor(a).sum(),
+            torch.tensor(a).sum(dim) if dim is not None else torch.tensor(a).sum(),
+        )
 
 
 def test_sum_dtype_argument():
@@ -72,8 +74,11 @@ def test_var_std(name, dim, keepdim, unbiased):
 @pytest.mark.parametrize("correction", [0, 1, 2])
 def test_var_std_correction(correction):
     check(lambda x: x.var(1, correction=correction), None, [(3, 5)])
-    check(lambda x: cr.std(x, 0, correction=correction), lambda x: torch.std(x, 0, correction=correction),
-          [(4, 2)])
+    check(
+        lambda x: cr.std(x, 0, correction=correction),
+        lambda x: torch.std(x, 0, correction=correction),
+        [(4, 2)],
+    )
 
 
 def test_var_single_element_and_std_of_constant_as_torch():
@@ -236,8 +241,16 @@ def test_logsumexp_of_int_is_float32():
 def test_nan_reductions_as_torch():
     a = np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 4.0]], np.float32)
     with np.errstate(invalid="ignore"):
-        for f in (lambda x: x.max(), lambda x: x.min(), lambda x: x.amax(1), lambda x: x.max(1)[0],
-                  lambda x: x.min(0), lambda x: x.logsumexp(1), lambda x: x.sum(0), lambda x: x.mean()):
+        for f in (
+            lambda x: x.max(),
+            lambda x: x.min(),
+            lambda x: x.amax(1),
+            lambda x: x.max(1)[0],
+            lambda x: x.min(0),
+            lambda x: x.logsumexp(1),
+            lambda x: x.sum(0),
+            lambda x: x.mean(),
+        ):
             check(f, None, [a])
         assert_close(cr.tensor(a).argmax(1), torch.tensor(a).argmax(1))
         assert_close(cr.tensor(a).argmin(), torch.tensor(a).argmin())

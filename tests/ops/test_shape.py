@@ -21,8 +21,9 @@ def test_reshape_0d_and_empty():
     check(lambda x: x.reshape(1, 1), None, [()])
     check(lambda x: x.reshape(()), None, [(1,)])
     check(lambda x: x.reshape(0, 5), None, [(5, 0)])
-    check(lambda x: x.view_as(torch.ones(3, 2) if isinstance(x, torch.Tensor) else cr.ones(3, 2)), None,
-          [(6,)])
+    check(
+        lambda x: x.view_as(torch.ones(3, 2) if isinstance(x, torch.Tensor) else cr.ones(3, 2)), None, [(6,)]
+    )
 
 
 def test_reshape_error_names_shapes():
@@ -87,8 +88,18 @@ def test_T_and_mT_and_t():
     check(lambda x: x.T @ x, None, [(3, 4)])
 
 
-@pytest.mark.parametrize("src,target", [((3, 1), (3, 4)), ((1,), (2, 5)), ((2, 1, 3), (4, 2, 5, 3)),
-                                         ((3, 1), (-1, 4)), ((), (2, 2)), ((2, 3), (2, 3))], ids=str)
+@pytest.mark.parametrize(
+    "src,target",
+    [
+        ((3, 1), (3, 4)),
+        ((1,), (2, 5)),
+        ((2, 1, 3), (4, 2, 5, 3)),
+        ((3, 1), (-1, 4)),
+        ((), (2, 2)),
+        ((2, 3), (2, 3)),
+    ],
+    ids=str,
+)
 def test_expand(src, target):
     check(lambda x: x.expand(*target), None, [src])
     check(lambda x: x.expand(target), None, [src])
@@ -136,8 +147,19 @@ def test_split_chunk():
 # ----------------------------------------------------------------------------- indexing
 
 BASIC_INDICES = [
-    0, -1, slice(1, 3), slice(None, None, 2), (0, 1), (slice(None), 2), (Ellipsis, 0), (None, 1),
-    (slice(None), None, slice(1, None)), (1, Ellipsis, None), slice(-2, None), (0, 1, 2), (),
+    0,
+    -1,
+    slice(1, 3),
+    slice(None, None, 2),
+    (0, 1),
+    (slice(None), 2),
+    (Ellipsis, 0),
+    (None, 1),
+    (slice(None), None, slice(1, None)),
+    (1, Ellipsis, None),
+    slice(-2, None),
+    (0, 1, 2),
+    (),
 ]
 
 
@@ -182,8 +204,9 @@ def test_getitem_bool_mask():
     mask = np.array([[True, False, True, False], [False, False, True, True], [True, True, True, True]])
     check(lambda x: x[mask], lambda x: x[torch.tensor(mask)], [(3, 4)])
     check(lambda x: x[x > 0], None, [(3, 4)])
-    check(lambda x: x[np.array([True, False, True])], lambda x: x[torch.tensor([True, False, True])],
-          [(3, 4)])
+    check(
+        lambda x: x[np.array([True, False, True])], lambda x: x[torch.tensor([True, False, True])], [(3, 4)]
+    )
 
 
 def test_getitem_empty_index_list():
@@ -224,12 +247,19 @@ def test_iteration_and_len():
 
 # ----------------------------------------------------------------------------- __setitem__
 
-@pytest.mark.parametrize("index,value", [
-    (0, 5.0), ((1, 2), -1.0), (slice(0, 2), np.array([1.0, 2.0, 3.0], np.float32)),
-    (np.array([0, 2]), 7.0),
-    (np.array([[True, False, True], [False, True, False], [True, True, False]]), 0.0),
-    ((slice(None), 1), np.array([4.0, 5.0, 6.0], np.float32)),
-], ids=str)
+
+@pytest.mark.parametrize(
+    "index,value",
+    [
+        (0, 5.0),
+        ((1, 2), -1.0),
+        (slice(0, 2), np.array([1.0, 2.0, 3.0], np.float32)),
+        (np.array([0, 2]), 7.0),
+        (np.array([[True, False, True], [False, True, False], [True, True, False]]), 0.0),
+        ((slice(None), 1), np.array([4.0, 5.0, 6.0], np.float32)),
+    ],
+    ids=str,
+)
 def test_setitem(index, value):
     a = np.arange(9, dtype=np.float32).reshape(3, 3)
     x, t = cr.tensor(a), torch.tensor(a)
@@ -271,6 +301,7 @@ def test_setitem_value_requiring_grad_is_not_silently_dropped():
 
 # ----------------------------------------------------------------------------- cat, stack, pad
 
+
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_cat(dim):
     shapes = {0: [(2, 3), (4, 3), (1, 3)], 1: [(2, 1), (2, 3), (2, 2)], -1: [(2, 1), (2, 3), (2, 2)]}[dim]
@@ -289,10 +320,13 @@ def test_cat_mixed_requires_grad_and_empty():
 def test_cat_stack_dtype_promotion_as_torch():
     for a, b in [([1, 2], [1.5]), ([1.0], [2.0]), ([1], [True])]:
         assert_close(cr.cat([cr.tensor(a), cr.tensor(b)]), torch.cat([torch.tensor(a), torch.tensor(b)]))
-    assert_close(cr.cat([cr.tensor([1.0]), cr.tensor([2.0], dtype=cr.float64)]),
-                 torch.cat([torch.tensor([1.0]), torch.tensor([2.0], dtype=torch.float64)]))
-    assert_close(cr.stack([cr.tensor([1]), cr.tensor([2.5])]),
-                 torch.stack([torch.tensor([1]), torch.tensor([2.5])]))
+    assert_close(
+        cr.cat([cr.tensor([1.0]), cr.tensor([2.0], dtype=cr.float64)]),
+        torch.cat([torch.tensor([1.0]), torch.tensor([2.0], dtype=torch.float64)]),
+    )
+    assert_close(
+        cr.stack([cr.tensor([1]), cr.tensor([2.5])]), torch.stack([torch.tensor([1]), torch.tensor([2.5])])
+    )
 
 
 def test_cat_same_tensor_twice():
@@ -326,8 +360,9 @@ def test_cat_stack_gradcheck():
     gradcheck_op(lambda a, b: cr.stack([a, b], -1), [(2, 3), (2, 3)])
 
 
-@pytest.mark.parametrize("widths", [(1, 2), (0, 1, 2, 0), (1, 1, 1, 1, 1, 1), (-1, 1), (2, -1, 0, 0)],
-                         ids=str)
+@pytest.mark.parametrize(
+    "widths", [(1, 2), (0, 1, 2, 0), (1, 1, 1, 1, 1, 1), (-1, 1), (2, -1, 0, 0)], ids=str
+)
 def test_pad_constant(widths):
     check(lambda x: cr.pad(x, widths), lambda x: F.pad(x, widths), [(2, 3, 4)])
     check(lambda x: cr.pad(x, widths, value=1.5), lambda x: F.pad(x, widths, value=1.5), [(2, 3, 4)])
@@ -336,8 +371,11 @@ def test_pad_constant(widths):
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 def test_pad_modes(mode):
     check(lambda x: cr.pad(x, (2, 1), mode=mode), lambda x: F.pad(x, (2, 1), mode=mode), [(2, 3, 4)])
-    check(lambda x: cr.pad(x, (1, 2, 2, 1), mode=mode), lambda x: F.pad(x, (1, 2, 2, 1), mode=mode),
-          [(1, 2, 3, 4)])
+    check(
+        lambda x: cr.pad(x, (1, 2, 2, 1), mode=mode),
+        lambda x: F.pad(x, (1, 2, 2, 1), mode=mode),
+        [(1, 2, 3, 4)],
+    )
 
 
 def test_pad_gradcheck_and_errors():

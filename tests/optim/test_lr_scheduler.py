@@ -40,13 +40,25 @@ SCHEDULES = {
     "CosineAnnealingLR-long": lambda m, o: m.CosineAnnealingLR(o, T_max=60),
     "LambdaLR": lambda m, o: m.LambdaLR(o, lr_lambda=lambda e: 0.95**e),
     "LambdaLR-per-group": lambda m, o: m.LambdaLR(
-        o, lr_lambda=[lambda e: 1 / (1 + e), lambda e: min(1.0, (e + 1) / 8)]),
+        o, lr_lambda=[lambda e: 1 / (1 + e), lambda e: min(1.0, (e + 1) / 8)]
+    ),
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=EPOCHS),
     "OneCycleLR-linear-3phase": lambda m, o: m.OneCycleLR(
-        o, max_lr=[0.5, 0.2], epochs=5, steps_per_epoch=10, anneal_strategy="linear", three_phase=True,
-        pct_start=0.25, div_factor=10.0, final_div_factor=100.0, base_momentum=0.8, max_momentum=0.9),
-    "OneCycleLR-no-momentum": lambda m, o: m.OneCycleLR(o, max_lr=0.3, total_steps=EPOCHS + 10,
-                                                        cycle_momentum=False, three_phase=True),
+        o,
+        max_lr=[0.5, 0.2],
+        epochs=5,
+        steps_per_epoch=10,
+        anneal_strategy="linear",
+        three_phase=True,
+        pct_start=0.25,
+        div_factor=10.0,
+        final_div_factor=100.0,
+        base_momentum=0.8,
+        max_momentum=0.9,
+    ),
+    "OneCycleLR-no-momentum": lambda m, o: m.OneCycleLR(
+        o, max_lr=0.3, total_steps=EPOCHS + 10, cycle_momentum=False, three_phase=True
+    ),
 }
 
 
@@ -62,10 +74,14 @@ def test_sequence_matches_torch(name):
 @pytest.mark.parametrize("anneal", ["cos", "linear"])
 def test_one_cycle_cycles_adam_beta1(anneal):
     opt, opt_t = _two_groups(cr, "Adam", betas=(0.9, 0.99)), _two_groups(torch, "Adam", betas=(0.9, 0.99))
-    ours = _sequence(opt, crs.OneCycleLR(opt, max_lr=0.01, total_steps=EPOCHS, anneal_strategy=anneal),
-                     keys=("lr", "betas"))
-    sched_t = torch.optim.lr_scheduler.OneCycleLR(opt_t, max_lr=0.01, total_steps=EPOCHS,
-                                                  anneal_strategy=anneal)
+    ours = _sequence(
+        opt,
+        crs.OneCycleLR(opt, max_lr=0.01, total_steps=EPOCHS, anneal_strategy=anneal),
+        keys=("lr", "betas"),
+    )
+    sched_t = torch.optim.lr_scheduler.OneCycleLR(
+        opt_t, max_lr=0.01, total_steps=EPOCHS, anneal_strategy=anneal
+    )
     theirs = _sequence(opt_t, sched_t, keys=("lr", "betas"))
     assert ours == theirs
     assert opt.param_groups[0]["betas"][1] == 0.99
@@ -74,16 +90,20 @@ def test_one_cycle_cycles_adam_beta1(anneal):
 LOSSES = [1.0, 0.9, 0.85, 0.86, 0.86, 0.87, 0.8, 0.8, 0.8, 0.8, 0.81, 0.82, 0.79999, 0.78, 0.9] * 4
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(),
-    dict(patience=2),
-    dict(patience=1, factor=0.5, cooldown=2),
-    dict(patience=0, factor=0.5, min_lr=0.02),
-    dict(patience=1, factor=0.3, min_lr=[0.001, 0.01], threshold=0.05),
-    dict(patience=1, threshold_mode="abs", threshold=0.01, eps=0.05),
-    dict(mode="max", patience=1, factor=0.5),
-    dict(mode="max", patience=0, threshold_mode="abs", threshold=0.02, cooldown=1),
-], ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "defaults")
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(patience=2),
+        dict(patience=1, factor=0.5, cooldown=2),
+        dict(patience=0, factor=0.5, min_lr=0.02),
+        dict(patience=1, factor=0.3, min_lr=[0.001, 0.01], threshold=0.05),
+        dict(patience=1, threshold_mode="abs", threshold=0.01, eps=0.05),
+        dict(mode="max", patience=1, factor=0.5),
+        dict(mode="max", patience=0, threshold_mode="abs", threshold=0.02, cooldown=1),
+    ],
+    ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "defaults",
+)
 def test_reduce_on_plateau_matches_torch(kwargs):
     opt, opt_t = _two_groups(cr), _two_groups(torch)
     metrics = [cr.tensor(v) if i % 2 else v for i, v in enumerate(LOSSES)]  # numbers or 1-element tensors

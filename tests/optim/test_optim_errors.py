@@ -36,9 +36,15 @@ def test_negative_weight_decay_and_eps(name):
 
 
 @pytest.mark.parametrize("name", WITH_BETAS)
-@pytest.mark.parametrize("betas,bad", [
-    ((1.0, 0.999), r"betas\[0\]=1\.0"), ((0.9, -0.1), r"betas\[1\]=-0\.1"),
-    ((0.9, float("nan")), r"betas\[1\]=nan"), ((1.5, 0.9), r"betas\[0\]=1\.5")])
+@pytest.mark.parametrize(
+    "betas,bad",
+    [
+        ((1.0, 0.999), r"betas\[0\]=1\.0"),
+        ((0.9, -0.1), r"betas\[1\]=-0\.1"),
+        ((0.9, float("nan")), r"betas\[1\]=nan"),
+        ((1.5, 0.9), r"betas\[0\]=1\.5"),
+    ],
+)
 def test_bad_betas(name, betas, bad):
     with pytest.raises(ValueError, match=rf"{name}: invalid {bad}"):
         getattr(cr.optim, name)(_params(), betas=betas)
@@ -98,8 +104,10 @@ def test_bad_param_group_is_not_added():
 
 def _snapshot(opt, params):
     sd = opt.state_dict()
-    return ([p.data.copy() for p in params],
-            {i: {k: np.array(v.numpy()) for k, v in s.items()} for i, s in sd["state"].items()})
+    return (
+        [p.data.copy() for p in params],
+        {i: {k: np.array(v.numpy()) for k, v in s.items()} for i, s in sd["state"].items()},
+    )
 
 
 def _assert_same_snapshot(a, b):
@@ -113,9 +121,11 @@ def _assert_same_snapshot(a, b):
 
 
 def _trained(name):
-    params = [cr.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3), requires_grad=True),
-              cr.tensor([0.5, -0.5, 0.25], requires_grad=True),
-              cr.tensor([1.0, 2.0], requires_grad=True)]
+    params = [
+        cr.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3), requires_grad=True),
+        cr.tensor([0.5, -0.5, 0.25], requires_grad=True),
+        cr.tensor([1.0, 2.0], requires_grad=True),
+    ]
     kw = {"lr": 0.1, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.1}
     opt = getattr(cr.optim, name)(params, **kw)
     for _ in range(3):

@@ -85,8 +85,10 @@ def test_load_torch_state_dict_and_continue(name, kwargs):
         pair.loss_torch().backward()
         opt_t.step()
     sd = opt_t.state_dict()
-    exported = {"state": {i: {k: v.numpy().copy() for k, v in s.items()} for i, s in sd["state"].items()},
-                "param_groups": copy.deepcopy(sd["param_groups"])}
+    exported = {
+        "state": {i: {k: v.numpy().copy() for k, v in s.items()} for i, s in sd["state"].items()},
+        "param_groups": copy.deepcopy(sd["param_groups"]),
+    }
     for pc, pt in zip(pair.cr_params, pair.torch_params):
         pc.data[...] = pt.detach().numpy()
     opt = getattr(cr.optim, name)(pair.cr_params, lr=1.0)
@@ -125,8 +127,9 @@ def test_load_state_dict_mismatch_changes_nothing():
     other = cr.optim.SGD([cr.zeros(2, requires_grad=True)], lr=0.5)
     with pytest.raises(ValueError, match="1 parameters in the loaded state dict but 2"):
         opt.load_state_dict(other.state_dict())
-    two_groups = cr.optim.SGD([{"params": [cr.zeros(2, requires_grad=True)]},
-                               {"params": [cr.zeros(3, requires_grad=True)]}], lr=0.5)
+    two_groups = cr.optim.SGD(
+        [{"params": [cr.zeros(2, requires_grad=True)]}, {"params": [cr.zeros(3, requires_grad=True)]}], lr=0.5
+    )
     with pytest.raises(ValueError, match="2 parameter groups"):
         opt.load_state_dict(two_groups.state_dict())
     bad_shape = copy.deepcopy(before)
@@ -137,8 +140,9 @@ def test_load_state_dict_mismatch_changes_nothing():
     after = opt.state_dict()
     assert after["param_groups"] == before["param_groups"]
     for i in (0, 1):
-        np.testing.assert_array_equal(after["state"][i]["momentum_buffer"].numpy(),
-                                      before["state"][i]["momentum_buffer"].numpy())
+        np.testing.assert_array_equal(
+            after["state"][i]["momentum_buffer"].numpy(), before["state"][i]["momentum_buffer"].numpy()
+        )
 
 
 def test_checkpoint_through_cr_save(tmp_path):

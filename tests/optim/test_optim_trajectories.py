@@ -54,8 +54,10 @@ def _ids(case):
 
 @pytest.mark.parametrize("name,kwargs", CASES, ids=[_ids(c) for c in CASES])
 def test_trajectory_matches_torch(name, kwargs):
-    run_pair(lambda ps: getattr(cr.optim, name)(ps, **kwargs),
-             lambda ps: getattr(torch.optim, name)(ps, **kwargs, foreach=False))
+    run_pair(
+        lambda ps: getattr(cr.optim, name)(ps, **kwargs),
+        lambda ps: getattr(torch.optim, name)(ps, **kwargs, foreach=False),
+    )
 
 
 NAMES = ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam"]
@@ -76,10 +78,12 @@ def test_defaults_match_torch(name):
 def test_param_groups_with_different_lrs():
     pair = Pair(1)
     cp, tp = pair.cr_params, pair.torch_params
-    opt_cr = cr.optim.SGD([{"params": cp[:2]}, {"params": cp[2:], "lr": 0.01, "momentum": 0.5}],
-                          lr=0.1, momentum=0.9)
-    opt_t = torch.optim.SGD([{"params": tp[:2]}, {"params": tp[2:], "lr": 0.01, "momentum": 0.5}],
-                            lr=0.1, momentum=0.9)
+    opt_cr = cr.optim.SGD(
+        [{"params": cp[:2]}, {"params": cp[2:], "lr": 0.01, "momentum": 0.5}], lr=0.1, momentum=0.9
+    )
+    opt_t = torch.optim.SGD(
+        [{"params": tp[:2]}, {"params": tp[2:], "lr": 0.01, "momentum": 0.5}], lr=0.1, momentum=0.9
+    )
     assert [g["lr"] for g in opt_cr.param_groups] == [0.1, 0.01]
     assert [g["momentum"] for g in opt_cr.param_groups] == [0.9, 0.5]
     for step in range(30):
@@ -199,8 +203,10 @@ def test_step_bumps_version_of_updated_params():
         y.backward()
 
 
-@pytest.mark.parametrize("name,kwargs", [("Adam", dict(lr=0.01)), ("SGD", dict(lr=0.1, momentum=0.9)),
-                                         ("RMSprop", dict(lr=0.01, centered=True))])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [("Adam", dict(lr=0.01)), ("SGD", dict(lr=0.1, momentum=0.9)), ("RMSprop", dict(lr=0.01, centered=True))],
+)
 def test_nn_model_matches_torch(name, kwargs):
     """With cr.nn modules (weights copied from torch.nn), 30 steps of classification follow torch."""
     torch.manual_seed(0)
@@ -221,5 +227,6 @@ def test_nn_model_matches_torch(name, kwargs):
         opt.step()
         opt_t.step()
         for p, tp in zip(model.parameters(), tmodel.parameters()):
-            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-7, atol=1e-12,
-                                       err_msg=f"step {step + 1}")
+            np.testing.assert_allclose(
+                p.data, tp.detach().numpy(), rtol=1e-7, atol=1e-12, err_msg=f"step {step + 1}"
+            )

@@ -21,8 +21,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "playground"
 CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -37,8 +45,9 @@ def server_url():
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "chainrule.cli", "playground", "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while True:
@@ -65,13 +74,17 @@ def server_url():
 def browser():
     """Headless Debian Chromium through Playwright (never a downloaded browser)."""
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        pytest.fail(f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium; "
-                    "scripts/test.sh installs it) or CHAINRULE_CHROMIUM=/path/to/chromium")
+        pytest.fail(
+            f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium; "
+            "scripts/test.sh installs it) or CHAINRULE_CHROMIUM=/path/to/chromium"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail("browser tests need Playwright for Python: pip install playwright "
-                    "(no 'playwright install': the tests use the system Chromium)")
+        pytest.fail(
+            "browser tests need Playwright for Python: pip install playwright "
+            "(no 'playwright install': the tests use the system Chromium)"
+        )
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b

@@ -75,19 +75,20 @@ def test_xor_trains_live_and_heat_map_changes(page):
         const now = performance.now(), t = playground.frameTimes.filter((x) => x > now - 2000);
         return t.slice(1).map((x, i) => x - t[i]).sort((a, b) => a - b); })()""")
     assert len(gaps) >= 10 and gaps[len(gaps) // 2] <= 100, gaps
-    page.wait_for_function("playground.frame && playground.frame.test_loss !== null && "
-                           "playground.frame.test_loss < 0.05",
-                           timeout=30_000 - int(1000 * (time.time() - start)))
+    page.wait_for_function(
+        "playground.frame && playground.frame.test_loss !== null && playground.frame.test_loss < 0.05",
+        timeout=30_000 - int(1000 * (time.time() - start)),
+    )
     reached = time.time() - start
     steps_per_s = page.evaluate("playground.frame.steps_per_s")
-    page.click("#play")                                   # pause
+    page.click("#play")  # pause
     page.wait_for_function("playground.playing === false", timeout=5000)
     assert reached < 30
     assert page.inner_text("#test-loss") == f"{page.evaluate('playground.frame.test_loss'):.3f}"
     assert float(page.inner_text("#epoch")) > 0
     assert heat_pixels(page) != before
     assert page.evaluate("playground.history.length") > 5
-    assert page.evaluate("playground.gradHistory.length") > 5              # the gradient-norm chart
+    assert page.evaluate("playground.gradHistory.length") > 5  # the gradient-norm chart
     assert steps_per_s > 0
     shot(page, "xor-trained.png")
     trained = heat_pixels(page)
@@ -115,8 +116,8 @@ def test_spiral_add_layers_and_activations(page):
     for _ in range(3):
         click_and_wait(page, "#step")
     click_and_wait(page, "#step")
-    assert page.evaluate("playground.history.length") == 5           # the start and 4 steps
-    page.select_option("#lr", "0.1")                   # a live change: the curve goes on
+    assert page.evaluate("playground.history.length") == 5  # the start and 4 steps
+    page.select_option("#lr", "0.1")  # a live change: the curve goes on
     page.wait_for_function("playground.config.lr === 0.1")
     click_and_wait(page, "#step")
     assert page.evaluate("playground.history.length") >= 6 and page.evaluate("playground.frame.step") == 5
@@ -165,8 +166,9 @@ def test_zero_init_shows_identical_neurons(page):
         rows = {tuple(r) for r in w}
         assert len(rows) == 1, "zero init: all neurons of a layer keep identical incoming weights"
     # and the thumbnails drawn on the page are identical too
-    pix = page.evaluate("[0, 1, 2, 3].map(j => "
-                        "document.querySelector('#neuron-0-' + j + ' canvas').toDataURL())")
+    pix = page.evaluate(
+        "[0, 1, 2, 3].map(j => document.querySelector('#neuron-0-' + j + ' canvas').toDataURL())"
+    )
     assert len(set(pix)) == 1
     shot(page, "zero-init.png")
     # with Xavier init the neurons differ
@@ -198,8 +200,14 @@ def test_export_and_run_script(page, tmp_path):
         paths.append(p)
     assert sorted(p.name for p in paths) == ["playground_model.py", "playground_model.safetensors"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "playground_model.py"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=60, env=env)
+    out = subprocess.run(
+        [sys.executable, "playground_model.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     m = re.search(r"test loss: ([0-9.]+)", out.stdout)
     assert m, out.stdout
@@ -217,12 +225,12 @@ def test_backprop_explorer_default_example(page):
 
     assert cell("q", "valcell") == "3" and cell("f", "valcell") == "-12"
     assert page.text_content(".expr-node[data-name=q] .val") == "q = 3"
-    assert all(cell(v, "gradcell") == "" for v in "xyzqf")        # forward pass only
-    assert page.locator(".expr-local").count() == 4                # local derivatives on the edges
-    page.click("#expr-step")                                       # the output first: df/df = 1
+    assert all(cell(v, "gradcell") == "" for v in "xyzqf")  # forward pass only
+    assert page.locator(".expr-local").count() == 4  # local derivatives on the edges
+    page.click("#expr-step")  # the output first: df/df = 1
     assert cell("f", "gradcell") == "1" and cell("q", "gradcell") == ""
     assert "∂f/∂f = 1" in page.inner_text("#expr-info")
-    page.click("#expr-step")                                       # then q = x + y: upstream × local
+    page.click("#expr-step")  # then q = x + y: upstream × local
     assert "∂f/∂q = ∂f/∂f · ∂f/∂q = (1)·(-4) = -4" in page.inner_text("#expr-info")
     for _ in range(3):
         page.click("#expr-step")
@@ -291,7 +299,7 @@ def test_multiclass_regression_and_upload(page, browser, tmp_path):
     page.click("#play")
     page.wait_for_function("playground.playing === false")
     assert page.evaluate("!!playground.frame.heat_cls")
-    assert page.locator(".output-layer .neuron").count() == 3              # softmax: one per class
+    assert page.locator(".output-layer .neuron").count() == 3  # softmax: one per class
     assert page.locator("#links path").count() == 2 * 4 + 4 * 2 + 2 * 3
     shot(page, "blobs.png")
     click_and_wait(page, "[data-dataset=plane]")

@@ -79,13 +79,13 @@ def test_features():
 def test_validate_merges_and_canonicalises():
     c = pconfig.validate({"features": ["sinx1", "x1", "x1"], "lr": 1})
     assert c["features"] == ["x1", "sinx1"] and c["lr"] == 1.0 and isinstance(c["lr"], float)
-    assert pconfig.validate({"dataset": "plane"})["loss"] == "mse"       # loss follows the task
+    assert pconfig.validate({"dataset": "plane"})["loss"] == "mse"  # loss follows the task
     with pytest.raises(pconfig.ConfigError, match="needs a classification"):
         pconfig.validate({"dataset": "plane", "loss": "cross_entropy"})
     base = pconfig.validate({})
     with pytest.raises(pconfig.ConfigError):
         pconfig.validate({"lr": -1}, base)
-    assert base == pconfig.validate({})                                 # unchanged
+    assert base == pconfig.validate({})  # unchanged
     assert pconfig.validate({"dataset": "upload"}, upload_task="regression")["loss"] == "mse"
 
 
@@ -104,28 +104,40 @@ def test_lecture_example():
     assert order[0] == "f" and set(order[1:3]) == {"q", "z"} and set(order[3:]) == {"x", "y"}
 
 
-TORCH_FUNCS = {"exp": torch.exp, "log": torch.log, "sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh,
-               "sigmoid": torch.sigmoid, "relu": torch.relu, "sqrt": torch.sqrt, "abs": torch.abs,
-               "max": lambda a, b: torch.maximum(_t64(a), _t64(b)),
-               "min": lambda a, b: torch.minimum(_t64(a), _t64(b))}
+TORCH_FUNCS = {
+    "exp": torch.exp,
+    "log": torch.log,
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "relu": torch.relu,
+    "sqrt": torch.sqrt,
+    "abs": torch.abs,
+    "max": lambda a, b: torch.maximum(_t64(a), _t64(b)),
+    "min": lambda a, b: torch.minimum(_t64(a), _t64(b)),
+}
 
 
 def _t64(v):
     return v if isinstance(v, torch.Tensor) else torch.tensor(float(v), dtype=torch.float64)
 
 
-@pytest.mark.parametrize("expr", [
-    "x * x + sigmoid(y) - max(x, 2) / -z ** 2",
-    "exp(x / 4) * sin(y) + log(abs(z)) - sqrt(y)",
-    "tanh(x * y + z) ** 3 - relu(x) + cos(x * y * z)",
-    "1 / (1 + exp(-(x * 0.5 + y * -0.25 + z)))",
-    "min(x, y) * max(y, z) + x * x * x",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "x * x + sigmoid(y) - max(x, 2) / -z ** 2",
+        "exp(x / 4) * sin(y) + log(abs(z)) - sqrt(y)",
+        "tanh(x * y + z) ** 3 - relu(x) + cos(x * y * z)",
+        "1 / (1 + exp(-(x * 0.5 + y * -0.25 + z)))",
+        "min(x, y) * max(y, z) + x * x * x",
+    ],
+)
 def test_gradients_match_torch(expr):
     vals = {"x": -1.5, "y": 2.0, "z": 0.7}
     g = explore(expr, vals)
     t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in vals.items()}
-    f = eval(expr, {"__builtins__": {}}, {**TORCH_FUNCS, **t})      # torch side only: trusted test input
+    f = eval(expr, {"__builtins__": {}}, {**TORCH_FUNCS, **t})  # torch side only: trusted test input
     f.backward()
     out = g["nodes"][g["output"]]
     assert out["value"] == pytest.approx(f.item(), rel=1e-12)
@@ -135,11 +147,11 @@ def test_gradients_match_torch(expr):
 
 
 def test_explorer_edge_cases():
-    g = explore("log(x)")                          # nan is shown, not a crash
+    g = explore("log(x)")  # nan is shown, not a crash
     assert g["nodes"][g["output"]]["value"] == "nan"
     assert explore("x")["nodes"][0]["grad"] == 1
     assert explore("2 * 3")["nodes"][-1]["value"] == 6
-    g = explore("x * x")                           # one leaf used twice: gradients add up
+    g = explore("x * x")  # one leaf used twice: gradients add up
     assert len([n for n in g["nodes"] if n["op"] == "input"]) == 1 and g["nodes"][0]["grad"] == -4
     with pytest.raises(ExprError):
         explore("x ** y ** z ** (" * 10 + "x" + ")" * 10)
@@ -161,11 +173,19 @@ def test_xor_2441_tanh_learns():
     assert after["loss"] < min(0.1, before / 5) and after["acc"] > 0.97
 
 
-@pytest.mark.parametrize("dataset, loss", [
-    ("circle", "cross_entropy"), ("circle", "mse"), ("circle", "hinge"),
-    ("blobs", "cross_entropy"), ("blobs", "mse"), ("blobs", "hinge"),
-    ("plane", "mse"), ("multigauss", "mse"),
-])
+@pytest.mark.parametrize(
+    "dataset, loss",
+    [
+        ("circle", "cross_entropy"),
+        ("circle", "mse"),
+        ("circle", "hinge"),
+        ("blobs", "cross_entropy"),
+        ("blobs", "mse"),
+        ("blobs", "hinge"),
+        ("plane", "mse"),
+        ("multigauss", "mse"),
+    ],
+)
 def test_every_loss_trains(dataset, loss):
     t = make({"loss": loss, "layers": [{"units": 6, "act": "tanh"}], "lr": 0.03}, dataset)
     before = t.evaluate("train")["loss"]
@@ -187,10 +207,17 @@ def test_every_activation_optimizer_init_runs(act, opt, init):
     assert f["train_loss"] is not None and math.isfinite(f["train_loss"])
 
 
-@pytest.mark.parametrize("update", [
-    {"reg": "l1", "reg_rate": 0.01}, {"reg": "l2", "reg_rate": 0.1}, {"dropout": 0.3}, {"batchnorm": True},
-    {"batchnorm": True, "dropout": 0.2, "features": list(pdata.FEATURES)}, {"layers": []},
-])
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"reg": "l1", "reg_rate": 0.01},
+        {"reg": "l2", "reg_rate": 0.1},
+        {"dropout": 0.3},
+        {"batchnorm": True},
+        {"batchnorm": True, "dropout": 0.2, "features": list(pdata.FEATURES)},
+        {"layers": []},
+    ],
+)
 def test_regularisation_dropout_batchnorm_no_hidden(update):
     t = make({"layers": [{"units": 4, "act": "relu"}] * 2, **update})
     t.train(steps=50)
@@ -208,14 +235,21 @@ def test_l2_shrinks_weights():
 
 
 def test_zero_init_keeps_neurons_identical():
-    t = make({"init": "zeros", "layers": [{"units": 4, "act": "sigmoid"}, {"units": 3, "act": "sigmoid"}],
-              "optimizer": "adam", "lr": 0.03}, "circle")
+    t = make(
+        {
+            "init": "zeros",
+            "layers": [{"units": 4, "act": "sigmoid"}, {"units": 3, "act": "sigmoid"}],
+            "optimizer": "adam",
+            "lr": 0.03,
+        },
+        "circle",
+    )
     t.train(steps=300)
     f = t.frame()
     for layer in f["neurons"][1:-1]:
-        assert len(set(layer)) == 1                              # every neuron the same function,
-        assert len(set(base64.b64decode(layer[0]))) > 1          # and not a constant one
-    assert t.evaluate("test")["acc"] < 0.9        # in effect one neuron per layer: the circle is out of reach
+        assert len(set(layer)) == 1  # every neuron the same function,
+        assert len(set(base64.b64decode(layer[0]))) > 1  # and not a constant one
+    assert t.evaluate("test")["acc"] < 0.9  # in effect one neuron per layer: the circle is out of reach
     for lin in t.linears[:-1]:
         w = lin.weight.data
         assert np.all(w == w[0])
@@ -223,22 +257,33 @@ def test_zero_init_keeps_neurons_identical():
 
 
 def test_divergence_is_reported_as_missing_values_not_a_crash():
-    t = make({"lr": 10.0, "optimizer": "sgd", "layers": [{"units": 8, "act": "relu"}] * 3,
-              "features": list(pdata.FEATURES), "loss": "mse"}, "circle")
+    t = make(
+        {
+            "lr": 10.0,
+            "optimizer": "sgd",
+            "layers": [{"units": 8, "act": "relu"}] * 3,
+            "features": list(pdata.FEATURES),
+            "loss": "mse",
+        },
+        "circle",
+    )
     t.train(steps=200)
     f = t.frame()
     import json
+
     json.dumps(f, allow_nan=False)
 
 
 def test_encode():
     import base64
+
     b = base64.b64decode(encode(np.array([-1.0, 0.0, 1.0, 5.0, np.nan])))
     assert list(b) == [0, 128, 255, 255, 128]
 
 
 def test_speed_2441_thousands_of_steps_per_second_order():
     import time
+
     t = make({"layers": [{"units": 4, "act": "tanh"}] * 2})
     t.train(steps=50)
     t0 = time.perf_counter()
@@ -249,12 +294,22 @@ def test_speed_2441_thousands_of_steps_per_second_order():
 
 
 # -- export -----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("update, dataset", [
-    ({"layers": [{"units": 4, "act": "tanh"}] * 2}, "xor"),
-    ({"layers": [{"units": 3, "act": "elu"}], "batchnorm": True, "dropout": 0.1,
-      "features": ["x1", "x2", "x1x2", "sinx2"]}, "blobs"),
-    ({"layers": [{"units": 5, "act": "softplus"}], "loss": "mse"}, "multigauss"),
-])
+@pytest.mark.parametrize(
+    "update, dataset",
+    [
+        ({"layers": [{"units": 4, "act": "tanh"}] * 2}, "xor"),
+        (
+            {
+                "layers": [{"units": 3, "act": "elu"}],
+                "batchnorm": True,
+                "dropout": 0.1,
+                "features": ["x1", "x2", "x1x2", "sinx2"],
+            },
+            "blobs",
+        ),
+        ({"layers": [{"units": 5, "act": "softplus"}], "loss": "mse"}, "multigauss"),
+    ],
+)
 def test_exported_script_runs_and_reproduces_the_test_loss(tmp_path, update, dataset):
     from chainrule.playground.export import SCRIPT_NAME, WEIGHTS_NAME, weights_bytes
 
@@ -263,8 +318,9 @@ def test_exported_script_runs_and_reproduces_the_test_loss(tmp_path, update, dat
     (tmp_path / SCRIPT_NAME).write_text(t.script(WEIGHTS_NAME))
     (tmp_path / WEIGHTS_NAME).write_bytes(weights_bytes(t))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, SCRIPT_NAME], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=60, env=env)
+    out = subprocess.run(
+        [sys.executable, SCRIPT_NAME], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env
+    )
     assert out.returncode == 0, out.stderr
     loss = float(out.stdout.split("test loss:")[1].split()[0])
     assert loss == pytest.approx(t.evaluate("test")["loss"], abs=1e-3)

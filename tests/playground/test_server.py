@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-with warnings.catch_warnings():          # Starlette >= 1.x suggests httpx2 for its TestClient
+with warnings.catch_warnings():  # Starlette >= 1.x suggests httpx2 for its TestClient
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
@@ -136,7 +136,7 @@ def test_play_sends_frames_and_pause_stops(ws):
     last = ws.recv(("frame",))
     assert last["playing"] is False
     ws.send({"type": "ping"})
-    assert ws.recv()["type"] == "pong"          # no more frames after the pause's own
+    assert ws.recv()["type"] == "pong"  # no more frames after the pause's own
 
 
 def test_reset_keeps_data_new_weights(ws):
@@ -159,8 +159,8 @@ def test_live_hyperparameters_keep_training_state(ws):
     ws.ask({"type": "step", "n": 20})
     for update in ({"lr": 0.1}, {"optimizer": "sgd"}, {"reg": "l2", "reg_rate": 0.01}, {"batch": 25}):
         _, frame = ws.config(update)
-        assert frame["step"] == 20, update          # no reset
-    _, frame = ws.config({"init": "he"})            # a network setting: new network
+        assert frame["step"] == 20, update  # no reset
+    _, frame = ws.config({"init": "he"})  # a network setting: new network
     assert frame["step"] == 0
 
 
@@ -169,14 +169,14 @@ def test_upload_classification_and_regression(ws):
     state, frame = ws.ask({"type": "upload", "csv": csv})
     assert state["config"]["dataset"] == "upload" and state["task"] == "classification"
     assert state["classes"] == 3 and "90 points" in state["upload"] and "heat_cls" in frame
-    assert len(frame["neurons"][-1]) == 3 and len(frame["weights"][-1]) == 3     # one output per class
+    assert len(frame["neurons"][-1]) == 3 and len(frame["weights"][-1]) == 3  # one output per class
     csv = "\n".join(f"{i / 10},{-i / 20},{i / 40:.3f}" for i in range(50))
     state, frame = ws.ask({"type": "upload", "csv": csv})
     assert state["task"] == "regression" and state["config"]["loss"] == "mse"
     ws.ask({"type": "step", "n": 10})
     state, _ = ws.config({"dataset": "circle", "loss": "cross_entropy"})
     assert state["task"] == "classification"
-    state, _ = ws.config({"dataset": "upload", "loss": "mse"})      # the upload is kept for the session
+    state, _ = ws.config({"dataset": "upload", "loss": "mse"})  # the upload is kept for the session
     assert state["task"] == "regression" and len(state["train"]) == 25
 
 
@@ -188,7 +188,7 @@ def test_export(ws, tmp_path):
     assert "nn.Linear(2, 4), nn.Tanh()," in e["script"] and "cr.load" in e["script"]
     weights = base64.b64decode(e["weights"])
     header_len = int.from_bytes(weights[:8], "little")
-    header = json.loads(weights[8:8 + header_len])
+    header = json.loads(weights[8 : 8 + header_len])
     assert {"0.weight", "0.bias", "2.weight", "4.bias"} <= set(header)
     compile(e["script"], "playground_model.py", "exec")
 
@@ -388,7 +388,7 @@ def test_each_tab_has_its_own_session_and_errors_stay_there(app, client):
         assert state_b["config"]["dataset"] == "xor"
         state_a, _ = a.config({})
         assert state_a["config"]["dataset"] == "spiral"
-    assert registry.sessions == {}                       # cleaned up when the tabs close
+    assert registry.sessions == {}  # cleaned up when the tabs close
 
 
 def test_session_cleanup_while_playing(app, client):
@@ -482,15 +482,54 @@ def test_random_hostile_messages_never_break_the_session(ws):
     import random
 
     rnd = random.Random(0)
-    values = [None, True, False, -1, 0, 1, 3, 8, 9, 10**12, -1e308, 1e-9, 0.5, 2.5, "", "x", "tanh", "xor",
-              "upload", "🙂" * 50, [], [1, 2], [{"units": 2, "act": "relu"}], {}, {"a": {"b": {"c": []}}}]
+    values = [
+        None,
+        True,
+        False,
+        -1,
+        0,
+        1,
+        3,
+        8,
+        9,
+        10**12,
+        -1e308,
+        1e-9,
+        0.5,
+        2.5,
+        "",
+        "x",
+        "tanh",
+        "xor",
+        "upload",
+        "🙂" * 50,
+        [],
+        [1, 2],
+        [{"units": 2, "act": "relu"}],
+        {},
+        {"a": {"b": {"c": []}}},
+    ]
     keys = list(pconfig.DEFAULT) + ["type", "n", "csv", "expr", "values", "config", "__proto__", ""]
-    types = ["config", "pause", "step", "reset", "regenerate", "upload", "export", "expr", "ping", "", "PLAY",
-             None, 7]
+    types = [
+        "config",
+        "pause",
+        "step",
+        "reset",
+        "regenerate",
+        "upload",
+        "export",
+        "expr",
+        "ping",
+        "",
+        "PLAY",
+        None,
+        7,
+    ]
 
     def random_obj(depth=0):
         def value():
             return random_obj(depth + 1) if depth < 2 and rnd.random() < 0.2 else rnd.choice(values)
+
         return {rnd.choice(keys): value() for _ in range(rnd.randint(0, 4))}
 
     for _ in range(300):
@@ -499,10 +538,16 @@ def test_random_hostile_messages_never_break_the_session(ws):
         if msg["type"] == "config" and rnd.random() < 0.7:
             msg["config"] = random_obj()
         if msg["type"] == "step" and isinstance(msg.get("n"), int) and msg["n"] > 100:
-            msg["n"] = 3                                  # keep the test quick
-        replies = ws.ask(msg, until=("frame", "error") if msg["type"] == "pause" else
-                         ("frame", "error", "pong", "status", "export", "expr"))
+            msg["n"] = 3  # keep the test quick
+        replies = ws.ask(
+            msg,
+            until=("frame", "error")
+            if msg["type"] == "pause"
+            else ("frame", "error", "pong", "status", "export", "expr"),
+        )
         assert replies[-1]["type"] in ("frame", "error", "pong", "status", "export", "expr"), replies[-1]
-        assert not (replies[-1]["type"] == "error" and "internal error" in replies[-1]["message"]), \
-            (msg, replies[-1])
+        assert not (replies[-1]["type"] == "error" and "internal error" in replies[-1]["message"]), (
+            msg,
+            replies[-1],
+        )
     assert ws.ask({"type": "ping"}) == [{"type": "pong"}]

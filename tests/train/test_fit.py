@@ -35,8 +35,17 @@ def test_fit_digits_reaches_95_percent_validation_accuracy():
     train, val = digits_split()
     model = mlp()
     opt = cr.optim.Adam(model.parameters(), lr=3e-3)
-    h = cr.fit(model, train, loss=nn.CrossEntropyLoss(), optimizer=opt, epochs=8, batch_size=32,
-               validation=val, metrics=["accuracy"], progress=False)
+    h = cr.fit(
+        model,
+        train,
+        loss=nn.CrossEntropyLoss(),
+        optimizer=opt,
+        epochs=8,
+        batch_size=32,
+        validation=val,
+        metrics=["accuracy"],
+        progress=False,
+    )
     assert isinstance(h, cr.train.History) and len(h) == 8
     assert set(h.keys()) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert h["val_accuracy"][-1] >= 0.95
@@ -50,19 +59,43 @@ def test_fit_digits_reaches_95_percent_validation_accuracy():
 
 def test_fit_accepts_dataset_loader_and_tensors_and_validation_split():
     (x, y), _ = digits_split()
-    for train in (TensorDataset(x, y), DataLoader(TensorDataset(x, y), batch_size=50, shuffle=True),
-                  (cr.tensor(x), cr.tensor(y))):
+    for train in (
+        TensorDataset(x, y),
+        DataLoader(TensorDataset(x, y), batch_size=50, shuffle=True),
+        (cr.tensor(x), cr.tensor(y)),
+    ):
         model = mlp()
-        h = cr.fit(model, train, loss=nn.CrossEntropyLoss(),
-                   optimizer=cr.optim.SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
+        h = cr.fit(
+            model,
+            train,
+            loss=nn.CrossEntropyLoss(),
+            optimizer=cr.optim.SGD(model.parameters(), lr=0.1),
+            epochs=2,
+            progress=False,
+        )
         assert list(h.keys()) == ["loss"] and len(h["loss"]) == 2 and h["loss"][1] < h["loss"][0]
     model = mlp()
-    h = cr.fit(model, (x, y), loss=nn.CrossEntropyLoss(), optimizer=cr.optim.Adam(model.parameters()),
-               epochs=1, validation_split=0.25, metrics=["accuracy", "top3_accuracy"], progress=False)
+    h = cr.fit(
+        model,
+        (x, y),
+        loss=nn.CrossEntropyLoss(),
+        optimizer=cr.optim.Adam(model.parameters()),
+        epochs=1,
+        validation_split=0.25,
+        metrics=["accuracy", "top3_accuracy"],
+        progress=False,
+    )
     assert {"val_loss", "val_accuracy", "val_top3_accuracy", "top3_accuracy"} <= set(h.keys())
     with pytest.raises(ValueError, match="not both"):
-        cr.fit(model, (x, y), loss=nn.CrossEntropyLoss(), optimizer=cr.optim.Adam(model.parameters()),
-               validation=(x, y), validation_split=0.2, progress=False)
+        cr.fit(
+            model,
+            (x, y),
+            loss=nn.CrossEntropyLoss(),
+            optimizer=cr.optim.Adam(model.parameters()),
+            validation=(x, y),
+            validation_split=0.2,
+            progress=False,
+        )
 
 
 def test_fit_steps_the_optimizer_once_per_batch_like_a_manual_loop():
@@ -72,13 +105,21 @@ def test_fit_steps_the_optimizer_once_per_batch_like_a_manual_loop():
     a = nn.Linear(3, 1)
     cr.manual_seed(1)
     b = nn.Linear(3, 1)
-    cr.fit(a, (x, y), loss=nn.MSELoss(), optimizer=cr.optim.SGD(a.parameters(), lr=0.05), epochs=3,
-           batch_size=16, shuffle=False, progress=False)
+    cr.fit(
+        a,
+        (x, y),
+        loss=nn.MSELoss(),
+        optimizer=cr.optim.SGD(a.parameters(), lr=0.05),
+        epochs=3,
+        batch_size=16,
+        shuffle=False,
+        progress=False,
+    )
     opt = cr.optim.SGD(b.parameters(), lr=0.05)
     for _ in range(3):
         for i in range(0, 40, 16):
             opt.zero_grad()
-            nn.MSELoss()(b(cr.tensor(x[i:i + 16])), cr.tensor(y[i:i + 16])).backward()
+            nn.MSELoss()(b(cr.tensor(x[i : i + 16])), cr.tensor(y[i : i + 16])).backward()
             opt.step()
     np.testing.assert_array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
     np.testing.assert_array_equal(a.bias.detach().numpy(), b.bias.detach().numpy())
@@ -99,10 +140,18 @@ def test_train_and_eval_modes_switched():
     train, val = digits_split()
     model = ModeSpy()
     model.eval()
-    cr.fit(model, train, loss=nn.CrossEntropyLoss(), optimizer=cr.optim.SGD(model.parameters(), lr=0.1),
-           epochs=1, batch_size=700, validation=val, progress=False)
+    cr.fit(
+        model,
+        train,
+        loss=nn.CrossEntropyLoss(),
+        optimizer=cr.optim.SGD(model.parameters(), lr=0.1),
+        epochs=1,
+        batch_size=700,
+        validation=val,
+        progress=False,
+    )
     assert model.seen == [(True, True), (True, True), (False, False)]  # 2 train batches, 1 validation
-    assert not model.training                                         # mode restored
+    assert not model.training  # mode restored
     model.train()
     model.seen.clear()
     out = cr.predict(model, val[0], batch_size=300)
@@ -135,7 +184,7 @@ def test_metrics_values():
     assert M.accuracy(cr.tensor(out), cr.tensor(y)) == 0.5
     assert M.top_k_accuracy(out, y, k=2) == 0.75
     assert M.top_k_accuracy(out, y, k=3) == 1.0
-    assert M.accuracy(out, np.eye(3)[y]) == 0.5                      # one-hot targets
+    assert M.accuracy(out, np.eye(3)[y]) == 0.5  # one-hot targets
     binary = M.accuracy(np.array([[2.0], [-1.0], [0.5]]), np.array([[1.0], [0.0], [0.0]]))  # logits
     assert binary == pytest.approx(2 / 3)
     a, b = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 2.0])
@@ -155,8 +204,17 @@ def test_callable_metric_and_regression():
     def max_error(out, target):
         return float(np.abs(out.numpy() - target.numpy()).max())
 
-    h = cr.fit(model, (x, y), loss=nn.MSELoss(), optimizer=cr.optim.Adam(model.parameters(), lr=1e-2),
-               epochs=40, batch_size=32, metrics=["mse", "mae", max_error], validation=(x, y), progress=False)
+    h = cr.fit(
+        model,
+        (x, y),
+        loss=nn.MSELoss(),
+        optimizer=cr.optim.Adam(model.parameters(), lr=1e-2),
+        epochs=40,
+        batch_size=32,
+        metrics=["mse", "mae", max_error],
+        validation=(x, y),
+        progress=False,
+    )
     assert h["val_mse"][-1] == pytest.approx(h["val_loss"][-1], rel=1e-5)
     assert h["val_mse"][-1] < 0.05 and "max_error" in h and h["val_mae"][-1] <= h["val_max_error"][-1]
 
@@ -167,8 +225,14 @@ def test_nan_loss_stops_with_a_clear_error():
     x = x.copy()
     x[5] = np.nan
     with pytest.raises(FloatingPointError, match="loss became nan at epoch 1, batch 1"):
-        cr.fit(model, (x, y), loss=nn.CrossEntropyLoss(), optimizer=cr.optim.SGD(model.parameters(), lr=0.1),
-               progress=False, shuffle=False)
+        cr.fit(
+            model,
+            (x, y),
+            loss=nn.CrossEntropyLoss(),
+            optimizer=cr.optim.SGD(model.parameters(), lr=0.1),
+            progress=False,
+            shuffle=False,
+        )
 
 
 def test_bad_batches_and_arguments():
@@ -177,11 +241,21 @@ def test_bad_batches_and_arguments():
     with pytest.raises(TypeError, match="Dataset, a DataLoader or an"):
         cr.fit(model, 42, loss=nn.CrossEntropyLoss(), optimizer=opt, progress=False)
     with pytest.raises(TypeError, match=r"tuple \(inputs..., target\)"):
-        cr.fit(model, TensorDataset(np.zeros((4, 64), np.float32)), loss=nn.CrossEntropyLoss(), optimizer=opt,
-               progress=False)
+        cr.fit(
+            model,
+            TensorDataset(np.zeros((4, 64), np.float32)),
+            loss=nn.CrossEntropyLoss(),
+            optimizer=opt,
+            progress=False,
+        )
     with pytest.raises(ValueError, match="scalar"):
-        cr.fit(model, (np.zeros((4, 64), np.float32), np.zeros(4, np.int64)),
-               loss=nn.CrossEntropyLoss(reduction="none"), optimizer=opt, progress=False)
+        cr.fit(
+            model,
+            (np.zeros((4, 64), np.float32), np.zeros(4, np.int64)),
+            loss=nn.CrossEntropyLoss(reduction="none"),
+            optimizer=opt,
+            progress=False,
+        )
 
 
 def test_history_indexing_and_plot(tmp_path):
@@ -203,15 +277,23 @@ def test_history_indexing_and_plot(tmp_path):
 def test_progress_plain_when_not_a_terminal(capsys):
     model = mlp()
     (x, y), _ = digits_split()
-    cr.fit(model, (x, y), loss=nn.CrossEntropyLoss(), optimizer=cr.optim.Adam(model.parameters()), epochs=2,
-           metrics=["accuracy"], progress=True)
+    cr.fit(
+        model,
+        (x, y),
+        loss=nn.CrossEntropyLoss(),
+        optimizer=cr.optim.Adam(model.parameters()),
+        epochs=2,
+        metrics=["accuracy"],
+        progress=True,
+    )
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch 1/2")
     assert "loss" in lines[0] and "accuracy" in lines[0]
     assert "\r" not in err
-    cr.fit(model, (x, y), loss=nn.CrossEntropyLoss(), optimizer=cr.optim.Adam(model.parameters()),
-           progress=False)
+    cr.fit(
+        model, (x, y), loss=nn.CrossEntropyLoss(), optimizer=cr.optim.Adam(model.parameters()), progress=False
+    )
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
 

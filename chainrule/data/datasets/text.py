@@ -17,8 +17,10 @@ def text_corpus(name: str = "python-docs") -> str:
     try:
         from pydoc_data.topics import topics
     except ImportError as e:  # some distributions split the docs out of the standard library
-        raise FileNotFoundError("text_corpus: this Python has no pydoc_data.topics (the standard library's "
-                                "documentation topics); install the full standard library") from e
+        raise FileNotFoundError(
+            "text_corpus: this Python has no pydoc_data.topics (the standard library's "
+            "documentation topics); install the full standard library"
+        ) from e
     return "\n\n".join(topics[key].strip() for key in sorted(topics)) + "\n"
 
 
@@ -29,8 +31,9 @@ def char_sequences(text: str, seq_len: int, vocab: str | None = None) -> tuple:
     character, and ``vocab`` the string of distinct characters (index = code used in x and y).
     """
     if seq_len < 1 or len(text) < seq_len + 1:
-        raise ValueError(f"char_sequences: need 1 <= seq_len < len(text), got seq_len={seq_len}, "
-                         f"len(text)={len(text)}")
+        raise ValueError(
+            f"char_sequences: need 1 <= seq_len < len(text), got seq_len={seq_len}, len(text)={len(text)}"
+        )
     vocab = vocab if vocab is not None else "".join(sorted(set(text)))
     lookup = {c: i for i, c in enumerate(vocab)}
     missing = set(text) - lookup.keys()
@@ -39,5 +42,5 @@ def char_sequences(text: str, seq_len: int, vocab: str | None = None) -> tuple:
     codes = np.fromiter((lookup[c] for c in text), dtype=np.int64, count=len(text))
     m = (len(codes) - 1) // seq_len
     x = codes[: m * seq_len].reshape(m, seq_len)
-    y = codes[1: m * seq_len + 1].reshape(m, seq_len)
+    y = codes[1 : m * seq_len + 1].reshape(m, seq_len)
     return x, y, vocab
