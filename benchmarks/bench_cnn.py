@@ -50,7 +50,7 @@ def build_models(torch=None, seed: int = 0):
     with torch.no_grad():
         for (name, p), (tname, tp) in zip(model.named_parameters(), tmodel.named_parameters()):
             assert name == tname and tuple(p.shape) == tuple(tp.shape), (name, tname)
-            tp.copy_(torch.from_numpy(np.array(p.data)))
+            tp.copy_(torch.from_numpy(np.array(p._data)))
     return model, tmodel
 
 

@@ -5,8 +5,8 @@ op.  Ops never ``import numpy`` themselves; they ask for the module that owns
 their operands::
 
     from chainrule.backend import xp_of
-    xp = xp_of(x.data)      # numpy for CPU arrays, cupy for GPU arrays
-    y = xp.tanh(x.data)
+    xp = xp_of(x._data)      # numpy for CPU arrays, cupy for GPU arrays
+    y = xp.tanh(x._data)
 
 A CuPy-backed ``'cuda'`` device slots in here without touching any op: CuPy
 mirrors NumPy's API, so ``xp.tanh`` works on both.

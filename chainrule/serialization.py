@@ -35,7 +35,7 @@ _SUPPORTED_KINDS = "biuf"
 def _encode(obj: Any, path: str, arrays: dict) -> Any:
     """The JSON-able description of ``obj``; its arrays go into ``arrays`` under dotted keys."""
     if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or backend.device_of(obj) == "cuda":
-        arr = backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj)
+        arr = backend.to_numpy(obj._data if isinstance(obj, Tensor) else obj)
         if arr.dtype.kind not in _SUPPORTED_KINDS:
             raise TypeError(
                 f"save: can't store an array of dtype {arr.dtype} at {path or '<root>'!r} "

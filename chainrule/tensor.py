@@ -2,7 +2,9 @@
 
 A tensor holds
 
-- ``data``: the values, a NumPy array (a CuPy array on ``'cuda'``),
+- ``_data``: the values, a NumPy array (a CuPy array on ``'cuda'``); inside the library every
+  op reads and writes this array.  The public ``.data`` is, as in PyTorch, a *Tensor* sharing
+  that memory, cut from the graph (``p.data.add_(g, alpha=-lr)`` updates ``p``),
 - ``requires_grad``: whether gradients should flow to it,
 - ``grad_fn``: the graph node (a ``Function`` instance) of the op that made it,
   ``None`` for leaves (tensors created by the user, such as weights),
@@ -32,13 +34,13 @@ from chainrule.backend import np, xp_of
 class Tensor:
     """An array with reverse-mode automatic differentiation (see the module docstring)."""
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None):
         arr = _to_array(data, dtype, backend.normalize_device(device) if device is not None else None)
-        self.data = arr
+        self._data = arr
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
@@ -57,7 +59,7 @@ class Tensor:
         if type(data) is not np.ndarray and isinstance(data, np.generic):
             data = np.asarray(data)
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.requires_grad = requires_grad
         t.grad = None
         t.grad_fn = grad_fn
@@ -90,27 +92,61 @@ class Tensor:
 
     def _view_of(self, base: Tensor) -> Tensor:
         """Share ``base``'s version counter when this tensor's array views the same memory; returns self."""
-        a, b = self.data, base.data
+        a, b = self._data, base._data
         if (a if a.base is None else a.base) is (b if b.base is None else b.base):
             self._vc = base._version_counter()
         return self
 
     # -- attributes ------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """The values as a Tensor sharing this tensor's memory, detached from the graph (as PyTorch).
+
+        In-place changes through it (``p.data.mul_(0.5)``) change ``p`` and are not recorded by
+        autograd.  Unlike PyTorch they still count as changes of ``p``: a backward that needs the
+        old values raises instead of silently using the new ones.  Assigning ``p.data = other``
+        makes ``p`` hold ``other``'s values instead.
+
+        Example::
+
+            >>> w = cr.ones(3, requires_grad=True)
+            >>> w.data.mul_(2.0)       # no error: .data is outside autograd
+            tensor([2., 2., 2.])
+            >>> w
+            tensor([2., 2., 2.], requires_grad=True)
+        """
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"data: can only assign a Tensor to .data, got {type(value).__name__}; "
+                "wrap arrays with cr.as_tensor(...) first"
+            )
+        if self.requires_grad and value._data.dtype.kind not in "fc":
+            raise TypeError(
+                f"data: a tensor that requires grad can't hold dtype {value.dtype} (it would no longer "
+                "be differentiable); convert with .float() first"
+            )
+        self._data = value._data
+        self._vc = None  # new memory: a fresh version counter, as PyTorch
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -124,7 +160,7 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         """Transpose of the last two dimensions."""
-        n = self.data.ndim
+        n = self._data.ndim
         if n < 2:
             raise RuntimeError(f"mT: expected a tensor with at least 2 dims, got shape {tuple(self.shape)}")
         return _shape.Permute.apply(self, tuple(range(n - 2)) + (n - 1, n - 2))._view_of(self)
@@ -132,17 +168,17 @@ class Tensor:
     def size(self, dim: int | None = None):
         """The shape, or the size of dimension ``dim``."""
         if dim is None:
-            return self.data.shape
-        return self.data.shape[_shape.norm_dim(dim, self.ndim, "size")]
+            return self._data.shape
+        return self._data.shape[_shape.norm_dim(dim, self.ndim, "size")]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     # -- autograd ----------------------------------------------------------------------
     def backward(
@@ -161,12 +197,12 @@ class Tensor:
                 f"{tuple(self.shape)}); did you forget requires_grad=True, or run under no_grad?"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward: grad can be implicitly created only for scalar outputs, but the tensor has "
                     f"shape {tuple(self.shape)}; pass gradient= of that shape"
                 )
-            gradient = Tensor._make(xp_of(self.data).ones(self.data.shape, self.data.dtype))
+            gradient = Tensor._make(xp_of(self._data).ones(self._data.shape, self._data.dtype))
         elif not isinstance(gradient, Tensor):
             gradient = Tensor(gradient, dtype=self.dtype)
         if gradient.shape != self.shape:
@@ -181,7 +217,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing the same data (and version counter), cut from the graph (no grad_fn,
         no requires_grad)."""
-        t = Tensor._make(self.data)
+        t = Tensor._make(self._data)
         t._vc = self._version_counter()
         return t
 
@@ -192,7 +228,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark this leaf as needing gradients (in place); returns self."""
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"requires_grad_: only tensors of floating point dtype can require gradients, "
                 f"got dtype {self.dtype}"
@@ -216,12 +252,12 @@ class Tensor:
     # -- conversion --------------------------------------------------------------------
     def item(self) -> Any:
         """The single value as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item: only a tensor with one element can be converted to a Python scalar, got shape "
                 f"{tuple(self.shape)}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self):
         """The values as a NumPy array (shares memory on the CPU); not allowed while requiring grad."""
@@ -229,13 +265,13 @@ class Tensor:
             raise RuntimeError(
                 "numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()"
             )
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self._data)
 
     def tolist(self) -> Any:
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self._data).tolist()
 
     def __array__(self, dtype=None, copy=None):
-        arr = backend.to_numpy(self.data)
+        arr = backend.to_numpy(self._data)
         return arr if dtype is None else arr.astype(dtype)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -293,7 +329,7 @@ class Tensor:
 
     # -- Python protocol -----------------------------------------------------------------
     def __repr__(self) -> str:
-        arr = backend.to_numpy(self.data)
+        arr = backend.to_numpy(self._data)
         body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
         extras = []
         if arr.dtype not in (np.float32, np.int64, np.bool_):
@@ -312,20 +348,20 @@ class Tensor:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"bool: the truth value of a tensor with {self.data.size} values is ambiguous; "
+                f"bool: the truth value of a tensor with {self._data.size} values is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self._data.item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -334,7 +370,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be an index, got {self.dtype}")
         return int(self.item())
 
@@ -517,10 +553,10 @@ class Tensor:
         return _linalg.matmul(self, other)
 
     def isnan(self):
-        return Tensor._make(xp_of(self.data).isnan(self.data))
+        return Tensor._make(xp_of(self._data).isnan(self._data))
 
     def isfinite(self):
-        return Tensor._make(xp_of(self.data).isfinite(self.data))
+        return Tensor._make(xp_of(self._data).isfinite(self._data))
 
     def any(self, dim=None, keepdim=False):
         return _reduce.any_all("any", self, dim, keepdim)
@@ -627,9 +663,9 @@ class Tensor:
                     "assignment is not recorded by autograd; build the result out of place (cr.where, "
                     "cr.cat) or assign value.detach()"
                 )
-            value = value.data
+            value = value._data
         try:
-            self.data[_shape.normalize_index(index)] = value
+            self._data[_shape.normalize_index(index)] = value
         except (ValueError, IndexError) as e:
             raise type(e)(f"__setitem__: {e} (tensor shape {tuple(self.shape)})") from None
         self._version += 1
@@ -651,14 +687,14 @@ class Tensor:
         """Write ``result`` (a value, or a function of the current array) into this tensor's memory."""
         self._check_inplace(op)
         try:
-            self.data[...] = result(self.data) if callable(result) else result
+            self._data[...] = result(self._data) if callable(result) else result
         except ValueError as e:
             raise ValueError(f"{op}: {e} (tensor shape {tuple(self.shape)})") from None
         self._version += 1
         return self
 
     def _value(self, other):
-        return other.data if isinstance(other, Tensor) else other
+        return other._data if isinstance(other, Tensor) else other
 
     def _ufunc_(self, op: str, ufunc, other, alpha=1.0) -> Tensor:
         """``self = ufunc(self, other·alpha)`` written straight into this tensor's memory (no temporary
@@ -668,7 +704,7 @@ class Tensor:
         if alpha != 1.0:
             v = v * alpha
         try:
-            ufunc(self.data, v, out=self.data, casting="same_kind")
+            ufunc(self._data, v, out=self._data, casting="same_kind")
         except (ValueError, TypeError) as e:
             kind = TypeError if isinstance(e, TypeError) else ValueError
             raise kind(
@@ -679,16 +715,16 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1.0):
-        return self._ufunc_("add_", xp_of(self.data).add, other, alpha)
+        return self._ufunc_("add_", xp_of(self._data).add, other, alpha)
 
     def sub_(self, other, alpha=1.0):
-        return self._ufunc_("sub_", xp_of(self.data).subtract, other, alpha)
+        return self._ufunc_("sub_", xp_of(self._data).subtract, other, alpha)
 
     def mul_(self, other):
-        return self._ufunc_("mul_", xp_of(self.data).multiply, other)
+        return self._ufunc_("mul_", xp_of(self._data).multiply, other)
 
     def div_(self, other):
-        return self._ufunc_("div_", xp_of(self.data).true_divide, other)
+        return self._ufunc_("div_", xp_of(self._data).true_divide, other)
 
     def zero_(self):
         return self._inplace("zero_", 0)
@@ -737,7 +773,7 @@ class Tensor:
 def _to_array(data: Any, dtype: Any, device: str | None):
     """Array for ``cr.tensor(data)``: Python floats -> float32, ints -> int64, arrays keep dtype (copied)."""
     if isinstance(data, Tensor):
-        arr = data.data.copy()
+        arr = data._data.copy()
     elif isinstance(data, np.ndarray) or (backend.device_of(data) == "cuda"):
         arr = data.copy()
     elif isinstance(data, np.generic):
@@ -746,7 +782,7 @@ def _to_array(data: Any, dtype: Any, device: str | None):
         of_tensors = False  # a list of tensors keeps their dtype
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             of_tensors = all(isinstance(d, Tensor) for d in data)
-            data = [d.data if isinstance(d, Tensor) else d for d in data]
+            data = [d._data if isinstance(d, Tensor) else d for d in data]
         try:
             arr = np.asarray(data)
         except ValueError as e:  # ragged nested lists

@@ -65,7 +65,7 @@ def retain_grads(tensor: Tensor) -> Tensor:
 
 
 def _format_array(t: Tensor) -> str:
-    arr = backend.to_numpy(t.data)
+    arr = backend.to_numpy(t._data)
     if arr.size == 1:
         v = arr.reshape(()).item()
         return f"{v:.4g}" if isinstance(v, float) else str(v)

@@ -16,6 +16,7 @@ fi
 
 python -m pip install -q -e '.[test]'
 python -m ruff check chainrule tests benchmarks examples
+python -m ruff format --check chainrule tests benchmarks examples scripts
 # Two test workers on two cores: one BLAS thread each, or idle BLAS threads spin against the
 # other worker and everything slows 10x (benchmarks, not tests, measure threaded speed).
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1

@@ -85,8 +85,8 @@ def test_threaded_ops_equal_torch_for_any_thread_count(threads, n):
     x = rng.standard_normal((5, 3, 12, 12)).astype(np.float32)
     conv, tconv = cr.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3)
     with torch.no_grad():
-        tconv.weight.copy_(torch.from_numpy(conv.weight.data))
-        tconv.bias.copy_(torch.from_numpy(conv.bias.data))
+        tconv.weight.copy_(torch.from_numpy(conv.weight._data))
+        tconv.bias.copy_(torch.from_numpy(conv.bias._data))
     opt, topt = cr.optim.Adam(conv.parameters(), lr=0.1), torch.optim.Adam(tconv.parameters(), lr=0.1)
     for _ in range(2):
         out = cr.nn.functional.max_pool2d(cr.relu(conv(cr.tensor(x))), 2)
@@ -99,7 +99,7 @@ def test_threaded_ops_equal_torch_for_any_thread_count(threads, n):
         np.testing.assert_allclose(conv.weight.grad.numpy(), tconv.weight.grad.numpy(), rtol=1e-4, atol=1e-5)
         opt.step()
         topt.step()
-    np.testing.assert_allclose(conv.weight.data, tconv.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(conv.weight._data, tconv.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("n", [1, 2])
@@ -137,8 +137,8 @@ def test_adam_on_cache_blocks_equals_torch(threads, n):
         w.grad, tw.grad = cr.tensor(g), torch.from_numpy(g.copy())
         opt.step()
         topt.step()
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-6, atol=1e-7)
-    v, tv = opt.state[w]["exp_avg_sq"].data, topt.state[tw]["exp_avg_sq"].numpy()
+    np.testing.assert_allclose(w._data, tw.detach().numpy(), rtol=1e-6, atol=1e-7)
+    v, tv = opt.state[w]["exp_avg_sq"]._data, topt.state[tw]["exp_avg_sq"].numpy()
     np.testing.assert_allclose(v, tv, rtol=1e-6)
 
 

@@ -53,8 +53,8 @@ def run_backward(
     owned: set = set()  # memory already handed to a leaf's .grad in this pass
 
     for out, g in zip(outputs, grad_outputs):
-        owned.add(id(_owner(g.data)))
-        g = g.data if raw else g
+        owned.add(id(_owner(g._data)))
+        g = g._data if raw else g
         if out.grad_fn is None:
             _deliver_to_leaf(out, g, wanted, captured, owned, raw)
         else:
@@ -89,7 +89,7 @@ def run_backward(
             for inp, g in zip(inputs_, in_grads):
                 if g is None or inp is None or not inp.requires_grad:
                     continue
-                data = inp.data
+                data = inp._data
                 if g.shape != data.shape:
                     raise RuntimeError(
                         f"{node.name()}.backward returned a gradient of shape {tuple(g.shape)} for an "
@@ -136,7 +136,7 @@ def _call_backward(node, slot: list, raw: bool) -> tuple:
             out = (out,)
         for g in out:
             if isinstance(g, Tensor):  # a backward may still hand back a Tensor
-                return tuple(g.data if isinstance(g, Tensor) else g for g in out)
+                return tuple(g._data if isinstance(g, Tensor) else g for g in out)
         return out
     elif raw:
         out = node.backward(node, *[Tensor._make(g) for g in slot])
@@ -145,13 +145,13 @@ def _call_backward(node, slot: list, raw: bool) -> tuple:
     if type(out) is not tuple:
         out = (out,)
     if raw:
-        return tuple(g.data if isinstance(g, Tensor) else g for g in out)
+        return tuple(g._data if isinstance(g, Tensor) else g for g in out)
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in out)
 
 
 def _zeros_like_meta(node, i: int, raw: bool):
     shape, dtype = node._out_meta[i]
-    ref = next((t.data for t in node.inputs if t is not None), None)
+    ref = next((t._data for t in node.inputs if t is not None), None)
     z = xp_of(ref).zeros(shape, dtype)
     return z if raw else Tensor._make(z)
 
@@ -198,12 +198,12 @@ def _deliver_to_leaf(leaf: Tensor, g, wanted, captured, owned: set, raw: bool) -
             leaf.grad = Tensor._make(g)
         elif leaf.grad.requires_grad:
             leaf.grad = leaf.grad + Tensor._make(g)
-        elif id(_owner(leaf.grad.data)) in owned:
+        elif id(_owner(leaf.grad._data)) in owned:
             # .grad still borrows memory that pending gradients read (x + f(x): the add hands the
             # same array to x and to f's node): accumulating in place would corrupt them
-            leaf.grad.data = leaf.grad.data + g
+            leaf.grad._data = leaf.grad._data + g
         else:
-            leaf.grad.data += g
+            leaf.grad._data += g
     else:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
@@ -220,7 +220,7 @@ def _anomaly_backward(node, in_grads) -> None:
     for i, g in enumerate(in_grads):
         if g is None:
             continue
-        data = g.data if isinstance(g, Tensor) else g
+        data = g._data if isinstance(g, Tensor) else g
         if data.dtype.kind in "fc" and not bool(xp_of(data).isfinite(data).all()):
             where = getattr(node, "_created_at", "(unknown: the op ran before detect_anomaly was entered)")
             raise RuntimeError(

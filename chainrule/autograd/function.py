@@ -5,7 +5,7 @@ Every op in chainrule is a subclass with two static methods side by side::
     class Exp(Function):
         @staticmethod
         def forward(ctx, x):            # x: Tensor; return an array (or Tensor)
-            y = xp_of(x.data).exp(x.data)
+            y = xp_of(x._data).exp(x._data)
             ctx.save_output()           # backward needs y itself
             return y
 
@@ -55,6 +55,7 @@ class Function:
     # .reshape, .sum(axes)): then the engine runs it on bare arrays unless create_graph=True.
     array_backward = False
     _raw = False
+    recorded = True  # this forward is part of a graph (False for the throw-away ctx of _Unrecorded)
     _seq = 0  # creation order: the engine runs newer nodes first (a reverse topological order)
 
     @staticmethod
@@ -91,7 +92,7 @@ class Function:
                     "used; clone it before modifying it"
                 )
         if self._raw:
-            return tuple(t.data if isinstance(t, Tensor) else t for t in saved)
+            return tuple(t._data if isinstance(t, Tensor) else t for t in saved)
         return saved
 
     def save_output(self) -> None:
@@ -116,7 +117,7 @@ class Function:
                     "was computed, but backward needs it; clone it before modifying it"
                 )
         if self._raw:
-            return tuple(t.data for t in outs)
+            return tuple(t._data for t in outs)
         return outs
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
@@ -168,7 +169,7 @@ class Function:
         ctx.inputs = tuple(inputs)
 
         if type(out) is not tuple:  # one output: the common case
-            data = out.data if isinstance(out, Tensor) else out
+            data = out._data if isinstance(out, Tensor) else out
             rg = data.dtype.kind == "f"  # integer outputs (argmax) carry no grad
             t = Tensor._make(data, rg, ctx if rg else None, 0)
             ctx._out_meta = ((data.shape, data.dtype),)
@@ -179,10 +180,10 @@ class Function:
             return t
         wrapped = []
         for i, o in enumerate(out):
-            data = o.data if isinstance(o, Tensor) else o
+            data = o._data if isinstance(o, Tensor) else o
             rg = data.dtype.kind == "f"
             wrapped.append(Tensor._make(data, rg, ctx if rg else None, i))
-        ctx._out_meta = tuple((t.data.shape, t.data.dtype) for t in wrapped)
+        ctx._out_meta = tuple((t._data.shape, t._data.dtype) for t in wrapped)
         if ctx._wants_output:
             ctx._output_refs = tuple(weakref.ref(t) for t in wrapped)
         if State.anomaly:
@@ -199,6 +200,8 @@ class _Unrecorded:
     This is the fast path of every op under ``no_grad`` (and of the backward pass itself,
     which runs its Tensor ops unrecorded unless ``create_graph=True``).
     """
+
+    recorded = False
 
     def save_for_backward(self, *tensors: Any) -> None:
         pass
@@ -225,8 +228,8 @@ def _apply_unrecorded(cls, args: tuple, kwargs: dict) -> Any:
         out = cls.forward(_UNRECORDED, *args, **kwargs)
     make = Tensor._make
     if type(out) is tuple:
-        return tuple(make(o.data if isinstance(o, Tensor) else o) for o in out)
-    return make(out.data if isinstance(out, Tensor) else out)
+        return tuple(make(o._data if isinstance(o, Tensor) else o) for o in out)
+    return make(out._data if isinstance(out, Tensor) else out)
 
 
 def _anomaly_forward(cls, ctx, args, outs) -> None:
@@ -234,7 +237,7 @@ def _anomaly_forward(cls, ctx, args, outs) -> None:
 
     ctx._created_at = "".join(traceback.format_list(traceback.extract_stack()[:-3][-4:]))
     for t in outs:
-        if t.data.dtype.kind in "fc" and not bool(xp_of(t.data).isfinite(t.data).all()):
+        if t._data.dtype.kind in "fc" and not bool(xp_of(t._data).isfinite(t._data).all()):
             shapes = [tuple(a.shape) for a in args if isinstance(a, Tensor)]
             raise RuntimeError(
                 f"detect_anomaly: forward of {cls.name()} (inputs of shapes {shapes}) produced NaN or inf "

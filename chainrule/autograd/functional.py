@@ -42,12 +42,12 @@ def grad(
                 f"grad: output {i} (shape {tuple(out.shape)}) does not require grad and has no grad_fn"
             )
         if g is None:
-            if out.data.size != 1:
+            if out._data.size != 1:
                 raise RuntimeError(
                     f"grad: grad can be implicitly created only for scalar outputs; output {i} has shape "
                     f"{tuple(out.shape)}, pass grad_outputs"
                 )
-            g = Tensor._make(xp_of(out.data).ones(out.shape, out.dtype))
+            g = Tensor._make(xp_of(out._data).ones(out.shape, out.dtype))
         elif g.shape != out.shape:
             raise RuntimeError(
                 f"grad: grad_outputs[{i}] has shape {tuple(g.shape)} but output {i} has {tuple(out.shape)}"

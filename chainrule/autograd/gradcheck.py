@@ -56,8 +56,8 @@ def gradcheck(
     for k, out in enumerate(outs):
         if out.dtype.kind != "f":
             continue
-        n_out = out.data.size
-        analytic = {i: np.zeros((n_out, inputs[i].data.size)) for i in checked}
+        n_out = out._data.size
+        analytic = {i: np.zeros((n_out, inputs[i]._data.size)) for i in checked}
         if out.requires_grad:
             for j in range(n_out):
                 seed = np.zeros(n_out, out.dtype)
@@ -71,18 +71,18 @@ def gradcheck(
                 )
                 for i, g in zip(checked, gs):
                     if g is not None:
-                        analytic[i][j] = to_numpy(g.data).ravel()
+                        analytic[i][j] = to_numpy(g._data).ravel()
         for i in checked:
-            x = inputs[i].data
+            x = inputs[i]._data
             numeric = np.zeros((n_out, x.size))
             for e in range(x.size):
                 at = np.unravel_index(e, x.shape)  # in place, whatever the memory layout of x
                 orig = x[at].item()
                 with no_grad():
                     x[at] = orig + eps
-                    plus = to_numpy(_outputs(fn, inputs)[k].data).astype(np.float64).ravel()
+                    plus = to_numpy(_outputs(fn, inputs)[k]._data).astype(np.float64).ravel()
                     x[at] = orig - eps
-                    minus = to_numpy(_outputs(fn, inputs)[k].data).astype(np.float64).ravel()
+                    minus = to_numpy(_outputs(fn, inputs)[k]._data).astype(np.float64).ravel()
                     x[at] = orig
                 numeric[:, e] = (plus - minus) / (2 * eps)
             err = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))

@@ -37,7 +37,7 @@ def default_collate(samples: list) -> Any:
         raise ValueError("default_collate: got an empty batch")
     first = samples[0]
     if isinstance(first, Tensor):
-        return Tensor._make(xp_of(first.data).stack([s.data for s in samples]))
+        return Tensor._make(xp_of(first._data).stack([s._data for s in samples]))
     if isinstance(first, np.ndarray):
         return _to_tensor(np.stack(samples))
     if isinstance(first, (bool, np.bool_)):

@@ -36,7 +36,7 @@ class Dataset:
 def _as_array(t: Any):
     """The raw array of a Tensor (NumPy, or CuPy on 'cuda'), or ``t`` as a NumPy array."""
     if isinstance(t, Tensor):
-        return t.data
+        return t._data
     if type(t).__module__.startswith("cupy"):
         return t
     return np.asarray(t)

@@ -31,7 +31,7 @@ from chainrule.tensor import Tensor
 def _unwrap(x: Any):
     """(array, was_tensor)."""
     if isinstance(x, Tensor):
-        return x.data, True
+        return x._data, True
     return np.asarray(x), False
 
 

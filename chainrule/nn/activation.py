@@ -85,7 +85,7 @@ class PReLU(Module):
         self.weight = Parameter(backend.to_device(arr, backend.normalize_device(device)))
 
     def reset_parameters(self) -> None:
-        self.weight.data[...] = self.init
+        self.weight._data[...] = self.init
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return A.prelu(input, self.weight)

@@ -69,7 +69,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def _fill(tensor: Tensor, values) -> Tensor:
     with no_grad():
-        tensor.data[...] = values
+        tensor._data[...] = values
         tensor._version += 1
     return tensor
 
@@ -140,7 +140,7 @@ def kaiming_uniform_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """He uniform: U(-b, b) with b = gain · √(3 / fan) (PyTorch's default for Linear/Conv with a = √5)."""
-    if tensor.data.size == 0:  # nothing to fill (and fan may be 0), as PyTorch
+    if tensor._data.size == 0:  # nothing to fill (and fan may be 0), as PyTorch
         return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
@@ -150,7 +150,7 @@ def kaiming_normal_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """He normal: N(0, std²) with std = gain / √fan."""
-    if tensor.data.size == 0:
+    if tensor._data.size == 0:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std)
@@ -163,7 +163,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
             f"orthogonal_: only tensors with 2 or more dimensions are supported, got {tensor.shape}"
         )
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     flat = _random.normal((rows, cols), np.float64)
     if rows < cols:
         flat = flat.T

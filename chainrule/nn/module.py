@@ -41,10 +41,10 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True):
         if data is None:
             data = np.zeros((0,), np.float32)
-        arr = data.data if isinstance(data, Tensor) else data
+        arr = data._data if isinstance(data, Tensor) else data
         if not hasattr(arr, "dtype"):
-            arr = Tensor(arr).data
-        self.data = arr
+            arr = Tensor(arr)._data
+        self._data = arr
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
@@ -277,7 +277,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value.data if isinstance(value, Tensor) else value
+            arr = value._data if isinstance(value, Tensor) else value
             shape = tuple(getattr(arr, "shape", ()))
             if shape != tuple(target.shape):
                 errors.append(
@@ -292,8 +292,8 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                arr = value.data if isinstance(value, Tensor) else value
-                target.data[...] = backend.to_device(backend.xp_of(arr).asarray(arr), target.device)
+                arr = value._data if isinstance(value, Tensor) else value
+                target._data[...] = backend.to_device(backend.xp_of(arr).asarray(arr), target.device)
                 target._version += 1
         return _IncompatibleKeys(missing, unexpected)
 
@@ -323,7 +323,7 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn(m)`` on every sub-module (children first) and on self, e.g. for initialisation."""
@@ -343,16 +343,16 @@ class Module:
         device = None if device is None else backend.normalize_device(device)
 
         def convert(t: Tensor) -> None:
-            arr = t.data
+            arr = t._data
             if device is not None:
                 arr = backend.to_device(arr, device)
             if dtype is not None and arr.dtype.kind == "f":
                 arr = arr.astype(dtype)
-            t.data = arr
+            t._data = arr
             if t.grad is not None:
-                t.grad = Tensor._make(backend.to_device(t.grad.data, device) if device else t.grad.data)
+                t.grad = Tensor._make(backend.to_device(t.grad._data, device) if device else t.grad._data)
                 if dtype is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
 
         for p in self.parameters():
             convert(p)

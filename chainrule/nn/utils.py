@@ -59,8 +59,8 @@ def clip_grad_norm_(
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not grads:
         return Tensor._make(np.zeros((), np.float32))
-    xp = xp_of(grads[0].data)
-    norms = xp.stack([xp.asarray(_vector_norm(g.data, norm_type)) for g in grads])
+    xp = xp_of(grads[0]._data)
+    norms = xp.stack([xp.asarray(_vector_norm(g._data, norm_type)) for g in grads])
     total = xp.asarray(_vector_norm(norms, norm_type))
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
@@ -71,7 +71,7 @@ def clip_grad_norm_(
     with no_grad():
         for g in grads:
             if coef != 1.0:
-                g.data *= coef
+                g._data *= coef
                 g._version += 1
     return Tensor._make(total)
 
@@ -82,7 +82,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     with no_grad():
         for p in _param_list(parameters):
             if p.grad is not None:
-                xp_of(p.grad.data).clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+                xp_of(p.grad._data).clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
                 p.grad._version += 1
 
 
@@ -109,7 +109,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in params:
             n = p.numel()
-            p.data[...] = vec.data[start : start + n].reshape(p.shape)
+            p._data[...] = vec._data[start : start + n].reshape(p.shape)
             p._version += 1
             start += n
 
@@ -167,9 +167,9 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     fn = _WeightNorm(name, dim)
     del module._parameters[name]
     with no_grad():
-        g = _norm_except_dim(Tensor._make(weight.data), dim)
-    module.register_parameter(name + "_g", Parameter(g.data.copy()))
-    module.register_parameter(name + "_v", Parameter(weight.data))
+        g = _norm_except_dim(Tensor._make(weight._data), dim)
+    module.register_parameter(name + "_g", Parameter(g._data.copy()))
+    module.register_parameter(name + "_v", Parameter(weight._data))
     fn(module, ())
     hooks[name] = (fn, module.register_forward_pre_hook(fn))
     return module
@@ -187,7 +187,7 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     module.__dict__.pop(name, None)
     del module._parameters[name + "_g"]
     del module._parameters[name + "_v"]
-    module.register_parameter(name, Parameter(weight.data))
+    module.register_parameter(name, Parameter(weight._data))
     return module
 
 

@@ -16,7 +16,8 @@ import warnings
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
-from chainrule.ops.elementwise import Sigmoid, stable_sigmoid, unbroadcast, where
+from chainrule.ops import bmath as bm
+from chainrule.ops.elementwise import stable_sigmoid
 from chainrule.ops.shape import norm_dim
 from chainrule.tensor import Tensor
 
@@ -119,14 +120,12 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return erf_array(x.data)
+        return erf_array(x._data)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if not isinstance(grad, Tensor):
-            return grad * (xp_of(x).exp(-(x * x)) * _TWO_OVER_SQRT_PI)
-        return grad * ((-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+        return grad * (bm.exp(-(x * x)) * _TWO_OVER_SQRT_PI)
 
 
 def erf(x: Tensor) -> Tensor:
@@ -137,13 +136,8 @@ def erf(x: Tensor) -> Tensor:
 
 # ----------------------------------------------------------------------------- ops
 #
-# Each backward has two branches: bare arrays (the engine's fast path, ``array_backward``,
-# when nothing is recorded) and Tensor ops (``create_graph=True``: differentiable again).
-
-
-def _recording(ctx) -> bool:
-    """False for the throw-away ctx of an unrecorded forward (no_grad): nothing to keep then."""
-    return isinstance(ctx, Function)
+# Each backward is written once with operators and ``bm`` (``ops/bmath.py``): it runs on bare
+# arrays on the fast path and on Tensors, recorded, under ``create_graph=True``.
 
 
 class Softplus(Function):
@@ -159,7 +153,7 @@ class Softplus(Function):
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
-        a = x.data
+        a = x._data
         xp = xp_of(a)
         z = a * beta if beta != 1 else a
         soft = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
@@ -171,10 +165,7 @@ class Softplus(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         z = x * ctx.beta if ctx.beta != 1 else x
-        if not isinstance(grad, Tensor):
-            return xp_of(x).where(z > ctx.threshold, grad, grad * stable_sigmoid(z)), None, None
-        linear = _const(z.data > ctx.threshold)
-        return where(linear, grad, grad * Sigmoid.apply(z)), None, None
+        return bm.where(z > ctx.threshold, grad, grad * bm.sigmoid(z)), None, None
 
 
 class LeakyRelu(Function):
@@ -186,15 +177,13 @@ class LeakyRelu(Function):
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
-        a = x.data
+        a = x._data
         return xp_of(a).where(a > 0, a, a * slope).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if not isinstance(grad, Tensor):
-            return xp_of(x).where(x > 0, grad, grad * ctx.slope), None
-        return where(_const(x.data > 0), grad, grad * ctx.slope), None
+        return bm.where(x > 0, grad, grad * ctx.slope), None
 
 
 class PRelu(Function):
@@ -206,8 +195,8 @@ class PRelu(Function):
     @staticmethod
     def forward(ctx, x, weight):
         ctx.save_for_backward(x, weight)
-        a = x.data
-        w = _prelu_weight_view(weight.data, a.ndim)
+        a = x._data
+        w = _prelu_weight_view(weight._data, a.ndim)
         return xp_of(a).where(a > 0, a, a * w).astype(a.dtype, copy=False)
 
     @staticmethod
@@ -215,20 +204,11 @@ class PRelu(Function):
         x, weight = ctx.saved_tensors
         w = _prelu_weight_view(weight, x.ndim)
         gx = gw = None
-        if not isinstance(grad, Tensor):
-            xp = xp_of(x)
-            positive = x > 0
-            if ctx.needs_input_grad[0]:
-                gx = xp.where(positive, grad, grad * w)
-            if ctx.needs_input_grad[1]:
-                gw = unbroadcast(xp.where(positive, 0, grad * x), w.shape).reshape(weight.shape)
-            return gx, gw
-        positive = _const(x.data > 0)
+        positive = x > 0
         if ctx.needs_input_grad[0]:
-            gx = where(positive, grad, grad * w)
+            gx = bm.where(positive, grad, grad * w)
         if ctx.needs_input_grad[1]:
-            zero = _const(xp_of(x.data).zeros((), x.dtype))
-            gw = unbroadcast(where(positive, zero, grad * x), w.shape).reshape(weight.shape)
+            gw = bm.unbroadcast(bm.where(positive, 0.0, grad * x), w.shape).reshape(weight.shape)
         return gx, gw
 
 
@@ -248,7 +228,7 @@ class Elu(Function):
     def forward(ctx, x, alpha):
         ctx.save_for_backward(x)
         ctx.alpha = alpha
-        a = x.data
+        a = x._data
         xp = xp_of(a)
         neg = xp.expm1(xp.minimum(a, 0)) * alpha  # min(): no overflow in the unused branch
         return xp.where(a > 0, a, neg).astype(a.dtype, copy=False)
@@ -256,10 +236,7 @@ class Elu(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if not isinstance(grad, Tensor):
-            xp = xp_of(x)
-            return xp.where(x > 0, grad, grad * (xp.exp(xp.minimum(x, 0)) * ctx.alpha)), None
-        return where(_const(x.data > 0), grad, grad * (x.clamp(max=0.0).exp() * ctx.alpha)), None
+        return bm.where(x > 0, grad, grad * (bm.exp(bm.minimum(x, 0.0)) * ctx.alpha)), None
 
 
 class Gelu(Function):
@@ -275,36 +252,27 @@ class Gelu(Function):
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        a = x.data
+        a = x._data
         xp = xp_of(a)
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
             return (0.5 * a * (1.0 + xp.tanh(inner))).astype(a.dtype, copy=False)
         cdf = 0.5 * (1.0 + erf_array(a * (1.0 / _SQRT_2)))
-        if _recording(ctx):
+        if ctx.recorded:
             ctx.cdf = cdf  # erf is the expensive part: keep Φ(x) for backward
         return (a * cdf).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if not isinstance(grad, Tensor):
-            xp = xp_of(x)
-            if ctx.approximate == "tanh":
-                x_sq = x * x
-                t = xp.tanh((x + 0.044715 * x_sq * x) * _SQRT_2_OVER_PI)
-                right = x * 0.5 * (1.0 - t * t) * _SQRT_2_OVER_PI * (x_sq * (3 * 0.044715) + 1.0)
-                return grad * ((t + 1.0) * 0.5 + right), None
-            return grad * (ctx.cdf + x * (xp.exp(x * x * -0.5) * _INV_SQRT_2PI)), None
         if ctx.approximate == "tanh":
             x_sq = x * x
-            t = (((x_sq * x) * 0.044715 + x) * _SQRT_2_OVER_PI).tanh()
-            left = (t + 1.0) * 0.5
+            t = bm.tanh((x + 0.044715 * x_sq * x) * _SQRT_2_OVER_PI)
             right = x * 0.5 * (1.0 - t * t) * _SQRT_2_OVER_PI * (x_sq * (3 * 0.044715) + 1.0)
-            return grad * (left + right), None
-        cdf = (Erf.apply(x * (1.0 / _SQRT_2)) + 1.0) * 0.5
-        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
-        return grad * (cdf + x * pdf), None
+            return grad * ((t + 1.0) * 0.5 + right), None
+        # Φ(x) was kept from forward; recorded, it is recomputed so it is differentiable too
+        cdf = (bm.erf(x * (1.0 / _SQRT_2)) + 1.0) * 0.5 if bm.is_tensor(x) else ctx.cdf
+        return grad * (cdf + x * (bm.exp(x * x * -0.5) * _INV_SQRT_2PI)), None
 
 
 class Silu(Function):
@@ -315,13 +283,13 @@ class Silu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        a = x.data
+        a = x._data
         return (a * stable_sigmoid(a)).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        s = stable_sigmoid(x) if not isinstance(grad, Tensor) else Sigmoid.apply(x)
+        s = bm.sigmoid(x)
         return grad * (s * (x * (1.0 - s) + 1.0))
 
 
@@ -335,14 +303,12 @@ class Softmax(Function):
     def forward(ctx, x, axis):
         ctx.axis = axis
         ctx.save_output()
-        return softmax_array(x.data, axis)
+        return softmax_array(x._data, axis)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
-        if not isinstance(grad, Tensor):
-            return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True)), None
-        return out * (grad - (grad * out).sum(ctx.axis, keepdim=True)), None
+        return out * (grad - bm.sum(grad * out, ctx.axis, keepdim=True)), None
 
 
 def softmax_array(a, axis: int):
@@ -375,14 +341,12 @@ class LogSoftmax(Function):
     def forward(ctx, x, axis):
         ctx.axis = axis
         ctx.save_output()
-        return log_softmax_array(x.data, axis)
+        return log_softmax_array(x._data, axis)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
-        if not isinstance(grad, Tensor):
-            return grad - xp_of(out).exp(out) * grad.sum(axis=ctx.axis, keepdims=True), None
-        return grad - out.exp() * grad.sum(ctx.axis, keepdim=True), None
+        return grad - bm.exp(out) * bm.sum(grad, ctx.axis, keepdim=True), None
 
 
 # ----------------------------------------------------------------------------- functional API

@@ -408,7 +408,7 @@ def channel_sum(grad):
 
 
 def _arr(t):
-    return t.data if isinstance(t, Tensor) else t
+    return t._data if isinstance(t, Tensor) else t
 
 
 class ConvNd(Function):
@@ -419,9 +419,9 @@ class ConvNd(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, geom):
-        recording = isinstance(ctx, Function)
+        recording = ctx.recorded
         keep = recording and w.requires_grad
-        out, cols = conv_forward(x.data, w.data, None if b is None else b.data, geom, keep_cols=keep)
+        out, cols = conv_forward(x._data, w._data, None if b is None else b._data, geom, keep_cols=keep)
         if recording:
             ctx.geom, ctx.cols = geom, cols
             ctx.save_for_backward(x, w)
@@ -459,10 +459,10 @@ class ConvTransposeNd(Function):
 
     @staticmethod
     def forward(ctx, g, w, b, geom):
-        if isinstance(ctx, Function):
+        if ctx.recorded:
             ctx.geom = geom
             ctx.save_for_backward(g, w)
-        return conv_input_grad(g.data, w.data, geom, None if b is None else b.data)
+        return conv_input_grad(g._data, w._data, geom, None if b is None else b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -488,10 +488,10 @@ class ConvWeightGrad(Function):
 
     @staticmethod
     def forward(ctx, x, g, geom, w_shape, cols=None):
-        if isinstance(ctx, Function):
+        if ctx.recorded:
             ctx.geom = geom
             ctx.save_for_backward(x, g)
-        return conv_weight_grad(x.data, g.data, geom, w_shape, cols)[0]
+        return conv_weight_grad(x._data, g._data, geom, w_shape, cols)[0]
 
     @staticmethod
     def backward(ctx, grad):
@@ -514,7 +514,7 @@ class ChannelSum(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return channel_sum(x.data)
+        return channel_sum(x._data)
 
     @staticmethod
     def backward(ctx, grad):

@@ -23,7 +23,7 @@ from chainrule.tensor import Tensor
 def _data(x):
     """The array (or Python scalar) behind an operand."""
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if isinstance(x, np.generic):  # a NumPy scalar would upcast float32 arrays (NEP 50)
         return x.item()
     return x
@@ -258,7 +258,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return -x.data
+        return -x._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -271,7 +271,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp_of(x.data).abs(x.data)
+        return xp_of(x._data).abs(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -291,7 +291,7 @@ class Exp(Function):
     def forward(ctx, x):
         ctx.save_output()
         with np.errstate(over="ignore"):
-            return xp_of(x.data).exp(x.data)
+            return xp_of(x._data).exp(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -308,7 +308,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return xp_of(x.data).log(x.data)
+            return xp_of(x._data).log(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -325,7 +325,7 @@ class Sqrt(Function):
     def forward(ctx, x):
         ctx.save_output()
         with np.errstate(invalid="ignore"):
-            return xp_of(x.data).sqrt(x.data)
+            return xp_of(x._data).sqrt(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -340,7 +340,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp_of(x.data).sin(x.data)
+        return xp_of(x._data).sin(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -354,7 +354,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return xp_of(x.data).cos(x.data)
+        return xp_of(x._data).cos(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -370,7 +370,7 @@ class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return xp_of(x.data).tanh(x.data)
+        return xp_of(x._data).tanh(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -389,7 +389,7 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return stable_sigmoid(x.data)
+        return stable_sigmoid(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -412,9 +412,9 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        xp = xp_of(x.data)
-        out = xp.empty_like(x.data)
-        parallel_rows(lambda o, a: xp.maximum(a, 0, out=o), out, x.data)
+        xp = xp_of(x._data)
+        out = xp.empty_like(x._data)
+        parallel_rows(lambda o, a: xp.maximum(a, 0, out=o), out, x._data)
         return out
 
     @staticmethod
@@ -437,13 +437,15 @@ class Clamp(Function):
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.bounds = (lo, hi)
-        out = xp_of(x.data).clip(x.data, lo, hi)
-        return promote("clamp", out, x.data, lo if lo is not None else hi)  # int tensor, float bound: float32
+        out = xp_of(x._data).clip(x._data, lo, hi)
+        return promote(
+            "clamp", out, x._data, lo if lo is not None else hi
+        )  # int tensor, float bound: float32
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        x = x.data if isinstance(x, Tensor) else x  # an array on the fast path
+        x = x._data if isinstance(x, Tensor) else x  # an array on the fast path
         lo, hi = ctx.bounds
         mask = xp_of(x).ones(x.shape, bool)
         if lo is not None:
@@ -461,11 +463,11 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return promote("maximum", xp_of(a.data).maximum(a.data, b.data), a.data, b.data)
+        return promote("maximum", xp_of(a._data).maximum(a._data, b._data), a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = (t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
+        a, b = (t._data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
         return _select_grads(ctx, grad, a < b, a > b, a == b)
 
 
@@ -477,11 +479,11 @@ class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return promote("minimum", xp_of(a.data).minimum(a.data, b.data), a.data, b.data)
+        return promote("minimum", xp_of(a._data).minimum(a._data, b._data), a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = (t.data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
+        a, b = (t._data if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
         return _select_grads(ctx, grad, a > b, a < b, a == b)
 
 
@@ -499,14 +501,14 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond.data if isinstance(cond, Tensor) else cond
+        ctx.cond = cond._data if isinstance(cond, Tensor) else cond
         xp = xp_of(ctx.cond)
         return promote("where", xp.where(ctx.cond, _data(a), _data(b)), _data(a), _data(b))
 
     @staticmethod
     def backward(ctx, grad):
         _, a, b = ctx.inputs
-        zero = Tensor._make(xp_of(grad.data).zeros((), grad.dtype))
+        zero = Tensor._make(xp_of(grad._data).zeros((), grad.dtype))
         cond = Tensor._make(ctx.cond)
         ga = unbroadcast(where(cond, grad, zero), a.shape) if ctx.needs_input_grad[1] else None
         gb = unbroadcast(where(cond, zero, grad), b.shape) if ctx.needs_input_grad[2] else None
@@ -521,7 +523,7 @@ class To(Function):
         from chainrule import backend
 
         ctx.src = (x.dtype, x.device)
-        out = x.data
+        out = x._data
         if device is not None:
             out = backend.to_device(out, device)
         if dtype is not None and out.dtype != dtype:
@@ -541,7 +543,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy()
+        return x._data.copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -604,8 +606,8 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the op's name
 
 def _floating(x: Tensor) -> Tensor:
     """Integer and bool inputs of float-valued math (exp, log, ...) are computed in float32, as PyTorch."""
-    if x.data.dtype.kind in "biu":
-        return Tensor._make(x.data.astype(np.float32))
+    if x._data.dtype.kind in "biu":
+        return Tensor._make(x._data.astype(np.float32))
     return x
 
 
@@ -691,7 +693,7 @@ def _as_tensor(x, like) -> Tensor:
     if isinstance(x, Tensor):
         return x
     dtype = like.dtype if isinstance(like, Tensor) else None
-    return Tensor._make(xp_of(like.data if isinstance(like, Tensor) else None).asarray(x, dtype=dtype))
+    return Tensor._make(xp_of(like._data if isinstance(like, Tensor) else None).asarray(x, dtype=dtype))
 
 
 def where(cond, a, b) -> Tensor:
@@ -710,8 +712,8 @@ def where(cond, a, b) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 element-wise (no gradient); 0 for NaN, as PyTorch."""
-    xp = xp_of(x.data)
-    out = xp.sign(x.data)
+    xp = xp_of(x._data)
+    out = xp.sign(x._data)
     if out.dtype.kind == "f":
         out = xp.where(xp.isnan(out), 0, out).astype(out.dtype, copy=False)
     return Tensor._make(out)
@@ -762,4 +764,4 @@ def compare(op: str, a, b) -> Tensor:
 
 def logical_not(x: Tensor) -> Tensor:
     """~x for bool (or integer) tensors."""
-    return Tensor._make(~x.data)
+    return Tensor._make(~x._data)

@@ -22,7 +22,7 @@ class Embedding(Function):
     @staticmethod
     def forward(ctx, weight, idx, padding_idx):
         ctx.idx, ctx.padding_idx = idx, padding_idx
-        return weight.data[idx]
+        return weight._data[idx]
 
     @staticmethod
     def backward(ctx, grad):
@@ -35,7 +35,7 @@ class Embedding(Function):
             return g, None, None
         g = IndexAdd.apply(grad.reshape(-1, d), weight.shape, (ctx.idx.reshape(-1),))
         if ctx.padding_idx is not None:
-            xp = xp_of(g.data)
+            xp = xp_of(g._data)
             keep = xp.ones((weight.shape[0], 1), g.dtype)
             keep[ctx.padding_idx] = 0
             g = g * Tensor._make(keep)
@@ -71,7 +71,7 @@ def _sum_rows_by_index(rows, idx, n: int):
 
 
 def _as_index(op: str, input) -> object:  # noqa: A002
-    arr = input.data if isinstance(input, Tensor) else np.asarray(input)
+    arr = input._data if isinstance(input, Tensor) else np.asarray(input)
     if arr.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: expected integer indices, got dtype {arr.dtype} (shape {tuple(arr.shape)}); use .long()"
@@ -124,15 +124,15 @@ def embedding(
 
 def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
     """Rescale (in place) the looked-up rows whose norm exceeds ``max_norm``, as torch.embedding_renorm_."""
-    xp = xp_of(weight.data)
+    xp = xp_of(weight._data)
     rows = xp.unique(idx.reshape(-1))
     with no_grad():
-        w = weight.data[rows]
+        w = weight._data[rows]
         norms = (xp.abs(w) ** norm_type).sum(1) ** (1.0 / norm_type)
         over = norms > max_norm
         if bool(over.any()):
             scale = xp.where(over, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
-            weight.data[rows] = w * scale[:, None]
+            weight._data[rows] = w * scale[:, None]
             weight._version += 1
 
 

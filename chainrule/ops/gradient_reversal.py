@@ -17,7 +17,7 @@ class GradientReversal(Function):
     @staticmethod
     def forward(ctx, x, alpha):
         ctx.alpha = alpha
-        return x.data.view()
+        return x._data.view()
 
     @staticmethod
     def backward(ctx, grad):

@@ -20,7 +20,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a.data @ b.data
+        return a._data @ b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -46,9 +46,9 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x.data @ weight.data.T
+        out = x._data @ weight._data.T
         if bias is not None:
-            out += bias.data
+            out += bias._data
         return out
 
     @staticmethod

@@ -17,8 +17,8 @@ import math
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
-from chainrule.ops.activation import Sigmoid, Softplus, log_softmax, softmax
-from chainrule.ops.elementwise import relu, stable_sigmoid
+from chainrule.ops.activation import Softplus, log_softmax, softmax
+from chainrule.ops.elementwise import Sigmoid, relu, stable_sigmoid
 from chainrule.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -127,7 +127,7 @@ class MseLoss(Function):
     def forward(ctx, input, target, reduction):  # noqa: A002
         ctx.save_for_backward(input, target)
         ctx.reduction = reduction
-        d = input.data - target.data
+        d = input._data - target._data
         return _reduce_array(d * d, reduction)
 
     @staticmethod
@@ -146,7 +146,7 @@ class L1Loss(Function):
     def forward(ctx, input, target, reduction):  # noqa: A002
         ctx.save_for_backward(input, target)
         ctx.reduction = reduction
-        return _reduce_array(xp_of(input.data).abs(input.data - target.data), reduction)
+        return _reduce_array(xp_of(input._data).abs(input._data - target._data), reduction)
 
     @staticmethod
     def backward(ctx, grad):
@@ -154,7 +154,7 @@ class L1Loss(Function):
         if _fast(grad):
             sign = xp_of(input).sign(input - target)
         else:
-            sign = _const(xp_of(input.data).sign(input.data - target.data))
+            sign = _const(xp_of(input._data).sign(input._data - target._data))
         g = _spread(grad, input.shape, ctx.reduction, _numel(input)) * sign
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None
 
@@ -168,7 +168,7 @@ class HuberLoss(Function):
     def forward(ctx, input, target, reduction, delta):  # noqa: A002
         ctx.save_for_backward(input, target)
         ctx.reduction, ctx.delta = reduction, delta
-        d = input.data - target.data
+        d = input._data - target._data
         xp = xp_of(d)
         ad = xp.abs(d)
         loss = xp.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)).astype(d.dtype, copy=False)
@@ -272,14 +272,14 @@ class BinaryCrossEntropy(Function):
     def forward(ctx, input, target, weight, reduction):  # noqa: A002
         ctx.save_for_backward(input, target, weight)
         ctx.reduction = reduction
-        p, y = input.data, target.data
+        p, y = input._data, target._data
         xp = xp_of(p)
         with np.errstate(divide="ignore"):
             log_p = xp.maximum(xp.log(p), -100)
             log_1mp = xp.maximum(xp.log1p(-p), -100)
         loss = (y - 1) * log_1mp - y * log_p
         if weight is not None:
-            loss = loss * weight.data
+            loss = loss * weight._data
         return _reduce_array(loss.astype(p.dtype, copy=False), reduction)
 
     @staticmethod
@@ -315,15 +315,15 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(ctx, input, target, weight, pos_weight, reduction):  # noqa: A002
         ctx.save_for_backward(input, target, weight, pos_weight)
         ctx.reduction = reduction
-        x, y = input.data, target.data
+        x, y = input._data, target._data
         xp = xp_of(x)
         sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # -log σ(x)
         if pos_weight is not None:
-            loss = (1 - y) * x + (1 + (pos_weight.data - 1) * y) * sp
+            loss = (1 - y) * x + (1 + (pos_weight._data - 1) * y) * sp
         else:
             loss = (1 - y) * x + sp
         if weight is not None:
-            loss = loss * weight.data
+            loss = loss * weight._data
         return _reduce_array(loss.astype(x.dtype, copy=False), reduction)
 
     @staticmethod
@@ -371,7 +371,7 @@ def binary_cross_entropy(
     """
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     input, target = _pair("binary_cross_entropy", input, target)
-    p = input.data
+    p = input._data
     if p.size and not bool(((p >= 0) & (p <= 1)).all()):
         bad = p[~((p >= 0) & (p <= 1))].ravel()[0]
         raise ValueError(
@@ -418,7 +418,7 @@ def _class_weight(op: str, weight, n_classes: int, input: Tensor):  # noqa: A002
             f"{op}: weight must be a 1-D tensor with one value per class ({n_classes}), got shape "
             f"{tuple(weight.shape)}"
         )
-    return weight.data.astype(input.dtype, copy=False)
+    return weight._data.astype(input.dtype, copy=False)
 
 
 def _flatten_classes(op: str, input: Tensor, target: Tensor):  # noqa: A002
@@ -447,7 +447,7 @@ def _flatten_classes(op: str, input: Tensor, target: Tensor):  # noqa: A002
         x2 = input
     else:
         x2 = input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c)
-    return x2, target.data.reshape(-1), expected
+    return x2, target._data.reshape(-1), expected
 
 
 def _check_targets(op: str, t, n_classes: int, ignore_index: int, input: Tensor, target: Tensor) -> None:  # noqa: A002
@@ -476,7 +476,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction, smoothing):  # noqa: A002
-        x = input.data
+        x = input._data
         xp = xp_of(x)
         m, c = x.shape
         valid = target != ignore_index
@@ -504,7 +504,7 @@ class CrossEntropy(Function):
                 out = xp.asarray(loss.sum() / denom, dtype=x.dtype)
         else:
             out = _reduce_array(loss.astype(x.dtype, copy=False), reduction)
-        if isinstance(ctx, Function):  # recorded (not under no_grad): keep what backward needs
+        if ctx.recorded:  # recorded (not under no_grad): keep what backward needs
             # softmax p = e / total (e shifted in the redone rows, total too); the division is folded
             # into backward's one pass over e
             ctx.e, ctx.total = e, total[:, 0]
@@ -590,7 +590,7 @@ class NllLoss(Function):
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction):  # noqa: A002
-        x = input.data
+        x = input._data
         xp = xp_of(x)
         m = x.shape[0]
         valid = target != ignore_index
@@ -603,7 +603,7 @@ class NllLoss(Function):
                 out = xp.asarray(loss.sum() / denom, dtype=x.dtype)
         else:
             out = _reduce_array(loss, reduction)
-        if isinstance(ctx, Function):
+        if ctx.recorded:
             ctx.ts, ctx.wy, ctx.denom, ctx.reduction = ts, wy, denom, reduction
         return out
 
@@ -747,7 +747,7 @@ def multi_margin_loss(
     m, c = x2.shape
     w = _class_weight(op, weight, c, input)
     _check_targets(op, t, c, -(10**18), input, target)
-    xp = xp_of(x2.data)
+    xp = xp_of(x2._data)
     rows = xp.arange(m)
     x_y = x2[rows, t].reshape(m, 1)
     hinge = relu(margin - x_y + x2)
@@ -770,7 +770,7 @@ def hinge_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: st
     op = "hinge_loss"
     reduction = _reduction(op, reduction)
     input, target = _pair(op, input, target)
-    y = target.data
+    y = target._data
     ok = (y == 1) | (y == -1)
     if y.size and not bool(ok.all()):
         raise ValueError(

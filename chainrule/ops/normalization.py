@@ -55,15 +55,15 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, param_axes, eps, stats):
-        xhat, invstd, mean, var = _stats(x.data, axes, eps)
-        if isinstance(ctx, Function):  # recorded: keep what backward needs
+        xhat, invstd, mean, var = _stats(x._data, axes, eps)
+        if ctx.recorded:  # recorded: keep what backward needs
             ctx.xhat, ctx.invstd, ctx.axes, ctx.param_axes, ctx.eps = xhat, invstd, axes, param_axes, eps
             ctx.save_for_backward(weight)
         if stats is not None:
             stats.extend((mean, var))
-        out = xhat * weight.data if weight is not None else xhat.copy() if isinstance(ctx, Function) else xhat
+        out = xhat * weight._data if weight is not None else xhat.copy() if ctx.recorded else xhat
         if bias is not None:
-            out += bias.data
+            out += bias._data
         return out
 
     array_backward = True
@@ -190,17 +190,19 @@ def batch_norm(
             mean, var = (s.reshape(c) for s in stats)
             with no_grad():
                 if running_mean is not None:
-                    running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
+                    running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * mean
                     running_mean._version += 1
                 if running_var is not None:
-                    running_var.data[...] = (1 - momentum) * running_var.data + momentum * var * (n / (n - 1))
+                    running_var._data[...] = (1 - momentum) * running_var._data + momentum * var * (
+                        n / (n - 1)
+                    )
                     running_var._version += 1
         return out
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
-    xp = xp_of(input.data)
-    invstd = (1.0 / xp.sqrt(running_var.data + eps)).astype(input.dtype, copy=False)
-    mean = running_mean.data.astype(input.dtype, copy=False)
+    xp = xp_of(input._data)
+    invstd = (1.0 / xp.sqrt(running_var._data + eps)).astype(input.dtype, copy=False)
+    mean = running_mean._data.astype(input.dtype, copy=False)
     shape = (1, c) + (1,) * (input.ndim - 2)
     out = (input - _const(mean.reshape(shape))) * _const(invstd.reshape(shape))
     if weight is not None:

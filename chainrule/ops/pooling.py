@@ -213,8 +213,8 @@ class MaxPoolNd(Function):
 
     @staticmethod
     def forward(ctx, x, geom, return_indices):
-        recording = isinstance(ctx, Function)
-        out, idx = max_pool_forward(x.data, geom, recording or return_indices)
+        recording = ctx.recorded
+        out, idx = max_pool_forward(x._data, geom, recording or return_indices)
         if recording:
             ctx.geom, ctx.idx, ctx.shape = geom, idx, x.shape
         if return_indices:
@@ -236,9 +236,9 @@ class MaxPoolScatter(Function):
 
     @staticmethod
     def forward(ctx, grad, idx, geom, n, c):
-        if isinstance(ctx, Function):
+        if ctx.recorded:
             ctx.idx, ctx.geom = idx, geom
-        return max_pool_scatter(grad.data, idx, geom, n, c)
+        return max_pool_scatter(grad._data, idx, geom, n, c)
 
     @staticmethod
     def backward(ctx, h):
@@ -254,9 +254,9 @@ class MaxPoolGather(Function):
 
     @staticmethod
     def forward(ctx, h, idx, geom):
-        if isinstance(ctx, Function):
+        if ctx.recorded:
             ctx.idx, ctx.geom, ctx.shape = idx, geom, h.shape
-        return max_pool_gather(h.data, idx, geom)
+        return max_pool_gather(h._data, idx, geom)
 
     @staticmethod
     def backward(ctx, grad):
@@ -325,9 +325,9 @@ class AvgPoolNd(Function):
 
     @staticmethod
     def forward(ctx, x, geom, div):
-        if isinstance(ctx, Function):
+        if ctx.recorded:
             ctx.geom, ctx.div, ctx.shape = geom, div, x.shape
-        return avg_pool_gather(x.data, geom, div)
+        return avg_pool_gather(x._data, geom, div)
 
     @staticmethod
     def backward(ctx, grad):
@@ -344,9 +344,9 @@ class AvgPoolScatter(Function):
 
     @staticmethod
     def forward(ctx, grad, geom, div, n, c):
-        if isinstance(ctx, Function):
+        if ctx.recorded:
             ctx.geom, ctx.div = geom, div
-        return avg_pool_scatter(grad.data, geom, div, n, c)
+        return avg_pool_scatter(grad._data, geom, div, n, c)
 
     @staticmethod
     def backward(ctx, h):
@@ -543,7 +543,7 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     if h % oh == 0 and w % ow == 0:
         out = avg_pool2d(x, (h // oh, w // ow))
     else:
-        xp = xp_of(x.data)
+        xp = xp_of(x._data)
         out = _adaptive_matrix(h, oh, x.dtype, xp) @ (x @ _adaptive_matrix(w, ow, x.dtype, xp).mT)
     return out.squeeze(0) if unbatched else out
 
@@ -620,7 +620,7 @@ def interpolate(
             shape += [size_i, 1]
             expanded += [size_i, f]
         return x.reshape(shape).expand(expanded).reshape(n, c, *out_size)
-    xp = xp_of(x.data)
+    xp = xp_of(x._data)
     for i, idx in enumerate(indices):
         x = x[(slice(None),) * (i + 2) + (xp.asarray(idx),)]
     return x
@@ -651,7 +651,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         return input
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     keep = _random.bernoulli(1.0 - p, shape, input.device)
-    xp = xp_of(input.data)
+    xp = xp_of(input._data)
     if p == 1.0:
         noise = xp.zeros(shape, input.dtype)
     else:

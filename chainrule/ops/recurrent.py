@@ -62,7 +62,7 @@ from chainrule.tensor import Tensor
 
 def _arr(g):
     """The array behind a gradient (the engine passes arrays or Tensors)."""
-    return g.data if isinstance(g, Tensor) else g
+    return g._data if isinstance(g, Tensor) else g
 
 
 def _no_double_backward(ctx) -> None:
@@ -118,7 +118,7 @@ def _state_buffer(xp, T, B, H, dtype, s0, reverse):
     if s0 is None:
         buf[first] = 0
     else:
-        buf[first] = s0.data.T
+        buf[first] = s0._data.T
     return buf
 
 
@@ -175,7 +175,7 @@ def _input_and_weight_grads(ctx, dz_in, dz_hidden, w_ih, grads):
 
 def _recording(ctx) -> bool:
     """False when forward runs unrecorded (no_grad, or no input requires grad): nothing to keep."""
-    return isinstance(ctx, Function)
+    return ctx.recorded
 
 
 def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev, xa):
@@ -187,7 +187,7 @@ def _save(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, hprev, xa):
 
 
 def _start(x, w_hh):
-    xd = x.data
+    xd = x._data
     T, B, _ = xd.shape
     return xd, xp_of(xd), xd.dtype, T, B, w_hh.shape[1]
 
@@ -215,10 +215,10 @@ class _SequenceFunction(Function):
 def _rnn_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
     """Forward of ``RNNTanhSequence`` / ``RNNReluSequence``."""
     xd, xp, dt, T, B, H = _start(x, w_hh)
-    bias = None if b_ih is None else b_ih.data + b_hh.data
-    pre, xa = _project(xp, xd, w_ih.data, bias)  # (T, H, B)
+    bias = None if b_ih is None else b_ih._data + b_hh._data
+    pre, xa = _project(xp, xd, w_ih._data, bias)  # (T, H, B)
     hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
-    whh = w_hh.data
+    whh = w_hh._data
     rec = xp.empty((H, B), dt)
     for step, (t, p, n) in enumerate(_positions(T, reverse)):
         h = hs[n]
@@ -317,9 +317,9 @@ class LSTMSequence(_SequenceFunction):
         xd, xp, dt, T, B, H = _start(x, w_hh)
         H2, H3 = 2 * H, 3 * H
         scale = _sigmoid_scale(xp, 4, H, (0, 1, 3), dt)
-        bias = None if b_ih is None else (b_ih.data + b_hh.data) * scale[:, 0]
-        gates, xa = _project(xp, xd, w_ih.data, bias, scale)  # (T, 4H, B), activated in place below
-        whh = w_hh.data * scale
+        bias = None if b_ih is None else (b_ih._data + b_hh._data) * scale[:, 0]
+        gates, xa = _project(xp, xd, w_ih._data, bias, scale)  # (T, 4H, B), activated in place below
+        whh = w_hh._data * scale
         hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
         cs = _state_buffer(xp, T, B, H, dt, c0, reverse)
         keep = _recording(ctx)
@@ -430,13 +430,13 @@ class GRUSequence(_SequenceFunction):
         if b_ih is None:
             bias = b_hn = None
         else:
-            bias = b_ih.data.copy()
-            bias[:H2] += b_hh.data[:H2]  # the r, z rows of both biases simply add up
+            bias = b_ih._data.copy()
+            bias[:H2] += b_hh._data[:H2]  # the r, z rows of both biases simply add up
             bias *= scale[:, 0]
-            b_hn = xp.ascontiguousarray(xp.broadcast_to(b_hh.data[H2:, None], (H, B)))  # full (H, B):
+            b_hn = xp.ascontiguousarray(xp.broadcast_to(b_hh._data[H2:, None], (H, B)))  # full (H, B):
             # a (H, 1) column operand would make NumPy loop row by row
-        gates, xa = _project(xp, xd, w_ih.data, bias, scale)  # (T, 3H, B), activated in place below
-        whh = w_hh.data * scale
+        gates, xa = _project(xp, xd, w_ih._data, bias, scale)  # (T, 3H, B), activated in place below
+        whh = w_hh._data * scale
         hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
         q = xp.empty((T, H, B), dt)  # W_hn h_{t-1} + b_hn, kept for backward
         rec = xp.empty((3 * H, B), dt)

@@ -42,7 +42,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.axes = axes
-        a = x.data
+        a = x._data
         xp = xp_of(a)
         if axes == (0,) and a.ndim == 2 and a.shape[0] >= 64 and a.dtype.kind == "f" and dtype is None:
             # a matrix-vector product is ~3x faster than a.sum(0) on a tall array (BLAS is threaded)
@@ -64,7 +64,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.axes = axes
-        a = x.data
+        a = x._data
         ctx.n = _count(a.shape, axes)
         return xp_of(a).mean(a, axis=axes, keepdims=keepdim, dtype=dtype).astype(dtype or a.dtype, copy=False)
 
@@ -81,7 +81,7 @@ class Var(Function):
     def forward(ctx, x, axes, correction, keepdim):
         ctx.save_for_backward(x)
         ctx.axes, ctx.correction = axes, correction
-        a = x.data
+        a = x._data
         with np.errstate(divide="ignore", invalid="ignore"):
             return xp_of(a).var(a, axis=axes, ddof=correction, keepdims=keepdim)
 
@@ -107,7 +107,7 @@ class Std(Function):
         ctx.save_for_backward(x)
         ctx.save_output()
         ctx.axes, ctx.correction = axes, correction
-        a = x.data
+        a = x._data
         with np.errstate(divide="ignore", invalid="ignore"):
             return xp_of(a).std(a, axis=axes, ddof=correction, keepdims=keepdim)
 
@@ -127,7 +127,7 @@ class Norm2(Function):
         ctx.save_for_backward(x)
         ctx.save_output()
         ctx.axes = axes
-        a = x.data
+        a = x._data
         return xp_of(a).sqrt(xp_of(a).sum(a * a, axis=axes, keepdims=keepdim))
 
     @staticmethod
@@ -145,7 +145,7 @@ class MaxMinDim(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdim, is_max):
-        a = x.data
+        a = x._data
         xp = xp_of(a)
         idx = xp.argmax(a, axis=axis) if is_max else xp.argmin(a, axis=axis)
         idx = xp.expand_dims(idx, axis)
@@ -158,7 +158,7 @@ class MaxMinDim(Function):
     @staticmethod
     def backward(ctx, grad, _grad_indices):
         x = ctx.inputs[0]
-        xp = xp_of(x.data)
+        xp = xp_of(x._data)
         positions = xp.arange(x.shape[ctx.axis]).reshape((-1,) + (1,) * (x.ndim - ctx.axis - 1))
         winner = positions == ctx.idx
         return grad.reshape(ctx.idx.shape) * winner, None, None, None
@@ -171,7 +171,7 @@ class AmaxAmin(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, is_max, nan_wins=False):
-        a = x.data
+        a = x._data
         xp = xp_of(a)
         ctx.axes, ctx.nan_wins = axes, nan_wins
         ctx.save_for_backward(x)
@@ -197,7 +197,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        a = x.data
+        a = x._data
         xp = xp_of(a)
         ctx.axes = axes
         ctx.save_for_backward(x)
@@ -217,11 +217,11 @@ class LogSumExp(Function):
 
 
 def _array(t):
-    return t.data if isinstance(t, Tensor) else t
+    return t._data if isinstance(t, Tensor) else t
 
 
 def _need_float(x: Tensor, op: str) -> None:
-    if x.data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fc":
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype} (shape {tuple(x.shape)})")
 
 
@@ -274,14 +274,14 @@ def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
 
 def _max_min(x: Tensor, dim, keepdim: bool, is_max: bool, op: str):
     if dim is None:
-        if x.data.size == 0:
+        if x._data.size == 0:
             raise RuntimeError(f"{op}: expected a non-empty tensor when no dim is given, got shape {x.shape}")
         return AmaxAmin.apply(x, tuple(range(x.ndim)), False, is_max, True)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be a single int (use amax/amin for several dims), got {dim}")
     axis = norm_dims(dim, x.ndim, op)[0] if x.ndim else None
     if axis is None:
-        return ValuesIndices(x.clone(), Tensor._make(xp_of(x.data).zeros((), np.int64)))
+        return ValuesIndices(x.clone(), Tensor._make(xp_of(x._data).zeros((), np.int64)))
     if x.shape[axis] == 0:
         raise IndexError(f"{op}: cannot reduce over dimension {dim} of size 0 (shape {x.shape})")
     values, indices = MaxMinDim.apply(x, axis, keepdim, is_max)
@@ -327,24 +327,24 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def _arg(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
-    xp = xp_of(x.data)
+    xp = xp_of(x._data)
     fn = xp.argmax if op == "argmax" else xp.argmin
-    if x.data.size == 0:
+    if x._data.size == 0:
         raise RuntimeError(f"{op}: expected a non-empty tensor, got shape {x.shape}")
     if dim is None:
-        out = xp.asarray(fn(x.data))
+        out = xp.asarray(fn(x._data))
         if keepdim:
             out = out.reshape((1,) * x.ndim)
     else:
         axis = norm_dims(dim, x.ndim, op)[0] if x.ndim else None
-        out = fn(x.data, axis=axis, keepdims=keepdim) if axis is not None else xp.asarray(0)
+        out = fn(x._data, axis=axis, keepdims=keepdim) if axis is not None else xp.asarray(0)
     return Tensor._make(out.astype(np.int64))
 
 
 def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log Σ exp(x) over ``dim``, without overflow (integer inputs are computed in float32, as PyTorch)."""
-    if x.data.dtype.kind in "biu":
-        x = Tensor._make(x.data.astype(np.float32))
+    if x._data.dtype.kind in "biu":
+        x = Tensor._make(x._data.astype(np.float32))
     return LogSumExp.apply(x, norm_dims(dim, x.ndim, "logsumexp"), keepdim)
 
 
@@ -362,6 +362,6 @@ def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
 
 def any_all(op: str, x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Logical any/all over ``dim``; a bool tensor."""
-    xp = xp_of(x.data)
+    xp = xp_of(x._data)
     axes = norm_dims(dim, x.ndim, op)
-    return Tensor._make(xp.asarray(getattr(xp, op)(x.data, axis=axes, keepdims=keepdim)))
+    return Tensor._make(xp.asarray(getattr(xp, op)(x._data, axis=axes, keepdims=keepdim)))

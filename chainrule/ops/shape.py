@@ -64,10 +64,10 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         try:
-            return x.data.reshape(shape)
+            return x._data.reshape(shape)
         except ValueError:
             raise RuntimeError(
-                f"reshape: shape {tuple(shape)} is invalid for input of size {x.data.size} "
+                f"reshape: shape {tuple(shape)} is invalid for input of size {x._data.size} "
                 f"(shape {tuple(x.shape)})"
             ) from None
 
@@ -85,7 +85,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return x.data.transpose(dims)
+        return x._data.transpose(dims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -100,7 +100,7 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return xp_of(x.data).broadcast_to(x.data, shape)
+        return xp_of(x._data).broadcast_to(x._data, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -118,7 +118,7 @@ class Repeat(Function):
     @staticmethod
     def forward(ctx, x, reps):
         ctx.reps = reps
-        return xp_of(x.data).tile(x.data, reps)
+        return xp_of(x._data).tile(x._data, reps)
 
     @staticmethod
     def backward(ctx, grad):
@@ -141,9 +141,9 @@ class Index(Function):
     def forward(ctx, x, index):
         ctx.index = index
         try:
-            out = x.data[index]
+            out = x._data[index]
             if isinstance(out, np.generic):  # x[i, j] of every dim: a 0-d view (as PyTorch), not a copy
-                out = x.data[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
+                out = x._data[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
             return out
         except IndexError as e:
             raise IndexError(f"getitem: {e} (tensor shape {tuple(x.shape)})") from None
@@ -164,7 +164,7 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, src, shape, index):
         ctx.index = index
-        return _index_add(src.data, shape, index)
+        return _index_add(src._data, shape, index)
 
     @staticmethod
     def backward(ctx, grad):
@@ -193,7 +193,7 @@ class Cat(Function):
     def forward(ctx, *tensors, axis):
         ctx.axis = axis
         ctx.sizes = [t.shape[axis] for t in tensors]
-        out = xp_of(tensors[0].data).concatenate([t.data for t in tensors], axis=axis)
+        out = xp_of(tensors[0]._data).concatenate([t._data for t in tensors], axis=axis)
         if out.dtype == np.float64 and all(t.dtype != np.float64 for t in tensors):
             out = out.astype(np.float32)  # ints joined with float32: float32, as PyTorch (NumPy: float64)
         return out
@@ -216,7 +216,7 @@ class ConstantPad(Function):
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.widths = widths
-        return xp_of(x.data).pad(x.data, widths, mode="constant", constant_values=value)
+        return xp_of(x._data).pad(x._data, widths, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
@@ -329,7 +329,7 @@ def normalize_index(index):
     if isinstance(index, tuple):
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, list):
         arr = np.asarray([i.item() if isinstance(i, Tensor) else i for i in index])
         return arr.astype(np.int64) if arr.dtype.kind in "iu" or arr.size == 0 else arr
@@ -444,5 +444,5 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
             if mode == "reflect" and (lo >= n or hi >= n):
                 raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the dim size {n}")
             idx = np.pad(np.arange(n), (lo, hi), mode=_PAD_MODES[mode])
-            x = x[(slice(None),) * axis + (xp_of(x.data).asarray(idx),)]
+            x = x[(slice(None),) * axis + (xp_of(x._data).asarray(idx),)]
     return x

@@ -64,7 +64,7 @@ class Adadelta(Optimizer):
         maximize = group["maximize"]
         state = self.state
         for p, g in zip(params, grads):
-            pd = p.data
+            pd = p._data
             xp = xp_of(pd)
             st = state[p]
             if not st:
@@ -72,7 +72,7 @@ class Adadelta(Optimizer):
                 st["square_avg"] = Tensor._make(xp.zeros_like(pd))
                 st["acc_delta"] = Tensor._make(xp.zeros_like(pd))
             st["step"] += 1
-            cache, acc_delta = st["square_avg"].data, st["acc_delta"].data
+            cache, acc_delta = st["square_avg"]._data, st["acc_delta"]._data
             if maximize:
                 g = -g
             if weight_decay != 0:

@@ -61,7 +61,7 @@ class Adagrad(Optimizer):
         # PyTorch creates Adagrad's state eagerly, for every parameter given to the constructor
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(self.state[p], p.data)
+                self._init_state(self.state[p], p._data)
 
     def _validate(self, group: dict[str, Any]) -> None:
         self._check_nonneg(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
@@ -78,13 +78,13 @@ class Adagrad(Optimizer):
         maximize = group["maximize"]
         state = self.state
         for p, g in zip(params, grads):
-            pd = p.data
+            pd = p._data
             xp = xp_of(pd)
             st = state[p]
             if not st:
                 self._init_state(st, pd)
             step = st["step"] = st["step"] + 1
-            cache = st["sum"].data
+            cache = st["sum"]._data
             if maximize:
                 g = -g
             if weight_decay != 0:

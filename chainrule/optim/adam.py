@@ -76,7 +76,7 @@ class Adam(Optimizer):
         decoupled = group.get("decoupled_weight_decay", False)
         state = self.state
         for p, g in zip(params, grads):
-            pd = p.data
+            pd = p._data
             xp = xp_of(pd)
             st = state[p]
             if not st:
@@ -86,7 +86,7 @@ class Adam(Optimizer):
             if amsgrad and "max_exp_avg_sq" not in st:
                 st["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
             step = st["step"] = st["step"] + 1
-            m, v = st["exp_avg"].data, st["exp_avg_sq"].data
+            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
             if maximize:
                 g = -g
             if weight_decay != 0:
@@ -106,7 +106,7 @@ class Adam(Optimizer):
             )
             arrays = (pd, g, m, v, xp.empty_like(pd))
             if amsgrad:
-                arrays += (st["max_exp_avg_sq"].data,)
+                arrays += (st["max_exp_avg_sq"]._data,)
             parallel_rows(update, *arrays, cache_blocks=True)  # 13 ops per cache-sized block
 
 

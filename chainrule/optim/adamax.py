@@ -62,7 +62,7 @@ class Adamax(Optimizer):
         maximize = group["maximize"]
         state = self.state
         for p, g in zip(params, grads):
-            pd = p.data
+            pd = p._data
             xp = xp_of(pd)
             st = state[p]
             if not st:
@@ -70,7 +70,7 @@ class Adamax(Optimizer):
                 st["exp_avg"] = Tensor._make(xp.zeros_like(pd))
                 st["exp_inf"] = Tensor._make(xp.zeros_like(pd))
             step = st["step"] = st["step"] + 1
-            m, u = st["exp_avg"].data, st["exp_inf"].data
+            m, u = st["exp_avg"]._data, st["exp_inf"]._data
             if maximize:
                 g = -g
             if weight_decay != 0:

@@ -75,7 +75,7 @@ class NAdam(Optimizer):
         f32 = np.float32
         state = self.state
         for p, g in zip(params, grads):
-            pd = p.data
+            pd = p._data
             xp = xp_of(pd)
             st = state[p]
             if not st:
@@ -84,7 +84,7 @@ class NAdam(Optimizer):
                 st["exp_avg"] = Tensor._make(xp.zeros_like(pd))
                 st["exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
             step = st["step"] = st["step"] + 1
-            m, v = st["exp_avg"].data, st["exp_avg_sq"].data
+            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
             bias_correction2 = 1 - beta2**step
             if maximize:
                 g = -g

@@ -15,7 +15,7 @@ An optimizer owns
 
 ``step()`` updates every parameter that has a gradient (``p.grad is not None``); parameters
 without one (frozen, or unused in this forward pass) are skipped and keep their state.  The update
-works directly on the arrays (``p.data``, in place) with NumPy/CuPy, outside autograd.  Before any
+works directly on the arrays (``p._data``, in place) with NumPy/CuPy, outside autograd.  Before any
 parameter moves, every gradient is checked against its parameter (shape, dtype, device); a
 mismatch raises and leaves parameters and state untouched.
 
@@ -199,13 +199,13 @@ class Optimizer:
                         g.grad_fn = None
                         g.requires_grad = False
                         if (
-                            isinstance(g.data, np.ndarray)
-                            and not g.data.flags.writeable
-                            or isinstance(g.data, np.generic)
+                            isinstance(g._data, np.ndarray)
+                            and not g._data.flags.writeable
+                            or isinstance(g._data, np.generic)
                         ):
-                            g.data = np.zeros_like(g.data)  # a read-only view or a NumPy scalar
+                            g._data = np.zeros_like(g._data)  # a read-only view or a NumPy scalar
                         else:
-                            g.data.fill(0)
+                            g._data.fill(0)
                         g._version += 1
 
     def step(self, closure: Any = None) -> Any:
@@ -231,19 +231,19 @@ class Optimizer:
                         f"{tuple(p.shape)}) is a {type(g).__name__}, expected a Tensor; "
                         "nothing was updated"
                     )
-                gd, pd = g.data, p.data
+                gd, pd = g._data, p._data
                 if type(gd) is not type(pd):
                     # 0-d results can be NumPy scalars, which can't be updated in place: use 0-d arrays
                     if isinstance(gd, np.generic):
                         gd = np.asarray(gd)
                     if isinstance(pd, np.generic):
-                        p.data = pd = np.asarray(pd)
+                        p._data = pd = np.asarray(pd)
                     if type(gd) is not type(pd):
                         self._bad_grad(gi, group, p, g)
                 if gd.shape != pd.shape or gd.dtype != pd.dtype:
                     self._bad_grad(gi, group, p, g)
                 if type(pd) is np.ndarray and not pd.flags.writeable:
-                    p.data = pd.copy()  # e.g. built on a broadcast view: give it its own memory
+                    p._data = pd.copy()  # e.g. built on a broadcast view: give it its own memory
                 params.append(p)
                 grads.append(gd)
             work.append((group, params, grads))
@@ -274,8 +274,12 @@ class Optimizer:
         """
         for st in self.state.values():
             for t in st.values():
-                if isinstance(t, Tensor) and t.data.dtype.kind == "f" and t.data.size >= _FLUSH_MIN_ELEMENTS:
-                    a = t.data
+                if (
+                    isinstance(t, Tensor)
+                    and t._data.dtype.kind == "f"
+                    and t._data.size >= _FLUSH_MIN_ELEMENTS
+                ):
+                    a = t._data
                     xp = xp_of(a)
                     xp.copyto(a, 0, where=xp.abs(a) < xp.finfo(a.dtype).tiny)
 
@@ -288,7 +292,7 @@ class Optimizer:
         elif g.device != p.device:
             what = f"is on device '{g.device}' but the parameter is on '{p.device}'"
         else:
-            what = f"is a {type(g.data).__name__} array but the parameter a {type(p.data).__name__}"
+            what = f"is a {type(g._data).__name__} array but the parameter a {type(p._data).__name__}"
         raise RuntimeError(
             f"{self._name}.step: the gradient of parameter {index} of group {gi} {what}; nothing was updated"
         )
@@ -318,7 +322,7 @@ class Optimizer:
 
     def _pack(self, key: str, value: Any) -> Any:
         if isinstance(value, Tensor):
-            return Tensor._make(value.data.copy())
+            return Tensor._make(value._data.copy())
         if key in self._scalar_state and isinstance(value, numbers.Real):
             return Tensor._make(np.array(value, dtype=np.float32))
         return copy.deepcopy(value)
@@ -374,7 +378,7 @@ class Optimizer:
             v = float(value.item() if hasattr(value, "item") else value)
             return int(v) if key == "step" and v.is_integer() else v
         if isinstance(value, Tensor) or hasattr(value, "__array__"):
-            arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
             if tuple(arr.shape) != tuple(p.shape):
                 raise ValueError(
                     f"{self._name}.load_state_dict: state {key!r} of parameter {index} has shape "
@@ -402,7 +406,7 @@ _FLUSH_MIN_ELEMENTS = 4096
 
 def _number(opt: str, name: str, value: Any) -> float:
     """``value`` as a Python float, or ``TypeError`` naming the option."""
-    if isinstance(value, Tensor) and value.data.size == 1:
+    if isinstance(value, Tensor) and value._data.size == 1:
         return float(value.item())
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{opt}: {name} must be a real number, got {value!r} ({type(value).__name__})")

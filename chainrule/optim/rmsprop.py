@@ -71,7 +71,7 @@ class RMSprop(Optimizer):
         centered, maximize = group["centered"], group["maximize"]
         state = self.state
         for p, g in zip(params, grads):
-            pd = p.data
+            pd = p._data
             xp = xp_of(pd)
             st = state[p]
             if not st:
@@ -83,7 +83,7 @@ class RMSprop(Optimizer):
             if centered and "grad_avg" not in st:
                 st["grad_avg"] = Tensor._make(xp.zeros_like(pd))
             st["step"] += 1
-            cache = st["square_avg"].data
+            cache = st["square_avg"]._data
             if maximize:
                 g = -g
             if weight_decay != 0:
@@ -94,7 +94,7 @@ class RMSprop(Optimizer):
             tmp *= g
             cache += tmp
             if centered:
-                grad_avg = st["grad_avg"].data
+                grad_avg = st["grad_avg"]._data
                 _lerp_(xp, grad_avg, g, 1 - alpha, tmp)  # ḡ ← α·ḡ + (1 − α)·g
                 xp.multiply(grad_avg, -1.0, out=tmp)
                 tmp *= grad_avg
@@ -104,7 +104,7 @@ class RMSprop(Optimizer):
                 xp.sqrt(cache, out=avg)
             avg += eps
             if momentum > 0:
-                buf = st["momentum_buffer"].data
+                buf = st["momentum_buffer"]._data
                 buf *= momentum  # v ← μ·v + g / (√cache + ε)
                 xp.divide(g, avg, out=tmp)
                 buf += tmp

@@ -78,7 +78,7 @@ class SGD(Optimizer):
         nesterov, maximize = group["nesterov"], group["maximize"]
         state = self.state
         for p, g in zip(params, grads):
-            pd = p.data
+            pd = p._data
             if maximize:
                 g = -g
             if weight_decay != 0:
@@ -90,7 +90,7 @@ class SGD(Optimizer):
                     buf = xp_of(pd).array(g)  # a copy (and a 0-d array, never a NumPy scalar)
                     st["momentum_buffer"] = Tensor._make(buf)
                 else:
-                    buf = buf.data
+                    buf = buf._data
                     buf *= momentum
                     if dampening == 0:
                         buf += g

@@ -236,7 +236,7 @@ class Trainer:
             while True:
                 idx = self._batch()
                 x = cr.from_numpy(self.x_train[idx])
-                y = cr.Tensor._make(y_all.data[idx])
+                y = cr.Tensor._make(y_all._data[idx])
                 out = self._head(self.model(x))
                 loss = self.loss_fn(out, y)
                 if l1 or l2:
@@ -265,7 +265,7 @@ class Trainer:
         total = 0.0
         for p in (lin.weight, lin.bias):
             if p is not None and p.grad is not None:
-                total += float((p.grad.data.astype(np.float64) ** 2).sum())
+                total += float((p.grad._data.astype(np.float64) ** 2).sum())
         return math.sqrt(total)
 
     # -- evaluation ----------------------------------------------------------------------------
@@ -277,7 +277,7 @@ class Trainer:
             for i, layer in enumerate(self.model):
                 h = layer(h)
                 if keep and i in self.act_index:
-                    hidden.append(h.data)
+                    hidden.append(h._data)
         return h, hidden
 
     def evaluate(self, which: str = "test") -> dict[str, float | None]:
@@ -296,7 +296,7 @@ class Trainer:
             self.model.train()
         res: dict[str, float | None] = {"loss": _finite(loss)}
         if self.kind != "regression":
-            o = out.data
+            o = out._data
             pred = (o[:, 0] > 0).astype(np.int64) if self.kind == "binary" else o.argmax(1)
             res["acc"] = float((pred == ds.y).mean())
         return res
@@ -304,7 +304,7 @@ class Trainer:
     def predict_grid(self):
         """Network output over the grid in [-1, 1] (and the class map for several classes)."""
         out, hidden = self._forward_all(self.x_grid, keep=True)
-        o = out.data.astype(np.float64)
+        o = out._data.astype(np.float64)
         cls, outputs = None, None
         if self.kind == "regression":
             heat = np.clip(o[:, 0], -1, 1)
@@ -355,8 +355,8 @@ class Trainer:
             "heat_n": n,
             "thumb_n": n // THUMB_STRIDE,
             "neurons": neurons,
-            "weights": [_round(lin.weight.data) for lin in self.linears],
-            "biases": [_round(lin.bias.data) for lin in self.linears],
+            "weights": [_round(lin.weight._data) for lin in self.linears],
+            "biases": [_round(lin.bias._data) for lin in self.linears],
             "grad_norms": [_finite(g) for g in self.grad_norms],
         }
         if cls is not None:

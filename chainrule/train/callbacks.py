@@ -85,7 +85,7 @@ def _monitored(name: str, monitor: str, logs: dict | None) -> float | None:
 
 
 def _copy_state(model) -> dict:
-    return {k: Tensor._make(v.data.copy()) for k, v in model.state_dict().items()}
+    return {k: Tensor._make(v._data.copy()) for k, v in model.state_dict().items()}
 
 
 class EarlyStopping(Callback):

@@ -359,7 +359,7 @@ def fit(
                 value.backward()
                 optimizer.step()
                 if metric_fns:
-                    detached = Tensor._make(out.data)
+                    detached = Tensor._make(out._data)
                     for name, fn in metric_fns:
                         batch_logs[name] = float(fn(detached, target))
                 running.add(batch_logs, _batch_len(target))
@@ -461,7 +461,7 @@ def predict(model, x: Any, *, batch_size: int = 256) -> Tensor:
                 else:
                     inputs = (batch,)
                 out = model(*(_to_tensor(b, device) for b in inputs))
-                outs.append(out.data)
+                outs.append(out._data)
     finally:
         model.train(was_training)
     if not outs:

@@ -20,7 +20,7 @@ from chainrule.tensor import Tensor
 
 
 def _arr(t: Any):
-    return t.data if isinstance(t, Tensor) else t
+    return t._data if isinstance(t, Tensor) else t
 
 
 def _class_targets(out, target, name: str):

@@ -57,12 +57,12 @@ def test_grad_is_own_writable_memory():
     a = cr.ones(3, requires_grad=True)
     b = cr.ones(3, requires_grad=True)
     (a + b).sum().backward()  # both grads come from the same upstream array
-    a.grad.data[0] = 100.0
+    a.grad._data[0] = 100.0
     assert b.grad.tolist() == [1.0, 1.0, 1.0]
     g = cr.ones(3)
     c = cr.ones(3, requires_grad=True)
     c.backward(g)
-    c.grad.data[0] = 5.0
+    c.grad._data[0] = 5.0
     assert g.tolist() == [1.0, 1.0, 1.0]
     for x in (cr.ones(2, 3, requires_grad=True),):
         (x.sum(1) * 2).sum().backward()
@@ -410,7 +410,7 @@ def test_custom_function_forward_may_return_array_or_input():
     class Twice(cr.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 2  # a bare array is wrapped too
+            return x._data * 2  # a bare array is wrapped too
 
         @staticmethod
         def backward(ctx, g):

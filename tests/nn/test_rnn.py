@@ -256,7 +256,7 @@ def test_cell_default_init_as_torch(kind):
     assert_init_as_torch(cm, CELLS[kind][1](32, H), H)
     uniform_std = 1 / np.sqrt(3 * H)
     for name, p in cm.named_parameters():
-        assert abs(p.data.std() - uniform_std) < 0.15 * uniform_std, name
+        assert abs(p._data.std() - uniform_std) < 0.15 * uniform_std, name
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
@@ -382,7 +382,7 @@ def test_gradcheck_fused_ops(op, reverse, rng):
     c0 = t(B, H) if op is R.LSTMSequence else None
     if op is R.RNNReluSequence:  # keep pre-activations away from relu's kink
         with cr.no_grad():
-            b_ih.data += 2.0
+            b_ih._data += 2.0
     inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     assert cr.autograd.gradcheck(lambda *a: op.apply(*a, reverse), inputs)
 

@@ -393,8 +393,8 @@ def test_clone_and_to_keep_gradient():
     x = cr.tensor([1.5, 2.5], requires_grad=True)
     assert not x.long().requires_grad and x.long().dtype == np.int64
     y = x.clone()
-    y.data[0] = 9.0
-    assert x.data[0] == 1.5
+    y._data[0] = 9.0
+    assert x._data[0] == 1.5
 
 
 def test_to_torch_roundtrip():

@@ -52,11 +52,11 @@ class Pair:
     def assert_same(self, where: str = "", rtol: float = 1e-7, atol: float = 1e-12):
         for i, (pc, pt) in enumerate(zip(self.cr_params, self.torch_params)):
             np.testing.assert_allclose(
-                pc.data, pt.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"parameter {i} differs {where}"
+                pc._data, pt.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"parameter {i} differs {where}"
             )
 
     def assert_moved(self):
-        moved = max(np.abs(pc.data - w).max() for pc, w in zip(self.cr_params, self.init))
+        moved = max(np.abs(pc._data - w).max() for pc, w in zip(self.cr_params, self.init))
         assert moved > 1e-3, f"the parameters barely moved ({moved}): the comparison would prove nothing"
 
 

@@ -105,7 +105,7 @@ def test_bad_param_group_is_not_added():
 def _snapshot(opt, params):
     sd = opt.state_dict()
     return (
-        [p.data.copy() for p in params],
+        [p._data.copy() for p in params],
         {i: {k: np.array(v.numpy()) for k, v in s.items()} for i, s in sd["state"].items()},
     )
 
@@ -214,6 +214,6 @@ def test_read_only_parameter_and_grad_memory():
     w.grad = cr.Tensor._make(np.broadcast_to(np.float32(0.5), (2, 3)))
     opt = cr.optim.SGD([w], lr=0.1)
     opt.step()
-    assert np.allclose(w.data, 0.95) and base.tolist() == [1.0] * 3
+    assert np.allclose(w._data, 0.95) and base.tolist() == [1.0] * 3
     opt.zero_grad(set_to_none=False)
     assert w.grad.tolist() == [[0.0] * 3] * 2

@@ -38,18 +38,18 @@ def test_round_trip_resumes_exactly(name, kwargs):
     opt = getattr(cr.optim, name)(full.cr_params, **kwargs)
     _train(full.cr_params, opt, full.loss_cr, 10)
     saved = opt.state_dict()
-    weights = [p.data.copy() for p in full.cr_params]
+    weights = [p._data.copy() for p in full.cr_params]
     _train(full.cr_params, opt, full.loss_cr, 10)  # uninterrupted run; must not change `saved`
 
     resumed = Pair(0)
     for p, w in zip(resumed.cr_params, weights):
-        p.data[...] = w
+        p._data[...] = w
     fresh = getattr(cr.optim, name)(resumed.cr_params, lr=0.5)  # options come back from the state dict
     fresh.load_state_dict(saved)
     assert fresh.param_groups[0]["lr"] == kwargs["lr"]
     _train(resumed.cr_params, fresh, resumed.loss_cr, 10)
     for a, b in zip(full.cr_params, resumed.cr_params):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a._data, b._data)
 
 
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
@@ -90,7 +90,7 @@ def test_load_torch_state_dict_and_continue(name, kwargs):
         "param_groups": copy.deepcopy(sd["param_groups"]),
     }
     for pc, pt in zip(pair.cr_params, pair.torch_params):
-        pc.data[...] = pt.detach().numpy()
+        pc._data[...] = pt.detach().numpy()
     opt = getattr(cr.optim, name)(pair.cr_params, lr=1.0)
     opt.load_state_dict(exported)
     for step in range(10):
@@ -156,10 +156,10 @@ def test_checkpoint_through_cr_save(tmp_path):
     resumed = Pair(3)
     checkpoint = cr.load(tmp_path / "ck")
     for p, w in zip(resumed.cr_params, checkpoint["weights"]):
-        p.data[...] = w.numpy()
+        p._data[...] = w.numpy()
     fresh = cr.optim.NAdam(resumed.cr_params)
     fresh.load_state_dict(checkpoint["optimizer"])
     assert fresh.param_groups[0]["betas"] == (0.8, 0.95)
     _train(resumed.cr_params, fresh, resumed.loss_cr, 5)
     for a, b in zip(pair.cr_params, resumed.cr_params):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a._data, b._data)

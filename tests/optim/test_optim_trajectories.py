@@ -119,10 +119,10 @@ def test_params_without_grad_are_skipped(name):
         pair.train_step(opt_cr, opt_t, which=which)
         pair.assert_same(f"after step {step + 1}")
     frozen = pair.cr_params[3]
-    before = frozen.data.copy()
+    before = frozen._data.copy()
     frozen.grad = None
     opt_cr.step()
-    assert (frozen.data == before).all()
+    assert (frozen._data == before).all()
 
 
 def test_frozen_parameter_never_moves():
@@ -140,8 +140,8 @@ def test_frozen_parameter_never_moves():
 def test_float32_matches_torch():
     """float32 parameters stay float32 (Python-float options don't upcast) and follow torch closely."""
     pair = Pair(4)
-    cp = [cr.tensor(p.data.astype("float32"), requires_grad=True) for p in pair.cr_params]
-    tp = [torch.tensor(p.data.astype("float32"), requires_grad=True) for p in pair.cr_params]
+    cp = [cr.tensor(p._data.astype("float32"), requires_grad=True) for p in pair.cr_params]
+    tp = [torch.tensor(p._data.astype("float32"), requires_grad=True) for p in pair.cr_params]
     pair.cr_params, pair.torch_params = cp, tp
     pair.cx, pair.cy = pair.cx.float(), pair.cy.float()
     pair.tx, pair.ty = pair.tx.float(), pair.ty.float()
@@ -213,7 +213,7 @@ def test_nn_model_matches_torch(name, kwargs):
     tmodel = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
     model = cr.nn.Sequential(cr.nn.Linear(2, 8), cr.nn.Tanh(), cr.nn.Linear(8, 3)).double()
     for p, tp in zip(model.parameters(), tmodel.parameters()):
-        p.data[...] = tp.detach().numpy()
+        p._data[...] = tp.detach().numpy()
     x = torch.randn(20, 2, dtype=torch.float64)
     y = torch.randint(0, 3, (20,))
     cx, cy = cr.tensor(x.numpy()), cr.tensor(y.numpy())
@@ -228,5 +228,5 @@ def test_nn_model_matches_torch(name, kwargs):
         opt_t.step()
         for p, tp in zip(model.parameters(), tmodel.parameters()):
             np.testing.assert_allclose(
-                p.data, tp.detach().numpy(), rtol=1e-7, atol=1e-12, err_msg=f"step {step + 1}"
+                p._data, tp.detach().numpy(), rtol=1e-7, atol=1e-12, err_msg=f"step {step + 1}"
             )

@@ -230,7 +230,7 @@ def test_l2_shrinks_weights():
     for rate in (0.0, 1.0):
         t = make({"reg": "l2", "reg_rate": rate, "optimizer": "sgd", "lr": 0.03})
         t.train(steps=300)
-        norms.append(sum(float(np.square(w).sum()) for w in (lin.weight.data for lin in t.linears)))
+        norms.append(sum(float(np.square(w).sum()) for w in (lin.weight._data for lin in t.linears)))
     assert norms[1] < norms[0]
 
 
@@ -251,7 +251,7 @@ def test_zero_init_keeps_neurons_identical():
         assert len(set(base64.b64decode(layer[0]))) > 1  # and not a constant one
     assert t.evaluate("test")["acc"] < 0.9  # in effect one neuron per layer: the circle is out of reach
     for lin in t.linears[:-1]:
-        w = lin.weight.data
+        w = lin.weight._data
         assert np.all(w == w[0])
     assert len(set(make({"init": "he"}).frame()["neurons"][1])) > 1
 

@@ -1,0 +1,138 @@
+"""``bmath``: the math a ``backward`` is written with, on arrays and on Tensors alike.
+
+Every derivative in chainrule is written once.  A ``backward`` runs in one of two modes:
+
+- **first order** (``loss.backward()``, the common case): the engine hands it NumPy (CuPy)
+  arrays and nothing is recorded, so a training step pays no graph bookkeeping;
+- **``create_graph=True``**: it is handed Tensors and every op it uses is recorded, so the
+  gradient it returns can be differentiated again (second derivatives).
+
+Operators (``+ - * / ** @``, comparisons), indexing, ``.T``, ``.reshape(shape)``, ``.shape``
+and ``.ndim`` mean the same on arrays and Tensors.  For everything else a backward calls this
+module, whose functions look at what they are given: arrays go to NumPy/CuPy, Tensors to
+chainrule's differentiable ops.  So the derivative of ``elu`` reads, in both modes::
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return bm.where(x > 0, grad, grad * bm.exp(bm.minimum(x, 0.0)) * ctx.alpha), None
+
+A comparison of Tensors gives a bool Tensor that carries no gradient, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import np, xp_of
+from chainrule.tensor import Tensor
+
+
+def is_tensor(*values: Any) -> bool:
+    """Whether any of ``values`` is a Tensor (then the backward is being recorded)."""
+    return any(isinstance(v, Tensor) for v in values)
+
+
+def _xp(*values: Any):
+    for v in values:
+        if isinstance(v, Tensor):
+            return xp_of(v._data)
+        if hasattr(v, "shape") and hasattr(v, "dtype"):
+            return xp_of(v)
+    return np
+
+
+def _ops():
+    from chainrule.ops import elementwise  # bmath is imported by elementwise itself
+
+    return elementwise
+
+
+def const(array, like: Any) -> Any:
+    """``array`` as a constant in the mode of ``like``: a Tensor (no grad) next to Tensors, else as is."""
+    if isinstance(like, Tensor) and not isinstance(array, Tensor):
+        return Tensor._make(array)
+    return array
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` else ``b``; the gradient flows to the branch that was taken."""
+    if is_tensor(cond, a, b):
+        if not isinstance(cond, Tensor):
+            cond = Tensor._make(cond)
+        return _ops().where(cond, a, b)
+    return _xp(cond, a, b).where(cond, a, b)
+
+
+def exp(x):
+    return x.exp() if isinstance(x, Tensor) else xp_of(x).exp(x)
+
+
+def expm1(x):
+    return x.exp() - 1.0 if isinstance(x, Tensor) else xp_of(x).expm1(x)
+
+
+def log(x):
+    return x.log() if isinstance(x, Tensor) else xp_of(x).log(x)
+
+
+def log1p(x):
+    return (x + 1.0).log() if isinstance(x, Tensor) else xp_of(x).log1p(x)
+
+
+def sqrt(x):
+    return x.sqrt() if isinstance(x, Tensor) else xp_of(x).sqrt(x)
+
+
+def tanh(x):
+    return x.tanh() if isinstance(x, Tensor) else xp_of(x).tanh(x)
+
+
+def sigmoid(x):
+    """σ(x), stable for large |x| in both modes."""
+    if isinstance(x, Tensor):
+        return x.sigmoid()
+    return _ops().stable_sigmoid(x)
+
+
+def abs(x):  # noqa: A001 - the math's name
+    return x.abs() if isinstance(x, Tensor) else xp_of(x).abs(x)
+
+
+def sign(x):
+    """-1, 0 or 1 (no gradient in either mode)."""
+    return _ops().sign(x) if isinstance(x, Tensor) else xp_of(x).sign(x)
+
+
+def maximum(a, b):
+    if is_tensor(a, b):
+        return _ops().clamp(a, min=b) if not isinstance(b, Tensor) else _ops().maximum(a, b)
+    return _xp(a, b).maximum(a, b)
+
+
+def minimum(a, b):
+    if is_tensor(a, b):
+        return _ops().clamp(a, max=b) if not isinstance(b, Tensor) else _ops().minimum(a, b)
+    return _xp(a, b).minimum(a, b)
+
+
+def erf(x):
+    from chainrule.ops import activation
+
+    return activation.erf(x) if isinstance(x, Tensor) else activation.erf_array(x)
+
+
+def sum(x, axis=None, keepdim: bool = False):  # noqa: A001 - the math's name
+    """Σ over ``axis`` (an int, a tuple or None for all)."""
+    if isinstance(x, Tensor):
+        return x.sum(dim=axis, keepdim=keepdim)
+    return x.sum(axis=axis, keepdims=keepdim)
+
+
+def zeros_like(x):
+    z = xp_of(x._data if isinstance(x, Tensor) else x).zeros(x.shape, x.dtype)
+    return const(z, x)
+
+
+def unbroadcast(grad, shape: tuple):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
+    return _ops().unbroadcast(grad, shape)
