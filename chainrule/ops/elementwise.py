@@ -15,6 +15,7 @@ import math
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, parallel_rows, xp_of
+from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
 # ----------------------------------------------------------------------------- helpers
@@ -499,19 +500,21 @@ def _select_grads(ctx, grad, a_loses, b_loses, tie):
 class Where(Function):
     """out = a where cond else b;  da = grad where cond, db = grad where not cond."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond._data if isinstance(cond, Tensor) else cond
-        xp = xp_of(ctx.cond)
-        return promote("where", xp.where(ctx.cond, _data(a), _data(b)), _data(a), _data(b))
+        # saved, so changing the condition in place before backward raises (as PyTorch)
+        ctx.save_for_backward(cond if isinstance(cond, Tensor) else Tensor._make(xp_of(cond).array(cond)))
+        c = _data(cond)
+        return promote("where", xp_of(c).where(c, _data(a), _data(b)), _data(a), _data(b))
 
     @staticmethod
     def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
         _, a, b = ctx.inputs
-        zero = Tensor._make(xp_of(grad._data).zeros((), grad.dtype))
-        cond = Tensor._make(ctx.cond)
-        ga = unbroadcast(where(cond, grad, zero), a.shape) if ctx.needs_input_grad[1] else None
-        gb = unbroadcast(where(cond, zero, grad), b.shape) if ctx.needs_input_grad[2] else None
+        ga = bm.unbroadcast(bm.where(cond, grad, 0.0), a.shape) if ctx.needs_input_grad[1] else None
+        gb = bm.unbroadcast(bm.where(cond, 0.0, grad), b.shape) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 
