@@ -158,3 +158,13 @@ def index_add(src, shape: tuple, index):
     from chainrule.ops.shape import _index_add
 
     return _index_add(src, shape, index)
+
+
+def broadcast_to(x, shape: tuple):
+    """``x`` repeated along its size-1 dims to ``shape`` (a view, no copy)."""
+    return x.expand(shape) if isinstance(x, Tensor) else xp_of(x).broadcast_to(x, shape)
+
+
+def permute(x, dims: tuple):
+    """The axes of ``x`` reordered: axis i of the result is axis ``dims[i]`` of x."""
+    return x.permute(dims) if isinstance(x, Tensor) else x.transpose(dims)

@@ -15,6 +15,7 @@ from collections import namedtuple
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import bmath as bm
 from chainrule.ops.elementwise import where
 from chainrule.ops.shape import norm_dims
 from chainrule.tensor import Tensor
@@ -30,8 +31,7 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 def _spread(grad, shape: tuple, axes: tuple):
     """Broadcast the gradient of a reduction over ``axes`` back to the input ``shape``
     (a Tensor, or on the engine's fast path a bare array)."""
-    g = grad.reshape(_kept_shape(shape, axes))
-    return g.expand(shape) if isinstance(g, Tensor) else xp_of(g).broadcast_to(g, shape)
+    return bm.broadcast_to(grad.reshape(_kept_shape(shape, axes)), shape)
 
 
 class Sum(Function):

@@ -91,7 +91,7 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         inverse = tuple(int(i) for i in np.argsort(ctx.dims))
-        return (grad.permute(inverse) if isinstance(grad, Tensor) else grad.transpose(inverse)), None
+        return bm.permute(grad, inverse), None
 
 
 class Expand(Function):
