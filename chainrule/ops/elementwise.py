@@ -117,6 +117,11 @@ def _scalars(a, b) -> tuple:
     return (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
 
 
+def _tensor_or_none(x, needed: bool):
+    """``x`` to save for backward when ``needed`` and a Tensor (scalars go through ``_scalars``)."""
+    return x if needed and isinstance(x, Tensor) else None
+
+
 def _binary_grads(ctx, ga, gb):
     """Return the gradients of a binary op's two operands, reduced to their shapes."""
     a, b = ctx.inputs
@@ -177,7 +182,10 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        # as PyTorch, keep an operand only when the other's gradient needs it: changing x in
+        # place after y = x * 2.0 is no error, since backward never reads x
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(_tensor_or_none(a, need_b), _tensor_or_none(b, need_a))
         ctx.scalars = _scalars(a, b)
         ad, bd = _data(a), _data(b)
         return promote("mul", ad * bd, ad, bd)
@@ -198,7 +206,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        need_a, need_b = ctx.needs_input_grad  # da needs b; db needs a and b
+        ctx.save_for_backward(_tensor_or_none(a, need_b), _tensor_or_none(b, need_a or need_b))
         ctx.scalars = _scalars(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             ad, bd = _data(a), _data(b)
