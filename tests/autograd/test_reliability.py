@@ -223,3 +223,39 @@ def test_losses_appended_in_a_training_loop_hold_no_graph_memory():
         opt.step()
         losses.append(loss)
     assert all(p() is None for p in probes)
+
+
+# -- empty shapes work where PyTorch's do ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, x: lib.nn.functional.softmax(x, dim=1),
+        lambda lib, x: lib.nn.functional.log_softmax(x, dim=1),
+        lambda lib, x: lib.logsumexp(x, dim=1),
+        lambda lib, x: lib.nn.functional.softmax(x.reshape(0, 3), dim=1),
+    ],
+    ids=["softmax", "log_softmax", "logsumexp", "softmax_empty_batch"],
+)
+def test_reductions_over_an_empty_dim_as_pytorch(make):
+    x, tx = cr.zeros(3, 0, requires_grad=True), torch.zeros(3, 0, requires_grad=True)
+    out, tout = make(cr, x), make(torch, tx)
+    assert out.shape == tuple(tout.shape)
+    np.testing.assert_array_equal(out.detach().numpy(), tout.detach().numpy())  # -inf for logsumexp
+    out.sum().backward()
+    tout.sum().backward()
+    assert x.grad.shape == tuple(tx.grad.shape)
+
+
+def test_amax_over_an_empty_dim_raises_as_pytorch():
+    with pytest.raises(IndexError):
+        torch.amax(torch.zeros(3, 0), dim=1)
+    with pytest.raises(IndexError, match="amax: can't reduce over dimension 1 of size 0"):
+        cr.amax(cr.zeros(3, 0), dim=1)
+    assert cr.amax(cr.zeros(0, 3), dim=1).shape == (0,)
+
+
+def test_complex_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match="complex tensors can't require gradients"):
+        cr.tensor(np.array([1 + 2j]), requires_grad=True)
