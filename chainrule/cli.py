@@ -38,7 +38,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _data(args: argparse.Namespace) -> int:
     from chainrule.data.fetch import main
 
-    return main(args.name, root=args.root)
+    return main(args.name, root=args.root, mirrors=args.mirror)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,10 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="few samples, for a smoke test")
     p.set_defaults(fn=_bench)
 
-    p = sub.add_parser("data", help="fetch a data set into the cache: mnist | fashion-mnist")
+    p = sub.add_parser(
+        "data", help="download a data set into the cache: mnist | fashion-mnist | kmnist | cifar10"
+    )
     p.add_argument("action", choices=["get"])
-    p.add_argument("name", choices=["mnist", "fashion-mnist"])
-    p.add_argument("--root", default=None, help="cache folder (default: ~/.cache/chainrule)")
+    p.add_argument("name", choices=["mnist", "fashion-mnist", "kmnist", "cifar10"])
+    p.add_argument(
+        "--root", default=None, help="cache folder (default: $CHAINRULE_DATA or ~/.cache/chainrule)"
+    )
+    p.add_argument(
+        "--mirror",
+        action="append",
+        default=None,
+        help="base URL of your own mirror serving <URL>/<name>/<file> (repeatable; replaces the public ones)",
+    )
     p.set_defaults(fn=_data)
     return parser
 
