@@ -306,8 +306,8 @@ class FakeTTY(io.StringIO):
 def test_progress_bar_live_on_a_terminal(monkeypatch):
     monkeypatch.setenv("TERM", "xterm")
     f = FakeTTY()
-    bar = _Progress(True, epochs=3, total=4, file=f)
-    assert bar.live
+    bar = _Progress(1, epochs=3, total=4, file=f)
+    assert bar.kind == "terminal"
     bar.start(1)
     for i in range(4):
         bar.update({"loss": 1.0 / (i + 1), "accuracy": 0.25 * i})
@@ -315,4 +315,4 @@ def test_progress_bar_live_on_a_terminal(monkeypatch):
     out = f.getvalue()
     assert "epoch 2/3" in out and "4/4" in out and "\r" in out
     assert "loss 0.2500" in out and "val_loss 0.3000" in out
-    assert not _Progress(True, 3, 4, file=io.StringIO()).live
+    assert _Progress(1, 3, 4, file=io.StringIO()).kind == "lines"
