@@ -91,6 +91,6 @@ def main(
         f"test accuracy: {result['accuracy']:.4f}  (test loss {result['loss']:.4f}, {seconds:.1f}s training)"
     )
     if plot:
-        path = history.plot(plot, title=f"chainrule demo: 8x8 digits, test accuracy {result['accuracy']:.3f}")
-        print(f"training curves: {path}")
+        history.plot(plot, title=f"chainrule demo: 8x8 digits, test accuracy {result['accuracy']:.3f}")
+        print(f"training curves: {plot}")
     return 0

@@ -267,9 +267,16 @@ def test_history_indexing_and_plot(tmp_path):
     assert "val_loss" in h and "val_accuracy" not in h
     with pytest.raises(KeyError, match="recorded"):
         h["val_accuracy"]
-    path = h.plot(tmp_path / "sub" / "curves.png")
+    from matplotlib.figure import Figure
+
+    path = tmp_path / "sub" / "curves.png"
+    fig = h.plot(path)
+    assert isinstance(fig, Figure) and [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    assert len(fig.axes[0].lines) == 2  # train and validation loss
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    before = sorted(tmp_path.rglob("*"))
+    assert isinstance(h.plot(), Figure) and sorted(tmp_path.rglob("*")) == before  # no path, no file
     with pytest.raises(ValueError, match="nothing recorded"):
         cr.train.History().plot(tmp_path / "empty.png")
 
