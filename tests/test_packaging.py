@@ -16,8 +16,6 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -68,10 +66,8 @@ def test_fit_without_tqdm_prints_plain_lines():
     assert re.findall(r"^epoch (\d)/2 ", proc.stderr, flags=re.M) == ["1", "2"]
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> Path:
+def _build(out: Path) -> None:
     """sdist and wheel, the wheel built from the sdist (as ``python -m build`` does)."""
-    out = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
         capture_output=True,
@@ -80,10 +76,18 @@ def dist(tmp_path_factory) -> Path:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out
 
 
-def test_wheel_contents(dist):
+def test_build_then_install_the_wheel_and_test_the_sdist(tmp_path):
+    """One build for all checks (a module fixture would build once per test worker)."""
+    dist = tmp_path / "dist"
+    _build(dist)
+    _check_wheel_contents(dist)
+    _check_wheel_in_a_fresh_venv(dist, tmp_path / "wheel")
+    _check_sdist_carries_its_tests_and_they_run(dist, tmp_path / "sdist")
+
+
+def _check_wheel_contents(dist):
     (wheel,) = dist.glob("chainrule-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
@@ -97,7 +101,8 @@ def test_wheel_contents(dist):
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
 
 
-def test_sdist_carries_its_tests_and_they_run(dist, tmp_path):
+def _check_sdist_carries_its_tests_and_they_run(dist, tmp_path):
+    tmp_path.mkdir()
     (sdist,) = dist.glob("chainrule-*.tar.gz")
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
@@ -135,10 +140,11 @@ def test_sdist_carries_its_tests_and_they_run(dist, tmp_path):
     assert " passed" in proc.stdout
 
 
-def test_wheel_in_a_fresh_venv(dist, tmp_path):
+def _check_wheel_in_a_fresh_venv(dist, tmp_path):
     """A venv of its own; the dependencies are this environment's (a path entry, so none of its
     .pth hooks, such as an editable chainrule, comes along), and pip resolves them offline."""
     (wheel,) = dist.glob("chainrule-*.whl")
+    tmp_path.mkdir()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
