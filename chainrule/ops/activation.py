@@ -27,10 +27,6 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _const(array) -> Tensor:
-    return Tensor._make(array)
-
-
 def _check_tensor(op: str, x) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
@@ -168,7 +164,7 @@ class Softplus(Function):
         return bm.where(z > ctx.threshold, grad, grad * bm.sigmoid(z)), None, None
 
 
-class LeakyRelu(Function):
+class LeakyReLU(Function):
     """out = x if x > 0 else slope · x;  dx = grad if x > 0 else slope · grad."""
 
     array_backward = True
@@ -186,7 +182,7 @@ class LeakyRelu(Function):
         return bm.where(x > 0, grad, grad * ctx.slope), None
 
 
-class PRelu(Function):
+class PReLU(Function):
     """out = x if x > 0 else a · x with a learned slope ``a`` per channel (dim 1);
     dx = grad if x > 0 else a · grad;  da = Σ grad · x over x ≤ 0 (summed over all but the channel dim)."""
 
@@ -219,7 +215,7 @@ def _prelu_weight_view(weight, ndim: int):
     return weight.reshape((1, weight.shape[0]) + (1,) * (ndim - 2))
 
 
-class Elu(Function):
+class ELU(Function):
     """out = x if x > 0 else α (eˣ - 1);  dx = grad if x > 0 else grad · α eˣ."""
 
     array_backward = True
@@ -239,7 +235,7 @@ class Elu(Function):
         return bm.where(x > 0, grad, grad * (bm.exp(bm.minimum(x, 0.0)) * ctx.alpha)), None
 
 
-class Gelu(Function):
+class GELU(Function):
     """out = x Φ(x) = x · ½ (1 + erf(x/√2))  (Φ: the standard normal CDF);
     dx = grad · (Φ(x) + x φ(x)), φ(x) = e^{-x²/2}/√(2π).
 
@@ -275,7 +271,7 @@ class Gelu(Function):
         return grad * (cdf + x * (bm.exp(x * x * -0.5) * _INV_SQRT_2PI)), None
 
 
-class Silu(Function):
+class SiLU(Function):
     """out = x σ(x) (swish);  dx = grad · σ(x) (1 + x (1 - σ(x)))."""
 
     array_backward = True
@@ -373,7 +369,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
     """
     _check_tensor("leaky_relu", input)
-    return LeakyRelu.apply(input, negative_slope)
+    return LeakyReLU.apply(input, negative_slope)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
@@ -389,13 +385,13 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
             f"prelu: weight has {n} elements (shape {tuple(weight.shape)}) but the input has {channels} "
             f"channels in dim 1 (input shape {tuple(input.shape)}); expected 1 or {channels}"
         )
-    return PRelu.apply(input, weight)
+    return PReLU.apply(input, weight)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
     _check_tensor("elu", input)
-    return Elu.apply(input, alpha)
+    return ELU.apply(input, alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -406,13 +402,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     _check_tensor("gelu", input)
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(input, approximate)
+    return GELU.apply(input, approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x σ(x) (also called swish).  Example: ``silu(cr.tensor([1.0]))`` -> ``[0.7311]``."""
     _check_tensor("silu", input)
-    return Silu.apply(input)
+    return SiLU.apply(input)
 
 
 def _softmax_axis(op: str, x: Tensor, dim) -> int:
