@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from chainrule.nn import _args
 from chainrule.nn.module import Module, Parameter
 from chainrule.tensor import Tensor
 
@@ -431,7 +432,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = _args.integer("Flatten", "start_dim", start_dim)
+        self.end_dim = _args.integer("Flatten", "end_dim", end_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.flatten(self.start_dim, self.end_dim)
@@ -445,7 +447,10 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size: tuple):
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        sizes = _args.ints("Unflatten", "unflattened_size", unflattened_size, len(unflattened_size), -1)
+        if sizes.count(-1) > 1:
+            raise ValueError(f"Unflatten: unflattened_size may hold at most one -1, got {unflattened_size!r}")
+        self.dim, self.unflattened_size = _args.integer("Unflatten", "dim", dim), sizes
 
     def forward(self, x: Tensor) -> Tensor:
         d = self.dim % x.ndim

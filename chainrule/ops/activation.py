@@ -31,6 +31,11 @@ def _const(array) -> Tensor:
     return Tensor._make(array)
 
 
+def _check_number(op: str, name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+
+
 def _check_tensor(op: str, x) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
@@ -369,6 +374,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
     """
     _check_tensor("leaky_relu", input)
+    _check_number("leaky_relu", "negative_slope", negative_slope)
     return LeakyRelu.apply(input, negative_slope)
 
 
@@ -391,6 +397,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
     _check_tensor("elu", input)
+    _check_number("elu", "alpha", alpha)
     return Elu.apply(input, alpha)
 
 

@@ -418,6 +418,8 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
     """
     value = 0.0 if value is None else value  # PyTorch's F.pad default (None) means 0
+    if not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: padding widths must be ints, got {tuple(pad)}")
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
@@ -426,6 +428,12 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    for axis, ((lo, hi), n) in enumerate(zip(widths, x.shape)):
+        if n + min(lo, 0) + min(hi, 0) < 0:
+            raise ValueError(
+                f"pad: the input size {n} of dim {axis}, plus negative padding {lo} and {hi}, gives a "
+                f"negative size (input shape {tuple(x.shape)}, pad {tuple(pad)})"
+            )
     if any(lo < 0 or hi < 0 for lo, hi in widths):  # negative widths crop
         crop = tuple(
             slice(-lo if lo < 0 else 0, s + hi if hi < 0 else s) for (lo, hi), s in zip(widths, x.shape)
