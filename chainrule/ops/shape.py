@@ -343,11 +343,25 @@ def getitem(x: Tensor, index) -> Tensor:
     return Index.apply(x, normalize_index(index))._view_of(x)
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; all other dims must agree."""
+def _tensor_list(op: str, tensors: Sequence[Tensor]) -> list:
+    """``tensors`` as a non-empty list of Tensors, or a TypeError/ValueError naming ``op``."""
+    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{op}: expected a sequence of Tensors, got {type(tensors).__name__}")
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{op}: expected a sequence of Tensors, got {type(t).__name__} at position {i}; convert it "
+                "with cr.tensor(x) (a copy) or cr.from_numpy(x) (shared memory)"
+            )
+    return tensors
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension; all other dims must agree."""
+    tensors = _tensor_list("cat", tensors)
     ref = tensors[0]
     for i, t in enumerate(tensors):
         if t.ndim == 0:
@@ -366,9 +380,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shape tensors along a new dimension ``dim``."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+    tensors = _tensor_list("stack", tensors)
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(
