@@ -344,8 +344,7 @@ class ParameterDict(Module):
             self.update(parameters)
 
     def _key(self, key: Any) -> str:
-        if not isinstance(key, str):
-            raise TypeError(f"ParameterDict: keys must be strings, got {type(key).__name__}")
+        self._check_name("ParameterDict", "parameter", key)
         return key
 
     def __getitem__(self, key: str) -> Any:

@@ -67,14 +67,12 @@ class Parameter(Tensor):
         return out
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (self._data, self.requires_grad, self.grad))
+        return (_rebuild_parameter, (self._data, self.requires_grad))
 
 
-def _rebuild_parameter(data, requires_grad: bool, grad) -> Parameter:
-    """Unpickle a Parameter (its values, requires_grad and .grad; never a graph)."""
-    p = Parameter(data, requires_grad)
-    p.grad = grad
-    return p
+def _rebuild_parameter(data, requires_grad: bool) -> Parameter:
+    """Unpickle a Parameter: its values and requires_grad (no .grad, as PyTorch)."""
+    return Parameter(data, requires_grad)
 
 
 def _as_array(value: Any) -> tuple[Any, str | None]:
@@ -160,6 +158,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
+    @staticmethod
+    def _check_name(op: str, kind: str, name: Any) -> None:
+        """As PyTorch: a name is a non-empty string without dots (dots separate nested names)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{op}: {kind} name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{op}: {kind} name can't be empty or contain '.', got {name!r}")
+
     def _register(self, store: OrderedDict, name: str, value: Any) -> None:
         """Put ``value`` in ``store``; a name already there keeps its place (registration order),
         as PyTorch, so replacing ``model.conv1`` leaves ``children()`` and ``state_dict()`` in order."""
@@ -194,6 +200,7 @@ class Module:
             raise TypeError(
                 f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}"
             )
+        self._check_name("register_parameter", "parameter", name)
         self._register(self._parameters, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -202,6 +209,7 @@ class Module:
             raise TypeError(
                 f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}"
             )
+        self._check_name("register_buffer", "buffer", name)
         self._register(self._buffers, name, tensor)
         if persistent:
             self._non_persistent.discard(name)
@@ -212,6 +220,7 @@ class Module:
         """Add a child module under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        self._check_name("add_module", "module", name)
         self._register(self._modules, name, module)
 
     register_module = add_module
@@ -235,6 +244,18 @@ class Module:
         for name, child in self._modules.items():
             if child is not None:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at dotted path ``target`` (``''`` is self): ``model.get_submodule('0.conv')``."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part) if isinstance(module, Module) else None
+            if child is None:
+                raise AttributeError(
+                    f"get_submodule: {type(module).__name__} has no sub-module {part!r} ({target!r})"
+                )
+            module = child
+        return module
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():

@@ -271,9 +271,19 @@ def test_deepcopy_and_pickle_of_modules_tensors_and_optimizers():
         _same(_arrays(model), _arrays(clone))
         assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in clone.parameters())
         assert clone.fc.weight._data is not model.fc.weight._data  # a real copy
-        np.testing.assert_array_equal(clone.fc.weight.grad.numpy(), model.fc.weight.grad.numpy())
         clone.fc.weight.data.mul_(0)
         assert model.fc.weight.abs().sum().item() > 0
+    # as PyTorch: deepcopy keeps .grad, pickle does not
+    np.testing.assert_array_equal(copy.deepcopy(model).fc.weight.grad.numpy(), model.fc.weight.grad.numpy())
+    assert pickle.loads(pickle.dumps(model)).fc.weight.grad is None
+    # a non-leaf tensor: pickled as a leaf with its values; deepcopy refused, as PyTorch
+    x = cr.randn(3, requires_grad=True)
+    y = (x * 2).exp()
+    y2 = pickle.loads(pickle.dumps(y))
+    assert y2.grad_fn is None and y2.requires_grad
+    np.testing.assert_array_equal(y2.detach().numpy(), y.detach().numpy())
+    with pytest.raises(RuntimeError, match="deepcopy: only leaf tensors"):
+        copy.deepcopy(y)
     # shared parameters stay shared in the copy
     tied = nn.Sequential(nn.Linear(2, 2, bias=False), nn.Linear(2, 2, bias=False))
     tied[1].weight = tied[0].weight
@@ -289,3 +299,22 @@ def test_deepcopy_and_pickle_of_modules_tensors_and_optimizers():
     for a, b in zip(opt.state_dict()["state"].values(), o2.state_dict()["state"].values()):
         np.testing.assert_array_equal(a["exp_avg"].numpy(), b["exp_avg"].numpy())
     o2.step()  # and keeps working
+
+
+def test_registered_names_as_torch_and_get_submodule():
+    m = nn.Module()
+    for register in (
+        lambda name: m.add_module(name, nn.ReLU()),
+        lambda name: m.register_buffer(name, cr.ones(1)),
+        lambda name: m.register_parameter(name, None),
+        lambda name: nn.ParameterDict({name: cr.ones(1)}),
+    ):
+        for name in ("a.b", ""):
+            with pytest.raises(KeyError, match="name can't be empty or contain '.'"):
+                register(name)
+        with pytest.raises(TypeError, match="name should be a string"):
+            register(3)
+    model = nn.Sequential(OrderedDict(block=nn.Sequential(nn.Linear(2, 2), nn.ReLU())))
+    assert model.get_submodule("block.1") is model.block[1] and model.get_submodule("") is model
+    with pytest.raises(AttributeError, match="get_submodule: Sequential has no sub-module 'x'"):
+        model.get_submodule("block.x")
