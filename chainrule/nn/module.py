@@ -441,10 +441,13 @@ class Module:
                 arr = arr.astype(dtype)
             return arr
 
-        for t in list(self.parameters()) + list(self.buffers()):
-            t._data = convert(t._data)
-            if t.grad is not None:
-                t.grad = Tensor._make(convert(t.grad._data))
+        tensors = list(self.parameters()) + list(self.buffers())
+        # everything is converted before anything is assigned: a failed move leaves the module as it was
+        new = [(convert(t._data), None if t.grad is None else convert(t.grad._data)) for t in tensors]
+        for t, (data, grad) in zip(tensors, new):
+            t._data = data
+            if grad is not None and grad is not t.grad._data:
+                t.grad = Tensor._make(grad)
         return self
 
     def cpu(self) -> Module:
