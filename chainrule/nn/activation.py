@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from chainrule import backend
 from chainrule.backend import np
-from chainrule.nn import _args
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops import activation as A
 from chainrule.ops.elementwise import relu, sigmoid, tanh
 from chainrule.tensor import Tensor

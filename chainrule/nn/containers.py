@@ -8,8 +8,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from chainrule.nn import _args
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.tensor import Tensor
 
 

@@ -26,8 +26,9 @@ import math
 
 from chainrule import backend
 from chainrule.backend import np
-from chainrule.nn import _args, init
+from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops.conv import _same_padding, conv_nd, conv_transpose_nd
 from chainrule.ops.shape import pad as _pad
 from chainrule.tensor import Tensor

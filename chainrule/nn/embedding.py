@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from chainrule import backend
 from chainrule.backend import np
-from chainrule.nn import _args, init
+from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops.embedding import embedding
 from chainrule.tensor import Tensor
 

@@ -6,8 +6,9 @@ import math
 
 from chainrule import backend
 from chainrule.backend import np
-from chainrule.nn import _args, init
+from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops.linalg import linear
 from chainrule.tensor import Tensor
 

@@ -14,8 +14,8 @@ Example::
 
 from __future__ import annotations
 
-from chainrule.nn import _args
 from chainrule.nn.module import Module
+from chainrule.ops import _args
 from chainrule.ops import loss as L
 from chainrule.tensor import Tensor
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from chainrule import backend
 from chainrule.backend import np
-from chainrule.nn import _args, init
+from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops.normalization import batch_norm, layer_norm
 from chainrule.tensor import Tensor
 

@@ -51,8 +51,9 @@ import warnings
 from chainrule import backend
 from chainrule import random as _random
 from chainrule.backend import np
-from chainrule.nn import _args, init
+from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops import recurrent as _ops
 from chainrule.ops.shape import cat, stack
 from chainrule.tensor import Tensor

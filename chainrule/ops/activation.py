@@ -16,6 +16,7 @@ import warnings
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import _args
 from chainrule.ops import bmath as bm
 from chainrule.ops.elementwise import stable_sigmoid
 from chainrule.ops.shape import norm_dim
@@ -29,11 +30,6 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 def _const(array) -> Tensor:
     return Tensor._make(array)
-
-
-def _check_number(op: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
 
 
 def _check_tensor(op: str, x) -> None:
@@ -363,7 +359,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     Shapes: any -> same.  Example: ``softplus(cr.tensor([0.0]))`` -> ``[0.6931]``.
     """
     _check_tensor("softplus", input)
-    if beta == 0:
+    _args.number("softplus", "threshold", threshold)
+    if _args.number("softplus", "beta", beta) == 0:
         raise ValueError("softplus: beta must be nonzero")
     return Softplus.apply(input, beta, threshold)
 
@@ -374,7 +371,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
     """
     _check_tensor("leaky_relu", input)
-    _check_number("leaky_relu", "negative_slope", negative_slope)
+    _args.number("leaky_relu", "negative_slope", negative_slope)
     return LeakyRelu.apply(input, negative_slope)
 
 
@@ -397,7 +394,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
     _check_tensor("elu", input)
-    _check_number("elu", "alpha", alpha)
+    _args.number("elu", "alpha", alpha)
     return Elu.apply(input, alpha)
 
 

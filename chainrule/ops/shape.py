@@ -23,7 +23,9 @@ def norm_dim(dim: int, ndim: int, op: str, extra: int = 0) -> int:
     """A dimension index in [0, ndim + extra), accepting negatives as PyTorch; IndexError otherwise."""
     n = ndim + extra
     lo, hi = -max(n, 1), max(n, 1) - 1
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or not lo <= dim <= hi:
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    if not lo <= dim <= hi:
         raise IndexError(
             f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
         )
@@ -430,6 +432,8 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
     """
     value = 0.0 if value is None else value  # PyTorch's F.pad default (None) means 0
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"pad: value must be a number, got {type(value).__name__} {value!r}")
     if not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
         raise TypeError(f"pad: padding widths must be ints, got {tuple(pad)}")
     pad = [int(p) for p in pad]

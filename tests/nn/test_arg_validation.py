@@ -130,10 +130,63 @@ def test_pad_widths_must_be_ints():
         F.pad(cr.zeros(2, 3), (1.5, 1))
 
 
-@pytest.mark.parametrize("fn, arg", [(F.leaky_relu, "negative_slope"), (F.elu, "alpha")])
-def test_activation_parameters_must_be_numbers(fn, arg):
-    with pytest.raises(TypeError, match=rf"{fn.__name__}: {arg} must be a number, got str"):
-        fn(cr.zeros(2), "x")
+X2 = np.random.default_rng(0).random((4, 3)).astype(np.float32)
+Y = np.array([0, 1, 2, 0])
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda F, lib: F.leaky_relu(lib.tensor(X2), "x"),
+            TypeError,
+            "leaky_relu: negative_slope must be a number",
+        ),
+        (lambda F, lib: F.elu(lib.tensor(X2), "x"), TypeError, "elu: alpha must be a number"),
+        (
+            lambda F, lib: F.softplus(lib.tensor(X2), beta="x"),
+            TypeError,
+            "softplus: beta must be a number",
+        ),
+        (
+            lambda F, lib: F.huber_loss(lib.tensor(X2), lib.tensor(X2), delta="x"),
+            TypeError,
+            "huber_loss: delta",
+        ),
+        (
+            lambda F, lib: F.pad(lib.tensor(X2), (1, 1), value="x"),
+            TypeError,
+            "pad: value must be a number",
+        ),
+        (
+            lambda F, lib: F.softmax(lib.tensor(X2), 1.5),
+            TypeError,
+            "softmax: dim must be an int, got float",
+        ),
+        (lambda F, lib: F.log_softmax(lib.tensor(X2), "1"), TypeError, "log_softmax: dim must be an int"),
+        (
+            lambda F, lib: F.cross_entropy(lib.tensor(X2), lib.tensor(Y), ignore_index=1.5),
+            TypeError,
+            "cross_entropy: ignore_index must be an int",
+        ),
+        (
+            lambda F, lib: F.multi_margin_loss(lib.tensor(X2), lib.tensor(Y), margin="x"),
+            TypeError,
+            "multi_margin_loss: margin must be a number",
+        ),
+        (
+            # a silent wrong loss before: targets outside [0, 1]
+            lambda F, lib: F.binary_cross_entropy(lib.tensor(X2), lib.tensor(X2 * 2)),
+            ValueError,
+            "binary_cross_entropy: all elements of target should be between 0 and 1",
+        ),
+    ],
+)
+def test_functional_arguments_raise_our_message_where_torch_raises(call, error, message):
+    with pytest.raises((TypeError, ValueError, RuntimeError)):
+        call(torch.nn.functional, torch)
+    with pytest.raises(error, match=message):
+        call(F, cr)
 
 
 def test_valid_arguments_still_build_as_torch():

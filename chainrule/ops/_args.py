@@ -1,6 +1,7 @@
-"""Argument checks shared by the layer constructors: each raises naming the layer, the argument,
-the allowed range and the value given, so a bad layer fails when it is built, not with a wrong
-output (``Conv2d(kernel_size=0)``) or a NumPy message (``Conv2d(1, 1, -3)``) later.
+"""Argument checks shared by the layer constructors and the functional ops: each raises naming the
+layer or op, the argument, the allowed range and the value given, so a bad layer fails when it is
+built, not with a wrong output (``Conv2d(kernel_size=0)``) or a NumPy message (``Conv2d(1, 1, -3)``)
+later.
 
 Example::
 
