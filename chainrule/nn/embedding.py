@@ -86,6 +86,10 @@ class Embedding(Module):
         sparse: bool = False,
     ) -> Embedding:
         """An Embedding holding ``embeddings`` (2-D); frozen unless ``freeze=False``."""
+        if not isinstance(embeddings, Tensor):
+            raise TypeError(
+                f"Embedding.from_pretrained: embeddings must be a 2-D Tensor, got {type(embeddings).__name__}"
+            )
         if embeddings.ndim != 2:
             raise ValueError(
                 f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}"

@@ -694,6 +694,8 @@ def conv_transpose_nd(
             f"{op}: stride {stride} and dilation {dilation} must be positive and padding {padding} "
             "non-negative"
         )
+    if 0 in kernel:
+        raise ValueError(f"{op}: the kernel size must be positive, got weight shape {tuple(weight.shape)}")
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ < 0 or (op_ >= s and op_ >= d):
             raise ValueError(

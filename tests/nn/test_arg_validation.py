@@ -98,6 +98,8 @@ def test_conv_kernel_size_zero_was_a_bigger_output():
         nn.Conv2d(1, 1, kernel_size=0)
     with pytest.raises(ValueError, match="conv2d: the kernel size must be positive"):
         F.conv2d(cr.zeros(1, 1, 5, 5), cr.zeros(1, 1, 0, 0))
+    with pytest.raises(ValueError, match="conv_transpose2d: the kernel size must be positive"):
+        F.conv_transpose2d(cr.zeros(1, 2, 4, 4), cr.zeros(2, 3, 0, 3))
 
 
 def test_batch_norm_eps_as_torch():
