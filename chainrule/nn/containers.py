@@ -267,6 +267,14 @@ def _as_parameter(value: Any) -> Any:
     return value
 
 
+def _entry_line(key: Any, value: Any) -> str:
+    """One line of a ParameterList/ParameterDict repr, as PyTorch prints it."""
+    if isinstance(value, Tensor):
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        return f"({key}): {kind} containing: [{value.dtype} of size {'x'.join(map(str, value.shape))}]"
+    return f"({key}): Object of type: {type(value).__name__}"
+
+
 class ParameterList(Module):
     """A list of parameters, registered so ``parameters()`` and ``state_dict()`` find them (keys
     '0', '1', ...), as ``torch.nn.ParameterList``; a plain Tensor becomes a ``Parameter``.
@@ -317,14 +325,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        lines = []
-        for i, p in enumerate(self):
-            if isinstance(p, Tensor):
-                kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-                lines.append(f"({i}): {kind} containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]")
-            else:
-                lines.append(f"({i}): Object of type: {type(p).__name__}")
-        return "\n".join(lines)
+        return "\n".join(_entry_line(i, p) for i, p in enumerate(self))
 
 
 class ParameterDict(Module):
@@ -406,14 +407,7 @@ class ParameterDict(Module):
             self[k] = v
 
     def extra_repr(self) -> str:
-        lines = []
-        for k, p in self.items():
-            if isinstance(p, Tensor):
-                kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-                lines.append(f"({k}): {kind} containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]")
-            else:
-                lines.append(f"({k}): Object of type: {type(p).__name__}")
-        return "\n".join(lines)
+        return "\n".join(_entry_line(k, p) for k, p in self.items())
 
 
 class Identity(Module):
