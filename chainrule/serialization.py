@@ -244,7 +244,10 @@ def _atomic_write(path: str, write) -> None:
     _remove_stale(folder, prefix)
     tmp = os.path.join(folder, f"{prefix}{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
     mode = _file_mode(target)
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as e:  # name the target, not our temporary file
+        raise type(e)(e.errno, f"save: can't write into {folder!r} to save {path!r}: {e.strerror}") from None
     try:
         write(tmp)
         fd = os.open(tmp, os.O_RDONLY)
