@@ -133,8 +133,10 @@ class Module:
             )
         params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
+            self._check_name("__setattr__", "parameter", name)
             self._register(params, name, value)
         elif isinstance(value, Module):
+            self._check_name("__setattr__", "module", name)
             self._register(modules, name, value)
         elif name in params:
             if value is not None:

@@ -314,6 +314,8 @@ def test_registered_names_as_torch_and_get_submodule():
                 register(name)
         with pytest.raises(TypeError, match="name should be a string"):
             register(3)
+    with pytest.raises(KeyError, match=r"__setattr__: parameter name can't be empty or contain '\.'"):
+        setattr(m, "a.b", nn.Parameter(cr.ones(1)))
     model = nn.Sequential(OrderedDict(block=nn.Sequential(nn.Linear(2, 2), nn.ReLU())))
     assert model.get_submodule("block.1") is model.block[1] and model.get_submodule("") is model
     with pytest.raises(AttributeError, match="get_submodule: Sequential has no sub-module 'x'"):
