@@ -88,8 +88,8 @@ def _encode(obj: Any, path: str, arrays: dict, pickled: list, depth: int = 0) ->
         return _pickle(obj, path, arrays, pickled)
     if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or backend.device_of(obj) == "cuda":
         arr = backend.to_numpy(obj._data if isinstance(obj, Tensor) else obj)
-        if arr.dtype.kind not in _SUPPORTED_KINDS:
-            return _pickle(arr, path, arrays, pickled)
+        if arr.dtype.kind not in _SUPPORTED_KINDS:  # e.g. complex: no safetensors dtype
+            return _pickle(obj, path, arrays, pickled)
         key = _unique(arrays, path or "tensor")
         arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")  # (keeps 0-d arrays 0-d)
         return {"$t": key}
@@ -97,7 +97,7 @@ def _encode(obj: Any, path: str, arrays: dict, pickled: list, depth: int = 0) ->
         return obj
     if isinstance(obj, np.generic) and obj.dtype.kind in _SUPPORTED_KINDS:
         return _encode(obj.item(), path, arrays, pickled, depth)
-    if type(obj) is dict or type(obj) is list or type(obj) is tuple or _is_plain_ordered_dict(obj):
+    if isinstance(obj, (dict, list, tuple)):  # subclasses (OrderedDict, namedtuple) stored as the base type
         if isinstance(obj, dict):
             keys = [k.item() if isinstance(k, np.generic) else k for k in obj]
             if not all(k is None or isinstance(k, (str, int, float, bool)) for k in keys):
@@ -112,12 +112,6 @@ def _encode(obj: Any, path: str, arrays: dict, pickled: list, depth: int = 0) ->
         ]
         return {"$tu": enc} if isinstance(obj, tuple) else {"$l": enc}
     return _pickle(obj, path, arrays, pickled)
-
-
-def _is_plain_ordered_dict(obj: Any) -> bool:
-    from collections import OrderedDict
-
-    return type(obj) is OrderedDict
 
 
 class _Reader:
