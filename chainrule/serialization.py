@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -231,6 +232,8 @@ def _atomic_write(path: str, write) -> None:
     target = os.path.realpath(path)  # a symlink's target is replaced, as open(path, 'wb') would write it
     if os.path.isdir(target):
         raise IsADirectoryError(f"save: {path!r} is a directory")
+    if os.path.exists(target) and not os.access(target, os.W_OK):  # open(path, 'wb') would refuse too
+        raise PermissionError(errno.EACCES, f"save: {path!r} is not writable")
     folder, name = os.path.split(target)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save: no such directory {folder!r} to write {path!r} into")
