@@ -388,3 +388,11 @@ def test_read_idx_dimensions_that_overflow(tmp_path):
     content = b"\x00\x00\x08\x04" + struct.pack(">IIII", 65536, 65536, 65536, 65536)
     with pytest.raises(ValueError, match=r"read_idx: .* declares shape \(65536, 65536, 65536, 65536\)"):
         D.parse_idx(content)
+
+
+@pytest.mark.parametrize("fn", ["xor", "circles", "moons", "spiral", "gaussians", "sine"])
+def test_toy_sets_refuse_bad_noise(fn):
+    with pytest.raises(ValueError, match=rf"{fn}: noise must be a number >= 0, got -1"):
+        getattr(D, fn)(noise=-1)
+    with pytest.raises(TypeError, match=rf"{fn}: noise must be a number"):
+        getattr(D, fn)(noise="x")
