@@ -396,3 +396,10 @@ def test_toy_sets_refuse_bad_noise(fn):
         getattr(D, fn)(noise=-1)
     with pytest.raises(TypeError, match=rf"{fn}: noise must be a number"):
         getattr(D, fn)(noise="x")
+
+
+def test_char_sequences_argument_types():
+    with pytest.raises(TypeError, match="char_sequences: seq_len must be an int, got 2.5"):
+        D.char_sequences("abcdef", 2.5)
+    with pytest.raises(TypeError, match="char_sequences: text must be a str, got int"):
+        D.char_sequences(123, 2)
