@@ -344,6 +344,8 @@ class Module:
             if key not in state_dict:
                 continue
             arr, problem = _as_array(state_dict[key])
+            if problem is None and target.ndim == 0 and arr.shape == (1,):
+                arr = arr.reshape(())  # as PyTorch: old checkpoints hold 0-d values as 1-element arrays
             if problem is None and arr.shape != tuple(target.shape):
                 problem = (
                     f"size mismatch for {key!r}: copying a param with shape {arr.shape} from the state_dict, "
