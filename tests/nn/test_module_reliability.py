@@ -234,7 +234,9 @@ def test_load_state_dict_converts_dtype_and_accepts_numbers():
     assert model.num_batches_tracked.item() == 5 and model.running_mean.dtype == np.float32
     sd["num_batches_tracked"] = cr.tensor([7])  # a 1-element value for a 0-d buffer, as PyTorch accepts
     tm = torch.nn.BatchNorm1d(2)
-    tm.load_state_dict({k: torch.tensor(v.numpy()) for k, v in sd.items()})
+    tm.load_state_dict(
+        {k: torch.tensor(np.asarray(v.numpy() if isinstance(v, cr.Tensor) else v)) for k, v in sd.items()}
+    )
     model.load_state_dict(sd)
     assert model.num_batches_tracked.item() == tm.num_batches_tracked.item() == 7
     with pytest.raises(TypeError, match="expected a dict"):
