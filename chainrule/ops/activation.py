@@ -16,6 +16,7 @@ import warnings
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import _args
 from chainrule.ops import bmath as bm
 from chainrule.ops.elementwise import stable_sigmoid
 from chainrule.ops.shape import norm_dim
@@ -358,7 +359,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     Shapes: any -> same.  Example: ``softplus(cr.tensor([0.0]))`` -> ``[0.6931]``.
     """
     _check_tensor("softplus", input)
-    if beta == 0:
+    _args.number("softplus", "threshold", threshold)
+    if _args.number("softplus", "beta", beta) == 0:
         raise ValueError("softplus: beta must be nonzero")
     return Softplus.apply(input, beta, threshold)
 
@@ -369,6 +371,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
     """
     _check_tensor("leaky_relu", input)
+    _args.number("leaky_relu", "negative_slope", negative_slope)
     return LeakyReLU.apply(input, negative_slope)
 
 
@@ -391,6 +394,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
     _check_tensor("elu", input)
+    _args.number("elu", "alpha", alpha)
     return ELU.apply(input, alpha)
 
 

@@ -146,6 +146,8 @@ def batch_norm(
         raise ValueError(
             f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {tuple(input.shape)}"
         )
+    if training and not eps > 0:  # as PyTorch: the batch variance can be 0, so eps must not be
+        raise ValueError(f"batch_norm: eps must be positive during training, got {eps!r}")
     c = input.shape[1]
     for name, t in (
         ("running_mean", running_mean),
