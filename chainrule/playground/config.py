@@ -104,10 +104,11 @@ def default_loss(task: str) -> str:
 def _number(name: str, v: Any, lo: float, hi: float, integer: bool = False) -> float | int:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ConfigError(f"{name}: expected a number in [{lo}, {hi}], got {v!r}")
+    # an int is compared exactly (math.isfinite overflows on a JSON integer like 10**400)
+    if (isinstance(v, float) and not math.isfinite(v)) or not lo <= v <= hi:
+        raise ConfigError(f"{name}: {v!r:.30} is out of range; allowed [{lo}, {hi}]")
     if integer and (isinstance(v, float) and not v.is_integer()):
         raise ConfigError(f"{name}: expected a whole number in [{lo}, {hi}], got {v!r}")
-    if not math.isfinite(v) or not lo <= v <= hi:
-        raise ConfigError(f"{name}: {v!r} is out of range; allowed [{lo}, {hi}]")
     return int(v) if integer else float(v)
 
 

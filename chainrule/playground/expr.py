@@ -148,8 +148,8 @@ def explore(text: Any, values: Any = None) -> dict[str, Any]:
             if (
                 isinstance(v, bool)
                 or not isinstance(v, (int, float))
+                or not abs(v) <= VALUE_LIMIT  # before isfinite: it overflows on a huge int
                 or not math.isfinite(v)
-                or abs(v) > VALUE_LIMIT
             ):
                 raise ExprError(
                     f"values: {k} must be a finite number with |{k}| <= {VALUE_LIMIT:g}, got {v!r:.20}"
