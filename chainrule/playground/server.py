@@ -419,6 +419,11 @@ class Playground:
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def url_host(host: str) -> str:
+    """``host`` as it appears in a URL and a Host header: IPv6 addresses in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 def create_app(**kwargs):
     """The ASGI app (``kwargs`` go to ``Playground``); ``app.state.playground`` is the session registry.
 
@@ -437,9 +442,12 @@ def main(host: str = "127.0.0.1", port: int = 8000) -> int:
     except ImportError:
         print("chainrule playground: needs the web server packages: pip install 'chainrule[playground]'")
         return 2
+    host = host.strip("[]")  # "[::1]" and "::1" name the same address
     if host not in LOOPBACK:
         print(f"chainrule playground: warning: listening on {host}, reachable from other machines")
-    print(f"chainrule playground: open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/")
-    app = create_app(allowed_hosts=list(LOOPBACK) if host in LOOPBACK else None)
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    print(f"chainrule playground: open http://{url_host(shown)}:{port}/")
+    # Host headers carry IPv6 addresses in brackets: "[::1]:8000"
+    app = create_app(allowed_hosts=[url_host(h) for h in LOOPBACK] if host in LOOPBACK else None)
     uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=MAX_MESSAGE_CHARS * 4)
     return 0

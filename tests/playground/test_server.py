@@ -490,6 +490,40 @@ def test_only_loopback_host_names_when_serving_on_loopback():
         assert bad.get("/").status_code == 400
 
 
+def test_ipv6_loopback_serves_and_prints_a_bracketed_url():
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(root)}
+    cmd = [sys.executable, "-m", "chainrule.cli", "playground", "--host", "::1", "--port", str(port)]
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        line = proc.stdout.readline()
+        assert f"http://[::1]:{port}/" in line, line
+        deadline = time.time() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://[::1]:{port}/", timeout=2) as r:
+                    assert r.status == 200 and "chainrule playground" in r.read().decode()
+                break
+            except OSError:
+                assert time.time() < deadline and proc.poll() is None, "the server did not answer on [::1]"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def test_random_hostile_messages_never_break_the_session(ws):
     """300 seeded random messages (odd types, keys and values): each gets an answer, none crashes."""
     import random
