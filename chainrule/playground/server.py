@@ -66,6 +66,10 @@ class ProtocolError(ValueError):
     """A malformed message (not JSON, not an object, unknown type, too large)."""
 
 
+class Closed(Exception):
+    """The tab went away while the server was sending to it: a normal end, not an error."""
+
+
 class Session:
     """One browser tab: its configuration, data, network and training loop."""
 
@@ -317,7 +321,15 @@ class Playground:
             async with lock:
                 if only_while_playing and not session.playing:
                     return  # paused meanwhile: the pause sent the last frame
-                await ws.send_text(json.dumps(obj, separators=(",", ":"), allow_nan=False))
+                text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+                try:
+                    await ws.send_text(text)
+                except (WebSocketDisconnect, OSError) as e:
+                    raise Closed() from e
+                except RuntimeError as e:  # Starlette: "Cannot call send once a close message..."
+                    if "close" in str(e).lower() or "websocket" in str(e).lower():
+                        raise Closed() from e
+                    raise
 
         trainer_task = asyncio.create_task(self._train_loop(session, send))
         try:
@@ -352,8 +364,10 @@ class Playground:
                         await send(reply)
                 except (ProtocolError, ConfigError, DataError, ExprError) as e:
                     await send({"type": "error", "message": str(e), "request": kind})
-                except (WebSocketDisconnect, RuntimeError) as e:
-                    if isinstance(e, WebSocketDisconnect) or "websocket" in str(e).lower():
+                except (WebSocketDisconnect, Closed):
+                    break
+                except RuntimeError as e:
+                    if "websocket" in str(e).lower():
                         break
                     log.exception("session %s: %s failed", sid, kind)
                     await send({"type": "error", "message": f"{kind}: internal error: {e}", "request": kind})
@@ -367,7 +381,7 @@ class Playground:
                             "message": f"{kind}: internal error: {type(e).__name__}: {e}",
                         }
                     )
-        except WebSocketDisconnect:
+        except (WebSocketDisconnect, Closed):
             pass
         finally:
             trainer_task.cancel()
@@ -400,6 +414,8 @@ class Playground:
                 overhead = 0.7 * overhead + 0.3 * (time.perf_counter() - t1)
             except asyncio.CancelledError:
                 raise
+            except Closed:
+                return  # the tab closed while a frame was on its way
             except Exception as e:
                 log.exception("session %s: training failed", session.id)
                 session.playing = False

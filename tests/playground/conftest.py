@@ -40,14 +40,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url():
-    """``chainrule playground --port N`` in a subprocess; its URL."""
+def server_log(tmp_path_factory):
+    """The file the module's server writes its output to (tests read what it logged)."""
+    return tmp_path_factory.mktemp("playground-server") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def server_url(server_log):
+    """``chainrule playground --port N`` in a subprocess; its URL.  Its output goes to ``server_log``."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env["PYTHONUNBUFFERED"] = "1"
     cmd = [sys.executable, "-m", "chainrule.cli", "playground", "--port", str(port)]
-    proc = subprocess.Popen(
-        cmd, cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    log = open(server_log, "w")  # noqa: SIM115 - closed after the server stops
+    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while True:
@@ -58,8 +64,8 @@ def server_url():
         except OSError:
             pass
         if proc.poll() is not None or time.time() > deadline:
-            out = proc.stdout.read() if proc.poll() is not None else ""
             proc.kill()
+            out = server_log.read_text()
             pytest.fail(f"the playground server did not start on port {port}: {out[-2000:]}")
         time.sleep(0.2)
     yield url
@@ -68,6 +74,7 @@ def server_url():
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 @pytest.fixture(scope="module")

@@ -331,3 +331,20 @@ def test_multiclass_regression_and_upload(page, browser, tmp_path):
     page.wait_for_function("playground.lastError && playground.lastError.startsWith('upload')")
     assert "expected 3" in page.inner_text("#message")
     assert not page.errors
+
+
+def test_closing_a_training_tab_logs_no_traceback(browser, server_url, server_log):
+    start = server_log.stat().st_size
+    for _ in range(2):
+        ctx = browser.new_context()
+        tab = ctx.new_page()
+        tab.base_url = server_url
+        open_page(tab)
+        tab.click("#play")
+        wait_frame_after(tab, frames(tab) + 3)
+        ctx.close()  # the tab goes away mid-training
+    time.sleep(1.0)
+    with open(server_log) as f:
+        f.seek(start)
+        logged = f.read()
+    assert "Traceback" not in logged and "WebSocketDisconnect" not in logged, logged[-2000:]

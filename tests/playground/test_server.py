@@ -324,12 +324,12 @@ def test_nan_and_infinite_numbers_are_refused(ws):
 @pytest.mark.parametrize("key", ["lr", "seed", "noise", "batch", "reg_rate"])
 def test_huge_integers_are_out_of_range_not_internal_errors(ws, key):
     huge = "1" + "0" * 400  # a JSON integer Python cannot turn into a float
-    msg = ws.error('{"type": "config", "config": {"%s": %s}}' % (key, huge))
+    msg = ws.error('{"type": "config", "config": {"' + key + '": ' + huge + "}}")
     assert msg.startswith(f"{key}: ") and "out of range" in msg and "internal" not in msg
     assert len(msg) < 200
-    msg = ws.error('{"type": "config", "config": {"%s": -%s}}' % (key, huge))
+    msg = ws.error('{"type": "config", "config": {"' + key + '": -' + huge + "}}")
     assert "out of range" in msg
-    msg = ws.error('{"type": "expr", "expr": "x", "values": {"x": %s}}' % huge)
+    msg = ws.error('{"type": "expr", "expr": "x", "values": {"x": ' + huge + "}}")
     assert msg.startswith("values: x must be a finite number")
     assert ws.ask({"type": "ping"}) == [{"type": "pong"}]
 
