@@ -398,18 +398,20 @@ class Playground:
         compute and send (bounded by ``frame_budget``), so frames keep their pace on a busy machine.
         """
         overhead = 0.01
+        rate = StepRate()
         while True:
             if not session.playing:
+                rate.clear()
                 await asyncio.sleep(0.02)
                 continue
             try:
                 trainer = session.ensure_trainer()
+                rate.start(trainer)
                 budget = min(self.frame_budget, max(0.005, self.frame_period - overhead))
-                t0 = time.perf_counter()
-                n = trainer.train(budget=budget)
+                trainer.train(budget=budget)
                 t1 = time.perf_counter()
                 frame = _frame(session)
-                frame["steps_per_s"] = round(n / max(t1 - t0, 1e-9))
+                frame["steps_per_s"] = rate.update(trainer, t1)
                 await send(frame, only_while_playing=True)
                 overhead = 0.7 * overhead + 0.3 * (time.perf_counter() - t1)
             except asyncio.CancelledError:
@@ -430,6 +432,41 @@ class Playground:
                 except Exception:
                     return
             await asyncio.sleep(0)
+
+
+class StepRate:
+    """Training steps per second of wall-clock time over the last second of playing.
+
+    Wall-clock, not time spent inside ``train``: frames, other tabs and the rest of the event
+    loop share the time, and the figure says what this tab actually gets.
+    """
+
+    WINDOW = 1.0
+
+    def __init__(self):
+        self.points: list[tuple[float, int]] = []
+        self.trainer = None
+        self.from_start = False
+
+    def clear(self) -> None:
+        self.points, self.trainer = [], None
+
+    def start(self, trainer, now: float | None = None) -> None:
+        if trainer is not self.trainer:  # a new network: its steps count from its start
+            now = time.perf_counter() if now is None else now
+            self.points, self.trainer = [(now, trainer.step_count)], trainer
+            self.from_start = True
+
+    def update(self, trainer, now: float) -> int:
+        self.points.append((now, trainer.step_count))
+        if self.from_start and len(self.points) > 2:
+            # frame to frame spans whole periods; play's start to a frame does not
+            self.points.pop(0)
+            self.from_start = False
+        while len(self.points) > 2 and now - self.points[1][0] >= self.WINDOW:
+            self.points.pop(0)
+        (t0, s0), (t1, s1) = self.points[0], self.points[-1]
+        return round((s1 - s0) / max(t1 - t0, 1e-9))
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

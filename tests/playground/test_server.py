@@ -139,6 +139,28 @@ def test_play_sends_frames_and_pause_stops(ws):
     assert ws.recv()["type"] == "pong"  # no more frames after the pause's own
 
 
+def test_steps_per_second_is_wall_clock_time():
+    """Steps per second of wall-clock time: time spent elsewhere (other tabs, frames) counts."""
+    from types import SimpleNamespace
+
+    from chainrule.playground.server import StepRate
+
+    trainer, rate = SimpleNamespace(step_count=0), StepRate()
+    rate.start(trainer, now=0.0)
+    now = 0.0
+    reported = []
+    for _ in range(20):  # 100 steps in each 45 ms slice, then 55 ms elsewhere: 1000 steps/s
+        now += 0.045
+        trainer.step_count += 100
+        reported.append(rate.update(trainer, now))
+        now += 0.055
+    assert all(abs(r - 1000) <= 150 for r in reported[1:]), reported  # not 100 / 0.045 = 2222
+    trainer2 = SimpleNamespace(step_count=0)  # a new network starts its own count
+    rate.start(trainer2, now=now)
+    trainer2.step_count = 30
+    assert rate.update(trainer2, now + 0.1) == 300
+
+
 def test_reset_keeps_data_new_weights(ws):
     state0, frame0 = ws.config(XOR_2441)
     ws.ask({"type": "step", "n": 50})
