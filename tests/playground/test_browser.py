@@ -248,7 +248,57 @@ def test_backprop_explorer_default_example(page):
     page.fill("#expr", "__import__('os').system('echo hi')")
     page.click("#expr-go")
     page.wait_for_function("playground.lastError && playground.lastError.startsWith('expression')")
-    assert "not allowed" in page.inner_text("#message") or "only the functions" in page.inner_text("#message")
+    assert "only the functions" in page.inner_text("#expr-error")
+
+
+def in_viewport(page, selector: str) -> bool:
+    return page.evaluate(
+        """(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+           return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; }""",
+        selector,
+    )
+
+
+def test_explorer_constants_have_no_backward_step_and_errors_show_beside_it(page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_page(page)
+    page.wait_for_selector("#expr-table tbody tr[data-name=f]")
+    page.locator("#expr").scroll_into_view_if_needed()
+    for expr, steps in (("2**x", ["f", "x"]), ("x*3 + 1", ["f", "q", "x"])):
+        page.fill("#expr", expr)
+        page.click("#expr-go")
+        page.wait_for_function(f"playground.expr && playground.expr.expr === {expr!r}")
+        assert [
+            page.evaluate(f"playground.expr.nodes[{i}].name") for i in page.evaluate("playground.expr.order")
+        ] == steps
+        infos = []
+        for _ in steps:
+            page.click("#expr-step")
+            infos.append(page.inner_text("#expr-info"))
+        assert all(" =  = " not in t and "∂f/∂2" not in t and "∂f/∂3" not in t for t in infos), infos
+        assert "done" in infos[-1]
+    assert page.inner_text("#expr-table tr[data-name=x] td.gradcell") == "3"
+    # an error: shown beside the explorer, in sight, and the old graph is gone
+    page.fill("#expr", "x +")
+    page.click("#expr-go")
+    page.wait_for_function("document.getElementById('expr-error').textContent.includes('syntax error')")
+    assert in_viewport(page, "#expr-error")
+    assert (
+        page.locator("#expr-graph .expr-node").count() == 0
+        and page.locator("#expr-table tbody tr").count() == 0
+    )
+    page.fill("#expr-y", "")
+    page.click("#expr-go")
+    assert "y must be a number" in page.inner_text("#expr-error")
+    # the next success clears it
+    page.fill("#expr-y", "2")
+    page.fill("#expr", "x * y")
+    page.click("#expr-go")
+    page.wait_for_function("playground.expr && playground.expr.expr === 'x * y'")
+    assert page.inner_text("#expr-error") == "" and page.locator("#expr-graph .expr-node").count() == 3
+    assert page.inner_text("#message") == ""
+    shot(page, "explorer-error-cleared.png")
+    assert not page.errors
 
 
 def test_url_holds_the_whole_state(page, browser):

@@ -147,6 +147,7 @@ const HANDLERS = {
   },
   status(msg) { setPlaying(msg.playing); },
   error(msg) {
+    if (msg.request === "expr") { exprError(msg.message); return; }
     showMessage(msg.message, "error");
     // a link with an invalid setting: say why, and show the defaults rather than nothing
     if (msg.request === "config" && !pg.frame) { pg.keepMessage = true; send({ type: "config", config: {} }); }
@@ -155,7 +156,7 @@ const HANDLERS = {
     if (msg.request === "config" || msg.request === "upload") syncControls();
   },
   export(msg) { showExport(msg); },
-  expr(msg) { pg.expr = msg; pg.exprStep = 0; drawExpr(); },
+  expr(msg) { pg.expr = msg; pg.exprStep = 0; $("expr-error").textContent = ""; drawExpr(); },
   pong() {},
 };
 
@@ -572,11 +573,18 @@ function showExport(msg) {
 }
 
 // -- backprop explorer ------------------------------------------------------------------------------------
+function exprError(text) {
+  // shown beside the explorer (the banner at the top may be out of sight); the stale graph goes
+  $("expr-error").textContent = text;
+  pg.errors.push(text); pg.lastError = text;
+  pg.expr = null; drawExpr();
+}
+
 function runExpr() {
   const vals = {};
   for (const v of ["x", "y", "z"]) {
     const n = Number($("expr-" + v).value);
-    if ($("expr-" + v).value.trim() === "" || !isFinite(n)) { showMessage(`backprop explorer: ${v} must be a number`, "error"); return; }
+    if ($("expr-" + v).value.trim() === "" || !isFinite(n)) { exprError(`backprop explorer: ${v} must be a number`); return; }
     vals[v] = n;
   }
   send({ type: "expr", expr: $("expr").value, values: vals });
@@ -592,7 +600,7 @@ function fmt(v) {
 function drawExpr() {
   const g = pg.expr, svg = $("expr-graph"), ns = "http://www.w3.org/2000/svg";
   svg.innerHTML = "";
-  if (!g) return;
+  if (!g) { $("expr-table").querySelector("tbody").innerHTML = ""; $("expr-info").textContent = ""; return; }
   const revealed = new Set(g.order.slice(0, pg.exprStep));
   const current = pg.exprStep > 0 ? g.order[pg.exprStep - 1] : null;
   // layout: column = longest path from a leaf; rows in order
