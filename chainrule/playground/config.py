@@ -198,4 +198,32 @@ def validate(
             )
         loss = "mse"
     out["loss"] = loss
+    if out["batchnorm"] and out["batch"] < 2:
+        raise ConfigError(
+            "batchnorm: needs a batch size of at least 2 "
+            "(the statistics of a batch of one point are undefined)"
+        )
     return out
+
+
+def validate_link(update: Any, upload_task: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The configuration a link describes: ``update`` over DEFAULT, each invalid setting dropped.
+
+    Returns the configuration and one message per dropped setting, so a link with one bad value
+    keeps the rest (the same link gives the same result wherever it is opened).  Settings are
+    taken in DEFAULT's order (the data set before the loss that must suit it).
+    """
+    if not isinstance(update, dict):
+        raise ConfigError(f"config: expected an object of settings, got {type(update).__name__}")
+    dropped = [f"config: unknown setting {str(k)[:40]!r}" for k in update if k not in DEFAULT]
+    accepted: dict[str, Any] = {}
+    for key in DEFAULT:
+        if key not in update:
+            continue
+        try:
+            validate({**accepted, key: update[key]}, None, upload_task)
+        except ConfigError as e:
+            dropped.append(str(e))
+        else:
+            accepted[key] = update[key]
+    return validate(accepted, None, upload_task), dropped

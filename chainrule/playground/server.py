@@ -7,7 +7,9 @@ Protocol (JSON text messages; every client message has a ``type``):
 =================  ===================================================  ==========================
 client -> server   fields                                               reply
 =================  ===================================================  ==========================
-``config``         ``config``: a (partial) configuration (config.py)    ``state`` + ``frame``
+``config``         ``config``: a (partial) configuration (config.py);   ``state`` + ``frame``
+                   ``link``: true: a link's settings over the defaults,
+                   each invalid one dropped (named in ``state.dropped``)
 ``play``/``pause``                                                      ``status``, then frames
 ``step``           ``n`` (1..10000, default 1): mini-batch steps        ``frame``
 ``reset``          new weights, same data                               ``state`` + ``frame``
@@ -105,14 +107,15 @@ class Session:
             self._make_trainer()
         return self.trainer
 
-    def apply_config(self, update: Any) -> None:
+    def apply_config(self, update: Any, link: bool = False) -> list[str]:
+        """Apply a (partial) configuration; with ``link``, a link's settings over the defaults with
+        each invalid one dropped.  Returns the messages of the dropped settings."""
         upload_task = self.upload.task if self.upload is not None else None
-        new = pconfig.validate(update, self.config, upload_task=upload_task)
-        if new["batchnorm"] and new["batch"] < 2:
-            raise ConfigError(
-                "batchnorm: needs a batch size of at least 2 "
-                "(the statistics of a batch of one point are undefined)"
-            )
+        dropped: list[str] = []
+        if link:
+            new, dropped = pconfig.validate_link(update, upload_task=upload_task)
+        else:
+            new = pconfig.validate(update, self.config, upload_task=upload_task)
         old = self.config
         data_changed = any(new[k] != old[k] for k in pconfig.DATA_KEYS)
         net_changed = data_changed or any(new[k] != old[k] for k in pconfig.NETWORK_KEYS)
@@ -131,6 +134,7 @@ class Session:
             self.train_set, self.test_set = prev_sets
             self.trainer = None
             raise
+        return dropped
 
     def load_upload(self, ds: pdata.DataSet, note: str) -> None:
         """Train on uploaded points from now on (the loss follows the task if the task changes)."""
@@ -210,8 +214,11 @@ async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
     if kind == "config":
         if "config" not in msg:
             raise ProtocolError("config: the message needs a 'config' object")
-        session.apply_config(msg["config"])
-        return [session.state(), _frame(session)]
+        dropped = session.apply_config(msg["config"], link=msg.get("link") is True)
+        state = session.state()
+        if dropped:
+            state["dropped"] = dropped
+        return [state, _frame(session)]
     if kind == "play":
         session.ensure_trainer()
         session.playing = True

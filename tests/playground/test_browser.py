@@ -254,7 +254,8 @@ def test_backprop_explorer_default_example(page):
 def in_viewport(page, selector: str) -> bool:
     return page.evaluate(
         """(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
-           return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; }""",
+           return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight
+             && r.left >= 0 && r.right <= innerWidth; }""",
         selector,
     )
 
@@ -331,11 +332,28 @@ def test_url_holds_the_whole_state(page, browser):
         ctx.close()
 
 
-def test_invalid_link_says_why_and_shows_the_defaults(page):
-    page.goto(page.base_url + "/#dataset=xor&layers=9:tanh")
+def test_a_bad_setting_in_a_link_is_dropped_and_the_rest_kept(page, browser):
+    link = "#dataset=xor&noise=15&layers=10000:tanh&optimizer=sgd"
+    page.goto(page.base_url + "/" + link)
     page.wait_for_function("playground.frames > 0", timeout=20_000)
-    assert "9 neurons; allowed 1 to 8" in page.inner_text("#message")
-    assert config(page)["layers"] == [{"units": 4, "act": "tanh"}, {"units": 2, "act": "tanh"}]
+    page.wait_for_function("playground.config.dataset === 'xor'")
+    fresh = config(page)
+    assert fresh["noise"] == 15 and fresh["optimizer"] == "sgd"
+    assert fresh["layers"] == [{"units": 4, "act": "tanh"}, {"units": 2, "act": "tanh"}]
+    msg = page.inner_text("#message")
+    assert "10000 neurons; allowed 1 to 8" in msg and "dropped" in msg
+    # the same link in a tab that is already open (other settings) gives the same result
+    other = browser.new_context().new_page()
+    try:
+        other.base_url = page.base_url
+        open_page(other, "#dataset=spiral&noise=30&optimizer=rmsprop&lr=0.3")
+        other.wait_for_function("playground.config.dataset === 'spiral'")
+        other.evaluate(f"location.hash = {link!r}")
+        other.wait_for_function("playground.config.dataset === 'xor'")
+        assert other.evaluate("playground.config") == fresh
+        assert "10000 neurons" in other.inner_text("#message")
+    finally:
+        other.context.close()
     assert not page.errors
 
 

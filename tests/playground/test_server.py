@@ -338,6 +338,22 @@ def test_invalid_config_is_refused_and_changes_nothing(ws, update, expected):
     assert state2["config"] == state["config"] and state2["train"] == state["train"]
 
 
+def test_a_link_keeps_its_valid_settings_and_names_the_dropped_ones(ws):
+    ws.config({"noise": 30, "optimizer": "rmsprop"})
+    link = {"dataset": "plane", "loss": "hinge", "layers": [{"units": 10000}], "lr": 0.1, "bogus": 1}
+    state, _ = ws.ask({"type": "config", "config": link, "link": True})
+    c = state["config"]
+    assert c["dataset"] == "plane" and c["loss"] == "mse" and c["lr"] == 0.1
+    assert c["noise"] == 0 and c["optimizer"] == "adam"  # a link starts from the defaults
+    assert c["layers"] == pconfig.DEFAULT["layers"]
+    assert len(state["dropped"]) == 3
+    assert any(d.startswith("loss: hinge needs a classification") for d in state["dropped"])
+    assert any("10000 neurons" in d for d in state["dropped"])
+    assert any("'bogus'" in d for d in state["dropped"])
+    state, _ = ws.ask({"type": "config", "config": {"dataset": "xor"}, "link": True})
+    assert "dropped" not in state and state["config"]["lr"] == pconfig.DEFAULT["lr"]
+
+
 def test_nan_and_infinite_numbers_are_refused(ws):
     for value in ("NaN", "Infinity", "-Infinity"):
         assert "lr:" in ws.error('{"type": "config", "config": {"lr": ' + value + "}}")

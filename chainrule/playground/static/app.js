@@ -80,6 +80,9 @@ function send(obj) {
 
 function sendConfig(update) { send({ type: "config", config: update }); }
 
+// a link's settings go over the defaults; the server drops each invalid one and names it
+function sendLink(settings) { send({ type: "config", config: settings, link: true }); }
+
 function showMessage(text, kind) {
   const m = $("message");
   m.textContent = text || "";
@@ -117,7 +120,7 @@ const HANDLERS = {
       pg.keepMessage = true;
       delete fromHash.dataset; delete fromHash.loss;
     }
-    if (Object.keys(fromHash).length) sendConfig(fromHash); else sendConfig({});
+    sendLink(fromHash);
     applyView();
     runExpr();
   },
@@ -130,7 +133,9 @@ const HANDLERS = {
       (pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV ? " (too large to keep in the link)" : "") : "";
     document.querySelector('[data-dataset="upload"]').disabled = !msg.upload;
     syncControls(); buildNetwork(); writeHash();
-    if (pg.keepMessage) pg.keepMessage = false;
+    if (msg.dropped && msg.dropped.length) {
+      showMessage(`the link's ${msg.dropped.length === 1 ? "setting" : "settings"} ${msg.dropped.join("; ")} — dropped, the rest kept`, "error");
+    } else if (pg.keepMessage) pg.keepMessage = false;
     else if ($("message").className === "error") showMessage("");
   },
   frame(msg) {
@@ -253,7 +258,7 @@ function bindControls() {
   $("expr-all").onclick = () => { if (pg.expr) { pg.exprStep = pg.expr.order.length; drawExpr(); } };
   window.addEventListener("hashchange", () => {
     const c = hashToConfig(location.hash);
-    if (pg.config && configToHash(pg.config) !== location.hash) sendConfig(c);
+    if (pg.config && configToHash(pg.config) !== location.hash) sendLink(c);
   });
   window.addEventListener("resize", () => drawLinks(true));
 }
