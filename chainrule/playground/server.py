@@ -173,6 +173,7 @@ class Session:
             "train": pts(tr),
             "test": pts(te),
             "upload": self.upload_note if self.upload is not None else None,
+            "upload_warning": self.upload.warning if self.upload is not None else "",
         }
 
 

@@ -416,3 +416,49 @@ def test_closing_a_training_tab_logs_no_traceback(browser, server_url, server_lo
         f.seek(start)
         logged = f.read()
     assert "Traceback" not in logged and "WebSocketDisconnect" not in logged, logged[-2000:]
+
+
+def _points_csv(n: int, labels: int = 2) -> str:
+    return "\n".join(
+        f"{(i * 37 % 997) / 99.7 - 5:.3f},{(i * 53 % 991) / 99.1 - 5:.3f},{i % labels}" for i in range(n)
+    )
+
+
+def test_a_large_csv_in_a_link_stays_in_the_link(page):
+    csv = _points_csv(700)
+    packed = csv.replace("\n", "|")
+    assert len(packed) > 8000
+    open_page(page, "#dataset=upload&csv=" + packed)
+    page.wait_for_function("playground.config.dataset === 'upload'")
+    page.wait_for_function("location.hash.includes('csv=')")
+    assert "700 points" in page.inner_text("#upload-note")
+    assert page.evaluate("new URLSearchParams(location.hash.slice(1)).get('csv')") == packed
+    page.reload()
+    page.wait_for_function("window.playground && playground.frames > 0", timeout=20_000)
+    page.wait_for_function("playground.config.dataset === 'upload'")
+    assert "upload the CSV again" not in page.inner_text("#message")
+    assert page.evaluate("playground.train.length + playground.test.length") == 700
+    assert not page.errors
+
+
+def test_large_upload_and_many_integer_labels_are_explained_at_load_time(page, tmp_path):
+    open_page(page)
+    big = tmp_path / "big.csv"
+    big.write_text(_points_csv(700))
+    n = frames(page)
+    page.set_input_files("#upload", str(big))
+    wait_frame_after(page, n)
+    page.wait_for_function("playground.config.dataset === 'upload'")
+    msg = page.inner_text("#message")
+    assert "too large for a link" in msg and "needs the file again" in msg
+    assert "csv=" not in page.url
+    many = tmp_path / "many.csv"
+    many.write_text(_points_csv(90, labels=9))
+    n = frames(page)
+    page.set_input_files("#upload", str(many))
+    wait_frame_after(page, n)
+    page.wait_for_function("playground.task === 'regression'")
+    msg = page.inner_text("#message")
+    assert "9 different whole numbers" in msg and "regression" in msg
+    assert page.get_attribute("#message", "class") == "warn"
+    assert not page.errors

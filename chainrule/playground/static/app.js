@@ -41,7 +41,8 @@ function configToHash(c) {
     else if (k === "batchnorm") v = v ? 1 : 0;
     p.set(k, v);
   }
-  if (c.dataset === "upload" && pg.uploadCsv && pg.uploadCsv.length <= MAX_HASH_CSV) p.set("csv", pg.uploadCsv);
+  // points that came in a link stay in it, whatever their size (the link must keep working)
+  if (c.dataset === "upload" && pg.uploadCsv && (pg.uploadCsv.length <= MAX_HASH_CSV || pg.uploadFromLink)) p.set("csv", pg.uploadCsv);
   if (pg.view.showTest) p.set("showTest", 1);
   if (pg.view.discretize) p.set("discretize", 1);
   return "#" + p.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
@@ -113,7 +114,7 @@ const HANDLERS = {
     const fromHash = hashToConfig(location.hash);
     pg.config = msg.config;
     if (fromHash.dataset === "upload" && pg.hashCsv) {
-      pg.uploadCsv = pg.hashCsv;
+      pg.uploadCsv = pg.hashCsv; pg.uploadFromLink = true;
       send({ type: "upload", csv: pg.hashCsv.split("|").join("\n") });
     } else if (fromHash.dataset === "upload") {
       showMessage("the link names uploaded data that was too large to include; upload the CSV again", "error");
@@ -128,12 +129,21 @@ const HANDLERS = {
     pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
     pg.train = msg.train; pg.test = msg.test;
     pg.exportFiles = null; $("export-links").innerHTML = "";
-    if (pg.pendingCsv && msg.config.dataset === "upload") { pg.uploadCsv = pg.pendingCsv; pg.pendingCsv = null; }
-    $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` +
-      (pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV ? " (too large to keep in the link)" : "") : "";
+    let uploaded = false;
+    if (pg.pendingCsv && msg.config.dataset === "upload") {
+      pg.uploadCsv = pg.pendingCsv; pg.pendingCsv = null; pg.uploadFromLink = false; uploaded = true;
+    }
+    const tooLarge = pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV && !pg.uploadFromLink;
+    $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` + (tooLarge ? " (too large to keep in the link)" : "") : "";
     document.querySelector('[data-dataset="upload"]').disabled = !msg.upload;
     syncControls(); buildNetwork(); writeHash();
-    if (msg.dropped && msg.dropped.length) {
+    if (uploaded) {
+      pg.keepMessage = false;
+      const notes = [`uploaded ${msg.upload}`];
+      if (tooLarge) notes.push(`the points are too large for a link (${pg.uploadCsv.length} characters, at most ${MAX_HASH_CSV}): the link keeps the settings, and a reload or a shared link needs the file again`);
+      if (msg.upload_warning) notes.push(msg.upload_warning);
+      showMessage(notes.join(". "), tooLarge || msg.upload_warning ? "warn" : "info");
+    } else if (msg.dropped && msg.dropped.length) {
       showMessage(`the link's ${msg.dropped.length === 1 ? "setting" : "settings"} ${msg.dropped.join("; ")} — dropped, the rest kept`, "error");
     } else if (pg.keepMessage) pg.keepMessage = false;
     else if ($("message").className === "error") showMessage("");
