@@ -462,3 +462,23 @@ def test_large_upload_and_many_integer_labels_are_explained_at_load_time(page, t
     assert "9 different whole numbers" in msg and "regression" in msg
     assert page.get_attribute("#message", "class") == "warn"
     assert not page.errors
+
+
+def test_sliders_span_the_link_ranges_and_keep_fast_key_presses(page):
+    open_page(page, "#dataset=circle&batch=256")
+    page.wait_for_function("playground.config.batch === 256")
+    assert page.input_value("#batch") == "256" and page.inner_text("#batch-val") == "256"
+    assert page.get_attribute("#batch", "max") == "256" and page.get_attribute("#noise", "max") == "50"
+    page.focus("#batch")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("playground.config.batch === 255")
+    # ten quick presses on Noise (step 5): every one counts, none is undone by a late reply
+    page.focus("#noise")
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(60)
+    page.wait_for_function("playground.config.noise === 50")
+    page.wait_for_timeout(400)
+    assert page.input_value("#noise") == "50" and page.inner_text("#noise-val") == "50"
+    assert config(page)["noise"] == 50 and "noise=50" in page.url
+    assert not page.errors

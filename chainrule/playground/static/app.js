@@ -16,6 +16,7 @@ const HASH_KEYS = ["dataset", "noise", "ratio", "batch", "seed", "features", "la
   "loss", "lr", "optimizer", "reg", "reg_rate"];
 
 const MAX_HASH_CSV = 8000;       // uploaded points up to this size travel in the link
+const SLIDER_REST_MS = 250;      // a slider's value is sent once it has not moved for this long
 const $ = (id) => document.getElementById(id);
 
 // uploaded CSV text <-> one line for the URL ("x1,x2,label|x1,x2,label|...")
@@ -27,7 +28,7 @@ const pg = {                     // the page's state (window.playground, for tes
   ws: null, connected: false, session: null, limits: null,
   config: null, task: "classification", classes: 2, train: [], test: [],
   frame: null, frames: 0, frameTimes: [], playing: false, gradHistory: [], history: [], view: { showTest: false, discretize: false },
-  expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null,
+  expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null, sliderTimers: {},
 };
 window.playground = pg;
 
@@ -111,6 +112,8 @@ function connect() {
 const HANDLERS = {
   hello(msg) {
     pg.session = msg.session; pg.limits = msg.limits;
+    // the sliders span exactly what a link may hold
+    for (const id of ["ratio", "noise", "batch"]) { $(id).min = msg.limits[id][0]; $(id).max = msg.limits[id][1]; }
     const fromHash = hashToConfig(location.hash);
     pg.config = msg.config;
     if (fromHash.dataset === "upload" && pg.hashCsv) {
@@ -196,9 +199,11 @@ function syncControls() {
   const c = pg.config;
   if (!c) return;
   document.querySelectorAll("[data-dataset]").forEach((b) => b.classList.toggle("selected", b.dataset.dataset === c.dataset));
-  $("ratio").value = c.ratio; $("ratio-val").textContent = c.ratio;
-  $("noise").value = c.noise; $("noise-val").textContent = c.noise;
-  $("batch").value = c.batch; $("batch-val").textContent = c.batch;
+  for (const id of ["ratio", "noise", "batch"]) {
+    // a slider being moved keeps its place: a reply to an earlier press must not pull it back
+    if (pg.sliderTimers[id]) continue;
+    $(id).value = c[id]; $(id + "-val").textContent = c[id];
+  }
   selectValue("lr", c.lr); selectValue("reg-rate", c.reg_rate); selectValue("dropout", c.dropout);
   $("optimizer").value = c.optimizer; $("loss").value = c.loss; $("reg").value = c.reg; $("init").value = c.init;
   $("batchnorm").checked = c.batchnorm;
@@ -227,8 +232,12 @@ function bindControls() {
     };
   });
   for (const id of ["ratio", "noise", "batch"]) {
-    $(id).oninput = () => { $(id + "-val").textContent = $(id).value; };
-    $(id).onchange = () => sendConfig({ [id]: Number($(id).value) });
+    // quick presses (arrow keys, dragging) send one setting once the slider rests
+    $(id).oninput = () => {
+      $(id + "-val").textContent = $(id).value;
+      clearTimeout(pg.sliderTimers[id]);
+      pg.sliderTimers[id] = setTimeout(() => { pg.sliderTimers[id] = null; sendConfig({ [id]: Number($(id).value) }); }, SLIDER_REST_MS);
+    };
   }
   $("lr").onchange = () => sendConfig({ lr: Number($("lr").value) });
   $("reg-rate").onchange = () => sendConfig({ reg_rate: Number($("reg-rate").value) });
