@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.playground.conftest import ARTIFACTS, ROOT
+from tests.playground.conftest import ARTIFACTS, ROOT, ThreadServer, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -482,3 +482,51 @@ def test_sliders_span_the_link_ranges_and_keep_fast_key_presses(page):
     assert page.input_value("#noise") == "50" and page.inner_text("#noise-val") == "50"
     assert config(page)["noise"] == 50 and "noise=50" in page.url
     assert not page.errors
+
+
+def _message(page) -> str:
+    return page.inner_text("#message")
+
+
+def test_busy_server_says_why_keeps_the_settings_and_reconnects(browser):
+    from chainrule.playground.server import create_app
+
+    port = _free_port()
+    link = "#dataset=xor&optimizer=sgd&lr=0.1&init=he"
+    ctx_a, ctx_b = browser.new_context(), browser.new_context()
+    try:
+        with ThreadServer(create_app(max_sessions=1), port) as srv:
+            a, b = ctx_a.new_page(), ctx_b.new_page()
+            a.base_url = b.base_url = srv.url
+            open_page(a, link)
+            b.errors = []
+            b.on("pageerror", lambda e: b.errors.append(str(e)))
+            b.goto(srv.url + "/" + link)
+            b.wait_for_function("document.getElementById('message').textContent.includes('server busy')")
+            b.wait_for_timeout(1200)  # a retry or two, each refused again
+            assert "server busy" in _message(b) and "reconnecting in" in _message(b)
+            assert "connection closed" not in _message(b)
+            # no made-up settings while disconnected: the page's defaults, and nothing can be changed
+            assert b.input_value("#lr") == "0.03" and b.input_value("#optimizer") == "adam"
+            assert b.is_disabled("#play") and b.is_disabled("#lr")
+            ctx_a.close()  # a tab closes: the waiting one gets in by itself
+            b.wait_for_function("playground.frames > 0", timeout=20_000)
+            assert (
+                config(b)["optimizer"] == "sgd" and config(b)["init"] == "he" and not b.is_disabled("#play")
+            )
+            b.select_option("#lr", "0.3")
+            b.wait_for_function("playground.config.lr === 0.3")
+        # the server stops: the page says so and keeps the last settings on show
+        b.wait_for_function("!playground.connected", timeout=20_000)
+        assert "reconnecting in" in _message(b)
+        assert b.input_value("#lr") == "0.3" and b.input_value("#init") == "he" and b.is_disabled("#lr")
+        n = frames(b)
+        with ThreadServer(create_app(), port):  # ... and a restarted server is found again
+            b.wait_for_function(f"playground.connected && playground.frames > {n}", timeout=30_000)
+            c = config(b)
+            assert (c["dataset"], c["optimizer"], c["lr"], c["init"]) == ("xor", "sgd", 0.3, "he")
+            assert "reconnected" in _message(b)
+            assert not b.errors
+    finally:
+        ctx_a.close()
+        ctx_b.close()

@@ -16,6 +16,7 @@ const HASH_KEYS = ["dataset", "noise", "ratio", "batch", "seed", "features", "la
   "loss", "lr", "optimizer", "reg", "reg_rate"];
 
 const MAX_HASH_CSV = 8000;       // uploaded points up to this size travel in the link
+const RECONNECT_FIRST_S = 0.5, RECONNECT_MAX_S = 10;   // reconnect backoff: 0.5, 1, 2, ... 10 s
 const SLIDER_REST_MS = 250;      // a slider's value is sent once it has not moved for this long
 const $ = (id) => document.getElementById(id);
 
@@ -28,7 +29,7 @@ const pg = {                     // the page's state (window.playground, for tes
   ws: null, connected: false, session: null, limits: null,
   config: null, task: "classification", classes: 2, train: [], test: [],
   frame: null, frames: 0, frameTimes: [], playing: false, gradHistory: [], history: [], view: { showTest: false, discretize: false },
-  expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null, sliderTimers: {},
+  expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null, sliderTimers: {}, retries: 0,
 };
 window.playground = pg;
 
@@ -92,14 +93,29 @@ function showMessage(text, kind) {
   if (kind === "error") { pg.errors.push(text); pg.lastError = text; }
 }
 
+function setConnected(on) {
+  // while disconnected the controls show the last settings but cannot change them
+  pg.connected = on;
+  document.body.classList.toggle("disconnected", !on);
+  for (const el of document.querySelectorAll("header button, header select, header input, main button, main select, main input"))
+    el.disabled = !on;
+  document.querySelector('[data-dataset="upload"]').disabled = !on || !pg.hasUpload;
+  if (on) syncControls();
+}
+
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${proto}//${location.host}/ws`);
-  pg.ws = ws;
-  ws.onopen = () => { pg.connected = true; };
-  ws.onclose = () => {
-    pg.connected = false; setPlaying(false);
-    showMessage("connection to the server closed; reload the page to start a new session", "error");
+  pg.ws = ws; pg.closeReason = null;
+  ws.onclose = (ev) => {
+    if (pg.ws !== ws) return;
+    setConnected(false); setPlaying(false);
+    // the server's own reason (busy) stays in view; then try again, waiting longer each time
+    const delay = Math.min(RECONNECT_MAX_S, RECONNECT_FIRST_S * 2 ** pg.retries);
+    pg.retries += 1;
+    const why = pg.closeReason || (ev.reason ? `connection closed: ${ev.reason}` : "connection to the server lost");
+    showMessage(`${why} — reconnecting in ${delay < 1 ? delay.toFixed(1) : Math.round(delay)} s (the settings are kept)`, "error");
+    pg.reconnectTimer = setTimeout(connect, delay * 1000);
   };
   ws.onmessage = (ev) => {
     let msg;
@@ -111,12 +127,17 @@ function connect() {
 
 const HANDLERS = {
   hello(msg) {
-    pg.session = msg.session; pg.limits = msg.limits;
+    const reconnected = pg.retries > 0 && pg.session !== null;
+    pg.session = msg.session; pg.limits = msg.limits; pg.retries = 0;
+    setConnected(true);
+    if (reconnected) { showMessage("reconnected: a new session with the same settings (training starts over)", "info"); pg.keepMessage = true; }
     // the sliders span exactly what a link may hold
     for (const id of ["ratio", "noise", "batch"]) { $(id).min = msg.limits[id][0]; $(id).max = msg.limits[id][1]; }
     const fromHash = hashToConfig(location.hash);
     pg.config = msg.config;
-    if (fromHash.dataset === "upload" && pg.hashCsv) {
+    if (fromHash.dataset === "upload" && !pg.hashCsv && pg.uploadCsv) {
+      send({ type: "upload", csv: pg.uploadCsv.split("|").join("\n") });  // a reconnect: send the file again
+    } else if (fromHash.dataset === "upload" && pg.hashCsv) {
       pg.uploadCsv = pg.hashCsv; pg.uploadFromLink = true;
       send({ type: "upload", csv: pg.hashCsv.split("|").join("\n") });
     } else if (fromHash.dataset === "upload") {
@@ -138,6 +159,7 @@ const HANDLERS = {
     }
     const tooLarge = pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV && !pg.uploadFromLink;
     $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` + (tooLarge ? " (too large to keep in the link)" : "") : "";
+    pg.hasUpload = !!msg.upload;
     document.querySelector('[data-dataset="upload"]').disabled = !msg.upload;
     syncControls(); buildNetwork(); writeHash();
     if (uploaded) {
@@ -166,6 +188,7 @@ const HANDLERS = {
   status(msg) { setPlaying(msg.playing); },
   error(msg) {
     if (msg.request === "expr") { exprError(msg.message); return; }
+    if (!pg.connected) pg.closeReason = msg.message;  // refused before hello (server busy): the close says no more
     showMessage(msg.message, "error");
     // a link with an invalid setting: say why, and show the defaults rather than nothing
     if (msg.request === "config" && !pg.frame) { pg.keepMessage = true; send({ type: "config", config: {} }); }
@@ -696,4 +719,5 @@ function chainRule(g, c) {
 
 // -- start -----------------------------------------------------------------------------------------------------
 bindControls();
+setConnected(false);
 connect();
