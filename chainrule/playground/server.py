@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import html
 import json
 import logging
+import re
 import secrets
 import time
 from pathlib import Path
@@ -42,7 +44,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -57,6 +59,8 @@ from chainrule.playground.expr import ExprError
 log = logging.getLogger("chainrule.playground")
 
 STATIC = Path(__file__).resolve().parent / "static"
+LESSONS = Path(__file__).resolve().parents[2] / "docs" / "lessons"  # present in a source checkout
+LESSON_NAME = re.compile(r"[0-9a-z_]{1,60}\.md")
 MAX_MESSAGE_CHARS = 1_000_000  # the largest message accepted (an uploaded CSV)
 MAX_SESSIONS = 32
 FRAME_PERIOD = 1 / 18  # aim: a frame every 55 ms while playing
@@ -282,8 +286,10 @@ class Playground:
         frame_budget: float = FRAME_BUDGET,
         frame_period: float = FRAME_PERIOD,
         allowed_hosts: list[str] | None = None,
+        lessons_dir: Path | None = None,
     ):
         self.sessions: dict[str, Session] = {}
+        self.lessons_dir = Path(lessons_dir) if lessons_dir is not None else LESSONS
         self.max_sessions = max_sessions
         self.frame_budget = frame_budget
         self.frame_period = frame_period
@@ -291,6 +297,7 @@ class Playground:
             routes=[
                 Route("/", self.index),
                 Route("/healthz", self.health),
+                Route("/lessons/{name}", self.lesson),
                 Route("/favicon.ico", lambda request: Response(status_code=204)),
                 WebSocketRoute("/ws", self.websocket),
                 Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
@@ -300,6 +307,26 @@ class Playground:
 
     async def index(self, request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def lesson(self, request) -> Response:
+        """A lesson page (docs/lessons/NAME.md) as plain text in a page, for the playground's links."""
+        name = request.path_params["name"]
+        path = self.lessons_dir / name
+        if not LESSON_NAME.fullmatch(name) or not path.is_file():
+            return PlainTextResponse(
+                f"lesson {name[:60]!r} not found: the lessons are the files docs/lessons/*.md of the "
+                "chainrule repository",
+                status_code=404,
+            )
+        text = path.read_text(encoding="utf-8")
+        title = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")), name)
+        return HTMLResponse(
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/static/style.css"></head>'
+            f'<body class="lesson"><main><p><a href="/">← the playground</a></p>'
+            f"<pre>{html.escape(text)}</pre></main></body></html>"
+        )
 
     async def health(self, request) -> Response:
         return JSONResponse({"ok": True, "sessions": len(self.sessions)})

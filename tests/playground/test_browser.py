@@ -530,3 +530,21 @@ def test_busy_server_says_why_keeps_the_settings_and_reconnects(browser):
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+def test_zeros_init_explains_the_symmetry_problem_with_a_lesson_link(page):
+    open_page(page, "#dataset=circle&layers=4:tanh,2:tanh&init=zeros")
+    page.wait_for_function("playground.config.init === 'zeros'")
+    note = page.inner_text("#net-note")
+    assert "symmetry problem" in note and "exactly zero" in note
+    assert page.get_attribute("#net-note a", "href") == "/lessons/03_symmetry.md"
+    assert page.is_visible("#net-note")
+    shot(page, "zeros-note.png")
+    page.select_option(".act-select[data-layer='0']", "sigmoid")
+    page.select_option(".act-select[data-layer='1']", "sigmoid")
+    page.wait_for_function("playground.config.layers.every((l) => l.act === 'sigmoid')")
+    assert "as one neuron" in page.inner_text("#net-note")
+    page.select_option("#init", "xavier")
+    page.wait_for_function("playground.config.init === 'xavier'")
+    assert page.inner_text("#net-note") == "" and not page.is_visible("#net-note")
+    assert not page.errors

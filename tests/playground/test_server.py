@@ -83,6 +83,18 @@ def test_page_and_static_files(client):
     assert client.get("/healthz").json()["ok"] is True
 
 
+def test_lesson_pages(tmp_path):
+    (tmp_path / "03_symmetry.md").write_text("# Symmetry\n\nZeros <b>init</b>.\n")
+    (tmp_path.parent / "secret.md").write_text("secret")
+    with TestClient(create_app(lessons_dir=tmp_path)) as client:
+        r = client.get("/lessons/03_symmetry.md")
+        assert r.status_code == 200 and "<title>Symmetry</title>" in r.text
+        assert "Zeros &lt;b&gt;init&lt;/b&gt;." in r.text  # shown as text, never as markup
+        for bad in ("04_missing.md", "..%2Fsecret.md", "03_symmetry.py", "%2e%2e%2fsecret.md"):
+            r = client.get("/lessons/" + bad)
+            assert r.status_code == 404 and "secret" != r.text, bad
+
+
 def test_hello(ws):
     h = ws.hello
     assert h["type"] == "hello" and len(h["session"]) == 16

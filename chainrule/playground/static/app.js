@@ -19,6 +19,10 @@ const MAX_HASH_CSV = 8000;       // uploaded points up to this size travel in th
 const RECONNECT_FIRST_S = 0.5, RECONNECT_MAX_S = 10;   // reconnect backoff: 0.5, 1, 2, ... 10 s
 const SLIDER_REST_MS = 250;      // a slider's value is sent once it has not moved for this long
 const $ = (id) => document.getElementById(id);
+const LESSONS = {                // the lesson pages (docs/lessons/, served by the playground)
+  symmetry: "/lessons/03_symmetry.md", vanishing: "/lessons/05_vanishing_gradients.md",
+  xor: "/lessons/01_logistic_xor.md", regularisation: "/lessons/07_regularisation.md", optimizers: "/lessons/06_optimizers.md",
+};
 
 // uploaded CSV text <-> one line for the URL ("x1,x2,label|x1,x2,label|...")
 function packCsv(text) {
@@ -234,6 +238,23 @@ function syncControls() {
   for (const o of $("loss").options) o.disabled = regression && o.value !== "mse";
   $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
   $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize;
+  updateNotes();
+}
+
+const ZERO_AT_ZERO = ["tanh", "relu", "linear", "leaky_relu", "elu"];   // act(0) = 0
+
+function updateNotes() {
+  // zero initialisation: say what is going on (the symmetry problem) and where to read about it
+  const c = pg.config, note = $("net-note");
+  note.innerHTML = "";
+  if (!c || c.init !== "zeros" || !c.layers.length) return;
+  const dead = c.layers.some((l) => ZERO_AT_ZERO.includes(l.act));
+  note.append(`Zeros initialisation: every neuron of a layer starts identical, gets the same gradient and stays identical — the symmetry problem. ` +
+    (dead ? "With an activation that is 0 at 0 (tanh, ReLU, linear, …) the gradients of every weight are exactly zero: only the output's bias ever learns. "
+      : "With sigmoid or softplus they learn, but as one neuron. ") + "Pick Xavier or He to break the symmetry. ");
+  const a = document.createElement("a");
+  a.href = LESSONS.symmetry; a.target = "_blank"; a.rel = "noopener"; a.textContent = "Lesson: symmetry";
+  note.append(a);
 }
 
 function applyView() { $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize; }
