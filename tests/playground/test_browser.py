@@ -548,3 +548,41 @@ def test_zeros_init_explains_the_symmetry_problem_with_a_lesson_link(page):
     page.wait_for_function("playground.config.init === 'xavier'")
     assert page.inner_text("#net-note") == "" and not page.is_visible("#net-note")
     assert not page.errors
+
+
+def test_heat_map_labels_class_colours_and_no_csp_violations(page):
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => cspViolations.push(e.violatedDirective));"
+    )
+    open_page(page, "#dataset=blobs&layers=4:tanh")
+    page.wait_for_function("playground.classes === 3")
+    click_and_wait(page, "#step")
+    labels = page.evaluate("playground.axisLabels")
+    texts = [lab["text"] for lab in labels]
+    assert "x₁ −6" in texts and "x₂ 6" in texts and len(texts) == 13  # 7 along x₁, 6 along x₂
+    # every label lies wholly inside the picture, on a light box whatever the colour beneath
+    light = page.evaluate("""() => {
+        const ctx = document.getElementById('heatmap').getContext('2d');
+        return playground.axisLabels.map((l) => {
+            const d = ctx.getImageData(Math.round(l.x) + 1, Math.round(l.y) + 1, 1, 1).data;
+            const inside = l.x >= 0 && l.y >= 0 && l.x + l.w <= 300 && l.y + l.h <= 300;
+            return [inside, 0.3 * d[0] + 0.59 * d[1] + 0.11 * d[2]];
+        }); }""")
+    assert all(inside and lum > 190 for inside, lum in light), light
+    # each class's output picture uses its own colour: class 0 orange (no blue), class 1 blue
+    hues = page.evaluate("""() => [0, 1].map((k) => {
+        const cv = document.querySelector('#neuron-out-' + k + ' canvas'), d = cv.getContext('2d')
+            .getImageData(0, 0, cv.width, cv.height).data;
+        let orange = 0, blue = 0;
+        for (let i = 0; i < d.length; i += 4) {
+            if (d[i] > d[i + 2] + 40) orange++;
+            if (d[i + 2] > d[i] + 40) blue++;
+        }
+        return [orange, blue]; })""")
+    assert hues[0][0] > 0 and hues[0][1] == 0, hues
+    assert hues[1][1] > 0 and hues[1][0] == 0, hues
+    assert page.evaluate("cspViolations") == []
+    shot(page, "blobs-labels.png")
+    assert not page.errors

@@ -83,6 +83,14 @@ def test_page_and_static_files(client):
     assert client.get("/healthz").json()["ok"] is True
 
 
+def test_security_headers_on_every_page(client):
+    for path in ("/", "/static/app.js", "/healthz", "/lessons/none.md"):
+        r = client.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src 'self';" in csp
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+
+
 def test_lesson_pages(tmp_path):
     (tmp_path / "03_symmetry.md").write_text("# Symmetry\n\nZeros <b>init</b>.\n")
     (tmp_path.parent / "secret.md").write_text("secret")

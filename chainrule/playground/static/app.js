@@ -477,7 +477,8 @@ function diverging(v) {          // v in [-1, 1]
   return v >= 0 ? mix(MID, POS, v) : mix(MID, NEG, -v);
 }
 
-function paintGrid(canvas, values, n, classes, disc) {
+function paintGrid(canvas, values, n, classes, disc, color) {
+  // values in [-1, 1] on the orange-blue scale, or with `color` one class's probability (2p - 1)
   const ctx = canvas.getContext("2d");
   if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
   const img = ctx.createImageData(n, n);
@@ -488,6 +489,9 @@ function paintGrid(canvas, values, n, classes, disc) {
       const lo = 1 / Math.max(pg.classes, 2);
       const t = disc ? 1 : Math.max(0, (conf - lo) / (1 - lo));
       rgb = mix(MID, CLASS_COLORS[k], 0.25 + 0.75 * t);
+    } else if (color) {
+      const p = (v + 1) / 2;
+      rgb = mix(MID, color, disc ? (p >= 0.5 ? 1 : 0) : p);
     } else {
       if (disc) v = v >= 0 ? 1 : -1;
       rgb = diverging(v);
@@ -532,10 +536,24 @@ function drawHeat() {
   };
   pts(pg.train, "#fff");
   if (pg.view.showTest) pts(pg.test, "#000");
-  // axes ticks
-  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
-  for (const t of [-6, -4, -2, 0, 2, 4, 6]) { ctx.fillText(String(t), px(t) - 4, H - 2); }
+  drawAxes(ctx, W, H, px, py);
   legend();
+}
+
+function drawAxes(ctx, W, H, px, py) {
+  // tick labels on light boxes (readable on any colour), kept inside the picture; x₁ below, x₂ left
+  ctx.font = "10px sans-serif"; ctx.textBaseline = "middle";
+  pg.axisLabels = [];
+  const label = (text, cx, cy) => {
+    const w = ctx.measureText(text).width + 4, h = 12;
+    const x = Math.min(Math.max(cx - w / 2, 1), W - w - 1), y = Math.min(Math.max(cy - h / 2, 1), H - h - 1);
+    ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x, y, w, h);
+    ctx.fillStyle = "#222"; ctx.fillText(text, x + 2, y + h / 2 + 0.5);
+    pg.axisLabels.push({ text, x, y, w, h });
+  };
+  for (const t of [-6, -4, -2, 0, 2, 4, 6]) label(t === -6 ? "x₁ −6" : String(t).replace("-", "−"), px(t), H - 7);
+  for (const t of [-4, -2, 0, 2, 4, 6]) label(t === 6 ? "x₂ 6" : String(t).replace("-", "−"), 11, py(t));
+  ctx.textBaseline = "alphabetic";
 }
 
 function legend() {
@@ -567,7 +585,11 @@ function drawFrame() {
     });
     const last = f.neurons[f.neurons.length - 1] || [];
     const disc = pg.view.discretize && last.length === 1;
-    outputBoxes().forEach((o, k) => { if (o && last[k]) paintGrid(o.querySelector("canvas"), decode(last[k]), tn, null, disc); });
+    // one picture per class: its probability in its own colour (class 0 orange, as on the map)
+    const perClass = last.length > 1;
+    outputBoxes().forEach((o, k) => {
+      if (o && last[k]) paintGrid(o.querySelector("canvas"), decode(last[k]), tn, null, disc, perClass ? CLASS_COLORS[k % CLASS_COLORS.length] : null);
+    });
   }
   drawLinks();
   drawLossChart();
