@@ -30,7 +30,8 @@ RATIO_RANGE = (10, 90)  # percent of the points used for training
 BATCH_RANGE = (1, 256)
 DROPOUT_RANGE = (0.0, 0.9)
 SEED_RANGE = (0, 2**31 - 1)
-MAX_STEPS_PER_CALL = 10_000  # the "step" message's n
+MAX_STEPS_PER_CALL = 10_000  # the "step" message's n mini-batches
+MAX_EPOCHS_PER_CALL = 100  # ... or n epochs
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "softplus")
 INITS = ("zeros", "normal", "xavier", "he")

@@ -11,7 +11,8 @@ client -> server   fields                                               reply
                    ``link``: true: a link's settings over the defaults,
                    each invalid one dropped (named in ``state.dropped``)
 ``play``/``pause``                                                      ``status``, then frames
-``step``           ``n`` (1..10000, default 1): mini-batch steps        ``frame``
+``step``           ``n`` (default 1) of ``unit``: ``batch`` (default,   ``frame``
+                   1..10000 mini-batch steps) or ``epoch`` (1..100)
 ``reset``          new weights, same data                               ``state`` + ``frame``
 ``regenerate``     new data (the seed goes up by one)                   ``state`` + ``frame``
 ``upload``         ``csv``: text lines x1,x2,label                      ``state`` + ``frame``
@@ -264,13 +265,16 @@ async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
         session.playing = False
         return [{"type": "status", "playing": False}, _frame(session)]
     if kind == "step":
-        n = msg.get("n", 1)
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= pconfig.MAX_STEPS_PER_CALL:
-            raise ProtocolError(
-                f"step: n must be a whole number from 1 to {pconfig.MAX_STEPS_PER_CALL}, got {n!r:.20}"
-            )
+        n, unit = msg.get("n", 1), msg.get("unit", "batch")
+        if unit not in ("batch", "epoch"):
+            raise ProtocolError(f"step: unit must be 'batch' or 'epoch', got {unit!r:.20}")
+        most = pconfig.MAX_STEPS_PER_CALL if unit == "batch" else pconfig.MAX_EPOCHS_PER_CALL
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= most:
+            raise ProtocolError(f"step: n must be a whole number from 1 to {most}, got {n!r:.20}")
         session.playing = False
         trainer = session.ensure_trainer()
+        if unit == "epoch":  # one pass over the training points, as TensorFlow Playground's step
+            n *= trainer.steps_per_epoch
         while n > 0:
             n -= trainer.train(steps=n, budget=FRAME_BUDGET)
             await asyncio.sleep(0)

@@ -213,6 +213,12 @@ class Trainer:
     def epoch(self) -> float:
         return self.step_count * min(self.config["batch"], len(self.x_train)) / len(self.x_train)
 
+    @property
+    def steps_per_epoch(self) -> int:
+        """Mini-batch steps in one pass over the shuffled training points (full batches, as ``_batch``)."""
+        n = len(self.x_train)
+        return n // min(self.config["batch"], n)
+
     def _batch(self) -> np.ndarray:
         n = len(self.x_train)
         b = min(self.config["batch"], n)

@@ -123,11 +123,17 @@ def browser():
         b.close()
 
 
+def new_context(browser, **kwargs):
+    """A browser context for a test: Playwright's string predicates are eval'd in the page, which
+    the playground's Content-Security-Policy forbids, so tests bypass it (one test checks it)."""
+    return browser.new_context(**{"bypass_csp": True, **kwargs})
+
+
 @pytest.fixture
 def page(browser, server_url):
     """A fresh tab (own context, so its own session) with page errors collected in ``page.errors``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1050}, accept_downloads=True)
+    context = new_context(browser, viewport={"width": 1400, "height": 1050}, accept_downloads=True)
     pg = context.new_page()
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.playground.conftest import ARTIFACTS, ROOT, ThreadServer, _free_port
+from tests.playground.conftest import ARTIFACTS, ROOT, ThreadServer, _free_port, new_context
 
 pytestmark = pytest.mark.browser
 
@@ -113,14 +113,19 @@ def test_spiral_add_layers_and_activations(page):
         click_and_wait(page, f"#feature-{f}")
     c = config(page)
     assert len(c["layers"]) == 4 and c["layers"][0]["act"] == "relu"
-    for _ in range(3):
-        click_and_wait(page, "#step")
-    click_and_wait(page, "#step")
+    for _ in range(4):  # shift-click: one mini-batch
+        n = frames(page)
+        page.click("#step", modifiers=["Shift"])
+        wait_frame_after(page, n)
     assert page.evaluate("playground.history.length") == 5  # the start and 4 steps
+    assert page.evaluate("playground.frame.step") == 4
     page.select_option("#lr", "0.1")  # a live change: the curve goes on
     page.wait_for_function("playground.config.lr === 0.1")
-    click_and_wait(page, "#step")
-    assert page.evaluate("playground.history.length") >= 6 and page.evaluate("playground.frame.step") == 5
+    click_and_wait(page, "#step")  # a click: one epoch (250 training points, batches of 10)
+    assert (
+        page.evaluate("playground.history.length") >= 6 and page.evaluate("playground.frame.step") == 4 + 25
+    )
+    assert page.evaluate("playground.frame.epoch") == pytest.approx(4 * 10 / 250 + 1)
     assert c["features"] == ["x1", "x2", "x1sq", "x2sq", "sinx1"]
     assert "layers=4:relu,2:tanh,2:tanh,2:tanh" in page.url
     n = frames(page)
@@ -318,7 +323,7 @@ def test_url_holds_the_whole_state(page, browser):
     q = parse_qs(url.split("#", 1)[1])
     assert q["dataset"] == ["spiral"] and q["noise"] == ["20"] and q["optimizer"] == ["rmsprop"]
     # the same link in a new tab (new session) reloads identically
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1050})
+    ctx = new_context(browser, viewport={"width": 1400, "height": 1050})
     other = ctx.new_page()
     try:
         other.base_url = page.base_url
@@ -343,7 +348,7 @@ def test_a_bad_setting_in_a_link_is_dropped_and_the_rest_kept(page, browser):
     msg = page.inner_text("#message")
     assert "10000 neurons; allowed 1 to 8" in msg and "dropped" in msg
     # the same link in a tab that is already open (other settings) gives the same result
-    other = browser.new_context().new_page()
+    other = new_context(browser).new_page()
     try:
         other.base_url = page.base_url
         open_page(other, "#dataset=spiral&noise=30&optimizer=rmsprop&lr=0.3")
@@ -384,7 +389,7 @@ def test_multiclass_regression_and_upload(page, browser, tmp_path):
     page.wait_for_function("location.hash.includes('csv=')")
     # small uploads travel in the link too
     url, train = page.url, page.evaluate("playground.train")
-    ctx = browser.new_context()
+    ctx = new_context(browser)
     other = ctx.new_page()
     try:
         other.base_url = page.base_url
@@ -404,7 +409,7 @@ def test_multiclass_regression_and_upload(page, browser, tmp_path):
 def test_closing_a_training_tab_logs_no_traceback(browser, server_url, server_log):
     start = server_log.stat().st_size
     for _ in range(2):
-        ctx = browser.new_context()
+        ctx = new_context(browser)
         tab = ctx.new_page()
         tab.base_url = server_url
         open_page(tab)
@@ -493,7 +498,7 @@ def test_busy_server_says_why_keeps_the_settings_and_reconnects(browser):
 
     port = _free_port()
     link = "#dataset=xor&optimizer=sgd&lr=0.1&init=he"
-    ctx_a, ctx_b = browser.new_context(), browser.new_context()
+    ctx_a, ctx_b = new_context(browser), new_context(browser)
     try:
         with ThreadServer(create_app(max_sessions=1), port) as srv:
             a, b = ctx_a.new_page(), ctx_b.new_page()
@@ -550,15 +555,28 @@ def test_zeros_init_explains_the_symmetry_problem_with_a_lesson_link(page):
     assert not page.errors
 
 
-def test_heat_map_labels_class_colours_and_no_csp_violations(page):
+def test_heat_map_labels_class_colours_and_no_csp_violations(browser, server_url):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1050})  # the policy enforced
+    try:
+        _labels_colours_csp(ctx.new_page(), server_url)
+    finally:
+        ctx.close()
+
+
+def _labels_colours_csp(page, server_url):
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.add_init_script(
         "window.cspViolations = [];"
         "document.addEventListener('securitypolicyviolation',"
         " (e) => cspViolations.push(e.violatedDirective));"
     )
-    open_page(page, "#dataset=blobs&layers=4:tanh")
-    page.wait_for_function("playground.classes === 3")
-    click_and_wait(page, "#step")
+    # function predicates: Playwright's string ones are eval'd, which the policy forbids
+    page.goto(server_url + "/#dataset=blobs&layers=4:tanh")
+    page.wait_for_function("() => window.playground && playground.classes === 3 && playground.frames > 0")
+    n = frames(page)
+    page.click("#step")
+    page.wait_for_function(f"() => playground.frames > {n}")
     labels = page.evaluate("playground.axisLabels")
     texts = [lab["text"] for lab in labels]
     assert "x₁ −6" in texts and "x₂ 6" in texts and len(texts) == 13  # 7 along x₁, 6 along x₂

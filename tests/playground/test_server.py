@@ -145,6 +145,18 @@ def test_step_trains(ws):
     assert all(g > 0 for g in f2["grad_norms"])
 
 
+def test_step_by_epoch(ws):
+    ws.config({**XOR_2441, "ratio": 50, "batch": 10})  # 250 training points: 25 batches
+    f = ws.ask({"type": "step", "unit": "epoch"})[-1]
+    assert f["step"] == 25 and f["epoch"] == 1.0
+    f = ws.ask({"type": "step", "n": 2, "unit": "epoch"})[-1]
+    assert f["step"] == 75 and f["epoch"] == 3.0
+    ws.config({"batch": 30})  # 250 // 30 = 8 full batches per pass
+    assert ws.ask({"type": "step", "unit": "epoch"})[-1]["step"] == 83
+    assert "unit must be" in ws.error({"type": "step", "unit": "lifetime"})
+    assert "from 1 to 100" in ws.error({"type": "step", "n": 101, "unit": "epoch"})
+
+
 def test_play_sends_frames_and_pause_stops(ws):
     ws.config(XOR_2441)
     assert ws.ask({"type": "play"})[-1] == {"type": "status", "playing": True}

@@ -263,7 +263,8 @@ function layersCopy() { return pg.config.layers.map((l) => ({ units: l.units, ac
 
 function bindControls() {
   $("play").onclick = () => send({ type: pg.playing ? "pause" : "play" });
-  $("step").onclick = () => send({ type: "step", n: 1 });
+  // one epoch per click, as TensorFlow Playground; shift-click for a single mini-batch
+  $("step").onclick = (e) => send(e.shiftKey ? { type: "step", n: 1 } : { type: "step", n: 1, unit: "epoch" });
   $("reset").onclick = () => send({ type: "reset" });
   $("regenerate").onclick = () => send({ type: "regenerate" });
   document.querySelectorAll("[data-dataset]").forEach((b) => {
