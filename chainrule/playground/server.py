@@ -18,6 +18,8 @@ client -> server   fields                                               reply
 ``upload``         ``csv``: text lines x1,x2,label                      ``state`` + ``frame``
 ``export``         the trained network                                  ``export``
 ``expr``           ``expr``: text, ``values``: {x, y, z}                ``expr``
+``edit``           ``edits``: [{layer, to, from, value}] weights,       ``frame``
+                   [{layer, to, value}] biases, set by hand
 ``ping``                                                                ``pong``
 =================  ===================================================  ==========================
 
@@ -56,6 +58,7 @@ from chainrule.playground import expr as pexpr
 from chainrule.playground.config import ConfigError
 from chainrule.playground.data import DataError
 from chainrule.playground.expr import ExprError
+from chainrule.playground.trainer import EditError
 
 log = logging.getLogger("chainrule.playground")
 
@@ -66,7 +69,19 @@ MAX_MESSAGE_CHARS = 1_000_000  # the largest message accepted (an uploaded CSV)
 MAX_SESSIONS = 32
 FRAME_PERIOD = 1 / 18  # aim: a frame every 55 ms while playing
 FRAME_BUDGET = 0.045  # at most this much training between frames (seconds)
-MESSAGE_TYPES = ("config", "play", "pause", "step", "reset", "regenerate", "upload", "export", "expr", "ping")
+MESSAGE_TYPES = (
+    "config",
+    "play",
+    "pause",
+    "step",
+    "reset",
+    "regenerate",
+    "upload",
+    "export",
+    "expr",
+    "edit",
+    "ping",
+)
 
 
 # the page loads only its own script and styles, talks only to its own server, and is never framed
@@ -294,6 +309,9 @@ async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
         session.playing = False
         session.load_upload(ds, note)
         return [session.state(), _frame(session)]
+    if kind == "edit":
+        session.ensure_trainer().edit(msg.get("edits"))
+        return [_frame(session)]
     if kind == "export":
         from chainrule.playground.export import SCRIPT_NAME, WEIGHTS_NAME, weights_bytes
 
@@ -436,7 +454,7 @@ class Playground:
                     kind = msg["type"]
                     for reply in await handle(session, msg):
                         await send(reply)
-                except (ProtocolError, ConfigError, DataError, ExprError) as e:
+                except (ProtocolError, ConfigError, DataError, ExprError, EditError) as e:
                     await send({"type": "error", "message": str(e), "request": kind})
                 except (WebSocketDisconnect, Closed):
                     break

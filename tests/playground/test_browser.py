@@ -604,3 +604,56 @@ def _labels_colours_csp(page, server_url):
     assert page.evaluate("cspViolations") == []
     shot(page, "blobs-labels.png")
     assert not page.errors
+
+
+def test_hover_a_link_for_its_weight_click_to_edit_weights_and_biases(page):
+    open_page(page, "#dataset=xor&layers=4:tanh,4:tanh")
+    # the point halfway along one link, and the link the mouse finds there (links cross)
+    k, j, i, x, y = page.evaluate("""() => {
+        const p = document.querySelector('.link-hit[data-k="1"][data-j="2"][data-i="3"]');
+        const pt = p.getPointAtLength(p.getTotalLength() / 2), m = p.getScreenCTM();
+        const x = m.a * pt.x + m.e, y = m.d * pt.y + m.f, hit = document.elementFromPoint(x, y);
+        return [+hit.dataset.k, +hit.dataset.j, +hit.dataset.i, x, y]; }""")
+    page.mouse.move(x, y)
+    page.wait_for_selector("#hovercard:not([hidden])")
+    w = page.evaluate(f"playground.frame.weights[{k}][{j}][{i}]")
+    card = page.inner_text("#hovercard")
+    assert card.startswith(f"weight {page.evaluate(f'fmt({w})')}:") and "→" in card
+    page.mouse.click(x, y)
+    page.wait_for_selector("#editor:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == f"edit-w-{i}"
+    page.fill(f"#edit-w-{i}", "2.5")
+    page.keyboard.press("Tab")
+    page.wait_for_function(f"playground.frame.weights[{k}][{j}][{i}] === 2.5")
+    assert f"edits={k}.{j}.{i}:2.5" in page.url
+    page.keyboard.press("Escape")
+    # a bias by keyboard: focus a neuron, Enter, type, Tab
+    page.focus("#neuron-0-1")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#editor:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "edit-bias"
+    page.keyboard.type("-0.5")
+    page.keyboard.press("Tab")
+    page.wait_for_function("playground.frame.biases[0][1] === -0.5")
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#editor") and page.evaluate("document.activeElement.id") == "neuron-0-1"
+    assert "0.1:-0.5" in page.url
+    shot(page, "edited.png")
+    # the link reproduces the edited, untrained network
+    page.reload()
+    page.wait_for_function("window.playground && playground.frames > 0", timeout=20_000)
+    page.wait_for_function(
+        f"playground.frame.weights[{k}][{j}][{i}] === 2.5 && playground.frame.biases[0][1] === -0.5"
+    )
+    # once trained, an edit takes effect but is not recorded in the link
+    n = frames(page)
+    page.click("#step", modifiers=["Shift"])
+    wait_frame_after(page, n)
+    url = page.url
+    page.click("#neuron-1-0")
+    assert "not kept in the link" in page.inner_text("#editor-note")
+    page.fill("#edit-bias", "1.25")
+    page.keyboard.press("Tab")
+    page.wait_for_function("playground.frame.biases[1][0] === 1.25")
+    assert page.url == url
+    assert not page.errors

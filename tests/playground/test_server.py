@@ -157,6 +157,38 @@ def test_step_by_epoch(ws):
     assert "from 1 to 100" in ws.error({"type": "step", "n": 101, "unit": "epoch"})
 
 
+def test_edit_weights_and_biases_by_hand(ws):
+    ws.config(XOR_2441)  # linear layers 2->4, 4->4, 4->1
+    f = ws.ask({"type": "edit", "edits": [{"layer": 1, "to": 2, "from": 3, "value": 1.5}]})[-1]
+    assert f["weights"][1][2][3] == 1.5 and f["step"] == 0
+    f = ws.ask({"type": "edit", "edits": [{"layer": 2, "to": 0, "value": -0.25}]})[-1]
+    assert f["biases"][2][0] == -0.25
+    f = ws.ask({"type": "edit", "edits": [{"layer": 1, "to": 2, "from": 3, "value": 2}]})[-1]
+    assert f["edits"] == [
+        {"layer": 2, "to": 0, "value": -0.25},
+        {"layer": 1, "to": 2, "from": 3, "value": 2.0},
+    ]  # recorded while untrained, one per parameter
+    trained = ws.ask({"type": "step", "n": 5})[-1]
+    assert trained["weights"][1][2][3] != 2.0  # the edit took part in training
+    f = ws.ask({"type": "edit", "edits": [{"layer": 0, "to": 0, "from": 0, "value": 3}]})[-1]
+    assert f["weights"][0][0][0] == 3.0 and f["edits"] == trained["edits"]  # not recorded once trained
+    for bad, expected in [
+        ({"layer": 3, "to": 0, "value": 1}, "layer must be a layer index from 0 to 2"),
+        ({"layer": 0, "to": 4, "from": 0, "value": 1}, "to must be a neuron index from 0 to 3"),
+        ({"layer": 0, "to": 0, "from": 2, "value": 1}, "from must be an input index from 0 to 1"),
+        ({"layer": 0, "to": 0, "value": float("nan")}, "value must be a number"),
+        ({"layer": 0, "to": 0, "value": 10**400}, "value must be a number"),
+        ({"layer": 0, "to": 0, "value": 101}, "value must be a number from -100.0 to 100.0"),
+        ({"layer": 0, "to": 0, "value": 1, "x": 1}, "each edit is an object"),
+    ]:
+        body = json.dumps({"type": "edit", "edits": [{"layer": 0, "to": 1, "value": 9}, bad]})
+        body = body.replace("NaN", "1e999").replace(str(10**400), "1" + "0" * 400)
+        assert expected in ws.error(body), bad
+    assert "'edits' must be a list" in ws.error({"type": "edit", "edits": {}})
+    f = ws.ask({"type": "step", "n": 1})[-1]
+    assert f["biases"][0][1] != 9  # a refused message changed nothing
+
+
 def test_play_sends_frames_and_pause_stops(ws):
     ws.config(XOR_2441)
     assert ws.ask({"type": "play"})[-1] == {"type": "status", "playing": True}

@@ -49,6 +49,8 @@ function configToHash(c) {
   }
   // points that came in a link stay in it, whatever their size (the link must keep working)
   if (c.dataset === "upload" && pg.uploadCsv && (pg.uploadCsv.length <= MAX_HASH_CSV || pg.uploadFromLink)) p.set("csv", pg.uploadCsv);
+  // hand edits of an untrained network: layer.to.from:value (a weight) or layer.to:value (a bias)
+  if (pg.edits && pg.edits.length) p.set("edits", pg.edits.map((e) => `${e.layer}.${e.to}${"from" in e ? "." + e.from : ""}:${e.value}`).join(","));
   if (pg.view.showTest) p.set("showTest", 1);
   if (pg.view.discretize) p.set("discretize", 1);
   return "#" + p.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
@@ -68,6 +70,11 @@ function hashToConfig(hash) {
     else c[k] = num(v);
   }
   pg.hashCsv = p.get("csv");
+  pg.hashEdits = (p.get("edits") || "").split(",").filter((x) => x).map((x) => {
+    const [where, value] = x.split(":"), idx = where.split(".").map(Number), e = { layer: idx[0], to: idx[1], value: Number(value) };
+    if (idx.length > 2) e.from = idx[2];
+    return e;
+  });
   pg.view.showTest = p.get("showTest") === "1";
   pg.view.discretize = p.get("discretize") === "1";
   return c;
@@ -150,13 +157,15 @@ const HANDLERS = {
       delete fromHash.dataset; delete fromHash.loss;
     }
     sendLink(fromHash);
+    pg.edits = pg.hashEdits;
+    if (pg.hashEdits.length) send({ type: "edit", edits: pg.hashEdits });
     applyView();
     runExpr();
   },
   state(msg) {
     pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
     pg.train = msg.train; pg.test = msg.test;
-    pg.exportFiles = null; $("export-links").innerHTML = "";
+    pg.exportFiles = null; $("export-links").innerHTML = ""; $("editor").hidden = true;
     let uploaded = false;
     if (pg.pendingCsv && msg.config.dataset === "upload") {
       pg.uploadCsv = pg.pendingCsv; pg.pendingCsv = null; pg.uploadFromLink = false; uploaded = true;
@@ -181,6 +190,8 @@ const HANDLERS = {
     // a new network (step back to 0): the curves start over; a live change keeps them
     if (!pg.frame || msg.step < pg.frame.step || msg.step === 0) { pg.history = []; pg.gradHistory = []; }
     pg.frame = msg; pg.frames += 1;
+    const edits = msg.edits || [];
+    if (JSON.stringify(edits) !== JSON.stringify(pg.edits || [])) { pg.edits = edits; writeHash(); }
     pg.frameTimes.push(performance.now()); if (pg.frameTimes.length > 200) pg.frameTimes.shift();
     if (msg.playing === false && pg.playing) setPlaying(false);
     if (msg.train_loss !== null && msg.test_loss !== null) pg.history.push([msg.epoch, msg.train_loss, msg.test_loss]);
@@ -316,13 +327,18 @@ function bindControls() {
     });
     $("upload").value = "";
   };
+  $("editor-close").onclick = closeEditor;
+  $("editor").onkeydown = (e) => { if (e.key === "Escape") closeEditor(); };
   $("expr-go").onclick = runExpr;
   $("expr").onkeydown = (e) => { if (e.key === "Enter") runExpr(); };
   $("expr-step").onclick = () => { if (pg.expr && pg.exprStep < pg.expr.order.length) { pg.exprStep += 1; drawExpr(); } };
   $("expr-all").onclick = () => { if (pg.expr) { pg.exprStep = pg.expr.order.length; drawExpr(); } };
   window.addEventListener("hashchange", () => {
     const c = hashToConfig(location.hash);
-    if (pg.config && configToHash(pg.config) !== location.hash) sendLink(c);
+    if (pg.config && configToHash(pg.config) !== location.hash) {
+      sendLink(c);
+      if (pg.hashEdits.length) send({ type: "edit", edits: pg.hashEdits });
+    }
   });
   window.addEventListener("resize", () => drawLinks(true));
 }
@@ -356,6 +372,9 @@ function buildNetwork() {
     const on = c.features.includes(f);
     const d = neuronBox("feature" + (on ? "" : " off"), "feature-" + f, on ? 0 : undefined, c.features.indexOf(f));
     d.dataset.feature = f; d.title = `${FEATURE_LABELS[f]} (click to turn ${on ? "off" : "on"})`;
+    d.tabIndex = 0; d.setAttribute("role", "switch"); d.setAttribute("aria-checked", String(on));
+    d.setAttribute("aria-label", `input feature ${FEATURE_LABELS[f]}`);
+    d.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); d.onclick(); } };
     const lab = document.createElement("span"); lab.className = "flabel"; lab.textContent = FEATURE_LABELS[f];
     d.appendChild(lab);
     d.onclick = () => {
@@ -393,7 +412,7 @@ function buildNetwork() {
     sel.onchange = () => { const layers = layersCopy(); layers[i].act = sel.value; sendConfig({ layers }); };
     head.append(pm, lab, sel);
     col.appendChild(head);
-    for (let j = 0; j < l.units; j++) col.appendChild(neuronBox("hidden", `neuron-${i}-${j}`, i + 1, j));
+    for (let j = 0; j < l.units; j++) col.appendChild(editable(neuronBox("hidden", `neuron-${i}-${j}`, i + 1, j), i, j));
     cols.appendChild(col);
   });
   // output
@@ -405,10 +424,80 @@ function buildNetwork() {
   for (let k = 0; k < nout; k++) {
     const d = neuronBox("out", nout > 1 ? `neuron-out-${k}` : "neuron-out", c.layers.length + 1, k);
     if (nout > 1) { d.title = `class ${k}: its softmax probability`; d.style.borderColor = `rgb(${CLASS_COLORS[k % CLASS_COLORS.length]})`; d.style.borderWidth = "2px"; }
-    out.appendChild(d);
+    out.appendChild(editable(d, c.layers.length, k));
   }
   cols.appendChild(out);
   drawLinks(true);
+}
+
+// -- editing weights and biases by hand (click a neuron or a link; Enter on a focused neuron) ---------
+function unitName(k, j) {
+  // neuron j of the output of linear layer k
+  const c = pg.config;
+  if (k < c.layers.length) return `layer ${k + 1} neuron ${j + 1}`;
+  return pg.classes > 2 && pg.task === "classification" ? `output (class ${j})` : "output";
+}
+
+function sourceName(k, i) {
+  const c = pg.config;
+  return k === 0 ? FEATURE_LABELS[c.features[i]] : `layer ${k} neuron ${i + 1}`;
+}
+
+function editable(d, k, j) {
+  d.tabIndex = 0; d.setAttribute("role", "button");
+  d.setAttribute("aria-label", `${unitName(k, j)}: edit its bias and incoming weights`);
+  d.dataset.k = k; d.dataset.j = j;
+  d.onclick = () => openEditor(k, j, null, d);
+  d.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openEditor(k, j, null, d); } };
+  return d;
+}
+
+function sendEdit(edit) { send({ type: "edit", edits: [edit] }); }
+
+function openEditor(k, j, focusFrom, anchor) {
+  const f = pg.frame, box = $("editor"), fields = $("editor-fields");
+  if (!f || !f.weights[k]) return;
+  pg.editorReturn = anchor || document.activeElement;
+  $("editor-title").textContent = unitName(k, j);
+  fields.innerHTML = "";
+  const row = (label, value, edit, id) => {
+    const lab = document.createElement("label"); lab.textContent = label; lab.htmlFor = id;
+    const inp = document.createElement("input"); inp.type = "number"; inp.step = "any"; inp.id = id; inp.value = value;
+    inp.onchange = () => {
+      const v = Number(inp.value);
+      if (inp.value.trim() === "" || !isFinite(v)) { showMessage(`edit: ${label} must be a number`, "error"); return; }
+      sendEdit({ ...edit, value: v });
+    };
+    fields.append(lab, inp);
+    return inp;
+  };
+  const first = row("bias", f.biases[k][j], { layer: k, to: j }, "edit-bias");
+  let focus = first;
+  f.weights[k][j].forEach((w, i) => {
+    const inp = row(`weight from ${sourceName(k, i)}`, w, { layer: k, to: j, from: i }, `edit-w-${i}`);
+    if (i === focusFrom) focus = inp;
+  });
+  $("editor-note").textContent = f.step === 0 ? "Untrained: your edits are kept in the link."
+    : "The network has trained: edits apply at once but are not kept in the link.";
+  box.hidden = false;
+  const r = (anchor || $("net")).getBoundingClientRect(), bw = box.offsetWidth, bh = box.offsetHeight;
+  box.style.left = `${Math.max(4, Math.min(innerWidth - bw - 4, r.right + 8))}px`;
+  box.style.top = `${Math.max(4, Math.min(innerHeight - bh - 4, r.top))}px`;
+  focus.focus(); focus.select();
+}
+
+function closeEditor() {
+  $("editor").hidden = true;
+  if (pg.editorReturn && document.body.contains(pg.editorReturn)) pg.editorReturn.focus();
+}
+
+function showLinkCard(ev, k, j, i) {
+  const card = $("hovercard"), f = pg.frame;
+  if (!f || !f.weights[k] || !f.weights[k][j]) return;
+  card.textContent = `weight ${fmt(f.weights[k][j][i])}: ${sourceName(k, i)} → ${unitName(k, j)} (click to edit)`;
+  card.hidden = false;
+  const base = $("net").getBoundingClientRect();
+  card.style.left = `${ev.clientX - base.left + 12}px`; card.style.top = `${ev.clientY - base.top + 12}px`;
 }
 
 function outputBoxes() {
@@ -418,7 +507,7 @@ function outputBoxes() {
 
 function centers(layerEls) {
   const base = $("net").getBoundingClientRect();
-  return layerEls.map((el) => { const r = el.getBoundingClientRect(); return [r.left - base.left + r.width / 2, r.top - base.top + r.height / 2, r]; });
+  return layerEls.map((el) => { const r = el.getBoundingClientRect(); return [r.left - base.left + r.width / 2, r.top - base.top + r.height / 2, r, el]; });
 }
 
 function drawLinks(rebuild) {
@@ -433,6 +522,7 @@ function drawLinks(rebuild) {
     cols.push(outputBoxes());
     const ns = "http://www.w3.org/2000/svg";
     pg.linkPaths = [];
+    const hitPaths = [];
     for (let k = 0; k + 1 < cols.length; k++) {
       const a = centers(cols[k]), b = centers(cols[k + 1]), layer = [];
       for (let j = 0; j < b.length; j++) {
@@ -446,11 +536,20 @@ function drawLinks(rebuild) {
           p.setAttribute("stroke", "#bbb"); p.setAttribute("stroke-width", 0.5);
           p.appendChild(document.createElementNS(ns, "title"));
           svg.appendChild(p); row.push(p);
+          // a wide invisible twin catches the mouse: hover shows the weight, a click edits it
+          const hit = document.createElementNS(ns, "path");
+          hit.setAttribute("d", p.getAttribute("d")); hit.setAttribute("class", "link-hit");
+          hit.dataset.k = k; hit.dataset.j = j; hit.dataset.i = i;
+          hit.onmouseenter = hit.onmousemove = (ev) => showLinkCard(ev, k, j, i);
+          hit.onmouseleave = () => { $("hovercard").hidden = true; };
+          hit.onclick = () => { $("hovercard").hidden = true; openEditor(k, j, i, b[j][3]); };
+          hitPaths.push(hit);
         }
         layer.push(row);
       }
       pg.linkPaths.push(layer);
     }
+    for (const h of hitPaths) svg.appendChild(h);   // above every visible link
   }
   const W = pg.frame && pg.frame.weights && pg.frame.weights.length === pg.linkPaths.length ? pg.frame.weights : null;
   if (!W) return;
