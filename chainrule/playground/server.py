@@ -120,6 +120,20 @@ class ProtocolError(ValueError):
     """A malformed message (not JSON, not an object, unknown type, too large)."""
 
 
+def _thumbnails(n: int = 120) -> dict[str, list[list[float]]]:
+    """A few points of every generated data set (noise 0, seed 1), for the pictures on its button."""
+    out = {}
+    for name in (*pdata.CLASSIFICATION, *pdata.REGRESSION):
+        ds = pdata.generate(name, 0.0, 1, n)
+        out[name] = [
+            [round(float(a), 1), round(float(b), 1), round(float(c), 2)] for (a, b), c in zip(ds.x, ds.y)
+        ]
+    return out
+
+
+THUMBNAILS = _thumbnails()
+
+
 class Closed(Exception):
     """The tab went away while the server was sending to it: a normal end, not an error."""
 
@@ -432,6 +446,7 @@ class Playground:
                     "limits": pconfig.limits(),
                     "config": session.config,
                     "expr": {"expr": pexpr.DEFAULT_EXPR, "values": pexpr.DEFAULT_VALUES},
+                    "thumbnails": THUMBNAILS,
                 }
             )
             while True:

@@ -141,7 +141,7 @@ def test_spiral_add_layers_and_activations(page):
     assert heat_pixels(page) == before
     # the network diagram: a thumbnail per neuron, links between every pair of neighbours
     assert page.locator(".neuron canvas").count() == 7 + 4 + 2 + 2 + 2 + 1
-    assert page.locator("#links path").count() == 5 * 4 + 4 * 2 + 2 * 2 + 2 * 2 + 2 * 1
+    assert page.locator("#links path.link").count() == 5 * 4 + 4 * 2 + 2 * 2 + 2 * 2 + 2 * 1
     # removing layers works and the limits are enforced with a clear message
     click_and_wait(page, "#remove-layer")
     assert len(config(page)["layers"]) == 3
@@ -373,7 +373,7 @@ def test_multiclass_regression_and_upload(page, browser, tmp_path):
     page.wait_for_function("playground.playing === false")
     assert page.evaluate("!!playground.frame.heat_cls")
     assert page.locator(".output-layer .neuron").count() == 3  # softmax: one per class
-    assert page.locator("#links path").count() == 2 * 4 + 4 * 2 + 2 * 3
+    assert page.locator("#links path.link").count() == 2 * 4 + 4 * 2 + 2 * 3
     shot(page, "blobs.png")
     click_and_wait(page, "[data-dataset=plane]")
     assert config(page)["loss"] == "mse" and page.evaluate("playground.task") == "regression"
@@ -656,4 +656,24 @@ def test_hover_a_link_for_its_weight_click_to_edit_weights_and_biases(page):
     page.keyboard.press("Tab")
     page.wait_for_function("playground.frame.biases[1][0] === 1.25")
     assert page.url == url
+    assert not page.errors
+
+
+def test_data_set_buttons_show_pictures_and_the_problem_type(page):
+    open_page(page)
+    colours = page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('[data-dataset] canvas')].map((cv) => {
+            const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data, seen = new Set();
+            for (let i = 0; i < d.length; i += 4) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+            return [cv.parentElement.dataset.dataset, seen.size]; }))""")
+    names = ["circle", "xor", "gauss", "spiral", "blobs", "spiral3", "plane", "multigauss"]
+    assert sorted(colours) == sorted(names)
+    assert all(colours[n] >= 3 for n in names), colours  # white and at least two kinds of point
+    assert colours["multigauss"] > 10  # regression targets: a range of colours
+    assert page.inner_text("#problem-type") == "Problem type: classification (2 classes)"
+    click_and_wait(page, "[data-dataset=blobs]")
+    assert page.inner_text("#problem-type") == "Problem type: classification (3 classes)"
+    click_and_wait(page, "[data-dataset=plane]")
+    assert page.inner_text("#problem-type") == "Problem type: regression (predict a number)"
+    assert page.get_attribute("#datasets", "aria-labelledby") == "cls-head"
     assert not page.errors

@@ -142,6 +142,7 @@ const HANDLERS = {
     pg.session = msg.session; pg.limits = msg.limits; pg.retries = 0;
     setConnected(true);
     if (reconnected) { showMessage("reconnected: a new session with the same settings (training starts over)", "info"); pg.keepMessage = true; }
+    if (msg.thumbnails) drawThumbnails(msg.thumbnails);
     // the sliders span exactly what a link may hold
     for (const id of ["ratio", "noise", "batch"]) { $(id).min = msg.limits[id][0]; $(id).max = msg.limits[id][1]; }
     const fromHash = hashToConfig(location.hash);
@@ -247,6 +248,8 @@ function syncControls() {
   $("batchnorm").checked = c.batchnorm;
   const regression = pg.task === "regression";
   for (const o of $("loss").options) o.disabled = regression && o.value !== "mse";
+  $("problem-type").innerHTML = regression ? "Problem type: <b>regression</b> (predict a number)"
+    : `Problem type: <b>classification</b> (${Math.max(pg.classes, 2)} classes)`;
   $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
   $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize;
   updateNotes();
@@ -266,6 +269,23 @@ function updateNotes() {
   const a = document.createElement("a");
   a.href = LESSONS.symmetry; a.target = "_blank"; a.rel = "noopener"; a.textContent = "Lesson: symmetry";
   note.append(a);
+}
+
+function drawThumbnails(thumbs) {
+  // a small picture of each data set on its button, as TensorFlow Playground
+  for (const [name, pts] of Object.entries(thumbs)) {
+    const b = document.querySelector(`[data-dataset="${name}"]`);
+    if (!b) continue;
+    let cv = b.querySelector("canvas");
+    if (!cv) { cv = document.createElement("canvas"); cv.width = 40; cv.height = 40; cv.setAttribute("aria-hidden", "true"); b.prepend(cv); }
+    const ctx = cv.getContext("2d"), regression = REGRESSION.includes(name), classes = Math.max(...pts.map((p) => p[2])) + 1;
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, 40, 40);
+    for (const [x, y, l] of pts) {
+      const c = regression ? diverging(Math.max(-1, Math.min(1, l))) : classes > 2 ? CLASS_COLORS[l % CLASS_COLORS.length] : l ? POS : NEG;
+      ctx.fillStyle = `rgb(${c.map(Math.round).join(",")})`;
+      ctx.fillRect(((x + 6) / 12) * 40 - 1, ((6 - y) / 12) * 40 - 1, 2, 2);
+    }
+  }
 }
 
 function applyView() { $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize; }
