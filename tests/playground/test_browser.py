@@ -677,3 +677,33 @@ def test_data_set_buttons_show_pictures_and_the_problem_type(page):
     assert page.inner_text("#problem-type") == "Problem type: regression (predict a number)"
     assert page.get_attribute("#datasets", "aria-labelledby") == "cls-head"
     assert not page.errors
+
+
+DOCS_IMAGES = ROOT / "docs" / "images"
+
+
+@pytest.mark.parametrize("width, height", [(800, 1000), (1366, 768), (1920, 1080)])
+def test_layout_fits_the_width_and_screenshots(page, width, height):
+    """No sideways scrolling at any width; at 1366x768 the training controls, the output and Export
+    are in the first screen.  CHAINRULE_UPDATE_SCREENSHOTS=1 writes the docs' screenshots."""
+    page.set_viewport_size({"width": width, "height": height})
+    open_page(
+        page, "#dataset=spiral&layers=8:tanh,8:tanh,4:tanh&features=x1,x2,x1sq,x2sq,sinx1,sinx2&showTest=1"
+    )
+    for _ in range(3):
+        click_and_wait(page, "#step")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for sel in ("#play", "#step", "#heatmap", "#export", ".jump"):
+        if width >= 1366 or sel != "#heatmap":
+            assert in_viewport(page, sel), (sel, width)
+    url = page.url
+    page.click(".jump")  # the explorer is one click away (and the link keeps the settings)
+    assert in_viewport(page, "#expr") and page.evaluate("document.activeElement.id") == "expr"
+    assert page.url == url
+    page.evaluate("window.scrollTo(0, 0)")
+    name = f"playground-{width}.png"
+    if os.environ.get("CHAINRULE_UPDATE_SCREENSHOTS"):
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_IMAGES / name), full_page=True)
+    shot(page, name)
+    assert not page.errors

@@ -347,6 +347,8 @@ function bindControls() {
     });
     $("upload").value = "";
   };
+  // the hash holds the configuration: the jump scrolls without touching it
+  document.querySelector(".jump").onclick = (e) => { e.preventDefault(); $("explorer").scrollIntoView(); $("expr").focus({ preventScroll: true }); };
   $("editor-close").onclick = closeEditor;
   $("editor").onkeydown = (e) => { if (e.key === "Escape") closeEditor(); };
   $("expr-go").onclick = runExpr;
