@@ -123,6 +123,39 @@ def browser():
         b.close()
 
 
+AXE_VERSION = "4.14.1"
+AXE = Path(os.environ.get("CHAINRULE_AXE", ROOT / ".cache" / "axe-core" / "axe.min.js"))
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's browser script (the accessibility checker), from the npm registry's package:
+    scripts/test.sh caches it in .cache/axe-core/; fetched here with ``npm pack`` when missing."""
+    if not AXE.exists():
+        import tarfile
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                subprocess.run(
+                    ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent"],
+                    cwd=tmp,
+                    check=True,
+                    capture_output=True,
+                    timeout=120,
+                )
+                with tarfile.open(Path(tmp) / f"axe-core-{AXE_VERSION}.tgz") as tar:
+                    data = tar.extractfile("package/axe.min.js").read()
+            except (OSError, subprocess.SubprocessError, KeyError, tarfile.TarError) as e:
+                pytest.fail(
+                    f"the accessibility test needs axe-core ({AXE}): bash scripts/test.sh fetches it, "
+                    f"or CHAINRULE_AXE=/path/to/axe.min.js; npm pack failed: {e}"
+                )
+        AXE.parent.mkdir(parents=True, exist_ok=True)
+        AXE.write_bytes(data)
+    return AXE.read_text(encoding="utf-8")
+
+
 def new_context(browser, **kwargs):
     """A browser context for a test: Playwright's string predicates are eval'd in the page, which
     the playground's Content-Security-Policy forbids, so tests bypass it (one test checks it)."""

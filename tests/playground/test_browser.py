@@ -707,3 +707,56 @@ def test_layout_fits_the_width_and_screenshots(page, width, height):
         page.screenshot(path=str(DOCS_IMAGES / name), full_page=True)
     shot(page, name)
     assert not page.errors
+
+
+def axe_violations(page, axe_source) -> list[str]:
+    """The serious and critical accessibility violations axe-core finds on the page as it is."""
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(content=axe_source)
+    found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")["violations"]
+    return [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_every_control_by_keyboard_and_no_serious_accessibility_violations(page, axe_source):
+    open_page(page, "#dataset=blobs&layers=4:tanh,2:tanh")
+    assert axe_violations(page, axe_source) == []
+    # Tab reaches every kind of control, the feature toggles and the neurons included
+    seen = set()
+    page.focus("body")
+    for _ in range(90):
+        page.keyboard.press("Tab")
+        seen.add(page.evaluate("document.activeElement.id || document.activeElement.dataset.dataset || ''"))
+    wanted = {"reset", "play", "step", "lr", "optimizer", "init", "batchnorm", "circle", "plane", "noise"}
+    wanted |= {"batch", "regenerate", "upload", "add-layer", "feature-x1", "feature-sinx2", "neuron-0-0"}
+    wanted |= {"neuron-1-1", "neuron-out-2", "export", "show-test", "expr", "expr-go", "expr-step"}
+    assert wanted <= seen, wanted - seen
+    # a feature toggles with Space and Enter, and keeps the focus
+    page.focus("#feature-x1sq")
+    assert page.get_attribute("#feature-x1sq", "aria-checked") == "false"
+    page.keyboard.press("Space")
+    page.wait_for_function("playground.config.features.includes('x1sq')")
+    assert page.evaluate("document.activeElement.id") == "feature-x1sq"
+    assert page.get_attribute("#feature-x1sq", "aria-checked") == "true"
+    page.keyboard.press("Enter")
+    page.wait_for_function("!playground.config.features.includes('x1sq')")
+    # play and pause by keyboard
+    page.focus("#play")
+    page.keyboard.press("Enter")
+    page.wait_for_function("playground.playing === true")
+    page.keyboard.press("Enter")
+    page.wait_for_function("playground.playing === false")
+    # the weight editor, the explorer with a graph, a zeros-init note: still no serious violations
+    page.focus("#neuron-0-0")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#editor:not([hidden])")
+    assert axe_violations(page, axe_source) == []
+    page.keyboard.press("Escape")
+    page.select_option("#init", "zeros")
+    page.wait_for_function("playground.config.init === 'zeros'")
+    page.click("#expr-all")
+    assert axe_violations(page, axe_source) == []
+    assert not page.errors

@@ -223,7 +223,7 @@ function setPlaying(on) {
   const b = $("play");
   b.classList.toggle("playing", on);
   b.innerHTML = on ? '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M6 4h4v16H6zM14 4h4v16h-4z" fill="currentColor"/></svg>' : '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M7 4l13 8-13 8z" fill="currentColor"/></svg>';
-  b.title = on ? "Pause" : "Train";
+  b.title = on ? "Pause" : "Train"; b.setAttribute("aria-label", b.title);
 }
 
 function selectValue(sel, v) {
@@ -385,6 +385,7 @@ function neuronBox(cls, id, layer, index) {
 
 function buildNetwork() {
   const c = pg.config, cols = $("net-cols");
+  const focused = cols.contains(document.activeElement) ? document.activeElement.id : null;  // keyboard users keep their place
   cols.innerHTML = "";
   // inputs
   const inp = document.createElement("div"); inp.className = "layer inputs";
@@ -429,6 +430,9 @@ function buildNetwork() {
     pm.append(plus, minus);
     const lab = document.createElement("span"); lab.textContent = `${l.units} neuron${l.units > 1 ? "s" : ""}`;
     const sel = document.createElement("select"); sel.className = "act-select"; sel.dataset.layer = i;
+    sel.setAttribute("aria-label", `activation of hidden layer ${i + 1}`);
+    plus.setAttribute("aria-label", `add a neuron to hidden layer ${i + 1}`);
+    minus.setAttribute("aria-label", `remove a neuron from hidden layer ${i + 1}`);
     for (const [k, v] of Object.entries(ACTIVATIONS)) { const o = document.createElement("option"); o.value = k; o.text = v; sel.add(o); }
     sel.value = l.act;
     sel.onchange = () => { const layers = layersCopy(); layers[i].act = sel.value; sendConfig({ layers }); };
@@ -450,6 +454,7 @@ function buildNetwork() {
   }
   cols.appendChild(out);
   drawLinks(true);
+  if (focused && $(focused)) $(focused).focus();
 }
 
 // -- editing weights and biases by hand (click a neuron or a link; Enter on a focused neuron) ---------
