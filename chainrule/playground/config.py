@@ -62,6 +62,22 @@ DATA_KEYS = ("dataset", "noise", "ratio", "seed")
 NETWORK_KEYS = ("features", "layers", "init", "dropout", "batchnorm", "loss")
 
 
+# what the second network of a side-by-side comparison may change (the data stay the same)
+COMPARE_KEYS = (
+    "batch",
+    "features",
+    "layers",
+    "init",
+    "dropout",
+    "batchnorm",
+    "loss",
+    "lr",
+    "optimizer",
+    "reg",
+    "reg_rate",
+)
+
+
 class ConfigError(ValueError):
     """An invalid setting; the message names it, the value given and what is allowed."""
 
@@ -228,3 +244,20 @@ def validate_link(update: Any, upload_task: str | None = None) -> tuple[dict[str
         else:
             accepted[key] = update[key]
     return validate(accepted, None, upload_task), dropped
+
+
+def validate_compare(diff: Any, base: dict[str, Any], upload_task: str | None = None) -> dict[str, Any]:
+    """The second network's configuration: ``base`` (the first network's) with ``diff`` over it.
+
+    ``diff`` may change only COMPARE_KEYS (the two networks see the same data)."""
+    if not isinstance(diff, dict):
+        raise ConfigError(f"compare: expected an object of settings for network B, got {type(diff).__name__}")
+    other = [k for k in diff if k not in COMPARE_KEYS]
+    if other:
+        raise ConfigError(
+            f"compare: network B may change only {', '.join(COMPARE_KEYS)}; not {str(other[0])[:40]!r}"
+        )
+    try:
+        return validate(diff, base, upload_task)
+    except ConfigError as e:
+        raise ConfigError(f"compare: network B's {e}") from None

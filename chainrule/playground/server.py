@@ -20,6 +20,9 @@ client -> server   fields                                               reply
 ``expr``           ``expr``: text, ``values``: {x, y, z}                ``expr``
 ``edit``           ``edits``: [{layer, to, from, value}] weights,       ``frame``
                    [{layer, to, value}] biases, set by hand
+``compare``        ``config``: network B's settings that differ from    ``state`` + ``frame``
+                   A's (optimizer, lr, batchnorm, ...; {} or null:      (frames carry ``b``)
+                   off); B trains beside A on the same data
 ``ping``                                                                ``pong``
 =================  ===================================================  ==========================
 
@@ -80,6 +83,7 @@ MESSAGE_TYPES = (
     "export",
     "expr",
     "edit",
+    "compare",
     "ping",
 )
 
@@ -149,6 +153,8 @@ class Session:
         self.resets = 0
         self.playing = False
         self.trainer = None
+        self.compare: dict[str, Any] = {}  # network B's settings that differ from A's ({}: no B)
+        self.trainer_b = None
         self.train_set = self.test_set = None
         self.created = time.time()
         self._make_data()
@@ -165,8 +171,41 @@ class Session:
     def _make_trainer(self) -> None:
         from chainrule.playground.trainer import Trainer
 
-        seed = (self.config["seed"] * 7919 + self.resets) % (2**31 - 1)
-        self.trainer = Trainer(self.config, self.train_set, self.test_set, seed)
+        self.trainer = Trainer(self.config, self.train_set, self.test_set, self._init_seed())
+        self.trainer_b = None
+        self._sync_b()
+
+    def _init_seed(self) -> int:
+        return (self.config["seed"] * 7919 + self.resets) % (2**31 - 1)
+
+    def _upload_task(self) -> str | None:
+        return self.upload.task if self.upload is not None else None
+
+    def _sync_b(self) -> None:
+        """Network B follows A's configuration with its own differences; a new B when its network
+        changes (from the same seed as A: with the same shape and init both start alike)."""
+        from chainrule.playground.trainer import Trainer
+
+        if not self.compare:
+            self.trainer_b = None
+            return
+        conf = pconfig.validate_compare(self.compare, self.config, self._upload_task())
+        b = self.trainer_b
+        if (
+            b is None
+            or b.train_set is not self.train_set
+            or any(conf[k] != b.config[k] for k in pconfig.NETWORK_KEYS)
+        ):
+            self.trainer_b = Trainer(conf, self.train_set, self.test_set, self._init_seed())
+        else:
+            b.update_hyper(conf)
+
+    def set_compare(self, diff: Any) -> None:
+        """Compare with a second network B (``diff``: its settings that differ from A's; {} or None: off)."""
+        diff = {} if diff is None else diff
+        pconfig.validate_compare(diff, self.config, self._upload_task())  # raises before any change
+        self.compare = {k: v for k, v in diff.items() if v != self.config.get(k)}
+        self._make_trainer()  # both start over together (A from the same weights as before)
 
     def ensure_trainer(self):
         if self.trainer is None:
@@ -195,10 +234,11 @@ class Session:
                 self._make_trainer()
             else:
                 self.trainer.update_hyper(new)
+                self._sync_b()
         except Exception:
             self.config = old
             self.train_set, self.test_set = prev_sets
-            self.trainer = None
+            self.trainer = self.trainer_b = None
             raise
         return dropped
 
@@ -240,6 +280,7 @@ class Session:
             "test": pts(te),
             "upload": self.upload_note if self.upload is not None else None,
             "upload_warning": self.upload.warning if self.upload is not None else "",
+            "compare": self.compare,
         }
 
 
@@ -266,7 +307,22 @@ def parse_message(text: Any) -> dict[str, Any]:
 def _frame(session: Session) -> dict[str, Any]:
     f = session.ensure_trainer().frame()
     f["playing"] = session.playing
+    if session.trainer_b is not None:
+        f["b"] = session.trainer_b.summary()
+        f["b"]["compare"] = session.compare
     return f
+
+
+def _train(session: Session, steps: int | None = None, budget: float | None = None, epochs: int = 0) -> int:
+    """Train A (and B side by side, on half of the time budget each, or the same steps or epochs)."""
+    b = session.trainer_b
+    if b is not None and budget is not None:
+        budget /= 2
+    a = session.ensure_trainer()
+    done = a.train(steps=epochs * a.steps_per_epoch if epochs else steps, budget=budget)
+    if b is not None:
+        b.train(steps=epochs * b.steps_per_epoch if epochs else (done if budget is not None else steps))
+    return done
 
 
 async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -301,11 +357,13 @@ async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= most:
             raise ProtocolError(f"step: n must be a whole number from 1 to {most}, got {n!r:.20}")
         session.playing = False
-        trainer = session.ensure_trainer()
-        if unit == "epoch":  # one pass over the training points, as TensorFlow Playground's step
-            n *= trainer.steps_per_epoch
+        # an epoch is one pass over the training points, as TensorFlow Playground's step
+        epochs, n = (n, 0) if unit == "epoch" else (0, n)
+        for _ in range(epochs):
+            _train(session, epochs=1)
+            await asyncio.sleep(0)
         while n > 0:
-            n -= trainer.train(steps=n, budget=FRAME_BUDGET)
+            n -= _train(session, steps=n, budget=FRAME_BUDGET)
             await asyncio.sleep(0)
         return [_frame(session)]
     if kind == "reset":
@@ -322,6 +380,10 @@ async def handle(session: Session, msg: dict[str, Any]) -> list[dict[str, Any]]:
         ds, note = pdata.parse_csv(msg.get("csv"))
         session.playing = False
         session.load_upload(ds, note)
+        return [session.state(), _frame(session)]
+    if kind == "compare":
+        session.playing = False
+        session.set_compare(msg.get("config"))
         return [session.state(), _frame(session)]
     if kind == "edit":
         session.ensure_trainer().edit(msg.get("edits"))
@@ -515,7 +577,7 @@ class Playground:
                 trainer = session.ensure_trainer()
                 rate.start(trainer)
                 budget = min(self.frame_budget, max(0.005, self.frame_period - overhead))
-                trainer.train(budget=budget)
+                _train(session, budget=budget)
                 t1 = time.perf_counter()
                 frame = _frame(session)
                 frame["steps_per_s"] = rate.update(trainer, t1)

@@ -379,6 +379,28 @@ class Trainer:
             outputs = 2 * p - 1  # each class's probability, in [-1, 1]
         return heat, cls, hidden, outputs
 
+    def summary(self) -> dict[str, Any]:
+        """The second network of a side-by-side comparison: its progress, losses and output picture."""
+        self.model.eval()
+        try:
+            heat, cls, _, _ = self.predict_grid()
+        finally:
+            self.model.train()
+        tr, te = self.evaluate("train"), self.evaluate("test")
+        out = {
+            "step": self.step_count,
+            "epoch": round(self.epoch, 3),
+            "train_loss": tr["loss"],
+            "test_loss": te["loss"],
+            "train_acc": tr.get("acc"),
+            "test_acc": te.get("acc"),
+            "heat": encode(heat),
+            "grad_norms": [_finite(g) for g in self.grad_norms],
+        }
+        if cls is not None:
+            out["heat_cls"] = base64.b64encode(cls.astype(np.uint8).tobytes()).decode("ascii")
+        return out
+
     def frame(self) -> dict[str, Any]:
         """Everything the page draws for the network's current state (compact JSON)."""
         self.model.eval()

@@ -760,3 +760,42 @@ def test_every_control_by_keyboard_and_no_serious_accessibility_violations(page,
     page.click("#expr-all")
     assert axe_violations(page, axe_source) == []
     assert not page.errors
+
+
+def test_side_by_side_two_networks_on_one_loss_chart(page):
+    open_page(page, "#dataset=spiral&layers=6:tanh,6:tanh&optimizer=adam&lr=0.03&b_optimizer=sgd")
+    page.wait_for_function("playground.frame.b && playground.frame.b.compare.optimizer === 'sgd'")
+    assert page.evaluate("document.getElementById('compare').open")
+    assert page.input_value("#b-optimizer") == "sgd" and page.input_value("#b-lr") == ""
+    for _ in range(2):
+        click_and_wait(page, "#step")
+    f = page.evaluate("playground.frame")
+    assert f["b"]["step"] == f["step"] == 50 and f["b"]["test_loss"] != f["test_loss"]
+    assert page.evaluate("playground.history.every((p) => p.length === 5)")
+    assert "B (optimizer sgd): test loss" in page.inner_text("#b-result")
+    red = page.evaluate("""() => {
+        const cv = document.getElementById('loss-chart'), d = cv.getContext('2d')
+            .getImageData(0, 0, cv.width, cv.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] > 150 && d[i + 1] < 120) n++;
+        return n; }""")
+    assert red > 20  # B's dashed curves are on the chart
+    page.select_option("#b-batchnorm", "1")
+    page.wait_for_function("playground.frame.b && playground.frame.b.compare.batchnorm === true")
+    assert "b_optimizer=sgd" in page.url and "b_batchnorm=1" in page.url
+    n = frames(page)
+    page.click("#play")
+    wait_frame_after(page, n + 4)
+    page.click("#play")
+    page.wait_for_function("playground.playing === false")
+    f = page.evaluate("playground.frame")
+    assert f["b"]["step"] == f["step"] > 0
+    shot(page, "side-by-side.png")
+    page.reload()
+    page.wait_for_function("window.playground && playground.frame && playground.frame.b", timeout=20_000)
+    assert page.evaluate("playground.frame.b.compare") == {"optimizer": "sgd", "batchnorm": True}
+    for sel in ("#b-optimizer", "#b-batchnorm"):
+        page.select_option(sel, "")
+    page.wait_for_function("playground.frame && !playground.frame.b && !location.hash.includes('b_')")
+    assert page.inner_text("#b-result") == ""
+    assert not page.errors

@@ -189,6 +189,29 @@ def test_edit_weights_and_biases_by_hand(ws):
     assert f["biases"][0][1] != 9  # a refused message changed nothing
 
 
+def test_side_by_side_networks_train_together_on_the_same_data(ws):
+    ws.config({**XOR_2441, "optimizer": "adam", "lr": 0.03})
+    state, f0 = ws.ask({"type": "compare", "config": {"optimizer": "sgd", "lr": 0.03}})
+    assert state["compare"] == {"optimizer": "sgd"}  # only what differs from A
+    assert f0["b"]["step"] == 0 and f0["b"]["test_loss"] == f0["test_loss"]  # the same start
+    f = ws.ask({"type": "step", "n": 2, "unit": "epoch"})[-1]
+    assert f["step"] == f["b"]["step"] == 50 and f["b"]["test_loss"] != f["test_loss"]
+    ws.config({"lr": 0.1})  # A's live change: B follows what it does not override
+    f = ws.ask({"type": "step", "n": 5})[-1]
+    assert f["step"] == f["b"]["step"] == 55
+    ws.ask({"type": "play"})
+    frames = [ws.recv(("frame",)) for _ in range(3)]
+    ws.ask({"type": "pause"}, until=("status",))
+    ws.recv(("frame",))  # the pause's own frame
+    assert all(fr["b"]["step"] == fr["step"] > 55 for fr in frames)
+    state, f = ws.ask({"type": "compare", "config": {"batchnorm": True}})
+    assert f["b"]["step"] == 0 and f["step"] == 0 and f["b"]["compare"] == {"batchnorm": True}
+    assert "compare: network B may change only" in ws.error({"type": "compare", "config": {"dataset": "xor"}})
+    assert "network B's lr" in ws.error({"type": "compare", "config": {"lr": 99}})
+    state, f = ws.ask({"type": "compare", "config": {}})
+    assert state["compare"] == {} and "b" not in f
+
+
 def test_play_sends_frames_and_pause_stops(ws):
     ws.config(XOR_2441)
     assert ws.ask({"type": "play"})[-1] == {"type": "status", "playing": True}

@@ -49,6 +49,8 @@ function configToHash(c) {
   }
   // points that came in a link stay in it, whatever their size (the link must keep working)
   if (c.dataset === "upload" && pg.uploadCsv && (pg.uploadCsv.length <= MAX_HASH_CSV || pg.uploadFromLink)) p.set("csv", pg.uploadCsv);
+  // network B of a side-by-side comparison: its differences, b_KEY=value
+  for (const [k, v] of Object.entries(pg.compare || {})) p.set("b_" + k, k === "batchnorm" ? (v ? 1 : 0) : v);
   // hand edits of an untrained network: layer.to.from:value (a weight) or layer.to:value (a bias)
   if (pg.edits && pg.edits.length) p.set("edits", pg.edits.map((e) => `${e.layer}.${e.to}${"from" in e ? "." + e.from : ""}:${e.value}`).join(","));
   if (pg.view.showTest) p.set("showTest", 1);
@@ -68,6 +70,12 @@ function hashToConfig(hash) {
     else if (k === "batchnorm") c.batchnorm = v === "1" || v === "true";
     else if (["dataset", "init", "loss", "optimizer", "reg"].includes(k)) c[k] = v;
     else c[k] = num(v);
+  }
+  pg.hashCompare = {};
+  for (const [key, v] of p.entries()) {
+    if (!key.startsWith("b_")) continue;
+    const k = key.slice(2);
+    pg.hashCompare[k] = k === "batchnorm" ? v === "1" || v === "true" : ["optimizer", "init", "loss", "reg"].includes(k) ? v : Number(v);
   }
   pg.hashCsv = p.get("csv");
   pg.hashEdits = (p.get("edits") || "").split(",").filter((x) => x).map((x) => {
@@ -158,13 +166,15 @@ const HANDLERS = {
       delete fromHash.dataset; delete fromHash.loss;
     }
     sendLink(fromHash);
+    pg.compare = pg.hashCompare;
+    if (Object.keys(pg.hashCompare).length) send({ type: "compare", config: pg.hashCompare });  // before the edits: it restarts
     pg.edits = pg.hashEdits;
     if (pg.hashEdits.length) send({ type: "edit", edits: pg.hashEdits });
     applyView();
     runExpr();
   },
   state(msg) {
-    pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
+    pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes; pg.compare = msg.compare || {};
     pg.train = msg.train; pg.test = msg.test;
     pg.exportFiles = null; $("export-links").innerHTML = ""; $("editor").hidden = true;
     let uploaded = false;
@@ -195,7 +205,10 @@ const HANDLERS = {
     if (JSON.stringify(edits) !== JSON.stringify(pg.edits || [])) { pg.edits = edits; writeHash(); }
     pg.frameTimes.push(performance.now()); if (pg.frameTimes.length > 200) pg.frameTimes.shift();
     if (msg.playing === false && pg.playing) setPlaying(false);
-    if (msg.train_loss !== null && msg.test_loss !== null) pg.history.push([msg.epoch, msg.train_loss, msg.test_loss]);
+    if (msg.train_loss !== null && msg.test_loss !== null) {
+      const b = msg.b && msg.b.train_loss !== null && msg.b.test_loss !== null ? [msg.b.train_loss, msg.b.test_loss] : [];
+      pg.history.push([msg.epoch, msg.train_loss, msg.test_loss, ...b]);
+    }
     if (msg.step > 0 && msg.grad_norms) pg.gradHistory.push(msg.grad_norms);
     if (pg.gradHistory.length > 2000) pg.gradHistory = pg.gradHistory.filter((_, i) => i % 2 === 0);
     if (pg.history.length > 4000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
@@ -253,6 +266,31 @@ function syncControls() {
   $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
   $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize;
   updateNotes();
+  for (const sel of document.querySelectorAll("#compare select")) {
+    const v = (pg.compare || {})[sel.dataset.key];
+    sel.value = v === undefined ? "" : sel.dataset.key === "batchnorm" ? (v ? "1" : "0") : String(v);
+  }
+  if (Object.keys(pg.compare || {}).length) $("compare").open = true;
+}
+
+function compareControls() {
+  // B's choices: "as A" and then A's own options
+  for (const [b, a] of [["b-optimizer", "optimizer"], ["b-lr", "lr"], ["b-init", "init"]]) {
+    const sel = $(b);
+    sel.add(new Option("as A", ""));
+    for (const o of $(a).options) sel.add(new Option(o.text, o.value || o.text));
+  }
+  for (const sel of document.querySelectorAll("#compare select")) {
+    sel.onchange = () => {
+      const diff = {};
+      for (const s of document.querySelectorAll("#compare select")) {
+        if (s.value === "") continue;
+        const k = s.dataset.key;
+        diff[k] = k === "batchnorm" ? s.value === "1" : k === "lr" ? Number(s.value) : s.value;
+      }
+      send({ type: "compare", config: diff });
+    };
+  }
 }
 
 const ZERO_AT_ZERO = ["tanh", "relu", "linear", "leaky_relu", "elu"];   // act(0) = 0
@@ -359,6 +397,7 @@ function bindControls() {
     const c = hashToConfig(location.hash);
     if (pg.config && configToHash(pg.config) !== location.hash) {
       sendLink(c);
+      send({ type: "compare", config: pg.hashCompare });
       if (pg.hashEdits.length) send({ type: "edit", edits: pg.hashEdits });
     }
   });
@@ -721,6 +760,26 @@ function drawFrame() {
   drawLinks();
   drawLossChart();
   drawGradChart();
+  drawB();
+}
+
+function drawB() {
+  // network B's numbers and output picture (with the training points)
+  const b = pg.frame && pg.frame.b, cv = $("b-heatmap"), ctx = cv.getContext("2d");
+  ctx.clearRect(0, 0, cv.width, cv.height);
+  if (!b) { $("b-result").textContent = ""; return; }
+  const what = Object.entries(b.compare).map(([k, v]) => `${k} ${k === "batchnorm" ? (v ? "on" : "off") : v}`).join(", ");
+  const acc = (a) => (a === null || a === undefined ? "" : ` (accuracy ${(100 * a).toFixed(1)}%)`);
+  $("b-result").textContent = `B (${what}): test loss ${fmtLoss(b.test_loss)}${acc(b.test_acc)}, training loss ${fmtLoss(b.train_loss)}; A: test loss ${fmtLoss(pg.frame.test_loss)}`;
+  paintGrid(heatSmall, decode(b.heat), pg.frame.heat_n, b.heat_cls ? decode(b.heat_cls) : null, pg.view.discretize);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(heatSmall, 0, 0, cv.width, cv.height);
+  const s = cv.width / 12;
+  for (const [x, y, l] of pg.train) {
+    const c = pointColor(l);
+    ctx.fillStyle = `rgb(${c.map(Math.round).join(",")})`;
+    ctx.fillRect((x + 6) * s - 1.5, (6 - y) * s - 1.5, 3, 3);
+  }
 }
 
 function drawLossChart() {
@@ -729,16 +788,23 @@ function drawLossChart() {
   const h = pg.history;
   if (h.length < 2) return;
   let max = 0;
-  for (const [, a, b] of h) max = Math.max(max, a, b);
+  for (const p of h) for (let k = 1; k < p.length; k++) max = Math.max(max, p[k]);
   max = max || 1;
   const x0 = h[0][0], x1 = h[h.length - 1][0] || 1;
-  const line = (idx, color) => {
-    ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = 1.5;
-    h.forEach((p, i) => { const x = ((p[0] - x0) / Math.max(x1 - x0, 1e-9)) * (W - 2) + 1, y = H - 2 - (p[idx] / max) * (H - 6); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
-    ctx.stroke();
+  const line = (idx, color, dash) => {
+    ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.setLineDash(dash || []);
+    let started = false;
+    h.forEach((p) => {
+      if (p[idx] === undefined) { started = false; return; }
+      const x = ((p[0] - x0) / Math.max(x1 - x0, 1e-9)) * (W - 2) + 1, y = H - 2 - (p[idx] / max) * (H - 6);
+      started ? ctx.lineTo(x, y) : ctx.moveTo(x, y); started = true;
+    });
+    ctx.stroke(); ctx.setLineDash([]);
   };
   line(2, "#333"); line(1, "#999");
-  const label = `loss (max ${max.toFixed(3)}): test black, training grey`;
+  const withB = h.some((p) => p.length > 3);
+  if (withB) { line(4, "#c0392b", [4, 3]); line(3, "#e8a09a", [4, 3]); }
+  const label = `loss (max ${max.toFixed(3)}): test black, training grey` + (withB ? "; B red, dashed" : "");
   ctx.font = "10px sans-serif";
   ctx.fillStyle = "rgba(255,255,255,0.8)"; ctx.fillRect(2, 1, ctx.measureText(label).width + 4, 12);
   ctx.fillStyle = "#555"; ctx.fillText(label, 4, 10);
@@ -888,6 +954,7 @@ function chainRule(g, c) {
 }
 
 // -- start -----------------------------------------------------------------------------------------------------
+compareControls();
 bindControls();
 setConnected(false);
 connect();
