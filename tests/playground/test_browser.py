@@ -7,6 +7,7 @@ saves a screenshot under artifacts/playground/.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import subprocess
@@ -798,4 +799,58 @@ def test_side_by_side_two_networks_on_one_loss_chart(page):
         page.select_option(sel, "")
     page.wait_for_function("playground.frame && !playground.frame.b && !location.hash.includes('b_')")
     assert page.inner_text("#b-result") == ""
+    assert not page.errors
+
+
+PRESETS = {
+    "symmetry": ("03_symmetry.md", {"init": "zeros", "dataset": "circle"}, {"init": "xavier"}),
+    "vanishing": ("05_vanishing_gradients.md", {"dataset": "circle", "optimizer": "sgd"}, None),
+    "xor": (
+        "01_logistic_xor.md",
+        {"dataset": "xor", "layers": []},
+        {"layers": [{"units": 4, "act": "tanh"}]},
+    ),
+    "regularisation": (
+        "07_regularisation.md",
+        {"dataset": "gauss", "noise": 50},
+        {"reg": "l2", "reg_rate": 0.01},
+    ),
+    "optimizers": ("06_optimizers.md", {"dataset": "spiral", "optimizer": "sgd"}, {"optimizer": "adam"}),
+}
+
+
+def js_json(v) -> str:
+    """A JS string literal of ``v`` as JSON.stringify writes it (no spaces)."""
+    return json.dumps(json.dumps(v, separators=(",", ":")))
+
+
+def test_lesson_presets_set_up_each_claim_live_with_a_lesson_link(page):
+    open_page(page)
+    for key, (lesson, settings, compare) in PRESETS.items():
+        page.select_option("#preset", key)
+        page.wait_for_function("playground.playing === true")
+        cond = " && ".join(
+            f"JSON.stringify(playground.config.{k}) === {js_json(v)}" for k, v in settings.items()
+        )
+        page.wait_for_function(f"playground.frame && {cond}")
+        if compare is None:
+            page.wait_for_function("playground.frame && !playground.frame.b")
+        else:
+            page.wait_for_function(
+                f"playground.frame.b && JSON.stringify(playground.frame.b.compare) === {js_json(compare)}"
+            )
+        assert page.get_attribute("#lesson-link", "href") == f"/lessons/{lesson}"
+        text = page.inner_text("#lesson-text")
+        assert len(re.findall(r"[.!?](\s|$)", text)) == 2, text  # two sentences
+        if key == "vanishing":  # the first layer's gradient, orders of magnitude below the output's
+            wait_frame_after(page, frames(page) + 3)
+            g = page.evaluate("playground.frame.grad_norms")
+            assert len(g) == 7 and g[0] * 100 < g[-1], g
+            shot(page, "preset-vanishing.png")
+        if key == "regularisation":
+            assert page.is_checked("#show-test")
+        page.click("#play")
+        page.wait_for_function("playground.playing === false")
+    page.click("#lesson-close")
+    assert page.is_hidden("#lesson-box") and page.input_value("#preset") == ""
     assert not page.errors

@@ -29,6 +29,52 @@ function packCsv(text) {
   return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith("#")).join("|");
 }
 
+// one-click setups that show a lecture's claim live (B: a second network side by side)
+const PRESETS = {
+  symmetry: {
+    title: "Symmetry: zeros initialisation", lesson: LESSONS.symmetry,
+    link: "dataset=circle&layers=4:tanh,4:tanh&init=zeros&b_init=xavier",
+    text: "Network A starts with every weight at zero, so all neurons of a layer compute the same function, get the same gradient and stay identical — with tanh the gradients are even exactly zero and A never learns. " +
+      "B is the same network with Xavier initialisation: random starting weights break the symmetry and it learns the circle at once.",
+  },
+  vanishing: {
+    title: "Vanishing gradients: six sigmoid layers", lesson: LESSONS.vanishing,
+    link: "dataset=circle&layers=6:sigmoid,6:sigmoid,6:sigmoid,6:sigmoid,6:sigmoid,6:sigmoid&optimizer=sgd&lr=0.3&init=xavier",
+    text: "The backward pass multiplies by the sigmoid's slope (at most 0.25) once per layer, so the first layer's gradient is thousands of times smaller than the output's: read it in the gradient-norm chart (log scale). " +
+      "The first layers hardly move and the network barely learns; try ReLU, Adam or batch norm.",
+  },
+  xor: {
+    title: "XOR needs a hidden layer", lesson: LESSONS.xor,
+    link: "dataset=xor&layers=&b_layers=4:tanh",
+    text: "Network A has no hidden layer: it is logistic regression, one straight line, and no line separates XOR's opposite quadrants, so it stays near 50% accuracy. " +
+      "B adds one hidden layer of four tanh neurons and bends the boundary around the quadrants.",
+  },
+  regularisation: {
+    title: "Regularisation: noisy data, a big network", lesson: LESSONS.regularisation,
+    link: "dataset=gauss&noise=50&ratio=20&features=x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2&layers=8:relu,8:relu,8:relu&showTest=1&b_reg=l2&b_reg_rate=0.01",
+    text: "A hundred noisy training points and a big network: A learns the noise, its training loss keeps falling while its test loss climbs — overfitting. " +
+      "B is the same network with L2 regularisation, which keeps the weights small and the boundary smooth, and its test loss stays low.",
+  },
+  optimizers: {
+    title: "Optimizers: SGD against Adam on the spiral", lesson: LESSONS.optimizers,
+    link: "dataset=spiral&features=x1,x2,x1sq,x2sq,sinx1,sinx2&layers=8:tanh,8:tanh&optimizer=sgd&lr=0.03&b_optimizer=adam",
+    text: "A is plain SGD, one step size for every weight, crawling along the long, narrow valleys of the spiral's loss. " +
+      "B is Adam, which scales each weight's step by its own gradient history: compare the two loss curves on one chart.",
+  },
+};
+
+function applyPreset(key) {
+  const p = PRESETS[key];
+  if (!p) { $("lesson-box").hidden = true; return; }
+  $("lesson-title").textContent = p.title; $("lesson-text").textContent = p.text;
+  $("lesson-link").href = p.lesson; $("lesson-link").textContent = `Read the lesson: ${p.title}`;
+  $("lesson-box").hidden = false;
+  const c = hashToConfig("#" + p.link);
+  applyView(); sendLink(c);
+  send({ type: "compare", config: pg.hashCompare });
+  send({ type: "play" });  // the claim, live
+}
+
 const pg = {                     // the page's state (window.playground, for tests and the console)
   ws: null, connected: false, session: null, limits: null,
   config: null, task: "classification", classes: 2, train: [], test: [],
@@ -38,19 +84,30 @@ const pg = {                     // the page's state (window.playground, for tes
 window.playground = pg;
 
 // -- URL hash <-> configuration -------------------------------------------------------------------
+// one setting <-> its text in the link
+function encodeSetting(k, v) {
+  if (k === "features") return v.join(",");
+  if (k === "layers") return v.map((l) => `${l.units}:${l.act}`).join(",");
+  if (k === "batchnorm") return v ? 1 : 0;
+  return v;
+}
+
+function decodeSetting(k, v) {
+  const num = (s) => (s !== null && s.trim() !== "" && isFinite(Number(s)) ? Number(s) : s);
+  if (k === "features") return v ? v.split(",").filter((s) => s) : [];
+  if (k === "layers") return v ? v.split(",").map((s) => { const [u, a] = s.split(":"); return { units: num(u), act: a || "tanh" }; }) : [];
+  if (k === "batchnorm") return v === "1" || v === "true";
+  if (["dataset", "init", "loss", "optimizer", "reg"].includes(k)) return v;
+  return num(v);
+}
+
 function configToHash(c) {
   const p = new URLSearchParams();
-  for (const k of HASH_KEYS) {
-    let v = c[k];
-    if (k === "features") v = v.join(",");
-    else if (k === "layers") v = v.map((l) => `${l.units}:${l.act}`).join(",");
-    else if (k === "batchnorm") v = v ? 1 : 0;
-    p.set(k, v);
-  }
+  for (const k of HASH_KEYS) p.set(k, encodeSetting(k, c[k]));
   // points that came in a link stay in it, whatever their size (the link must keep working)
   if (c.dataset === "upload" && pg.uploadCsv && (pg.uploadCsv.length <= MAX_HASH_CSV || pg.uploadFromLink)) p.set("csv", pg.uploadCsv);
   // network B of a side-by-side comparison: its differences, b_KEY=value
-  for (const [k, v] of Object.entries(pg.compare || {})) p.set("b_" + k, k === "batchnorm" ? (v ? 1 : 0) : v);
+  for (const [k, v] of Object.entries(pg.compare || {})) p.set("b_" + k, encodeSetting(k, v));
   // hand edits of an untrained network: layer.to.from:value (a weight) or layer.to:value (a bias)
   if (pg.edits && pg.edits.length) p.set("edits", pg.edits.map((e) => `${e.layer}.${e.to}${"from" in e ? "." + e.from : ""}:${e.value}`).join(","));
   if (pg.view.showTest) p.set("showTest", 1);
@@ -61,21 +118,11 @@ function configToHash(c) {
 function hashToConfig(hash) {
   const p = new URLSearchParams(hash.replace(/^#/, ""));
   const c = {};
-  const num = (s) => (s !== null && s.trim() !== "" && isFinite(Number(s)) ? Number(s) : s);
-  for (const k of HASH_KEYS) {
-    if (!p.has(k)) continue;
-    const v = p.get(k);
-    if (k === "features") c.features = v ? v.split(",").filter((s) => s) : [];
-    else if (k === "layers") c.layers = v ? v.split(",").map((s) => { const [u, a] = s.split(":"); return { units: num(u), act: a || "tanh" }; }) : [];
-    else if (k === "batchnorm") c.batchnorm = v === "1" || v === "true";
-    else if (["dataset", "init", "loss", "optimizer", "reg"].includes(k)) c[k] = v;
-    else c[k] = num(v);
-  }
+  for (const k of HASH_KEYS) if (p.has(k)) c[k] = decodeSetting(k, p.get(k));
   pg.hashCompare = {};
   for (const [key, v] of p.entries()) {
     if (!key.startsWith("b_")) continue;
-    const k = key.slice(2);
-    pg.hashCompare[k] = k === "batchnorm" ? v === "1" || v === "true" : ["optimizer", "init", "loss", "reg"].includes(k) ? v : Number(v);
+    pg.hashCompare[key.slice(2)] = decodeSetting(key.slice(2), v);
   }
   pg.hashCsv = p.get("csv");
   pg.hashEdits = (p.get("edits") || "").split(",").filter((x) => x).map((x) => {
@@ -282,12 +329,10 @@ function compareControls() {
   }
   for (const sel of document.querySelectorAll("#compare select")) {
     sel.onchange = () => {
-      const diff = {};
-      for (const s of document.querySelectorAll("#compare select")) {
-        if (s.value === "") continue;
-        const k = s.dataset.key;
-        diff[k] = k === "batchnorm" ? s.value === "1" : k === "lr" ? Number(s.value) : s.value;
-      }
+      // this choice changes; B's other differences (a preset's layers, say) stay
+      const diff = { ...(pg.compare || {}) }, k = sel.dataset.key;
+      if (sel.value === "") delete diff[k];
+      else diff[k] = k === "batchnorm" ? sel.value === "1" : k === "lr" ? Number(sel.value) : sel.value;
       send({ type: "compare", config: diff });
     };
   }
@@ -387,6 +432,8 @@ function bindControls() {
   };
   // the hash holds the configuration: the jump scrolls without touching it
   document.querySelector(".jump").onclick = (e) => { e.preventDefault(); $("explorer").scrollIntoView(); $("expr").focus({ preventScroll: true }); };
+  $("preset").onchange = () => applyPreset($("preset").value);
+  $("lesson-close").onclick = () => { $("lesson-box").hidden = true; $("preset").value = ""; };
   $("editor-close").onclick = closeEditor;
   $("editor").onkeydown = (e) => { if (e.key === "Escape") closeEditor(); };
   $("expr-go").onclick = runExpr;
@@ -767,8 +814,9 @@ function drawB() {
   // network B's numbers and output picture (with the training points)
   const b = pg.frame && pg.frame.b, cv = $("b-heatmap"), ctx = cv.getContext("2d");
   ctx.clearRect(0, 0, cv.width, cv.height);
+  cv.hidden = !b;
   if (!b) { $("b-result").textContent = ""; return; }
-  const what = Object.entries(b.compare).map(([k, v]) => `${k} ${k === "batchnorm" ? (v ? "on" : "off") : v}`).join(", ");
+  const what = Object.entries(b.compare).map(([k, v]) => `${k} ${k === "batchnorm" ? (v ? "on" : "off") : encodeSetting(k, v) || "none"}`).join(", ");
   const acc = (a) => (a === null || a === undefined ? "" : ` (accuracy ${(100 * a).toFixed(1)}%)`);
   $("b-result").textContent = `B (${what}): test loss ${fmtLoss(b.test_loss)}${acc(b.test_acc)}, training loss ${fmtLoss(b.train_loss)}; A: test loss ${fmtLoss(pg.frame.test_loss)}`;
   paintGrid(heatSmall, decode(b.heat), pg.frame.heat_n, b.heat_cls ? decode(b.heat_cls) : null, pg.view.discretize);
