@@ -63,6 +63,11 @@ const PRESETS = {
   },
 };
 
+function sendCompareIfChanged() {
+  // network B as the link says (a compare message restarts both networks: only when it changes)
+  if (JSON.stringify(pg.hashCompare) !== JSON.stringify(pg.compare || {})) send({ type: "compare", config: pg.hashCompare });
+}
+
 function applyPreset(key) {
   const p = PRESETS[key];
   if (!p) { $("lesson-box").hidden = true; return; }
@@ -71,7 +76,7 @@ function applyPreset(key) {
   $("lesson-box").hidden = false;
   const c = hashToConfig("#" + p.link);
   applyView(); sendLink(c);
-  send({ type: "compare", config: pg.hashCompare });
+  sendCompareIfChanged();
   send({ type: "play" });  // the claim, live
 }
 
@@ -241,6 +246,7 @@ const HANDLERS = {
       showMessage(notes.join(". "), tooLarge || msg.upload_warning ? "warn" : "info");
     } else if (msg.dropped && msg.dropped.length) {
       showMessage(`the link's ${msg.dropped.length === 1 ? "setting" : "settings"} ${msg.dropped.join("; ")} — dropped, the rest kept`, "error");
+      pg.keepMessage = true;  // past the replies to the rest of the link (network B, edits)
     } else if (pg.keepMessage) pg.keepMessage = false;
     else if ($("message").className === "error") showMessage("");
   },
@@ -329,10 +335,13 @@ function compareControls() {
   }
   for (const sel of document.querySelectorAll("#compare select")) {
     sel.onchange = () => {
-      // this choice changes; B's other differences (a preset's layers, say) stay
-      const diff = { ...(pg.compare || {}) }, k = sel.dataset.key;
-      if (sel.value === "") delete diff[k];
-      else diff[k] = k === "batchnorm" ? sel.value === "1" : k === "lr" ? Number(sel.value) : sel.value;
+      // the selects say B's choices; B's other differences (a preset's layers, say) stay
+      const selects = [...document.querySelectorAll("#compare select")], keys = selects.map((x) => x.dataset.key);
+      const diff = Object.fromEntries(Object.entries(pg.compare || {}).filter(([k]) => !keys.includes(k)));
+      for (const x of selects) {
+        const k = x.dataset.key;
+        if (x.value !== "") diff[k] = k === "batchnorm" ? x.value === "1" : k === "lr" ? Number(x.value) : x.value;
+      }
       send({ type: "compare", config: diff });
     };
   }
@@ -444,7 +453,7 @@ function bindControls() {
     const c = hashToConfig(location.hash);
     if (pg.config && configToHash(pg.config) !== location.hash) {
       sendLink(c);
-      send({ type: "compare", config: pg.hashCompare });
+      sendCompareIfChanged();
       if (pg.hashEdits.length) send({ type: "edit", edits: pg.hashEdits });
     }
   });
