@@ -547,6 +547,7 @@ def test_zeros_init_explains_the_symmetry_problem_with_a_lesson_link(page):
     assert page.is_visible("#net-note")
     shot(page, "zeros-note.png")
     page.select_option(".act-select[data-layer='0']", "sigmoid")
+    page.wait_for_function("playground.config.layers[0].act === 'sigmoid'")  # the diagram is rebuilt
     page.select_option(".act-select[data-layer='1']", "sigmoid")
     page.wait_for_function("playground.config.layers.every((l) => l.act === 'sigmoid')")
     assert "as one neuron" in page.inner_text("#net-note")
