@@ -61,7 +61,7 @@ from chainrule.playground import expr as pexpr
 from chainrule.playground.config import ConfigError
 from chainrule.playground.data import DataError
 from chainrule.playground.expr import ExprError
-from chainrule.playground.trainer import EditError
+from chainrule.playground.trainer import EditError, Trainer
 
 log = logging.getLogger("chainrule.playground")
 
@@ -169,8 +169,6 @@ class Session:
         self.train_set, self.test_set = pdata.split(full, c["ratio"] / 100, c["seed"])
 
     def _make_trainer(self) -> None:
-        from chainrule.playground.trainer import Trainer
-
         self.trainer = Trainer(self.config, self.train_set, self.test_set, self._init_seed())
         self.trainer_b = None
         self._sync_b()
@@ -184,8 +182,6 @@ class Session:
     def _sync_b(self) -> None:
         """Network B follows A's configuration with its own differences; a new B when its network
         changes (from the same seed as A: with the same shape and init both start alike)."""
-        from chainrule.playground.trainer import Trainer
-
         if not self.compare:
             self.trainer_b = None
             return

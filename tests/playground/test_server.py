@@ -681,7 +681,8 @@ def test_random_hostile_messages_never_break_the_session(ws):
         {},
         {"a": {"b": {"c": []}}},
     ]
-    keys = list(pconfig.DEFAULT) + ["type", "n", "csv", "expr", "values", "config", "__proto__", ""]
+    keys = list(pconfig.DEFAULT) + ["type", "n", "unit", "csv", "expr", "values", "config", "edits", "link"]
+    keys += ["__proto__", ""]
     types = [
         "config",
         "pause",
@@ -691,6 +692,8 @@ def test_random_hostile_messages_never_break_the_session(ws):
         "upload",
         "export",
         "expr",
+        "edit",
+        "compare",
         "ping",
         "",
         "PLAY",
