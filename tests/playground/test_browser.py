@@ -508,7 +508,9 @@ def test_busy_server_says_why_keeps_the_settings_and_reconnects(browser):
             b.errors = []
             b.on("pageerror", lambda e: b.errors.append(str(e)))
             b.goto(srv.url + "/" + link)
-            b.wait_for_function("document.getElementById('message').textContent.includes('server busy')")
+            b.wait_for_function(
+                "document.getElementById('message').textContent.includes('server busy')", timeout=45_000
+            )
             b.wait_for_timeout(1200)  # a retry or two, each refused again
             assert "server busy" in _message(b) and "reconnecting in" in _message(b)
             assert "connection closed" not in _message(b)
@@ -516,7 +518,7 @@ def test_busy_server_says_why_keeps_the_settings_and_reconnects(browser):
             assert b.input_value("#lr") == "0.03" and b.input_value("#optimizer") == "adam"
             assert b.is_disabled("#play") and b.is_disabled("#lr")
             ctx_a.close()  # a tab closes: the waiting one gets in by itself
-            b.wait_for_function("playground.frames > 0", timeout=20_000)
+            b.wait_for_function("playground.frames > 0", timeout=45_000)  # the backoff may wait 10 s
             assert (
                 config(b)["optimizer"] == "sgd" and config(b)["init"] == "he" and not b.is_disabled("#play")
             )
@@ -528,7 +530,7 @@ def test_busy_server_says_why_keeps_the_settings_and_reconnects(browser):
         assert b.input_value("#lr") == "0.3" and b.input_value("#init") == "he" and b.is_disabled("#lr")
         n = frames(b)
         with ThreadServer(create_app(), port):  # ... and a restarted server is found again
-            b.wait_for_function(f"playground.connected && playground.frames > {n}", timeout=30_000)
+            b.wait_for_function(f"playground.connected && playground.frames > {n}", timeout=45_000)
             c = config(b)
             assert (c["dataset"], c["optimizer"], c["lr"], c["init"]) == ("xor", "sgd", 0.3, "he")
             assert "reconnected" in _message(b)
