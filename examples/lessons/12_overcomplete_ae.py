@@ -135,13 +135,13 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         if not quick:
             out["probe_all"][variant] = logistic_regression(z_tr, y_tr, z_te, y_te)
         w = model.encoder[0].weight.detach().numpy()
-        strongest = np.argsort(-np.linalg.norm(w, axis=1))[:24]  # the 24 largest filters
-        out["filters"][variant] = w[strongest].tolist()
+        busiest = np.argsort(-z_tr.mean(0))[:24]  # the 24 units with the largest mean activation
+        out["filters"][variant] = w[busiest].tolist()
     return out
 
 
 # %% [markdown]
-# Figure: the 24 largest first-layer filters of each autoencoder (each row of W as an 8×8 image).
+# Figure: the first-layer filters of each autoencoder's 24 busiest code units (each row of W as an 8×8 image).
 
 # %%
 def plot(results: dict, out_dir) -> list[Path]:
@@ -167,8 +167,8 @@ def plot(results: dict, out_dir) -> list[Path]:
         axes[3 * v, 0].set_title(
             f"{variant}: noise R² {r2:.2f}, linear probe (100 labels) {probe:.1%}", loc="left", fontsize=10
         )
-    fig.suptitle("first-layer filters of overcomplete autoencoders (256 codes for 64 pixels; red +, blue −)")
-    fig.tight_layout()
+    fig.suptitle("first-layer filters of the 24 busiest code units (256 codes for 64 pixels; red +, blue −)")
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.92, hspace=0.35)
     path = out_dir / "12_overcomplete_ae.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)

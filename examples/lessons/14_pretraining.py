@@ -9,7 +9,8 @@
 # Stage 1 (no labels): minimise $\frac1n\sum_i \lVert x_i - g(f(x_i))\rVert^2$ over all 1,437
 # training digits.  Stage 2 (50 labels): minimise the cross-entropy of $\mathrm{softmax}(W f(x) + b)$,
 # either training everything from the pre-trained $f$ (fine-tuning), training only the head
-# with $f$ frozen, or everything from scratch.  The 50 labelled images change with the seed.
+# with $f$ frozen, or everything from scratch; a frozen *random* $f$ is the baseline that shows
+# what the pre-training itself added to the features.  The 50 labelled images change with the seed.
 
 # %%
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import chainrule as cr
 from chainrule import nn
 
-METHODS = ("scratch", "pretrained, frozen", "pretrained, fine-tuned")
+METHODS = ("scratch", "random, frozen", "pretrained, frozen", "pretrained, fine-tuned")
 
 
 def load_digits(seed: int = 0):
@@ -91,6 +92,7 @@ def run(quick: bool = False, seed: int = 0, n_labels: int = 50) -> dict:
     pre = pretrain(x_tr, 15 if quick else 60, seed)  # every training image, no labels
     out = {"n_labels": n_labels}
     out["scratch"] = accuracy(train_classifier(encoder(), xl, yl, steps, False), x_te, y_te)
+    out["random, frozen"] = accuracy(train_classifier(encoder(), xl, yl, steps, True), x_te, y_te)
     frozen = encoder()
     frozen.load_state_dict(pre.state_dict())  # a copy of the pre-trained encoder
     out["pretrained, frozen"] = accuracy(train_classifier(frozen, xl, yl, steps, True), x_te, y_te)
@@ -110,7 +112,7 @@ def plot(results: dict, out_dir) -> list[Path]:
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for i, m in enumerate(METHODS):
         vals = np.asarray(results["per_seed"][m])
         jitter = np.linspace(-0.12, 0.12, len(vals))

@@ -166,13 +166,13 @@ def plot(results: dict, out_dir) -> list[Path]:
             a.set_title(title, fontsize=9)
         return a
 
-    show([0.02, 0.55, 0.12, 0.35], results["digit"], "a test digit")
-    show([0.15, 0.55, 0.12, 0.35], EDGE, "edge kernel", cmap="RdBu_r", sym=True)
-    show([0.28, 0.55, 0.12, 0.35], results["edge"], "digit ∗ edge kernel", cmap="RdBu_r", sym=True)
-    fig.text(0.02, 0.45, "16 learned first-layer kernels (red +, blue −) and their ReLU feature maps", fontsize=10)
+    show([0.02, 0.62, 0.12, 0.3], results["digit"], "a test digit")
+    show([0.15, 0.62, 0.12, 0.3], EDGE, "edge kernel", cmap="RdBu_r", sym=True)
+    show([0.28, 0.62, 0.12, 0.3], results["edge"], "digit ∗ edge kernel", cmap="RdBu_r", sym=True)
+    fig.text(0.02, 0.53, "16 learned first-layer kernels (red +, blue −) and their ReLU feature maps", fontsize=10)
     for i in range(16):
-        show([0.02 + (i % 8) * 0.05, 0.28 - (i // 8) * 0.24, 0.045, 0.1], results["filters"][i], cmap="RdBu_r", sym=True)
-        show([0.02 + (i % 8) * 0.05, 0.17 - (i // 8) * 0.24, 0.045, 0.1], results["feature_maps"][i], cmap="magma")
+        show([0.02 + (i % 8) * 0.05, 0.38 - (i // 8) * 0.25, 0.045, 0.1], results["filters"][i], cmap="RdBu_r", sym=True)
+        show([0.02 + (i % 8) * 0.05, 0.27 - (i // 8) * 0.25, 0.045, 0.1], results["feature_maps"][i], cmap="magma")
     ax = fig.add_axes([0.5, 0.1, 0.22, 0.8])
     for key, label, style in (("cnn", "CNN with pooling", "o-"), ("mlp", "MLP", "s--")):
         ax.plot(results["shifts"], results[key], style, label=label)

@@ -1,8 +1,9 @@
 """Lesson 16: the domain shift and the DANN set-up, measured.
 
-On the 8x8 digits DANN did *not* raise target accuracy (see docs/lessons/16_domain_adaptation.md);
-the test checks the parts that hold: the shift hurts a source-only classifier, the reversed
-gradient reaches the features, and DANN keeps the source task learned.
+On the 8x8 digits DANN did *not* raise target accuracy (see docs/lessons/16_domain_adaptation.md):
+the test checks the reversed gradient, that the shift hurts a source-only classifier, and the
+measured finding that the features stay separable by domain (if a change makes DANN work here,
+this test says so and the page needs new numbers).
 """
 
 import numpy as np
@@ -29,4 +30,4 @@ def test_domain_shift(lesson, seed):
     only, dann = r["noisy background"]["source only"], r["noisy background"]["DANN"]
     assert only["source_accuracy"] > 0.9
     assert only["target_accuracy"] < only["source_accuracy"] - 0.3  # the shift hurts
-    assert dann["source_accuracy"] > 0.8  # the domain term does not wreck the source task
+    assert dann["domain_gap"] > 0.9  # the domain head still tells the domains apart
