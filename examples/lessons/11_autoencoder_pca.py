@@ -40,6 +40,7 @@ def load_digits(seed: int = 0):
 # %% [markdown]
 # Three autoencoders with the same code size k: linear, a deep MLP and a convolutional one.
 
+
 # %%
 def linear_ae(k: int) -> nn.Module:
     return nn.Sequential(nn.Linear(64, k), nn.Linear(k, 64))
@@ -102,6 +103,7 @@ def principal_angles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # %% [markdown]
 # PCA is one SVD; each autoencoder is trained on the training digits and scored on the test ones.
 
+
 # %%
 def run(quick: bool = False, seed: int = 0) -> dict:
     """Test reconstruction error (MSE per pixel) of PCA and the three autoencoders for each code size,
@@ -150,6 +152,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
 # %% [markdown]
 # Figure: error against code size, and the reconstructions of test digits at one code size.
 
+
 # %%
 def plot(results: dict, out_dir) -> list[Path]:
     import matplotlib
@@ -160,7 +163,11 @@ def plot(results: dict, out_dir) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [("original", "examples"), ("PCA", "recon_pca"), ("linear AE", "recon_linear")]
-    rows += [(label, key) for label, key in (("deep AE", "recon_deep"), ("conv AE", "recon_conv")) if key in results]
+    rows += [
+        (label, key)
+        for label, key in (("deep AE", "recon_deep"), ("conv AE", "recon_conv"))
+        if key in results
+    ]
     fig = plt.figure(figsize=(11, 4.6))
     ax = fig.add_axes([0.07, 0.13, 0.36, 0.75])
     ks = results["code_sizes"]
@@ -187,7 +194,9 @@ def plot(results: dict, out_dir) -> list[Path]:
             a.set_yticks([])
             if c == 0:
                 a.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    fig.text(0.74, 0.93, f"test digits reconstructed through a code of size {results['recon_k']}", ha="center")
+    fig.text(
+        0.74, 0.93, f"test digits reconstructed through a code of size {results['recon_k']}", ha="center"
+    )
     path = out_dir / "11_autoencoder_pca.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -198,7 +207,9 @@ def plot(results: dict, out_dir) -> list[Path]:
 if __name__ == "__main__":
     res = run(quick="--quick" in sys.argv)
     conv = res["conv"] or [float("nan")] * len(res["code_sizes"])
-    print("| k | PCA | linear AE | its largest angle | raw-pixel linear AE: largest angle | deep AE | conv AE |")
+    print(
+        "| k | PCA | linear AE | its largest angle | raw-pixel linear AE: largest angle | deep AE | conv AE |"
+    )
     print("|---|---|---|---|---|---|---|")
     for i, k in enumerate(res["code_sizes"]):
         print(

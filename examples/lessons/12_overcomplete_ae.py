@@ -57,6 +57,7 @@ class AutoEncoder(nn.Module):
 # One training loop for the three variants: `l1` weighs the sparsity penalty, `corrupt` makes
 # it a denoising autoencoder.
 
+
 # %%
 def corrupt(x: np.ndarray, rng) -> np.ndarray:
     """Masking noise (each pixel zeroed with probability 0.3) plus Gaussian noise of std 0.2."""
@@ -109,6 +110,7 @@ def logistic_regression(f_tr, y_tr, f_te, y_te, steps: int = 300) -> float:
 # %% [markdown]
 # Train the three, then measure reconstruction, noise $R^2$, code sparsity and linear-probe accuracy.
 
+
 # %%
 def run(quick: bool = False, seed: int = 0) -> dict:
     cr.manual_seed(seed)
@@ -128,7 +130,9 @@ def run(quick: bool = False, seed: int = 0) -> dict:
         recon, z_te = encode(model, x_te)
         out["recon_mse"][variant] = float(((recon - x_te) ** 2).mean())
         n_hat, _ = encode(model, noise)
-        out["noise_r2"][variant] = float(1 - ((noise - n_hat) ** 2).sum() / ((noise - noise.mean(0)) ** 2).sum())
+        out["noise_r2"][variant] = float(
+            1 - ((noise - n_hat) ** 2).sum() / ((noise - noise.mean(0)) ** 2).sum()
+        )
         out["active_fraction"][variant] = float((z_te > 1e-3).mean())
         _, z_tr = encode(model, x_tr)
         out["probe_100"][variant] = logistic_regression(z_tr[few], y_tr[few], z_te, y_te)
@@ -142,6 +146,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
 
 # %% [markdown]
 # Figure: the first-layer filters of each autoencoder's 24 busiest code units (each row of W as an 8×8 image).
+
 
 # %%
 def plot(results: dict, out_dir) -> list[Path]:
@@ -181,7 +186,10 @@ if __name__ == "__main__":
     runs = [run(quick="--quick" in sys.argv, seed=s) for s in seeds]
     names = ["pixels", *VARIANTS]
     print(f"mean over seeds {seeds}")
-    print("| | test recon. MSE | noise R² | active codes | linear probe, 100 labels | linear probe, all labels |")
+    print(
+        "| | test recon. MSE | noise R² | active codes | linear probe, 100 labels "
+        "| linear probe, all labels |"
+    )
     print("|---|---|---|---|---|---|")
     for name in names:
 

@@ -78,6 +78,7 @@ def nearest_distance(images: np.ndarray, bank: np.ndarray) -> np.ndarray:
 # Train, embed the test digits, score the embedding with 5-nearest-neighbours, then walk between
 # pairs of test digits of different classes.
 
+
 # %%
 def run(quick: bool = False, seed: int = 0) -> dict:
     cr.manual_seed(seed)
@@ -123,6 +124,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
 # %% [markdown]
 # Figure: the 2-D codes of the test digits by class, the walk drawn on it, and the two strips.
 
+
 # %%
 def plot(results: dict, out_dir) -> list[Path]:
     import matplotlib
@@ -147,7 +149,9 @@ def plot(results: dict, out_dir) -> list[Path]:
     ax.set_xlabel("code 1")
     ax.set_ylabel("code 2")
     n = len(codes)
-    for r, (key, label) in enumerate((("strip_latent", "walk in the code"), ("strip_pixel", "pixel cross-fade"))):
+    for r, (key, label) in enumerate(
+        (("strip_latent", "walk in the code"), ("strip_pixel", "pixel cross-fade"))
+    ):
         for i in range(n):
             a = fig.add_axes([0.52 + i * 0.052, 0.58 - r * 0.3, 0.05, 0.11])
             a.imshow(np.asarray(results[key][i]).reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
@@ -173,7 +177,14 @@ def plot(results: dict, out_dir) -> list[Path]:
 if __name__ == "__main__":
     seeds = (0, 1, 2)
     runs = [run(quick="--quick" in sys.argv, seed=s) for s in seeds]
-    keys = ("knn_code", "knn_pca2", "recon_mse", "mid_distance_latent", "mid_distance_pixel", "end_distance_latent")
+    keys = (
+        "knn_code",
+        "knn_pca2",
+        "recon_mse",
+        "mid_distance_latent",
+        "mid_distance_pixel",
+        "end_distance_latent",
+    )
     print("| seed | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for s, r in zip(seeds, runs):

@@ -42,6 +42,7 @@ def encoder() -> nn.Module:
 # %% [markdown]
 # Stage 1: an autoencoder whose first half is the encoder we will keep.
 
+
 # %%
 def pretrain(x: np.ndarray, epochs: int, seed: int) -> nn.Module:
     rng = np.random.default_rng(seed)
@@ -63,6 +64,7 @@ def pretrain(x: np.ndarray, epochs: int, seed: int) -> nn.Module:
 # Stage 2: the same classifier, encoder + linear head, trained on the 50 labelled digits
 # (full batch, Adam, a fixed number of steps: with 50 labels there is nothing to spare for a
 # validation set).
+
 
 # %%
 def train_classifier(enc: nn.Module, x, y, steps: int, freeze: bool) -> nn.Module:
@@ -102,6 +104,7 @@ def run(quick: bool = False, seed: int = 0, n_labels: int = 50) -> dict:
 
 # %% [markdown]
 # Figure: test accuracy of the three, one dot per seed (a different 50-label subset each time).
+
 
 # %%
 def plot(results: dict, out_dir) -> list[Path]:

@@ -86,13 +86,16 @@ def logistic_regression(f_tr, y_tr, f_te, y_te, steps: int = 300) -> float:
 # 1. Train body + head on digits 0-4 (all their training images).
 # 2. New task: digits 5-9 (labels 0-4 after subtracting 5), `per_class` labelled images each.
 
+
 # %%
 def run(quick: bool = False, seed: int = 0, per_class: int = 5) -> dict:
     cr.manual_seed(seed)
     x_tr, y_tr, x_te, y_te = load_digits(seed)
-    src, tgt, tgt_te = y_tr < 5, y_tr >= 5, y_te >= 5
+    src, tgt_te = y_tr < 5, y_te >= 5
     rng = np.random.default_rng(seed + 1000)
-    few = np.concatenate([rng.choice(np.flatnonzero(y_tr == c), per_class, replace=False) for c in range(5, 10)])
+    few = np.concatenate(
+        [rng.choice(np.flatnonzero(y_tr == c), per_class, replace=False) for c in range(5, 10)]
+    )
     xf, yf = x_tr[few], y_tr[few] - 5
     xt, yt = x_te[tgt_te], y_te[tgt_te] - 5
     epochs = 10 if quick else 30
@@ -100,7 +103,10 @@ def run(quick: bool = False, seed: int = 0, per_class: int = 5) -> dict:
 
     pre = nn.Sequential(body(), nn.Linear(64, 5))
     train(pre, x_tr[src], y_tr[src], epochs, 3e-3, seed)
-    out = {"per_class": per_class, "source_accuracy": float((predict(pre, x_te[~tgt_te]).argmax(1) == y_te[~tgt_te]).mean())}
+    out = {
+        "per_class": per_class,
+        "source_accuracy": float((predict(pre, x_te[~tgt_te]).argmax(1) == y_te[~tgt_te]).mean()),
+    }
 
     # feature extraction: the trained body, frozen, and a fresh head
     model = nn.Sequential(pre[0], nn.Linear(64, 5))
@@ -126,6 +132,7 @@ def run(quick: bool = False, seed: int = 0, per_class: int = 5) -> dict:
 
 # %% [markdown]
 # Figure: accuracy on digits 5-9 by method, one dot per seed.
+
 
 # %%
 def plot(results: dict, out_dir) -> list[Path]:

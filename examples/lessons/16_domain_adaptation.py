@@ -66,6 +66,7 @@ class DANN(nn.Module):
 # One training loop; `adapt=False` drops the domain term (source-only training).
 # Each step sees a batch of labelled source images and a batch of unlabelled target images.
 
+
 # %%
 def train(model: DANN, data: dict, epochs: int, adapt: bool, seed: int, batch: int = 32) -> None:
     rng = np.random.default_rng(seed)
@@ -124,6 +125,7 @@ def domain_gap(model: DANN, data: dict) -> float:
 # %% [markdown]
 # Source-only against DANN, for each kind of shift.
 
+
 # %%
 def run(quick: bool = False, seed: int = 0, shifts=SHIFTS) -> dict:
     epochs = 15 if quick else 60
@@ -150,6 +152,7 @@ def run(quick: bool = False, seed: int = 0, shifts=SHIFTS) -> dict:
 # %% [markdown]
 # Figure: the features of 200 source and 200 target test digits, projected on their first two
 # principal components, before (source only) and after (DANN).
+
 
 # %%
 def plot(results: dict, out_dir) -> list[Path]:

@@ -47,7 +47,9 @@ def cnn() -> nn.Sequential:
 
 
 def mlp() -> nn.Sequential:
-    return nn.Sequential(nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 10))
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 64), nn.ReLU(), nn.Linear(64, 10)
+    )
 
 
 def train(model: nn.Module, x, y, epochs: int, seed: int) -> None:
@@ -81,7 +83,14 @@ def accuracy(model, x, y) -> float:
 def accuracy_by_shift(model, x, y) -> list[float]:
     """Mean accuracy over the 4 directions (right, left, down, up) for each shift size."""
     return [
-        float(np.mean([accuracy(model, shifted(x, dy * s, dx * s), y) for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0))]))
+        float(
+            np.mean(
+                [
+                    accuracy(model, shifted(x, dy * s, dx * s), y)
+                    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0))
+                ]
+            )
+        )
         for s in SHIFTS
     ]
 
@@ -92,13 +101,16 @@ def accuracy_by_shift(model, x, y) -> list[float]:
 # unit can switch off), feed a 32×32 input, and back-propagate from the centre unit of each
 # layer's output; the input pixels that receive a non-zero gradient are its receptive field.
 
+
 # %%
 def receptive_fields(model: nn.Sequential) -> list[dict]:
     rows, layers, r, j = [], [], 1, 1
     for layer in model:
         if isinstance(layer, nn.Conv2d):
             k, s = layer.kernel_size[0], layer.stride[0]
-            probe = nn.Conv2d(layer.in_channels, layer.out_channels, k, stride=s, padding=layer.padding, bias=False)
+            probe = nn.Conv2d(
+                layer.in_channels, layer.out_channels, k, stride=s, padding=layer.padding, bias=False
+            )
             nn.init.ones_(probe.weight)
         elif isinstance(layer, nn.MaxPool2d):
             k = s = layer.kernel_size if isinstance(layer.kernel_size, int) else layer.kernel_size[0]
@@ -111,7 +123,13 @@ def receptive_fields(model: nn.Sequential) -> list[dict]:
         out = nn.Sequential(*layers)(x)
         out[0, 0, out.shape[2] // 2, out.shape[3] // 2].backward()
         rows_hit = np.flatnonzero(np.abs(x.grad.numpy()[0, 0]).sum(1) > 0)
-        rows.append({"layer": type(layer).__name__, "formula": r, "autograd": int(rows_hit.max() - rows_hit.min() + 1)})
+        rows.append(
+            {
+                "layer": type(layer).__name__,
+                "formula": r,
+                "autograd": int(rows_hit.max() - rows_hit.min() + 1),
+            }
+        )
     return rows
 
 
@@ -133,7 +151,9 @@ def run(quick: bool = False, seed: int = 0) -> dict:
     }
     digit = x_te[:1]
     with cr.no_grad():
-        out["edge"] = F.conv2d(cr.tensor(digit), cr.tensor(EDGE[None, None]), padding=1).numpy()[0, 0].tolist()
+        out["edge"] = (
+            F.conv2d(cr.tensor(digit), cr.tensor(EDGE[None, None]), padding=1).numpy()[0, 0].tolist()
+        )
         out["feature_maps"] = conv[1](conv[0](cr.tensor(digit))).numpy()[0].tolist()
     out["digit"] = digit[0, 0].tolist()
     out["filters"] = conv[0].weight.detach().numpy()[:, 0].tolist()
@@ -143,6 +163,7 @@ def run(quick: bool = False, seed: int = 0) -> dict:
 # %% [markdown]
 # Figure: the edge kernel at work, the 16 learned first-layer kernels and their feature maps on
 # the same digit, and accuracy against shift.
+
 
 # %%
 def plot(results: dict, out_dir) -> list[Path]:
@@ -169,10 +190,21 @@ def plot(results: dict, out_dir) -> list[Path]:
     show([0.02, 0.62, 0.12, 0.3], results["digit"], "a test digit")
     show([0.15, 0.62, 0.12, 0.3], EDGE, "edge kernel", cmap="RdBu_r", sym=True)
     show([0.28, 0.62, 0.12, 0.3], results["edge"], "digit ∗ edge kernel", cmap="RdBu_r", sym=True)
-    fig.text(0.02, 0.53, "16 learned first-layer kernels (red +, blue −) and their ReLU feature maps", fontsize=10)
+    fig.text(
+        0.02, 0.53, "16 learned first-layer kernels (red +, blue −) and their ReLU feature maps", fontsize=10
+    )
     for i in range(16):
-        show([0.02 + (i % 8) * 0.05, 0.38 - (i // 8) * 0.25, 0.045, 0.1], results["filters"][i], cmap="RdBu_r", sym=True)
-        show([0.02 + (i % 8) * 0.05, 0.27 - (i // 8) * 0.25, 0.045, 0.1], results["feature_maps"][i], cmap="magma")
+        show(
+            [0.02 + (i % 8) * 0.05, 0.38 - (i // 8) * 0.25, 0.045, 0.1],
+            results["filters"][i],
+            cmap="RdBu_r",
+            sym=True,
+        )
+        show(
+            [0.02 + (i % 8) * 0.05, 0.27 - (i // 8) * 0.25, 0.045, 0.1],
+            results["feature_maps"][i],
+            cmap="magma",
+        )
     ax = fig.add_axes([0.5, 0.1, 0.22, 0.8])
     for key, label, style in (("cnn", "CNN with pooling", "o-"), ("mlp", "MLP", "s--")):
         ax.plot(results["shifts"], results[key], style, label=label)
@@ -209,6 +241,10 @@ if __name__ == "__main__":
     print("|---" * (len(SHIFTS) + 1) + "|")
     for key in ("cnn", "mlp"):
         print(f"| {key} | " + " | ".join(f"{v:.3f}" for v in np.mean([r[key] for r in runs], axis=0)) + " |")
-    averaged = dict(r0, cnn=np.mean([r["cnn"] for r in runs], 0).tolist(), mlp=np.mean([r["mlp"] for r in runs], 0).tolist())
+    averaged = dict(
+        r0,
+        cnn=np.mean([r["cnn"] for r in runs], 0).tolist(),
+        mlp=np.mean([r["mlp"] for r in runs], 0).tolist(),
+    )
     for p in plot(averaged, Path(__file__).resolve().parents[2] / "docs" / "lessons" / "images"):
         print("wrote", p)
