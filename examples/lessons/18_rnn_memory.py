@@ -3,8 +3,8 @@
 #
 # **Claims.**
 #
-# 1. *Long-range recall.* Show a network one of 4 tokens, then T−1 random distractor tokens, and
-#    ask it at the end which token came first.  A vanilla RNN,
+# 1. *Long-range recall.* Show a network one of 4 tokens, then T−1 blank tokens, and ask it at
+#    the end which token came first.  A vanilla RNN,
 #    $h_t = \tanh(W_{ih} x_t + W_{hh} h_{t-1} + b)$, learns this for short T but fails for long T:
 #    the gradient reaching step 1 is a product of T Jacobians
 #    $\prod_t \mathrm{diag}(1-h_t^2)\, W_{hh}$, which vanishes.  An LSTM, whose cell state is updated
@@ -37,7 +37,8 @@ CELLS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "LSTM, forget bias 1": nn.LSTM, "GRU": 
 
 # %% [markdown]
 # ## 1. The recall task
-# Inputs are one-hot vectors over 4 key tokens and 8 distractors; the target is the first token.
+# Inputs are one-hot vectors over 4 key tokens and a blank (`N_NOISE` = 1; more distractor
+# symbols make the task much harder); the target is the first token.
 
 
 # %%
