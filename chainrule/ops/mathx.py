@@ -10,6 +10,7 @@ Each new derivative is written once in the ``Unary``/``Binary`` tables (operator
 
 from __future__ import annotations
 
+import builtins
 import math
 import string
 from collections.abc import Sequence
@@ -211,7 +212,7 @@ class Binary(Function):
         ctx.save_for_backward(a, b)
         ctx.save_output()
         ad, bd = _ew._data(a), _ew._data(b)
-        return _ew.promote(name, _BINARY[name][0](xp_of(ad, bd), ad, bd), ad, bd)
+        return _ew.promote(name, _BINARY[name][0](xp_of(a._data), ad, bd), ad, bd)
 
     @staticmethod
     def backward(ctx, grad):
@@ -221,7 +222,12 @@ class Binary(Function):
         need_a, need_b = ctx.needs_input_grad[:2]
         ga = grad * da(a, b, y) if need_a else None
         gb = grad * db(a, b, y) if need_b else None
-        return (*_ew._binary_grads(ctx, ga, gb), None)
+        a_in, b_in = ctx.inputs[:2]
+        return (
+            bm.unbroadcast(ga, a_in.shape) if ga is not None else None,
+            bm.unbroadcast(gb, b_in.shape) if gb is not None else None,
+            None,
+        )
 
 
 def _binary(name: str, a, b) -> Tensor:
@@ -402,7 +408,7 @@ class Einsum(Function):
             vals = [grad] + [o for _, o in others]
             if lone:
                 subs.append(lone)
-                vals.append(bm.const(xp_of(x._data).ones([sizes[c] for c in lone], x.dtype), grad))
+                vals.append(bm.const(bm._xp(x).ones([sizes[c] for c in lone], x.dtype), grad))
             g = bm_einsum(subs, uniq, *vals)
             if len(uniq) != len(sub):  # a repeated letter (a diagonal): zero off the diagonal
                 spare = [c for c in string.ascii_letters if c not in sub and c not in uniq]
@@ -412,7 +418,7 @@ class Einsum(Function):
                     if c in seen:
                         d = spare.pop()
                         subs2.append(c + d)
-                        vals2.append(bm.const(xp_of(x._data).eye(sizes[c], dtype=x.dtype), grad))
+                        vals2.append(bm.const(bm._xp(x).eye(sizes[c], dtype=x.dtype), grad))
                         full += d
                     else:
                         seen.add(c)
@@ -446,7 +452,7 @@ def einsum(equation: str, *operands) -> Tensor:
                             f"einsum: subscript '{c}' has size {n} for one operand and {n2} for another"
                         )
     dtype = operands[0].dtype
-    if any(o.dtype != dtype for o in operands):
+    if builtins.any(o.dtype != dtype for o in operands):
         raise RuntimeError(f"einsum: expected operands of one dtype, got {[str(o.dtype) for o in operands]}")
     return Einsum.apply(tuple(subs), out, *operands)
 
@@ -461,7 +467,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
         da = [norm_dim(d, a.ndim, "tensordot") for d in da]
         db = [norm_dim(d, b.ndim, "tensordot") for d in db]
-    if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
+    if len(da) != len(db) or builtins.any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
         raise RuntimeError(f"tensordot: contracted dims {da} of {a.shape} and {db} of {b.shape} don't match")
     letters = iter(string.ascii_letters)
     sa = [next(letters) for _ in range(a.ndim)]
