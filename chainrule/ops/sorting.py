@@ -105,17 +105,26 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):  # no
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):  # noqa: A002
     """The lower median (the ⌊(n-1)/2⌋-th smallest value): over all entries a 0-d tensor, along ``dim``
-    ``(values, indices)``.  NaN propagates, as PyTorch."""
-    if dim is None:
-        flat = input.reshape(-1)
-        if flat.shape[0] == 0:
-            raise IndexError("median: can't take the median of an empty tensor")
-        return kthvalue(flat, (flat.shape[0] - 1) // 2 + 1).values
-    axis = _axis("median", input, dim)
-    n = input.shape[axis] if input.ndim else 1
+    ``(values, indices)``.  A slice holding NaN has median NaN (at its first NaN), as PyTorch."""
+    x = input.reshape(-1) if dim is None else input
+    axis = 0 if dim is None else _axis("median", input, dim)
+    n = x.shape[axis] if x.ndim else 1
     if n == 0:
-        raise IndexError(f"median: dimension {dim} is empty")
-    return kthvalue(input, (n - 1) // 2 + 1, axis, keepdim)
+        raise IndexError(
+            f"median: can't take the median of an empty {'tensor' if dim is None else 'dimension'}"
+        )
+    if x.ndim == 0:
+        return x.clone() if dim is None else sort(x)
+    a = x._data
+    idx = np.take(_order(a, axis, False), [(n - 1) // 2], axis=axis)
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        idx = np.where(nan.any(axis, keepdims=True), nan.argmax(axis, keepdims=True), idx)
+    idx = idx.astype(np.int64)
+    v, i = _pick(x, axis, idx), Tensor._make(idx)
+    if dim is None:
+        return v.reshape(())
+    return ValuesIndices(_keep(v, axis, keepdim, x.ndim), _keep(i, axis, keepdim, x.ndim))
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):  # noqa: A002
