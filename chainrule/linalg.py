@@ -163,6 +163,26 @@ def _off_diag_inverse(E):
     return (1.0 / (E + bm.const(eye, E))) * bm.const(1.0 - eye, E)
 
 
+def _eigh_arrays(a, uplo):
+    return tuple(_lapack("eigh", lambda m: xp_of(m).linalg.eigh(m, UPLO=uplo), a))
+
+
+def _svd_arrays(a):
+    return tuple(_lapack("svd", lambda m: xp_of(m).linalg.svd(m, full_matrices=False), a))
+
+
+def _qr_arrays(a, mode):
+    return tuple(xp_of(a).linalg.qr(a, mode=mode))
+
+
+def _again(cls, arrays_fn, A, *args):
+    """A decomposition's outputs again, for its backward (its outputs may be gone by then): on arrays
+    recomputed directly, on Tensors through ``cls`` so that second derivatives see them."""
+    if isinstance(A, Tensor):
+        return cls.apply(A, *args)
+    return arrays_fn(A, *args)
+
+
 class EighF(Function):
     """(λ, V) with A = V diag(λ) Vᵀ (the lower triangle of A is read);
     gA = V (diag(gλ) + skew(Vᵀ gV)/2 / E) Vᵀ."""
@@ -171,13 +191,14 @@ class EighF(Function):
 
     @staticmethod
     def forward(ctx, A, uplo):
-        ctx.save_output()
-        w, v = _lapack("eigh", lambda a: xp_of(a).linalg.eigh(a, UPLO=uplo), A._data)
-        return w, v
+        ctx.uplo = uplo
+        ctx.save_for_backward(A)
+        return _eigh_arrays(A._data, uplo)
 
     @staticmethod
     def backward(ctx, gL, gV):
-        L, V = ctx.outputs
+        (A,) = ctx.saved_tensors
+        L, V = _again(EighF, _eigh_arrays, A, ctx.uplo)  # recomputed: recorded under create_graph
         E = L.reshape(L.shape[:-1] + (1, L.shape[-1])) - L.reshape(L.shape + (1,))  # E_ij = λ_j - λ_i
         VgV = bm.mT(V) @ gV
         inner = (VgV - bm.mT(VgV)) * 0.5 * _off_diag_inverse(E) + bm.diag_embed(gL)
@@ -191,13 +212,13 @@ class SvdF(Function):
 
     @staticmethod
     def forward(ctx, A):
-        ctx.save_output()
-        u, s, vh = _lapack("svd", lambda a: xp_of(a).linalg.svd(a, full_matrices=False), A._data)
-        return u, s, vh
+        ctx.save_for_backward(A)
+        return _svd_arrays(A._data)
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
-        U, S, Vh = ctx.outputs
+        (A,) = ctx.saved_tensors
+        U, S, Vh = _again(SvdF, _svd_arrays, A)
         V, gV = bm.mT(Vh), bm.mT(gVh)
         m, n = U.shape[-2], V.shape[-2]
         S2 = S * S
@@ -225,13 +246,14 @@ class QrF(Function):
 
     @staticmethod
     def forward(ctx, A, mode):
-        ctx.save_output()
-        q, r = xp_of(A._data).linalg.qr(A._data, mode=mode)
-        return q, r
+        ctx.mode = mode
+        ctx.save_for_backward(A)
+        return _qr_arrays(A._data, mode)
 
     @staticmethod
     def backward(ctx, gQ, gR):
-        Q, R = ctx.outputs
+        (A,) = ctx.saved_tensors
+        Q, R = _again(QrF, _qr_arrays, A, ctx.mode)
         M = R @ bm.mT(gR) - bm.mT(gQ) @ Q
         low = bm.tril_mask(M, -1)
         copyltu = low + bm.mT(low) + bm.diag_embed(bm.diagonal(M))
@@ -364,8 +386,9 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         return _ew.abs(x).amax(dims, keepdim)
     if ord == -inf:
         return _ew.abs(x).amin(dims, keepdim)
-    if ord == 0:
-        return Tensor._make((x._data != 0).sum(axis=dims, keepdims=keepdim).astype(x.dtype))
+    if ord == 0:  # a count: zero gradient, but part of the graph as PyTorch's
+        count = Tensor._make((x._data != 0).sum(axis=dims, keepdims=keepdim).astype(x.dtype))
+        return _ew.add(_ew.mul(x, 0.0).sum(dims, keepdim), count)
     if ord == 1:
         return _ew.abs(x).sum(dims, keepdim)
     return _ew.pow(_ew.pow(_ew.abs(x), float(ord)).sum(dims, keepdim), 1.0 / ord)
