@@ -1215,6 +1215,85 @@ class Tensor:
     def sign_(self):
         return self._inplace_result("sign_", _ew.sign(self.detach()))
 
+    def swapdims(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _mx.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def arccos(self):
+        return _mx.acos(self)
+
+    def arcsin(self):
+        return _mx.asin(self)
+
+    def arctan(self):
+        return _mx.atan(self)
+
+    def fix(self):
+        return _mx.trunc(self)
+
+    def ger(self, vec2):
+        return _mx.outer(self, vec2)
+
+    def vdot(self, other):
+        return _mx.dot(self, other)
+
+    def isposinf(self):
+        return _mx.isposinf(self)
+
+    def isneginf(self):
+        return _mx.isneginf(self)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _mx.diag_embed(self, offset, dim1, dim2)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return self._inplace_result("addmm_", _mx.addmm(self.detach(), mat1, mat2, beta=beta, alpha=alpha))
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        out = _mx.baddbmm(self.detach(), batch1, batch2, beta=beta, alpha=alpha)
+        return self._inplace_result("baddbmm_", out)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return self._inplace_result("addmv_", _mx.addmv(self.detach(), mat, vec, beta=beta, alpha=alpha))
+
+    def eq_(self, other):
+        return self._inplace_result("eq_", _mx.eq(self.detach(), other))
+
+    def ne_(self, other):
+        return self._inplace_result("ne_", _mx.ne(self.detach(), other))
+
+    def gt_(self, other):
+        return self._inplace_result("gt_", _mx.gt(self.detach(), other))
+
+    def ge_(self, other):
+        return self._inplace_result("ge_", _mx.ge(self.detach(), other))
+
+    def lt_(self, other):
+        return self._inplace_result("lt_", _mx.lt(self.detach(), other))
+
+    def le_(self, other):
+        return self._inplace_result("le_", _mx.le(self.detach(), other))
+
+    def logical_xor_(self, other):
+        return self._inplace_result("logical_xor_", _mx.logical_xor(self.detach(), other))
+
+    def arccos_(self):
+        return self.acos_()
+
+    def arcsin_(self):
+        return self.asin_()
+
+    def arctan_(self):
+        return self.atan_()
+
+    def fix_(self):
+        return self.trunc_()
+
+    def clip_(self, min=None, max=None):
+        return self.clamp_(min, max)
+
 
 def _to_array(data: Any, dtype: Any, device: str | None):
     """Array for ``cr.tensor(data)``: Python floats -> float32, ints -> int64, arrays keep dtype (copied)."""

@@ -266,3 +266,24 @@ def test_bad_input_raises_clearly(call, err, words):
         call()
     for w in words:
         assert w in str(info.value), (w, str(info.value))
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("eq_", (0.5,)), ("ne_", (0.5,)), ("gt_", (0.3,)), ("ge_", (0.5,)), ("lt_", (0.3,)), ("le_", (0.5,)),
+        ("fix_", ()), ("clip_", (-1, 1)), ("arctan_", ()), ("logical_xor_", (np.array([[1, 0], [0, 0]]),)),
+        ("addmm_", (np.eye(2, dtype=np.float32), np.ones((2, 2), np.float32))),
+        ("addmv_", (np.eye(2, dtype=np.float32), np.ones(2, np.float32))),
+        ("atan2_", (np.ones((2, 2), np.float32),)), ("fmod_", (0.4,)),
+        ("lerp_", (np.zeros((2, 2), np.float32), 0.5)),
+    ],
+)  # fmt: skip
+def test_more_inplace_forms(name, args):
+    a = np.array([[0.5, -1.5], [2.0, 0.25]], np.float32)
+    if name == "addmv_":
+        a = a[0]
+    c, t = cr.tensor(a), torch.tensor(a)
+    assert getattr(c, name)(*[cr.tensor(x) if isinstance(x, np.ndarray) else x for x in args]) is c
+    getattr(t, name)(*[torch.tensor(x) if isinstance(x, np.ndarray) else x for x in args])
+    assert_close(c, t, what=name)
