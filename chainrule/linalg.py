@@ -14,7 +14,7 @@ differentiable where PyTorch's is.  The backwards are written once (operators an
 
 >>> A = cr.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
 >>> cr.linalg.det(A)
-tensor(5., grad_fn=<Det>)
+tensor(5., grad_fn=<DetBackward>)
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ def inv(A: Tensor) -> Tensor:
 
     >>> cr.linalg.inv(cr.tensor([[2.0, 0.0], [0.0, 4.0]]))
     tensor([[0.5 , 0.  ],
-           [0.  , 0.25]])
+            [0.  , 0.25]])
     """
     _square("inv", A)
     return Inv.apply(A)

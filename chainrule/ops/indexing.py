@@ -99,7 +99,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002 - Py
 
     >>> cr.gather(cr.tensor([[1, 2], [3, 4]]), 1, cr.tensor([[0, 0], [1, 0]]))
     tensor([[1, 1],
-           [4, 3]])
+            [4, 3]])
     """
     axis, idx = _gather_index("gather", input, dim, index)
     if input.ndim == 0:
@@ -128,7 +128,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
 
     >>> cr.scatter(cr.zeros(2, 3), 1, cr.tensor([[2], [0]]), 1.0)
     tensor([[0., 0., 1.],
-           [1., 0., 0.]])
+            [1., 0., 0.]])
     """
     if src is None:
         src = value
@@ -185,7 +185,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
 
     >>> cr.index_select(cr.arange(6).reshape(2, 3), 1, cr.tensor([2, 0]))
     tensor([[2, 0],
-           [5, 3]])
+            [5, 3]])
     """
     axis, idx = _dim_index("index_select", input, dim, index)
     if input.ndim == 0:
@@ -207,8 +207,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 
     >>> cr.index_add(cr.zeros(3, 2), 0, cr.tensor([0, 0]), cr.ones(2, 2))
     tensor([[2., 2.],
-           [0., 0.],
-           [0., 0.]])
+            [0., 0.],
+            [0., 0.]])
     """
     axis, idx = _dim_index("index_add", input, dim, index)
     _check_source("index_add", input, axis, idx, source)
@@ -245,7 +245,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:  # noqa
 
     >>> cr.index_fill(cr.zeros(2, 2), 1, cr.tensor([1]), -1.0)
     tensor([[ 0., -1.],
-           [ 0., -1.]])
+            [ 0., -1.]])
     """
     axis, idx = _dim_index("index_fill", input, dim, index)
     return _masked(input, Tensor._make(_dim_mask(input, axis, idx)), value, "index_fill")
@@ -317,7 +317,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False):  # noqa: A002
 
     >>> cr.nonzero(cr.tensor([0, 3, 0, 4]))
     tensor([[1],
-           [3]])
+            [3]])
     """
     nz = xp_of(input._data).nonzero(input._data.reshape(1) if input.ndim == 0 else input._data)
     if as_tuple:
