@@ -46,10 +46,10 @@ __all__ = [
     "cross",
 ]
 
-SVD = namedtuple("SVD", ["U", "S", "Vh"])
-QR = namedtuple("QR", ["Q", "R"])
-Eigh = namedtuple("Eigh", ["eigenvalues", "eigenvectors"])
-SlogDet = namedtuple("SlogDet", ["sign", "logabsdet"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 
 
 def _square(op: str, A: Tensor) -> None:
@@ -183,7 +183,7 @@ def _again(cls, arrays_fn, A, *args):
     return arrays_fn(A, *args)
 
 
-class EighF(Function):
+class Eigh(Function):
     """(λ, V) with A = V diag(λ) Vᵀ (the lower triangle of A is read);
     gA = V (diag(gλ) + skew(Vᵀ gV)/2 / E) Vᵀ."""
 
@@ -198,14 +198,14 @@ class EighF(Function):
     @staticmethod
     def backward(ctx, gL, gV):
         (A,) = ctx.saved_tensors
-        L, V = _again(EighF, _eigh_arrays, A, ctx.uplo)  # recomputed: recorded under create_graph
+        L, V = _again(Eigh, _eigh_arrays, A, ctx.uplo)  # recomputed: recorded under create_graph
         E = L.reshape(L.shape[:-1] + (1, L.shape[-1])) - L.reshape(L.shape + (1,))  # E_ij = λ_j - λ_i
         VgV = bm.mT(V) @ gV
         inner = (VgV - bm.mT(VgV)) * 0.5 * _off_diag_inverse(E) + bm.diag_embed(gL)
         return V @ inner @ bm.mT(V), None
 
 
-class SvdF(Function):
+class Svd(Function):
     """Reduced SVD A = U diag(S) Vh; the backward of the module docstring."""
 
     array_backward = True
@@ -218,7 +218,7 @@ class SvdF(Function):
     @staticmethod
     def backward(ctx, gU, gS, gVh):
         (A,) = ctx.saved_tensors
-        U, S, Vh = _again(SvdF, _svd_arrays, A)
+        U, S, Vh = _again(Svd, _svd_arrays, A)
         V, gV = bm.mT(Vh), bm.mT(gVh)
         m, n = U.shape[-2], V.shape[-2]
         S2 = S * S
@@ -239,7 +239,7 @@ class SvdF(Function):
         return gA
 
 
-class QrF(Function):
+class Qr(Function):
     """Reduced QR A = Q R (m ≥ n); gA = (gQ + Q copyltu(M)) R⁻ᵀ, M = R gRᵀ - gQᵀ Q."""
 
     array_backward = True
@@ -253,7 +253,7 @@ class QrF(Function):
     @staticmethod
     def backward(ctx, gQ, gR):
         (A,) = ctx.saved_tensors
-        Q, R = _again(QrF, _qr_arrays, A, ctx.mode)
+        Q, R = _again(Qr, _qr_arrays, A, ctx.mode)
         M = R @ bm.mT(gR) - bm.mT(gQ) @ Q
         low = bm.tril_mask(M, -1)
         copyltu = low + bm.mT(low) + bm.diag_embed(bm.diagonal(M))
@@ -284,7 +284,7 @@ def slogdet(A: Tensor):
     """``(sign, logabsdet)`` of the determinant; differentiable through logabsdet."""
     _square("slogdet", A)
     d = det(A)
-    return SlogDet(Tensor._make(xp_of(d._data).sign(d._data)), _ew.log(_ew.abs(d)))
+    return SlogdetResult(Tensor._make(xp_of(d._data).sign(d._data)), _ew.log(_ew.abs(d)))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
@@ -316,8 +316,8 @@ def eigh(A: Tensor, UPLO: str = "L"):  # noqa: N803 - PyTorch's name
     _square("eigh", A)
     if UPLO not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    w, v = EighF.apply(A, UPLO)
-    return Eigh(w, v)
+    w, v = Eigh.apply(A, UPLO)
+    return EighResult(w, v)
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
@@ -337,8 +337,8 @@ def svd(A: Tensor, full_matrices: bool = True):
                 "linalg.svd: full_matrices=True has no gradient for non-square A; pass full_matrices=False"
             )
         u, s, vh = np.linalg.svd(A._data, full_matrices=True)
-        return SVD(Tensor._make(u), Tensor._make(s), Tensor._make(vh))
-    return SVD(*SvdF.apply(A))
+        return SVDResult(Tensor._make(u), Tensor._make(s), Tensor._make(vh))
+    return SVDResult(*Svd.apply(A))
 
 
 def svdvals(A: Tensor) -> Tensor:
@@ -356,10 +356,10 @@ def qr(A: Tensor, mode: str = "reduced"):
     _float("qr", A)
     if mode == "r":
         r = np.linalg.qr(A._data, mode="r")
-        return QR(Tensor._make(np.zeros((0,), A.dtype)), Tensor._make(r))
+        return QRResult(Tensor._make(np.zeros((0,), A.dtype)), Tensor._make(r))
     if A.requires_grad and (A.shape[-2] < A.shape[-1] or (mode == "complete" and A.shape[-2] != A.shape[-1])):
         raise RuntimeError("linalg.qr: the gradient is implemented for m >= n and mode='reduced'")
-    return QR(*QrF.apply(A, mode))
+    return QRResult(*Qr.apply(A, mode))
 
 
 def _dims(dim, ndim: int, op: str):

@@ -54,9 +54,11 @@ class Unary(Function):
 
     array_backward = True
 
+    op = ""  # the _UNARY entry; one subclass per entry, named after it (Acos, Log2, ...)
+
     @staticmethod
-    def forward(ctx, x, name, decimals=0):
-        ctx.name = name
+    def forward(ctx, x, decimals=0):
+        name = ctx.op
         fwd, deriv = _UNARY[name]
         if deriv not in (None, 0):
             ctx.save_for_backward(x)
@@ -68,14 +70,17 @@ class Unary(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        deriv = _UNARY[ctx.name][1]
+        deriv = _UNARY[ctx.op][1]
         if deriv is None:
-            return grad, None, None
+            return grad, None
         if deriv == 0:
-            return bm.zeros_like(grad), None, None
+            return bm.zeros_like(grad), None
         (x,) = ctx.saved_tensors
         (y,) = ctx.outputs
-        return grad * deriv(x, y), None, None
+        return grad * deriv(x, y), None
+
+
+_UNARY_OPS = {n: type(n.capitalize(), (Unary,), {"op": n}) for n in _UNARY}
 
 
 def _unary(name: str, x: Tensor, decimals: int = 0) -> Tensor:
@@ -83,7 +88,7 @@ def _unary(name: str, x: Tensor, decimals: int = 0) -> Tensor:
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
     if _UNARY[name][1] == 0 and x._data.dtype.kind in "biu":
         return x.clone()  # rounding an integer changes nothing (and keeps the dtype, as PyTorch)
-    return Unary.apply(_ew._floating(x), name, decimals)
+    return _UNARY_OPS[name].apply(_ew._floating(x), decimals)
 
 
 def acos(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's argument names
@@ -206,9 +211,11 @@ class Binary(Function):
 
     array_backward = True
 
+    op = ""  # the _BINARY entry; one subclass per entry, named after it
+
     @staticmethod
-    def forward(ctx, a, b, name):
-        ctx.name = name
+    def forward(ctx, a, b):
+        name = ctx.op
         ctx.save_for_backward(a, b)
         ctx.save_output()
         ad, bd = _ew._data(a), _ew._data(b)
@@ -218,16 +225,18 @@ class Binary(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         (y,) = ctx.outputs
-        da, db = _BINARY[ctx.name][1]
-        need_a, need_b = ctx.needs_input_grad[:2]
+        da, db = _BINARY[ctx.op][1]
+        need_a, need_b = ctx.needs_input_grad
         ga = grad * da(a, b, y) if need_a else None
         gb = grad * db(a, b, y) if need_b else None
-        a_in, b_in = ctx.inputs[:2]
+        a_in, b_in = ctx.inputs
         return (
             bm.unbroadcast(ga, a_in.shape) if ga is not None else None,
             bm.unbroadcast(gb, b_in.shape) if gb is not None else None,
-            None,
         )
+
+
+_BINARY_OPS = {n: type(n.capitalize(), (Binary,), {"op": n}) for n in _BINARY}
 
 
 def _binary(name: str, a, b) -> Tensor:
@@ -238,7 +247,7 @@ def _binary(name: str, a, b) -> Tensor:
         a = Tensor._make(np.asarray(a, _ew.result_type(a, b)))
     if not isinstance(b, Tensor):
         b = Tensor._make(xp_of(a._data).asarray(b, _ew.result_type(a, b)))
-    return Binary.apply(a, b, name)
+    return _BINARY_OPS[name].apply(a, b)
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
