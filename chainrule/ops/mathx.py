@@ -54,11 +54,9 @@ class Unary(Function):
 
     array_backward = True
 
-    op = ""  # the _UNARY entry; one subclass per entry, named after it (Acos, Log2, ...)
-
     @staticmethod
-    def forward(ctx, x, decimals=0):
-        name = ctx.op
+    def forward(ctx, x, name, decimals=0):
+        ctx.op = name
         fwd, deriv = _UNARY[name]
         if deriv not in (None, 0):
             ctx.save_for_backward(x)
@@ -72,15 +70,16 @@ class Unary(Function):
     def backward(ctx, grad):
         deriv = _UNARY[ctx.op][1]
         if deriv is None:
-            return grad, None
+            return grad, None, None
         if deriv == 0:
-            return bm.zeros_like(grad), None
+            return bm.zeros_like(grad), None, None
         (x,) = ctx.saved_tensors
         (y,) = ctx.outputs
-        return grad * deriv(x, y), None
+        return grad * deriv(x, y), None, None
 
 
-_UNARY_OPS = {n: type(n.capitalize(), (Unary,), {"op": n}) for n in _UNARY}
+# one subclass per entry, so graph nodes are named after the op (AcosBackward, Log2Backward, ...)
+_UNARY_OPS = {n: type(n.capitalize(), (Unary,), {}) for n in _UNARY}
 
 
 def _unary(name: str, x: Tensor, decimals: int = 0) -> Tensor:
@@ -88,7 +87,7 @@ def _unary(name: str, x: Tensor, decimals: int = 0) -> Tensor:
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
     if _UNARY[name][1] == 0 and x._data.dtype.kind in "biu":
         return x.clone()  # rounding an integer changes nothing (and keeps the dtype, as PyTorch)
-    return _UNARY_OPS[name].apply(_ew._floating(x), decimals)
+    return _UNARY_OPS[name].apply(_ew._floating(x), name, decimals)
 
 
 def acos(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's argument names
@@ -211,11 +210,9 @@ class Binary(Function):
 
     array_backward = True
 
-    op = ""  # the _BINARY entry; one subclass per entry, named after it
-
     @staticmethod
-    def forward(ctx, a, b):
-        name = ctx.op
+    def forward(ctx, a, b, name):
+        ctx.op = name
         ctx.save_for_backward(a, b)
         ctx.save_output()
         ad, bd = _ew._data(a), _ew._data(b)
@@ -226,17 +223,18 @@ class Binary(Function):
         a, b = ctx.saved_tensors
         (y,) = ctx.outputs
         da, db = _BINARY[ctx.op][1]
-        need_a, need_b = ctx.needs_input_grad
+        need_a, need_b = ctx.needs_input_grad[:2]
         ga = grad * da(a, b, y) if need_a else None
         gb = grad * db(a, b, y) if need_b else None
-        a_in, b_in = ctx.inputs
+        a_in, b_in = ctx.inputs[:2]
         return (
             bm.unbroadcast(ga, a_in.shape) if ga is not None else None,
             bm.unbroadcast(gb, b_in.shape) if gb is not None else None,
+            None,
         )
 
 
-_BINARY_OPS = {n: type(n.capitalize(), (Binary,), {"op": n}) for n in _BINARY}
+_BINARY_OPS = {n: type(n.capitalize(), (Binary,), {}) for n in _BINARY}  # nodes named after the op
 
 
 def _binary(name: str, a, b) -> Tensor:
@@ -247,7 +245,7 @@ def _binary(name: str, a, b) -> Tensor:
         a = Tensor._make(np.asarray(a, _ew.result_type(a, b)))
     if not isinstance(b, Tensor):
         b = Tensor._make(xp_of(a._data).asarray(b, _ew.result_type(a, b)))
-    return _BINARY_OPS[name].apply(a, b)
+    return _BINARY_OPS[name].apply(a, b, name)
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
