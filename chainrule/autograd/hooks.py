@@ -35,6 +35,7 @@ class RemovableHandle:
 
 
 def register_tensor_hook(t: Tensor, fn: Callable) -> RemovableHandle:
+    """Register ``fn(grad)`` on ``t`` (the work of ``Tensor.register_hook``); returns its handle."""
     if not callable(fn):
         raise TypeError(f"register_hook: hook must be callable, got {type(fn).__name__}")
     key = next(_ids)
