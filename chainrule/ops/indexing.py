@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from chainrule import backend
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
 from chainrule.ops import elementwise as _ew
@@ -39,6 +40,11 @@ class Assign(Function):
 
 
 # ----------------------------------------------------------------------------- checks
+
+
+def _dev(like: Tensor, arr):
+    """``arr`` (an index or mask built on the CPU) on the device of ``like``."""
+    return backend.to_device(arr, like.device)
 
 
 def _int_index(op: str, index, what: str = "index", int64: bool = False) -> np.ndarray:
@@ -143,7 +149,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
         raise ValueError(
             f"scatter: reduce must be None or 'add' ('multiply' is not supported), got {reduce!r}"
         )
-    keep = np.ones(input.shape, input.dtype)
+    keep = xp_of(input._data).ones(input.shape, input.dtype)
     keep[grid] = 0
     return Assign.apply(input, src, grid, keep)
 
@@ -190,7 +196,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     axis, idx = _dim_index("index_select", input, dim, index)
     if input.ndim == 0:
         return _shape.getitem(_shape.reshape(input, (1,)), idx)
-    return _shape.getitem(input, (slice(None),) * axis + (idx,))
+    return _shape.getitem(input, (slice(None),) * axis + (_dev(input, idx),))
 
 
 def _check_source(op: str, x: Tensor, axis: int, idx, source: Tensor) -> None:
@@ -215,7 +221,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     from chainrule.ops import bmath as bm
 
     src = source if alpha == 1 else _ew.mul(source, alpha)
-    return _ew.add(input, bm.index_add(src, input.shape, (slice(None),) * axis + (idx,)))
+    return _ew.add(input, bm.index_add(src, input.shape, (slice(None),) * axis + (_dev(input, idx),)))
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -226,18 +232,18 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     """
     axis, idx = _dim_index("index_copy", input, dim, index)
     _check_source("index_copy", input, axis, idx, source)
-    where = (slice(None),) * axis + (idx,)
-    keep = np.ones(input.shape, input.dtype)
+    where = (slice(None),) * axis + (_dev(input, idx),)
+    keep = xp_of(input._data).ones(input.shape, input.dtype)
     keep[where] = 0
     return Assign.apply(input, source, where, keep)
 
 
 def _dim_mask(x: Tensor, axis: int, idx) -> np.ndarray:
     mask = np.zeros(x.shape[axis], bool)
-    mask[idx] = True
+    mask[backend.to_numpy(idx)] = True
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
-    return mask.reshape(shape)
+    return _dev(x, mask.reshape(shape))
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:  # noqa: A002
@@ -306,7 +312,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     >>> cr.take(cr.tensor([[1, 2], [3, 4]]), cr.tensor([0, 3]))
     tensor([1, 4])
     """
-    idx = _int_index("take", index)
+    idx = _dev(input, _int_index("take", index))
     _in_range("take", idx, input.numel(), 0)
     return _shape.getitem(_shape.reshape(input, (-1,)), idx)
 
@@ -383,7 +389,7 @@ def repeat_interleave(input: Tensor, repeats, dim: int | None = None, *, output_
             f"repeat_interleave: repeats must have {n} counts (dim size) or 1, got {len(reps)}"
         )
     idx = np.repeat(np.arange(n), np.asarray(reps).reshape(-1) if np.ndim(reps) else int(reps))
-    return _shape.getitem(x, (slice(None),) * axis + (idx,))
+    return _shape.getitem(x, (slice(None),) * axis + (_dev(x, idx),))
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002
@@ -405,7 +411,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002
         axis = norm_dim(d, x.ndim, "roll")
         n = x.shape[axis]
         if n:
-            x = _shape.getitem(x, (slice(None),) * axis + (np.roll(np.arange(n), s),))
+            x = _shape.getitem(x, (slice(None),) * axis + (_dev(x, np.roll(np.arange(n), s)),))
     return x
 
 
@@ -421,7 +427,7 @@ def flip(input: Tensor, dims) -> Tensor:  # noqa: A002
         raise RuntimeError(f"flip: dims {dims} has a dimension twice")
     x = input
     for axis in axes:
-        x = _shape.getitem(x, (slice(None),) * axis + (np.arange(x.shape[axis] - 1, -1, -1),))
+        x = _shape.getitem(x, (slice(None),) * axis + (_dev(x, np.arange(x.shape[axis] - 1, -1, -1)),))
     return x if axes else _ew.clone(input)
 
 

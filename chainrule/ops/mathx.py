@@ -15,6 +15,7 @@ import math
 import string
 from collections.abc import Sequence
 
+from chainrule import backend
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
 from chainrule.ops import bmath as bm
@@ -547,7 +548,7 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     j = np.arange(length) + (offset if offset >= 0 else 0)
     rest = [d for d in range(input.ndim) if d not in (a, b)]
     x = _shape.permute(input, tuple(rest) + (a, b))
-    return x[(Ellipsis, i, j)]
+    return x[(Ellipsis, backend.to_device(i, x.device), backend.to_device(j, x.device))]
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
@@ -559,7 +560,9 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     n = input.shape[0] + abs(diagonal)
     i = np.arange(input.shape[0]) + (0 if diagonal >= 0 else -diagonal)
     j = np.arange(input.shape[0]) + (diagonal if diagonal >= 0 else 0)
-    return bm.index_add(input, (n, n), (i, j))
+    return bm.index_add(
+        input, (n, n), (backend.to_device(i, input.device), backend.to_device(j, input.device))
+    )
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
@@ -755,7 +758,7 @@ def isclose(
 ) -> Tensor:  # noqa: A002
     """|input - other| <= atol + rtol · |other| element-wise (a bool tensor)."""
     a, b = _ew._data(input), _ew._data(other)
-    return Tensor._make(np.asarray(xp_of(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return Tensor._make(xp_of(a).asarray(xp_of(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def allclose(
@@ -791,7 +794,8 @@ def nan_to_num(
 def count_nonzero(input: Tensor, dim=None) -> Tensor:  # noqa: A002
     """How many entries are nonzero, over all or along ``dim`` (int64)."""
     axes = _shape.norm_dims(dim, input.ndim, "count_nonzero") if dim is not None else None
-    return Tensor._make(np.asarray(xp_of(input._data).count_nonzero(input._data, axis=axes), dtype=np.int64))
+    xp = xp_of(input._data)
+    return Tensor._make(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=np.int64))
 
 
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001,A002

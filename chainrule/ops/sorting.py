@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from chainrule.backend import np, xp_of
+from chainrule import backend
+from chainrule.backend import np
 from chainrule.ops import reduce as _reduce
 from chainrule.ops.indexing import gather
 from chainrule.ops.shape import norm_dim
@@ -26,8 +27,9 @@ def _axis(op: str, x: Tensor, dim: int) -> int:
 
 
 def _order(a, axis: int, descending: bool):
-    """Stable sort order along ``axis``; NaN sorts as the largest value (as PyTorch)."""
-    xp = xp_of(a)
+    """Stable sort order along ``axis`` (a NumPy array); NaN sorts as the largest value (as PyTorch)."""
+    xp = np
+    a = backend.to_numpy(a)
     if a.dtype == np.bool_:
         a = a.astype(np.int8)
     if descending:
@@ -39,10 +41,15 @@ def _order(a, axis: int, descending: bool):
     return xp.argsort(a, axis=axis, kind="stable")
 
 
+def _on(like: Tensor, arr) -> Tensor:
+    """A tensor of the NumPy array ``arr`` on the device of ``like``."""
+    return Tensor._make(backend.to_device(np.asarray(arr), like.device))
+
+
 def _pick(x: Tensor, axis: int, idx) -> Tensor:
     if x.ndim == 0:
         return x.reshape(())
-    return gather(x, axis, Tensor._make(idx))
+    return gather(x, axis, _on(x, idx))
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):  # noqa: A002
@@ -56,10 +63,10 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     axis = _axis("sort", input, dim)
     if input.ndim == 0:
         return ValuesIndices(
-            input.clone() if input.requires_grad else input, Tensor._make(np.zeros((), np.int64))
+            input.clone() if input.requires_grad else input, _on(input, np.zeros((), np.int64))
         )
     idx = _order(input._data, axis, descending).astype(np.int64)
-    return ValuesIndices(_pick(input, axis, idx), Tensor._make(idx))
+    return ValuesIndices(_pick(input, axis, idx), _on(input, idx))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:  # noqa: A002
@@ -81,7 +88,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         return sort(input)
     idx = _order(input._data, axis, largest)
     idx = np.take(idx, np.arange(k), axis=axis).astype(np.int64)
-    return ValuesIndices(_pick(input, axis, idx), Tensor._make(idx))
+    return ValuesIndices(_pick(input, axis, idx), _on(input, idx))
 
 
 def _keep(t: Tensor, axis: int, keepdim: bool, ndim: int) -> Tensor:
@@ -99,7 +106,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):  # no
     if input.ndim == 0:
         return sort(input)
     idx = np.take(_order(input._data, axis, False), [k - 1], axis=axis).astype(np.int64)
-    v, i = _pick(input, axis, idx), Tensor._make(idx)
+    v, i = _pick(input, axis, idx), _on(input, idx)
     return ValuesIndices(_keep(v, axis, keepdim, input.ndim), _keep(i, axis, keepdim, input.ndim))
 
 
@@ -115,13 +122,13 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):  # noq
         )
     if x.ndim == 0:
         return x.clone() if dim is None else sort(x)
-    a = x._data
+    a = backend.to_numpy(x._data)
     idx = np.take(_order(a, axis, False), [(n - 1) // 2], axis=axis)
     if a.dtype.kind == "f":
         nan = np.isnan(a)
         idx = np.where(nan.any(axis, keepdims=True), nan.argmax(axis, keepdims=True), idx)
     idx = idx.astype(np.int64)
-    v, i = _pick(x, axis, idx), Tensor._make(idx)
+    v, i = _pick(x, axis, idx), _on(x, idx)
     if dim is None:
         return v.reshape(())
     return ValuesIndices(_keep(v, axis, keepdim, x.ndim), _keep(i, axis, keepdim, x.ndim))
@@ -133,7 +140,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):  # noqa: A002
     axis = _axis("mode", input, dim)
     if input.ndim == 0:
         return sort(input)
-    a = np.moveaxis(np.asarray(input._data), axis, -1)
+    a = np.moveaxis(backend.to_numpy(input._data), axis, -1)
     rows = a.reshape(-1, a.shape[-1])
     vals, idxs = [], []
     for row in rows:
@@ -143,16 +150,16 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):  # noqa: A002
         idxs.append(int(np.nonzero(row == v)[0][-1]))
     idx = np.asarray(idxs, np.int64).reshape(a.shape[:-1] + (1,))
     idx = np.moveaxis(idx, -1, axis)
-    v, i = _pick(input, axis, idx), Tensor._make(idx)
+    v, i = _pick(input, axis, idx), _on(input, idx)
     return ValuesIndices(_keep(v, axis, keepdim, input.ndim), _keep(i, axis, keepdim, input.ndim))
 
 
-def _unique_out(values, inverse, counts, return_inverse: bool, return_counts: bool):
-    out = [Tensor._make(values)]
+def _unique_out(like: Tensor, values, inverse, counts, return_inverse: bool, return_counts: bool):
+    out = [_on(like, values)]
     if return_inverse:
-        out.append(Tensor._make(np.asarray(inverse, np.int64)))
+        out.append(_on(like, np.asarray(inverse, np.int64)))
     if return_counts:
-        out.append(Tensor._make(np.asarray(counts, np.int64)))
+        out.append(_on(like, np.asarray(counts, np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -169,7 +176,7 @@ def unique(
     >>> cr.unique(cr.tensor([3, 1, 3]), return_counts=True)
     (tensor([1, 3]), tensor([1, 2]))
     """
-    a = np.asarray(input._data)
+    a = backend.to_numpy(input._data)
     if dim is None:
         vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True)
         inv = inv.reshape(a.shape)
@@ -177,7 +184,7 @@ def unique(
         axis = norm_dim(dim, a.ndim, "unique")
         vals, inv, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
         inv = inv.reshape(-1)
-    return _unique_out(vals, inv, counts, return_inverse, return_counts)
+    return _unique_out(input, vals, inv, counts, return_inverse, return_counts)
 
 
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False, dim=None):  # noqa: A002
@@ -186,7 +193,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     >>> cr.unique_consecutive(cr.tensor([1, 1, 2, 1]))
     tensor([1, 2, 1])
     """
-    a = np.asarray(input._data)
+    a = backend.to_numpy(input._data)
     if dim is None:
         flat = a.reshape(-1)
         moved, axis = flat.reshape(-1, 1), 0
@@ -203,7 +210,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     vals = flat[firsts] if dim is None else np.take(a, firsts, axis=axis)
     if dim is None:
         inv = inv.reshape(a.shape)
-    return _unique_out(vals, inv, counts, return_inverse, return_counts)
+    return _unique_out(input, vals, inv, counts, return_inverse, return_counts)
 
 
 def searchsorted(
@@ -229,11 +236,11 @@ def searchsorted(
         if right and side == "left":
             raise RuntimeError("searchsorted: side='left' contradicts right=True")
         right = side == "right"
-    seq = np.asarray(sorted_sequence._data)
+    seq = backend.to_numpy(sorted_sequence._data)
     if sorter is not None:
-        seq = np.take_along_axis(seq, np.asarray(sorter._data), axis=-1)
+        seq = np.take_along_axis(seq, backend.to_numpy(sorter._data), axis=-1)
     scalar = not isinstance(input, Tensor)
-    vals = np.asarray(input._data if not scalar else input)
+    vals = backend.to_numpy(input._data) if not scalar else np.asarray(input)
     how = "right" if right else "left"
     if seq.ndim <= 1:
         out = np.searchsorted(seq, vals, side=how)
@@ -245,7 +252,7 @@ def searchsorted(
             )
         s2, v2 = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
         out = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(s2, v2)]).reshape(vals.shape)
-    return Tensor._make(np.asarray(out, np.int32 if out_int32 else np.int64))
+    return _on(sorted_sequence, np.asarray(out, np.int32 if out_int32 else np.int64))
 
 
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
@@ -263,7 +270,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         raise TypeError(f"histc: expected a floating point tensor, got {input.dtype}")
     if bins <= 0:
         raise RuntimeError(f"histc: bins must be > 0, got {bins}")
-    a = np.asarray(input._data).reshape(-1)
+    a = backend.to_numpy(input._data).reshape(-1)
     lo, hi = float(min), float(max)
     if lo > hi:
         raise RuntimeError(f"histc: max ({hi}) must be larger than min ({lo})")
@@ -272,7 +279,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     counts, _ = np.histogram(a, bins=bins, range=(lo, hi))
-    return Tensor._make(counts.astype(input.dtype))
+    return _on(input, counts.astype(input.dtype))
 
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):  # noqa: A002
