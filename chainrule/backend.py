@@ -231,3 +231,27 @@ def _tune_malloc() -> None:
 
 
 _tune_malloc()
+
+
+_default_dtype = numpy.dtype(numpy.float32)
+
+
+def get_default_dtype():
+    """The float dtype of Python floats and float factories (float32 unless changed), as PyTorch."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype) -> None:
+    """Make ``dtype`` (float16, float32 or float64) the default float dtype, as ``torch.set_default_dtype``.
+
+    >>> cr.set_default_dtype(cr.float64); cr.tensor(1.5).dtype
+    dtype('float64')
+    """
+    global _default_dtype
+    try:
+        d = numpy.dtype(dtype)
+    except TypeError:
+        d = None
+    if d is None or d.kind != "f" or d.itemsize not in (2, 4, 8):
+        raise TypeError(f"set_default_dtype: only floating point dtypes are supported, got {dtype!r}")
+    _default_dtype = d

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from chainrule.autograd.function import Function
-from chainrule.backend import np, parallel_rows, xp_of
+from chainrule.backend import get_default_dtype, np, parallel_rows, xp_of
 from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
@@ -54,7 +54,7 @@ def promote(op: str, out, a, b):
         return out
     target = result_type(a, b)
     if op == "div" and target.kind in "biu":  # true division of integers
-        target = np.dtype(np.float32)
+        target = get_default_dtype()
     return out if out.dtype == target else out.astype(target)
 
 
@@ -81,7 +81,7 @@ def result_type(a, b):
         elif isinstance(x, int):
             wrapped = _promote_types(wrapped, np.dtype(np.int64))
         elif isinstance(x, float):
-            wrapped = _promote_types(wrapped, np.dtype(np.float32))
+            wrapped = _promote_types(wrapped, get_default_dtype())
         elif x.ndim:
             dim = _promote_types(dim, x.dtype)
         else:
@@ -624,7 +624,7 @@ def _floating(x: Tensor, op: str) -> Tensor:
             "or cr.from_numpy(x) (shared memory)"
         )
     if x._data.dtype.kind in "biu":
-        return Tensor._make(x._data.astype(np.float32))
+        return Tensor._make(x._data.astype(get_default_dtype()))
     return x
 
 
@@ -713,8 +713,17 @@ def _as_tensor(x, like) -> Tensor:
     return Tensor._make(xp_of(like._data if isinstance(like, Tensor) else None).asarray(x, dtype=dtype))
 
 
-def where(cond, a, b) -> Tensor:
-    """Pick a where cond is true, else b (broadcast)."""
+def where(cond, a=None, b=None) -> Tensor:
+    """Pick a where cond is true, else b (broadcast).
+
+    ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``, as PyTorch.
+    """
+    if a is None and b is None:
+        from chainrule.ops.indexing import nonzero
+
+        return nonzero(cond, as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: expected where(condition, input, other) or where(condition)")
     a = _tensor_operand("where", a) if not isinstance(a, Tensor) else a
     b = _tensor_operand("where", b) if not isinstance(b, Tensor) else b
     shapes = [tuple(t.shape) for t in (cond, a, b) if isinstance(t, (Tensor, np.ndarray))]
