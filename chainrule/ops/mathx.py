@@ -88,7 +88,7 @@ def _unary(name: str, x: Tensor, decimals: int = 0) -> Tensor:
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
     if _UNARY[name][1] == 0 and x._data.dtype.kind in "biu":
         return x.clone()  # rounding an integer changes nothing (and keeps the dtype, as PyTorch)
-    return _UNARY_OPS[name].apply(_ew._floating(x), name, decimals)
+    return _UNARY_OPS[name].apply(_ew._floating(x, name), name, decimals)
 
 
 def acos(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's argument names
@@ -165,7 +165,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001,A002
 
 def reciprocal(input: Tensor) -> Tensor:  # noqa: A002
     """1 / x (integers give float32)."""
-    return _ew.div(1.0, _ew._floating(input))
+    return _ew.div(1.0, _ew._floating(input, "reciprocal"))
 
 
 def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
@@ -182,7 +182,7 @@ def erf(input: Tensor) -> Tensor:  # noqa: A002
     """The Gauss error function (2/√π) ∫₀ˣ e^{-t²} dt."""
     from chainrule.ops.activation import erf as _erf
 
-    return _erf(_ew._floating(input))
+    return _erf(_ew._floating(input, "erf"))
 
 
 # name -> (forward on arrays, (d/da, d/db) from (a, b, out)), written with operators and bm
@@ -251,7 +251,7 @@ def _binary(name: str, a, b) -> Tensor:
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The angle of the point (other, input): arctan(input / other) in the right quadrant."""
-    return _binary("atan2", _ew._floating(input), other)
+    return _binary("atan2", _ew._floating(input, "atan2"), other)
 
 
 def arctan2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
