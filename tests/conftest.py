@@ -15,8 +15,8 @@ import torch
 
 import chainrule as cr
 from chainrule import backend
-from chainrule.kernels import rows
 from chainrule.autograd.grad_mode import State
+from chainrule.kernels import rows
 
 torch.set_num_threads(1)
 rows.PARALLEL_MIN_ELEMENTS = 2

@@ -123,7 +123,7 @@ def pad_channels_last(a, geom, fill=0.0):
 
 def _rows(a_cl):
     """A channels-last array (N, *S, C) as a matrix (N·S, C) (a view when its memory allows)."""
-    return a_cl.reshape(-1, a_cl.shape[-1])
+    return a_cl.reshape(math.prod(a_cl.shape[:-1]), a_cl.shape[-1])
 
 
 # ----------------------------------------------------------------------------- array kernels
@@ -201,7 +201,7 @@ def _im2col_one_channel(buf, x_pad, geom, ones: bool) -> None:
 def _weight_matrix(w, groups: int):
     """(C_out, C_in/G, *K) -> (G, C_out/G, K·C_in/G), the kernel offset before the channel."""
     c_out = w.shape[0]
-    return channels_last(w).reshape(groups, c_out // groups, -1)
+    return channels_last(w).reshape(groups, c_out // groups, math.prod(w.shape[1:]))
 
 
 # Without backward to feed, the columns of a large batch are made and consumed a few images at a
@@ -230,7 +230,7 @@ def conv_forward(x, w, b, geom, keep_cols: bool = False):
         out = cols[:, 0] @ wm[0].T  # (M, C_out)
     else:
         out = xp.matmul(cols.transpose(1, 0, 2), wm.transpose(0, 2, 1))  # (G, M, C_out/G)
-        out = out.transpose(1, 0, 2).reshape(-1, c_out)
+        out = out.transpose(1, 0, 2).reshape(out.shape[1], c_out)
         if b is not None:
             out += b
     out = channels_first(out.reshape(n, *geom.out_size, c_out))
@@ -252,9 +252,11 @@ def conv_input_grad(grad, w, geom, b=None):
     g2 = _rows(channels_last(grad))  # (M, C_out)
     # one product per (group, kernel offset), each a contiguous (M, C/G) slab that col2im adds whole
     wk = xp.ascontiguousarray(w.reshape(g, c_out // g, cg, k).transpose(0, 3, 1, 2))  # (G, K, C_out/G, C/G)
-    g3 = g2.reshape(-1, g, c_out // g).transpose(1, 0, 2)  # (G, M, C_out/G)
+    g3 = g2.reshape(len(g2), g, c_out // g).transpose(1, 0, 2)  # (G, M, C_out/G)
     dcols = xp.matmul(g3[:, None], wk)  # (G, K, M, C/G)
-    dcols = dcols.reshape(g, k, n, -1, cg).transpose(2, 0, 1, 3, 4)  # (N, G, K, O, C/G) view
+    dcols = dcols.reshape(g, k, n, math.prod(geom.out_size), cg).transpose(
+        2, 0, 1, 3, 4
+    )  # (N, G, K, O, C/G) view
     if k == 1 and is_unpadded(geom) and all(s == 1 for s in geom.stride):
         dx = dcols[:, :, 0].transpose(0, 2, 1, 3).reshape(n, *geom.in_size, g * cg)
     else:
@@ -334,7 +336,7 @@ def conv_weight_grad(x, grad, geom, w_shape, cols=None, need_bias: bool = False)
         if dw.shape[1] > kc:
             dw, db = dw[:, :kc], xp.ascontiguousarray(dw[:, kc])
     else:
-        g3 = g2.reshape(-1, g, c_out // g).transpose(1, 2, 0)  # (G, C_out/G, M)
+        g3 = g2.reshape(len(g2), g, c_out // g).transpose(1, 2, 0)  # (G, C_out/G, M)
         dw = xp.matmul(g3, cols.transpose(1, 0, 2))  # (G, C_out/G, K·C/G)
     if need_bias and db is None:
         db = channel_sum(grad)
@@ -417,15 +419,15 @@ def col2im_reference(cols, geom, n: int, c: int):
     return buf[(slice(None), slice(None), *(slice(lo, lo + s) for lo, s in zip(geom.pad_lo, geom.in_size)))]
 
 
-def _group_rows(a, groups: int, g: int):
-    """Channels of group ``g`` of ``a`` (N, C, *S)."""
-    size = a.shape[1] // groups
-    return a[:, g * size : (g + 1) * size]
+def _group_rows(a, groups: int, g: int, axis: int = 1):
+    """Group ``g`` of the channels of ``a`` along ``axis`` (1 for activations, 0 for weights)."""
+    size = a.shape[axis] // groups
+    return a[(slice(None),) * axis + (slice(g * size, (g + 1) * size),)]
 
 
 def _as_rows(a):
     """(N, C, *O) -> (N·O, C)."""
-    return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
+    return np.moveaxis(a, 1, -1).reshape(a.shape[0] * math.prod(a.shape[2:]), a.shape[1])
 
 
 def conv_reference(x, w, b, geom):
@@ -433,9 +435,9 @@ def conv_reference(x, w, b, geom):
     ``im2col(x_g) @ w_gᵀ``."""
     n, outs = x.shape[0], []
     for g in range(geom.groups):
-        wg = _group_rows(w, geom.groups, g)
+        wg = _group_rows(w, geom.groups, g, axis=0)
         cols = im2col_reference(_group_rows(x, geom.groups, g), geom)
-        outs.append(cols @ np.moveaxis(wg, 1, -1).reshape(wg.shape[0], -1).T)
+        outs.append(cols @ np.moveaxis(wg, 1, -1).reshape(wg.shape[0], cols.shape[1]).T)
     out = np.concatenate(outs, axis=1)
     if b is not None:
         out = out + b
@@ -446,8 +448,9 @@ def conv_input_grad_reference(grad, w, geom, b=None):
     """dL/dx of conv(x, w) for dL/dout = ``grad``: per group ``col2im(grad_g @ w_g)`` (+ ``b``)."""
     n, c_in, parts = grad.shape[0], w.shape[1], []
     for g in range(geom.groups):
-        wg = _group_rows(w, geom.groups, g)
-        dcols = _as_rows(_group_rows(grad, geom.groups, g)) @ np.moveaxis(wg, 1, -1).reshape(wg.shape[0], -1)
+        wg = _group_rows(w, geom.groups, g, axis=0)
+        wm = np.moveaxis(wg, 1, -1).reshape(wg.shape[0], math.prod(wg.shape[1:]))
+        dcols = _as_rows(_group_rows(grad, geom.groups, g)) @ wm
         parts.append(col2im_reference(dcols, geom, n, c_in))
     dx = np.concatenate(parts, axis=1)
     if b is not None:
@@ -461,5 +464,5 @@ def conv_weight_grad_reference(x, grad, geom, w_shape):
     for g in range(geom.groups):
         cols = im2col_reference(_group_rows(x, geom.groups, g), geom)
         dw = _as_rows(_group_rows(grad, geom.groups, g)).T @ cols  # (C_out/G, K·C/G)
-        parts.append(np.moveaxis(dw.reshape(-1, *geom.kernel, w_shape[1]), -1, 1))
+        parts.append(np.moveaxis(dw.reshape(len(dw), *geom.kernel, w_shape[1]), -1, 1))
     return np.concatenate(parts, axis=0)
