@@ -169,10 +169,8 @@ class RNNBase(Module):
         w = self.weight_ih_l0
         if x.dtype != w.dtype:
             raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype {w.dtype}")
-        if x.ndim == 3 and 0 in x.shape[:2]:
-            raise ValueError(
-                f"{name}: expected a non-empty sequence and batch, got input shape {tuple(x.shape)}"
-            )
+        if x.ndim == 3 and x.shape[1 if self.batch_first else 0] == 0:  # an empty batch is fine, as PyTorch
+            raise ValueError(f"{name}: expected a non-empty sequence, got input shape {tuple(x.shape)}")
         if x.ndim == 2 and x.shape[0] == 0:
             raise ValueError(f"{name}: expected a non-empty sequence, got input shape {tuple(x.shape)}")
         return x.ndim == 3

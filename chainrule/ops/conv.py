@@ -247,6 +247,11 @@ def conv_nd(op: str, nd: int, input, weight, bias=None, stride=1, padding=0, dil
             raise ValueError(f"{op}: negative padding {lo} is not supported")
     c_out = weight.shape[0]
     c_in = x.shape[1]
+    if c_out == 0:
+        raise RuntimeError(
+            f"{op}: expected a weight with at least 1 output channel (dim 0), got weight of shape "
+            f"{tuple(weight.shape)}"
+        )
     if c_out % groups:
         raise ValueError(
             f"{op}: out_channels {c_out} (weight shape {tuple(weight.shape)}) must be divisible "
