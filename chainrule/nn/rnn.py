@@ -3,7 +3,7 @@
 
 A recurrent layer reads a sequence one step at a time and keeps a hidden state
 h_t that summarises what it has seen (the LSTM adds a cell state c_t).  The
-formulas and the backward through time are in ``chainrule/ops/recurrent.py``:
+formulas and the backward through time are in ``chainrule/kernels/recurrent.py``:
 each layer and direction runs as one fused op over the whole sequence.
 
 Shapes (T = sequence length, B = batch, D = 2 if bidirectional else 1,
