@@ -31,7 +31,7 @@ def run_both(module, tmodule, shape):
     (out * 2.0).sum().backward()
     (tout * 2.0).sum().backward()
     assert_close(x.grad, tx.grad)
-    for (name, p), (_, tp) in zip(module.named_parameters(), tmodule.named_parameters()):
+    for p, tp in zip(module.parameters(), tmodule.parameters()):
         assert_close(p.grad, tp.grad)
         assert not np.any(p.grad.numpy())
 
