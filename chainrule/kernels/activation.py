@@ -27,8 +27,10 @@ def relu_backward(grad, out):
 
 
 def relu_reference(x):
+    """max(x, 0)."""
     return np.maximum(x, 0)
 
 
 def relu_backward_reference(grad, out):
+    """grad where relu's output is not 0, else 0."""
     return np.where(out != 0, grad, 0).astype(grad.dtype)

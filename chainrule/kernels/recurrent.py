@@ -405,11 +405,13 @@ def _sigmoid(z):
 
 
 def rnn_step_reference(x, h, w_ih, w_hh, b_ih, b_hh, relu=False):
+    """h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), x (B, I), h (B, H)."""
     z = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
     return np.maximum(z, 0) if relu else np.tanh(z)
 
 
 def lstm_step_reference(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """One LSTM step -> (h', c'), gates in PyTorch's order i, f, g, o."""
     i, f, g, o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
     i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
     c = f * c + i * g
@@ -418,6 +420,7 @@ def lstm_step_reference(x, h, c, w_ih, w_hh, b_ih, b_hh):
 
 
 def gru_step_reference(x, h, w_ih, w_hh, b_ih, b_hh):
+    """One GRU step -> h', gates in PyTorch's order r, z, n (r applied to W_hn h + b_hn)."""
     xr, xz, xn = np.split(x @ w_ih.T + b_ih, 3, axis=1)
     hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, axis=1)
     r, z = _sigmoid(xr + hr), _sigmoid(xz + hz)
