@@ -463,8 +463,8 @@ class CrossEntropy(Function):
         picked = x[xp.arange(m), ts]
         wy = weight[ts] * valid if weight is not None else valid.astype(x.dtype)
         loss = -(picked - lse) * wy
-        w_row = weight if weight is not None else xp.ones(c, x.dtype)
         if smoothing > 0:  # Σ_c w_c (-log p_ic), log p_ic = x_ic - lse_i (one pass more, precise as PyTorch)
+            w_row = weight if weight is not None else xp.ones(c, x.dtype)
             loss = (1 - smoothing) * loss + (smoothing / c) * (((lse[:, None] - x) @ w_row) * valid)
         denom = wy.sum()
         if reduction == "mean":
@@ -476,9 +476,11 @@ class CrossEntropy(Function):
             ctx.save_for_backward(input)
             ctx.e, ctx.total, ctx.ts, ctx.smoothing = e, total, ts, smoothing
             ctx.hit = ((1 - smoothing) * wy).astype(x.dtype, copy=False)  # the one-hot's weight per row
-            ctx.a = (ctx.hit + (smoothing / c) * w_row.sum() * valid).astype(x.dtype, copy=False)
-            ctx.smooth = ((smoothing / c) * valid).astype(x.dtype, copy=False)
-            ctx.w_row = w_row
+            ctx.a = ctx.hit  # aᵢ, the coefficient of p_ij
+            if smoothing > 0:
+                ctx.smooth = ((smoothing / c) * valid).astype(x.dtype, copy=False)
+                ctx.a = (ctx.hit + w_row.sum() * ctx.smooth).astype(x.dtype, copy=False)
+                ctx.w_row = w_row
             ctx.scale = _inverse(denom) if reduction == "mean" else 1.0
         return out
 
