@@ -488,7 +488,7 @@ class CrossEntropy(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         m = x.shape[0]
-        g = bm.broadcast_to(grad * ctx.scale, (m,))  # gᵢ = dL/dℓᵢ
+        g = grad * ctx.scale  # gᵢ = dL/dℓᵢ, (M,) or one number for all rows
         dx = bm.apply(ScaledSoftmax, x, g * ctx.a, ctx.e, ctx.total)  # gᵢ aᵢ p_ij
         dx = bm.add_at_columns(dx, ctx.ts, -(g * ctx.hit))  # - gᵢ (1 - ε) w_yᵢ at j = yᵢ
         if ctx.smoothing > 0:
@@ -553,8 +553,7 @@ class NllLoss(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        m = ctx.shape[0]
-        g = bm.broadcast_to(grad * ctx.scale, (m,))
+        g = grad * ctx.scale  # (M,) or one number for all rows
         zeros = bm.const(xp_of(ctx.wy).zeros(ctx.shape, ctx.wy.dtype), g)
         return bm.add_at_columns(zeros, ctx.ts, -(g * ctx.wy)), None, None, None, None
 
