@@ -15,11 +15,7 @@ mirrors NumPy's API, so ``xp.tanh`` works on both.
 from __future__ import annotations
 
 import ctypes
-import itertools
 import sys
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy
@@ -100,23 +96,10 @@ def to_numpy(array: Any) -> numpy.ndarray:
 
 # ----------------------------------------------------------------------------- threads
 
-# NumPy runs element-wise work on one core and releases the GIL while it does, so a big
-# element-wise op split into row blocks runs on all cores from plain Python threads.  Below
-# this many elements (in the largest array of the call) waking a thread and passing the GIL back
-# and forth cost more than they save: measured on 2 cores, a multiply or tanh of 2^18 floats ran
-# 1.4-2x slower on two threads, of 2^20 ~1.2x faster, of 2^22 ~1.4x faster.
-PARALLEL_MIN_ELEMENTS = 1 << 20
-# Rows per block in parallel_rows: about this many elements of the largest array (256 KiB of
-# float32), so that a block's few operands fit in a core's L2 cache together.
-BLOCK_ELEMENTS = 1 << 16
-
-# Default 1: inside a model step the BLAS library's own threads already hold the other cores (they
-# spin for a while after every matrix product), and ours only fight them.  Measured on 2 cores,
-# one thread against two, same process, alternating: example CNN inference (batch 256) 14-16%
-# faster, its training step 0-3% faster, the LSTM language model's cross-entropy 0.5 ms faster.
-# ``set_num_threads(n)`` turns them on (big element-wise work with no products around it).
+# How many threads chainrule's own element-wise kernels use (``chainrule.kernels.rows``).  Default 1:
+# inside a model step the BLAS library's idle threads keep the other cores busy after every
+# product, and ours only fight them (docs/performance.md).
 _num_threads = 1
-_pool: ThreadPoolExecutor | None = None
 
 
 def set_num_threads(n: int) -> None:
@@ -124,92 +107,24 @@ def set_num_threads(n: int) -> None:
 
     The default is 1: matrix products are threaded by the BLAS library (``OPENBLAS_NUM_THREADS``),
     whose idle threads keep the other cores busy for a while after each product, so in a model
-    step our threads mostly wait for them (measured slower or equal).  More threads pay off for
-    very big element-wise work with no matrix products around it.
+    step our threads mostly wait for them.  More threads pay off for very big element-wise work
+    with no matrix products around it.
 
     Example::
 
         cr.set_num_threads(2)   # big element-wise passes (>= 2^20 elements) in row blocks on 2 threads
     """
-    global _num_threads, _pool
+    global _num_threads
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"set_num_threads: expected a positive int, got {n!r} ({type(n).__name__})")
     if n < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {n}")
-    if _pool is not None and n != _num_threads:
-        _pool.shutdown(wait=True)
-        _pool = None
     _num_threads = n
 
 
 def get_num_threads() -> int:
     """The number of threads chainrule's element-wise work runs on (default 1; see ``set_num_threads``)."""
     return _num_threads
-
-
-def parallel_rows(fn: Callable[..., Any], *arrays: Any, cache_blocks: bool = False) -> None:
-    """Call ``fn(*blocks)``, the blocks being matching row ranges (axis 0) of ``arrays``.
-
-    ``fn`` writes its results into one of the arrays (an ``out`` buffer), so the blocks need no
-    joining.  Two reasons to cut the rows into blocks:
-
-    - **threads**: for calls touching at least ``PARALLEL_MIN_ELEMENTS`` elements, every thread,
-      the caller included, takes the next block until none is left (a worker that starts late
-      leaves its share to the others instead of holding everyone up);
-    - **cache** (``cache_blocks=True``, for an ``fn`` that chains several NumPy calls): blocks of
-      about ``BLOCK_ELEMENTS`` elements of the largest array, so each call finds its operands
-      still in the core's cache instead of streaming whole arrays through memory once per call
-      (Adam's 13 in-place ops on a 400k-element parameter: 1.6 -> 1.1 ms).  Not the default:
-      for kernels that loop over slabs in Python (im2col, pooling) the extra calls cost more.
-
-    Small arrays or GPU arrays: one plain call.
-    """
-    global _pool
-    rows = arrays[0].shape[0] if arrays[0].ndim else 0
-    biggest = max(a.size for a in arrays)
-    k = min(_num_threads, rows) if biggest >= PARALLEL_MIN_ELEMENTS else 1
-    n_blocks = min(rows, biggest // BLOCK_ELEMENTS) if cache_blocks else 1
-    n_blocks = max(n_blocks, min(rows, 4 * k) if k > 1 else 1)
-    if n_blocks < 2 or type(arrays[0]) is not numpy.ndarray:
-        fn(*arrays)
-        return
-    bounds = [rows * i // n_blocks for i in range(n_blocks + 1)]
-    if k < 2:
-        for i in range(n_blocks):
-            fn(*(a[bounds[i] : bounds[i + 1]] for a in arrays))
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="chainrule")
-    claim = itertools.count()  # next() on it is atomic under the GIL
-    left = [n_blocks]
-    lock, done, errors = threading.Lock(), threading.Event(), []
-
-    def work() -> None:
-        while (i := next(claim)) < n_blocks:
-            try:
-                fn(*(a[bounds[i] : bounds[i + 1]] for a in arrays))
-            except BaseException as e:  # noqa: BLE001 - handed to the caller below
-                errors.append(e)
-            with lock:
-                left[0] -= 1
-                if left[0] == 0:
-                    done.set()
-
-    for _ in range(k - 1):
-        _pool.submit(work)
-    work()
-    done.wait()
-    if errors:
-        raise errors[0]
-
-
-def parallel_copy(dst: Any, src: Any) -> None:
-    """``dst[...] = src`` (same shapes), in row blocks on all threads."""
-    parallel_rows(_copy_into, dst, src)
-
-
-def _copy_into(dst: Any, src: Any) -> None:
-    dst[...] = src
 
 
 def _tune_malloc() -> None:

@@ -3,7 +3,7 @@
 - ``cr.manual_seed(0)``, ``torch.manual_seed(0)`` and NumPy's legacy global seed before each test,
 - grad mode on and anomaly mode off before and after each test (a failing test can't leak them),
 - torch limited to one thread (the suite runs in parallel with pytest-xdist),
-- chainrule's row-block threading (``backend.parallel_rows``) switched on for any array of two
+- chainrule's row-block threading (``kernels.rows.parallel_rows``) switched on for any array of two
   rows or more, so every oracle test also checks the threaded path of the ops that use it.
 """
 
@@ -16,9 +16,10 @@ import torch
 import chainrule as cr
 from chainrule import backend
 from chainrule.autograd.grad_mode import State
+from chainrule.kernels import rows
 
 torch.set_num_threads(1)
-backend.PARALLEL_MIN_ELEMENTS = 2
+rows.PARALLEL_MIN_ELEMENTS = 2
 backend.set_num_threads(2)
 
 

@@ -238,3 +238,42 @@ def diagonal(x):
 
         return _diagonal(x, 0, -2, -1)
     return xp_of(x).diagonal(x, 0, -2, -1)
+
+
+def apply(function, *args):
+    """The op ``function`` on ``args``, in their mode: ``function.apply(*args)`` (recorded) when any
+    of them is a Tensor, else its array kernel ``function.kernel(*args)``.
+
+    For a backward whose map is itself an op with a tuned kernel (a convolution's input gradient is
+    a transposed convolution, a max pool's is a scatter): the fast path runs the kernel on arrays,
+    create_graph=True records the op, whose own backward is written the same way.
+    """
+    for a in args:  # a plain loop: this runs in every hot backward
+        if isinstance(a, Tensor):
+            return function.apply(*args)
+    return function.kernel(*args)
+
+
+def softplus(x):
+    """log(1 + eˣ), stable for large |x| in both modes (the derivative is σ(x), also at 0)."""
+    if isinstance(x, Tensor):
+        from chainrule.ops.activation import Softplus
+
+        return Softplus.apply(x, 1.0, float("inf"))
+    xp = xp_of(x)
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def add_at_columns(x, cols, values):
+    """x + values[i] at (i, cols[i]) for every row i of a (M, C) ``x``: a one-hot added per row.
+
+    On arrays it writes into ``x`` (pass a fresh array); on Tensors it is differentiable in x and values.
+    """
+    if isinstance(x, Tensor) or isinstance(values, Tensor):
+        xp = _xp(x, values)
+        onehot = xp.zeros(x.shape, x.dtype)
+        onehot[xp.arange(x.shape[0]), cols] = 1
+        return x + const(onehot, x) * values.reshape(x.shape[0], 1)
+    xp = xp_of(x)
+    x[xp.arange(x.shape[0]), cols] += values
+    return x

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 
 from chainrule.autograd.function import Function
-from chainrule.backend import get_default_dtype, np, parallel_rows, xp_of
+from chainrule.backend import get_default_dtype, np, xp_of
+from chainrule.kernels import activation as K
 from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
@@ -422,20 +423,30 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        xp = xp_of(x._data)
-        out = xp.empty_like(x._data)
-        parallel_rows(lambda o, a: xp.maximum(a, 0, out=o), out, x._data)
-        return out
+        return K.relu(x._data)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
-        if isinstance(grad, Tensor):
-            return grad * (out != 0)
-        xp = xp_of(grad)
-        dx = xp.empty_like(grad)
-        parallel_rows(lambda d, g, y: xp.multiply(g, y != 0, out=d), dx, grad, out)  # out is 0 where x <= 0
-        return dx
+        return bm.apply(ReluBackward, grad, out)
+
+
+class ReluBackward(Function):
+    """out = grad where y != 0 (y: relu's output), else 0: linear in grad, so d(grad) is the same map;
+    y only selects (no gradient)."""
+
+    array_backward = True
+    kernel = staticmethod(K.relu_backward)
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(y)
+        return K.relu_backward(grad._data, y._data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (y,) = ctx.saved_tensors
+        return bm.apply(ReluBackward, gg, y), None
 
 
 class Clamp(Function):
