@@ -146,7 +146,7 @@ def _pair(size: Any, op: str) -> tuple[int, int]:
 
 
 class RandomCrop:
-    """Crop a random (h, w) window after padding by ``padding`` (int, (lr, tb) or (l, t, r, b)) of ``fill``."""
+    """A random (h, w) window, after padding by ``padding`` (int, (lr, tb) or (l, t, r, b)) of ``fill``."""
 
     def __init__(
         self,
