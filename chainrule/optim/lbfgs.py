@@ -253,7 +253,7 @@ class LBFGS(Optimizer):
                     old_stps.append(s)
                     ro.append(dtype(1.0) / ys)
                     H_diag = ys / (y @ y)
-                # two-loop recursion: q = -g pushed back through the stored pairs, scaled by H₀, pushed forward
+                # two-loop recursion: -g pushed back through the stored pairs, scaled by H₀, pushed forward
                 al = [None] * len(old_dirs)
                 q = -flat_grad
                 for i in range(len(old_dirs) - 1, -1, -1):
