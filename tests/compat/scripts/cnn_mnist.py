@@ -4,10 +4,9 @@ StepLR, log-softmax + NLL: the shape of the classic MNIST example, on a few imag
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from common import parser, report, same_start
 from torch.optim.lr_scheduler import StepLR
 from torchvision import datasets, transforms
-
-from common import parser, report, same_start
 
 p = parser("CNN on MNIST")
 p.add_argument("--root", required=True)
@@ -40,7 +39,7 @@ model = Net().to(device)
 same_start(model, args)
 opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
 sched = StepLR(opt, step_size=1, gamma=0.7)
-for epoch in range(args.epochs):
+for _epoch in range(args.epochs):
     model.train()
     for data, target in train_loader:
         data, target = data.to(device), target.to(device)

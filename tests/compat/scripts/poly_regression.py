@@ -3,7 +3,6 @@
 import numpy as np
 import torch
 import torch.nn.functional as F
-
 from common import parser, report, same_start
 
 p = parser("polynomial regression")
@@ -22,7 +21,7 @@ def features(x):
 
 fc = torch.nn.Linear(3, 1)
 same_start(fc, args)
-for step in range(args.steps):
+for _step in range(args.steps):
     x = features(torch.from_numpy(rng.uniform(-1, 1, 32).astype(np.float32)))
     y = x.mm(W_true) + b_true
     fc.zero_grad()

@@ -5,9 +5,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.optim.lr_scheduler import StepLR
-
 from common import parser, report, same_start
+from torch.optim.lr_scheduler import StepLR
 
 p = parser("siamese resnet")
 p.add_argument("--steps", type=int, default=6)
@@ -63,7 +62,7 @@ model = Siamese()
 same_start(model, args)
 opt = torch.optim.Adam(model.parameters(), lr=1e-2)
 sched = StepLR(opt, step_size=2, gamma=0.5)
-for step in range(args.steps):
+for _step in range(args.steps):
     ca, cb = rng.integers(0, 3, 8), rng.integers(0, 3, 8)
     a = torch.from_numpy(protos[ca] + 0.1 * rng.standard_normal((8, 1, 10, 10)).astype(np.float32))
     b = torch.from_numpy(protos[cb] + 0.1 * rng.standard_normal((8, 1, 10, 10)).astype(np.float32))

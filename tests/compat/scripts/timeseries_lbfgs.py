@@ -4,7 +4,6 @@
 import numpy as np
 import torch
 import torch.nn as nn
-
 from common import parser, report, same_start
 
 p = parser("time series with LBFGS")
@@ -45,7 +44,7 @@ seq = Sequence().double()
 same_start(seq, args)
 criterion = nn.MSELoss()
 optimizer = torch.optim.LBFGS(seq.parameters(), lr=0.8, max_iter=8, line_search_fn=args.line_search or None)
-for i in range(args.steps):
+for _ in range(args.steps):
 
     def closure():
         optimizer.zero_grad()

@@ -5,7 +5,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from common import parser, report, same_start
 
 p = parser("VAE")
@@ -47,7 +46,7 @@ def loss_function(recon, x, mu, logvar):
 model = VAE()
 same_start(model, args)
 opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-for step in range(args.steps):
+for _step in range(args.steps):
     pick = rng.integers(0, 4, 16)
     flips = rng.random((16, 36)) < 0.05
     x = torch.from_numpy((protos[pick] ^ flips).astype(np.float32))

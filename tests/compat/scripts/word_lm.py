@@ -7,7 +7,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from common import parser, report, same_start
 
 p = parser("word-level LM")
@@ -112,7 +111,7 @@ else:
     model = RNNLM(args.model, args.vocab, args.emsize, args.nhid, args.nlayers, args.dropout)
 same_start(model, args)
 criterion = nn.NLLLoss()
-for epoch in range(args.epochs):
+for _epoch in range(args.epochs):
     model.train()
     hidden = model.init_hidden(args.batch)
     for i in range(0, data.size(0) - 1, args.bptt):
