@@ -97,7 +97,7 @@ def test_vae_with_kl_divergence(tmp_path):
 @pytest.mark.parametrize("line_search", ["", "strong_wolfe"])
 def test_time_series_lstm_with_lbfgs(line_search, tmp_path):
     ref, ours = twin("timeseries_lbfgs", ["--line-search", line_search] if line_search else [], tmp_path)
-    assert ref < 0.05
+    assert ref < 0.25  # from about 0.5 (predicting zeros for a sine)
     assert ours == pytest.approx(ref, rel=1e-6)
 
 

@@ -9,7 +9,7 @@ from common import parser, report, same_start
 from torch.optim.lr_scheduler import StepLR
 
 p = parser("siamese resnet")
-p.add_argument("--steps", type=int, default=6)
+p.add_argument("--steps", type=int, default=4)
 args = p.parse_args()
 torch.manual_seed(args.seed)
 rng = np.random.default_rng(args.seed)
@@ -57,15 +57,15 @@ class Siamese(nn.Module):
         return self.head(torch.cat((self.net(a), self.net(b)), 1))
 
 
-protos = rng.random((3, 1, 10, 10)).astype(np.float32)
+protos = rng.random((3, 1, 8, 8)).astype(np.float32)
 model = Siamese()
 same_start(model, args)
 opt = torch.optim.Adam(model.parameters(), lr=1e-2)
 sched = StepLR(opt, step_size=2, gamma=0.5)
 for _step in range(args.steps):
     ca, cb = rng.integers(0, 3, 8), rng.integers(0, 3, 8)
-    a = torch.from_numpy(protos[ca] + 0.1 * rng.standard_normal((8, 1, 10, 10)).astype(np.float32))
-    b = torch.from_numpy(protos[cb] + 0.1 * rng.standard_normal((8, 1, 10, 10)).astype(np.float32))
+    a = torch.from_numpy(protos[ca] + 0.1 * rng.standard_normal((8, 1, 8, 8)).astype(np.float32))
+    b = torch.from_numpy(protos[cb] + 0.1 * rng.standard_normal((8, 1, 8, 8)).astype(np.float32))
     y = torch.from_numpy((ca == cb).astype(np.float32)).unsqueeze(1)
     opt.zero_grad()
     loss = F.binary_cross_entropy_with_logits(model(a, b), y)

@@ -7,12 +7,12 @@ import torch.nn as nn
 from common import parser, report, same_start
 
 p = parser("time series with LBFGS")
-p.add_argument("--steps", type=int, default=3)
+p.add_argument("--steps", type=int, default=2)
 p.add_argument("--line-search", default="")
 args = p.parse_args()
 torch.manual_seed(args.seed)
 rng = np.random.default_rng(args.seed)
-T, N = 40, 12
+T, N = 24, 8
 x = np.arange(T) + rng.integers(-20, 20, (N, 1))
 data = np.sin(x / 4.0)
 inp = torch.from_numpy(data[3:, :-1])
@@ -20,7 +20,7 @@ target = torch.from_numpy(data[3:, 1:])
 
 
 class Sequence(nn.Module):
-    def __init__(self, h=12):
+    def __init__(self, h=8):
         super().__init__()
         self.lstm1 = nn.LSTMCell(1, h)
         self.lstm2 = nn.LSTMCell(h, h)
@@ -43,7 +43,7 @@ class Sequence(nn.Module):
 seq = Sequence().double()
 same_start(seq, args)
 criterion = nn.MSELoss()
-optimizer = torch.optim.LBFGS(seq.parameters(), lr=0.8, max_iter=8, line_search_fn=args.line_search or None)
+optimizer = torch.optim.LBFGS(seq.parameters(), lr=0.8, max_iter=6, line_search_fn=args.line_search or None)
 for _ in range(args.steps):
 
     def closure():
