@@ -8,6 +8,7 @@ PyTorch, ``torchvision`` comes from tests/compat/standin when the real one is no
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import subprocess
@@ -22,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = HERE / "scripts"
 
 
+@functools.cache
 def _real_torchvision() -> bool:
     if importlib.util.find_spec("torchvision") is None:
         return False
