@@ -92,6 +92,9 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 
+from chainrule.devices import accelerator, cuda, device  # noqa: E402  (PyTorch's device names)
+from chainrule.ops.misc import log1p, mm, narrow, randn_like, tril, triu  # noqa: E402
+
 clip = clamp
 concat = concatenate = cat
 

@@ -42,11 +42,11 @@ def cupy_module():
 
 
 def normalize_device(device: Any) -> str:
-    """Map ``None``/``'cpu'``/``'cuda'``/``'cuda:0'`` (or a Device object) to ``'cpu'`` or ``'cuda'``."""
+    """Map None, 'cpu', 'cpu:0', 'cuda', 'cuda:0' (or a ``cr.device``) to ``'cpu'`` or ``'cuda'``."""
     if device is None:
         return "cpu"
     name = str(device)
-    if name == "cpu":
+    if name == "cpu" or name.startswith("cpu:"):
         return "cpu"
     if name == "cuda" or name.startswith("cuda:"):
         return "cuda"

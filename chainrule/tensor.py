@@ -147,7 +147,8 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return backend.device_of(self._data)
+        """A ``cr.device``: a string ``'cpu'``/``'cuda'`` with PyTorch's ``.type`` and ``.index``."""
+        return _device.of_array(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -1295,6 +1296,64 @@ class Tensor:
     def clip_(self, min=None, max=None):
         return self.clamp_(min, max)
 
+    # -- PyTorch names that scripts use (chainrule/ops/misc.py) ------------------------------------
+    def mm(self, mat2: Tensor) -> Tensor:
+        """2-D matrix product ``self @ mat2`` (see ``cr.mm``)."""
+        return _misc.mm(self, mat2)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """The slice ``start : start + length`` of dimension ``dim`` (see ``cr.narrow``)."""
+        return _misc.narrow(self, dim, start, length)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """Lower triangle of the last two dims (see ``cr.tril``)."""
+        return _misc.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """Upper triangle of the last two dims (see ``cr.triu``)."""
+        return _misc.triu(self, diagonal)
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x) element-wise (see ``cr.log1p``)."""
+        return _misc.log1p(self)
+
+    def new_zeros(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype and device: ``w.new_zeros(2, 3)``."""
+        return _misc.new_like("new_zeros", self, size, 0, dtype, device, requires_grad)
+
+    def new_ones(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Ones of ``size`` with this tensor's dtype and device."""
+        return _misc.new_like("new_ones", self, size, 1, dtype, device, requires_grad)
+
+    def new_empty(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A tensor of ``size`` with this tensor's dtype and device (chainrule fills it with zeros)."""
+        return _misc.new_like("new_empty", self, size, None, dtype, device, requires_grad)
+
+    def new_full(
+        self,
+        size: Any,
+        fill_value: Any,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        """``fill_value`` in a tensor of ``size`` with this tensor's dtype and device."""
+        return _misc.new_like("new_full", self, (size,), fill_value, dtype, device, requires_grad)
+
+    def new_tensor(
+        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device unless given."""
+        t = Tensor(data, dtype=dtype or self.dtype, device=device or self.device)
+        return t.requires_grad_(True) if requires_grad else t
+
     # -- copy and pickle (as PyTorch: values and requires_grad, never the graph) -------------
     def __reduce_ex__(self, protocol):
         return (_rebuild_tensor, (self._data, self.requires_grad))
@@ -1353,10 +1412,12 @@ def _to_array(data: Any, dtype: Any, device: str | None):
     return arr
 
 
+from chainrule import devices as _device  # noqa: E402
 from chainrule.ops import elementwise as _ew  # noqa: E402  (the ops import Tensor from here)
 from chainrule.ops import indexing as _ix  # noqa: E402
 from chainrule.ops import linalg as _linalg  # noqa: E402
 from chainrule.ops import mathx as _mx  # noqa: E402
+from chainrule.ops import misc as _misc  # noqa: E402
 from chainrule.ops import reduce as _reduce  # noqa: E402
 from chainrule.ops import shape as _shape  # noqa: E402
 from chainrule.ops import sorting as _so  # noqa: E402

@@ -458,16 +458,24 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     During training each channel of each sample (a whole (H, W) map) is zeroed with probability
     ``p`` and the kept ones are scaled by 1/(1-p) ("inverted" dropout: nothing to undo at test
     time).  Neighbouring pixels of a feature map are strongly correlated, so dropping single
-    pixels regularises little; dropping channels does.  Input (N, C, H, W), or (N, C, L) as
-    PyTorch (which warns for 3-D input).
+    pixels regularises little; dropping channels does.  Input (N, C, H, W), or (N, C, L) or
+    (N, F) as PyTorch (which warns for those and drops channels, or single elements for 2-D).
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"dropout2d: input must be a Tensor, got {type(input).__name__}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: dropout probability has to be between 0 and 1, but got {p}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected 3-D or 4-D input, got input of shape {tuple(input.shape)}")
-    if input.ndim == 3:
+    if input.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"dropout2d: expected 2-D, 3-D or 4-D input, got input of shape {tuple(input.shape)}"
+        )
+    if input.ndim == 2:
+        warnings.warn(
+            "dropout2d: received a 2-D input, which PyTorch deprecates; as PyTorch, each element is "
+            "dropped on its own (use dropout for that)",
+            stacklevel=2,
+        )
+    elif input.ndim == 3:
         warnings.warn(
             "dropout2d: received a 3-D input; as PyTorch, it is treated as (N, C, L) and whole "
             "channels are dropped (use dropout1d for that)",
@@ -475,7 +483,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         )
     if not training or p == 0.0:
         return input
-    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)  # a 2-D input: one draw per element
     keep = _random.bernoulli(1.0 - p, shape, input.device)
     xp = xp_of(input._data)
     if p == 1.0:
