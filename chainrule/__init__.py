@@ -110,3 +110,4 @@ from chainrule import callbacks, data, optim, viz  # noqa: E402,F401  (cr.callba
 from chainrule.serialization import load, save  # noqa: E402,F401
 from chainrule.summary import summary  # noqa: E402,F401
 from chainrule.train import evaluate, fit, predict  # noqa: E402,F401  (cr.fit, cr.evaluate, cr.predict)
+from chainrule import distributed  # noqa: E402,F401  (cr.distributed; mpi4py is imported by its init())
