@@ -29,7 +29,7 @@ class _EndOfBackward(Function):
     def backward(ctx, grad):
         if ctx.sync:
             ctx.ddp._reduce_gradients()
-        return None
+        return None, None, None
 
 
 class _Join(Function):
@@ -110,17 +110,14 @@ class DistributedDataParallel(Module):
         return buckets
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        marker = None
+        if _comm.world_size() > 1 and any(p.requires_grad for p in self.module.parameters()):
+            # created before the model's nodes, so the engine runs its backward after theirs
+            marker = _EndOfBackward.apply(self._anchor, self, self.require_backward_grad_sync)
         out = self.module(*args, **kwargs)
-        if self.world_size_ == 1 or not any(p.requires_grad for p in self.module.parameters()):
-            return out
-        marker = _EndOfBackward.apply(self._anchor, self, self.require_backward_grad_sync)
-        if not marker.requires_grad:  # no graph is recorded (no_grad, inference)
+        if marker is None or not marker.requires_grad:  # no graph recorded (no_grad, inference)
             return out
         return self._join(out, marker)
-
-    @property
-    def world_size_(self) -> int:
-        return _comm.world_size()
 
     def _join(self, out: Any, marker: Tensor) -> Any:
         if isinstance(out, Tensor):
