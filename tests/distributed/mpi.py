@@ -25,6 +25,15 @@ def mpiexec() -> str:
 
 def run(module: str, *args: str, n: int = 2, timeout: float = 60) -> subprocess.CompletedProcess:
     """``mpiexec -n n python -m module args...`` from the repository root, output captured."""
+    return _launch(["-m", module, *args], n, timeout)
+
+
+def run_script(path: str, *args: str, n: int = 2, timeout: float = 60) -> subprocess.CompletedProcess:
+    """``mpiexec -n n python path args...`` (path relative to the repository root)."""
+    return _launch([str(ROOT / path), *args], n, timeout)
+
+
+def _launch(argv: list, n: int, timeout: float) -> subprocess.CompletedProcess:
     env = dict(
         os.environ,
         OMPI_ALLOW_RUN_AS_ROOT="1",
@@ -35,5 +44,5 @@ def run(module: str, *args: str, n: int = 2, timeout: float = 60) -> subprocess.
         MKL_NUM_THREADS="1",
         PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     )
-    cmd = [mpiexec(), "-n", str(n), sys.executable, "-m", module, *args]
+    cmd = [mpiexec(), "-n", str(n), sys.executable, *argv]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
