@@ -85,6 +85,17 @@ def main() -> None:
             f"{dist.world_size() * len(y) / step:.1f} samples/s, step {step * 1e3:.1f} ms, "
             f"all-reduce {ar * 1e3:.2f} ms/step for {nbytes / 2**20:.2f} MB of gradients"
         )
+    if dist.world_size() > 1:  # the collective alone, ranks lined up by a barrier first
+        for mb in (nbytes / 2**20, 16.0):
+            buf = cr.zeros(int(mb * 2**20) // 4)
+            times = []
+            for _ in range(15):
+                dist.barrier()
+                t0 = time.perf_counter()
+                dist.all_reduce(buf)
+                times.append(time.perf_counter() - t0)
+            if dist.rank() == 0:
+                print(f"  all_reduce alone, {mb:.2f} MB float32: {np.median(times) * 1e3:.2f} ms")
 
 
 if __name__ == "__main__":
