@@ -8,6 +8,7 @@ from typing import Any
 
 from chainrule import backend
 from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import np
 from chainrule.distributed import comm as _comm
 from chainrule.nn.module import Module
@@ -50,8 +51,9 @@ class DistributedDataParallel(Module):
     At construction the parameters and buffers of rank 0 are copied to every rank. After each
     ``backward`` every parameter's ``.grad`` holds the mean over ranks of the local gradients,
     ``g = (1/P) Σ_r g_r``, so with the mean loss of a batch of ``B`` per rank the step equals one
-    process's step on the ``P·B`` samples together. Buffers (BatchNorm's running statistics)
-    stay local.
+    process's step on the ``P·B`` samples together. BatchNorm normalises with each rank's own
+    batch statistics; with ``broadcast_buffers`` (the default, as PyTorch) rank 0's buffers
+    (running statistics) are copied to every rank before each training forward.
 
     The gradients are reduced in buckets of about ``bucket_cap_mb`` MB (parameters in reverse
     order, one dtype per bucket), each flattened into one contiguous buffer and summed with a
@@ -86,6 +88,7 @@ class DistributedDataParallel(Module):
         _comm._comm("DistributedDataParallel")
         self.module = module
         object.__setattr__(self, "bucket_cap_mb", float(bucket_cap_mb))
+        object.__setattr__(self, "broadcast_buffers", bool(broadcast_buffers))
         object.__setattr__(self, "require_backward_grad_sync", True)
         object.__setattr__(self, "_anchor", Tensor._make(np.zeros((), dtype=np.float64), True))
         tensors = [p for p in module.parameters()]
@@ -111,6 +114,10 @@ class DistributedDataParallel(Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         marker = None
+        if self.broadcast_buffers and self.training and is_grad_enabled() and _comm.world_size() > 1:
+            for b in self.module.buffers():
+                if b is not None:
+                    _comm.broadcast(b, 0)
         if _comm.world_size() > 1 and any(p.requires_grad for p in self.module.parameters()):
             # created before the model's nodes, so the engine runs its backward after theirs
             marker = _EndOfBackward.apply(self._anchor, self, self.require_backward_grad_sync)

@@ -21,11 +21,16 @@ def ranks(tmp_path_factory):
 
 
 def _keys(res, model, kind):
+    """The parameters (BatchNorm's running statistics left out: they stay per rank)."""
     prefix = f"{model}/{kind}/"
-    return {k[len(prefix) :]: v for k, v in res.items() if k.startswith(prefix)}
+    return {
+        k[len(prefix) :]: v
+        for k, v in res.items()
+        if k.startswith(prefix) and "running_" not in k and "num_batches" not in k
+    }
 
 
-@pytest.mark.parametrize("model", ["mlp", "cnn", "lstm"])
+@pytest.mark.parametrize("model", ["mlp", "cnn", "lstm", "bn_cnn"])
 def test_two_ranks_of_batch_b_equal_one_process_of_batch_2b(ranks, model):
     for res in ranks:
         assert bool(res[f"{model}/init_equal"]), "DDP did not copy rank 0's initial parameters"
@@ -37,12 +42,17 @@ def test_two_ranks_of_batch_b_equal_one_process_of_batch_2b(ranks, model):
         np.testing.assert_array_equal(v, _keys(ranks[1], model, "ddp")[k])
 
 
-@pytest.mark.parametrize("model", ["mlp", "cnn", "lstm"])
+@pytest.mark.parametrize("model", ["mlp", "cnn", "lstm", "bn_cnn"])
 def test_no_sync_accumulation_equals_one_big_batch(ranks, model):
     for res in ranks:
-        acc, ref = _keys(res, model, "accumulate"), _keys(res, model, "ref")
+        acc, ref = _keys(res, model, "accumulate"), _keys(res, model, "ref_acc")
         for k in ref:
             np.testing.assert_allclose(acc[k], ref[k], rtol=1e-12, atol=1e-14, err_msg=f"{model} {k}")
+
+
+def test_buffers_are_broadcast_from_rank_0_before_a_training_forward(ranks):
+    for res in ranks:
+        np.testing.assert_array_equal(res["bn_running_mean_after_forward"], np.ones(4))
 
 
 def test_state_dict_keys_carry_the_module_prefix(ranks):

@@ -37,7 +37,19 @@ class LSTMNet(nn.Module):
         return self.head(out[:, -1])
 
 
-MODELS = {"mlp": (mlp, (6,)), "cnn": (cnn, (1, 8, 8)), "lstm": (LSTMNet, (5, 4))}
+def bn_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 3),
+    )  # fmt: skip
+
+
+MODELS = {
+    "mlp": (mlp, (6,)),
+    "cnn": (cnn, (1, 8, 8)),
+    "lstm": (LSTMNet, (5, 4)),
+    "bn_cnn": (bn_cnn, (1, 8, 8)),
+}
 
 
 def data(shape, n, seed=1):
@@ -45,8 +57,9 @@ def data(shape, n, seed=1):
     return cr.tensor(rng.standard_normal((n, *shape))), cr.tensor(rng.integers(0, 3, n))
 
 
-def train(model, x, y, steps, batch, offset, stride, accumulate=False):
-    """SGD with momentum; step s uses rows ``s*stride + offset`` .. ``+ batch``."""
+def train(model, x, y, steps, batch, offset, stride, accumulate=False, chunks=1):
+    """SGD with momentum; step s uses rows ``s*stride + offset`` .. ``+ batch``, in ``chunks``
+    forwards whose losses are averaged (BatchNorm's statistics then are those of each chunk)."""
     opt = cr.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     for s in range(steps):
@@ -59,7 +72,9 @@ def train(model, x, y, steps, batch, offset, stride, accumulate=False):
                 (loss_fn(model(xb[:h]), yb[:h]) * 0.5).backward()
             (loss_fn(model(xb[h:]), yb[h:]) * 0.5).backward()
         else:
-            loss_fn(model(xb), yb).backward()
+            c = batch // chunks
+            losses = [loss_fn(model(xb[i : i + c]), yb[i : i + c]) for i in range(0, batch, c)]
+            (sum(losses[1:], losses[0]) / chunks if chunks > 1 else losses[0]).backward()
         opt.step()
 
 
@@ -78,20 +93,30 @@ def main(out_dir: str) -> None:
         ddp = dist.DistributedDataParallel(local)
         cr.manual_seed(100)
         ref = make().double()
+        ref_acc = copy.deepcopy(ref)
         results[f"{name}/init_equal"] = np.array(
             all(np.array_equal(a, params(ref)[k]) for k, a in params(local).items())
         )
         x, y = data(shape, steps * p * B)
         acc = copy.deepcopy(ddp.module)
         train(ddp, x, y, steps, B, r * B, p * B)
-        train(ref, x, y, steps, p * B, 0, p * B)
+        bn = name.startswith("bn")  # batch statistics per rank: the reference normalises per chunk
+        train(ref, x, y, steps, p * B, 0, p * B, chunks=p if bn else 1)
+        train(ref_acc, x, y, steps, p * B, 0, p * B, chunks=2 * p if bn else 1)
         acc_ddp = dist.DistributedDataParallel(acc, bucket_cap_mb=0.001)  # several buckets
         train(acc_ddp, x, y, steps, B, r * B, p * B, accumulate=True)
         for k, v in params(ddp.module).items():
             results[f"{name}/ddp/{k}"] = v
             results[f"{name}/ref/{k}"] = params(ref)[k]
             results[f"{name}/accumulate/{k}"] = params(acc)[k]
+            results[f"{name}/ref_acc/{k}"] = params(ref_acc)[k]
         results[f"{name}/ddp_keys"] = np.array(sorted(ddp.state_dict()))
+        if bn:  # buffers differing per rank: a training forward starts from rank 0's
+            norm = ddp.module[1]
+            norm.momentum = 0.0  # so the forward leaves the broadcast values as they are
+            norm.running_mean._data[...] = 1.0 + r
+            ddp(x[:B])
+            results["bn_running_mean_after_forward"] = norm.running_mean._data.copy()
 
     # collectives
     t = cr.tensor([1.0 + r, -2.0 * r])
