@@ -134,12 +134,14 @@ def all_reduce(tensor: Tensor, op: str = "sum") -> Tensor:
     _check_tensor("all_reduce", tensor)
     if op not in _OPS:
         raise ValueError(f"cr.distributed.all_reduce: op must be one of {_OPS}, got {op!r}")
+    if op == "mean" and tensor._data.dtype.kind != "f":
+        raise TypeError(
+            f"cr.distributed.all_reduce: op='mean' needs a float tensor, got {tensor._data.dtype}"
+        )
     MPI = _state["MPI"]
     buf = _host(tensor._data)
     comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.MAX if op == "max" else MPI.SUM)
     if op == "mean":
-        if not np.issubdtype(buf.dtype, np.floating):
-            raise TypeError(f"cr.distributed.all_reduce: op='mean' needs a float tensor, got {buf.dtype}")
         buf /= comm.Get_size()
     _store(tensor, buf)
     return tensor

@@ -74,6 +74,12 @@ def test_collectives(ranks):
         assert int(res["world_size"]) == 2
 
 
+def test_misuse_raises_and_changes_nothing(ranks):
+    for r, res in enumerate(ranks):
+        assert res["misuse_refused"].all(), res["misuse_refused"]
+        np.testing.assert_array_equal(res["misuse_tensor_unchanged"], [1.0 + r, -2.0 * r])
+
+
 def test_sampler_shards_are_disjoint_and_cover_the_data(ranks):
     shards = ranks[0]["sampler_shards"]  # rank r's indices, gathered
     np.testing.assert_array_equal(shards, ranks[1]["sampler_shards"])

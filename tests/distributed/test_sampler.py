@@ -67,3 +67,8 @@ def test_init_without_mpi4py_names_the_dist_extra(monkeypatch):
     with pytest.raises(RuntimeError, match=r"mpi4py is not installed; install the 'dist' extra"):
         cr.distributed.init()
     assert not cr.distributed.is_initialized()
+
+
+def test_ddp_needs_init():
+    with pytest.raises(RuntimeError, match=r"DistributedDataParallel: call cr.distributed.init\(\) first"):
+        cr.distributed.DistributedDataParallel(cr.nn.Linear(2, 2))

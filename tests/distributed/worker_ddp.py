@@ -129,6 +129,24 @@ def main(out_dir: str) -> None:
     dist.all_gather(gathered, cr.tensor([float(r), 10.0 * r]))
     results["all_gather"] = np.stack([g._data for g in gathered])
 
+    # misuse: the usual exception type naming the call, and the tensor left unchanged
+    misuse = []
+    for call, exc, words in [
+        (lambda: dist.all_reduce(t, "min"), ValueError, "all_reduce: op must be one of"),
+        (lambda: dist.all_reduce(cr.tensor([1, 2]), "mean"), TypeError, "op='mean' needs a float tensor"),
+        (lambda: dist.all_reduce(np.ones(2)), TypeError, "expected a Tensor, got ndarray"),
+        (lambda: dist.broadcast(t, 2), ValueError, "src must be a rank in [0, 2)"),
+        (lambda: dist.all_gather([t], t), ValueError, "list of 2 Tensors"),
+        (lambda: dist.DistributedDataParallel("model"), TypeError, "must be a cr.nn.Module"),
+    ]:
+        try:
+            call()
+            misuse.append(False)
+        except exc as e:
+            misuse.append(words in str(e))
+    results["misuse_refused"] = np.array(misuse)
+    results["misuse_tensor_unchanged"] = t._data
+
     # sampler shards (the torch comparison is in test_sampler.py; here each rank draws its own)
     sampler = dist.DistributedSampler(range(23), shuffle=True, seed=3)
     sampler.set_epoch(2)
