@@ -48,6 +48,30 @@ def main(out_dir: str) -> None:
     for k in ("loss", "val_loss", "accuracy", "val_accuracy"):
         out[f"hist/{k}"] = np.array(hist.history[k])
         out[f"ref_hist/{k}"] = np.array(ref_hist.history[k])
+
+    # a checkpoint written by rank 0 after 2 of 4 epochs resumes on both ranks as if never stopped
+    shuffled = dict(loss="cross_entropy", shuffle=True, batch_size=4, verbose=0, distributed=True)
+    runs = {}
+    for name, epochs, extra in [
+        ("straight", 4, {}),
+        ("first_half", 2, {"callbacks": [cr.callbacks.ModelCheckpoint(f"{out_dir}/ckpt.safetensors")]}),
+        ("resumed", 4, {"resume": f"{out_dir}/ckpt.safetensors"}),
+    ]:
+        dist.barrier()  # the checkpoint is on disk before any rank reads it
+        net = model()
+        cr.manual_seed(3 if name != "resumed" else 99)  # the checkpoint's RNG state must win
+        cr.fit(
+            net,
+            (x, y),
+            optimizer=cr.optim.SGD(net.parameters(), lr=0.1, momentum=0.9),
+            epochs=epochs,
+            **extra,
+            **shuffled,
+        )
+        runs[name] = net
+    for k, v in runs["straight"].state_dict().items():
+        out[f"straight/{k}"] = v._data
+        out[f"resumed/{k}"] = runs["resumed"].state_dict()[k]._data
     np.savez(f"{out_dir}/fit{r}.npz", **out)
     dist.barrier()
 
