@@ -19,3 +19,4 @@ from chainrule.distributed.comm import (
 )
 from chainrule.distributed.ddp import DistributedDataParallel
 from chainrule.distributed.sampler import DistributedSampler
+from chainrule.distributed.sync_batchnorm import SyncBatchNorm

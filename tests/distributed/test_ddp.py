@@ -30,7 +30,7 @@ def _keys(res, model, kind):
     }
 
 
-@pytest.mark.parametrize("model", ["mlp", "cnn", "lstm", "bn_cnn"])
+@pytest.mark.parametrize("model", ["mlp", "cnn", "lstm", "bn_cnn", "sync_bn_cnn"])
 def test_two_ranks_of_batch_b_equal_one_process_of_batch_2b(ranks, model):
     for res in ranks:
         assert bool(res[f"{model}/init_equal"]), "DDP did not copy rank 0's initial parameters"
@@ -48,6 +48,12 @@ def test_no_sync_accumulation_equals_one_big_batch(ranks, model):
         acc, ref = _keys(res, model, "accumulate"), _keys(res, model, "ref_acc")
         for k in ref:
             np.testing.assert_allclose(acc[k], ref[k], rtol=1e-12, atol=1e-14, err_msg=f"{model} {k}")
+
+
+def test_sync_batchnorm_running_statistics_are_those_of_the_whole_batch(ranks):
+    for res in ranks:
+        for k in ("running_mean", "running_var"):
+            np.testing.assert_allclose(res[f"sync_bn/{k}"], res[f"sync_bn/{k}_ref"], rtol=1e-12, atol=1e-14)
 
 
 def test_buffers_are_broadcast_from_rank_0_before_a_training_forward(ranks):

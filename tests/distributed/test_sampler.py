@@ -72,3 +72,16 @@ def test_init_without_mpi4py_names_the_dist_extra(monkeypatch):
 def test_ddp_needs_init():
     with pytest.raises(RuntimeError, match=r"DistributedDataParallel: call cr.distributed.init\(\) first"):
         cr.distributed.DistributedDataParallel(cr.nn.Linear(2, 2))
+
+
+def test_sync_batchnorm_without_a_job_is_batchnorm():
+    torch_bn = torch.nn.BatchNorm2d(3).double()
+    bn = cr.distributed.SyncBatchNorm(3).double()
+    x = np.random.default_rng(0).standard_normal((4, 3, 5, 5))
+    xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (bn(xc) ** 2).sum().backward()
+    (torch_bn(xt) ** 2).sum().backward()
+    np.testing.assert_allclose(xc.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bn.running_var.numpy(), torch_bn.running_var.detach().numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="SyncBatchNorm: expected 4 channels"):
+        cr.distributed.SyncBatchNorm(4)(cr.tensor(x))

@@ -44,11 +44,19 @@ def bn_cnn():
     )  # fmt: skip
 
 
+def sync_bn_cnn(norm=None):
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), (norm or dist.SyncBatchNorm)(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(4 * 4 * 4, 3),
+    )  # fmt: skip
+
+
 MODELS = {
     "mlp": (mlp, (6,)),
     "cnn": (cnn, (1, 8, 8)),
     "lstm": (LSTMNet, (5, 4)),
     "bn_cnn": (bn_cnn, (1, 8, 8)),
+    "sync_bn_cnn": (sync_bn_cnn, (1, 8, 8)),
 }
 
 
@@ -92,7 +100,7 @@ def main(out_dir: str) -> None:
         local = make().double()
         ddp = dist.DistributedDataParallel(local)
         cr.manual_seed(100)
-        ref = make().double()
+        ref = (make(nn.BatchNorm2d) if name == "sync_bn_cnn" else make()).double()  # the reference: plain BN
         ref_acc = copy.deepcopy(ref)
         results[f"{name}/init_equal"] = np.array(
             all(np.array_equal(a, params(ref)[k]) for k, a in params(local).items())
@@ -111,6 +119,11 @@ def main(out_dir: str) -> None:
             results[f"{name}/accumulate/{k}"] = params(acc)[k]
             results[f"{name}/ref_acc/{k}"] = params(ref_acc)[k]
         results[f"{name}/ddp_keys"] = np.array(sorted(ddp.state_dict()))
+        if name == "sync_bn_cnn":  # global statistics: the running ones match the reference too
+            results["sync_bn/running_mean"] = ddp.module[1].running_mean._data.copy()
+            results["sync_bn/running_mean_ref"] = ref[1].running_mean._data.copy()
+            results["sync_bn/running_var"] = ddp.module[1].running_var._data.copy()
+            results["sync_bn/running_var_ref"] = ref[1].running_var._data.copy()
         if bn:  # buffers differing per rank: a training forward starts from rank 0's
             norm = ddp.module[1]
             norm.momentum = 0.0  # so the forward leaves the broadcast values as they are
