@@ -255,3 +255,4 @@ from chainrule.ops.sorting import (  # noqa: E402
 moveaxis = movedim
 swapaxes = swapdims = transpose
 arccos, arcsin, arctan, fix = acos, asin, atan, trunc
+from chainrule import distributed  # noqa: E402,F401  (cr.distributed; mpi4py is imported by its init())

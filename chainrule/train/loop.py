@@ -439,6 +439,7 @@ def fit(
     class_weight: dict | None = None,
     steps_per_epoch: int | None = None,
     lr: float | None = None,
+    distributed: bool = False,
 ) -> History:
     """Train ``model`` on ``train`` for ``epochs`` epochs; returns the ``History`` of per-epoch values.
 
@@ -475,6 +476,10 @@ def fit(
             stay unweighted).
         steps_per_epoch: batches per epoch, drawn from the training data as a stream that
             restarts (reshuffled) when it runs out.
+        distributed: data-parallel training in an MPI job (``mpirun -n P python script.py``):
+            each rank trains on its shard (``batch_size`` per rank) through
+            ``cr.distributed.DistributedDataParallel``, logs are averaged over ranks, and only
+            rank 0 shows progress and writes checkpoints/CSV logs (see docs/distributed.md).
 
     A non-finite loss raises ``FloatingPointError`` before the step, unless a
     ``TerminateOnNaN`` callback is given: then training stops cleanly at that batch.
@@ -517,6 +522,13 @@ def fit(
             "cr.evaluate(model, data, metrics=['confusion_matrix']) after training"
         )
     device = _device_of(model)
+    forward = model
+    if distributed:  # sharded data, gradients averaged over ranks, rank 0 writes: distributed/fit.py
+        from chainrule.distributed.fit import prepare
+
+        forward, train_loader, val_loader, level, callbacks = prepare(
+            model, train_loader, val_loader, level, callbacks
+        )
 
     stream = _Stream(train_loader, steps_per_epoch)
     bar = _Progress(level, epochs, steps_per_epoch or len(train_loader))
@@ -541,7 +553,7 @@ def fit(
                 trainer.call("on_batch_begin", i, {})
                 inputs, target = _unpack("fit", batch, device)
                 optimizer.zero_grad()
-                out = model(*inputs)
+                out = forward(*inputs)
                 value = train_loss(out, target)
                 batch_logs = {"loss": _loss_value("fit", value)}
                 if not math.isfinite(batch_logs["loss"]):
