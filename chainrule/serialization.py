@@ -150,12 +150,15 @@ class _Reader:
             return Tensor._make(arr)
         if tag == "$p":
             key = self.array_key(value, tag)
-            if self.weights_only:
-                self.refused.append(key[: -len("#pickle")] if key.endswith("#pickle") else key)
-                return None
             arr = self.arrays[key]
             if arr.dtype != np.uint8 or arr.ndim != 1:
                 raise self.corrupt(f"the pickled entry {key!r} is not a 1-D uint8 array")
+            if self.weights_only:  # only the classes and functions allowed by safe_globals
+                try:
+                    return _SafeUnpickler(io.BytesIO(arr.tobytes())).load()
+                except _NotAllowed as e:
+                    self.refused.append(f"{key.removesuffix('#pickle')} (needs {e})")
+                    return None
             try:
                 return pickle.loads(arr.tobytes())
             except Exception as e:  # noqa: BLE001 - unpickling raises anything the pickled code raises
@@ -418,7 +421,90 @@ def load(f: str | os.PathLike | io.IOBase, map_location: Any = None, weights_onl
         raise pickle.UnpicklingError(
             f"load: {name!r} holds pickled Python objects (at {', '.join(map(repr, reader.refused))}), which "
             "weights_only=True refuses because unpickling can run arbitrary code. If you trust the source of "
-            "the file, load it with cr.load(f, weights_only=False); to share weights only, save "
-            "model.state_dict() instead of the model."
+            "the file, load it with cr.load(f, weights_only=False), or allow the classes it needs with "
+            "cr.serialization.safe_globals([...]); to share weights only, save model.state_dict() instead "
+            "of the model."
         )
     return out
+
+
+# -- weights_only=True with allowed classes (as PyTorch's torch.serialization.safe_globals) -------
+
+_SAFE_GLOBALS: list = []
+# what pickled tensors, parameters and plain containers need: data, never code of the file's choosing
+_ALWAYS_SAFE = {
+    ("chainrule.tensor", "_rebuild_tensor"),
+    ("chainrule.nn.module", "_rebuild_parameter"),
+    ("collections", "OrderedDict"),
+    ("numpy", "dtype"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "slice"),
+    ("builtins", "complex"),
+}
+
+
+class _NotAllowed(Exception):
+    pass
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Unpickles only the globals in ``_ALWAYS_SAFE`` and those the user allowed."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = {
+            (getattr(g, "__module__", None), getattr(g, "__qualname__", None)): g for g in _SAFE_GLOBALS
+        }
+        if (module, name) in allowed:
+            return allowed[(module, name)]
+        if (module, name) in _ALWAYS_SAFE or module.startswith("numpy.dtypes"):
+            return super().find_class(module, name)
+        raise _NotAllowed(f"{module}.{name}")
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Allow ``cr.load(..., weights_only=True)`` to rebuild these classes and functions (as PyTorch).
+
+    Example::
+
+        cr.serialization.add_safe_globals([MyModel, cr.nn.Linear])
+        model = cr.load("model.pt")
+    """
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """The classes and functions ``add_safe_globals`` allowed."""
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals() -> None:
+    """Forget every class and function ``add_safe_globals`` allowed."""
+    _SAFE_GLOBALS.clear()
+
+
+class safe_globals:
+    """Context manager: inside it, ``cr.load(..., weights_only=True)`` may also rebuild ``safe_globals``.
+
+    Example::
+
+        with cr.serialization.safe_globals([MyModel, cr.nn.Linear, cr.nn.LSTM]):
+            model = cr.load("model.pt")
+    """
+
+    def __init__(self, safe_globals: list):
+        self.globals = list(safe_globals)
+
+    def __enter__(self) -> safe_globals:
+        self._before = len(_SAFE_GLOBALS)
+        _SAFE_GLOBALS.extend(self.globals)
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        del _SAFE_GLOBALS[self._before :]
+        return False

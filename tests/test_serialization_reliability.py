@@ -57,7 +57,8 @@ def test_checkpoint_mixing_weights_and_objects(tmp_path):
     ckpt = {"model": model.state_dict(), "optimizer": opt, "tags": {"a", "b"}, "z": np.ones(2, np.complex64)}
     path = tmp_path / "ck.safetensors"
     cr.save(ckpt, path)
-    with pytest.raises(pickle.UnpicklingError, match=r"'optimizer', 'tags', 'z'"):
+    # as PyTorch's weights_only: plain data (a set, a NumPy array) is rebuilt, a class is refused by name
+    with pytest.raises(pickle.UnpicklingError, match=r"'optimizer \(needs chainrule\.optim\.sgd\.SGD\)'\)"):
         cr.load(path)
     back = cr.load(path, weights_only=False)
     assert back["tags"] == {"a", "b"} and back["z"].dtype == np.complex64
