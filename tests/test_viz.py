@@ -73,7 +73,7 @@ def test_before_backward_there_are_no_gradients_and_big_tensors_show_shapes():
     dot = cr.viz.graph(loss, names=model)
     texts = list(labels(dot).values())
     assert any(t.startswith("0.weight\nvalue: (10, 20) float32") for t in texts)
-    assert {"Linear", "Relu", "Mean"} <= set(texts)
+    assert {"Linear", "ReLU", "Mean"} <= set(texts)
     leaf = cr.tensor([1.0, 2.0])
     assert "value: [1., 2.]" in cr.viz.graph(leaf)
     with pytest.raises(TypeError, match="graph: expected a Tensor"):

@@ -415,7 +415,7 @@ def stable_sigmoid(a):
     return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
 
 
-class Relu(Function):
+class ReLU(Function):
     """out = max(x, 0);  dx = grad where x > 0 (or x is NaN, as PyTorch), else 0."""
 
     array_backward = True
@@ -428,10 +428,10 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
-        return bm.apply(ReluBackward, grad, out)
+        return bm.apply(ReLUGrad, grad, out)
 
 
-class ReluBackward(Function):
+class ReLUGrad(Function):
     """out = grad where y != 0 (y: relu's output), else 0: linear in grad, so d(grad) is the same map;
     y only selects (no gradient)."""
 
@@ -446,7 +446,7 @@ class ReluBackward(Function):
     @staticmethod
     def backward(ctx, gg):
         (y,) = ctx.saved_tensors
-        return bm.apply(ReluBackward, gg, y), None
+        return bm.apply(ReLUGrad, gg, y), None
 
 
 class Clamp(Function):
@@ -691,7 +691,7 @@ def relu(x: Tensor) -> Tensor:
             "relu: boolean inputs are not supported (as PyTorch); got a bool tensor "
             f"of shape {tuple(x.shape)}, expected a number dtype"
         )
-    return Relu.apply(x)
+    return ReLU.apply(x)
 
 
 def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's argument names

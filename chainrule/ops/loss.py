@@ -116,7 +116,7 @@ def _weight_like(op: str, weight, input: Tensor, name: str = "weight") -> Tensor
 # ----------------------------------------------------------------------------- regression losses
 
 
-class MseLoss(Function):
+class MSELoss(Function):
     """ℓᵢ = (xᵢ - yᵢ)²;  dx = 2 (x - y) · dL/dℓ,  dy = -dx."""
 
     array_backward = True
@@ -195,7 +195,7 @@ def mse_loss(
     if weight is not None:
         d = input - target
         return _weighted("mse_loss", d * d, weight, input, reduction, by_weight=True)
-    return MseLoss.apply(input, target, reduction)
+    return MSELoss.apply(input, target, reduction)
 
 
 def l1_loss(
@@ -532,7 +532,7 @@ class ScaledSoftmax(Function):
         return dx * s.reshape(x.shape[0], 1), inner.reshape(x.shape[0]), None, None
 
 
-class NllLoss(Function):
+class NLLLoss(Function):
     """ℓᵢ = -w_yᵢ · x_i,yᵢ on (M, C) log-probabilities x (0 for ignored samples);
     'mean' divides by Σ w_yᵢ over kept samples;  dx_ij = -w_yᵢ [j = yᵢ] · dL/dℓᵢ."""
 
@@ -663,7 +663,7 @@ def nll_loss(
     c = x2.shape[1]
     w = _class_weight(op, weight, c, input)
     _check_targets(op, t, c, ignore_index, input, target)
-    loss = NllLoss.apply(x2, t, w, ignore_index, reduction)
+    loss = NLLLoss.apply(x2, t, w, ignore_index, reduction)
     return _legacy_unflatten(loss, reduction, shape)
 
 

@@ -408,7 +408,7 @@ def test_sequential_keeps_relu_max_pool_order_when_hooked_or_padded():
     out = cr.nn.Sequential(relu, cr.nn.MaxPool2d(2))(x)
     assert seen == [(1, 1, 4, 4)] and out.shape == (1, 1, 2, 2)  # the hook saw the ReLU's real output
     padded = cr.nn.Sequential(cr.nn.ReLU(), cr.nn.MaxPool2d(2, padding=1))(x.requires_grad_())
-    assert padded.grad_fn.name() != "Relu"
+    assert padded.grad_fn.name() != "ReLU"
     indices = cr.nn.Sequential(cr.nn.ReLU(), cr.nn.MaxPool2d(2, return_indices=True))(x)
     assert isinstance(indices, tuple)
 
