@@ -72,7 +72,7 @@ def logits(model: nn.Module, x: np.ndarray) -> np.ndarray:
 
 # %%
 def run(quick: bool = False, seed: int = 0) -> dict:
-    steps = 200 if quick else 1000
+    steps = 500 if quick else 1500
     x, y = datasets.moons(300, noise=0.1, seed=seed)
     cr.manual_seed(seed)
     results = {"seed": seed}
