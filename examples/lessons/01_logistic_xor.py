@@ -25,7 +25,6 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.data import datasets
 
-
 # %% [markdown]
 # Both models are trained full-batch with Adam on the binary cross-entropy (the logits go
 # through `BCEWithLogitsLoss`, which applies the sigmoid itself, stably).
