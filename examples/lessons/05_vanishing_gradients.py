@@ -4,7 +4,8 @@
 # **Claim 1.** Backpropagation multiplies one factor per layer. For a sigmoid layer
 # $h_l = \sigma(W_l h_{l-1})$ the gradient reaching layer $l-1$ is
 #
-# $$ \frac{\partial L}{\partial h_{l-1}} = W_l^\top \big(\sigma'(z_l) \odot \frac{\partial L}{\partial h_l}\big),
+# $$ \frac{\partial L}{\partial h_{l-1}}
+#    = W_l^\top \big(\sigma'(z_l) \odot \frac{\partial L}{\partial h_l}\big),
 #    \qquad \sigma'(z) \le \tfrac14, $$
 #
 # so through 20 sigmoid layers the gradient norms fall by orders of magnitude toward the input:
