@@ -237,7 +237,7 @@ def plot(results: dict, out_dir) -> list[Path]:
         axes[row, 2].set_title(f"{act}: training loss (target {TARGET_LOSS})", fontsize=10)
         axes[row, 2].axhline(TARGET_LOSS, color="gray", ls=":")
         axes[row, 2].set_yscale("log")
-        axes[row, 2].set_ylim(1e-3, 1e2)
+        axes[row, 2].set_ylim(1e-5, 1e2)
         for ax in axes[row, :2]:
             ax.set_xlabel("hidden layer")
         axes[row, 2].set_xlabel("epoch")
