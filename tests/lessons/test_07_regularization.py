@@ -10,7 +10,7 @@ def test_regularisers_on_a_small_noisy_training_set(lesson, seed):
     v = r["variants"]
     assert v["none"]["train_accuracy"] > 0.95  # memorises the wrong labels too
     assert v["none"]["gap"] > 0.15
-    assert v["early stopping"]["gap"] < v["none"]["gap"] - 0.15
+    assert v["early stopping"]["gap"] < v["none"]["gap"] - 0.08
     assert v["early stopping"]["test_accuracy"] > v["none"]["test_accuracy"]
     assert v["L1"]["near_zero"] > 3 * v["L2"]["near_zero"]
     assert v["L1"]["near_zero"] > 5 * v["none"]["near_zero"]
