@@ -297,8 +297,7 @@ if __name__ == "__main__":
     print("schedules: final training loss and test accuracy per seed")
     for n in rows[0]["schedules"]:
         cells = [
-            f"{r['schedules'][name]['losses'][-1]:.4f} {r['schedules'][name]['test_accuracy']:.3f}"
-            for r in rows
+            f"{r['schedules'][n]['losses'][-1]:.4f} {r['schedules'][n]['test_accuracy']:.3f}" for r in rows
         ]
         print(f"  {n:>24}: " + " | ".join(cells))
     for p in plot(rows[0], out):
