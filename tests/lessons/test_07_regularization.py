@@ -11,7 +11,8 @@ def test_regularisers_on_a_small_noisy_training_set(lesson, seed):
     assert v["none"]["train_accuracy"] > 0.95  # memorises the wrong labels too
     assert v["none"]["gap"] > 0.15
     assert v["early stopping"]["gap"] < v["none"]["gap"] - 0.08
-    assert v["early stopping"]["test_accuracy"] > v["none"]["test_accuracy"]
+    # not asserted: higher test accuracy. On seed 2 the noisy validation loss is lowest after
+    # epoch 1 and early stopping keeps an untrained net (the lesson's page reports it).
     assert v["L1"]["near_zero"] > 3 * v["L2"]["near_zero"]
     assert v["L1"]["near_zero"] > 5 * v["none"]["near_zero"]
     assert r["dropout_expectation_rel_diff"] < 0.15  # mean of 100 masks: noise ~ 1/sqrt(100)
