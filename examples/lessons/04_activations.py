@@ -198,20 +198,20 @@ def plot(results: dict, out_dir) -> list[Path]:
     ax.set_ylabel("training loss")
     ax.set_title(f"{DEPTH}x{WIDTH} MLP on {results['data']}, SGD lr 0.01 momentum 0.9", fontsize=10)
     ax.legend(fontsize=8, ncol=2)
-    dead = results["dead"]
-    names = list(dead)
-    pos = np.arange(len(names))
-    ax2.bar(pos - 0.2, [dead[n]["silent_after_high_lr"] for n in names], 0.4, label="after 1 epoch at lr 0.5")
-    ax2.bar(pos + 0.2, [dead[n]["silent_after_recovery"] for n in names], 0.4, label="then at lr 0.01")
-    for p, n in zip(pos, names):
-        ax2.annotate(
-            f"{dead[n]['revived']:.0%} of them\ncame back",
-            (p + 0.2, dead[n]["silent_after_recovery"]),
-            ha="center",
-            va="bottom",
-            fontsize=8,
-        )
-    ax2.set_xticks(pos, names)
+    runs = results.get("all_seeds", [results])
+    cells = [(act, r["seed"], r["dead"][act]) for act in ("ReLU", "leaky ReLU") for r in runs]
+    pos = np.arange(len(cells))
+    ax2.bar(pos - 0.2, [c["silent_after_high_lr"] for _, _, c in cells], 0.4, label="after 1 epoch at lr 0.5")
+    ax2.bar(pos + 0.2, [c["silent_after_recovery"] for _, _, c in cells], 0.4, label="then at lr 0.01")
+    for p, (_, _, c) in zip(pos, cells):
+        if np.isnan(c["loss_after_recovery"]):
+            note = "diverged\n(NaN)"
+        elif c["silent_after_high_lr"] > 0:
+            note = f"{c['revived']:.0%}\ncame back"
+        else:
+            note = "none"
+        ax2.annotate(note, (p, c["silent_after_recovery"]), ha="center", va="bottom", fontsize=7)
+    ax2.set_xticks(pos, [f"{act}\nseed {seed}" for act, seed, _ in cells], fontsize=7)
     ax2.set_ylabel("fraction of hidden units never positive")
     ax2.set_title("dead units", fontsize=10)
     ax2.legend(fontsize=8)
@@ -248,5 +248,5 @@ if __name__ == "__main__":
     print("PyTorch's default init instead (seed 0): training loss per epoch")
     for act, losses in rows[0]["default_init_curves"].items():
         print(f"  {act:>10}: " + " ".join(f"{v:.3f}" for v in losses))
-    for p in plot(rows[0], out):
+    for p in plot(dict(rows[0], all_seeds=rows), out):
         print("wrote", p)
