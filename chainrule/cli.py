@@ -1,4 +1,5 @@
-"""The ``chainrule`` command: ``demo``, ``playground``, ``bench``, ``data``, ``torch``, ``--version``."""
+"""The ``chainrule`` command: ``demo``, ``playground``, ``bench``, ``data``, ``torch``, ``lessons``,
+``--version``."""
 
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ def _torch(args: argparse.Namespace) -> int:
     return run_script(args.script, args.args)
 
 
+def _lessons(args: argparse.Namespace) -> int:
+    from chainrule.lessons import main
+
+    return main(args.name, list_only=args.list, all_lessons=args.all, quick=args.quick, out_dir=args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``chainrule`` command and its sub-commands."""
     parser = argparse.ArgumentParser(prog="chainrule", description="chainrule: deep learning you can read.")
@@ -104,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("script", help="the Python file to run")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     p.set_defaults(fn=_torch)
+
+    p = sub.add_parser("lessons", help="the lessons gallery: list them, run one (number or name) or all")
+    p.add_argument("name", nargs="?", default=None, help="lesson number, short name or file stem")
+    p.add_argument("--list", action="store_true", help="list the lessons (the default without NAME)")
+    p.add_argument("--all", action="store_true", help="run every lesson in turn")
+    p.add_argument("--quick", action="store_true", help="the shortened version (one seed, seconds)")
+    p.add_argument("--out", default=None, help="with --quick: folder for the figures (default: none)")
+    p.set_defaults(fn=_lessons)
     return parser
 
 

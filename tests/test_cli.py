@@ -20,7 +20,7 @@ def test_version_prints_the_package_version():
     assert out.stdout.strip() == f"chainrule {chainrule.__version__}"
 
 
-@pytest.mark.parametrize("command", ["demo", "playground", "bench", "data"])
+@pytest.mark.parametrize("command", ["demo", "playground", "bench", "data", "lessons"])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
