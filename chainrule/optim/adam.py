@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from chainrule.backend import parallel_rows, xp_of
-from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+from chainrule.kernels.optim import adam_
+from chainrule.optim.optimizer import Optimizer, Tensor
 
 
 class Adam(Optimizer):
@@ -67,68 +66,29 @@ class Adam(Optimizer):
         self._check_nonneg(group, "lr", "eps", "weight_decay")
         self._check_betas(group)
 
+    def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
+        st.setdefault("step", 0)
+        self._zeros(st, pd, "exp_avg", "exp_avg_sq")
+        if group["amsgrad"]:
+            self._zeros(st, pd, "max_exp_avg_sq")
+
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
-        lr = float(group["lr"])
+        lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
-        decoupled = group.get("decoupled_weight_decay", False)
-        state = self.state
-        for p, g in zip(params, grads):
-            pd = p._data
-            xp = xp_of(pd)
-            st = state[p]
-            if not st:
-                st["step"] = 0
-                st["exp_avg"] = Tensor._make(xp.zeros_like(pd))
-                st["exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
-            if amsgrad and "max_exp_avg_sq" not in st:
-                st["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
-            step = st["step"] = st["step"] + 1
-            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                if decoupled:
-                    pd *= 1 - lr * weight_decay  # AdamW: θ ← θ·(1 − ηλ)
-                else:
-                    g = g + weight_decay * pd
-            bias_correction1 = 1 - beta1**step
-            bias_correction2 = 1 - beta2**step
-            update = partial(
-                _adam_rows,
+        amsgrad = group["amsgrad"]
+        for pd, g, st in self._prepared(group, params, grads):
+            adam_(
+                pd,
+                g,
+                st["exp_avg"]._data,
+                st["exp_avg_sq"]._data,
+                st["max_exp_avg_sq"]._data if amsgrad else None,
+                lr=lr,
                 beta1=beta1,
                 beta2=beta2,
                 eps=eps,
-                step_size=lr / bias_correction1,
-                sqrt_bc2=bias_correction2**0.5,
+                step=st["step"],
             )
-            arrays = (pd, g, m, v, xp.empty_like(pd))
-            if amsgrad:
-                arrays += (st["max_exp_avg_sq"]._data,)
-            parallel_rows(update, *arrays, cache_blocks=True)  # 13 ops per cache-sized block
-
-
-def _adam_rows(
-    pd, g, m, v, tmp, vmax=None, *, beta1: float, beta2: float, eps: float, step_size: float, sqrt_bc2: float
-) -> None:
-    """One Adam step, in place, on (a block of rows of) one parameter; ``tmp`` is scratch."""
-    xp = xp_of(pd)
-    _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
-    v *= beta2  # v ← β₂v + (1 − β₂)g²
-    xp.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    v += tmp
-    if vmax is not None:  # amsgrad
-        xp.maximum(vmax, v, out=vmax)
-        v = vmax
-    denom = xp.sqrt(v)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
-    denom /= sqrt_bc2
-    denom += eps
-    xp.multiply(m, -step_size, out=tmp)  # θ ← θ − η/(1 − β₁ᵗ) · m / denom
-    tmp /= denom
-    pd += tmp
 
 
 class AdamW(Adam):
