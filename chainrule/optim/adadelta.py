@@ -25,6 +25,17 @@ class Adadelta(Optimizer):
     When to use: when you don't want to tune a learning rate; it fixes Adagrad's decaying steps.
     In practice Adam is more common.
 
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.Adadelta([w])
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.9936, -1.9936], requires_grad=True)
+
     Args:
         params: parameters or parameter groups.
         lr: scale η applied to Δ (default 1.0).

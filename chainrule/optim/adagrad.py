@@ -25,6 +25,17 @@ class Adagrad(Optimizer):
     For deep networks the ever-growing cache makes the effective step decay to zero and training
     stalls: RMSprop/Adam replace the sum by a moving average.
 
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.Adagrad([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8331, -1.8311], requires_grad=True)
+
     Args:
         params: parameters or parameter groups.
         lr: learning rate η (default 1e-2).

@@ -18,6 +18,9 @@ class Adam(Optimizer):
     - bias correction:            m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
     - update:                     θ ← θ − η·m̂ / (√v̂ + ε)
 
+    ``chainrule.kernels.optim.adam_reference`` is these four lines in NumPy; the step runs its tuned
+    twin ``adam_`` (PyTorch's rounding, cache-sized blocks).
+
     With ``amsgrad=True`` the cache never shrinks: v_max ← max(v_max, v) replaces v in the update.
     ``maximize=True`` ascends.  State per parameter: ``step``, ``exp_avg`` (m),
     ``exp_avg_sq`` (v) and ``max_exp_avg_sq`` (amsgrad).
@@ -25,6 +28,17 @@ class Adam(Optimizer):
     When to use: the default choice for most networks (MLPs, RNNs, transformers); it works well
     out of the box with lr ≈ 1e-3, since each coordinate's step is normalised by its own gradient
     scale.  Use AdamW instead when you want weight decay.
+
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.Adam([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8004, -1.8002], requires_grad=True)
 
     Args:
         params: parameters or parameter groups.
@@ -103,6 +117,17 @@ class AdamW(Adam):
     When to use: whenever you want weight decay with Adam (transformers, fine-tuning). In plain
     Adam an L2 term in the gradient is divided by √v̂ too, so parameters with large gradients are
     barely regularised; AdamW decays every weight at the same rate ηλ.
+
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.AdamW([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.7985, -1.7963], requires_grad=True)
 
     Args: as Adam, with ``weight_decay`` λ defaulting to 1e-2.
     """

@@ -21,6 +21,17 @@ class Adamax(Optimizer):
     When to use: a variant of Adam that is more robust to rare huge gradients (u grows no faster
     than |g|) and needs no bias correction of u; useful for embeddings and sparse updates.
 
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.Adamax([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8052, -1.8025], requires_grad=True)
+
     Args:
         params: parameters or parameter groups.
         lr: learning rate η (default 2e-3).

@@ -25,6 +25,17 @@ class NAdam(Optimizer):
     When to use: as Adam; often converges slightly faster. ``decoupled_weight_decay=True`` decays
     weights directly as in AdamW.
 
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.NAdam([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.82  , -1.8179], requires_grad=True)
+
     Args:
         params: parameters or parameter groups.
         lr: learning rate η (default 2e-3).

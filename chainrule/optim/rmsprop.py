@@ -24,6 +24,17 @@ class RMSprop(Optimizer):
     old gradients are forgotten; a good choice for recurrent networks and non-stationary
     objectives (reinforcement learning).
 
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.RMSprop([w], lr=0.01)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8329, -1.8309], requires_grad=True)
+
     Args:
         params: parameters or parameter groups.
         lr: learning rate η (default 1e-2).

@@ -26,6 +26,17 @@ class SGD(Optimizer):
     best (standard for CNNs). Nesterov evaluates the gradient "ahead" and usually converges a bit
     faster.
 
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.46, -0.92], requires_grad=True)
+
     Args:
         params: parameters or parameter groups to optimize.
         lr: learning rate η (default 1e-3).
