@@ -104,18 +104,14 @@ def to_numpy(array: Any) -> numpy.ndarray:
 # NumPy runs element-wise work on one core and releases the GIL while it does, so a big
 # element-wise op split into row blocks runs on all cores from plain Python threads.  Below
 # this many elements (in the largest array of the call) waking a thread and passing the GIL back
-# and forth cost more than they save: measured on 2 cores, a multiply or tanh of 2^18 floats ran
-# 1.4-2x slower on two threads, of 2^20 ~1.2x faster, of 2^22 ~1.4x faster.
+# and forth cost more than they save (docs/performance.md, "Threads").
 PARALLEL_MIN_ELEMENTS = 1 << 20
 # Rows per block in parallel_rows: about this many elements of the largest array (256 KiB of
 # float32), so that a block's few operands fit in a core's L2 cache together.
 BLOCK_ELEMENTS = 1 << 16
 
 # Default 1: inside a model step the BLAS library's own threads already hold the other cores (they
-# spin for a while after every matrix product), and ours only fight them.  Measured on 2 cores,
-# one thread against two, same process, alternating: example CNN inference (batch 256) 14-16%
-# faster, its training step 0-3% faster, the LSTM language model's cross-entropy 0.5 ms faster.
-# ``set_num_threads(n)`` turns them on (big element-wise work with no products around it).
+# spin for a while after every matrix product), and ours only fight them (docs/performance.md).
 _num_threads = 1
 _pool: ThreadPoolExecutor | None = None
 
@@ -125,8 +121,8 @@ def set_num_threads(n: int) -> None:
 
     The default is 1: matrix products are threaded by the BLAS library (``OPENBLAS_NUM_THREADS``),
     whose idle threads keep the other cores busy for a while after each product, so in a model
-    step our threads mostly wait for them (measured slower or equal).  More threads pay off for
-    very big element-wise work with no matrix products around it.
+    step our threads mostly wait for them (docs/performance.md).  More threads pay off for very
+    big element-wise work with no matrix products around it.
 
     Example::
 
@@ -160,8 +156,8 @@ def parallel_rows(fn: Callable[..., Any], *arrays: Any, cache_blocks: bool = Fal
     - **cache** (``cache_blocks=True``, for an ``fn`` that chains several NumPy calls): blocks of
       about ``BLOCK_ELEMENTS`` elements of the largest array, so each call finds its operands
       still in the core's cache instead of streaming whole arrays through memory once per call
-      (Adam's 13 in-place ops on a 400k-element parameter: 1.6 -> 1.1 ms).  Not the default:
-      for kernels that loop over slabs in Python (im2col, pooling) the extra calls cost more.
+      (Adam's 13 in-place calls, ``kernels/optim.py``).  Not the default: for kernels that loop
+      over slabs in Python (im2col, pooling) the extra calls cost more.
 
     Small arrays or GPU arrays: one plain call.
     """

@@ -27,7 +27,7 @@ through time (BPTT) working on arrays:
   matmul gives the input gradients of all steps (dZᵀ @ W_ih) and one matmul per
   weight gives the weight gradients (dZ @ X, dZ @ H_prev), summed over time and batch.
 
-Layout (measured, see ../shared/PERF.md): inside a step, gates and states are
+Layout (measured, see docs/performance.md): inside a step, gates and states are
 *feature-major* (gates·H, B) blocks — the per-step matmul W_hh @ h_{t-1} then has
 the shape OpenBLAS runs fastest ((gates·H, H) @ (H, B): ~1.7× faster than
 (B, H) @ (H, gates·H) for B=32, H=256) and every element-wise op runs on
