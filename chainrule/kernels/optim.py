@@ -109,7 +109,7 @@ def adam_(
         step_size=lr / bias_correction1,
         sqrt_bc2=bias_correction2**0.5,
     )
-    arrays = (param, grad, exp_avg, exp_avg_sq, xp.empty_like(param))
+    arrays: tuple[Any, ...] = (param, grad, exp_avg, exp_avg_sq, xp.empty_like(param))
     if max_exp_avg_sq is not None:
         arrays += (max_exp_avg_sq,)
     parallel_rows(update, *arrays, cache_blocks=True)
