@@ -1,1 +1,1 @@
-"""chainrule's benchmark suite: ``chainrule bench`` (or ``python -m benchmarks.run``)."""
+"""``python -m benchmarks.run`` from a checkout: the suite itself ships in ``chainrule.bench``."""

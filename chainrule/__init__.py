@@ -11,7 +11,14 @@ __version__ = "0.1.0"
 from chainrule.tensor import Tensor  # noqa: I001  (first: everything else builds on it)
 from chainrule import autograd
 from chainrule import nn
-from chainrule.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule.random import manual_seed, get_rng_state, set_rng_state
 from chainrule.backend import get_num_threads, set_num_threads
 from chainrule.ops.creation import (

@@ -7,6 +7,8 @@ from chainrule.train.callbacks import (
     LambdaCallback,
     LearningRateScheduler,
     ModelCheckpoint,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
 )
 
 __all__ = [
@@ -16,4 +18,6 @@ __all__ = [
     "LearningRateScheduler",
     "CSVLogger",
     "LambdaCallback",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import chainrule
 
@@ -12,25 +11,37 @@ import chainrule
 def _demo(args: argparse.Namespace) -> int:
     from chainrule.train.demo import main
 
-    return main(epochs=args.epochs, plot=args.plot, progress=not args.no_progress)
+    return main(epochs=args.epochs, plot=args.plot, progress=not args.no_progress, quick=args.quick)
+
+
+# what each optional extra installs: a missing module is reported as the extra to install
+EXTRAS = {"starlette": "playground", "uvicorn": "playground", "websockets": "playground"}
+
+
+def missing_extra(command: str, error: ModuleNotFoundError) -> int:
+    """Report a module of an optional extra that is not installed, in one line; returns 2."""
+    module = (error.name or "").split(".")[0]
+    extra = EXTRAS.get(module)
+    if extra is None:
+        raise error
+    print(
+        f"chainrule {command}: needs the '{extra}' extra (module {module} is missing): "
+        f"pip install 'chainrule[{extra}]'",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _playground(args: argparse.Namespace) -> int:
-    from chainrule.playground.server import main
-
+    try:
+        from chainrule.playground.server import main
+    except ModuleNotFoundError as e:
+        return missing_extra("playground", e)
     return main(host=args.host, port=args.port)
 
 
 def _bench(args: argparse.Namespace) -> int:
-    root = Path(__file__).resolve().parent.parent / "benchmarks"
-    if not (root / "run.py").exists():
-        print(
-            f"chainrule bench: the benchmarks/ folder of a source checkout is needed (looked in {root})",
-            file=sys.stderr,
-        )
-        return 2
-    sys.path.insert(0, str(root.parent))
-    from benchmarks.run import main
+    from chainrule.bench.run import main
 
     return main(args.names, samples=args.samples, quick=args.quick)
 
@@ -38,7 +49,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _data(args: argparse.Namespace) -> int:
     from chainrule.data.fetch import main
 
-    return main(args.name, root=args.root)
+    return main(args.name, root=args.root, mirrors=args.mirror)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the demo's own)")
     p.add_argument("--plot", default="chainrule-demo.png", help="where to write the training-curve plot")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--quick", action="store_true", help="one epoch on 256 images: a smoke test of an install")
     p.set_defaults(fn=_demo)
 
     p = sub.add_parser("playground", help="serve the browser playground on 127.0.0.1")
@@ -64,10 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="few samples, for a smoke test")
     p.set_defaults(fn=_bench)
 
-    p = sub.add_parser("data", help="fetch a data set into the cache: mnist | fashion-mnist")
+    p = sub.add_parser(
+        "data", help="download a data set into the cache: mnist | fashion-mnist | kmnist | cifar10"
+    )
     p.add_argument("action", choices=["get"])
-    p.add_argument("name", choices=["mnist", "fashion-mnist"])
-    p.add_argument("--root", default=None, help="cache folder (default: ~/.cache/chainrule)")
+    p.add_argument("name", choices=["mnist", "fashion-mnist", "kmnist", "cifar10"])
+    p.add_argument(
+        "--root", default=None, help="cache folder (default: $CHAINRULE_DATA or ~/.cache/chainrule)"
+    )
+    p.add_argument(
+        "--mirror",
+        action="append",
+        default=None,
+        help="base URL of your own mirror serving <URL>/<name>/<file> (repeatable; replaces the public ones)",
+    )
     p.set_defaults(fn=_data)
     return parser
 

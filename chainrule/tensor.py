@@ -228,7 +228,12 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark this leaf as needing gradients (in place); returns self."""
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind == "c":
+            raise TypeError(
+                f"requires_grad_: complex tensors can't require gradients in chainrule (dtype "
+                f"{self.dtype}): complex autograd is not implemented; use separate real and imaginary parts"
+            )
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"requires_grad_: only tensors of floating point dtype can require gradients, "
                 f"got dtype {self.dtype}"

@@ -35,33 +35,50 @@ from chainrule.tensor import Tensor
 _FORMATS = ("svg", "png", "pdf", "jpg", "jpeg")
 
 
-def _walk(root: Tensor):
-    """All tensors reachable from ``root`` (root, then op inputs) and the op nodes, forward order."""
+def _key(t) -> Any:
+    """One box per value: a tensor made by an op is known by (its node, which output)."""
+    return id(t) if t.grad_fn is None else (id(t.grad_fn), t._output_nr)
+
+
+def _walk(root: Tensor, known: dict):
+    """All values reachable from ``root`` (root, then op inputs) and the op nodes, forward order.
+
+    After a backward without ``retain_graph`` a node keeps only edges to its inputs (their
+    values were freed): such an input is drawn from a live tensor when one is ``known`` (named
+    by the caller, or kept by ``retain_grad``), else as a box with its shape alone.
+    """
     tensors: dict = {}
     nodes: dict = {}
     stack = [root]
     while stack:
         t = stack.pop()
-        if id(t) in tensors:
+        key = _key(t)
+        if key in tensors:
             continue
-        tensors[id(t)] = t
+        t = known.get(key, t)
+        tensors[key] = t
         fn = t.grad_fn
         if fn is not None and id(fn) not in nodes:
             nodes[id(fn)] = fn
-            for inp in getattr(fn, "inputs", ()) or ():
-                if isinstance(inp, Tensor):
-                    stack.append(inp)
+            for nr, kept in (fn._retained or {}).items():
+                known.setdefault((id(fn), nr), kept)
+            stack.extend(inp for inp in getattr(fn, "inputs", ()) or () if inp is not None)
     return list(tensors.values())[::-1], list(nodes.values())[::-1]
 
 
 def retain_grads(tensor: Tensor) -> Tensor:
     """Call ``retain_grad()`` on every intermediate tensor behind ``tensor`` (and on itself), so that
     after ``backward()`` the graph shows the gradient of each of them.  Returns ``tensor``."""
-    tensors, _ = _walk(tensor)
+    tensors, _ = _walk(tensor, {})
     for t in tensors:
-        if t.grad_fn is not None:
+        if isinstance(t, Tensor) and t.grad_fn is not None:
             t.retain_grad()
     return tensor
+
+
+def _box(t) -> str:
+    key = _key(t)
+    return str(key) if isinstance(key, int) else f"{key[0]}_{key[1]}"
 
 
 def _format_array(t: Tensor) -> str:
@@ -91,7 +108,7 @@ def _names_of(names) -> dict:
     for name, t in names.items():
         if not isinstance(t, Tensor):
             raise TypeError(f"graph: names[{name!r}] is a {type(t).__name__}, not a Tensor")
-        out[id(t)] = str(name)
+        out[t] = str(name)
     return out
 
 
@@ -101,11 +118,17 @@ def graph(tensor: Tensor, names: Mapping[str, Tensor] | Any = None, show_values:
     ``names``: ``{'x': x, ...}`` labels tensors (a Module labels its parameters by their names).
     Each tensor box shows its value (small tensors; shape and dtype for large ones) and its
     gradient once known (``.grad``: leaves after backward, intermediates with ``retain_grad``).
+    A backward without ``retain_graph=True`` frees the values the graph held, as PyTorch does:
+    afterwards intermediate values show only for tensors you still hold and name in ``names``
+    (or that ``retain_grad`` kept); the others show their shape.  To draw every value after
+    backward, call ``backward(retain_graph=True)``.
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"graph: expected a Tensor, got {type(tensor).__name__}")
     labels = _names_of(names)
-    tensors, nodes = _walk(tensor)
+    known = {_key(t): t for t in labels}
+    labels = {_key(t): name for t, name in labels.items()}
+    tensors, nodes = _walk(tensor, known)
     lines = [
         "digraph chainrule {",
         "  rankdir=LR;",
@@ -114,21 +137,22 @@ def graph(tensor: Tensor, names: Mapping[str, Tensor] | Any = None, show_values:
     ]
     for t in tensors:
         parts = []
-        name = labels.get(id(t))
+        name = labels.get(_key(t))
         if name:
             parts.append(name)
-        if show_values:
+        live = isinstance(t, Tensor)
+        if show_values and live:
             parts.append(f"value: {_format_array(t)}")
         else:
-            parts.append(f"{tuple(t.shape)} {t.dtype}")
-        if t.grad is not None:
+            parts.append(f"{tuple(t.shape)} {t.dtype}" + ("" if live else " (value freed)"))
+        if live and t.grad is not None:
             parts.append(f"grad: {_format_array(t.grad)}")
         if t.grad_fn is None:
             color = "#c7e9c0" if t.requires_grad else "#eeeeee"  # leaves: trainable green, constants grey
         else:
             color = "#dbeafe" if t is not tensor else "#fcd5ce"
         lines.append(
-            f'  t{id(t)} [shape=box, style="rounded,filled", fillcolor="{color}", '
+            f'  t{_box(t)} [shape=box, style="rounded,filled", fillcolor="{color}", '
             f'label="{_esc(chr(10).join(parts))}"];'
         )
     for fn in nodes:
@@ -136,11 +160,11 @@ def graph(tensor: Tensor, names: Mapping[str, Tensor] | Any = None, show_values:
             f'  n{id(fn)} [shape=ellipse, style=filled, fillcolor="#fde68a", label="{_esc(fn.name())}"];'
         )
         for inp in getattr(fn, "inputs", ()) or ():
-            if isinstance(inp, Tensor):
-                lines.append(f"  t{id(inp)} -> n{id(fn)};")
+            if inp is not None:
+                lines.append(f"  t{_box(inp)} -> n{id(fn)};")
     for t in tensors:
         if t.grad_fn is not None:
-            lines.append(f"  n{id(t.grad_fn)} -> t{id(t)};")
+            lines.append(f"  n{id(t.grad_fn)} -> t{_box(t)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -47,12 +47,22 @@ def test_lecture_example_shows_all_values_and_gradients():
     assert dot.count("->") == 6  # x, y -> Add -> q;  q, z -> Mul -> f
 
 
-def test_lecture_example_without_retain_grad_still_prints_the_five_values():
+def test_lecture_example_with_retain_graph_prints_the_five_values():
     x, y, z, q, f = lecture()
-    f.backward()
+    f.backward(retain_graph=True)
     texts = "\n".join(labels(cr.viz.graph(f)).values())
     assert "value: 3" in texts and "value: -12" in texts  # q and f
     assert texts.count("grad: -4") == 2 and texts.count("grad: 3") == 1  # x, y and z
+
+
+def test_after_backward_freed_intermediates_show_their_shape_and_named_ones_their_value():
+    x, y, z, q, f = lecture()
+    f.backward()  # frees the graph's hold on q, as PyTorch
+    texts = "\n".join(labels(cr.viz.graph(f)).values())
+    assert "value: 3" not in texts and "(value freed)" in texts
+    assert texts.count("grad: -4") == 2 and texts.count("grad: 3") == 1  # leaves keep their .grad
+    named = labels(cr.viz.graph(f, names={"q": q}))
+    assert "q\nvalue: 3" in named.values()  # the caller still holds q: its value is drawn
 
 
 def test_before_backward_there_are_no_gradients_and_big_tensors_show_shapes():

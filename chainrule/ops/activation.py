@@ -314,6 +314,8 @@ class Softmax(Function):
 def softmax_array(a, axis: int):
     """Softmax of an array along ``axis`` (max-shifted)."""
     xp = xp_of(a)
+    if a.shape[axis] == 0:
+        return a.copy()
     m = a.max(axis=axis, keepdims=True)
     e = a - xp.where(xp.isfinite(m), m, 0)
     xp.exp(e, out=e)
@@ -324,6 +326,8 @@ def softmax_array(a, axis: int):
 def log_softmax_array(a, axis: int):
     """log softmax of an array along ``axis``: (x - m) - log Σ e^{x - m}."""
     xp = xp_of(a)
+    if a.shape[axis] == 0:
+        return a.copy()
     m = a.max(axis=axis, keepdims=True)
     shifted = a - xp.where(xp.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):

@@ -136,3 +136,35 @@ def zeros_like(x):
 def unbroadcast(grad, shape: tuple):
     """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
     return _ops().unbroadcast(grad, shape)
+
+
+def add_rows_at(rows, idx, n: int):
+    """out = zeros(n, d) with ``out[idx[i]] += rows[i]`` (repeated indices add up); ``idx`` an int array."""
+    if isinstance(rows, Tensor):
+        from chainrule.ops.shape import IndexAdd
+
+        return IndexAdd.apply(rows, (n, rows.shape[1]), (idx,))
+    from chainrule.ops.embedding import _sum_rows_by_index
+
+    return _sum_rows_by_index(rows, idx, n)
+
+
+def index_add(src, shape: tuple, index):
+    """zeros(shape) with ``src`` added at ``index`` (basic or advanced; repeated indices add up)."""
+    if isinstance(src, Tensor):
+        from chainrule.ops.shape import IndexAdd
+
+        return IndexAdd.apply(src, shape, index)
+    from chainrule.ops.shape import _index_add
+
+    return _index_add(src, shape, index)
+
+
+def broadcast_to(x, shape: tuple):
+    """``x`` repeated along its size-1 dims to ``shape`` (a view, no copy)."""
+    return x.expand(shape) if isinstance(x, Tensor) else xp_of(x).broadcast_to(x, shape)
+
+
+def permute(x, dims: tuple):
+    """The axes of ``x`` reordered: axis i of the result is axis ``dims[i]`` of x."""
+    return x.permute(dims) if isinstance(x, Tensor) else x.transpose(dims)

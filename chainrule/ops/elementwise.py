@@ -15,6 +15,7 @@ import math
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, parallel_rows, xp_of
+from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
 # ----------------------------------------------------------------------------- helpers
@@ -116,6 +117,11 @@ def _scalars(a, b) -> tuple:
     return (None if isinstance(a, Tensor) else a, None if isinstance(b, Tensor) else b)
 
 
+def _tensor_or_none(x, needed: bool):
+    """``x`` to save for backward when ``needed`` and a Tensor (scalars go through ``_scalars``)."""
+    return x if needed and isinstance(x, Tensor) else None
+
+
 def _binary_grads(ctx, ga, gb):
     """Return the gradients of a binary op's two operands, reduced to their shapes."""
     a, b = ctx.inputs
@@ -176,7 +182,10 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        # as PyTorch, keep an operand only when the other's gradient needs it: changing x in
+        # place after y = x * 2.0 is no error, since backward never reads x
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(_tensor_or_none(a, need_b), _tensor_or_none(b, need_a))
         ctx.scalars = _scalars(a, b)
         ad, bd = _data(a), _data(b)
         return promote("mul", ad * bd, ad, bd)
@@ -197,7 +206,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
+        need_a, need_b = ctx.needs_input_grad  # da needs b; db needs a and b
+        ctx.save_for_backward(_tensor_or_none(a, need_b), _tensor_or_none(b, need_a or need_b))
         ctx.scalars = _scalars(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             ad, bd = _data(a), _data(b)
@@ -499,19 +509,21 @@ def _select_grads(ctx, grad, a_loses, b_loses, tie):
 class Where(Function):
     """out = a where cond else b;  da = grad where cond, db = grad where not cond."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond._data if isinstance(cond, Tensor) else cond
-        xp = xp_of(ctx.cond)
-        return promote("where", xp.where(ctx.cond, _data(a), _data(b)), _data(a), _data(b))
+        # saved, so changing the condition in place before backward raises (as PyTorch)
+        ctx.save_for_backward(cond if isinstance(cond, Tensor) else Tensor._make(xp_of(cond).array(cond)))
+        c = _data(cond)
+        return promote("where", xp_of(c).where(c, _data(a), _data(b)), _data(a), _data(b))
 
     @staticmethod
     def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
         _, a, b = ctx.inputs
-        zero = Tensor._make(xp_of(grad._data).zeros((), grad.dtype))
-        cond = Tensor._make(ctx.cond)
-        ga = unbroadcast(where(cond, grad, zero), a.shape) if ctx.needs_input_grad[1] else None
-        gb = unbroadcast(where(cond, zero, grad), b.shape) if ctx.needs_input_grad[2] else None
+        ga = bm.unbroadcast(bm.where(cond, grad, 0.0), a.shape) if ctx.needs_input_grad[1] else None
+        gb = bm.unbroadcast(bm.where(cond, 0.0, grad), b.shape) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 

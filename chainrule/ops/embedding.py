@@ -10,7 +10,7 @@ from __future__ import annotations
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import np, xp_of
-from chainrule.ops.shape import IndexAdd
+from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
 
@@ -21,24 +21,21 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, weight, idx, padding_idx):
-        ctx.idx, ctx.padding_idx = idx, padding_idx
-        return weight._data[idx]
+        # the indices are saved: changing them in place before backward raises (as PyTorch)
+        ctx.save_for_backward(idx)
+        ctx.padding_idx = padding_idx
+        return weight._data[idx._data]
 
     @staticmethod
     def backward(ctx, grad):
+        (idx,) = ctx.saved_tensors
         weight = ctx.inputs[0]
-        d = weight.shape[1]
-        if not isinstance(grad, Tensor):  # fast path on arrays
-            g = _sum_rows_by_index(grad.reshape(-1, d), ctx.idx.reshape(-1), weight.shape[0])
-            if ctx.padding_idx is not None:
-                g[ctx.padding_idx] = 0
-            return g, None, None
-        g = IndexAdd.apply(grad.reshape(-1, d), weight.shape, (ctx.idx.reshape(-1),))
-        if ctx.padding_idx is not None:
-            xp = xp_of(g._data)
-            keep = xp.ones((weight.shape[0], 1), g.dtype)
+        idx = idx._data if isinstance(idx, Tensor) else idx
+        g = bm.add_rows_at(grad.reshape((-1, weight.shape[1])), idx.reshape(-1), weight.shape[0])
+        if ctx.padding_idx is not None:  # the padding row gets no gradient
+            keep = xp_of(idx).ones((weight.shape[0], 1), grad.dtype)
             keep[ctx.padding_idx] = 0
-            g = g * Tensor._make(keep)
+            g = g * bm.const(keep, g)
         return g, None, None
 
 
@@ -119,7 +116,8 @@ def embedding(
         padding_idx %= n
     if max_norm is not None:
         _renorm_(weight, idx, max_norm, norm_type)
-    return Embedding.apply(weight, idx, padding_idx)
+    index = input if isinstance(input, Tensor) else Tensor._make(idx.copy())
+    return Embedding.apply(weight, index, padding_idx)
 
 
 def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:

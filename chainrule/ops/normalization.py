@@ -18,8 +18,9 @@ on every input of its group through the statistics).
 from __future__ import annotations
 
 from chainrule.autograd.function import Function
-from chainrule.autograd.grad_mode import State, no_grad
+from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import xp_of
+from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
 
@@ -70,50 +71,38 @@ class Normalize(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """With g = γ·grad and means over the normalised axes:
+        dx = (1/σ̂)(g - mean(g) - x̂ mean(g x̂));  dγ = Σ grad x̂;  dβ = Σ grad (over ``param_axes``)."""
         (weight,) = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if not isinstance(grad, Tensor):  # fast path: arrays
-            return _normalize_backward_arrays(ctx, grad, weight, need_x, need_w, need_b)
-        x = ctx.inputs[0]
-        if State.grad_enabled:  # create_graph: keep the statistics' dependence on x in the graph
-            xhat, invstd = _stats_tensor(x, ctx.axes, ctx.eps)
+        axes, param_axes = ctx.axes, ctx.param_axes
+        if bm.is_tensor(grad):  # recorded: x̂ and 1/σ̂ as functions of x, so dx is differentiable too
+            xhat, invstd = _stats_tensor(ctx.inputs[0], axes, ctx.eps)
         else:
-            xhat, invstd = _const(ctx.xhat), _const(ctx.invstd)
+            xhat, invstd = ctx.xhat, ctx.invstd
+        n = 1
+        for a in axes:
+            n *= grad.shape[a]
         gx = gw = gb = None
+        if axes == param_axes:  # batch norm: γ is constant over the normalised axes, so sums are shared
+            s_g = bm.sum(grad, axes, keepdim=True)
+            s_gx = bm.sum(grad * xhat, axes, keepdim=True)
+            gw = s_gx.reshape(weight.shape) if need_w else None
+            gb = s_g.reshape(ctx.inputs[2].shape) if need_b else None
+            if need_x:
+                scale = invstd * weight if weight is not None else invstd
+                gx = (grad - s_g * (1.0 / n) - xhat * (s_gx * (1.0 / n))) * scale
+            return gx, gw, gb, None, None, None, None
         if need_w:
-            gw = (grad * xhat).sum(dim=ctx.param_axes, keepdim=True).reshape(weight.shape)
+            gw = bm.sum(grad * xhat, param_axes, keepdim=True).reshape(weight.shape)
         if need_b:
-            gb = grad.sum(dim=ctx.param_axes, keepdim=True).reshape(ctx.inputs[2].shape)
-        if need_x:
+            gb = bm.sum(grad, param_axes, keepdim=True).reshape(ctx.inputs[2].shape)
+        if need_x:  # layer norm: γ varies inside each normalised group
             g = grad * weight if weight is not None else grad
-            gx = invstd * (
-                g - g.mean(dim=ctx.axes, keepdim=True) - xhat * (g * xhat).mean(dim=ctx.axes, keepdim=True)
-            )
+            mean_g = bm.sum(g, axes, keepdim=True) * (1.0 / n)
+            mean_gx = bm.sum(g * xhat, axes, keepdim=True) * (1.0 / n)
+            gx = (g - mean_g - xhat * mean_gx) * invstd
         return gx, gw, gb, None, None, None, None
-
-
-def _normalize_backward_arrays(ctx, g, weight, need_x, need_w, need_b):
-    """``Normalize.backward`` on bare arrays (same formulas, shared sums)."""
-    xhat, invstd, axes, param_axes = ctx.xhat, ctx.invstd, ctx.axes, ctx.param_axes
-    both = axes == param_axes  # batch norm
-    s_gxhat = (g * xhat).sum(axis=param_axes, keepdims=True) if (need_w or both) else None
-    s_g = g.sum(axis=param_axes, keepdims=True) if (need_b or both) else None
-    gw = s_gxhat.reshape(weight.shape) if need_w else None
-    gb = s_g.reshape(ctx.inputs[2].shape) if need_b else None
-    gx = None
-    if need_x:
-        if both:  # batch norm: the per-channel sums above are the means' numerators
-            n = g.size // s_g.size
-            scale = invstd * weight if weight is not None else invstd
-            gx = g - s_g / n
-            gx -= xhat * (s_gxhat / n)
-            gx *= scale
-        else:  # layer norm: γ varies inside each normalised group
-            gg = g * weight if weight is not None else g
-            gx = gg - gg.mean(axis=axes, keepdims=True)
-            gx -= xhat * (gg * xhat).mean(axis=axes, keepdims=True)
-            gx *= invstd
-    return gx, gw, gb, None, None, None, None
 
 
 def _check_dtypes(op: str, input: Tensor, **params) -> None:  # noqa: A002

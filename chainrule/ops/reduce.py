@@ -15,6 +15,7 @@ from collections import namedtuple
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import bmath as bm
 from chainrule.ops.elementwise import where
 from chainrule.ops.shape import norm_dims
 from chainrule.tensor import Tensor
@@ -30,8 +31,7 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 def _spread(grad, shape: tuple, axes: tuple):
     """Broadcast the gradient of a reduction over ``axes`` back to the input ``shape``
     (a Tensor, or on the engine's fast path a bare array)."""
-    g = grad.reshape(_kept_shape(shape, axes))
-    return g.expand(shape) if isinstance(g, Tensor) else xp_of(g).broadcast_to(g, shape)
+    return bm.broadcast_to(grad.reshape(_kept_shape(shape, axes)), shape)
 
 
 class Sum(Function):
@@ -202,7 +202,8 @@ class LogSumExp(Function):
         ctx.axes = axes
         ctx.save_for_backward(x)
         ctx.save_output()
-        m = xp.amax(a, axis=axes, keepdims=True)
+        # an empty reduction has no max: shift by 0 (the sum of no terms is 0, its log -inf)
+        m = xp.amax(a, axis=axes, keepdims=True) if a.size else xp.zeros(_kept_shape(a.shape, axes), a.dtype)
         m = xp.where(xp.isfinite(m), m, 0)
         with np.errstate(divide="ignore"):
             out = xp.log(xp.sum(xp.exp(a - m), axis=axes, keepdims=True)) + m
@@ -308,12 +309,24 @@ def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
 
 def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (ties share the gradient)."""
-    return AmaxAmin.apply(x, _dims(dim, x.ndim, "amax"), keepdim, True)
+    return AmaxAmin.apply(x, _nonempty_dims(x, dim, "amax"), keepdim, True)
 
 
 def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (ties share the gradient)."""
-    return AmaxAmin.apply(x, _dims(dim, x.ndim, "amin"), keepdim, False)
+    return AmaxAmin.apply(x, _nonempty_dims(x, dim, "amin"), keepdim, False)
+
+
+def _nonempty_dims(x: Tensor, dim, op: str) -> tuple:
+    """The reduced axes of a max/min; reducing over a size-0 dim has no answer (IndexError, as PyTorch)."""
+    axes = _dims(dim, x.ndim, op)
+    empty = [a for a in axes if x.shape[a] == 0] if axes is not None else ([0] if x.numel() == 0 else [])
+    if empty and not (axes is None and x.ndim == 0):
+        raise IndexError(
+            f"{op}: can't reduce over dimension {empty[0]} of size 0 (input shape {tuple(x.shape)}): "
+            "an empty set has no maximum or minimum"
+        )
+    return axes
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:

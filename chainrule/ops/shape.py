@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
 # ----------------------------------------------------------------------------- argument helpers
@@ -90,7 +91,7 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         inverse = tuple(int(i) for i in np.argsort(ctx.dims))
-        return (grad.permute(inverse) if isinstance(grad, Tensor) else grad.transpose(inverse)), None
+        return bm.permute(grad, inverse), None
 
 
 class Expand(Function):
@@ -138,8 +139,10 @@ class Index(Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, index):
+    def forward(ctx, x, index, index_tensors=()):
         ctx.index = index
+        # the index tensors are saved: changing one in place before backward raises (as PyTorch)
+        ctx.save_for_backward(*index_tensors)
         try:
             out = x._data[index]
             if isinstance(out, np.generic):  # x[i, j] of every dim: a 0-d view (as PyTorch), not a copy
@@ -150,10 +153,8 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.inputs[0]
-        if isinstance(grad, Tensor):
-            return IndexAdd.apply(grad, x.shape, ctx.index), None
-        return _index_add(grad, x.shape, ctx.index), None
+        ctx.saved_tensors  # noqa: B018 - raises if an index tensor was changed since forward
+        return bm.index_add(grad, ctx.inputs[0].shape, ctx.index), None
 
 
 class IndexAdd(Function):
@@ -168,8 +169,6 @@ class IndexAdd(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if isinstance(grad, Tensor):
-            return Index.apply(grad, ctx.index), None, None
         return grad[ctx.index], None, None
 
 
@@ -330,6 +329,8 @@ def normalize_index(index):
         return tuple(normalize_index(i) for i in index)
     if isinstance(index, Tensor):
         return index._data
+    if isinstance(index, np.ndarray) and index.ndim:
+        return index.copy()  # as PyTorch, which makes a tensor of it: a later change can't reach backward
     if isinstance(index, list):
         arr = np.asarray([i.item() if isinstance(i, Tensor) else i for i in index])
         return arr.astype(np.int64) if arr.dtype.kind in "iu" or arr.size == 0 else arr
@@ -340,7 +341,8 @@ def getitem(x: Tensor, index) -> Tensor:
     """x[index]: ints, slices, None, Ellipsis, and integer or bool arrays/tensors."""
     # basic indexing gives a view (sharing the version counter), integer arrays a copy;
     # NumPy's IndexError is re-raised naming getitem
-    return Index.apply(x, normalize_index(index))._view_of(x)
+    tensors = tuple(i for i in (index if isinstance(index, tuple) else (index,)) if isinstance(i, Tensor))
+    return Index.apply(x, normalize_index(index), index_tensors=tensors)._view_of(x)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -6,14 +6,14 @@
                       cr.callbacks.CSVLogger("log.csv")])
 
 A callback subclasses ``Callback`` and overrides any of ``on_train_begin(logs)``,
-``on_epoch_begin(epoch, logs)``, ``on_batch_end(batch, logs)``, ``on_epoch_end(epoch, logs)``,
-``on_train_end(logs)``. During ``fit`` it can read ``self.model``, ``self.optimizer``,
-``self.history`` and stop training with ``self.stop_training = True`` (``self.trainer`` is the
-running loop). Epochs are 0-based; ``logs`` maps metric names (``loss``, ``val_accuracy``, ...) to
-numbers. Callbacks run in the order given, sorted by their ``order`` attribute: those with the
-default 0 run before the epoch's logs are recorded in the History (at 50), so they may add or
-change values; ``CSVLogger`` (90) and ``ModelCheckpoint`` (100) run last, so a checkpoint sees
-the history, the scheduler's and early stopping's state after this epoch.
+``on_epoch_begin(epoch, logs)``, ``on_batch_begin(batch, logs)``, ``on_batch_end(batch, logs)``,
+``on_epoch_end(epoch, logs)``, ``on_train_end(logs)``. During ``fit`` it can read ``self.model``,
+``self.optimizer``, ``self.history`` and stop training with ``self.stop_training = True``
+(``self.trainer`` is the running loop). Epochs are 0-based; ``logs`` maps metric names (``loss``,
+``val_accuracy``, ...) to numbers. Callbacks run in the order given, sorted by their ``order``
+attribute: those with the default 0 run before the epoch's logs are recorded in the History (at 50),
+so they may add or change values; ``CSVLogger`` (90) and ``ModelCheckpoint`` (100) run last, so a
+checkpoint sees the history, the scheduler's and early stopping's state after this epoch.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class Callback:
 
     def on_train_begin(self, logs: dict | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
     def on_train_end(self, logs: dict | None = None) -> None: ...
@@ -235,22 +236,34 @@ class ModelCheckpoint(Callback):
 
 
 class LearningRateScheduler(Callback):
-    """Step a learning-rate schedule once per epoch.
+    """Step a learning-rate schedule once per epoch, or once per batch with ``per_batch=True``.
 
-    ``scheduler`` is a ``cr.optim.lr_scheduler`` scheduler (``step()`` at each epoch end;
-    ``ReduceLROnPlateau`` gets ``logs[monitor]``), or a function ``fn(epoch, lr) -> lr``
+    ``scheduler`` is a ``cr.optim.lr_scheduler`` scheduler (``step()`` at each epoch end, or after
+    each optimizer step with ``per_batch=True``, as ``OneCycleLR`` and ``CyclicLR`` expect;
+    ``ReduceLROnPlateau`` gets ``logs[monitor]`` at epoch ends), or a function ``fn(epoch, lr) -> lr``
     (Keras-style, 0-based epoch) whose value is set on every parameter group at each epoch start.
-    The learning rate of each epoch is logged as ``lr``.
+    The learning rate at the start of each epoch is logged as ``lr``.
+
+    Example::
+
+        sched = cr.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=epochs * len(loader))
+        cr.fit(model, loader, ..., callbacks=[LearningRateScheduler(sched, per_batch=True)])
     """
 
-    def __init__(self, scheduler: Any, monitor: str = "val_loss"):
+    def __init__(self, scheduler: Any, monitor: str = "val_loss", per_batch: bool = False):
         self.scheduler = scheduler
         self.monitor = monitor
+        self.per_batch = bool(per_batch)
         self._is_fn = not hasattr(scheduler, "step")
         if self._is_fn and not callable(scheduler):
             raise TypeError(
                 "LearningRateScheduler: expected a cr.optim.lr_scheduler scheduler or a function "
                 f"(epoch, lr) -> lr, got {type(scheduler).__name__}"
+            )
+        if self.per_batch and (self._is_fn or type(scheduler).__name__ == "ReduceLROnPlateau"):
+            raise ValueError(
+                "LearningRateScheduler: per_batch=True needs a scheduler stepped per batch (OneCycleLR, "
+                f"CyclicLR, ...), not {getattr(scheduler, '__name__', type(scheduler).__name__)}"
             )
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
@@ -261,8 +274,12 @@ class LearningRateScheduler(Callback):
         if logs is not None:
             logs["lr"] = self.optimizer.param_groups[0]["lr"]
 
+    def on_batch_end(self, batch: int, logs=None) -> None:
+        if self.per_batch:
+            self.scheduler.step()
+
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        if self._is_fn:
+        if self._is_fn or self.per_batch:
             return
         if type(self.scheduler).__name__ == "ReduceLROnPlateau":
             value = _monitored("LearningRateScheduler", self.monitor, logs)
@@ -330,10 +347,20 @@ def _fmt(v: Any) -> Any:
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+    """A callback from plain functions, per batch or per epoch:
+    ``LambdaCallback(on_batch_end=lambda batch, logs: losses.append(logs["loss"]))``
+    (hooks: ``on_train_begin``, ``on_epoch_begin``, ``on_batch_begin``, ``on_batch_end``,
+    ``on_epoch_end``, ``on_train_end``)."""
 
     def __init__(self, **hooks: Callable):
-        names = {"on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end"}
+        names = {
+            "on_train_begin",
+            "on_epoch_begin",
+            "on_batch_begin",
+            "on_batch_end",
+            "on_epoch_end",
+            "on_train_end",
+        }
         bad = set(hooks) - names
         if bad:
             raise TypeError(f"LambdaCallback: unknown hooks {sorted(bad)}; known: {sorted(names)}")
@@ -341,8 +368,105 @@ class LambdaCallback(Callback):
             setattr(self, name, fn)
 
 
+class TerminateOnNaN(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite, before its optimizer step
+    (the parameters stay finite); the epoch is recorded with its non-finite loss.
+
+    Without it ``fit`` raises ``FloatingPointError`` there. ``stopped`` holds ``(epoch, batch)``
+    (0-based) once it stopped training.
+    """
+
+    handles_nan = True
+
+    def __init__(self, verbose: bool = True):
+        self.verbose = verbose
+        self.stopped: tuple[int, int] | None = None
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch: int, logs=None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.stopped = (self._epoch, batch)
+            self.stop_training = True
+            if self.verbose:
+                print(f"TerminateOnNaN: loss {loss} at epoch {self._epoch + 1}, batch {batch + 1}; stopping")
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience``
+    epochs (Keras' callback, with ``cr.optim.lr_scheduler.ReduceLROnPlateau``'s rule and PyTorch's
+    defaults: ``factor=0.1``, ``patience=10``, relative ``threshold=1e-4``, ``cooldown=0``,
+    ``min_lr=0``). ``mode``: 'min', 'max' or 'auto' (max for accuracies). The learning rate of
+    each epoch is logged as ``lr``.
+
+    Example::
+
+        cr.fit(..., validation=(xv, yv), callbacks=[ReduceLROnPlateau(factor=0.5, patience=2)])
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        mode: str = "auto",
+        verbose: bool = False,
+    ):
+        if not 0 < factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor}")
+        self.monitor = monitor
+        self.mode = _mode_for("ReduceLROnPlateau", monitor, mode)
+        self.kwargs = dict(
+            factor=factor,
+            patience=int(patience),
+            threshold=threshold,
+            threshold_mode=threshold_mode,
+            cooldown=int(cooldown),
+            min_lr=min_lr,
+        )
+        self.verbose = verbose
+        self.scheduler: Any = None
+        self._state: dict | None = None
+
+    def on_train_begin(self, logs=None) -> None:
+        from chainrule.optim.lr_scheduler import ReduceLROnPlateau as Rule
+
+        if self.scheduler is None or self.scheduler.optimizer is not self.optimizer:
+            self.scheduler = Rule(self.optimizer, mode=self.mode, **self.kwargs)
+            if self._state is not None:
+                self.scheduler.load_state_dict(self._state)
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        if logs is not None:
+            logs["lr"] = self.optimizer.param_groups[0]["lr"]
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        value = _monitored("ReduceLROnPlateau", self.monitor, logs)
+        before = self.optimizer.param_groups[0]["lr"]
+        self.scheduler.step(value if value is not None else math.nan)
+        after = self.optimizer.param_groups[0]["lr"]
+        if self.verbose and after < before:
+            print(f"ReduceLROnPlateau: {self.monitor} stalled; learning rate {before:.3g} -> {after:.3g}")
+
+    def state_dict(self) -> dict:
+        return {"scheduler": _plain(self.scheduler.state_dict())} if self.scheduler is not None else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._state = state.get("scheduler")
+        if self.scheduler is not None and self._state is not None:
+            self.scheduler.load_state_dict(self._state)
+
+
 __all__ = [
     "Callback",
+    "TerminateOnNaN",
+    "ReduceLROnPlateau",
     "EarlyStopping",
     "ModelCheckpoint",
     "LearningRateScheduler",

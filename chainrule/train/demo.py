@@ -45,13 +45,25 @@ def load_split(test_fraction: float = 0.2, seed: int = 0):
     return (x[train], y[train]), (x[test], y[test])
 
 
+QUICK_TRAIN_IMAGES = 256
+
+
 def main(
-    epochs: int | None = None, plot: str | None = "chainrule-demo.png", progress: bool = True, seed: int = 0
+    epochs: int | None = None,
+    plot: str | None = "chainrule-demo.png",
+    progress: bool = True,
+    seed: int = 0,
+    quick: bool = False,
 ) -> int:
-    """``chainrule demo``: train the digits CNN, print test accuracy, write the plot; returns 0."""
-    epochs = DEFAULT_EPOCHS if epochs is None else epochs
+    """``chainrule demo``: train the digits CNN, print test accuracy, write the plot; returns 0.
+
+    ``quick``: one epoch on the first 256 training images (a smoke test of an install, seconds).
+    """
+    epochs = (1 if quick else DEFAULT_EPOCHS) if epochs is None else epochs
     cr.manual_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_split(seed=seed)
+    if quick:
+        x_train, y_train = x_train[:QUICK_TRAIN_IMAGES], y_train[:QUICK_TRAIN_IMAGES]
     scale = transforms.Standardize(axis=(0, 1, 2, 3)).fit(x_train)  # one mean and std for all pixels
     augment = transforms.Compose(
         [
@@ -91,6 +103,6 @@ def main(
         f"test accuracy: {result['accuracy']:.4f}  (test loss {result['loss']:.4f}, {seconds:.1f}s training)"
     )
     if plot:
-        path = history.plot(plot, title=f"chainrule demo: 8x8 digits, test accuracy {result['accuracy']:.3f}")
-        print(f"training curves: {path}")
+        history.plot(plot, title=f"chainrule demo: 8x8 digits, test accuracy {result['accuracy']:.3f}")
+        print(f"training curves: {plot}")
     return 0

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 
 class History:
     """Per-epoch metrics: ``history['loss']``, ``history['val_accuracy']`` (lists, one value per epoch).
 
     ``history.history`` is the underlying dict, ``history.epoch`` the epoch numbers (0-based),
-    ``history.plot(path)`` writes the training curves as an image.
+    ``history.plot()`` returns the training curves as a matplotlib Figure (``plot(path)`` also
+    writes them to a file).
     """
 
     def __init__(self) -> None:
@@ -59,10 +63,16 @@ class History:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items())
         return f"History({len(self)} epochs{': ' + last if last else ''})"
 
-    def plot(self, path: str | os.PathLike, title: str | None = None) -> Path:
-        """Write the curves to ``path`` (PNG, SVG, PDF: from the extension) with matplotlib.
+    def plot(self, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
+        """The training curves as a matplotlib ``Figure``: one panel per metric, the training value
+        and its ``val_`` counterpart together. In a Jupyter notebook the returned figure shows
+        inline; with ``path`` it is also written there (PNG, SVG, PDF: from the extension), and
+        only then is a file written.
 
-        One panel per metric, the training value and its ``val_`` counterpart together.
+        Example::
+
+            >>> history = cr.fit(model, data, loss="cross_entropy", optimizer="adam")  # doctest: +SKIP
+            >>> fig = history.plot("curves.png")  # doctest: +SKIP
         """
         from matplotlib.figure import Figure  # no pyplot: renders with Agg, leaves global state alone
 
@@ -84,7 +94,29 @@ class History:
             ax.legend()
         if title:
             fig.suptitle(title)
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110)
-        return path
+        if path is not None:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, dpi=110)
+        _show_inline(Figure)
+        return fig
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return buf.getvalue()
+
+
+def _show_inline(figure_class: type) -> None:
+    """Under IPython, let a pyplot-less Figure display as a PNG (the inline backend registers
+    this only once pyplot is imported)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        formatter.lookup_by_type(figure_class)
+    except KeyError:
+        formatter.for_type(figure_class, _png)

@@ -16,6 +16,7 @@ epoch (training values averaged over its batches, weighted by batch size) go int
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
@@ -32,7 +33,8 @@ from chainrule.tensor import Tensor
 from chainrule.train.callbacks import Callback
 from chainrule.train.checkpoint import load_checkpoint, restore_rng, training_state
 from chainrule.train.history import History
-from chainrule.train.metrics import get_metric
+from chainrule.train.metrics import Metric, get_metric
+from chainrule.train.names import get_loss, get_optimizer
 
 # ----------------------------------------------------------------------------------------
 # Inputs
@@ -160,59 +162,118 @@ def _fmt_logs(logs: dict) -> str:
 _BAR = "{desc} {percentage:3.0f}%|{bar:16}| {n_fmt}/{total_fmt} {elapsed}{postfix}"
 
 
-class _Progress:
-    """A tqdm bar per epoch on a terminal; one plain line per epoch otherwise; nothing when off."""
+def _in_notebook() -> bool:
+    """True under a Jupyter (IPython) kernel; IPython is not imported when nothing else did."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
 
-    def __init__(self, enabled: bool, epochs: int, total: int, file: Any = None):
+
+def _import_tqdm(notebook: bool):
+    """The tqdm class to draw with, or None (tqdm, or for notebooks ipywidgets, not installed)."""
+    try:
+        if notebook:
+            import ipywidgets  # noqa: F401  (tqdm's notebook bar is an ipywidgets widget)
+            from tqdm.notebook import tqdm
+        else:
+            from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+class _TextLine:
+    """A notebook output line updated in place (the notebook bar without ipywidgets)."""
+
+    def __init__(self, text: str):
+        from IPython.display import Pretty, display
+
+        self._pretty = Pretty
+        self.handle = display(Pretty(text), display_id=True)
+        self.last = 0.0
+
+    def show(self, text: str, force: bool = False) -> None:
+        now = time.perf_counter()
+        if force or now - self.last > 0.2:
+            self.handle.update(self._pretty(text))
+            self.last = now
+
+
+class _Progress:
+    """What ``fit`` shows per epoch, by ``verbose``: 0 nothing; 2 one line per epoch; 1 a live bar
+    (tqdm on a terminal, tqdm's notebook bar under a Jupyter kernel, or there an output line
+    updated in place when ipywidgets is missing), one line per epoch when no bar can be drawn
+    (output not a terminal, tqdm not installed)."""
+
+    def __init__(self, verbose: int, epochs: int, total: int | None, file: Any = None):
         self.file = file or sys.stderr
-        self.enabled = enabled
-        isatty = getattr(self.file, "isatty", None)
-        self.live = enabled and bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+        self.enabled = verbose > 0
+        self.kind = "off" if not self.enabled else "lines"
+        self.tqdm = None
+        if verbose == 1 and file is None and _in_notebook():
+            self.tqdm = _import_tqdm(notebook=True)
+            self.kind = "notebook" if self.tqdm is not None else "text"
+        elif verbose == 1:
+            isatty = getattr(self.file, "isatty", None)
+            if bool(isatty and isatty()) and os.environ.get("TERM") != "dumb":
+                self.tqdm = _import_tqdm(notebook=False)
+                self.kind = "terminal" if self.tqdm is not None else "lines"
         self.epochs, self.total = epochs, total
-        self.bar = None
+        self.bar: Any = None
+        self.line: _TextLine | None = None
+
+    def _desc(self, epoch: int) -> str:
+        width = len(str(self.epochs))
+        return f"epoch {epoch + 1:>{width}}/{self.epochs}"
 
     def start(self, epoch: int) -> None:
         self.t0 = time.perf_counter()
-        if self.live:
-            from tqdm.auto import tqdm
-
-            width = len(str(self.epochs))
-            self.bar = tqdm(
+        self.n = 0
+        if self.kind == "terminal":
+            self.bar = self.tqdm(
                 total=self.total,
-                desc=f"epoch {epoch + 1:>{width}}/{self.epochs}",
+                desc=self._desc(epoch),
                 unit="batch",
                 file=self.file,
                 leave=True,
                 mininterval=0.1,
                 bar_format=_BAR,
             )
+        elif self.kind == "notebook":
+            self.bar = self.tqdm(total=self.total, desc=self._desc(epoch), unit="batch", leave=True)
+        elif self.kind == "text":
+            self.epoch = epoch
+            self.line = _TextLine(f"{self._desc(epoch)}  0/{self.total}")
 
     def update(self, logs: dict) -> None:
+        self.n += 1
         if self.bar is not None:
             self.bar.set_postfix_str(_fmt_logs(logs), refresh=False)
             self.bar.update(1)
+        elif self.line is not None:
+            self.line.show(f"{self._desc(self.epoch)}  {self.n}/{self.total}  {_fmt_logs(logs)}")
 
     def close(self) -> None:
         """Close a bar left open (training interrupted by an exception)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        self.line = None
 
     def end(self, epoch: int, logs: dict) -> None:
         if not self.enabled:
             return
         seconds = time.perf_counter() - self.t0
+        summary = f"{self._desc(epoch)}  {seconds:.1f}s  {_fmt_logs(logs)}"
         if self.bar is not None:
             self.bar.set_postfix_str(_fmt_logs(logs), refresh=False)
             self.bar.close()
             self.bar = None
+        elif self.line is not None:
+            self.line.show(summary, force=True)
+            self.line = None
         else:
-            width = len(str(self.epochs))
-            print(
-                f"epoch {epoch + 1:>{width}}/{self.epochs}  {seconds:.1f}s  {_fmt_logs(logs)}",
-                file=self.file,
-                flush=True,
-            )
+            print(summary, file=self.file, flush=True)
 
 
 # ----------------------------------------------------------------------------------------
@@ -279,12 +340,82 @@ class Trainer:
             getattr(cb, hook)(*args)
 
 
+def _verbosity(verbose: Any, progress: bool) -> int:
+    if verbose is None:
+        return 1 if progress else 0
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2, "auto"):
+        raise ValueError(
+            f"fit: verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch), got {verbose!r}"
+        )
+    return 1 if verbose == "auto" else int(verbose)
+
+
+def _class_weighted(loss: Callable, class_weight: Any) -> Callable:
+    """Keras' ``class_weight``: each sample's loss times the weight of its class, averaged over
+    the batch (``sum(w[y_i] * l_i) / N``)."""
+    if not isinstance(class_weight, dict) or not class_weight:
+        raise TypeError(f"fit: class_weight must be a dict {{class index: weight}}, got {class_weight!r}")
+    if getattr(loss, "reduction", None) not in ("mean", "sum"):
+        raise TypeError(
+            "fit: class_weight needs a loss module with reduction='mean' or 'sum' (e.g. "
+            f"nn.CrossEntropyLoss()), got {type(loss).__name__}"
+        )
+    per_sample = copy.copy(loss)
+    object.__setattr__(per_sample, "reduction", "none")
+    size = max(int(k) for k in class_weight) + 1
+    table = np.ones(size, dtype=np.float64)
+    for k, w in class_weight.items():
+        table[int(k)] = float(w)
+
+    def weighted(out: Tensor, target: Tensor) -> Tensor:
+        values = per_sample(out, target)
+        t = target._data.reshape(-1) if isinstance(target, Tensor) else np.asarray(target).reshape(-1)
+        idx = backend.to_numpy(t).astype(np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= size):
+            bad = int(idx.max() if idx.max() >= size else idx.min())
+            raise ValueError(
+                f"fit: class_weight has no weight for class {bad} (weights given for {sorted(class_weight)})"
+            )
+        w = table[idx].astype(values.dtype)
+        if values.shape != w.shape:
+            raise ValueError(
+                f"fit: class_weight needs one loss value per sample, got shape {tuple(values.shape)} "
+                f"for {w.shape[0]} targets"
+            )
+        xp = backend.xp_of(values._data)
+        total = (values * Tensor._make(xp.asarray(w))).sum()
+        return total / len(idx) if loss.reduction == "mean" else total
+
+    return weighted
+
+
+class _Stream:
+    """The batches of each epoch: all of the loader's, or ``steps`` of them drawn from a stream
+    that restarts the loader (reshuffled) whenever it runs out."""
+
+    def __init__(self, loader: DataLoader, steps: int | None):
+        self.loader, self.steps, self.it = loader, steps, None
+
+    def epoch(self):
+        if self.steps is None:
+            yield from self.loader
+            return
+        for _ in range(self.steps):
+            batch = next(self.it, None) if self.it is not None else None
+            if batch is None:
+                self.it = iter(self.loader)
+                batch = next(self.it, None)
+                if batch is None:
+                    raise ValueError("fit: the training data has no batches")
+            yield batch
+
+
 def fit(
     model,
     train: Any,
     *,
-    loss: Callable,
-    optimizer,
+    loss: Callable | str,
+    optimizer: Any,
     epochs: int = 1,
     batch_size: int = 32,
     validation: Any = None,
@@ -294,6 +425,12 @@ def fit(
     progress: bool = True,
     shuffle: bool = True,
     resume: Any = None,
+    verbose: int | str | None = None,
+    validation_data: Any = None,
+    initial_epoch: int = 0,
+    class_weight: dict | None = None,
+    steps_per_epoch: int | None = None,
+    lr: float | None = None,
 ) -> History:
     """Train ``model`` on ``train`` for ``epochs`` epochs; returns the ``History`` of per-epoch values.
 
@@ -301,25 +438,64 @@ def fit(
         model: a ``cr.nn.Module`` (any callable with ``parameters()``, ``train()``, ``eval()``).
         train: a Dataset, a DataLoader, or an ``(x, y)`` pair of arrays/Tensors. Batches are
             ``(inputs..., target)``; the model is called as ``model(*inputs)``.
-        loss: a loss module or callable ``(output, target) -> scalar Tensor``.
-        optimizer: a ``cr.optim`` optimizer over the model's parameters.
-        epochs: the total number of epochs (counting those of a resumed checkpoint).
+        loss: a loss module or callable ``(output, target) -> scalar Tensor``, or a name
+            (``'cross_entropy'``, ``'mse'``, ``'bce'``, ``'bce_with_logits'``, ``'l1'``,
+            ``'huber'``, ``'nll'``, ``'hinge'``) giving the ``cr.nn`` loss with its defaults.
+        optimizer: a ``cr.optim`` optimizer over the model's parameters, or a name (``'sgd'``,
+            ``'adam'``, ``'adamw'``, ``'rmsprop'``, ``'adagrad'``, ``'adadelta'``, ``'adamax'``,
+            ``'nadam'``) with PyTorch's defaults; ``lr`` sets its learning rate.
+        epochs: the last epoch to reach (counting those of a resumed checkpoint or
+            ``initial_epoch``, as Keras).
         batch_size, shuffle: used when ``train`` is not already a DataLoader.
-        validation: data in the same forms, evaluated after each epoch (``val_*`` values).
+        validation (or its Keras name ``validation_data``): data in the same forms, evaluated
+            after each epoch (``val_*`` values).
         validation_split: instead, hold out this last fraction of ``train`` (before shuffling).
-        metrics: names (``'accuracy'``, ``'top5_accuracy'``, ``'mse'``, ``'mae'``) or callables
-            ``(output, target) -> number``; the loss is always recorded.
+        metrics: names (``'accuracy'``, ``'top5_accuracy'``, ``'mse'``, ``'mae'``, ``'precision'``,
+            ``'recall'``, ``'f1'``, ``'f1_micro'``, ``'auc'``, ...; see ``cr.train.metrics``),
+            ``Metric`` objects, or callables ``(output, target) -> number``; the loss is always
+            recorded.
         callbacks: ``cr.callbacks`` objects (early stopping, checkpoints, schedules, CSV log).
-        progress: a live progress bar per epoch on a terminal (one plain line per epoch when the
-            output is not a terminal); ``False`` prints nothing.
+        verbose: 0 silent, 1 a live progress bar per epoch (in a notebook, a notebook bar; one
+            plain line per epoch when the output is not a terminal), 2 one line per epoch.
+            Default: 1, or 0 with ``progress=False``.
         resume: a checkpoint file from ``ModelCheckpoint`` (or its loaded dict): restores the
             model, optimizer, history, callback and RNG states and continues after its epoch,
             giving the same result as an uninterrupted run.
+        initial_epoch: the epoch to start at (0-based), to continue a run by hand.
+        class_weight: ``{class: weight}``: each training sample's loss is multiplied by the
+            weight of its class (the loss module must have a ``reduction``; validation losses
+            stay unweighted).
+        steps_per_epoch: batches per epoch, drawn from the training data as a stream that
+            restarts (reshuffled) when it runs out.
+
+    A non-finite loss raises ``FloatingPointError`` before the step, unless a
+    ``TerminateOnNaN`` callback is given: then training stops cleanly at that batch.
+
+    Example::
+
+        >>> history = cr.fit(model, (x, y), loss="cross_entropy", optimizer="adam", lr=1e-3,
+        ...                  epochs=5, validation_data=(xv, yv), metrics=["accuracy"])  # doctest: +SKIP
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    if validation_data is not None:
+        if validation is not None:
+            raise ValueError("fit: give validation or validation_data (the same thing), not both")
+        validation = validation_data
     if validation is not None and validation_split is not None:
         raise ValueError("fit: give validation or validation_split, not both")
+    if not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+        raise ValueError(f"fit: initial_epoch must be a non-negative integer, got {initial_epoch!r}")
+    if steps_per_epoch is not None and (
+        not isinstance(steps_per_epoch, (int, np.integer))
+        or isinstance(steps_per_epoch, bool)
+        or steps_per_epoch < 1
+    ):
+        raise ValueError(f"fit: steps_per_epoch must be a positive integer, got {steps_per_epoch!r}")
+    level = _verbosity(verbose, progress)
+    loss = get_loss(loss)
+    optimizer = get_optimizer(optimizer, model.parameters(), lr)
+    train_loss = _class_weighted(loss, class_weight) if class_weight is not None else loss
     if validation_split is not None:
         train, validation = _split_off_validation(train, validation_split)
     train_loader = _as_loader("fit", "train", train, batch_size, shuffle)
@@ -327,13 +503,21 @@ def fit(
     if validation is not None:
         val_loader = _as_loader("fit", "validation", validation, batch_size, False)
     metric_fns = _metric_list(metrics)
+    if any(getattr(fn, "name", None) == "confusion_matrix" for _, fn in metric_fns):
+        raise ValueError(
+            "fit: 'confusion_matrix' is an array, not a per-epoch number; use "
+            "cr.evaluate(model, data, metrics=['confusion_matrix']) after training"
+        )
     device = _device_of(model)
 
-    bar = _Progress(progress, epochs, len(train_loader))
+    stream = _Stream(train_loader, steps_per_epoch)
+    bar = _Progress(level, epochs, steps_per_epoch or len(train_loader))
     trainer = Trainer(model, optimizer, [*callbacks, _Record(bar)])
     for cb in trainer.callbacks:
         cb.set_trainer(trainer)
     start = trainer.restore(resume) if resume is not None else 0
+    start = max(start, int(initial_epoch))
+    handles_nan = any(getattr(cb, "handles_nan", False) for cb in trainer.callbacks)
     was_training = getattr(model, "training", True)
 
     trainer.call("on_train_begin", {})
@@ -344,29 +528,42 @@ def fit(
             model.train()
             bar.start(epoch)
             running = _Mean()
-            for i, batch in enumerate(train_loader):
+            stateful = _fresh(metric_fns)
+            for i, batch in enumerate(stream.epoch()):
+                trainer.call("on_batch_begin", i, {})
                 inputs, target = _unpack("fit", batch, device)
                 optimizer.zero_grad()
                 out = model(*inputs)
-                value = loss(out, target)
+                value = train_loss(out, target)
                 batch_logs = {"loss": _loss_value("fit", value)}
                 if not math.isfinite(batch_logs["loss"]):
-                    raise FloatingPointError(
-                        f"fit: the loss became {batch_logs['loss']} at epoch "
-                        f"{epoch + 1}, batch {i + 1}; lower the learning rate or "
-                        "check the data"
-                    )
+                    if not handles_nan:
+                        raise FloatingPointError(
+                            f"fit: the loss became {batch_logs['loss']} at epoch "
+                            f"{epoch + 1}, batch {i + 1}; lower the learning rate or "
+                            "check the data (or pass callbacks=[cr.callbacks.TerminateOnNaN()] "
+                            "to stop training there instead)"
+                        )
+                    running.add(batch_logs, _batch_len(target))
+                    trainer.call("on_batch_end", i, batch_logs)  # TerminateOnNaN stops training
+                    break
                 value.backward()
                 optimizer.step()
                 if metric_fns:
                     detached = Tensor._make(out._data)
                     for name, fn in metric_fns:
-                        batch_logs[name] = float(fn(detached, target))
+                        if name in stateful:
+                            stateful[name].update(detached, target)
+                        else:
+                            batch_logs[name] = float(fn(detached, target))
                 running.add(batch_logs, _batch_len(target))
                 bar.update(running.means())
                 trainer.call("on_batch_end", i, batch_logs)
+                if trainer.stop_training:
+                    break
             logs.update(running.means())
-            if val_loader is not None:
+            logs.update({name: float(m.result()) for name, m in stateful.items()})
+            if val_loader is not None and not trainer.stop_training:
                 logs.update(
                     {
                         f"val_{k}": v
@@ -375,9 +572,9 @@ def fit(
                 )
             trainer.epoch = epoch
             # 'lr' (from a scheduler callback) last, so the bar shows the metrics first
-            lr = logs.pop("lr", None)
-            if lr is not None:
-                logs["lr"] = lr
+            lr_now = logs.pop("lr", None)
+            if lr_now is not None:
+                logs["lr"] = lr_now
             trainer.call("on_epoch_end", epoch, logs)  # _Record (order 50) stores logs in the History
             if trainer.stop_training:
                 break
@@ -386,6 +583,16 @@ def fit(
         model.train(was_training)
     trainer.call("on_train_end", trainer.history.last())
     return trainer.history
+
+
+def _fresh(metric_fns) -> dict:
+    """The epoch-accumulated metrics of ``metric_fns``, reset."""
+    out = {}
+    for name, fn in metric_fns:
+        if isinstance(fn, Metric):
+            fn.reset()
+            out[name] = fn
+    return out
 
 
 # ----------------------------------------------------------------------------------------
@@ -397,6 +604,7 @@ def _run_eval(model, loader: DataLoader, loss: Callable | None, metric_fns, devi
     was_training = getattr(model, "training", False)
     model.eval()
     running = _Mean()
+    stateful = _fresh(metric_fns)
     try:
         with no_grad():
             for batch in loader:
@@ -406,11 +614,18 @@ def _run_eval(model, loader: DataLoader, loss: Callable | None, metric_fns, devi
                 if loss is not None:
                     values["loss"] = _loss_value(name, loss(out, target))
                 for mname, fn in metric_fns:
-                    values[mname] = float(fn(out, target))
+                    if mname in stateful:
+                        stateful[mname].update(out, target)
+                    else:
+                        values[mname] = float(fn(out, target))
                 running.add(values, _batch_len(target))
     finally:
         model.train(was_training)
-    return running.means()
+    out = running.means()
+    for mname, m in stateful.items():
+        result = m.result()
+        out[mname] = float(result) if np.ndim(result) == 0 else result  # a confusion matrix stays an array
+    return out
 
 
 def evaluate(

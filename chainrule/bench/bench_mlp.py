@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from benchmarks.timing import interleaved, row, torch_or_none
+from chainrule.bench.timing import interleaved, row, torch_or_none
 
 LR = 0.01
 

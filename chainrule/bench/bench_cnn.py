@@ -11,7 +11,7 @@ Model (both frameworks, same weights)::
 
 Targets (the issue): train ≤ 1.5x PyTorch, inference ≤ 1.0x.  Run::
 
-    python -m benchmarks.bench_cnn [samples]
+    python -m chainrule.bench.bench_cnn [samples]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from benchmarks.timing import interleaved, row, torch_or_none
+from chainrule.bench.timing import interleaved, row, torch_or_none
 
 LR = 1e-3
 
@@ -130,6 +130,6 @@ def run(samples: int = 20) -> list[dict]:
 if __name__ == "__main__":
     import sys
 
-    from benchmarks.run import format_rows
+    from chainrule.bench.run import format_rows
 
     print(format_rows(run(int(sys.argv[1]) if len(sys.argv) > 1 else 20)))
