@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from chainrule import backend
@@ -35,6 +36,12 @@ class Tensor:
     """An array with reverse-mode automatic differentiation (see the module docstring)."""
 
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "__weakref__")
+    _data: Any
+    requires_grad: bool
+    grad: Tensor | None
+    grad_fn: Any
+    _output_nr: int
+    _vc: list[int] | None
     __array_priority__ = 1000
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -347,10 +354,10 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         return id(self)
 
-    def __len__(self) -> int:
+    def __len__(self) -> builtins.int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
@@ -360,7 +367,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
             raise RuntimeError(
                 f"bool: the truth value of a tensor with {self._data.size} values is ambiguous; "
@@ -368,13 +375,13 @@ class Tensor:
             )
         return bool(self._data.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be an index, got {self.dtype}")
         return int(self.item())

@@ -17,6 +17,7 @@ fi
 python -m pip install -q -e '.[test]'
 python -m ruff check chainrule tests benchmarks examples conftest.py
 python -m ruff format --check chainrule tests benchmarks examples scripts conftest.py
+python -m mypy  # the core: tensor.py, autograd/, ops/, kernels/ (pyproject.toml)
 # Two test workers on two cores: one BLAS thread each, or idle BLAS threads spin against the
 # other worker and everything slows 10x (benchmarks, not tests, measure threaded speed).
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1

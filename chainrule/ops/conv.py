@@ -219,7 +219,8 @@ def _im2col_block(cols, x_pad, geom, kc: int, ones: bool) -> None:
 def _im2col_one_channel(buf, x_pad, geom, ones: bool) -> None:
     """Fill ``buf`` (n, K [+1], *O) from a one-channel ``x_pad`` (n, *P, 1): one copy per kernel offset."""
     for j, win in enumerate(windows(geom)):
-        buf[:, j] = x_pad[(slice(None), *win, 0)]
+        at = (slice(None), *win, 0)  # (a named tuple: mypy reads x[(a, *b)] as 3.11 syntax)
+        buf[:, j] = x_pad[at]
     if ones:
         buf[:, -1] = 1
 
@@ -302,7 +303,7 @@ def _input_slices(geom) -> list:
     for n, o, k, s, d, lo in zip(
         geom.in_size, geom.out_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo
     ):
-        options = []
+        options: list[tuple[slice, slice, bool] | None] = []
         for i in range(k):
             first = i * d - lo  # input position read by output 0 (negative: in the padding)
             o_min = max(0, -(first // s))  # first output reading a position >= 0
@@ -316,8 +317,8 @@ def _input_slices(geom) -> list:
     result = []
     for j, combo in enumerate(itertools.product(*per_dim)):
         if all(c is not None for c in combo):
-            src, dst, whole = zip(*combo)
-            result.append((j, src, dst, all(whole)))
+            srcs, dsts, wholes = zip(*combo)
+            result.append((j, srcs, dsts, all(wholes)))
     return result
 
 
@@ -335,11 +336,12 @@ def _col2im(xp, dcols, geom, n: int, g: int, cg: int, dtype):
         for part in order:
             j, src, dst, _ = part
             slab = dcols[:, :, j].transpose(0, 2, 1, 3).reshape(len(dx), *geom.out_size, g, cg)
-            slab = slab[(slice(None), *src)]
+            src_at, dst_at = (slice(None), *src), (slice(None), *dst)
+            slab = slab[src_at]
             if part is first:
-                dx[(slice(None), *dst)] = slab
+                dx[dst_at] = slab
             else:
-                dx[(slice(None), *dst)] += slab
+                dx[dst_at] += slab
 
     parallel_rows(block, dx, dcols)
     return dx.reshape(n, *geom.in_size, g * cg)

@@ -92,7 +92,8 @@ def _disjoint(geom) -> bool:
 
 
 def _slab(buf, win):
-    return buf[(slice(None), *win, slice(None))]
+    at = (slice(None), *win, slice(None))  # (a named tuple: mypy reads x[(a, *b)] as 3.11 syntax)
+    return buf[at]
 
 
 # ----------------------------------------------------------------------------- max pooling
