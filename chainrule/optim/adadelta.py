@@ -68,7 +68,7 @@ class Adadelta(Optimizer):
                 raise ValueError(f"Adadelta: invalid rho={rho!r}; expected 0 <= rho <= 1")
 
     def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
-        st.setdefault("step", 0)
+        st["step"] = 0
         self._zeros(st, pd, "square_avg", "acc_delta")
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:

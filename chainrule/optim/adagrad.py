@@ -78,10 +78,9 @@ class Adagrad(Optimizer):
         self._check_nonneg(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
-        if not st:
-            st["step"] = 0
-            initial = float(self.defaults["initial_accumulator_value"])  # optimizer-wide, as PyTorch
-            st["sum"] = Tensor._make(xp_of(pd).full_like(pd, initial))
+        st["step"] = 0
+        initial = float(self.defaults["initial_accumulator_value"])  # optimizer-wide, as PyTorch
+        st["sum"] = Tensor._make(xp_of(pd).full_like(pd, initial))
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])

@@ -81,16 +81,16 @@ class Adam(Optimizer):
         self._check_betas(group)
 
     def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
-        st.setdefault("step", 0)
+        st["step"] = 0
         self._zeros(st, pd, "exp_avg", "exp_avg_sq")
-        if group["amsgrad"]:
-            self._zeros(st, pd, "max_exp_avg_sq")
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
         lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
         amsgrad = group["amsgrad"]
         for pd, g, st in self._prepared(group, params, grads):
+            if amsgrad:
+                self._zeros(st, pd, "max_exp_avg_sq")
             adam_(
                 pd,
                 g,

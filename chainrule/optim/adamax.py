@@ -67,7 +67,7 @@ class Adamax(Optimizer):
         self._check_betas(group)
 
     def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
-        st.setdefault("step", 0)
+        st["step"] = 0
         self._zeros(st, pd, "exp_avg", "exp_inf")
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:

@@ -78,8 +78,8 @@ class NAdam(Optimizer):
         self._check_betas(group)
 
     def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
-        st.setdefault("step", 0)
-        st.setdefault("mu_product", 1.0)
+        st["step"] = 0
+        st["mu_product"] = 1.0
         self._zeros(st, pd, "exp_avg", "exp_avg_sq")
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:

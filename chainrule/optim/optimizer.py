@@ -296,10 +296,11 @@ class Optimizer:
         raise NotImplementedError
 
     def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
-        """Create the entries of a parameter's state ``st`` that this step needs and ``st`` lacks.
+        """Fill the empty state ``st`` of a parameter (array ``pd``) at its first update.
 
-        Called before every update of the parameter (array ``pd``); state is created lazily, at a
-        parameter's first update, as PyTorch does.  ``_zeros(st, pd, *names)`` helps.
+        State is created lazily, as PyTorch does.  Buffers an option needs only when it is on
+        (AMSGrad's maximum, RMSprop's momentum) are added by ``_update`` with ``_zeros`` when
+        first needed, since a schedule may turn the option on later.
         """
 
     @staticmethod
@@ -315,7 +316,7 @@ class Optimizer:
         """The preamble every update shares: yield ``(pd, g, st)`` for each parameter, in order.
 
         - ``pd``: the parameter's array, to update in place;
-        - ``st``: its state, completed by ``_init_state``, its ``'step'`` (if any) counted;
+        - ``st``: its state, filled by ``_init_state`` when empty, its ``'step'`` (if any) counted;
           ``None`` with ``with_state=False`` (no state is touched, e.g. SGD without momentum);
         - ``g``: the gradient, negated when ``group['maximize']``; with a ``weight_decay`` λ,
           either λ·θ is added to it (L2), or, with ``group['decoupled_weight_decay']``, the
@@ -330,7 +331,8 @@ class Optimizer:
             st = None
             if with_state:
                 st = self.state[p]
-                self._init_state(st, pd, group)
+                if not st:
+                    self._init_state(st, pd, group)
                 if "step" in st:
                     st["step"] += 1
             if maximize:

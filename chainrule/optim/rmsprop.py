@@ -75,13 +75,8 @@ class RMSprop(Optimizer):
         self._check_nonneg(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
     def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
-        st.setdefault("step", 0)
+        st["step"] = 0
         self._zeros(st, pd, "square_avg")
-        # (created when first needed: a schedule such as OneCycleLR may turn momentum on later)
-        if float(group["momentum"]) > 0:
-            self._zeros(st, pd, "momentum_buffer")
-        if group["centered"]:
-            self._zeros(st, pd, "grad_avg")
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
@@ -89,6 +84,11 @@ class RMSprop(Optimizer):
         centered = group["centered"]
         for pd, g, st in self._prepared(group, params, grads):
             xp = xp_of(pd)
+            # (created when first needed: a schedule such as OneCycleLR may turn momentum on later)
+            if momentum > 0:
+                self._zeros(st, pd, "momentum_buffer")
+            if centered:
+                self._zeros(st, pd, "grad_avg")
             cache = st["square_avg"]._data
             cache *= alpha  # cache ← α·cache + (1 − α)·g²
             tmp, avg = xp.empty_like(pd), xp.empty_like(pd)
