@@ -246,9 +246,30 @@ def _dummy_input(model: Module, shape: tuple, dtype, device, batch: int) -> Tens
     return t.to(device) if device is not None and device != "cpu" else t
 
 
+def _is_size(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+
+
+def _input_shapes(input_shape) -> list:
+    """A list of shape tuples from ``64``, ``(1, 28, 28)`` or ``[(10,), (4, 3)]``; TypeError otherwise."""
+    if _is_size(input_shape):
+        return [(int(input_shape),)]
+    if isinstance(input_shape, (tuple, list)) and input_shape and isinstance(input_shape[0], (tuple, list)):
+        shapes = list(input_shape)
+    else:
+        shapes = [input_shape]
+    if not all(isinstance(sh, (tuple, list)) and all(_is_size(v) for v in sh) for sh in shapes):
+        raise TypeError(
+            "summary: input_shape must be an int, a tuple of non-negative ints (without the batch dim) or a "
+            f"list of such tuples, got {input_shape!r}"
+        )
+    return [tuple(int(v) for v in sh) for sh in shapes]
+
+
 def summary(model: Module, input_shape, dtype=None, device=None, batch_size: int = 2) -> Summary:
     """Run ``model`` once on a batch of ``batch_size`` dummy inputs of ``input_shape`` (without the
-    batch dim; a list of shapes for several inputs) and return the per-layer ``Summary``.
+    batch dim: ``(1, 28, 28)``, or an int ``n`` for ``(n,)``; a list of shapes for several inputs)
+    and return the per-layer ``Summary``.
 
     Rows: every leaf module (and any module that owns parameters directly) in call order, with its
     output shape and own parameter count.  Totals count each parameter of the model once.
@@ -258,14 +279,7 @@ def summary(model: Module, input_shape, dtype=None, device=None, batch_size: int
     """
     if not isinstance(model, Module):
         raise TypeError(f"summary: expected a Module, got {type(model).__name__}")
-    shapes = input_shape if input_shape and isinstance(input_shape[0], (tuple, list)) else [input_shape]
-    try:
-        shapes = [tuple(int(s) for s in sh) for sh in shapes]
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"summary: input_shape must be a tuple of ints (without the batch dim) or a list of "
-            f"them, got {input_shape!r}"
-        ) from None
+    shapes = _input_shapes(input_shape)
     dev = device
     if dev is None:
         p = next(model.parameters(), None)

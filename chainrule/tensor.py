@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import builtins
+import copy
 from typing import Any
 
 from chainrule import backend
@@ -780,6 +781,31 @@ class Tensor:
                 self._check_inplace(name)
             return op(self, other)
         return getattr(self, name)(other)
+
+    # -- copy and pickle (as PyTorch: values and requires_grad, never the graph) -------------
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_tensor, (self._data, self.requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors (created by the user, not by an op) can be deep-copied, "
+                "as in PyTorch; use t.detach().clone() for a copy of the values"
+            )
+        if id(self) not in memo:
+            out = _rebuild_tensor(self._data.copy(), self.requires_grad)
+            memo[id(self)] = out
+            if self.grad is not None:
+                out.grad = copy.deepcopy(self.grad, memo)
+        return memo[id(self)]
+
+
+def _rebuild_tensor(data, requires_grad: bool) -> Tensor:
+    """Unpickle a Tensor: a leaf holding ``data``."""
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def _to_array(data: Any, dtype: Any, device: str | None):

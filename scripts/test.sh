@@ -15,6 +15,14 @@ if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)
 fi
 
 python -m pip install -q -e '.[test]'
+# axe-core (the accessibility checker the playground's browser test runs), from the npm registry
+axe=.cache/axe-core/axe.min.js
+if [ ! -f "$axe" ] && command -v npm >/dev/null 2>&1; then
+    mkdir -p .cache/axe-core
+    (cd .cache/axe-core && npm pack -s axe-core@4.14.1 >/dev/null && tar xzf axe-core-4.14.1.tgz \
+        --strip-components=1 package/axe.min.js && rm axe-core-4.14.1.tgz) \
+        || echo "warning: could not fetch axe-core; the accessibility test will try again" >&2
+fi
 python -m ruff check chainrule tests benchmarks examples conftest.py
 python -m ruff format --check chainrule tests benchmarks examples scripts conftest.py
 python -m mypy  # the core: tensor.py, autograd/, ops/, kernels/ (pyproject.toml)

@@ -109,16 +109,14 @@ def test_keys_that_collide_after_flattening(tmp_path):
     assert cr.load(tmp_path / "t.safetensors").tolist() == [[1, 2]]
 
 
-def test_unsupported_objects_name_the_entry_and_leave_the_file_alone(tmp_path):
+def test_unpicklable_objects_name_the_entry_and_leave_the_file_alone(tmp_path):
     path = tmp_path / "ckpt.safetensors"
     cr.save({"epoch": 1}, path)
     before = path.read_bytes()
-    with pytest.raises(TypeError, match=r"save: can't save an object of type object at 'extra.fn'"):
-        cr.save({"epoch": 2, "extra": {"fn": object()}}, path)
-    with pytest.raises(TypeError, match="save: dict keys must be"):
-        cr.save({(1, 2): 3}, path)
-    with pytest.raises(TypeError, match="dtype complex"):
-        cr.save({"z": np.zeros(2, np.complex64)}, path)
+    with pytest.raises(TypeError, match=r"save: can't save the function at 'extra.fn'.*can't be pickled"):
+        cr.save({"epoch": 2, "extra": {"fn": lambda x: x}}, path)
+    with pytest.raises(TypeError, match=r"save: can't save the generator at '<root>'"):
+        cr.save((i for i in range(3)), path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["ckpt.safetensors"]  # no temporary files left behind
 
@@ -170,10 +168,3 @@ def test_loading_never_executes_code(tmp_path):
         cr.load(path)
     with pytest.raises(FileNotFoundError):
         cr.load(tmp_path / "nope.safetensors")
-
-
-def test_parameters_are_not_picklable():
-    import pickle
-
-    with pytest.raises(TypeError, match="pickling is not supported"):
-        pickle.dumps(nn.Linear(2, 2).weight)

@@ -125,7 +125,7 @@ def test_several_inputs_and_bad_shape_argument():
 
     s = cr.summary(Two(), [(3,), (4,)])
     assert s.total_params == 8 + 10 and [r.name for r in s.rows] == ["a", "b"]
-    with pytest.raises(TypeError, match="summary: input_shape must be a tuple of ints"):
+    with pytest.raises(TypeError, match="summary: input_shape must be an int, a tuple of non-negative ints"):
         cr.summary(Two(), ("a", "b"))
     with pytest.raises(TypeError, match="summary: expected a Module"):
         cr.summary(torch.nn.Linear(2, 2), (2,))

@@ -25,6 +25,7 @@ SUITES = {
     "mlp": "chainrule.bench.bench_mlp",
     "cnn": "chainrule.bench.bench_cnn",
     "lstm": "chainrule.bench.bench_lstm",
+    "memory": "chainrule.bench.bench_memory",
 }
 
 
@@ -39,7 +40,8 @@ def format_rows(rows: list[dict]) -> str:
     ]
     table = [[title for _, title, _ in cols]]
     for r in rows:
-        table.append([fmt.format(r[k]) if r.get(k) is not None else "-" for k, _, fmt in cols])
+        unit = f" {r['unit']}" if r.get("unit") else ""  # rows in other units than ms say so
+        table.append([fmt.format(r[k]) + unit if r.get(k) is not None else "-" for k, _, fmt in cols])
     widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
     lines = [
         "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))

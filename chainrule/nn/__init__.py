@@ -14,7 +14,16 @@ from chainrule.nn.activation import (  # noqa: F401
     Softplus,
     Tanh,
 )
-from chainrule.nn.containers import Flatten, Identity, ModuleDict, ModuleList, Sequential, Unflatten  # noqa: F401
+from chainrule.nn.containers import (  # noqa: F401
+    Flatten,
+    Identity,
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+    Unflatten,
+)
 from chainrule.nn.conv import (  # noqa: F401
     Conv1d,
     Conv2d,

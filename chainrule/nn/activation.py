@@ -14,6 +14,7 @@ from __future__ import annotations
 from chainrule import backend
 from chainrule.backend import np
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops import activation as A
 from chainrule.ops.elementwise import relu, sigmoid, tanh
 from chainrule.tensor import Tensor
@@ -49,6 +50,9 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
+        if _args.number("Softplus", "beta", beta) == 0:
+            raise ValueError("Softplus: beta must be a nonzero number, got 0")
+        _args.number("Softplus", "threshold", threshold)
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -63,6 +67,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
+        _args.number("LeakyReLU", "negative_slope", negative_slope)
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -78,8 +83,8 @@ class PReLU(Module):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
         super().__init__()
-        if not isinstance(num_parameters, int) or num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
+        _args.integer("PReLU", "num_parameters", num_parameters, 1)
+        _args.number("PReLU", "init", init)
         self.num_parameters, self.init = num_parameters, init
         arr = np.full((num_parameters,), init, np.dtype(dtype or np.float32))
         self.weight = Parameter(backend.to_device(arr, backend.normalize_device(device)))
@@ -99,6 +104,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
+        _args.number("ELU", "alpha", alpha)
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -113,8 +119,7 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        _args.choice("GELU", "approximate", approximate, ("none", "tanh"))
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -140,7 +145,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = dim
+        self.dim = dim if dim is None else _args.integer("Softmax", "dim", dim)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return A.softmax(input, self.dim)
@@ -154,7 +159,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int | None = None):
         super().__init__()
-        self.dim = dim
+        self.dim = dim if dim is None else _args.integer("LogSoftmax", "dim", dim)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return A.log_softmax(input, self.dim)

@@ -1,4 +1,5 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, and the shape helpers
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``, ``ParameterDict``,
+and the shape helpers
 ``Identity``, ``Flatten``, ``Unflatten``."""
 
 from __future__ import annotations
@@ -7,41 +8,58 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from chainrule.nn.activation import ReLU
-from chainrule.nn.module import Module
-from chainrule.nn.pooling import MaxPool1d, MaxPool2d, MaxPool3d
+from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.tensor import Tensor
 
 
-def _relu_then_max_pool(first: Module, second: Module) -> bool:
-    """True when ``second(first(x))`` may run as ``first(second(x))``: a plain ReLU, then a max-pool
-    with no padding (so every window holds real input elements) and no indices, neither hooked."""
-    if type(first) is not ReLU or type(second) not in (MaxPool1d, MaxPool2d, MaxPool3d):
-        return False
-    if first._forward_hooks or first._forward_pre_hooks or second._forward_hooks or second._forward_pre_hooks:
-        return False
-    padding = second.padding
-    unpadded = not any(padding) if isinstance(padding, (tuple, list)) else padding == 0
-    return unpadded and not second.return_indices
+def _index(idx: int, n: int, what: str) -> int:
+    if not isinstance(idx, int) or isinstance(idx, bool):
+        raise TypeError(f"{what}: indices must be integers or slices, got {type(idx).__name__}")
+    if not -n <= idx < n:
+        raise IndexError(f"{what}: index {idx} is out of range for {n} modules")
+    return idx % n
+
+
+def _renumber(store: OrderedDict) -> None:
+    """Re-key ``store`` as '0', '1', ... keeping its order (after a delete), as PyTorch."""
+    values = list(store.values())
+    store.clear()
+    store.update((str(i), v) for i, v in enumerate(values))
+
+
+def _insert(store: OrderedDict, index: int, value, what: str) -> None:
+    """Insert ``value`` at ``index`` of a '0', '1', ...-keyed store, shifting the later entries."""
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise TypeError(f"{what}.insert: index must be an int, got {type(index).__name__}")
+    n = len(store)
+    if not -n <= index <= n:
+        raise IndexError(f"{what}.insert: index {index} is out of range for {n} modules")
+    index = index + n if index < 0 else index
+    values = list(store.values())
+    values.insert(index, value)
+    store.clear()
+    store.update((str(i), v) for i, v in enumerate(values))
+
+
+def _check_module(what: str, module) -> None:
+    if not isinstance(module, Module):
+        raise TypeError(f"{what}: expected a Module, got {type(module).__name__}")
 
 
 class Sequential(Module):
-    """Modules applied one after the other: ``Sequential(a, b, c)(x) = c(b(a(x)))``.
+    """Modules applied one after the other, in the order given: ``Sequential(a, b, c)(x) = c(b(a(x)))``.
 
     Indexable and sliceable like a list (``model[:-1]`` chops off the head and keeps
-    the shared layers), or built from an ``OrderedDict`` of named modules.
+    the shared layers), or built from an ``OrderedDict`` of named modules.  As PyTorch:
+    ``seq[i] = m`` replaces in place, ``del seq[i]`` and ``pop(i)`` renumber the rest
+    ('0', '1', ...), ``append``/``insert``/``extend`` add modules.
 
     Example::
 
         model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
         neck = model[:2]          # a Sequential sharing the first two modules
-
-    One rewrite, invisible in the results: a ``ReLU`` directly followed by an unpadded
-    ``MaxPool`` runs as pool-then-ReLU.  max(relu(x)) = relu(max(x)) for every window, and
-    the gradients agree too (both route a window's gradient to its first maximum when that
-    maximum is positive, and drop it otherwise), so outputs and gradients are identical to
-    the written order, while the ReLU touches 4x fewer elements (2x2 pooling).  Modules with
-    hooks are never rewritten.
+        model[1] = nn.ReLU()      # replaced in place: Linear, ReLU, Linear
     """
 
     def __init__(self, *modules: Module | OrderedDict):
@@ -54,24 +72,18 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
-        modules = list(self._modules.values())
-        i = 0
-        while i < len(modules):
-            if i + 1 < len(modules) and _relu_then_max_pool(modules[i], modules[i + 1]):
-                x = modules[i](modules[i + 1](x))  # see the class docstring: same result, less work
-                i += 2
-                continue
-            x = modules[i](x)
-            i += 1
+        for module in self._modules.values():
+            x = module(x)
         return x
 
     def __getitem__(self, idx: int | slice) -> Module:
         items = list(self._modules.items())
         if isinstance(idx, slice):
-            return Sequential(OrderedDict(items[idx]))
+            return type(self)(OrderedDict(items[idx]))
         return items[_index(idx, len(items), "Sequential")][1]
 
     def __setitem__(self, idx: int, module: Module) -> None:
+        _check_module("Sequential.__setitem__", module)
         name = list(self._modules)[_index(idx, len(self._modules), "Sequential")]
         self.add_module(name, module)
 
@@ -79,6 +91,7 @@ class Sequential(Module):
         names = list(self._modules)
         for name in names[idx] if isinstance(idx, slice) else [names[_index(idx, len(names), "Sequential")]]:
             del self._modules[name]
+        _renumber(self._modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -86,19 +99,51 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential: can only add a Sequential, got {type(other).__name__}")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential: can only add a Sequential, got {type(other).__name__}")
+        return self.extend(other)
+
     def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (key ``str(len(self))``); returns self."""
+        _check_module("Sequential.append", module)
         self.add_module(str(len(self._modules)), module)
         return self
 
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert ``module`` before position ``index``, renumbering the later ones; returns self."""
+        _check_module("Sequential.insert", module)
+        _insert(self._modules, index, module, "Sequential")
+        return self
 
-def _index(idx: int, n: int, what: str) -> int:
-    if not -n <= idx < n:
-        raise IndexError(f"{what}: index {idx} is out of range for {n} modules")
-    return idx % n
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append every module of ``modules``; returns self."""
+        for m in list(modules):
+            self.append(m)
+        return self
+
+    def pop(self, idx: int | slice) -> Module:
+        """Remove and return the module at ``idx``, renumbering the rest."""
+        module = self[idx]
+        del self[idx]
+        return module
 
 
 class ModuleList(Module):
-    """A list of modules, registered so their parameters are found."""
+    """A list of modules, registered so their parameters are found; as PyTorch's ``ModuleList``
+    (``ml[i] = m`` replaces in place, ``del``/``pop`` renumber, ``insert``/``extend``/``append``).
+
+    Example::
+
+        blocks = nn.ModuleList(nn.Linear(8, 8) for _ in range(3))
+        for block in blocks:
+            x = block(x).relu()
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None):
         super().__init__()
@@ -108,11 +153,18 @@ class ModuleList(Module):
     def __getitem__(self, idx: int | slice):
         mods = list(self._modules.values())
         if isinstance(idx, slice):
-            return ModuleList(mods[idx])
+            return type(self)(mods[idx])
         return mods[_index(idx, len(mods), "ModuleList")]
 
     def __setitem__(self, idx: int, module: Module) -> None:
+        _check_module("ModuleList.__setitem__", module)
         self.add_module(str(_index(idx, len(self._modules), "ModuleList")), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        names = list(self._modules)
+        for name in names[idx] if isinstance(idx, slice) else [names[_index(idx, len(names), "ModuleList")]]:
+            del self._modules[name]
+        _renumber(self._modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -120,25 +172,46 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def __iadd__(self, other: Iterable[Module]) -> ModuleList:
+        return self.extend(other)
+
     def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns self."""
+        _check_module("ModuleList.append", module)
         self.add_module(str(len(self._modules)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
+        """Append every module of ``modules``; returns self."""
+        if (
+            not isinstance(modules, Iterable)
+            or isinstance(modules, Module)
+            and not isinstance(modules, (ModuleList, Sequential))
+        ):
+            raise TypeError(
+                f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}"
+            )
+        for m in list(modules):
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        """Insert ``module`` before position ``index``, renumbering the later ones."""
+        _check_module("ModuleList.insert", module)
+        _insert(self._modules, index, module, "ModuleList")
+
+    def pop(self, idx: int | slice) -> Module:
+        """Remove and return the module at ``idx``, renumbering the rest."""
+        module = self[idx]
+        del self[idx]
+        return module
 
 
 class ModuleDict(Module):
-    """A dict of named modules, registered so their parameters are found."""
+    """A dict of named modules, registered so their parameters are found (insertion order kept)."""
 
     def __init__(self, modules: dict | Iterable | None = None):
         super().__init__()
@@ -172,9 +245,169 @@ class ModuleDict(Module):
     def items(self):
         return self._modules.items()
 
+    def pop(self, key: str) -> Module:
+        """Remove and return the module under ``key``."""
+        module = self._modules[key]
+        del self._modules[key]
+        return module
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
     def update(self, modules: dict | Iterable) -> None:
         for k, m in modules.items() if hasattr(modules, "items") else modules:
             self.add_module(k, m)
+
+
+def _as_parameter(value: Any) -> Any:
+    """Tensors stored in a ParameterList/ParameterDict become Parameters (as PyTorch)."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _entry_line(key: Any, value: Any) -> str:
+    """One line of a ParameterList/ParameterDict repr, as PyTorch prints it."""
+    if isinstance(value, Tensor):
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        return f"({key}): {kind} containing: [{value.dtype} of size {'x'.join(map(str, value.shape))}]"
+    return f"({key}): Object of type: {type(value).__name__}"
+
+
+class ParameterList(Module):
+    """A list of parameters, registered so ``parameters()`` and ``state_dict()`` find them (keys
+    '0', '1', ...), as ``torch.nn.ParameterList``; a plain Tensor becomes a ``Parameter``.
+
+    Example::
+
+        scales = nn.ParameterList(nn.Parameter(cr.ones(4)) for _ in range(3))
+        y = x * scales[1]
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx: int | slice):
+        if isinstance(idx, slice):
+            return ParameterList([self[i] for i in range(self._size)[idx]])
+        return getattr(self, str(_index(idx, self._size, "ParameterList")))
+
+    def __setitem__(self, idx: int, param: Any) -> None:
+        setattr(self, str(_index(idx, self._size, "ParameterList")), _as_parameter(param))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(self._size))
+
+    def __iadd__(self, values: Iterable[Any]) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value`` at the end; returns self."""
+        self._size += 1
+        setattr(self, str(self._size - 1), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append every value of ``values``; returns self."""
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(
+                f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}"
+            )
+        for v in list(values):
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_entry_line(i, p) for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters by name, registered so ``parameters()`` and ``state_dict()`` find them,
+    as ``torch.nn.ParameterDict``; a plain Tensor becomes a ``Parameter``.
+
+    Example::
+
+        pd = nn.ParameterDict({"scale": nn.Parameter(cr.ones(4)), "shift": nn.Parameter(cr.zeros(4))})
+        y = x * pd["scale"] + pd["shift"]
+    """
+
+    def __init__(self, parameters: Any = None):
+        super().__init__()
+        self._keys: dict = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def _key(self, key: Any) -> str:
+        self._check_name("ParameterDict", "parameter", key)
+        return key
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._keys[self._key(key)] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._keys:
+            raise KeyError(key)
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._keys))
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return list(self._keys)
+
+    def values(self):
+        return [self[k] for k in self._keys]
+
+    def items(self):
+        return [(k, self[k]) for k in self._keys]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._keys else default
+
+    def pop(self, key: str) -> Any:
+        """Remove and return the value under ``key``."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        for k in list(self._keys):
+            del self[k]
+
+    def update(self, values: Any) -> None:
+        """Add the (key, value) pairs of a mapping or an iterable of pairs: in order for an
+        OrderedDict, a ParameterDict or pairs, sorted by key for a plain dict (as PyTorch)."""
+        if isinstance(values, (OrderedDict, ParameterDict)):
+            pairs = list(values.items())
+        elif hasattr(values, "items"):
+            pairs = sorted(values.items())
+        else:
+            pairs = list(values)
+        for k, v in pairs:
+            self[k] = v
+
+    def extra_repr(self) -> str:
+        return "\n".join(_entry_line(k, p) for k, p in self.items())
 
 
 class Identity(Module):
@@ -192,7 +425,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = _args.integer("Flatten", "start_dim", start_dim)
+        self.end_dim = _args.integer("Flatten", "end_dim", end_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.flatten(self.start_dim, self.end_dim)
@@ -206,7 +440,10 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size: tuple):
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        sizes = _args.ints("Unflatten", "unflattened_size", unflattened_size, len(unflattened_size), -1)
+        if sizes.count(-1) > 1:
+            raise ValueError(f"Unflatten: unflattened_size may hold at most one -1, got {unflattened_size!r}")
+        self.dim, self.unflattened_size = _args.integer("Unflatten", "dim", dim), sizes
 
     def forward(self, x: Tensor) -> Tensor:
         d = self.dim % x.ndim

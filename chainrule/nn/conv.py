@@ -28,7 +28,8 @@ from chainrule import backend
 from chainrule.backend import np
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
-from chainrule.ops.conv import _same_padding, _tuple, conv_nd, conv_transpose_nd
+from chainrule.ops import _args
+from chainrule.ops.conv import _same_padding, conv_nd, conv_transpose_nd
 from chainrule.ops.shape import pad as _pad
 from chainrule.tensor import Tensor
 
@@ -58,35 +59,34 @@ class _ConvNd(Module):
     ):
         super().__init__()
         name, nd = type(self).__name__, self._nd
-        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < (1 if arg == "groups" else 0):
-                raise ValueError(
-                    f"{name}: {arg} must be a {'positive' if arg == 'groups' else 'non-negative'} "
-                    f"int, got {v!r}"
-                )
+        in_channels = _args.integer(name, "in_channels", in_channels, 0)
+        out_channels = _args.integer(name, "out_channels", out_channels, 0)
+        groups = _args.integer(name, "groups", groups, 1)
         if in_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
             raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        _args.choice(name, "padding_mode", padding_mode, _PADDING_MODES)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _tuple(kernel_size, nd, name, "kernel_size")
-        self.stride = _tuple(stride, nd, name, "stride")
-        self.dilation = _tuple(dilation, nd, name, "dilation")
+        self.kernel_size = _args.ints(name, "kernel_size", kernel_size, nd, minimum=1)
+        self.stride = _args.ints(name, "stride", stride, nd, minimum=1)
+        self.dilation = _args.ints(name, "dilation", dilation, nd, minimum=1)
         if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(
-                    f"{name}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}"
-                )
+            _args.choice(name, "padding", padding, ("same", "valid"))
             if padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError(
                     f"{name}: padding='same' is not supported for strided convolutions (stride {self.stride})"
                 )
             self.padding = padding
         else:
-            self.padding = _tuple(padding, nd, name, "padding")
-        self.output_padding = _tuple(output_padding, nd, name, "output_padding")
+            self.padding = _args.ints(name, "padding", padding, nd, minimum=0)
+        self.output_padding = _args.ints(name, "output_padding", output_padding, nd, minimum=0)
+        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if op >= max(s, d):
+                raise ValueError(
+                    f"{name}: output_padding {self.output_padding} must be smaller than either stride "
+                    f"{self.stride} or dilation {self.dilation} in each dim"
+                )
         self.groups, self.padding_mode = groups, padding_mode
         if self._transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)

@@ -16,6 +16,7 @@ from chainrule import backend
 from chainrule.backend import np
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops.embedding import embedding
 from chainrule.tensor import Tensor
 
@@ -38,10 +39,12 @@ class Embedding(Module):
         dtype=None,
     ):
         super().__init__()
-        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if not isinstance(v, int) or v < 0:
-                raise ValueError(f"Embedding: {name} must be a non-negative int, got {v!r}")
+        num_embeddings = _args.integer("Embedding", "num_embeddings", num_embeddings, 0)
+        embedding_dim = _args.integer("Embedding", "embedding_dim", embedding_dim, 0)
+        _args.number("Embedding", "max_norm", max_norm, above=0, optional=True)
+        _args.number("Embedding", "norm_type", norm_type, above=0)
         if padding_idx is not None:
+            _args.integer("Embedding", "padding_idx", padding_idx)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
                     f"Embedding: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
@@ -83,6 +86,10 @@ class Embedding(Module):
         sparse: bool = False,
     ) -> Embedding:
         """An Embedding holding ``embeddings`` (2-D); frozen unless ``freeze=False``."""
+        if not isinstance(embeddings, Tensor):
+            raise TypeError(
+                f"Embedding.from_pretrained: embeddings must be a 2-D Tensor, got {type(embeddings).__name__}"
+            )
         if embeddings.ndim != 2:
             raise ValueError(
                 f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}"

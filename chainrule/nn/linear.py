@@ -8,6 +8,7 @@ from chainrule import backend
 from chainrule.backend import np
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops.linalg import linear
 from chainrule.tensor import Tensor
 
@@ -27,9 +28,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, int) or v < 0:
-                raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
+        in_features = _args.integer("Linear", "in_features", in_features, 0)
+        out_features = _args.integer("Linear", "out_features", out_features, 0)
         self.in_features, self.out_features = in_features, out_features
         dt = np.dtype(dtype or np.float32)
         dev = backend.normalize_device(device)

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 from chainrule.nn.module import Module
+from chainrule.ops import _args
 from chainrule.ops import loss as L
 from chainrule.tensor import Tensor
 
@@ -54,7 +55,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction=reduction)
-        self.delta = delta
+        self.delta = _args.number("HuberLoss", "delta", delta, above=0)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return L.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
@@ -102,6 +103,8 @@ class CrossEntropyLoss(_WeightedLoss):
         label_smoothing: float = 0.0,
     ):
         super().__init__(weight, size_average, reduce, reduction)
+        _args.integer("CrossEntropyLoss", "ignore_index", ignore_index)
+        _args.number("CrossEntropyLoss", "label_smoothing", label_smoothing, minimum=0, maximum=1)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
@@ -127,7 +130,7 @@ class NLLLoss(_WeightedLoss):
         reduction: str = "mean",
     ):
         super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = _args.integer("NLLLoss", "ignore_index", ignore_index)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return L.nll_loss(
@@ -150,6 +153,7 @@ class MultiMarginLoss(_WeightedLoss):
         super().__init__(weight, size_average, reduce, reduction)
         if p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got p={p}")
+        _args.number("MultiMarginLoss", "margin", margin)
         self.p, self.margin = p, margin
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
@@ -169,7 +173,7 @@ class HingeLoss(_Loss):
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):
         super().__init__(reduction=reduction)
-        self.margin = margin
+        self.margin = _args.number("HingeLoss", "margin", margin)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return L.hinge_loss(input, target, margin=self.margin, reduction=self.reduction)

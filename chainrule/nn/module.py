@@ -20,8 +20,9 @@ everything a model holds::
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from chainrule import backend
@@ -56,8 +57,34 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]
+        out = Parameter(self._data.copy(), self.requires_grad)
+        if self.grad is not None:
+            out.grad = copy.deepcopy(self.grad, memo)
+        memo[id(self)] = out
+        return out
+
     def __reduce_ex__(self, protocol):
-        raise TypeError("Parameter: pickling is not supported; use cr.save(model.state_dict(), path)")
+        return (_rebuild_parameter, (self._data, self.requires_grad))
+
+
+def _rebuild_parameter(data, requires_grad: bool) -> Parameter:
+    """Unpickle a Parameter: its values and requires_grad (no .grad, as PyTorch)."""
+    return Parameter(data, requires_grad)
+
+
+def _as_array(value: Any) -> tuple[Any, str | None]:
+    """``(array, None)`` for a Tensor, array or number from a state dict; ``(None, why)`` otherwise."""
+    if isinstance(value, Tensor):
+        return value._data, None
+    if isinstance(value, (bool, int, float, np.generic, np.ndarray)) or backend.device_of(value) == "cuda":
+        arr = backend.xp_of(value).asarray(value)
+        if arr.dtype.kind in "biuf":
+            return arr, None
+        return None, f"expected a numeric tensor, got an array of dtype {arr.dtype}"
+    return None, f"expected a Tensor or an array, got {type(value).__name__}"
 
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -106,11 +133,11 @@ class Module:
             )
         params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            self._drop(name)
-            params[name] = value
+            self._check_name("__setattr__", "parameter", name)
+            self._register(params, name, value)
         elif isinstance(value, Module):
-            self._drop(name)
-            modules[name] = value
+            self._check_name("__setattr__", "module", name)
+            self._register(modules, name, value)
         elif name in params:
             if value is not None:
                 raise TypeError(
@@ -132,6 +159,23 @@ class Module:
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
+
+    @staticmethod
+    def _check_name(op: str, kind: str, name: Any) -> None:
+        """As PyTorch: a name is a non-empty string without dots (dots separate nested names)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{op}: {kind} name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{op}: {kind} name can't be empty or contain '.', got {name!r}")
+
+    def _register(self, store: OrderedDict, name: str, value: Any) -> None:
+        """Put ``value`` in ``store``; a name already there keeps its place (registration order),
+        as PyTorch, so replacing ``model.conv1`` leaves ``children()`` and ``state_dict()`` in order."""
+        if name in store:
+            store[name] = value
+            return
+        self._drop(name)
+        store[name] = value
 
     def _drop(self, name: str) -> None:
         for store in (self._parameters, self._modules, self._buffers):
@@ -158,8 +202,8 @@ class Module:
             raise TypeError(
                 f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}"
             )
-        self._drop(name)
-        self._parameters[name] = param
+        self._check_name("register_parameter", "parameter", name)
+        self._register(self._parameters, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add non-trainable state (saved in ``state_dict`` unless ``persistent=False``)."""
@@ -167,8 +211,8 @@ class Module:
             raise TypeError(
                 f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}"
             )
-        self._drop(name)
-        self._buffers[name] = tensor
+        self._check_name("register_buffer", "buffer", name)
+        self._register(self._buffers, name, tensor)
         if persistent:
             self._non_persistent.discard(name)
         else:
@@ -178,8 +222,8 @@ class Module:
         """Add a child module under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
-        self._drop(name)
-        self._modules[name] = module
+        self._check_name("add_module", "module", name)
+        self._register(self._modules, name, module)
 
     register_module = add_module
 
@@ -202,6 +246,18 @@ class Module:
         for name, child in self._modules.items():
             if child is not None:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at dotted path ``target`` (``''`` is self): ``model.get_submodule('0.conv')``."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part) if isinstance(module, Module) else None
+            if child is None:
+                raise AttributeError(
+                    f"get_submodule: {type(module).__name__} has no sub-module {part!r} ({target!r})"
+                )
+            module = child
+        return module
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -262,9 +318,19 @@ class Module:
         """Copy values from ``state_dict`` into this module's parameters and buffers.
 
         With ``strict=True`` the keys must match exactly; shapes must always match.
-        Everything is checked before anything is copied, so a failed load changes nothing.
+        Every entry is checked and converted to its target's dtype and device before anything is
+        copied, so a failed load (``RuntimeError`` listing every problem) changes nothing.
         Returns ``(missing_keys, unexpected_keys)``.
         """
+        apply, keys = self._prepare_load(state_dict, strict)
+        apply()
+        return keys
+
+    def _prepare_load(self, state_dict: dict, strict: bool = True) -> tuple[Callable[[], None], Any]:
+        """Check ``state_dict`` against this module; returns ``(apply, (missing, unexpected))`` where
+        ``apply()`` writes the converted values and cannot fail.  Raises before writing anything."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -273,29 +339,41 @@ class Module:
             errors.append("unexpected key(s) in state_dict: " + ", ".join(repr(k) for k in unexpected))
         if strict and missing:
             errors.append("missing key(s) in state_dict: " + ", ".join(repr(k) for k in missing))
+        prepared = []
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            arr = value._data if isinstance(value, Tensor) else value
-            shape = tuple(getattr(arr, "shape", ()))
-            if shape != tuple(target.shape):
-                errors.append(
-                    f"size mismatch for {key!r}: copying a param with shape {shape} from the state_dict, "
+            arr, problem = _as_array(state_dict[key])
+            if problem is None and target.ndim == 0 and arr.shape == (1,):
+                arr = arr.reshape(())  # as PyTorch: old checkpoints hold 0-d values as 1-element arrays
+            if problem is None and arr.shape != tuple(target.shape):
+                problem = (
+                    f"size mismatch for {key!r}: copying a param with shape {arr.shape} from the state_dict, "
                     f"the shape in the current model is {tuple(target.shape)}"
                 )
+            elif problem is None:
+                try:  # converted now, so a bad entry fails before anything is written
+                    arr = backend.to_device(arr.astype(target.dtype, copy=False), target.device)
+                except (TypeError, ValueError, OverflowError) as e:
+                    problem = f"can't convert {key!r} to {target.dtype}: {e}"
+            else:
+                problem = f"while copying {key!r}: {problem}"
+            if problem is not None:
+                errors.append(problem)
+            else:
+                prepared.append((target, arr))
         if errors:
             raise RuntimeError(
                 f"load_state_dict: error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
-        for key, target in own.items():
-            if key in state_dict:
-                value = state_dict[key]
-                arr = value._data if isinstance(value, Tensor) else value
-                target._data[...] = backend.to_device(backend.xp_of(arr).asarray(arr), target.device)
+
+        def apply() -> None:
+            for target, arr in prepared:
+                target._data[...] = arr
                 target._version += 1
-        return _IncompatibleKeys(missing, unexpected)
+
+        return apply, _IncompatibleKeys(missing, unexpected)
 
     # -- modes and devices -------------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
@@ -333,31 +411,47 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Move/cast every parameter and buffer in place: ``.to('cuda')``, ``.to(cr.float64)``."""
-        dtype, device = kwargs.get("dtype"), kwargs.get("device")
+        """Move/cast every parameter and buffer in place: ``.to('cuda')``, ``.to(cr.float64)``,
+        ``.to(device, dtype)``, ``.to(tensor)`` (its device and dtype).
+
+        Only floating-point tensors change dtype (integer buffers such as BatchNorm's counter keep
+        theirs).  A non-floating ``dtype`` raises ``TypeError`` as PyTorch, and the module is left
+        unchanged: integer weights could not be trained.
+        """
+        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"Module.to: unexpected keyword argument(s) {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, str) or a is None:
-                device = a
-            else:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, np.dtype) or (isinstance(a, type) and issubclass(a, np.generic)):
                 dtype = a
+            else:
+                device = a
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind not in "fc":
+                raise TypeError(
+                    "nn.Module.to only accepts floating point or complex dtypes, "
+                    f"but got desired dtype={dtype}"
+                )
         device = None if device is None else backend.normalize_device(device)
 
-        def convert(t: Tensor) -> None:
-            arr = t._data
+        def convert(arr):
             if device is not None:
                 arr = backend.to_device(arr, device)
-            if dtype is not None and arr.dtype.kind == "f":
+            if dtype is not None and arr.dtype.kind == "f" and arr.dtype != dtype:
                 arr = arr.astype(dtype)
-            t._data = arr
-            if t.grad is not None:
-                t.grad = Tensor._make(backend.to_device(t.grad._data, device) if device else t.grad._data)
-                if dtype is not None:
-                    t.grad._data = t.grad._data.astype(dtype)
+            return arr
 
-        for p in self.parameters():
-            convert(p)
-        for b in self.buffers():
-            convert(b)
+        tensors = list(self.parameters()) + list(self.buffers())
+        # everything is converted before anything is assigned: a failed move leaves the module as it was
+        new = [(convert(t._data), None if t.grad is None else convert(t.grad._data)) for t in tensors]
+        for t, (data, grad) in zip(tensors, new):
+            t._data = data
+            if grad is not None and grad is not t.grad._data:
+                t.grad = Tensor._make(grad)
         return self
 
     def cpu(self) -> Module:
@@ -366,10 +460,16 @@ class Module:
     def cuda(self) -> Module:
         return self.to("cuda")
 
+    def half(self) -> Module:
+        """Cast floating-point parameters and buffers to float16."""
+        return self.to(np.float16)
+
     def float(self) -> Module:
+        """Cast floating-point parameters and buffers to float32."""
         return self.to(np.float32)
 
     def double(self) -> Module:
+        """Cast floating-point parameters and buffers to float64."""
         return self.to(np.float64)
 
     # -- printing ----------------------------------------------------------------------------
@@ -378,14 +478,18 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = []
         for name, child in self._modules.items():
             text = repr(child).replace("\n", "\n  ")
-            lines.append(f"({name}): {text}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
+            child_lines.append(f"({name}): {text}")
+        head = f"{type(self).__name__}("
+        if len(extra_lines) == 1 and not child_lines:
+            return head + extra_lines[0] + ")"
+        if not extra_lines and not child_lines:
             return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        return head + "\n  " + "\n  ".join(extra_lines + child_lines) + "\n)"
 
     def __dir__(self):
         return list(super().__dir__()) + list(self._parameters) + list(self._buffers) + list(self._modules)

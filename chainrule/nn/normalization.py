@@ -18,6 +18,7 @@ from chainrule import backend
 from chainrule.backend import np
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops.normalization import batch_norm, layer_norm
 from chainrule.tensor import Tensor
 
@@ -50,8 +51,9 @@ class _BatchNorm(Module):
     ):
         super().__init__()
         name = type(self).__name__
-        if not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        num_features = _args.integer(name, "num_features", num_features, 1)
+        _args.number(name, "eps", eps, above=0)  # eps <= 0 divides by zero on a constant channel
+        _args.number(name, "momentum", momentum, minimum=0, maximum=1, optional=True)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats, self.bias_enabled = affine, track_running_stats, bias
         if affine:
@@ -153,6 +155,7 @@ class LayerNorm(Module):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         if not shape or any(not isinstance(s, int) or s <= 0 for s in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
+        _args.number("LayerNorm", "eps", eps, minimum=0)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.bias_enabled = bias
         if elementwise_affine:

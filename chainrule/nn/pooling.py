@@ -19,8 +19,24 @@ Example::
 from __future__ import annotations
 
 from chainrule.nn.module import Module
+from chainrule.ops import _args
 from chainrule.ops import pooling as P
 from chainrule.tensor import Tensor
+
+
+def _check_window(module: Module, kernel_size, stride, padding, dilation=1) -> None:
+    """kernel_size, stride, dilation >= 1 and 0 <= padding <= half the effective kernel, per dim."""
+    name, nd = type(module).__name__, module._nd
+    k = _args.ints(name, "kernel_size", kernel_size, nd, minimum=1)
+    if stride is not None:
+        _args.ints(name, "stride", stride, nd, minimum=1)
+    d = _args.ints(name, "dilation", dilation, nd, minimum=1)
+    p = _args.ints(name, "padding", padding, nd, minimum=0)
+    if any(pi > ((ki - 1) * di + 1) // 2 for pi, ki, di in zip(p, k, d)):
+        raise ValueError(
+            f"{name}: padding should be at most half of the effective kernel size, but got "
+            f"padding={padding}, kernel_size={kernel_size} and dilation={dilation}"
+        )
 
 
 class _MaxPoolNd(Module):
@@ -36,6 +52,7 @@ class _MaxPoolNd(Module):
         ceil_mode: bool = False,
     ):
         super().__init__()
+        _check_window(self, kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
@@ -98,6 +115,9 @@ class _AvgPoolNd(Module):
         divisor_override=None,
     ):
         super().__init__()
+        _check_window(self, kernel_size, stride, padding)
+        if divisor_override is not None:
+            _args.integer(type(self).__name__, "divisor_override", divisor_override, 1)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
@@ -160,6 +180,12 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+        for s in sizes:
+            if s is not None:
+                _args.integer("AdaptiveAvgPool2d", "output_size", s, 1)
+        if len(sizes) != 2:
+            raise ValueError(f"AdaptiveAvgPool2d: output_size must be an int or a pair, got {output_size!r}")
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -167,6 +193,10 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+def _as_list(value) -> list:
+    return [] if value is None else list(value) if isinstance(value, (tuple, list)) else [value]
 
 
 class Upsample(Module):
@@ -188,6 +218,10 @@ class Upsample(Module):
             raise ValueError(f"Upsample: only mode='nearest' is supported, got mode={mode!r}")
         if (size is None) == (scale_factor is None):
             raise ValueError("Upsample: exactly one of size or scale_factor should be given")
+        for s in _as_list(size):
+            _args.integer("Upsample", "size", s, 1)
+        for f in _as_list(scale_factor):
+            _args.number("Upsample", "scale_factor", f, above=0)
         self.size, self.mode, self.align_corners = size, mode, align_corners
         self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) else scale_factor
         self.recompute_scale_factor = recompute_scale_factor

@@ -53,6 +53,7 @@ from chainrule import random as _random
 from chainrule.backend import np
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.ops import _args
 from chainrule.ops import recurrent as _ops
 from chainrule.ops.shape import cat, stack
 from chainrule.tensor import Tensor
@@ -64,11 +65,6 @@ _OPS = {
     "LSTM": _ops.LSTMSequence,
     "GRU": _ops.GRUSequence,
 }
-
-
-def _check_int(op: str, name: str, v, minimum: int) -> None:
-    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        raise ValueError(f"{op}: {name} must be an int >= {minimum}, got {v!r}")
 
 
 def _dropout(x: Tensor, p: float) -> Tensor:
@@ -99,14 +95,10 @@ class RNNBase(Module):
     ):
         super().__init__()
         name = type(self).__name__
-        _check_int(name, "input_size", input_size, 1)
-        _check_int(name, "hidden_size", hidden_size, 1)
-        _check_int(name, "num_layers", num_layers, 1)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
-            raise ValueError(
-                f"{name}: dropout should be a number in range [0, 1] representing the "
-                f"probability of an element being zeroed, got {dropout!r}"
-            )
+        _args.integer(name, "input_size", input_size, 1)
+        _args.integer(name, "hidden_size", hidden_size, 1)
+        _args.integer(name, "num_layers", num_layers, 1)
+        _args.number(name, "dropout", dropout, minimum=0, maximum=1)
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 f"{name}: dropout={dropout} and num_layers=1; dropout only acts between layers, "
@@ -405,8 +397,8 @@ class RNNCellBase(Module):
     ):
         super().__init__()
         name = type(self).__name__
-        _check_int(name, "input_size", input_size, 1)
-        _check_int(name, "hidden_size", hidden_size, 1)
+        _args.integer(name, "input_size", input_size, 1)
+        _args.integer(name, "hidden_size", hidden_size, 1)
         self.mode = mode
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
         dt = np.dtype(dtype or np.float32)

@@ -16,6 +16,7 @@ import warnings
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import _args
 from chainrule.ops import bmath as bm
 from chainrule.ops.elementwise import stable_sigmoid
 from chainrule.ops.shape import norm_dim
@@ -25,10 +26,6 @@ _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
-
-def _const(array) -> Tensor:
-    return Tensor._make(array)
 
 
 def _check_tensor(op: str, x) -> None:
@@ -168,7 +165,7 @@ class Softplus(Function):
         return bm.where(z > ctx.threshold, grad, grad * bm.sigmoid(z)), None, None
 
 
-class LeakyRelu(Function):
+class LeakyReLU(Function):
     """out = x if x > 0 else slope · x;  dx = grad if x > 0 else slope · grad."""
 
     array_backward = True
@@ -186,7 +183,7 @@ class LeakyRelu(Function):
         return bm.where(x > 0, grad, grad * ctx.slope), None
 
 
-class PRelu(Function):
+class PReLU(Function):
     """out = x if x > 0 else a · x with a learned slope ``a`` per channel (dim 1);
     dx = grad if x > 0 else a · grad;  da = Σ grad · x over x ≤ 0 (summed over all but the channel dim)."""
 
@@ -219,7 +216,7 @@ def _prelu_weight_view(weight, ndim: int):
     return weight.reshape((1, weight.shape[0]) + (1,) * (ndim - 2))
 
 
-class Elu(Function):
+class ELU(Function):
     """out = x if x > 0 else α (eˣ - 1);  dx = grad if x > 0 else grad · α eˣ."""
 
     array_backward = True
@@ -239,7 +236,7 @@ class Elu(Function):
         return bm.where(x > 0, grad, grad * (bm.exp(bm.minimum(x, 0.0)) * ctx.alpha)), None
 
 
-class Gelu(Function):
+class GELU(Function):
     """out = x Φ(x) = x · ½ (1 + erf(x/√2))  (Φ: the standard normal CDF);
     dx = grad · (Φ(x) + x φ(x)), φ(x) = e^{-x²/2}/√(2π).
 
@@ -275,7 +272,7 @@ class Gelu(Function):
         return grad * (cdf + x * (bm.exp(x * x * -0.5) * _INV_SQRT_2PI)), None
 
 
-class Silu(Function):
+class SiLU(Function):
     """out = x σ(x) (swish);  dx = grad · σ(x) (1 + x (1 - σ(x)))."""
 
     array_backward = True
@@ -362,7 +359,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     Shapes: any -> same.  Example: ``softplus(cr.tensor([0.0]))`` -> ``[0.6931]``.
     """
     _check_tensor("softplus", input)
-    if beta == 0:
+    _args.number("softplus", "threshold", threshold)
+    if _args.number("softplus", "beta", beta) == 0:
         raise ValueError("softplus: beta must be nonzero")
     return Softplus.apply(input, beta, threshold)
 
@@ -373,7 +371,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
     """
     _check_tensor("leaky_relu", input)
-    return LeakyRelu.apply(input, negative_slope)
+    _args.number("leaky_relu", "negative_slope", negative_slope)
+    return LeakyReLU.apply(input, negative_slope)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
@@ -389,13 +388,14 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
             f"prelu: weight has {n} elements (shape {tuple(weight.shape)}) but the input has {channels} "
             f"channels in dim 1 (input shape {tuple(input.shape)}); expected 1 or {channels}"
         )
-    return PRelu.apply(input, weight)
+    return PReLU.apply(input, weight)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
     _check_tensor("elu", input)
-    return Elu.apply(input, alpha)
+    _args.number("elu", "alpha", alpha)
+    return ELU.apply(input, alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -406,13 +406,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     _check_tensor("gelu", input)
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(input, approximate)
+    return GELU.apply(input, approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x σ(x) (also called swish).  Example: ``silu(cr.tensor([1.0]))`` -> ``[0.7311]``."""
     _check_tensor("silu", input)
-    return Silu.apply(input)
+    return SiLU.apply(input)
 
 
 def _softmax_axis(op: str, x: Tensor, dim) -> int:

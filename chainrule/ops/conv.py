@@ -591,6 +591,8 @@ def conv_nd(op: str, nd: int, input, weight, bias=None, stride=1, padding=0, dil
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
         raise ValueError(f"{op}: stride {stride} and dilation {dilation} must be positive")
+    if 0 in kernel:
+        raise ValueError(f"{op}: the kernel size must be positive, got weight shape {tuple(weight.shape)}")
     if isinstance(padding, str):
         if padding == "valid":
             lo = hi = (0,) * nd
@@ -694,6 +696,8 @@ def conv_transpose_nd(
             f"{op}: stride {stride} and dilation {dilation} must be positive and padding {padding} "
             "non-negative"
         )
+    if 0 in kernel:
+        raise ValueError(f"{op}: the kernel size must be positive, got weight shape {tuple(weight.shape)}")
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ < 0 or (op_ >= s and op_ >= d):
             raise ValueError(

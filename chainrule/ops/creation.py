@@ -8,6 +8,7 @@ NumPy arrays keep their dtype.  ``size`` may be given as ``f(2, 3)`` or ``f((2, 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainrule import backend
@@ -38,12 +39,37 @@ def _make(arr, requires_grad: bool, device) -> Tensor:
     return t
 
 
-def _size(size: tuple) -> tuple:
+_MAX_BYTES = np.iinfo(np.intp).max
+
+
+def _dtype(op: str, dtype: Any, default: Any = None) -> Any:
+    """``dtype`` as a NumPy dtype (``default`` when None), or a TypeError naming ``op``."""
+    if dtype is None:
+        return default
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.kind not in "biufc":
+        raise TypeError(
+            f"{op}: dtype must be a numeric dtype such as cr.float32, cr.int64 or cr.bool, got {dtype!r}"
+        )
+    return dt
+
+
+def _size(size: tuple, op: str = "size", dtype: Any = float32) -> tuple:
     shape = shape_arg(size)
     for s in shape:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"size: expected non-negative integer sizes, got {shape}")
-    return tuple(int(s) for s in shape)
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
+            raise ValueError(f"{op}: expected non-negative integer sizes, got {shape}")
+    shape = tuple(int(s) for s in shape)
+    n = math.prod(shape)
+    if n * np.dtype(dtype).itemsize > _MAX_BYTES:
+        raise ValueError(
+            f"{op}: size {shape} has {n} elements of {np.dtype(dtype)}, more than an array can address "
+            f"({_MAX_BYTES} bytes)"
+        )
+    return shape
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
@@ -52,7 +78,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]]).dtype
     dtype('float32')
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    return Tensor(data, requires_grad=requires_grad, dtype=_dtype("tensor", dtype), device=device)
 
 
 def from_numpy(array) -> Tensor:
@@ -64,19 +90,22 @@ def from_numpy(array) -> Tensor:
 
 def zeros(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of zeros of the given size (float32 unless ``dtype``)."""
-    return _make(np.zeros(_size(size), dtype or float32), requires_grad, device)
+    dtype = _dtype("zeros", dtype, float32)
+    return _make(np.zeros(_size(size, "zeros", dtype), dtype), requires_grad, device)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of ones of the given size."""
-    return _make(np.ones(_size(size), dtype or float32), requires_grad, device)
+    dtype = _dtype("ones", dtype, float32)
+    return _make(np.ones(_size(size, "ones", dtype), dtype), requires_grad, device)
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from it as PyTorch)."""
+    dtype = _dtype("full", dtype)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else int64 if isinstance(fill_value, int) else float32
-    return _make(np.full(_size((size,)), fill_value, dtype), requires_grad, device)
+    return _make(np.full(_size((size,), "full", dtype), fill_value, dtype), requires_grad, device)
 
 
 def zeros_like(t: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -118,20 +147,22 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False, d
 
 
 def _float_dtype(dtype, op: str) -> None:
-    if dtype is not None and np.dtype(dtype).kind != "f":
+    if dtype is not None and _dtype(op, dtype).kind != "f":
         raise TypeError(f"{op}: dtype must be floating point, got {np.dtype(dtype)} (randint gives integers)")
 
 
 def rand(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform draws from [0, 1) (reproducible under ``cr.manual_seed``)."""
     _float_dtype(dtype, "rand")
-    return _make(_random.uniform(_size(size), dtype or float32), requires_grad, device)
+    dtype = _dtype("rand", dtype, float32)
+    return _make(_random.uniform(_size(size, "rand", dtype), dtype), requires_grad, device)
 
 
 def randn(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal draws N(0, 1)."""
     _float_dtype(dtype, "randn")
-    return _make(_random.normal(_size(size), dtype or float32), requires_grad, device)
+    dtype = _dtype("randn", dtype, float32)
+    return _make(_random.normal(_size(size, "randn", dtype), dtype), requires_grad, device)
 
 
 def randint(*args, size=None, dtype=None, device=None) -> Tensor:
@@ -143,7 +174,8 @@ def randint(*args, size=None, dtype=None, device=None) -> Tensor:
     low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    return _make(_random.integers(low, high, _size((size,)), dtype or int64), False, device)
+    dtype = _dtype("randint", dtype, int64)
+    return _make(_random.integers(low, high, _size((size,), "randint", dtype), dtype), False, device)
 
 
 def randperm(n: int, device=None) -> Tensor:

@@ -616,8 +616,13 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the op's name
     return _binary(Pow, "pow", a, b)
 
 
-def _floating(x: Tensor) -> Tensor:
+def _floating(x: Tensor, op: str) -> Tensor:
     """Integer and bool inputs of float-valued math (exp, log, ...) are computed in float32, as PyTorch."""
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{op}: expected a Tensor, got {type(x).__name__}; convert it with cr.tensor(x) (a copy) "
+            "or cr.from_numpy(x) (shared memory)"
+        )
     if x._data.dtype.kind in "biu":
         return Tensor._make(x._data.astype(np.float32))
     return x
@@ -635,37 +640,37 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
 
 def exp(x: Tensor) -> Tensor:
     """eˣ element-wise."""
-    return Exp.apply(_floating(x))
+    return Exp.apply(_floating(x, "exp"))
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm element-wise (-inf at 0, nan below)."""
-    return Log.apply(_floating(x))
+    return Log.apply(_floating(x, "log"))
 
 
 def sqrt(x: Tensor) -> Tensor:
     """√x element-wise."""
-    return Sqrt.apply(_floating(x))
+    return Sqrt.apply(_floating(x, "sqrt"))
 
 
 def sin(x: Tensor) -> Tensor:
     """sin x element-wise."""
-    return Sin.apply(_floating(x))
+    return Sin.apply(_floating(x, "sin"))
 
 
 def cos(x: Tensor) -> Tensor:
     """cos x element-wise."""
-    return Cos.apply(_floating(x))
+    return Cos.apply(_floating(x, "cos"))
 
 
 def tanh(x: Tensor) -> Tensor:
     """tanh x element-wise."""
-    return Tanh.apply(_floating(x))
+    return Tanh.apply(_floating(x, "tanh"))
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """σ(x) = 1 / (1 + e⁻ˣ) element-wise, stable for large |x|."""
-    return Sigmoid.apply(_floating(x))
+    return Sigmoid.apply(_floating(x, "sigmoid"))
 
 
 def relu(x: Tensor) -> Tensor:

@@ -17,6 +17,7 @@ import math
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import _args
 from chainrule.ops.activation import Softplus, log_softmax, softmax
 from chainrule.ops.elementwise import Sigmoid, relu, stable_sigmoid
 from chainrule.tensor import Tensor
@@ -239,7 +240,7 @@ def huber_loss(
     """
     reduction = _reduction("huber_loss", reduction)
     input, target = _pair("huber_loss", input, target)
-    if delta <= 0:
+    if _args.number("huber_loss", "delta", delta) <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     if weight is not None:
         loss = HuberLoss.apply(input, target, "none", delta)
@@ -379,6 +380,12 @@ def binary_cross_entropy(
             f"binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities), found "
             f"{float(bad)} (input shape {tuple(input.shape)}); apply sigmoid first or use "
             "binary_cross_entropy_with_logits"
+        )
+    y = target._data
+    if y.size and not bool(((y >= 0) & (y <= 1)).all()):
+        raise ValueError(
+            f"binary_cross_entropy: all elements of target should be between 0 and 1, found "
+            f"{float(y[~((y >= 0) & (y <= 1))].ravel()[0])} (target shape {tuple(target.shape)})"
         )
     w = _weight_like("binary_cross_entropy", weight, input)
     return BinaryCrossEntropy.apply(input, target, w, reduction)
@@ -661,8 +668,9 @@ def cross_entropy(
         raise TypeError(f"{op}: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: expected floating point scores (logits), got dtype {input.dtype}")
-    if not 0.0 <= label_smoothing <= 1.0:
+    if not 0.0 <= _args.number(op, "label_smoothing", label_smoothing) <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    _args.integer(op, "ignore_index", ignore_index)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have at least 1 dimension (C,) or (N, C, ...), got a 0-d tensor")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -711,6 +719,7 @@ def nll_loss(
     """
     op = "nll_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
+    _args.integer(op, "ignore_index", ignore_index)
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError(f"{op}: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
     x2, t, shape = _flatten_classes(op, input, target)
@@ -738,6 +747,7 @@ def multi_margin_loss(
     """
     op = "multi_margin_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
+    _args.number(op, "margin", margin)
     if p not in (1, 2):
         raise ValueError(f"{op}: only p == 1 and p == 2 are supported, got p={p}")
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
@@ -778,4 +788,5 @@ def hinge_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: st
             f"{op}: targets must be -1 or +1, found {y[~ok].ravel()[0].item()} (target shape "
             f"{tuple(target.shape)}); map 0/1 labels with 2 * y - 1"
         )
+    _args.number(op, "margin", margin)
     return _reduce(relu(margin - target * input), reduction)

@@ -24,10 +24,6 @@ from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
 
-def _const(array) -> Tensor:
-    return Tensor._make(array)
-
-
 def _stats(a, axes: tuple, eps: float):
     """(x̂, 1/σ̂, μ, σ² (biased)) of the array ``a`` over ``axes`` (kept as size-1 dims)."""
     xp = xp_of(a)
@@ -150,6 +146,8 @@ def batch_norm(
         raise ValueError(
             f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {tuple(input.shape)}"
         )
+    if training and not eps > 0:  # as PyTorch: the batch variance can be 0, so eps must not be
+        raise ValueError(f"batch_norm: eps must be positive during training, got {eps!r}")
     c = input.shape[1]
     for name, t in (
         ("running_mean", running_mean),
@@ -193,7 +191,7 @@ def batch_norm(
     invstd = (1.0 / xp.sqrt(running_var._data + eps)).astype(input.dtype, copy=False)
     mean = running_mean._data.astype(input.dtype, copy=False)
     shape = (1, c) + (1,) * (input.ndim - 2)
-    out = (input - _const(mean.reshape(shape))) * _const(invstd.reshape(shape))
+    out = (input - Tensor._make(mean.reshape(shape))) * Tensor._make(invstd.reshape(shape))
     if weight is not None:
         out = out * _channel_view(weight, input.ndim)
     if bias is not None:

@@ -25,7 +25,9 @@ def norm_dim(dim: int, ndim: int, op: str, extra: int = 0) -> int:
     """A dimension index in [0, ndim + extra), accepting negatives as PyTorch; IndexError otherwise."""
     n = ndim + extra
     lo, hi = -max(n, 1), max(n, 1) - 1
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or not lo <= dim <= hi:
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    if not lo <= dim <= hi:
         raise IndexError(
             f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
         )
@@ -346,11 +348,25 @@ def getitem(x: Tensor, index) -> Tensor:
     return Index.apply(x, normalize_index(index), index_tensors=tensors)._view_of(x)
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; all other dims must agree."""
+def _tensor_list(op: str, tensors: Sequence[Tensor]) -> list:
+    """``tensors`` as a non-empty list of Tensors, or a TypeError/ValueError naming ``op``."""
+    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{op}: expected a sequence of Tensors, got {type(tensors).__name__}")
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{op}: expected a sequence of Tensors, got {type(t).__name__} at position {i}; convert it "
+                "with cr.tensor(x) (a copy) or cr.from_numpy(x) (shared memory)"
+            )
+    return tensors
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension; all other dims must agree."""
+    tensors = _tensor_list("cat", tensors)
     ref = tensors[0]
     for i, t in enumerate(tensors):
         if t.ndim == 0:
@@ -369,9 +385,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shape tensors along a new dimension ``dim``."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+    tensors = _tensor_list("stack", tensors)
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise RuntimeError(
@@ -421,6 +435,10 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
     """
     value = 0.0 if value is None else value  # PyTorch's F.pad default (None) means 0
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"pad: value must be a number, got {type(value).__name__} {value!r}")
+    if not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: padding widths must be ints, got {tuple(pad)}")
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(
@@ -429,6 +447,12 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    for axis, ((lo, hi), n) in enumerate(zip(widths, x.shape)):
+        if n + min(lo, 0) + min(hi, 0) < 0:
+            raise ValueError(
+                f"pad: the input size {n} of dim {axis}, plus negative padding {lo} and {hi}, gives a "
+                f"negative size (input shape {tuple(x.shape)}, pad {tuple(pad)})"
+            )
     if any(lo < 0 or hi < 0 for lo, hi in widths):  # negative widths crop
         crop = tuple(
             slice(-lo if lo < 0 else 0, s + hi if hi < 0 else s) for (lo, hi), s in zip(widths, x.shape)

@@ -30,7 +30,8 @@ RATIO_RANGE = (10, 90)  # percent of the points used for training
 BATCH_RANGE = (1, 256)
 DROPOUT_RANGE = (0.0, 0.9)
 SEED_RANGE = (0, 2**31 - 1)
-MAX_STEPS_PER_CALL = 10_000  # the "step" message's n
+MAX_STEPS_PER_CALL = 10_000  # the "step" message's n mini-batches
+MAX_EPOCHS_PER_CALL = 100  # ... or n epochs
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "softplus")
 INITS = ("zeros", "normal", "xavier", "he")
@@ -59,6 +60,22 @@ DEFAULT: dict[str, Any] = {
 # which settings require new data / a new network when they change (the rest apply live)
 DATA_KEYS = ("dataset", "noise", "ratio", "seed")
 NETWORK_KEYS = ("features", "layers", "init", "dropout", "batchnorm", "loss")
+
+
+# what the second network of a side-by-side comparison may change (the data stay the same)
+COMPARE_KEYS = (
+    "batch",
+    "features",
+    "layers",
+    "init",
+    "dropout",
+    "batchnorm",
+    "loss",
+    "lr",
+    "optimizer",
+    "reg",
+    "reg_rate",
+)
 
 
 class ConfigError(ValueError):
@@ -104,10 +121,11 @@ def default_loss(task: str) -> str:
 def _number(name: str, v: Any, lo: float, hi: float, integer: bool = False) -> float | int:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ConfigError(f"{name}: expected a number in [{lo}, {hi}], got {v!r}")
+    # an int is compared exactly (math.isfinite overflows on a JSON integer like 10**400)
+    if (isinstance(v, float) and not math.isfinite(v)) or not lo <= v <= hi:
+        raise ConfigError(f"{name}: {v!r:.30} is out of range; allowed [{lo}, {hi}]")
     if integer and (isinstance(v, float) and not v.is_integer()):
         raise ConfigError(f"{name}: expected a whole number in [{lo}, {hi}], got {v!r}")
-    if not math.isfinite(v) or not lo <= v <= hi:
-        raise ConfigError(f"{name}: {v!r} is out of range; allowed [{lo}, {hi}]")
     return int(v) if integer else float(v)
 
 
@@ -197,4 +215,49 @@ def validate(
             )
         loss = "mse"
     out["loss"] = loss
+    if out["batchnorm"] and out["batch"] < 2:
+        raise ConfigError(
+            "batchnorm: needs a batch size of at least 2 "
+            "(the statistics of a batch of one point are undefined)"
+        )
     return out
+
+
+def validate_link(update: Any, upload_task: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The configuration a link describes: ``update`` over DEFAULT, each invalid setting dropped.
+
+    Returns the configuration and one message per dropped setting, so a link with one bad value
+    keeps the rest (the same link gives the same result wherever it is opened).  Settings are
+    taken in DEFAULT's order (the data set before the loss that must suit it).
+    """
+    if not isinstance(update, dict):
+        raise ConfigError(f"config: expected an object of settings, got {type(update).__name__}")
+    dropped = [f"config: unknown setting {str(k)[:40]!r}" for k in update if k not in DEFAULT]
+    accepted: dict[str, Any] = {}
+    for key in DEFAULT:
+        if key not in update:
+            continue
+        try:
+            validate({**accepted, key: update[key]}, None, upload_task)
+        except ConfigError as e:
+            dropped.append(str(e))
+        else:
+            accepted[key] = update[key]
+    return validate(accepted, None, upload_task), dropped
+
+
+def validate_compare(diff: Any, base: dict[str, Any], upload_task: str | None = None) -> dict[str, Any]:
+    """The second network's configuration: ``base`` (the first network's) with ``diff`` over it.
+
+    ``diff`` may change only COMPARE_KEYS (the two networks see the same data)."""
+    if not isinstance(diff, dict):
+        raise ConfigError(f"compare: expected an object of settings for network B, got {type(diff).__name__}")
+    other = [k for k in diff if k not in COMPARE_KEYS]
+    if other:
+        raise ConfigError(
+            f"compare: network B may change only {', '.join(COMPARE_KEYS)}; not {str(other[0])[:40]!r}"
+        )
+    try:
+        return validate(diff, base, upload_task)
+    except ConfigError as e:
+        raise ConfigError(f"compare: network B's {e}") from None

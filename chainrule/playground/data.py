@@ -36,6 +36,7 @@ class DataSet:
     y: np.ndarray  # (n,) int64 class indices, or float64 targets
     task: str  # 'classification' | 'regression'
     classes: int  # number of classes (0 for regression)
+    warning: str = ""  # what the user should know about how an upload was read
 
     @property
     def n(self) -> int:
@@ -211,7 +212,14 @@ def parse_csv(text: str, max_rows: int = MAX_UPLOAD_ROWS) -> tuple[DataSet, str]
     scale = max(abs(lo), abs(hi))
     y = lab / scale if scale > 1 else lab
     notes.append("regression targets" + (f" scaled by {1 / scale:.3g} into [-1, 1]" if scale > 1 else ""))
-    return DataSet(x, y.astype(np.float64), "regression", 0), ", ".join(notes)
+    warning = ""
+    if np.all(lab == np.round(lab)):
+        warning = (
+            f"the labels are {len(values)} different whole numbers, more than the {MAX_CLASSES} classes "
+            "the playground draws, so they are read as regression targets (a number to predict); "
+            f"for classes, use at most {MAX_CLASSES} label values"
+        )
+    return DataSet(x, y.astype(np.float64), "regression", 0, warning), ", ".join(notes)
 
 
 # -- features --------------------------------------------------------------------------------------

@@ -148,8 +148,8 @@ def explore(text: Any, values: Any = None) -> dict[str, Any]:
             if (
                 isinstance(v, bool)
                 or not isinstance(v, (int, float))
+                or not abs(v) <= VALUE_LIMIT  # before isfinite: it overflows on a huge int
                 or not math.isfinite(v)
-                or abs(v) > VALUE_LIMIT
             ):
                 raise ExprError(
                     f"values: {k} must be a finite number with |{k}| <= {VALUE_LIMIT:g}, got {v!r:.20}"
@@ -219,10 +219,10 @@ def explore(text: Any, values: Any = None) -> dict[str, Any]:
         f.backward()
     for n, t in zip(nodes, tensors):
         n["value"] = _num(t.item())
-        if n["op"] == "const":
-            n["grad"] = None
-        elif t is f:
+        if t is f:
             n["grad"] = 1.0
+        elif n["op"] == "const":
+            n["grad"] = None
         else:
             n["grad"] = _num(t.grad.item()) if t.grad is not None else 0.0
     return {
@@ -244,7 +244,9 @@ def _fmt(v: float) -> str:
 
 
 def _backward_order(nodes: list[dict[str, Any]], out: int) -> list[int]:
-    """Reverse topological order from the output: a node comes after every node that uses it."""
+    """Reverse topological order from the output: a node comes after every node that uses it.
+
+    Constants are left out (nothing is differentiated with respect to them)."""
     users: dict[int, int] = {n["id"]: 0 for n in nodes}
     for n in nodes:
         for i in set(n["inputs"]):
@@ -252,7 +254,8 @@ def _backward_order(nodes: list[dict[str, Any]], out: int) -> list[int]:
     order, ready = [], [out]
     while ready:
         i = ready.pop(0)
-        order.append(i)
+        if nodes[i]["op"] != "const" or i == out:  # a constant gets no gradient: no backward step
+            order.append(i)
         for j in dict.fromkeys(nodes[i]["inputs"]):
             users[j] -= 1
             if users[j] == 0:

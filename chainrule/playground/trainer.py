@@ -21,6 +21,14 @@ from chainrule.playground import data as pdata
 from chainrule.playground.data import DOMAIN, DataSet
 
 HEAT_N = 40  # the output heat map is HEAT_N x HEAT_N
+MAX_EDITS = 1000  # hand edits in one message
+EDIT_LIMIT = 100.0  # a weight or bias set by hand lies in [-EDIT_LIMIT, EDIT_LIMIT]
+
+
+class EditError(ValueError):
+    """A hand edit of a weight or bias names no such parameter or an invalid value."""
+
+
 THUMB_STRIDE = 2  # neuron thumbnails take every 2nd grid point: 20 x 20
 
 
@@ -115,6 +123,7 @@ class Trainer:
         self._order = np.empty(0, dtype=np.int64)
         self._pos = 0
         self.last_train_loss: float | None = None
+        self.edits: list[dict[str, Any]] = []  # hand edits made before any training (a link keeps them)
 
     # -- building ------------------------------------------------------------------------------
     def _build(self):
@@ -208,10 +217,58 @@ class Trainer:
             for g in self.optimizer.param_groups:
                 g["lr"] = config["lr"]
 
+    # -- hand edits ----------------------------------------------------------------------------
+    def edit(self, edits: Any) -> None:
+        """Set weights and biases by hand: a list of ``{"layer", "to", "from", "value"}`` (a weight of
+        linear layer ``layer``, from input ``from`` to output ``to``) or ``{"layer", "to", "value"}``
+        (a bias).  All are checked before any is applied; edits before training are recorded."""
+        if not isinstance(edits, list) or not 1 <= len(edits) <= MAX_EDITS:
+            raise EditError(f"edit: 'edits' must be a list of 1 to {MAX_EDITS} edits, got {edits!r:.40}")
+        checked = [self._check_edit(e) for e in edits]
+        for e in checked:
+            lin = self.linears[e["layer"]]
+            if "from" in e:
+                lin.weight._data[e["to"], e["from"]] = e["value"]
+            else:
+                lin.bias._data[e["to"]] = e["value"]
+            if self.step_count == 0:
+                key = (e["layer"], e["to"], e.get("from"))
+                self.edits = [d for d in self.edits if (d["layer"], d["to"], d.get("from")) != key] + [e]
+
+    def _check_edit(self, e: Any) -> dict[str, Any]:
+        if not isinstance(e, dict) or not set(e) <= {"layer", "to", "from", "value"}:
+            raise EditError(
+                f"edit: each edit is an object {{layer, to, from (weights only), value}}, got {e!r:.60}"
+            )
+
+        def index(key: str, size: int, what: str) -> int:
+            v = e.get(key)
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < size:
+                raise EditError(f"edit: {key} must be {what} index from 0 to {size - 1}, got {v!r:.20}")
+            return v
+
+        layer = index("layer", len(self.linears), "a layer")
+        lin = self.linears[layer]
+        out = {"layer": layer, "to": index("to", lin.weight.shape[0], "a neuron")}
+        if "from" in e:
+            out["from"] = index("from", lin.weight.shape[1], "an input")
+        v = e.get("value")
+        # ints compared before any float conversion (a JSON integer may be huge)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not -EDIT_LIMIT <= v <= EDIT_LIMIT:
+            raise EditError(f"edit: value must be a number from {-EDIT_LIMIT} to {EDIT_LIMIT}, got {v!r:.20}")
+        out["value"] = float(v)
+        return out
+
     # -- training ------------------------------------------------------------------------------
     @property
     def epoch(self) -> float:
         return self.step_count * min(self.config["batch"], len(self.x_train)) / len(self.x_train)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Mini-batch steps in one pass over the shuffled training points (full batches, as ``_batch``)."""
+        n = len(self.x_train)
+        return n // min(self.config["batch"], n)
 
     def _batch(self) -> np.ndarray:
         n = len(self.x_train)
@@ -322,6 +379,28 @@ class Trainer:
             outputs = 2 * p - 1  # each class's probability, in [-1, 1]
         return heat, cls, hidden, outputs
 
+    def summary(self) -> dict[str, Any]:
+        """The second network of a side-by-side comparison: its progress, losses and output picture."""
+        self.model.eval()
+        try:
+            heat, cls, _, _ = self.predict_grid()
+        finally:
+            self.model.train()
+        tr, te = self.evaluate("train"), self.evaluate("test")
+        out = {
+            "step": self.step_count,
+            "epoch": round(self.epoch, 3),
+            "train_loss": tr["loss"],
+            "test_loss": te["loss"],
+            "train_acc": tr.get("acc"),
+            "test_acc": te.get("acc"),
+            "heat": encode(heat),
+            "grad_norms": [_finite(g) for g in self.grad_norms],
+        }
+        if cls is not None:
+            out["heat_cls"] = base64.b64encode(cls.astype(np.uint8).tobytes()).decode("ascii")
+        return out
+
     def frame(self) -> dict[str, Any]:
         """Everything the page draws for the network's current state (compact JSON)."""
         self.model.eval()
@@ -358,6 +437,7 @@ class Trainer:
             "weights": [_round(lin.weight._data) for lin in self.linears],
             "biases": [_round(lin.bias._data) for lin in self.linears],
             "grad_norms": [_finite(g) for g in self.grad_norms],
+            "edits": self.edits,
         }
         if cls is not None:
             frame["heat_cls"] = base64.b64encode(cls.astype(np.uint8).tobytes()).decode("ascii")

@@ -320,17 +320,25 @@ class Trainer:
                 "fit: resume= needs a full training checkpoint written by ModelCheckpoint "
                 "(not save_weights_only) or cr.train.save_checkpoint(trainer state)"
             )
-        self.model.load_state_dict(ckpt["model"])
+        # Check everything before applying anything: the model's values are converted first and
+        # written last; the optimizer (whose own load is all-or-nothing) is put back if a later part fails.
+        apply_model, _ = self.model._prepare_load(ckpt["model"])
+        before = self.optimizer.state_dict()
         if ckpt.get("optimizer") is not None:
             self.optimizer.load_state_dict(ckpt["optimizer"])
-        if ckpt.get("history") is not None:
-            self.history.load_state_dict(ckpt["history"])
-        saved = ckpt.get("callbacks") or {}
-        for i, cb in enumerate(self.callbacks):
-            key = f"{i}:{type(cb).__name__}"
-            if key in saved and hasattr(cb, "load_state_dict"):
-                cb.load_state_dict(saved[key])
-        restore_rng(ckpt["rng"])
+        try:
+            if ckpt.get("history") is not None:
+                self.history.load_state_dict(ckpt["history"])
+            saved = ckpt.get("callbacks") or {}
+            for i, cb in enumerate(self.callbacks):
+                key = f"{i}:{type(cb).__name__}"
+                if key in saved and hasattr(cb, "load_state_dict"):
+                    cb.load_state_dict(saved[key])
+            restore_rng(ckpt["rng"])
+        except BaseException:
+            self.optimizer.load_state_dict(before)
+            raise
+        apply_model()
         self.resumed = True
         self.epoch = int(ckpt["epoch"])
         return self.epoch + 1

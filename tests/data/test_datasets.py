@@ -362,3 +362,45 @@ def test_fetch_fashion_from_a_deb(tmp_path, monkeypatch):
     assert sorted(p.name for p in dest.iterdir()) == sorted(k + ".gz" for k in files)
     (x, _), (_, yt) = D.fashion_mnist(tmp_path)
     assert x.shape == (4, 1, 28, 28) and yt.shape == (2,)
+
+
+def test_cifar_batch_whose_declared_size_has_no_bytes_is_refused(tmp_path):
+    from numpy._core.multiarray import _reconstruct
+
+    class Declared:  # an array announced as 100000 images, with no data behind it
+        def __reduce__(self):
+            return (_reconstruct, (np.ndarray, (100000, 3072), b"B"))
+
+    class Short:  # an array whose data is 3 bytes for a declared (1000, 3072)
+        def __reduce__(self):
+            return (_reconstruct, (np.ndarray, (0,), b"b"), (1, (1000, 3072), np.dtype("u1"), False, b"abc"))
+
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(pickle.dumps({b"data": Declared(), b"labels": []}, protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match=r"cifar10: .*data_batch_1: .*shape \(100000, 3072\)"):
+        D.load_cifar_batch(path)
+    path.write_bytes(pickle.dumps({b"data": Short(), b"labels": [0] * 1000}, protocol=2))
+    with pytest.raises(ValueError, match=r"cifar10: .*data_batch_1 is not a valid CIFAR-10 batch"):
+        D.load_cifar_batch(path)
+
+
+def test_read_idx_dimensions_that_overflow(tmp_path):
+    # 65536**4 = 2**64 wraps to 0 in int64: the header must not pass as an empty file
+    content = b"\x00\x00\x08\x04" + struct.pack(">IIII", 65536, 65536, 65536, 65536)
+    with pytest.raises(ValueError, match=r"read_idx: .* declares shape \(65536, 65536, 65536, 65536\)"):
+        D.parse_idx(content)
+
+
+@pytest.mark.parametrize("fn", ["xor", "circles", "moons", "spiral", "gaussians", "sine"])
+def test_toy_sets_refuse_bad_noise(fn):
+    with pytest.raises(ValueError, match=rf"{fn}: noise must be a number >= 0, got -1"):
+        getattr(D, fn)(noise=-1)
+    with pytest.raises(TypeError, match=rf"{fn}: noise must be a number"):
+        getattr(D, fn)(noise="x")
+
+
+def test_char_sequences_argument_types():
+    with pytest.raises(TypeError, match="char_sequences: seq_len must be an int, got 2.5"):
+        D.char_sequences("abcdef", 2.5)
+    with pytest.raises(TypeError, match="char_sequences: text must be a str, got int"):
+        D.char_sequences(123, 2)

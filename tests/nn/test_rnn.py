@@ -444,7 +444,7 @@ def test_errors_name_the_op_and_shapes():
         nn.GRUCell(4, 6)(cr.randn(2, 3))
     with pytest.raises(ValueError, match=r"LSTMCell: c has shape \(2, 5\) but expected \(2, 6\)"):
         nn.LSTMCell(4, 6)(cr.randn(2, 4), (cr.zeros(2, 6), cr.zeros(2, 5)))
-    with pytest.raises(ValueError, match="LSTM: dropout should be a number in range"):
+    with pytest.raises(ValueError, match=r"LSTM: dropout must be a number in \[0, 1\]"):
         nn.LSTM(4, 6, dropout=1.5)
 
 

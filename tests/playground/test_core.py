@@ -66,6 +66,15 @@ def test_parse_csv_variants():
     assert "scaled" in note and np.abs(ds.x).max() == pytest.approx(5.0)
     ds, note = pdata.parse_csv("0,0,0.5\n1,1,2.5\n2,2,-4\n3,3,1\n")
     assert ds.task == "regression" and np.abs(ds.y).max() == pytest.approx(1.0)
+    assert ds.warning == ""  # fractional targets are plainly regression
+
+
+def test_nine_integer_labels_become_regression_with_a_warning():
+    ds, _ = pdata.parse_csv("\n".join(f"{i},{-i},{i % 8}" for i in range(16)))
+    assert ds.task == "classification" and ds.classes == 8 and ds.warning == ""
+    ds, note = pdata.parse_csv("\n".join(f"{i},{-i},{i % 9}" for i in range(18)))
+    assert ds.task == "regression" and "regression" in note
+    assert "9 different whole numbers" in ds.warning and "regression targets" in ds.warning
 
 
 def test_features():

@@ -83,6 +83,26 @@ def test_page_and_static_files(client):
     assert client.get("/healthz").json()["ok"] is True
 
 
+def test_security_headers_on_every_page(client):
+    for path in ("/", "/static/app.js", "/healthz", "/lessons/none.md"):
+        r = client.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src 'self';" in csp
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_lesson_pages(tmp_path):
+    (tmp_path / "03_symmetry.md").write_text("# Symmetry\n\nZeros <b>init</b>.\n")
+    (tmp_path.parent / "secret.md").write_text("secret")
+    with TestClient(create_app(lessons_dir=tmp_path)) as client:
+        r = client.get("/lessons/03_symmetry.md")
+        assert r.status_code == 200 and "<title>Symmetry</title>" in r.text
+        assert "Zeros &lt;b&gt;init&lt;/b&gt;." in r.text  # shown as text, never as markup
+        for bad in ("04_missing.md", "..%2Fsecret.md", "03_symmetry.py", "%2e%2e%2fsecret.md"):
+            r = client.get("/lessons/" + bad)
+            assert r.status_code == 404 and "secret" != r.text, bad
+
+
 def test_hello(ws):
     h = ws.hello
     assert h["type"] == "hello" and len(h["session"]) == 16
@@ -125,6 +145,73 @@ def test_step_trains(ws):
     assert all(g > 0 for g in f2["grad_norms"])
 
 
+def test_step_by_epoch(ws):
+    ws.config({**XOR_2441, "ratio": 50, "batch": 10})  # 250 training points: 25 batches
+    f = ws.ask({"type": "step", "unit": "epoch"})[-1]
+    assert f["step"] == 25 and f["epoch"] == 1.0
+    f = ws.ask({"type": "step", "n": 2, "unit": "epoch"})[-1]
+    assert f["step"] == 75 and f["epoch"] == 3.0
+    ws.config({"batch": 30})  # 250 // 30 = 8 full batches per pass
+    assert ws.ask({"type": "step", "unit": "epoch"})[-1]["step"] == 83
+    assert "unit must be" in ws.error({"type": "step", "unit": "lifetime"})
+    assert "from 1 to 100" in ws.error({"type": "step", "n": 101, "unit": "epoch"})
+
+
+def test_edit_weights_and_biases_by_hand(ws):
+    ws.config(XOR_2441)  # linear layers 2->4, 4->4, 4->1
+    f = ws.ask({"type": "edit", "edits": [{"layer": 1, "to": 2, "from": 3, "value": 1.5}]})[-1]
+    assert f["weights"][1][2][3] == 1.5 and f["step"] == 0
+    f = ws.ask({"type": "edit", "edits": [{"layer": 2, "to": 0, "value": -0.25}]})[-1]
+    assert f["biases"][2][0] == -0.25
+    f = ws.ask({"type": "edit", "edits": [{"layer": 1, "to": 2, "from": 3, "value": 2}]})[-1]
+    assert f["edits"] == [
+        {"layer": 2, "to": 0, "value": -0.25},
+        {"layer": 1, "to": 2, "from": 3, "value": 2.0},
+    ]  # recorded while untrained, one per parameter
+    trained = ws.ask({"type": "step", "n": 5})[-1]
+    assert trained["weights"][1][2][3] != 2.0  # the edit took part in training
+    f = ws.ask({"type": "edit", "edits": [{"layer": 0, "to": 0, "from": 0, "value": 3}]})[-1]
+    assert f["weights"][0][0][0] == 3.0 and f["edits"] == trained["edits"]  # not recorded once trained
+    for bad, expected in [
+        ({"layer": 3, "to": 0, "value": 1}, "layer must be a layer index from 0 to 2"),
+        ({"layer": 0, "to": 4, "from": 0, "value": 1}, "to must be a neuron index from 0 to 3"),
+        ({"layer": 0, "to": 0, "from": 2, "value": 1}, "from must be an input index from 0 to 1"),
+        ({"layer": 0, "to": 0, "value": float("nan")}, "value must be a number"),
+        ({"layer": 0, "to": 0, "value": 10**400}, "value must be a number"),
+        ({"layer": 0, "to": 0, "value": 101}, "value must be a number from -100.0 to 100.0"),
+        ({"layer": 0, "to": 0, "value": 1, "x": 1}, "each edit is an object"),
+    ]:
+        body = json.dumps({"type": "edit", "edits": [{"layer": 0, "to": 1, "value": 9}, bad]})
+        body = body.replace("NaN", "1e999").replace(str(10**400), "1" + "0" * 400)
+        assert expected in ws.error(body), bad
+    assert "'edits' must be a list" in ws.error({"type": "edit", "edits": {}})
+    f = ws.ask({"type": "step", "n": 1})[-1]
+    assert f["biases"][0][1] != 9  # a refused message changed nothing
+
+
+def test_side_by_side_networks_train_together_on_the_same_data(ws):
+    ws.config({**XOR_2441, "optimizer": "adam", "lr": 0.03})
+    state, f0 = ws.ask({"type": "compare", "config": {"optimizer": "sgd", "lr": 0.03}})
+    assert state["compare"] == {"optimizer": "sgd"}  # only what differs from A
+    assert f0["b"]["step"] == 0 and f0["b"]["test_loss"] == f0["test_loss"]  # the same start
+    f = ws.ask({"type": "step", "n": 2, "unit": "epoch"})[-1]
+    assert f["step"] == f["b"]["step"] == 50 and f["b"]["test_loss"] != f["test_loss"]
+    ws.config({"lr": 0.1})  # A's live change: B follows what it does not override
+    f = ws.ask({"type": "step", "n": 5})[-1]
+    assert f["step"] == f["b"]["step"] == 55
+    ws.ask({"type": "play"})
+    frames = [ws.recv(("frame",)) for _ in range(3)]
+    ws.ask({"type": "pause"}, until=("status",))
+    ws.recv(("frame",))  # the pause's own frame
+    assert all(fr["b"]["step"] == fr["step"] > 55 for fr in frames)
+    state, f = ws.ask({"type": "compare", "config": {"batchnorm": True}})
+    assert f["b"]["step"] == 0 and f["step"] == 0 and f["b"]["compare"] == {"batchnorm": True}
+    assert "compare: network B may change only" in ws.error({"type": "compare", "config": {"dataset": "xor"}})
+    assert "network B's lr" in ws.error({"type": "compare", "config": {"lr": 99}})
+    state, f = ws.ask({"type": "compare", "config": {}})
+    assert state["compare"] == {} and "b" not in f
+
+
 def test_play_sends_frames_and_pause_stops(ws):
     ws.config(XOR_2441)
     assert ws.ask({"type": "play"})[-1] == {"type": "status", "playing": True}
@@ -137,6 +224,28 @@ def test_play_sends_frames_and_pause_stops(ws):
     assert last["playing"] is False
     ws.send({"type": "ping"})
     assert ws.recv()["type"] == "pong"  # no more frames after the pause's own
+
+
+def test_steps_per_second_is_wall_clock_time():
+    """Steps per second of wall-clock time: time spent elsewhere (other tabs, frames) counts."""
+    from types import SimpleNamespace
+
+    from chainrule.playground.server import StepRate
+
+    trainer, rate = SimpleNamespace(step_count=0), StepRate()
+    rate.start(trainer, now=0.0)
+    now = 0.0
+    reported = []
+    for _ in range(20):  # 100 steps in each 45 ms slice, then 55 ms elsewhere: 1000 steps/s
+        now += 0.045
+        trainer.step_count += 100
+        reported.append(rate.update(trainer, now))
+        now += 0.055
+    assert all(abs(r - 1000) <= 150 for r in reported[1:]), reported  # not 100 / 0.045 = 2222
+    trainer2 = SimpleNamespace(step_count=0)  # a new network starts its own count
+    rate.start(trainer2, now=now)
+    trainer2.step_count = 30
+    assert rate.update(trainer2, now + 0.1) == 300
 
 
 def test_reset_keeps_data_new_weights(ws):
@@ -316,9 +425,38 @@ def test_invalid_config_is_refused_and_changes_nothing(ws, update, expected):
     assert state2["config"] == state["config"] and state2["train"] == state["train"]
 
 
+def test_a_link_keeps_its_valid_settings_and_names_the_dropped_ones(ws):
+    ws.config({"noise": 30, "optimizer": "rmsprop"})
+    link = {"dataset": "plane", "loss": "hinge", "layers": [{"units": 10000}], "lr": 0.1, "bogus": 1}
+    state, _ = ws.ask({"type": "config", "config": link, "link": True})
+    c = state["config"]
+    assert c["dataset"] == "plane" and c["loss"] == "mse" and c["lr"] == 0.1
+    assert c["noise"] == 0 and c["optimizer"] == "adam"  # a link starts from the defaults
+    assert c["layers"] == pconfig.DEFAULT["layers"]
+    assert len(state["dropped"]) == 3
+    assert any(d.startswith("loss: hinge needs a classification") for d in state["dropped"])
+    assert any("10000 neurons" in d for d in state["dropped"])
+    assert any("'bogus'" in d for d in state["dropped"])
+    state, _ = ws.ask({"type": "config", "config": {"dataset": "xor"}, "link": True})
+    assert "dropped" not in state and state["config"]["lr"] == pconfig.DEFAULT["lr"]
+
+
 def test_nan_and_infinite_numbers_are_refused(ws):
     for value in ("NaN", "Infinity", "-Infinity"):
         assert "lr:" in ws.error('{"type": "config", "config": {"lr": ' + value + "}}")
+
+
+@pytest.mark.parametrize("key", ["lr", "seed", "noise", "batch", "reg_rate"])
+def test_huge_integers_are_out_of_range_not_internal_errors(ws, key):
+    huge = "1" + "0" * 400  # a JSON integer Python cannot turn into a float
+    msg = ws.error('{"type": "config", "config": {"' + key + '": ' + huge + "}}")
+    assert msg.startswith(f"{key}: ") and "out of range" in msg and "internal" not in msg
+    assert len(msg) < 200
+    msg = ws.error('{"type": "config", "config": {"' + key + '": -' + huge + "}}")
+    assert "out of range" in msg
+    msg = ws.error('{"type": "expr", "expr": "x", "values": {"x": ' + huge + "}}")
+    assert msg.startswith("values: x must be a finite number")
+    assert ws.ask({"type": "ping"}) == [{"type": "pong"}]
 
 
 UPLOAD_ERRORS = [
@@ -477,6 +615,40 @@ def test_only_loopback_host_names_when_serving_on_loopback():
         assert bad.get("/").status_code == 400
 
 
+def test_ipv6_loopback_serves_and_prints_a_bracketed_url():
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(root)}
+    cmd = [sys.executable, "-m", "chainrule.cli", "playground", "--host", "::1", "--port", str(port)]
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        line = proc.stdout.readline()
+        assert f"http://[::1]:{port}/" in line, line
+        deadline = time.time() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://[::1]:{port}/", timeout=2) as r:
+                    assert r.status == 200 and "chainrule playground" in r.read().decode()
+                break
+            except OSError:
+                assert time.time() < deadline and proc.poll() is None, "the server did not answer on [::1]"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def test_random_hostile_messages_never_break_the_session(ws):
     """300 seeded random messages (odd types, keys and values): each gets an answer, none crashes."""
     import random
@@ -509,7 +681,8 @@ def test_random_hostile_messages_never_break_the_session(ws):
         {},
         {"a": {"b": {"c": []}}},
     ]
-    keys = list(pconfig.DEFAULT) + ["type", "n", "csv", "expr", "values", "config", "__proto__", ""]
+    keys = list(pconfig.DEFAULT) + ["type", "n", "unit", "csv", "expr", "values", "config", "edits", "link"]
+    keys += ["__proto__", ""]
     types = [
         "config",
         "pause",
@@ -519,6 +692,8 @@ def test_random_hostile_messages_never_break_the_session(ws):
         "upload",
         "export",
         "expr",
+        "edit",
+        "compare",
         "ping",
         "",
         "PLAY",

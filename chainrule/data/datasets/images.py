@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import pickle
 from pathlib import Path
@@ -98,7 +99,7 @@ def parse_idx(content: bytes, name: str = "IDX data") -> Any:
     if len(content) < header:
         raise ValueError(f"read_idx: {name} is truncated: {len(content)} bytes, header needs {header}")
     shape = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
-    size = int(np.prod(shape)) * dtype.itemsize
+    size = math.prod(shape) * dtype.itemsize  # Python ints: a forged header can't overflow to a small size
     if len(content) - header != size:
         raise ValueError(
             f"read_idx: {name} has {len(content) - header} data bytes but its header "
@@ -227,7 +228,14 @@ CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 def _reconstruct(subtype, shape, dtype):
     if subtype is not np.ndarray:
         raise pickle.UnpicklingError(f"cifar10: refusing to rebuild an array of type {subtype!r}")
-    return np.ndarray.__new__(np.ndarray, shape, dtype)
+    # NumPy pickles an empty placeholder and then its data; a declared size here would be
+    # allocated (uninitialised) without any bytes behind it
+    if not isinstance(shape, tuple) or math.prod(int(d) for d in shape) != 0:
+        raise pickle.UnpicklingError(
+            f"cifar10: an array declared with shape {shape!r} before its data (NumPy declares an empty "
+            "placeholder); refusing a size the file's bytes don't back"
+        )
+    return np.ndarray.__new__(np.ndarray, (0,), dtype)
 
 
 def _frombuffer(buf, dtype, shape, order):
@@ -301,7 +309,13 @@ def safe_unpickle(data: bytes) -> Any:
 
 def load_cifar_batch(path: str | os.PathLike) -> tuple:
     """One CIFAR-10 python batch file -> (uint8 images (N, 3, 32, 32), int64 labels (N,))."""
-    batch = safe_unpickle(Path(path).read_bytes())
+    try:
+        batch = safe_unpickle(Path(path).read_bytes())
+    except pickle.UnpicklingError as e:
+        raise pickle.UnpicklingError(f"cifar10: {path}: {str(e).removeprefix('cifar10: ')}") from None
+    except (ValueError, TypeError, EOFError, IndexError, KeyError) as e:
+        # e.g. an array whose declared shape does not match the bytes present
+        raise ValueError(f"cifar10: {path} is not a valid CIFAR-10 batch ({type(e).__name__}: {e})") from None
     if not isinstance(batch, dict):
         raise ValueError(f"cifar10: {path} holds a {type(batch).__name__}, expected a dict")
     get = lambda key: batch.get(key.encode(), batch.get(key))  # noqa: E731

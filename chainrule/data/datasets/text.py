@@ -8,6 +8,7 @@ the Python Software Foundation License, PSF-2.0, as CPython's documentation).
 from __future__ import annotations
 
 from chainrule.backend import np
+from chainrule.ops import _args
 
 
 def text_corpus(name: str = "python-docs") -> str:
@@ -30,6 +31,9 @@ def char_sequences(text: str, seq_len: int, vocab: str | None = None) -> tuple:
     Returns ``(x, y, vocab)``: x and y int64 of shape (M, seq_len), y being x shifted by one
     character, and ``vocab`` the string of distinct characters (index = code used in x and y).
     """
+    if not isinstance(text, str):
+        raise TypeError(f"char_sequences: text must be a str, got {type(text).__name__}")
+    _args.integer("char_sequences", "seq_len", seq_len)
     if seq_len < 1 or len(text) < seq_len + 1:
         raise ValueError(
             f"char_sequences: need 1 <= seq_len < len(text), got seq_len={seq_len}, len(text)={len(text)}"

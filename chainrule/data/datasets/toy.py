@@ -8,15 +8,17 @@ class labels 0..classes-1, points in random order. ``sine`` returns float32 (n, 
 from __future__ import annotations
 
 from chainrule.backend import np
+from chainrule.ops import _args
 
 
 def _rng(seed: int):
     return np.random.default_rng(seed)
 
 
-def _check_n(name: str, n: int, classes: int = 1) -> None:
+def _check_n(name: str, n: int, noise: float, classes: int = 1) -> None:
     if not isinstance(n, (int, np.integer)) or n < classes:
         raise ValueError(f"{name}: n must be an integer >= {classes}, got {n!r}")
+    _args.number(name, "noise", noise, minimum=0)
 
 
 def _finish(rng, x, y):
@@ -31,7 +33,7 @@ def _split(n: int, classes: int) -> list[int]:
 
 def xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple:
     """Points uniform in [-1, 1]², class 1 where x0·x1 < 0 (opposite quadrants), plus N(0, noise²)."""
-    _check_n("xor", n)
+    _check_n("xor", n, noise)
     rng = _rng(seed)
     x = rng.uniform(-1, 1, size=(n, 2))
     y = (x[:, 0] * x[:, 1] < 0).astype(np.int64)
@@ -41,7 +43,7 @@ def xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple:
 
 def circles(n: int = 200, noise: float = 0.1, seed: int = 0, factor: float = 0.5) -> tuple:
     """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor``, plus N(0, noise²)."""
-    _check_n("circles", n, 2)
+    _check_n("circles", n, noise, 2)
     if not 0 < factor < 1:
         raise ValueError(f"circles: factor must be in (0, 1), got {factor}")
     rng = _rng(seed)
@@ -55,7 +57,7 @@ def circles(n: int = 200, noise: float = 0.1, seed: int = 0, factor: float = 0.5
 
 def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple:
     """Two interleaving half circles (as scikit-learn's make_moons), plus N(0, noise²)."""
-    _check_n("moons", n, 2)
+    _check_n("moons", n, noise, 2)
     rng = _rng(seed)
     n0, n1 = _split(n, 2)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
@@ -68,7 +70,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple:
 
 def spiral(n: int = 200, noise: float = 0.1, seed: int = 0, classes: int = 2, turns: float = 1.0) -> tuple:
     """``classes`` interleaved spiral arms of ``turns`` turns each, radius 0..1, plus N(0, noise²)."""
-    _check_n("spiral", n, classes)
+    _check_n("spiral", n, noise, classes)
     rng = _rng(seed)
     xs, ys = [], []
     for k, m in enumerate(_split(n, classes)):
@@ -83,7 +85,7 @@ def spiral(n: int = 200, noise: float = 0.1, seed: int = 0, classes: int = 2, tu
 def gaussians(n: int = 200, noise: float = 0.5, seed: int = 0, classes: int = 2) -> tuple:
     """``classes`` round Gaussian blobs of standard deviation ``noise``, centred on the unit circle
     at evenly spaced angles (for 2 classes: (1, 1)/√2 and (-1, -1)/√2)."""
-    _check_n("gaussians", n, classes)
+    _check_n("gaussians", n, noise, classes)
     rng = _rng(seed)
     xs, ys = [], []
     for k, m in enumerate(_split(n, classes)):
@@ -96,7 +98,7 @@ def gaussians(n: int = 200, noise: float = 0.5, seed: int = 0, classes: int = 2)
 
 def sine(n: int = 100, noise: float = 0.1, seed: int = 0, low: float = -np.pi, high: float = np.pi) -> tuple:
     """1-D regression: x uniform in [low, high] (sorted), y = sin(x) + N(0, noise²); both float32 (n, 1)."""
-    _check_n("sine", n)
+    _check_n("sine", n, noise)
     rng = _rng(seed)
     x = np.sort(rng.uniform(low, high, size=n))
     y = np.sin(x) + rng.normal(0, noise, size=n)

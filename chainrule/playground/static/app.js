@@ -16,32 +16,105 @@ const HASH_KEYS = ["dataset", "noise", "ratio", "batch", "seed", "features", "la
   "loss", "lr", "optimizer", "reg", "reg_rate"];
 
 const MAX_HASH_CSV = 8000;       // uploaded points up to this size travel in the link
+const RECONNECT_FIRST_S = 0.5, RECONNECT_MAX_S = 10;   // reconnect backoff: 0.5, 1, 2, ... 10 s
+const SLIDER_REST_MS = 250;      // a slider's value is sent once it has not moved for this long
 const $ = (id) => document.getElementById(id);
+const LESSONS = {                // the lesson pages (docs/lessons/, served by the playground)
+  symmetry: "/lessons/03_symmetry.md", vanishing: "/lessons/05_vanishing_gradients.md",
+  xor: "/lessons/01_logistic_xor.md", regularisation: "/lessons/07_regularisation.md", optimizers: "/lessons/06_optimizers.md",
+};
 
 // uploaded CSV text <-> one line for the URL ("x1,x2,label|x1,x2,label|...")
 function packCsv(text) {
   return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith("#")).join("|");
 }
 
+// one-click setups that show a lecture's claim live (B: a second network side by side)
+const PRESETS = {
+  symmetry: {
+    title: "Symmetry: zeros initialisation", lesson: LESSONS.symmetry,
+    link: "dataset=circle&layers=4:tanh,4:tanh&init=zeros&b_init=xavier",
+    text: "Network A starts with every weight at zero, so all neurons of a layer compute the same function, get the same gradient and stay identical — with tanh the gradients are even exactly zero and A never learns. " +
+      "B is the same network with Xavier initialisation: random starting weights break the symmetry and it learns the circle at once.",
+  },
+  vanishing: {
+    title: "Vanishing gradients: six sigmoid layers", lesson: LESSONS.vanishing,
+    link: "dataset=circle&layers=6:sigmoid,6:sigmoid,6:sigmoid,6:sigmoid,6:sigmoid,6:sigmoid&optimizer=sgd&lr=0.3&init=xavier",
+    text: "The backward pass multiplies by the sigmoid's slope (at most 0.25) once per layer, so the first layer's gradient is thousands of times smaller than the output's: read it in the gradient-norm chart (log scale). " +
+      "The first layers hardly move and the network barely learns; try ReLU, Adam or batch norm.",
+  },
+  xor: {
+    title: "XOR needs a hidden layer", lesson: LESSONS.xor,
+    link: "dataset=xor&layers=&b_layers=4:tanh",
+    text: "Network A has no hidden layer: it is logistic regression, one straight line, and no line separates XOR's opposite quadrants, so it stays near 50% accuracy. " +
+      "B adds one hidden layer of four tanh neurons and bends the boundary around the quadrants.",
+  },
+  regularisation: {
+    title: "Regularisation: noisy data, a big network", lesson: LESSONS.regularisation,
+    link: "dataset=gauss&noise=50&ratio=20&features=x1,x2,x1sq,x2sq,x1x2,sinx1,sinx2&layers=8:relu,8:relu,8:relu&showTest=1&b_reg=l2&b_reg_rate=0.01",
+    text: "A hundred noisy training points and a big network: A learns the noise, its training loss keeps falling while its test loss climbs — overfitting. " +
+      "B is the same network with L2 regularisation, which keeps the weights small and the boundary smooth, and its test loss stays low.",
+  },
+  optimizers: {
+    title: "Optimizers: SGD against Adam on the spiral", lesson: LESSONS.optimizers,
+    link: "dataset=spiral&features=x1,x2,x1sq,x2sq,sinx1,sinx2&layers=8:tanh,8:tanh&optimizer=sgd&lr=0.03&b_optimizer=adam",
+    text: "A is plain SGD, one step size for every weight, crawling along the long, narrow valleys of the spiral's loss. " +
+      "B is Adam, which scales each weight's step by its own gradient history: compare the two loss curves on one chart.",
+  },
+};
+
+function sendCompareIfChanged() {
+  // network B as the link says (a compare message restarts both networks: only when it changes)
+  if (JSON.stringify(pg.hashCompare) !== JSON.stringify(pg.compare || {})) send({ type: "compare", config: pg.hashCompare });
+}
+
+function applyPreset(key) {
+  const p = PRESETS[key];
+  if (!p) { $("lesson-box").hidden = true; return; }
+  $("lesson-title").textContent = p.title; $("lesson-text").textContent = p.text;
+  $("lesson-link").href = p.lesson; $("lesson-link").textContent = `Read the lesson: ${p.title}`;
+  $("lesson-box").hidden = false;
+  const c = hashToConfig("#" + p.link);
+  applyView(); sendLink(c);
+  sendCompareIfChanged();
+  send({ type: "play" });  // the claim, live
+}
+
 const pg = {                     // the page's state (window.playground, for tests and the console)
   ws: null, connected: false, session: null, limits: null,
   config: null, task: "classification", classes: 2, train: [], test: [],
   frame: null, frames: 0, frameTimes: [], playing: false, gradHistory: [], history: [], view: { showTest: false, discretize: false },
-  expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null,
+  expr: null, exprStep: 0, exportFiles: null, errors: [], lastError: null, sliderTimers: {}, retries: 0,
 };
 window.playground = pg;
 
 // -- URL hash <-> configuration -------------------------------------------------------------------
+// one setting <-> its text in the link
+function encodeSetting(k, v) {
+  if (k === "features") return v.join(",");
+  if (k === "layers") return v.map((l) => `${l.units}:${l.act}`).join(",");
+  if (k === "batchnorm") return v ? 1 : 0;
+  return v;
+}
+
+function decodeSetting(k, v) {
+  const num = (s) => (s !== null && s.trim() !== "" && isFinite(Number(s)) ? Number(s) : s);
+  if (k === "features") return v ? v.split(",").filter((s) => s) : [];
+  if (k === "layers") return v ? v.split(",").map((s) => { const [u, a] = s.split(":"); return { units: num(u), act: a || "tanh" }; }) : [];
+  if (k === "batchnorm") return v === "1" || v === "true";
+  if (["dataset", "init", "loss", "optimizer", "reg"].includes(k)) return v;
+  return num(v);
+}
+
 function configToHash(c) {
   const p = new URLSearchParams();
-  for (const k of HASH_KEYS) {
-    let v = c[k];
-    if (k === "features") v = v.join(",");
-    else if (k === "layers") v = v.map((l) => `${l.units}:${l.act}`).join(",");
-    else if (k === "batchnorm") v = v ? 1 : 0;
-    p.set(k, v);
-  }
-  if (c.dataset === "upload" && pg.uploadCsv && pg.uploadCsv.length <= MAX_HASH_CSV) p.set("csv", pg.uploadCsv);
+  for (const k of HASH_KEYS) p.set(k, encodeSetting(k, c[k]));
+  // points that came in a link stay in it, whatever their size (the link must keep working)
+  if (c.dataset === "upload" && pg.uploadCsv && (pg.uploadCsv.length <= MAX_HASH_CSV || pg.uploadFromLink)) p.set("csv", pg.uploadCsv);
+  // network B of a side-by-side comparison: its differences, b_KEY=value
+  for (const [k, v] of Object.entries(pg.compare || {})) p.set("b_" + k, encodeSetting(k, v));
+  // hand edits of an untrained network: layer.to.from:value (a weight) or layer.to:value (a bias)
+  if (pg.edits && pg.edits.length) p.set("edits", pg.edits.map((e) => `${e.layer}.${e.to}${"from" in e ? "." + e.from : ""}:${e.value}`).join(","));
   if (pg.view.showTest) p.set("showTest", 1);
   if (pg.view.discretize) p.set("discretize", 1);
   return "#" + p.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
@@ -50,17 +123,18 @@ function configToHash(c) {
 function hashToConfig(hash) {
   const p = new URLSearchParams(hash.replace(/^#/, ""));
   const c = {};
-  const num = (s) => (s !== null && s.trim() !== "" && isFinite(Number(s)) ? Number(s) : s);
-  for (const k of HASH_KEYS) {
-    if (!p.has(k)) continue;
-    const v = p.get(k);
-    if (k === "features") c.features = v ? v.split(",").filter((s) => s) : [];
-    else if (k === "layers") c.layers = v ? v.split(",").map((s) => { const [u, a] = s.split(":"); return { units: num(u), act: a || "tanh" }; }) : [];
-    else if (k === "batchnorm") c.batchnorm = v === "1" || v === "true";
-    else if (["dataset", "init", "loss", "optimizer", "reg"].includes(k)) c[k] = v;
-    else c[k] = num(v);
+  for (const k of HASH_KEYS) if (p.has(k)) c[k] = decodeSetting(k, p.get(k));
+  pg.hashCompare = {};
+  for (const [key, v] of p.entries()) {
+    if (!key.startsWith("b_")) continue;
+    pg.hashCompare[key.slice(2)] = decodeSetting(key.slice(2), v);
   }
   pg.hashCsv = p.get("csv");
+  pg.hashEdits = (p.get("edits") || "").split(",").filter((x) => x).map((x) => {
+    const [where, value] = x.split(":"), idx = where.split(".").map(Number), e = { layer: idx[0], to: idx[1], value: Number(value) };
+    if (idx.length > 2) e.from = idx[2];
+    return e;
+  });
   pg.view.showTest = p.get("showTest") === "1";
   pg.view.discretize = p.get("discretize") === "1";
   return c;
@@ -80,6 +154,9 @@ function send(obj) {
 
 function sendConfig(update) { send({ type: "config", config: update }); }
 
+// a link's settings go over the defaults; the server drops each invalid one and names it
+function sendLink(settings) { send({ type: "config", config: settings, link: true }); }
+
 function showMessage(text, kind) {
   const m = $("message");
   m.textContent = text || "";
@@ -87,14 +164,29 @@ function showMessage(text, kind) {
   if (kind === "error") { pg.errors.push(text); pg.lastError = text; }
 }
 
+function setConnected(on) {
+  // while disconnected the controls show the last settings but cannot change them
+  pg.connected = on;
+  document.body.classList.toggle("disconnected", !on);
+  for (const el of document.querySelectorAll("header button, header select, header input, main button, main select, main input"))
+    el.disabled = !on;
+  document.querySelector('[data-dataset="upload"]').disabled = !on || !pg.hasUpload;
+  if (on) syncControls();
+}
+
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${proto}//${location.host}/ws`);
-  pg.ws = ws;
-  ws.onopen = () => { pg.connected = true; };
-  ws.onclose = () => {
-    pg.connected = false; setPlaying(false);
-    showMessage("connection to the server closed; reload the page to start a new session", "error");
+  pg.ws = ws; pg.closeReason = null;
+  ws.onclose = (ev) => {
+    if (pg.ws !== ws) return;
+    setConnected(false); setPlaying(false);
+    // the server's own reason (busy) stays in view; then try again, waiting longer each time
+    const delay = Math.min(RECONNECT_MAX_S, RECONNECT_FIRST_S * 2 ** pg.retries);
+    pg.retries += 1;
+    const why = pg.closeReason || (ev.reason ? `connection closed: ${ev.reason}` : "connection to the server lost");
+    showMessage(`${why} — reconnecting in ${delay < 1 ? delay.toFixed(1) : Math.round(delay)} s (the settings are kept)`, "error");
+    pg.reconnectTimer = setTimeout(connect, delay * 1000);
   };
   ws.onmessage = (ev) => {
     let msg;
@@ -106,40 +198,70 @@ function connect() {
 
 const HANDLERS = {
   hello(msg) {
-    pg.session = msg.session; pg.limits = msg.limits;
+    const reconnected = pg.retries > 0 && pg.session !== null;
+    pg.session = msg.session; pg.limits = msg.limits; pg.retries = 0;
+    setConnected(true);
+    if (reconnected) { showMessage("reconnected: a new session with the same settings (training starts over)", "info"); pg.keepMessage = true; }
+    if (msg.thumbnails) drawThumbnails(msg.thumbnails);
+    // the sliders span exactly what a link may hold
+    for (const id of ["ratio", "noise", "batch"]) { $(id).min = msg.limits[id][0]; $(id).max = msg.limits[id][1]; }
     const fromHash = hashToConfig(location.hash);
     pg.config = msg.config;
-    if (fromHash.dataset === "upload" && pg.hashCsv) {
-      pg.uploadCsv = pg.hashCsv;
+    if (fromHash.dataset === "upload" && !pg.hashCsv && pg.uploadCsv) {
+      send({ type: "upload", csv: pg.uploadCsv.split("|").join("\n") });  // a reconnect: send the file again
+    } else if (fromHash.dataset === "upload" && pg.hashCsv) {
+      pg.uploadCsv = pg.hashCsv; pg.uploadFromLink = true;
       send({ type: "upload", csv: pg.hashCsv.split("|").join("\n") });
     } else if (fromHash.dataset === "upload") {
       showMessage("the link names uploaded data that was too large to include; upload the CSV again", "error");
       pg.keepMessage = true;
       delete fromHash.dataset; delete fromHash.loss;
     }
-    if (Object.keys(fromHash).length) sendConfig(fromHash); else sendConfig({});
+    sendLink(fromHash);
+    pg.compare = pg.hashCompare;
+    if (Object.keys(pg.hashCompare).length) send({ type: "compare", config: pg.hashCompare });  // before the edits: it restarts
+    pg.edits = pg.hashEdits;
+    if (pg.hashEdits.length) send({ type: "edit", edits: pg.hashEdits });
     applyView();
     runExpr();
   },
   state(msg) {
-    pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes;
+    pg.config = msg.config; pg.task = msg.task; pg.classes = msg.classes; pg.compare = msg.compare || {};
     pg.train = msg.train; pg.test = msg.test;
-    pg.exportFiles = null; $("export-links").innerHTML = "";
-    if (pg.pendingCsv && msg.config.dataset === "upload") { pg.uploadCsv = pg.pendingCsv; pg.pendingCsv = null; }
-    $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` +
-      (pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV ? " (too large to keep in the link)" : "") : "";
+    pg.exportFiles = null; $("export-links").innerHTML = ""; $("editor").hidden = true;
+    let uploaded = false;
+    if (pg.pendingCsv && msg.config.dataset === "upload") {
+      pg.uploadCsv = pg.pendingCsv; pg.pendingCsv = null; pg.uploadFromLink = false; uploaded = true;
+    }
+    const tooLarge = pg.uploadCsv && pg.uploadCsv.length > MAX_HASH_CSV && !pg.uploadFromLink;
+    $("upload-note").textContent = msg.upload ? `uploaded: ${msg.upload}` + (tooLarge ? " (too large to keep in the link)" : "") : "";
+    pg.hasUpload = !!msg.upload;
     document.querySelector('[data-dataset="upload"]').disabled = !msg.upload;
     syncControls(); buildNetwork(); writeHash();
-    if (pg.keepMessage) pg.keepMessage = false;
+    if (uploaded) {
+      pg.keepMessage = false;
+      const notes = [`uploaded ${msg.upload}`];
+      if (tooLarge) notes.push(`the points are too large for a link (${pg.uploadCsv.length} characters, at most ${MAX_HASH_CSV}): the link keeps the settings, and a reload or a shared link needs the file again`);
+      if (msg.upload_warning) notes.push(msg.upload_warning);
+      showMessage(notes.join(". "), tooLarge || msg.upload_warning ? "warn" : "info");
+    } else if (msg.dropped && msg.dropped.length) {
+      showMessage(`the link's ${msg.dropped.length === 1 ? "setting" : "settings"} ${msg.dropped.join("; ")} — dropped, the rest kept`, "error");
+      pg.keepMessage = true;  // past the replies to the rest of the link (network B, edits)
+    } else if (pg.keepMessage) pg.keepMessage = false;
     else if ($("message").className === "error") showMessage("");
   },
   frame(msg) {
     // a new network (step back to 0): the curves start over; a live change keeps them
     if (!pg.frame || msg.step < pg.frame.step || msg.step === 0) { pg.history = []; pg.gradHistory = []; }
     pg.frame = msg; pg.frames += 1;
+    const edits = msg.edits || [];
+    if (JSON.stringify(edits) !== JSON.stringify(pg.edits || [])) { pg.edits = edits; writeHash(); }
     pg.frameTimes.push(performance.now()); if (pg.frameTimes.length > 200) pg.frameTimes.shift();
     if (msg.playing === false && pg.playing) setPlaying(false);
-    if (msg.train_loss !== null && msg.test_loss !== null) pg.history.push([msg.epoch, msg.train_loss, msg.test_loss]);
+    if (msg.train_loss !== null && msg.test_loss !== null) {
+      const b = msg.b && msg.b.train_loss !== null && msg.b.test_loss !== null ? [msg.b.train_loss, msg.b.test_loss] : [];
+      pg.history.push([msg.epoch, msg.train_loss, msg.test_loss, ...b]);
+    }
     if (msg.step > 0 && msg.grad_norms) pg.gradHistory.push(msg.grad_norms);
     if (pg.gradHistory.length > 2000) pg.gradHistory = pg.gradHistory.filter((_, i) => i % 2 === 0);
     if (pg.history.length > 4000) pg.history = pg.history.filter((_, i) => i % 2 === 0);
@@ -147,6 +269,8 @@ const HANDLERS = {
   },
   status(msg) { setPlaying(msg.playing); },
   error(msg) {
+    if (msg.request === "expr") { exprError(msg.message); return; }
+    if (!pg.connected) pg.closeReason = msg.message;  // refused before hello (server busy): the close says no more
     showMessage(msg.message, "error");
     // a link with an invalid setting: say why, and show the defaults rather than nothing
     if (msg.request === "config" && !pg.frame) { pg.keepMessage = true; send({ type: "config", config: {} }); }
@@ -155,7 +279,7 @@ const HANDLERS = {
     if (msg.request === "config" || msg.request === "upload") syncControls();
   },
   export(msg) { showExport(msg); },
-  expr(msg) { pg.expr = msg; pg.exprStep = 0; drawExpr(); },
+  expr(msg) { pg.expr = msg; pg.exprStep = 0; $("expr-error").textContent = ""; drawExpr(); },
   pong() {},
 };
 
@@ -165,7 +289,7 @@ function setPlaying(on) {
   const b = $("play");
   b.classList.toggle("playing", on);
   b.innerHTML = on ? '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M6 4h4v16H6zM14 4h4v16h-4z" fill="currentColor"/></svg>' : '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M7 4l13 8-13 8z" fill="currentColor"/></svg>';
-  b.title = on ? "Pause" : "Train";
+  b.title = on ? "Pause" : "Train"; b.setAttribute("aria-label", b.title);
 }
 
 function selectValue(sel, v) {
@@ -180,16 +304,80 @@ function syncControls() {
   const c = pg.config;
   if (!c) return;
   document.querySelectorAll("[data-dataset]").forEach((b) => b.classList.toggle("selected", b.dataset.dataset === c.dataset));
-  $("ratio").value = c.ratio; $("ratio-val").textContent = c.ratio;
-  $("noise").value = c.noise; $("noise-val").textContent = c.noise;
-  $("batch").value = c.batch; $("batch-val").textContent = c.batch;
+  for (const id of ["ratio", "noise", "batch"]) {
+    // a slider being moved keeps its place: a reply to an earlier press must not pull it back
+    if (pg.sliderTimers[id]) continue;
+    $(id).value = c[id]; $(id + "-val").textContent = c[id];
+  }
   selectValue("lr", c.lr); selectValue("reg-rate", c.reg_rate); selectValue("dropout", c.dropout);
   $("optimizer").value = c.optimizer; $("loss").value = c.loss; $("reg").value = c.reg; $("init").value = c.init;
   $("batchnorm").checked = c.batchnorm;
   const regression = pg.task === "regression";
   for (const o of $("loss").options) o.disabled = regression && o.value !== "mse";
+  $("problem-type").innerHTML = regression ? "Problem type: <b>regression</b> (predict a number)"
+    : `Problem type: <b>classification</b> (${Math.max(pg.classes, 2)} classes)`;
   $("layer-count").textContent = `${c.layers.length} hidden layer${c.layers.length === 1 ? "" : "s"}`;
   $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize;
+  updateNotes();
+  for (const sel of document.querySelectorAll("#compare select")) {
+    const v = (pg.compare || {})[sel.dataset.key];
+    sel.value = v === undefined ? "" : sel.dataset.key === "batchnorm" ? (v ? "1" : "0") : String(v);
+  }
+  if (Object.keys(pg.compare || {}).length) $("compare").open = true;
+}
+
+function compareControls() {
+  // B's choices: "as A" and then A's own options
+  for (const [b, a] of [["b-optimizer", "optimizer"], ["b-lr", "lr"], ["b-init", "init"]]) {
+    const sel = $(b);
+    sel.add(new Option("as A", ""));
+    for (const o of $(a).options) sel.add(new Option(o.text, o.value || o.text));
+  }
+  for (const sel of document.querySelectorAll("#compare select")) {
+    sel.onchange = () => {
+      // the selects say B's choices; B's other differences (a preset's layers, say) stay
+      const selects = [...document.querySelectorAll("#compare select")], keys = selects.map((x) => x.dataset.key);
+      const diff = Object.fromEntries(Object.entries(pg.compare || {}).filter(([k]) => !keys.includes(k)));
+      for (const x of selects) {
+        const k = x.dataset.key;
+        if (x.value !== "") diff[k] = k === "batchnorm" ? x.value === "1" : k === "lr" ? Number(x.value) : x.value;
+      }
+      send({ type: "compare", config: diff });
+    };
+  }
+}
+
+const ZERO_AT_ZERO = ["tanh", "relu", "linear", "leaky_relu", "elu"];   // act(0) = 0
+
+function updateNotes() {
+  // zero initialisation: say what is going on (the symmetry problem) and where to read about it
+  const c = pg.config, note = $("net-note");
+  note.innerHTML = "";
+  if (!c || c.init !== "zeros" || !c.layers.length) return;
+  const dead = c.layers.some((l) => ZERO_AT_ZERO.includes(l.act));
+  note.append(`Zeros initialisation: every neuron of a layer starts identical, gets the same gradient and stays identical — the symmetry problem. ` +
+    (dead ? "With an activation that is 0 at 0 (tanh, ReLU, linear, …) the gradients of every weight are exactly zero: only the output's bias ever learns. "
+      : "With sigmoid or softplus they learn, but as one neuron. ") + "Pick Xavier or He to break the symmetry. ");
+  const a = document.createElement("a");
+  a.href = LESSONS.symmetry; a.target = "_blank"; a.rel = "noopener"; a.textContent = "Lesson: symmetry";
+  note.append(a);
+}
+
+function drawThumbnails(thumbs) {
+  // a small picture of each data set on its button, as TensorFlow Playground
+  for (const [name, pts] of Object.entries(thumbs)) {
+    const b = document.querySelector(`[data-dataset="${name}"]`);
+    if (!b) continue;
+    let cv = b.querySelector("canvas");
+    if (!cv) { cv = document.createElement("canvas"); cv.width = 40; cv.height = 40; cv.setAttribute("aria-hidden", "true"); b.prepend(cv); }
+    const ctx = cv.getContext("2d"), regression = REGRESSION.includes(name), classes = Math.max(...pts.map((p) => p[2])) + 1;
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, 40, 40);
+    for (const [x, y, l] of pts) {
+      const c = regression ? diverging(Math.max(-1, Math.min(1, l))) : classes > 2 ? CLASS_COLORS[l % CLASS_COLORS.length] : l ? POS : NEG;
+      ctx.fillStyle = `rgb(${c.map(Math.round).join(",")})`;
+      ctx.fillRect(((x + 6) / 12) * 40 - 1, ((6 - y) / 12) * 40 - 1, 2, 2);
+    }
+  }
 }
 
 function applyView() { $("show-test").checked = pg.view.showTest; $("discretize").checked = pg.view.discretize; }
@@ -198,7 +386,8 @@ function layersCopy() { return pg.config.layers.map((l) => ({ units: l.units, ac
 
 function bindControls() {
   $("play").onclick = () => send({ type: pg.playing ? "pause" : "play" });
-  $("step").onclick = () => send({ type: "step", n: 1 });
+  // one epoch per click, as TensorFlow Playground; shift-click for a single mini-batch
+  $("step").onclick = (e) => send(e.shiftKey ? { type: "step", n: 1 } : { type: "step", n: 1, unit: "epoch" });
   $("reset").onclick = () => send({ type: "reset" });
   $("regenerate").onclick = () => send({ type: "regenerate" });
   document.querySelectorAll("[data-dataset]").forEach((b) => {
@@ -211,8 +400,12 @@ function bindControls() {
     };
   });
   for (const id of ["ratio", "noise", "batch"]) {
-    $(id).oninput = () => { $(id + "-val").textContent = $(id).value; };
-    $(id).onchange = () => sendConfig({ [id]: Number($(id).value) });
+    // quick presses (arrow keys, dragging) send one setting once the slider rests
+    $(id).oninput = () => {
+      $(id + "-val").textContent = $(id).value;
+      clearTimeout(pg.sliderTimers[id]);
+      pg.sliderTimers[id] = setTimeout(() => { pg.sliderTimers[id] = null; sendConfig({ [id]: Number($(id).value) }); }, SLIDER_REST_MS);
+    };
   }
   $("lr").onchange = () => sendConfig({ lr: Number($("lr").value) });
   $("reg-rate").onchange = () => sendConfig({ reg_rate: Number($("reg-rate").value) });
@@ -246,13 +439,23 @@ function bindControls() {
     });
     $("upload").value = "";
   };
+  // the hash holds the configuration: the jump scrolls without touching it
+  document.querySelector(".jump").onclick = (e) => { e.preventDefault(); $("explorer").scrollIntoView(); $("expr").focus({ preventScroll: true }); };
+  $("preset").onchange = () => applyPreset($("preset").value);
+  $("lesson-close").onclick = () => { $("lesson-box").hidden = true; $("preset").value = ""; };
+  $("editor-close").onclick = closeEditor;
+  $("editor").onkeydown = (e) => { if (e.key === "Escape") closeEditor(); };
   $("expr-go").onclick = runExpr;
   $("expr").onkeydown = (e) => { if (e.key === "Enter") runExpr(); };
   $("expr-step").onclick = () => { if (pg.expr && pg.exprStep < pg.expr.order.length) { pg.exprStep += 1; drawExpr(); } };
   $("expr-all").onclick = () => { if (pg.expr) { pg.exprStep = pg.expr.order.length; drawExpr(); } };
   window.addEventListener("hashchange", () => {
     const c = hashToConfig(location.hash);
-    if (pg.config && configToHash(pg.config) !== location.hash) sendConfig(c);
+    if (pg.config && configToHash(pg.config) !== location.hash) {
+      sendLink(c);
+      sendCompareIfChanged();
+      if (pg.hashEdits.length) send({ type: "edit", edits: pg.hashEdits });
+    }
   });
   window.addEventListener("resize", () => drawLinks(true));
 }
@@ -277,6 +480,7 @@ function neuronBox(cls, id, layer, index) {
 
 function buildNetwork() {
   const c = pg.config, cols = $("net-cols");
+  const focused = cols.contains(document.activeElement) ? document.activeElement.id : null;  // keyboard users keep their place
   cols.innerHTML = "";
   // inputs
   const inp = document.createElement("div"); inp.className = "layer inputs";
@@ -286,6 +490,9 @@ function buildNetwork() {
     const on = c.features.includes(f);
     const d = neuronBox("feature" + (on ? "" : " off"), "feature-" + f, on ? 0 : undefined, c.features.indexOf(f));
     d.dataset.feature = f; d.title = `${FEATURE_LABELS[f]} (click to turn ${on ? "off" : "on"})`;
+    d.tabIndex = 0; d.setAttribute("role", "switch"); d.setAttribute("aria-checked", String(on));
+    d.setAttribute("aria-label", `input feature ${FEATURE_LABELS[f]}`);
+    d.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); d.onclick(); } };
     const lab = document.createElement("span"); lab.className = "flabel"; lab.textContent = FEATURE_LABELS[f];
     d.appendChild(lab);
     d.onclick = () => {
@@ -318,12 +525,15 @@ function buildNetwork() {
     pm.append(plus, minus);
     const lab = document.createElement("span"); lab.textContent = `${l.units} neuron${l.units > 1 ? "s" : ""}`;
     const sel = document.createElement("select"); sel.className = "act-select"; sel.dataset.layer = i;
+    sel.setAttribute("aria-label", `activation of hidden layer ${i + 1}`);
+    plus.setAttribute("aria-label", `add a neuron to hidden layer ${i + 1}`);
+    minus.setAttribute("aria-label", `remove a neuron from hidden layer ${i + 1}`);
     for (const [k, v] of Object.entries(ACTIVATIONS)) { const o = document.createElement("option"); o.value = k; o.text = v; sel.add(o); }
     sel.value = l.act;
     sel.onchange = () => { const layers = layersCopy(); layers[i].act = sel.value; sendConfig({ layers }); };
     head.append(pm, lab, sel);
     col.appendChild(head);
-    for (let j = 0; j < l.units; j++) col.appendChild(neuronBox("hidden", `neuron-${i}-${j}`, i + 1, j));
+    for (let j = 0; j < l.units; j++) col.appendChild(editable(neuronBox("hidden", `neuron-${i}-${j}`, i + 1, j), i, j));
     cols.appendChild(col);
   });
   // output
@@ -335,10 +545,81 @@ function buildNetwork() {
   for (let k = 0; k < nout; k++) {
     const d = neuronBox("out", nout > 1 ? `neuron-out-${k}` : "neuron-out", c.layers.length + 1, k);
     if (nout > 1) { d.title = `class ${k}: its softmax probability`; d.style.borderColor = `rgb(${CLASS_COLORS[k % CLASS_COLORS.length]})`; d.style.borderWidth = "2px"; }
-    out.appendChild(d);
+    out.appendChild(editable(d, c.layers.length, k));
   }
   cols.appendChild(out);
   drawLinks(true);
+  if (focused && $(focused)) $(focused).focus();
+}
+
+// -- editing weights and biases by hand (click a neuron or a link; Enter on a focused neuron) ---------
+function unitName(k, j) {
+  // neuron j of the output of linear layer k
+  const c = pg.config;
+  if (k < c.layers.length) return `layer ${k + 1} neuron ${j + 1}`;
+  return pg.classes > 2 && pg.task === "classification" ? `output (class ${j})` : "output";
+}
+
+function sourceName(k, i) {
+  const c = pg.config;
+  return k === 0 ? FEATURE_LABELS[c.features[i]] : `layer ${k} neuron ${i + 1}`;
+}
+
+function editable(d, k, j) {
+  d.tabIndex = 0; d.setAttribute("role", "button");
+  d.setAttribute("aria-label", `${unitName(k, j)}: edit its bias and incoming weights`);
+  d.dataset.k = k; d.dataset.j = j;
+  d.onclick = () => openEditor(k, j, null, d);
+  d.onkeydown = (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openEditor(k, j, null, d); } };
+  return d;
+}
+
+function sendEdit(edit) { send({ type: "edit", edits: [edit] }); }
+
+function openEditor(k, j, focusFrom, anchor) {
+  const f = pg.frame, box = $("editor"), fields = $("editor-fields");
+  if (!f || !f.weights[k]) return;
+  pg.editorReturn = anchor || document.activeElement;
+  $("editor-title").textContent = unitName(k, j);
+  fields.innerHTML = "";
+  const row = (label, value, edit, id) => {
+    const lab = document.createElement("label"); lab.textContent = label; lab.htmlFor = id;
+    const inp = document.createElement("input"); inp.type = "number"; inp.step = "any"; inp.id = id; inp.value = value;
+    inp.onchange = () => {
+      const v = Number(inp.value);
+      if (inp.value.trim() === "" || !isFinite(v)) { showMessage(`edit: ${label} must be a number`, "error"); return; }
+      sendEdit({ ...edit, value: v });
+    };
+    fields.append(lab, inp);
+    return inp;
+  };
+  const first = row("bias", f.biases[k][j], { layer: k, to: j }, "edit-bias");
+  let focus = first;
+  f.weights[k][j].forEach((w, i) => {
+    const inp = row(`weight from ${sourceName(k, i)}`, w, { layer: k, to: j, from: i }, `edit-w-${i}`);
+    if (i === focusFrom) focus = inp;
+  });
+  $("editor-note").textContent = f.step === 0 ? "Untrained: your edits are kept in the link."
+    : "The network has trained: edits apply at once but are not kept in the link.";
+  box.hidden = false;
+  const r = (anchor || $("net")).getBoundingClientRect(), bw = box.offsetWidth, bh = box.offsetHeight;
+  box.style.left = `${Math.max(4, Math.min(innerWidth - bw - 4, r.right + 8))}px`;
+  box.style.top = `${Math.max(4, Math.min(innerHeight - bh - 4, r.top))}px`;
+  focus.focus(); focus.select();
+}
+
+function closeEditor() {
+  $("editor").hidden = true;
+  if (pg.editorReturn && document.body.contains(pg.editorReturn)) pg.editorReturn.focus();
+}
+
+function showLinkCard(ev, k, j, i) {
+  const card = $("hovercard"), f = pg.frame;
+  if (!f || !f.weights[k] || !f.weights[k][j]) return;
+  card.textContent = `weight ${fmt(f.weights[k][j][i])}: ${sourceName(k, i)} → ${unitName(k, j)} (click to edit)`;
+  card.hidden = false;
+  const base = $("net").getBoundingClientRect();
+  card.style.left = `${ev.clientX - base.left + 12}px`; card.style.top = `${ev.clientY - base.top + 12}px`;
 }
 
 function outputBoxes() {
@@ -348,7 +629,7 @@ function outputBoxes() {
 
 function centers(layerEls) {
   const base = $("net").getBoundingClientRect();
-  return layerEls.map((el) => { const r = el.getBoundingClientRect(); return [r.left - base.left + r.width / 2, r.top - base.top + r.height / 2, r]; });
+  return layerEls.map((el) => { const r = el.getBoundingClientRect(); return [r.left - base.left + r.width / 2, r.top - base.top + r.height / 2, r, el]; });
 }
 
 function drawLinks(rebuild) {
@@ -363,6 +644,7 @@ function drawLinks(rebuild) {
     cols.push(outputBoxes());
     const ns = "http://www.w3.org/2000/svg";
     pg.linkPaths = [];
+    const hitPaths = [];
     for (let k = 0; k + 1 < cols.length; k++) {
       const a = centers(cols[k]), b = centers(cols[k + 1]), layer = [];
       for (let j = 0; j < b.length; j++) {
@@ -376,11 +658,20 @@ function drawLinks(rebuild) {
           p.setAttribute("stroke", "#bbb"); p.setAttribute("stroke-width", 0.5);
           p.appendChild(document.createElementNS(ns, "title"));
           svg.appendChild(p); row.push(p);
+          // a wide invisible twin catches the mouse: hover shows the weight, a click edits it
+          const hit = document.createElementNS(ns, "path");
+          hit.setAttribute("d", p.getAttribute("d")); hit.setAttribute("class", "link-hit");
+          hit.dataset.k = k; hit.dataset.j = j; hit.dataset.i = i;
+          hit.onmouseenter = hit.onmousemove = (ev) => showLinkCard(ev, k, j, i);
+          hit.onmouseleave = () => { $("hovercard").hidden = true; };
+          hit.onclick = () => { $("hovercard").hidden = true; openEditor(k, j, i, b[j][3]); };
+          hitPaths.push(hit);
         }
         layer.push(row);
       }
       pg.linkPaths.push(layer);
     }
+    for (const h of hitPaths) svg.appendChild(h);   // above every visible link
   }
   const W = pg.frame && pg.frame.weights && pg.frame.weights.length === pg.linkPaths.length ? pg.frame.weights : null;
   if (!W) return;
@@ -408,7 +699,8 @@ function diverging(v) {          // v in [-1, 1]
   return v >= 0 ? mix(MID, POS, v) : mix(MID, NEG, -v);
 }
 
-function paintGrid(canvas, values, n, classes, disc) {
+function paintGrid(canvas, values, n, classes, disc, color) {
+  // values in [-1, 1] on the orange-blue scale, or with `color` one class's probability (2p - 1)
   const ctx = canvas.getContext("2d");
   if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
   const img = ctx.createImageData(n, n);
@@ -419,6 +711,9 @@ function paintGrid(canvas, values, n, classes, disc) {
       const lo = 1 / Math.max(pg.classes, 2);
       const t = disc ? 1 : Math.max(0, (conf - lo) / (1 - lo));
       rgb = mix(MID, CLASS_COLORS[k], 0.25 + 0.75 * t);
+    } else if (color) {
+      const p = (v + 1) / 2;
+      rgb = mix(MID, color, disc ? (p >= 0.5 ? 1 : 0) : p);
     } else {
       if (disc) v = v >= 0 ? 1 : -1;
       rgb = diverging(v);
@@ -463,10 +758,24 @@ function drawHeat() {
   };
   pts(pg.train, "#fff");
   if (pg.view.showTest) pts(pg.test, "#000");
-  // axes ticks
-  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
-  for (const t of [-6, -4, -2, 0, 2, 4, 6]) { ctx.fillText(String(t), px(t) - 4, H - 2); }
+  drawAxes(ctx, W, H, px, py);
   legend();
+}
+
+function drawAxes(ctx, W, H, px, py) {
+  // tick labels on light boxes (readable on any colour), kept inside the picture; x₁ below, x₂ left
+  ctx.font = "10px sans-serif"; ctx.textBaseline = "middle";
+  pg.axisLabels = [];
+  const label = (text, cx, cy) => {
+    const w = ctx.measureText(text).width + 4, h = 12;
+    const x = Math.min(Math.max(cx - w / 2, 1), W - w - 1), y = Math.min(Math.max(cy - h / 2, 1), H - h - 1);
+    ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x, y, w, h);
+    ctx.fillStyle = "#222"; ctx.fillText(text, x + 2, y + h / 2 + 0.5);
+    pg.axisLabels.push({ text, x, y, w, h });
+  };
+  for (const t of [-6, -4, -2, 0, 2, 4, 6]) label(t === -6 ? "x₁ −6" : String(t).replace("-", "−"), px(t), H - 7);
+  for (const t of [-4, -2, 0, 2, 4, 6]) label(t === 6 ? "x₂ 6" : String(t).replace("-", "−"), 11, py(t));
+  ctx.textBaseline = "alphabetic";
 }
 
 function legend() {
@@ -498,11 +807,36 @@ function drawFrame() {
     });
     const last = f.neurons[f.neurons.length - 1] || [];
     const disc = pg.view.discretize && last.length === 1;
-    outputBoxes().forEach((o, k) => { if (o && last[k]) paintGrid(o.querySelector("canvas"), decode(last[k]), tn, null, disc); });
+    // one picture per class: its probability in its own colour (class 0 orange, as on the map)
+    const perClass = last.length > 1;
+    outputBoxes().forEach((o, k) => {
+      if (o && last[k]) paintGrid(o.querySelector("canvas"), decode(last[k]), tn, null, disc, perClass ? CLASS_COLORS[k % CLASS_COLORS.length] : null);
+    });
   }
   drawLinks();
   drawLossChart();
   drawGradChart();
+  drawB();
+}
+
+function drawB() {
+  // network B's numbers and output picture (with the training points)
+  const b = pg.frame && pg.frame.b, cv = $("b-heatmap"), ctx = cv.getContext("2d");
+  ctx.clearRect(0, 0, cv.width, cv.height);
+  cv.hidden = !b;
+  if (!b) { $("b-result").textContent = ""; return; }
+  const what = Object.entries(b.compare).map(([k, v]) => `${k} ${k === "batchnorm" ? (v ? "on" : "off") : encodeSetting(k, v) || "none"}`).join(", ");
+  const acc = (a) => (a === null || a === undefined ? "" : ` (accuracy ${(100 * a).toFixed(1)}%)`);
+  $("b-result").textContent = `B (${what}): test loss ${fmtLoss(b.test_loss)}${acc(b.test_acc)}, training loss ${fmtLoss(b.train_loss)}; A: test loss ${fmtLoss(pg.frame.test_loss)}`;
+  paintGrid(heatSmall, decode(b.heat), pg.frame.heat_n, b.heat_cls ? decode(b.heat_cls) : null, pg.view.discretize);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(heatSmall, 0, 0, cv.width, cv.height);
+  const s = cv.width / 12;
+  for (const [x, y, l] of pg.train) {
+    const c = pointColor(l);
+    ctx.fillStyle = `rgb(${c.map(Math.round).join(",")})`;
+    ctx.fillRect((x + 6) * s - 1.5, (6 - y) * s - 1.5, 3, 3);
+  }
 }
 
 function drawLossChart() {
@@ -511,16 +845,23 @@ function drawLossChart() {
   const h = pg.history;
   if (h.length < 2) return;
   let max = 0;
-  for (const [, a, b] of h) max = Math.max(max, a, b);
+  for (const p of h) for (let k = 1; k < p.length; k++) max = Math.max(max, p[k]);
   max = max || 1;
   const x0 = h[0][0], x1 = h[h.length - 1][0] || 1;
-  const line = (idx, color) => {
-    ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = 1.5;
-    h.forEach((p, i) => { const x = ((p[0] - x0) / Math.max(x1 - x0, 1e-9)) * (W - 2) + 1, y = H - 2 - (p[idx] / max) * (H - 6); i ? ctx.lineTo(x, y) : ctx.moveTo(x, y); });
-    ctx.stroke();
+  const line = (idx, color, dash) => {
+    ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.setLineDash(dash || []);
+    let started = false;
+    h.forEach((p) => {
+      if (p[idx] === undefined) { started = false; return; }
+      const x = ((p[0] - x0) / Math.max(x1 - x0, 1e-9)) * (W - 2) + 1, y = H - 2 - (p[idx] / max) * (H - 6);
+      started ? ctx.lineTo(x, y) : ctx.moveTo(x, y); started = true;
+    });
+    ctx.stroke(); ctx.setLineDash([]);
   };
   line(2, "#333"); line(1, "#999");
-  const label = `loss (max ${max.toFixed(3)}): test black, training grey`;
+  const withB = h.some((p) => p.length > 3);
+  if (withB) { line(4, "#c0392b", [4, 3]); line(3, "#e8a09a", [4, 3]); }
+  const label = `loss (max ${max.toFixed(3)}): test black, training grey` + (withB ? "; B red, dashed" : "");
   ctx.font = "10px sans-serif";
   ctx.fillStyle = "rgba(255,255,255,0.8)"; ctx.fillRect(2, 1, ctx.measureText(label).width + 4, 12);
   ctx.fillStyle = "#555"; ctx.fillText(label, 4, 10);
@@ -572,11 +913,18 @@ function showExport(msg) {
 }
 
 // -- backprop explorer ------------------------------------------------------------------------------------
+function exprError(text) {
+  // shown beside the explorer (the banner at the top may be out of sight); the stale graph goes
+  $("expr-error").textContent = text;
+  pg.errors.push(text); pg.lastError = text;
+  pg.expr = null; drawExpr();
+}
+
 function runExpr() {
   const vals = {};
   for (const v of ["x", "y", "z"]) {
     const n = Number($("expr-" + v).value);
-    if ($("expr-" + v).value.trim() === "" || !isFinite(n)) { showMessage(`backprop explorer: ${v} must be a number`, "error"); return; }
+    if ($("expr-" + v).value.trim() === "" || !isFinite(n)) { exprError(`backprop explorer: ${v} must be a number`); return; }
     vals[v] = n;
   }
   send({ type: "expr", expr: $("expr").value, values: vals });
@@ -592,7 +940,7 @@ function fmt(v) {
 function drawExpr() {
   const g = pg.expr, svg = $("expr-graph"), ns = "http://www.w3.org/2000/svg";
   svg.innerHTML = "";
-  if (!g) return;
+  if (!g) { $("expr-table").querySelector("tbody").innerHTML = ""; $("expr-info").textContent = ""; return; }
   const revealed = new Set(g.order.slice(0, pg.exprStep));
   const current = pg.exprStep > 0 ? g.order[pg.exprStep - 1] : null;
   // layout: column = longest path from a leaf; rows in order
@@ -663,5 +1011,7 @@ function chainRule(g, c) {
 }
 
 // -- start -----------------------------------------------------------------------------------------------------
+compareControls();
 bindControls();
+setConnected(false);
 connect();
