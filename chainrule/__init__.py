@@ -92,6 +92,9 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 
+from chainrule.devices import accelerator, cuda, device  # noqa: E402  (PyTorch's device names)
+from chainrule.ops.misc import log1p, mm, narrow, randn_like, tril, triu  # noqa: E402
+
 clip = clamp
 concat = concatenate = cat
 
@@ -110,3 +113,145 @@ from chainrule import callbacks, data, optim, viz  # noqa: E402,F401  (cr.callba
 from chainrule.serialization import load, save  # noqa: E402,F401
 from chainrule.summary import summary  # noqa: E402,F401
 from chainrule.train import evaluate, fit, predict  # noqa: E402,F401  (cr.fit, cr.evaluate, cr.predict)
+
+# -- wider vocabulary: math, logic, indexing, sorting, creation, linalg (ops/mathx, ops/indexing,
+# ops/sorting, ops/creation, linalg.py)
+from chainrule import linalg  # noqa: E402
+from chainrule.backend import get_default_dtype, set_default_dtype  # noqa: E402
+from chainrule.random import Generator  # noqa: E402
+from chainrule.ops.creation import (  # noqa: E402
+    as_tensor,
+    asarray,
+    bernoulli,
+    bfloat16,
+    empty,
+    empty_like,
+    from_dlpack,
+    logspace,
+    multinomial,
+    normal,
+    rand_like,
+    randint_like,
+    tril_indices,
+    triu_indices,
+)
+from chainrule.ops.activation import log_softmax, softmax  # noqa: E402
+from chainrule.ops.dropout import dropout  # noqa: E402
+from chainrule.ops.indexing import (  # noqa: E402
+    argwhere,
+    broadcast_to,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    hstack,
+    index_add,
+    index_copy,
+    index_fill,
+    index_select,
+    masked_fill,
+    masked_select,
+    meshgrid,
+    movedim,
+    nonzero,
+    repeat_interleave,
+    roll,
+    rot90,
+    scatter,
+    scatter_add,
+    select,
+    take,
+    tile,
+    unbind,
+    unflatten,
+    vstack,
+)
+from chainrule.ops.mathx import (  # noqa: E402
+    acos,
+    addmm,
+    addmv,
+    all,
+    allclose,
+    any,
+    arctan2,
+    asin,
+    atan,
+    atan2,
+    baddbmm,
+    bmm,
+    cdist,
+    ceil,
+    cosh,
+    count_nonzero,
+    cross,
+    cumprod,
+    cumsum,
+    diag,
+    diag_embed,
+    diagonal,
+    dot,
+    einsum,
+    eq,
+    equal,
+    erf,
+    expm1,
+    floor,
+    fmod,
+    frac,
+    ge,
+    ger,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    kron,
+    le,
+    lerp,
+    log10,
+    log2,
+    logaddexp,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    nan_to_num,
+    ne,
+    outer,
+    prod,
+    reciprocal,
+    remainder,
+    round,
+    rsqrt,
+    sinh,
+    square,
+    tan,
+    tensordot,
+    trace,
+    trunc,
+    vdot,
+)
+from chainrule.ops.sorting import (  # noqa: E402
+    aminmax,
+    argsort,
+    bucketize,
+    histc,
+    kthvalue,
+    median,
+    mode,
+    searchsorted,
+    sort,
+    std_mean,
+    topk,
+    unique,
+    unique_consecutive,
+    var_mean,
+)
+
+moveaxis = movedim
+swapaxes = swapdims = transpose
+arccos, arcsin, arctan, fix = acos, asin, atan, trunc

@@ -15,12 +15,8 @@ mirrors NumPy's API, so ``xp.tanh`` works on both.
 from __future__ import annotations
 
 import ctypes
-import itertools
 import os
 import sys
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy
@@ -47,11 +43,11 @@ def cupy_module():
 
 
 def normalize_device(device: Any) -> str:
-    """Map ``None``/``'cpu'``/``'cuda'``/``'cuda:0'`` (or a Device object) to ``'cpu'`` or ``'cuda'``."""
+    """Map None, 'cpu', 'cpu:0', 'cuda', 'cuda:0' (or a ``cr.device``) to ``'cpu'`` or ``'cuda'``."""
     if device is None:
         return "cpu"
     name = str(device)
-    if name == "cpu":
+    if name == "cpu" or name.startswith("cpu:"):
         return "cpu"
     if name == "cuda" or name.startswith("cuda:"):
         return "cuda"
@@ -101,19 +97,10 @@ def to_numpy(array: Any) -> numpy.ndarray:
 
 # ----------------------------------------------------------------------------- threads
 
-# NumPy runs element-wise work on one core and releases the GIL while it does, so a big
-# element-wise op split into row blocks runs on all cores from plain Python threads.  Below
-# this many elements (in the largest array of the call) waking a thread and passing the GIL back
-# and forth cost more than they save (docs/performance.md, "Threads").
-PARALLEL_MIN_ELEMENTS = 1 << 20
-# Rows per block in parallel_rows: about this many elements of the largest array (256 KiB of
-# float32), so that a block's few operands fit in a core's L2 cache together.
-BLOCK_ELEMENTS = 1 << 16
-
-# Default 1: inside a model step the BLAS library's own threads already hold the other cores (they
-# spin for a while after every matrix product), and ours only fight them (docs/performance.md).
+# How many threads chainrule's own element-wise kernels use (``chainrule.kernels.rows``).  Default 1:
+# inside a model step the BLAS library's idle threads keep the other cores busy after every
+# product, and ours only fight them (docs/performance.md).
 _num_threads = 1
-_pool: ThreadPoolExecutor | None = None
 
 
 def set_num_threads(n: int) -> None:
@@ -121,92 +108,24 @@ def set_num_threads(n: int) -> None:
 
     The default is 1: matrix products are threaded by the BLAS library (``OPENBLAS_NUM_THREADS``),
     whose idle threads keep the other cores busy for a while after each product, so in a model
-    step our threads mostly wait for them (docs/performance.md).  More threads pay off for very
-    big element-wise work with no matrix products around it.
+    step our threads mostly wait for them.  More threads pay off for very big element-wise work
+    with no matrix products around it.
 
     Example::
 
         cr.set_num_threads(2)   # big element-wise passes (>= 2^20 elements) in row blocks on 2 threads
     """
-    global _num_threads, _pool
+    global _num_threads
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"set_num_threads: expected a positive int, got {n!r} ({type(n).__name__})")
     if n < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {n}")
-    if _pool is not None and n != _num_threads:
-        _pool.shutdown(wait=True)
-        _pool = None
     _num_threads = n
 
 
 def get_num_threads() -> int:
     """The number of threads chainrule's element-wise work runs on (default 1; see ``set_num_threads``)."""
     return _num_threads
-
-
-def parallel_rows(fn: Callable[..., Any], *arrays: Any, cache_blocks: bool = False) -> None:
-    """Call ``fn(*blocks)``, the blocks being matching row ranges (axis 0) of ``arrays``.
-
-    ``fn`` writes its results into one of the arrays (an ``out`` buffer), so the blocks need no
-    joining.  Two reasons to cut the rows into blocks:
-
-    - **threads**: for calls touching at least ``PARALLEL_MIN_ELEMENTS`` elements, every thread,
-      the caller included, takes the next block until none is left (a worker that starts late
-      leaves its share to the others instead of holding everyone up);
-    - **cache** (``cache_blocks=True``, for an ``fn`` that chains several NumPy calls): blocks of
-      about ``BLOCK_ELEMENTS`` elements of the largest array, so each call finds its operands
-      still in the core's cache instead of streaming whole arrays through memory once per call
-      (Adam's 13 in-place calls, ``kernels/optim.py``).  Not the default: for kernels that loop
-      over slabs in Python (im2col, pooling) the extra calls cost more.
-
-    Small arrays or GPU arrays: one plain call.
-    """
-    global _pool
-    rows = arrays[0].shape[0] if arrays[0].ndim else 0
-    biggest = max(a.size for a in arrays)
-    k = min(_num_threads, rows) if biggest >= PARALLEL_MIN_ELEMENTS else 1
-    n_blocks = min(rows, biggest // BLOCK_ELEMENTS) if cache_blocks else 1
-    n_blocks = max(n_blocks, min(rows, 4 * k) if k > 1 else 1)
-    if n_blocks < 2 or type(arrays[0]) is not numpy.ndarray:
-        fn(*arrays)
-        return
-    bounds = [rows * i // n_blocks for i in range(n_blocks + 1)]
-    if k < 2:
-        for i in range(n_blocks):
-            fn(*(a[bounds[i] : bounds[i + 1]] for a in arrays))
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="chainrule")
-    claim = itertools.count()  # next() on it is atomic under the GIL
-    left = [n_blocks]
-    lock, done, errors = threading.Lock(), threading.Event(), []
-
-    def work() -> None:
-        while (i := next(claim)) < n_blocks:
-            try:
-                fn(*(a[bounds[i] : bounds[i + 1]] for a in arrays))
-            except BaseException as e:  # noqa: BLE001 - handed to the caller below
-                errors.append(e)
-            with lock:
-                left[0] -= 1
-                if left[0] == 0:
-                    done.set()
-
-    for _ in range(k - 1):
-        _pool.submit(work)
-    work()
-    done.wait()
-    if errors:
-        raise errors[0]
-
-
-def parallel_copy(dst: Any, src: Any) -> None:
-    """``dst[...] = src`` (same shapes), in row blocks on all threads."""
-    parallel_rows(_copy_into, dst, src)
-
-
-def _copy_into(dst: Any, src: Any) -> None:
-    dst[...] = src
 
 
 # ----------------------------------------------------------------------------- malloc
@@ -250,3 +169,27 @@ def tune_malloc() -> bool:
 
 if os.environ.get("CHAINRULE_TUNE_MALLOC", "0") not in ("", "0"):
     tune_malloc()
+
+
+_default_dtype = numpy.dtype(numpy.float32)
+
+
+def get_default_dtype():
+    """The float dtype of Python floats and float factories (float32 unless changed), as PyTorch."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype) -> None:
+    """Make ``dtype`` (float16, float32 or float64) the default float dtype, as ``torch.set_default_dtype``.
+
+    >>> cr.set_default_dtype(cr.float64); cr.tensor(1.5).dtype
+    dtype('float64')
+    """
+    global _default_dtype
+    try:
+        d = numpy.dtype(dtype)
+    except TypeError:
+        d = None
+    if d is None or d.kind != "f" or d.itemsize not in (2, 4, 8):
+        raise TypeError(f"set_default_dtype: only floating point dtypes are supported, got {dtype!r}")
+    _default_dtype = d

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: ``demo``, ``playground``, ``bench``, ``data``, ``--version``."""
+"""The ``chainrule`` command: ``demo``, ``playground``, ``bench``, ``data``, ``torch``, ``--version``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def _data(args: argparse.Namespace) -> int:
     return main(args.name, root=args.root, mirrors=args.mirror)
 
 
+def _torch(args: argparse.Namespace) -> int:
+    from chainrule.compat import run_script
+
+    return run_script(args.script, args.args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``chainrule`` command and its sub-commands."""
     parser = argparse.ArgumentParser(prog="chainrule", description="chainrule: deep learning you can read.")
@@ -91,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="base URL of your own mirror serving <URL>/<name>/<file> (repeatable; replaces the public ones)",
     )
     p.set_defaults(fn=_data)
+
+    p = sub.add_parser(
+        "torch", help="run a PyTorch script on chainrule (import torch/torchvision give chainrule)"
+    )
+    p.add_argument("script", help="the Python file to run")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+    p.set_defaults(fn=_torch)
     return parser
 
 

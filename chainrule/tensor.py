@@ -154,7 +154,8 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return backend.device_of(self._data)
+        """A ``cr.device``: a string ``'cpu'``/``'cuda'`` with PyTorch's ``.type`` and ``.index``."""
+        return _device.of_array(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -782,6 +783,584 @@ class Tensor:
             return op(self, other)
         return getattr(self, name)(other)
 
+    # -- wider vocabulary (ops/mathx.py, ops/indexing.py, ops/sorting.py, ops/creation.py, linalg.py) --
+    def _inplace_result(self, op: str, result: Tensor) -> Tensor:
+        """Write an op's out-of-place ``result`` into this tensor (the ``name_`` forms)."""
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"{op}: the result's shape {tuple(result.shape)} differs from {tuple(self.shape)}"
+            )
+        return self._inplace(op, result._data.astype(self._data.dtype, copy=False))
+
+    def acos(self):
+        return _mx.acos(self)
+
+    def asin(self):
+        return _mx.asin(self)
+
+    def atan(self):
+        return _mx.atan(self)
+
+    def atan2(self, other):
+        return _mx.atan2(self, other)
+
+    def arctan2(self, other):
+        return _mx.atan2(self, other)
+
+    def sinh(self):
+        return _mx.sinh(self)
+
+    def cosh(self):
+        return _mx.cosh(self)
+
+    def tan(self):
+        return _mx.tan(self)
+
+    def ceil(self):
+        return _mx.ceil(self)
+
+    def floor(self):
+        return _mx.floor(self)
+
+    def round(self, decimals=0):
+        return _mx.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _mx.trunc(self)
+
+    def frac(self):
+        return _mx.frac(self)
+
+    def expm1(self):
+        return _mx.expm1(self)
+
+    def log2(self):
+        return _mx.log2(self)
+
+    def log10(self):
+        return _mx.log10(self)
+
+    def erf(self):
+        return _mx.erf(self)
+
+    def fmod(self, other):
+        return _mx.fmod(self, other)
+
+    def remainder(self, other):
+        return _mx.remainder(self, other)
+
+    def lerp(self, end, weight):
+        return _mx.lerp(self, end, weight)
+
+    def logaddexp(self, other):
+        return _mx.logaddexp(self, other)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _mx.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _mx.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def bmm(self, mat2):
+        return _mx.bmm(self, mat2)
+
+    def dot(self, other):
+        return _mx.dot(self, other)
+
+    def outer(self, vec2):
+        return _mx.outer(self, vec2)
+
+    def kron(self, other):
+        return _mx.kron(self, other)
+
+    def cross(self, other, dim=None):
+        return _mx.cross(self, other, dim)
+
+    def trace(self):
+        return _mx.trace(self)
+
+    def diag(self, diagonal=0):
+        return _mx.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _mx.diagonal(self, offset, dim1, dim2)
+
+    def cumsum(self, dim, *, dtype=None):
+        return _mx.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _mx.cumprod(self, dim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _mx.prod(self, dim, keepdim, dtype=dtype)
+
+    def softmax(self, dim, dtype=None):
+        from chainrule.ops.activation import softmax
+
+        return softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        from chainrule.ops.activation import log_softmax
+
+        return log_softmax(self, dim, dtype=dtype)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _mx.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _mx.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return _mx.equal(self, other)
+
+    def isinf(self):
+        return _mx.isinf(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _mx.nan_to_num(self, nan, posinf, neginf)
+
+    def logical_and(self, other):
+        return _mx.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _mx.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _mx.logical_xor(self, other)
+
+    def logical_not(self):
+        return _mx.logical_not(self)
+
+    def count_nonzero(self, dim=None):
+        return _mx.count_nonzero(self, dim)
+
+    def gather(self, dim, index):
+        return _ix.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _ix.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _ix.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return _ix.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _ix.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim, index, source):
+        return _ix.index_copy(self, dim, index, source)
+
+    def index_fill(self, dim, index, value):
+        return _ix.index_fill(self, dim, index, value)
+
+    def masked_fill(self, mask, value):
+        return _ix.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return _ix.masked_select(self, mask)
+
+    def take(self, index):
+        return _ix.take(self, index)
+
+    def nonzero(self, *, as_tuple=False):
+        return _ix.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return _ix.argwhere(self)
+
+    def where(self, condition, other):
+        return _ew.where(condition, self, other)
+
+    def select(self, dim, index):
+        return _ix.select(self, dim, index)
+
+    def unbind(self, dim=0):
+        return _ix.unbind(self, dim)
+
+    def tile(self, *dims):
+        return _ix.tile(self, _shape.shape_arg(dims))
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _ix.repeat_interleave(self, repeats, dim)
+
+    def roll(self, shifts, dims=None):
+        return _ix.roll(self, shifts, dims)
+
+    def flip(self, *dims):
+        return _ix.flip(self, _shape.shape_arg(dims))
+
+    def fliplr(self):
+        return _ix.fliplr(self)
+
+    def flipud(self):
+        return _ix.flipud(self)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _ix.rot90(self, k, dims)
+
+    def movedim(self, source, destination):
+        return _ix.movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return _ix.movedim(self, source, destination)
+
+    def broadcast_to(self, *size):
+        return _ix.broadcast_to(self, _shape.shape_arg(size))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def unflatten(self, dim, sizes):
+        return _ix.unflatten(self, dim, sizes)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _so.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _so.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _so.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _so.kthvalue(self, k, dim, keepdim)
+
+    def median(self, dim=None, keepdim=False):
+        return _so.median(self, dim, keepdim)
+
+    def mode(self, dim=-1, keepdim=False):
+        return _so.mode(self, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _so.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _so.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def histc(self, bins=100, min=0, max=0):
+        return _so.histc(self, bins, min, max)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _so.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def bernoulli(self, p=None, *, generator=None):
+        from chainrule.ops.creation import bernoulli
+
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        from chainrule.ops.creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def bfloat16(self) -> Tensor:
+        from chainrule.ops.creation import bfloat16
+
+        return self.to(bfloat16)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces the
+        gradient.  Returns a handle whose ``remove()`` unregisters the hook (as PyTorch)."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require grad")
+        from chainrule.autograd.hooks import register_tensor_hook
+
+        return register_tensor_hook(self, hook)
+
+    def __dlpack__(self, *args, **kwargs):
+        """DLPack export (NumPy, PyTorch and CuPy read it without a copy); refused while requiring grad."""
+        if self.requires_grad:
+            raise RuntimeError("__dlpack__: can't export a tensor that requires grad; use .detach() first")
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    # in-place forms of the element-wise and index ops above (outside autograd, as the others here)
+    def acos_(self):
+        return self._inplace_result("acos_", _mx.acos(self.detach()))
+
+    def asin_(self):
+        return self._inplace_result("asin_", _mx.asin(self.detach()))
+
+    def atan_(self):
+        return self._inplace_result("atan_", _mx.atan(self.detach()))
+
+    def sinh_(self):
+        return self._inplace_result("sinh_", _mx.sinh(self.detach()))
+
+    def cosh_(self):
+        return self._inplace_result("cosh_", _mx.cosh(self.detach()))
+
+    def tan_(self):
+        return self._inplace_result("tan_", _mx.tan(self.detach()))
+
+    def ceil_(self):
+        return self._inplace_result("ceil_", _mx.ceil(self.detach()))
+
+    def floor_(self):
+        return self._inplace_result("floor_", _mx.floor(self.detach()))
+
+    def round_(self, decimals=0):
+        return self._inplace_result("round_", _mx.round(self.detach(), decimals=decimals))
+
+    def trunc_(self):
+        return self._inplace_result("trunc_", _mx.trunc(self.detach()))
+
+    def frac_(self):
+        return self._inplace_result("frac_", _mx.frac(self.detach()))
+
+    def expm1_(self):
+        return self._inplace_result("expm1_", _mx.expm1(self.detach()))
+
+    def log2_(self):
+        return self._inplace_result("log2_", _mx.log2(self.detach()))
+
+    def log10_(self):
+        return self._inplace_result("log10_", _mx.log10(self.detach()))
+
+    def erf_(self):
+        return self._inplace_result("erf_", _mx.erf(self.detach()))
+
+    def fmod_(self, other):
+        return self._inplace_result("fmod_", _mx.fmod(self.detach(), other))
+
+    def remainder_(self, other):
+        return self._inplace_result("remainder_", _mx.remainder(self.detach(), other))
+
+    def lerp_(self, end, weight):
+        return self._inplace_result("lerp_", _mx.lerp(self.detach(), end, weight))
+
+    def atan2_(self, other):
+        return self._inplace_result("atan2_", _mx.atan2(self.detach(), other))
+
+    def cumsum_(self, dim):
+        return self._inplace_result("cumsum_", _mx.cumsum(self.detach(), dim))
+
+    def cumprod_(self, dim):
+        return self._inplace_result("cumprod_", _mx.cumprod(self.detach(), dim))
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._inplace_result("nan_to_num_", _mx.nan_to_num(self.detach(), nan, posinf, neginf))
+
+    def logical_and_(self, other):
+        return self._inplace_result("logical_and_", _mx.logical_and(self.detach(), other))
+
+    def logical_or_(self, other):
+        return self._inplace_result("logical_or_", _mx.logical_or(self.detach(), other))
+
+    def logical_not_(self):
+        return self._inplace_result("logical_not_", _mx.logical_not(self.detach()))
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        out = _ix.scatter(self.detach(), dim, index, src, value=value, reduce=reduce)
+        return self._inplace_result("scatter_", out)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace_result("scatter_add_", _ix.scatter_add(self.detach(), dim, index, src))
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        out = _ix.index_add(self.detach(), dim, index, source, alpha=alpha)
+        return self._inplace_result("index_add_", out)
+
+    def index_copy_(self, dim, index, source):
+        return self._inplace_result("index_copy_", _ix.index_copy(self.detach(), dim, index, source))
+
+    def index_fill_(self, dim, index, value):
+        return self._inplace_result("index_fill_", _ix.index_fill(self.detach(), dim, index, value))
+
+    def masked_fill_(self, mask, value):
+        return self._inplace_result("masked_fill_", _ix.masked_fill(self.detach(), mask, value))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from chainrule.ops.creation import bernoulli
+
+        return self._inplace_result("bernoulli_", bernoulli(self.detach(), p, generator=generator))
+
+    def abs_(self):
+        return self._inplace_result("abs_", _ew.abs(self.detach()))
+
+    def neg_(self):
+        return self._inplace_result("neg_", _ew.neg(self.detach()))
+
+    def exp_(self):
+        return self._inplace_result("exp_", _ew.exp(self.detach()))
+
+    def log_(self):
+        return self._inplace_result("log_", _ew.log(self.detach()))
+
+    def sqrt_(self):
+        return self._inplace_result("sqrt_", _ew.sqrt(self.detach()))
+
+    def sin_(self):
+        return self._inplace_result("sin_", _ew.sin(self.detach()))
+
+    def cos_(self):
+        return self._inplace_result("cos_", _ew.cos(self.detach()))
+
+    def tanh_(self):
+        return self._inplace_result("tanh_", _ew.tanh(self.detach()))
+
+    def sigmoid_(self):
+        return self._inplace_result("sigmoid_", _ew.sigmoid(self.detach()))
+
+    def relu_(self):
+        return self._inplace_result("relu_", _ew.relu(self.detach()))
+
+    def pow_(self, exponent):
+        return self._inplace_result("pow_", _ew.pow(self.detach(), exponent))
+
+    def square_(self):
+        return self._inplace_result("square_", _mx.square(self.detach()))
+
+    def reciprocal_(self):
+        return self._inplace_result("reciprocal_", _mx.reciprocal(self.detach()))
+
+    def rsqrt_(self):
+        return self._inplace_result("rsqrt_", _mx.rsqrt(self.detach()))
+
+    def sign_(self):
+        return self._inplace_result("sign_", _ew.sign(self.detach()))
+
+    def swapdims(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _mx.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def arccos(self):
+        return _mx.acos(self)
+
+    def arcsin(self):
+        return _mx.asin(self)
+
+    def arctan(self):
+        return _mx.atan(self)
+
+    def fix(self):
+        return _mx.trunc(self)
+
+    def ger(self, vec2):
+        return _mx.outer(self, vec2)
+
+    def vdot(self, other):
+        return _mx.dot(self, other)
+
+    def isposinf(self):
+        return _mx.isposinf(self)
+
+    def isneginf(self):
+        return _mx.isneginf(self)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _mx.diag_embed(self, offset, dim1, dim2)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return self._inplace_result("addmm_", _mx.addmm(self.detach(), mat1, mat2, beta=beta, alpha=alpha))
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        out = _mx.baddbmm(self.detach(), batch1, batch2, beta=beta, alpha=alpha)
+        return self._inplace_result("baddbmm_", out)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return self._inplace_result("addmv_", _mx.addmv(self.detach(), mat, vec, beta=beta, alpha=alpha))
+
+    def eq_(self, other):
+        return self._inplace_result("eq_", _mx.eq(self.detach(), other))
+
+    def ne_(self, other):
+        return self._inplace_result("ne_", _mx.ne(self.detach(), other))
+
+    def gt_(self, other):
+        return self._inplace_result("gt_", _mx.gt(self.detach(), other))
+
+    def ge_(self, other):
+        return self._inplace_result("ge_", _mx.ge(self.detach(), other))
+
+    def lt_(self, other):
+        return self._inplace_result("lt_", _mx.lt(self.detach(), other))
+
+    def le_(self, other):
+        return self._inplace_result("le_", _mx.le(self.detach(), other))
+
+    def logical_xor_(self, other):
+        return self._inplace_result("logical_xor_", _mx.logical_xor(self.detach(), other))
+
+    def arccos_(self):
+        return self.acos_()
+
+    def arcsin_(self):
+        return self.asin_()
+
+    def arctan_(self):
+        return self.atan_()
+
+    def fix_(self):
+        return self.trunc_()
+
+    def clip_(self, min=None, max=None):
+        return self.clamp_(min, max)
+
+    # -- PyTorch names that scripts use (chainrule/ops/misc.py) ------------------------------------
+    def mm(self, mat2: Tensor) -> Tensor:
+        """2-D matrix product ``self @ mat2`` (see ``cr.mm``)."""
+        return _misc.mm(self, mat2)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """The slice ``start : start + length`` of dimension ``dim`` (see ``cr.narrow``)."""
+        return _misc.narrow(self, dim, start, length)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """Lower triangle of the last two dims (see ``cr.tril``)."""
+        return _misc.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """Upper triangle of the last two dims (see ``cr.triu``)."""
+        return _misc.triu(self, diagonal)
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x) element-wise (see ``cr.log1p``)."""
+        return _misc.log1p(self)
+
+    def new_zeros(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype and device: ``w.new_zeros(2, 3)``."""
+        return _misc.new_like("new_zeros", self, size, 0, dtype, device, requires_grad)
+
+    def new_ones(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Ones of ``size`` with this tensor's dtype and device."""
+        return _misc.new_like("new_ones", self, size, 1, dtype, device, requires_grad)
+
+    def new_empty(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A tensor of ``size`` with this tensor's dtype and device (chainrule fills it with zeros)."""
+        return _misc.new_like("new_empty", self, size, None, dtype, device, requires_grad)
+
+    def new_full(
+        self,
+        size: Any,
+        fill_value: Any,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        """``fill_value`` in a tensor of ``size`` with this tensor's dtype and device."""
+        return _misc.new_like("new_full", self, (size,), fill_value, dtype, device, requires_grad)
+
+    def new_tensor(
+        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device unless given."""
+        t = Tensor(data, dtype=dtype or self.dtype, device=device or self.device)
+        return t.requires_grad_(True) if requires_grad else t
+
     # -- copy and pickle (as PyTorch: values and requires_grad, never the graph) -------------
     def __reduce_ex__(self, protocol):
         return (_rebuild_tensor, (self._data, self.requires_grad))
@@ -830,7 +1409,7 @@ def _to_array(data: Any, dtype: Any, device: str | None):
         if dtype is not None or (of_tensors and arr.dtype.kind == "f"):
             pass  # the requested dtype (cast below, no float32 rounding on the way), or the tensors' own
         elif arr.dtype == np.float64:
-            arr = arr.astype(np.float32)  # PyTorch's default dtype for Python floats
+            arr = arr.astype(backend.get_default_dtype())  # PyTorch's default dtype for Python floats
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
     if dtype is not None:
@@ -840,7 +1419,12 @@ def _to_array(data: Any, dtype: Any, device: str | None):
     return arr
 
 
+from chainrule import devices as _device  # noqa: E402
 from chainrule.ops import elementwise as _ew  # noqa: E402  (the ops import Tensor from here)
+from chainrule.ops import indexing as _ix  # noqa: E402
 from chainrule.ops import linalg as _linalg  # noqa: E402
+from chainrule.ops import mathx as _mx  # noqa: E402
+from chainrule.ops import misc as _misc  # noqa: E402
 from chainrule.ops import reduce as _reduce  # noqa: E402
 from chainrule.ops import shape as _shape  # noqa: E402
+from chainrule.ops import sorting as _so  # noqa: E402

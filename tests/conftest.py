@@ -3,7 +3,7 @@
 - ``cr.manual_seed(0)``, ``torch.manual_seed(0)`` and NumPy's legacy global seed before each test,
 - grad mode on and anomaly mode off before and after each test (a failing test can't leak them),
 - torch limited to one thread (the suite runs in parallel with pytest-xdist),
-- chainrule's row-block threading (``backend.parallel_rows``) switched on for any array of two
+- chainrule's row-block threading (``kernels.rows.parallel_rows``) switched on for any array of two
   rows or more, so every oracle test also checks the threaded path of the ops that use it,
 - hypothesis profiles: ``ci`` (derandomized: the same examples on every run, 40 per test),
   selected when the ``CI`` environment variable is set (scripts/test.sh sets
@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, settings
 import chainrule as cr
 from chainrule import backend
 from chainrule.autograd.grad_mode import State
+from chainrule.kernels import rows
 
 torch.set_num_threads(1)
 
@@ -34,7 +35,7 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=500, **_HYPOTHESIS)
 settings.register_profile("quick", max_examples=40, **_HYPOTHESIS)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "quick"))
-backend.PARALLEL_MIN_ELEMENTS = 2
+rows.PARALLEL_MIN_ELEMENTS = 2
 backend.set_num_threads(2)
 
 

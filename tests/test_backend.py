@@ -1,5 +1,5 @@
-"""backend.parallel_rows and the thread-count controls (the suite runs with threading forced on
-for arrays of 2+ rows; see conftest.py); malloc tuning is opt-in."""
+"""The thread-count controls (the suite runs with threading forced on for arrays of 2+ rows;
+see conftest.py); malloc tuning is opt-in."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import torch
 
 import chainrule as cr
 from chainrule import backend
+from chainrule.kernels import rows
 
 
 @pytest.fixture
@@ -23,53 +23,6 @@ def threads():
     before = backend.get_num_threads()
     yield
     backend.set_num_threads(before)
-
-
-def test_parallel_rows_covers_every_row_once_on_several_threads(threads):
-    backend.set_num_threads(3)
-    x = np.arange(70.0).reshape(7, 10)
-    out = np.zeros_like(x)
-    seen = []
-
-    meet = threading.Barrier(2, timeout=10)
-    lock = threading.Lock()
-
-    def fn(o, a):
-        with lock:
-            first = all(t != threading.get_ident() for t, _ in seen)
-            seen.append((threading.get_ident(), a.shape[0]))
-            wait = first and len({t for t, _ in seen}) <= 2
-        if wait:  # the first two threads to take a block wait for each other: a second one must come
-            meet.wait()
-        o += 2 * a  # adds, so a row done twice would show
-
-    backend.parallel_rows(fn, out, x)
-    np.testing.assert_array_equal(out, 2 * x)
-    assert sum(n for _, n in seen) == 7
-    assert len({t for t, _ in seen}) >= 2  # the caller and at least one worker
-
-
-def test_parallel_rows_single_call_when_small_or_one_thread(threads, monkeypatch):
-    calls = []
-    x = np.ones((4, 3))
-    backend.set_num_threads(1)
-    backend.parallel_rows(lambda a: calls.append(a.shape), x)
-    backend.set_num_threads(2)
-    monkeypatch.setattr(backend, "PARALLEL_MIN_ELEMENTS", 1000)
-    backend.parallel_rows(lambda a: calls.append(a.shape), x)
-    backend.parallel_rows(lambda a: calls.append(a.shape), np.float64(1.0))  # 0-d: no rows to split
-    assert calls == [(4, 3), (4, 3), ()]
-
-
-def test_parallel_rows_raises_the_workers_error(threads):
-    backend.set_num_threads(2)
-
-    def fn(a):
-        if a[0, 0] > 0:  # only the second block (run by the worker) fails
-            raise ValueError("block failed")
-
-    with pytest.raises(ValueError, match="block failed"):
-        backend.parallel_rows(fn, np.arange(8.0).reshape(4, 2))
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
@@ -107,33 +60,12 @@ def test_threaded_ops_equal_torch_for_any_thread_count(threads, n):
 
 
 @pytest.mark.parametrize("n", [1, 2])
-def test_parallel_rows_cache_blocks_cover_every_row_once(threads, monkeypatch, n):
-    cr.set_num_threads(n)
-    monkeypatch.setattr(backend, "BLOCK_ELEMENTS", 100)
-    x = np.arange(3000.0).reshape(300, 10)
-    out = np.zeros_like(x)
-    sizes = []
-
-    def fn(o, a):
-        sizes.append(a.shape[0])
-        o += 2 * a
-
-    backend.parallel_rows(fn, out, x, cache_blocks=True)
-    np.testing.assert_array_equal(out, 2 * x)
-    assert sum(sizes) == 300
-    assert max(sizes) <= 11  # ~100 elements of the largest array per block
-    sizes.clear()
-    backend.parallel_rows(fn, out, x)  # without cache_blocks: one call (1 thread) or a few per thread
-    assert len(sizes) == (1 if n == 1 else 4 * n)
-
-
-@pytest.mark.parametrize("n", [1, 2])
 def test_adam_on_cache_blocks_equals_torch(threads, n):
     """A parameter big enough for Adam's cache-sized blocks (2 x BLOCK_ELEMENTS and more)."""
     cr.set_num_threads(n)
     rng = np.random.default_rng(0)
     w0 = rng.standard_normal((300, 700)).astype(np.float32)
-    assert w0.size > 2 * backend.BLOCK_ELEMENTS
+    assert w0.size > 2 * rows.BLOCK_ELEMENTS
     w, tw = cr.tensor(w0.copy(), requires_grad=True), torch.tensor(w0.copy(), requires_grad=True)
     opt, topt = cr.optim.Adam([w], lr=0.01), torch.optim.Adam([tw], lr=0.01)
     for _ in range(3):

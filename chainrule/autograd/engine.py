@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
+from chainrule.autograd import hooks as _hooks
 from chainrule.autograd.grad_mode import State
 from chainrule.backend import xp_of
 from chainrule.tensor import Tensor
@@ -51,6 +52,7 @@ def run_backward(
     captured: dict = {}  # id(input tensor) -> gradient, for autograd.grad
     wanted = None if inputs is None else {id(t): t for t in inputs}
     owned: set = set()  # memory already handed to a leaf's .grad in this pass
+    hooked: dict = {}  # id(leaf with hooks) -> (leaf, its summed gradient), delivered at the end
 
     for out, g in zip(outputs, grad_outputs):
         owned.add(id(_owner(g._data)))
@@ -73,6 +75,11 @@ def run_backward(
             slot = grads.pop(node, None)
             if slot is None:
                 continue
+            node_hooks = node.__dict__.get("_hooks")
+            if node_hooks:  # Tensor.register_hook on an output of this node
+                for nr, fns in node_hooks.items():
+                    if slot[nr] is not None and fns:
+                        slot[nr] = _hooks.apply(fns, slot[nr], raw)
             if wanted is not None or node._retained is not None:
                 _capture_nonleaf(node, slot, wanted, captured, raw)
             if node._released == "kept":
@@ -109,7 +116,11 @@ def run_backward(
                     g = g.astype(inp.dtype) if raw else g.to(inp.dtype)
                 fn = inp.grad_fn
                 if fn is None:
-                    _deliver_to_leaf(inp, g, wanted, captured, owned, raw)
+                    if _hooks.leaf_hooks(inp) is not None:  # hooked leaves get their summed gradient once
+                        prev = hooked.get(id(inp))
+                        hooked[id(inp)] = (inp, g if prev is None else prev[1] + g)
+                    else:
+                        _deliver_to_leaf(inp, g, wanted, captured, owned, raw)
                     continue
                 if fn not in queued:
                     queued.add(fn)
@@ -122,6 +133,10 @@ def run_backward(
             if not retain_graph:
                 node.release()
                 released.append(node)
+        for leaf, g in hooked.values():
+            fns = _hooks.leaf_hooks(leaf)
+            g = _hooks.apply(fns, g, raw) if fns else g
+            _deliver_to_leaf(leaf, g, wanted, captured, owned, raw)
     finally:
         State.grad_enabled = prev_mode
         for node in released:

@@ -15,7 +15,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from chainrule.backend import parallel_rows, xp_of
+from chainrule.backend import xp_of
+from chainrule.kernels.rows import parallel_rows
 
 # ---------------------------------------------------------------------------------------- lerp
 

@@ -61,3 +61,12 @@ from chainrule.nn.pooling import (  # noqa: F401
     Upsample,
 )
 from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: F401
+from chainrule.nn.misc import GroupNorm, SmoothL1Loss  # noqa: F401,E402
+from chainrule.nn.transformer import (  # noqa: F401,E402
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)

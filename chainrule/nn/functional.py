@@ -16,6 +16,7 @@ from chainrule.ops.activation import (  # noqa: F401
     softmax,
     softplus,
 )
+from chainrule.ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E402
 from chainrule.ops.conv import (  # noqa: F401
     conv1d,
     conv2d,
@@ -40,6 +41,7 @@ from chainrule.ops.loss import (  # noqa: F401
     multi_margin_loss,
     nll_loss,
 )
+from chainrule.ops.misc import group_norm, smooth_l1_loss  # noqa: F401,E402
 from chainrule.ops.normalization import batch_norm, layer_norm  # noqa: F401
 from chainrule.ops.pooling import (  # noqa: F401
     adaptive_avg_pool2d,

@@ -3,7 +3,7 @@
 
 A recurrent layer reads a sequence one step at a time and keeps a hidden state
 h_t that summarises what it has seen (the LSTM adds a cell state c_t).  The
-formulas and the backward through time are in ``chainrule/ops/recurrent.py``:
+formulas and the backward through time are in ``chainrule/kernels/recurrent.py``:
 each layer and direction runs as one fused op over the whole sequence.
 
 Shapes (T = sequence length, B = batch, D = 2 if bidirectional else 1,
@@ -161,10 +161,8 @@ class RNNBase(Module):
         w = self.weight_ih_l0
         if x.dtype != w.dtype:
             raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype {w.dtype}")
-        if x.ndim == 3 and 0 in x.shape[:2]:
-            raise ValueError(
-                f"{name}: expected a non-empty sequence and batch, got input shape {tuple(x.shape)}"
-            )
+        if x.ndim == 3 and x.shape[1 if self.batch_first else 0] == 0:  # an empty batch is fine, as PyTorch
+            raise ValueError(f"{name}: expected a non-empty sequence, got input shape {tuple(x.shape)}")
         if x.ndim == 2 and x.shape[0] == 0:
             raise ValueError(f"{name}: expected a non-empty sequence, got input shape {tuple(x.shape)}")
         return x.ndim == 3

@@ -168,3 +168,112 @@ def broadcast_to(x, shape: tuple):
 def permute(x, dims: tuple):
     """The axes of ``x`` reordered: axis i of the result is axis ``dims[i]`` of x."""
     return x.permute(dims) if isinstance(x, Tensor) else x.transpose(dims)
+
+
+def cumsum(x, axis: int):
+    """Running sums along ``axis``."""
+    if isinstance(x, Tensor):
+        from chainrule.ops.mathx import cumsum as _cumsum
+
+        return _cumsum(x, axis)
+    return xp_of(x).cumsum(x, axis=axis)
+
+
+def einsum(subs, out: str, *operands):
+    """``einsum`` with one subscript string per operand and the output's (no ellipsis)."""
+    from chainrule.ops.mathx import bm_einsum
+
+    return bm_einsum(subs, out, *operands)
+
+
+def matmul(a, b):
+    """a @ b (batched)."""
+    return a @ b
+
+
+def mT(x):  # noqa: N802 - PyTorch's name
+    """The last two dims swapped."""
+    return x.mT if isinstance(x, Tensor) else xp_of(x).swapaxes(x, -1, -2)
+
+
+def inv(x):
+    """The inverse of (a batch of) square matrices."""
+    if isinstance(x, Tensor):
+        from chainrule.linalg import inv as _inv
+
+        return _inv(x)
+    return xp_of(x).linalg.inv(x)
+
+
+def solve(a, b):
+    """X with a @ X = b."""
+    if is_tensor(a, b):
+        from chainrule.linalg import solve as _solve
+
+        return _solve(
+            const(a, b) if not isinstance(a, Tensor) else a, const(b, a) if not isinstance(b, Tensor) else b
+        )
+    return xp_of(a).linalg.solve(a, b)
+
+
+def tril_mask(x, diagonal: int = 0):
+    """x with the entries above ``diagonal`` of its last two dims zeroed (a mask product)."""
+    n, m = x.shape[-2], x.shape[-1]
+    xp = _xp(x)
+    mask = xp.tril(xp.ones((n, m), dtype=x.dtype), diagonal)
+    return x * const(mask, x)
+
+
+def diag_embed(v):
+    """Each last-dim vector of ``v`` on the diagonal of a matrix."""
+    n = v.shape[-1]
+    eye = _xp(v).eye(n, dtype=v.dtype)
+    return v.reshape(v.shape + (1,)) * const(eye, v)
+
+
+def diagonal(x):
+    """The main diagonals of the last two dims."""
+    if isinstance(x, Tensor):
+        from chainrule.ops.mathx import diagonal as _diagonal
+
+        return _diagonal(x, 0, -2, -1)
+    return xp_of(x).diagonal(x, 0, -2, -1)
+
+
+def apply(function, *args):
+    """The op ``function`` on ``args``, in their mode: ``function.apply(*args)`` (recorded) when any
+    of them is a Tensor, else its array kernel ``function.kernel(*args)``.
+
+    For a backward whose map is itself an op with a tuned kernel (a convolution's input gradient is
+    a transposed convolution, a max pool's is a scatter): the fast path runs the kernel on arrays,
+    create_graph=True records the op, whose own backward is written the same way.
+    """
+    for a in args:  # a plain loop: this runs in every hot backward
+        if isinstance(a, Tensor):
+            return function.apply(*args)
+    return function.kernel(*args)
+
+
+def softplus(x):
+    """log(1 + eˣ), stable for large |x| in both modes (the derivative is σ(x), also at 0)."""
+    if isinstance(x, Tensor):
+        from chainrule.ops.activation import Softplus
+
+        return Softplus.apply(x, 1.0, float("inf"))
+    xp = xp_of(x)
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def add_at_columns(x, cols, values):
+    """x + values[i] at (i, cols[i]) for every row i of a (M, C) ``x``: a one-hot added per row.
+
+    On arrays it writes into ``x`` (pass a fresh array); on Tensors it is differentiable in x and values.
+    """
+    if isinstance(x, Tensor) or isinstance(values, Tensor):
+        xp = _xp(x, values)
+        onehot = xp.zeros(x.shape, x.dtype)
+        onehot[xp.arange(x.shape[0]), cols] = 1
+        return x + const(onehot, x) * values.reshape(x.shape[0], 1)
+    xp = xp_of(x)
+    x[xp.arange(x.shape[0]), cols] += values
+    return x

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 
 from chainrule.autograd.function import Function
-from chainrule.backend import np, parallel_rows, xp_of
+from chainrule.backend import get_default_dtype, np, xp_of
+from chainrule.kernels import activation as K
 from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
@@ -54,7 +55,7 @@ def promote(op: str, out, a, b):
         return out
     target = result_type(a, b)
     if op == "div" and target.kind in "biu":  # true division of integers
-        target = np.dtype(np.float32)
+        target = get_default_dtype()
     return out if out.dtype == target else out.astype(target)
 
 
@@ -81,7 +82,7 @@ def result_type(a, b):
         elif isinstance(x, int):
             wrapped = _promote_types(wrapped, np.dtype(np.int64))
         elif isinstance(x, float):
-            wrapped = _promote_types(wrapped, np.dtype(np.float32))
+            wrapped = _promote_types(wrapped, get_default_dtype())
         elif x.ndim:
             dim = _promote_types(dim, x.dtype)
         else:
@@ -422,20 +423,30 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        xp = xp_of(x._data)
-        out = xp.empty_like(x._data)
-        parallel_rows(lambda o, a: xp.maximum(a, 0, out=o), out, x._data)
-        return out
+        return K.relu(x._data)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.outputs
-        if isinstance(grad, Tensor):
-            return grad * (out != 0)
-        xp = xp_of(grad)
-        dx = xp.empty_like(grad)
-        parallel_rows(lambda d, g, y: xp.multiply(g, y != 0, out=d), dx, grad, out)  # out is 0 where x <= 0
-        return dx
+        return bm.apply(ReluBackward, grad, out)
+
+
+class ReluBackward(Function):
+    """out = grad where y != 0 (y: relu's output), else 0: linear in grad, so d(grad) is the same map;
+    y only selects (no gradient)."""
+
+    array_backward = True
+    kernel = staticmethod(K.relu_backward)
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(y)
+        return K.relu_backward(grad._data, y._data)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (y,) = ctx.saved_tensors
+        return bm.apply(ReluBackward, gg, y), None
 
 
 class Clamp(Function):
@@ -624,7 +635,7 @@ def _floating(x: Tensor, op: str) -> Tensor:
             "or cr.from_numpy(x) (shared memory)"
         )
     if x._data.dtype.kind in "biu":
-        return Tensor._make(x._data.astype(np.float32))
+        return Tensor._make(x._data.astype(get_default_dtype()))
     return x
 
 
@@ -713,8 +724,17 @@ def _as_tensor(x, like) -> Tensor:
     return Tensor._make(xp_of(like._data if isinstance(like, Tensor) else None).asarray(x, dtype=dtype))
 
 
-def where(cond, a, b) -> Tensor:
-    """Pick a where cond is true, else b (broadcast)."""
+def where(cond, a=None, b=None) -> Tensor:
+    """Pick a where cond is true, else b (broadcast).
+
+    ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``, as PyTorch.
+    """
+    if a is None and b is None:
+        from chainrule.ops.indexing import nonzero
+
+        return nonzero(cond, as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: expected where(condition, input, other) or where(condition)")
     a = _tensor_operand("where", a) if not isinstance(a, Tensor) else a
     b = _tensor_operand("where", b) if not isinstance(b, Tensor) else b
     shapes = [tuple(t.shape) for t in (cond, a, b) if isinstance(t, (Tensor, np.ndarray))]

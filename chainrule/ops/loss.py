@@ -17,9 +17,11 @@ import math
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.kernels import loss as K
 from chainrule.ops import _args
-from chainrule.ops.activation import Softplus, log_softmax, softmax
-from chainrule.ops.elementwise import Sigmoid, relu, stable_sigmoid
+from chainrule.ops import bmath as bm
+from chainrule.ops.activation import log_softmax
+from chainrule.ops.elementwise import relu
 from chainrule.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -48,7 +50,7 @@ def _reduce_array(loss, reduction: str):
         return xp.asarray(loss.sum(), dtype=loss.dtype)
     if loss.size == 0:
         return xp.asarray(float("nan"), dtype=loss.dtype)
-    # sum · (1/n) rather than .mean(): NumPy's mean has ~8 µs of Python overhead per call
+    # sum · (1/n) rather than .mean(), whose Python-level overhead dominates on small losses
     return xp.asarray(loss.sum() * (1.0 / loss.size), dtype=loss.dtype)
 
 
@@ -66,17 +68,12 @@ def _spread(grad, shape: tuple, reduction: str, n: int):
         return grad
     if reduction == "mean":
         grad = grad / n if n else grad * float("nan")
-    return grad.expand(shape) if isinstance(grad, Tensor) else xp_of(grad).broadcast_to(grad, shape)
+    return bm.broadcast_to(grad, shape)
 
 
 def _numel(t) -> int:
     """Number of elements of an array or Tensor (``Tensor.size`` is a method, ``ndarray.size`` a number)."""
     return math.prod(t.shape)
-
-
-def _fast(grad) -> bool:
-    """True on the engine's fast path (``array_backward``): bare arrays, nothing recorded."""
-    return not isinstance(grad, Tensor)
 
 
 def _pair(op: str, input, target) -> tuple[Tensor, Tensor]:  # noqa: A002
@@ -152,11 +149,7 @@ class L1Loss(Function):
     @staticmethod
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
-        if _fast(grad):
-            sign = xp_of(input).sign(input - target)
-        else:
-            sign = _const(xp_of(input._data).sign(input._data - target._data))
-        g = _spread(grad, input.shape, ctx.reduction, _numel(input)) * sign
+        g = _spread(grad, input.shape, ctx.reduction, _numel(input)) * bm.sign(input - target)
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None
 
 
@@ -179,10 +172,7 @@ class HuberLoss(Function):
     def backward(ctx, grad):
         input, target = ctx.saved_tensors
         g = _spread(grad, input.shape, ctx.reduction, _numel(input))
-        if _fast(grad):
-            g = g * xp_of(input).clip(input - target, -ctx.delta, ctx.delta)
-        else:
-            g = g * (input - target).clamp(-ctx.delta, ctx.delta)
+        g = g * bm.minimum(bm.maximum(input - target, -ctx.delta), ctx.delta)
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None, None
 
 
@@ -291,18 +281,11 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             g = g * weight
         gx = gy = None
-        if _fast(grad):
-            xp = xp_of(input)
-            if ctx.needs_input_grad[0]:
-                gx = g * (input - target) / xp.maximum((1.0 - input) * input, 1e-12)
-            if ctx.needs_input_grad[1]:
-                with np.errstate(divide="ignore"):
-                    gy = g * (xp.maximum(xp.log1p(-input), -100) - xp.maximum(xp.log(input), -100))
-            return gx, gy, None, None
         if ctx.needs_input_grad[0]:
-            gx = g * (input - target) / ((1.0 - input) * input).clamp(min=1e-12)
+            gx = g * (input - target) / bm.maximum((1.0 - input) * input, 1e-12)
         if ctx.needs_input_grad[1]:
-            gy = g * ((1.0 - input).log().clamp(min=-100.0) - input.log().clamp(min=-100.0))
+            with np.errstate(divide="ignore"):
+                gy = g * (bm.maximum(bm.log1p(-input), -100.0) - bm.maximum(bm.log(input), -100.0))
         return gx, gy, None, None
 
 
@@ -335,9 +318,8 @@ class BinaryCrossEntropyWithLogits(Function):
         if weight is not None:
             g = g * weight
         gx = gy = None
-        fast = _fast(grad)
         if ctx.needs_input_grad[0]:
-            s = stable_sigmoid(input) if fast else Sigmoid.apply(input)
+            s = bm.sigmoid(input)
             if pos_weight is None:
                 gx = g * (s - target)
             else:
@@ -347,12 +329,7 @@ class BinaryCrossEntropyWithLogits(Function):
             if pos_weight is None:
                 gy = g * -input
             else:
-                if fast:
-                    xp = xp_of(input)
-                    sp = xp.maximum(-input, 0) + xp.log1p(xp.exp(-xp.abs(input)))
-                else:
-                    sp = Softplus.apply(-input, 1.0, float("inf"))
-                gy = g * ((pos_weight - 1.0) * sp - input)
+                gy = g * ((pos_weight - 1.0) * bm.softplus(-input) - input)
         return gx, gy, None, None, None
 
 
@@ -473,11 +450,12 @@ class CrossEntropy(Function):
     """Fused log-softmax + negative log-likelihood on (M, C) scores x and class indices y.
 
     Per sample (as PyTorch), with p = softmax(x) row-wise and label smoothing ε:
-        ℓᵢ = (1 - ε) w_yᵢ (-log p_i,yᵢ) + (ε / C) Σ_c w_c (-log p_ic),   p = softmax(x) row-wise,
+        ℓᵢ = (1 - ε) w_yᵢ (-log p_i,yᵢ) + (ε / C) Σ_c w_c (-log p_ic),
     0 for ignored samples; 'mean' divides Σ ℓᵢ by Σ_i w_yᵢ over the kept samples.
-    Backward in one pass (gᵢ = dL/dℓᵢ):
-        dx_ij = gᵢ [((1 - ε) w_yᵢ + (ε/C) Σ_c w_c) p_ij - (1 - ε) w_yᵢ [j = yᵢ] - (ε/C) w_j],
-    which without weights or smoothing is the familiar gᵢ (softmax - one-hot).
+    Backward (gᵢ = dL/dℓᵢ):
+        dx_ij = gᵢ [aᵢ p_ij - (1 - ε) w_yᵢ [j = yᵢ] - (ε/C) w_j],   aᵢ = (1 - ε) w_yᵢ + (ε/C) Σ_c w_c,
+    which without weights or smoothing is the familiar gᵢ (softmax - one-hot).  The rows of
+    log-softmax and of p come from ``kernels.loss`` (one exp pass, kept from forward).
     """
 
     array_backward = True
@@ -489,105 +467,70 @@ class CrossEntropy(Function):
         m, c = x.shape
         valid = target != ignore_index
         ts = xp.where(valid, target, 0)
-        # log p_ij = x_ij - lse_i with lse_i = log Σ_j e^(x_ij): one exp pass, which also gives the
-        # softmax p = e / Σ e for backward (rows that would overflow are shifted, see _exp_rows)
-        e, total = xp.empty_like(x), xp.empty((m, 1), x.dtype)
-        # one thread: measured in the LSTM language-model step (1120x1000 logits, right after the head's
-        # matrix product) threads made the cross-entropy 0.5 ms slower, not faster
-        _exp_rows(x, e, total)
-        shift = _shift_bad_rows(x, e, total)
-        with np.errstate(divide="ignore"):
-            lse = xp.log(total)[:, 0]
-        if shift is not None:
-            lse += shift
+        e, total, lse = K.softmax_rows(x)  # log p_ij = x_ij - lse_i; p = e / total
         picked = x[xp.arange(m), ts]
         wy = weight[ts] * valid if weight is not None else valid.astype(x.dtype)
         loss = -(picked - lse) * wy
         if smoothing > 0:  # Σ_c w_c (-log p_ic), log p_ic = x_ic - lse_i (one pass more, precise as PyTorch)
-            smooth = (lse[:, None] - x) @ (weight if weight is not None else xp.ones(c, x.dtype))
-            loss = (1 - smoothing) * loss + (smoothing / c) * (smooth * valid)
+            w_row = weight if weight is not None else xp.ones(c, x.dtype)
+            loss = (1 - smoothing) * loss + (smoothing / c) * (((lse[:, None] - x) @ w_row) * valid)
         denom = wy.sum()
         if reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 out = xp.asarray(loss.sum() / denom, dtype=x.dtype)
         else:
             out = _reduce_array(loss.astype(x.dtype, copy=False), reduction)
-        if ctx.recorded:  # recorded (not under no_grad): keep what backward needs
-            # softmax p = e / total (e shifted in the redone rows, total too); the division is folded
-            # into backward's one pass over e
-            ctx.e, ctx.total = e, total[:, 0]
-            ctx.ts, ctx.valid, ctx.wy, ctx.weight = ts, valid, wy, weight
-            ctx.denom, ctx.reduction, ctx.smoothing = denom, reduction, smoothing
+        if ctx.recorded:
+            ctx.save_for_backward(input)
+            ctx.e, ctx.total, ctx.ts, ctx.smoothing = e, total, ts, smoothing
+            ctx.hit = ((1 - smoothing) * wy).astype(x.dtype, copy=False)  # the one-hot's weight per row
+            ctx.a = ctx.hit  # aᵢ, the coefficient of p_ij
+            if smoothing > 0:
+                ctx.smooth = ((smoothing / c) * valid).astype(x.dtype, copy=False)
+                ctx.a = (ctx.hit + w_row.sum() * ctx.smooth).astype(x.dtype, copy=False)
+                ctx.w_row = w_row
+            ctx.scale = _inverse(denom) if reduction == "mean" else 1.0
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        e, ts, wy, eps = ctx.e, ctx.ts, ctx.wy, ctx.smoothing
-        xp = xp_of(e)
-        m, c = e.shape
-        rows = xp.arange(m)
-        w_sum = ctx.weight.sum() if ctx.weight is not None else c
-        a = (1 - eps) * wy + (eps / c) * w_sum * ctx.valid  # coefficient of p_ij in row i
-        scale = _inverse(ctx.denom) if ctx.reduction == "mean" else 1.0
-        if not isinstance(grad, Tensor):  # fast path: one pass over arrays
-            g = grad * scale
-            coef = (g * xp.ones(m, e.dtype)) if g.ndim == 0 else g
-            # dx = p_ij · a_i g_i - ... with p = e / total: one pass over e (float32 throughout:
-            # a float64 row here would double the cost)
-            row = (a * coef / ctx.total).astype(e.dtype, copy=False)
-            out = e * row[:, None]
-            out[rows, ts] -= (1 - eps) * wy * coef
-            if eps > 0:
-                w_row = ctx.weight if ctx.weight is not None else xp.ones(c, e.dtype)
-                out -= (eps / c) * (coef * ctx.valid)[:, None] * w_row[None, :]
-            return out, None, None, None, None, None
-        # create_graph: the same formula in Tensor ops (p recomputed differentiably)
-        x = ctx.inputs[0]
-        const = xp.zeros((m, c), e.dtype)
-        const[rows, ts] = (1 - eps) * wy
-        if eps > 0:
-            w_row = ctx.weight if ctx.weight is not None else xp.ones(c, e.dtype)
-            const += (eps / c) * ctx.valid[:, None] * w_row[None, :]
-        coef = (grad * scale).expand((m,)) if grad.ndim == 0 else grad
-        gx = (softmax(x, 1) * _const(a.astype(e.dtype)[:, None]) - _const(const)) * coef.reshape(m, 1)
-        return gx, None, None, None, None, None
+        (x,) = ctx.saved_tensors
+        m = x.shape[0]
+        g = grad * ctx.scale  # gᵢ = dL/dℓᵢ, (M,) or one number for all rows
+        dx = bm.apply(ScaledSoftmax, x, g * ctx.a, ctx.e, ctx.total)  # gᵢ aᵢ p_ij
+        dx = bm.add_at_columns(dx, ctx.ts, -(g * ctx.hit))  # - gᵢ (1 - ε) w_yᵢ at j = yᵢ
+        if ctx.smoothing > 0:
+            dx = dx - (g * ctx.smooth).reshape(m, 1) * ctx.w_row  # - gᵢ (ε/C) w_j
+        return dx, None, None, None, None, None
+
+    def release(self) -> None:
+        super().release()
+        self.e = self.total = None
 
 
-# A row whose Σ_j e^(x_ij) lies outside [_SUM_MIN, inf) is redone with the textbook shift by its max:
-# above, a logit over ~88 overflowed float32; below (every logit under ~-20.7) the smallest terms
-# would be subnormal and lose precision.  Typical logits never get there, and skipping the max
-# and the subtraction saves two of the four passes over the (M, C) scores.
-_SUM_MIN = 1e-9
+class ScaledSoftmax(Function):
+    """out_ij = s_i · softmax(x)_ij (s of None: 1), from the e and total of ``kernels.loss.softmax_rows(x)``;
+    ds_i = Σ_j grad_ij p_ij,  dx_ij = s_i p_ij (grad_ij - Σ_k grad_ik p_ik)."""
 
+    array_backward = True
+    kernel = staticmethod(lambda x, s, e, total: K.scaled_softmax(e, total, s))
 
-def _exp_rows(x, e, total) -> None:
-    """e = exp(x) and total = Σ_j e row-wise (may overflow or be tiny: see _shift_bad_rows)."""
-    xp = xp_of(x)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # _shift_bad_rows redoes those rows
-        xp.exp(x, out=e)
-        xp.matmul(e, xp.ones(e.shape[1], e.dtype), out=total[:, 0])  # row sums: BLAS ~4x faster than .sum(1)
+    @staticmethod
+    def forward(ctx, x, s, e, total):
+        if ctx.recorded:
+            ctx.save_for_backward(x, s)
+            ctx.e, ctx.total = e, total
+        return K.scaled_softmax(e, total, None if s is None else s._data)
 
-
-def _shift_bad_rows(x, e, total):
-    """Redo the rows of ``e = exp(x)`` whose sum overflowed or is tiny as e = exp(x - m_i),
-    m_i = max_j x_ij (and their ``total``); returns the shifts m (0 for the other rows), or None
-    when every row was fine.  NaN rows stay NaN, as in PyTorch."""
-    xp = xp_of(x)
-    t = total[:, 0]
-    bad = ~((t >= _SUM_MIN) & (t < xp.inf))  # also catches NaN
-    if not bad.any():
-        return None
-    idx = xp.nonzero(bad)[0]
-    xb = x[idx]
-    mx = xb.max(axis=1, keepdims=True)
-    mx = xp.where(xp.isfinite(mx), mx, 0)  # an all -inf row: e = 0, lse = -inf
-    with np.errstate(under="ignore", invalid="ignore"):
-        eb = xp.exp(xb - mx)
-    e[idx] = eb
-    total[idx, 0] = eb.sum(axis=1)
-    shift = xp.zeros(len(x), x.dtype)
-    shift[idx] = mx[:, 0]
-    return shift
+    @staticmethod
+    def backward(ctx, grad):
+        x, s = ctx.saved_tensors
+        p = bm.apply(ScaledSoftmax, x, None, ctx.e, ctx.total)
+        inner = bm.sum(grad * p, 1, keepdim=True)
+        dx = (grad - inner) * p
+        if s is None:
+            return dx, None, None, None
+        return dx * s.reshape(x.shape[0], 1), inner.reshape(x.shape[0]), None, None
 
 
 class NllLoss(Function):
@@ -612,20 +555,15 @@ class NllLoss(Function):
         else:
             out = _reduce_array(loss, reduction)
         if ctx.recorded:
-            ctx.ts, ctx.wy, ctx.denom, ctx.reduction = ts, wy, denom, reduction
+            ctx.ts, ctx.wy, ctx.shape = ts, wy, x.shape
+            ctx.scale = _inverse(denom) if reduction == "mean" else 1.0
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.inputs[0]
-        xp = xp_of(ctx.wy)
-        m, c = x.shape
-        onehot = xp.zeros((m, c), x.dtype)
-        onehot[xp.arange(m), ctx.ts] = -ctx.wy
-        if ctx.reduction == "mean":
-            grad = grad * _inverse(ctx.denom)
-        coef = grad.reshape(m, 1) if grad.ndim else grad
-        return (onehot if _fast(grad) else _const(onehot)) * coef, None, None, None, None
+        g = grad * ctx.scale  # (M,) or one number for all rows
+        zeros = bm.const(xp_of(ctx.wy).zeros(ctx.shape, ctx.wy.dtype), g)
+        return bm.add_at_columns(zeros, ctx.ts, -(g * ctx.wy)), None, None, None, None
 
 
 def _inverse(denom) -> float:

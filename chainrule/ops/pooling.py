@@ -17,7 +17,8 @@ Both backward maps are linear in the gradient, and each has the forward "gather"
 own derivative, so they are differentiable too (second derivatives).
 
 Outputs keep the input's memory layout where it is cheap (channels-last in, channels-last
-out), so a conv → ReLU → pool → conv stack never converts layouts.
+out), so a conv → ReLU → pool → conv stack never converts layouts.  The array code is in
+``chainrule/kernels/pooling.py``, beside plain loop versions it is tested against.
 """
 
 from __future__ import annotations
@@ -27,22 +28,17 @@ import warnings
 
 from chainrule import random as _random
 from chainrule.autograd.function import Function
-from chainrule.backend import np, parallel_rows, xp_of
-from chainrule.ops.conv import (
-    _tuple,
-    channels_first,
-    channels_last,
-    interior,
-    make_geometry,
-    pad_channels_last,
-    windows,
-)
+from chainrule.backend import np, xp_of
+from chainrule.kernels import pooling as K
+from chainrule.kernels.conv import make_geometry
+from chainrule.ops import bmath as bm
+from chainrule.ops.conv import _tuple
 from chainrule.tensor import Tensor
 
 # ----------------------------------------------------------------------------- geometry
 
 
-def pool_out_size(op: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     """PyTorch's pooling output size; with ``ceil_mode`` the last window must start inside the input."""
     span = d * (k - 1) + 1
     num = n + 2 * p - span + (s - 1 if ceil_mode else 0)
@@ -75,7 +71,7 @@ def _pool_geometry(op: str, x, nd: int, kernel_size, stride, padding, dilation, 
             )
     in_size = tuple(x.shape[2:])
     out = tuple(
-        pool_out_size(op, n, k, s, p, d, ceil_mode)
+        pool_out_size(n, k, s, p, d, ceil_mode)
         for n, k, s, p, d in zip(in_size, kernel, stride, padding, dilation)
     )
     if any(o < 1 for o in out):
@@ -86,124 +82,7 @@ def _pool_geometry(op: str, x, nd: int, kernel_size, stride, padding, dilation, 
     return make_geometry(in_size, out, kernel, stride, dilation, padding)
 
 
-def _disjoint(geom) -> bool:
-    """True when no input element lies in two windows (each window's span fits in one stride)."""
-    return all(d * (k - 1) + 1 <= s for k, s, d in zip(geom.kernel, geom.stride, geom.dilation))
-
-
-def _slab(buf, win):
-    at = (slice(None), *win, slice(None))  # (a named tuple: mypy reads x[(a, *b)] as 3.11 syntax)
-    return buf[at]
-
-
 # ----------------------------------------------------------------------------- max pooling
-
-
-def max_pool_forward(x, geom, need_argmax: bool):
-    """Running maximum over the kernel offsets; returns (out (N, C, *O), argmax offsets or None).
-
-    ``argmax`` holds, per output, the index of the winning kernel offset: a later offset
-    replaces the running winner only when strictly greater, so ties keep the first.
-    Blocks of images run on separate threads (``parallel_rows``).
-    """
-    xp = xp_of(x)
-    buf = pad_channels_last(x, geom, fill=-math.inf)
-    out = xp.empty((x.shape[0], *geom.out_size, x.shape[1]), x.dtype)  # contiguous channels-last
-    n_offsets = math.prod(geom.kernel)
-    if not need_argmax:
-        parallel_rows(lambda o, b: _max_pool_block(b, o, None, geom), out, buf)
-        return channels_first(out), None
-    idx = xp.empty(out.shape, xp.uint8 if n_offsets <= 255 else xp.int32)
-    parallel_rows(lambda o, i, b: _max_pool_block(b, o, i, geom), out, idx, buf)
-    return channels_first(out), idx
-
-
-def _max_pool_block(buf, out, idx, geom) -> None:
-    """``max_pool_forward`` on a block of images: fills ``out`` and (unless None) ``idx``."""
-    xp = xp_of(buf)
-    slabs = [_slab(buf, win) for win in windows(geom)]
-    if len(slabs) == 1:
-        out[...] = slabs[0]
-        if idx is not None:
-            idx[...] = 0
-        return
-    small = idx is not None and idx.dtype == xp.uint8
-    if small:
-        xp.greater(slabs[1], slabs[0], out=idx.view(bool))  # winner of the first two: offset 0 or 1
-    elif idx is not None:
-        idx[...] = xp.greater(slabs[1], slabs[0])
-    xp.maximum(slabs[0], slabs[1], out=out)
-    for k, s in enumerate(slabs[2:], 2):
-        if idx is not None:
-            better = xp.greater(s, out)
-            if small:  # offsets only grow, so max(idx, better·k) is "k where better"
-                b = better.view(xp.uint8)
-                b *= k
-                xp.maximum(idx, b, out=idx)
-            else:
-                idx[better] = k
-        xp.maximum(out, s, out=out)
-    if idx is not None and out.dtype.kind == "f" and xp.isnan(out).any():
-        for k, s in enumerate(slabs):  # as PyTorch, a NaN wins its window (the last NaN, if several)
-            idx[xp.isnan(s)] = k
-
-
-def max_pool_scatter(grad, idx, geom, n: int, c: int):
-    """Route each output gradient to the input position its window's maximum came from."""
-    xp = xp_of(grad)
-    disjoint = _disjoint(geom)
-    tiled = disjoint and all(  # the windows cover the buffer exactly: every element gets written
-        (k == 1 or d == 1) and (d * (k - 1) + 1) == s and o * s == p
-        for k, s, d, o, p in zip(geom.kernel, geom.stride, geom.dilation, geom.out_size, geom.padded)
-    )
-    dx = (xp.empty if tiled else xp.zeros)((n, *geom.padded, c), grad.dtype)
-
-    def block(dx, g, idx):
-        g = xp.ascontiguousarray(g)  # channels-last: one transposing copy beats K strided reads
-        for k, win in enumerate(windows(geom)):
-            slab = _slab(dx, win)
-            if disjoint:  # every input element belongs to at most one window: write, don't add
-                xp.multiply(g, idx == k, out=slab)
-            else:
-                slab += g * (idx == k)
-
-    parallel_rows(block, dx, channels_last(grad), idx)
-    return channels_first(dx[interior(geom)])
-
-
-def max_pool_gather(h, idx, geom):
-    """The values of ``h`` (input-shaped) at each window's argmax: the adjoint of the scatter."""
-    xp = xp_of(h)
-    buf = pad_channels_last(h, geom, fill=0.0)
-    out = xp.zeros(idx.shape, h.dtype)
-    for k, win in enumerate(windows(geom)):
-        out += _slab(buf, win) * (idx == k)
-    return channels_first(out)
-
-
-def _flat_indices(idx, geom):
-    """PyTorch's ``return_indices``: per output, the flat position of the maximum in its input plane.
-
-    A window with no real element to win (only padding, or only -inf values) reports, as PyTorch,
-    the first position of the window at or after the start of the input in every dim.
-    """
-    xp = xp_of(idx)
-    nd = len(geom.kernel)
-    offsets = np.array(list(np.ndindex(*geom.kernel)), np.int64).reshape(-1, nd)  # kernel coords per offset
-    flat = xp.zeros(idx.shape, xp.int64)  # (N, *O, C)
-    fallback = xp.zeros(idx.shape, xp.int64)
-    outside = xp.zeros(idx.shape, bool)
-    for i in range(nd):
-        n, d = geom.in_size[i], geom.dilation[i]
-        start = np.arange(geom.out_size[i], dtype=np.int64) * geom.stride[i] - geom.pad_lo[i]
-        first = np.where(start < 0, start + (-start + d - 1) // d * d, start)  # PyTorch: while (i < 0) i += d
-        shape = [1] * (nd + 2)
-        shape[i + 1] = geom.out_size[i]
-        coord = xp.asarray(start.reshape(shape)) + xp.asarray(offsets[:, i] * d)[idx]
-        outside |= (coord < 0) | (coord >= n)
-        flat = flat * n + coord
-        fallback = fallback * n + xp.asarray(first.reshape(shape))
-    return channels_first(xp.where(outside, fallback, flat))
 
 
 class MaxPoolNd(Function):
@@ -214,146 +93,90 @@ class MaxPoolNd(Function):
 
     @staticmethod
     def forward(ctx, x, geom, return_indices):
-        recording = ctx.recorded
-        out, idx = max_pool_forward(x._data, geom, recording or return_indices)
-        if recording:
+        out, idx = K.max_pool_forward(x._data, geom, ctx.recorded or return_indices)
+        if ctx.recorded:
             ctx.geom, ctx.idx, ctx.shape = geom, idx, x.shape
         if return_indices:
-            return out, _flat_indices(idx, geom)
+            return out, K.flat_indices(idx, geom)
         return out
 
     @staticmethod
     def backward(ctx, grad, *_):
         n, c = ctx.shape[:2]
-        if isinstance(grad, Tensor):
-            return MaxPoolScatter.apply(grad, ctx.idx, ctx.geom, n, c), None, None
-        return max_pool_scatter(grad, ctx.idx, ctx.geom, n, c), None, None
+        return bm.apply(MaxPoolScatter, grad, ctx.idx, ctx.geom, n, c), None, None
 
 
 class MaxPoolScatter(Function):
     """out = grad placed at the argmax positions (max-pool's backward); d(grad) = the gather."""
 
     array_backward = True
+    kernel = staticmethod(K.max_pool_scatter)
 
     @staticmethod
     def forward(ctx, grad, idx, geom, n, c):
         if ctx.recorded:
             ctx.idx, ctx.geom = idx, geom
-        return max_pool_scatter(grad._data, idx, geom, n, c)
+        return K.max_pool_scatter(grad._data, idx, geom, n, c)
 
     @staticmethod
     def backward(ctx, h):
-        if isinstance(h, Tensor):
-            return MaxPoolGather.apply(h, ctx.idx, ctx.geom), None, None, None, None
-        return max_pool_gather(h, ctx.idx, ctx.geom), None, None, None, None
+        return bm.apply(MaxPoolGather, h, ctx.idx, ctx.geom), None, None, None, None
 
 
 class MaxPoolGather(Function):
     """out = h at the argmax positions; d(h) = grad scattered back (MaxPoolScatter)."""
 
     array_backward = True
+    kernel = staticmethod(K.max_pool_gather)
 
     @staticmethod
     def forward(ctx, h, idx, geom):
         if ctx.recorded:
             ctx.idx, ctx.geom, ctx.shape = idx, geom, h.shape
-        return max_pool_gather(h._data, idx, geom)
+        return K.max_pool_gather(h._data, idx, geom)
 
     @staticmethod
     def backward(ctx, grad):
         n, c = ctx.shape[:2]
-        if isinstance(grad, Tensor):
-            return MaxPoolScatter.apply(grad, ctx.idx, ctx.geom, n, c), None, None
-        return max_pool_scatter(grad, ctx.idx, ctx.geom, n, c), None, None
+        return bm.apply(MaxPoolScatter, grad, ctx.idx, ctx.geom, n, c), None, None
 
 
 # ----------------------------------------------------------------------------- average pooling
-
-
-def _divisor(geom, count_include_pad: bool, divisor_override):
-    """PyTorch's per-window divisor: a number, or an array (1, *O, 1) when windows differ."""
-    if divisor_override:
-        return float(divisor_override)
-    per_dim = []
-    for n, o, k, s, p in zip(geom.in_size, geom.out_size, geom.kernel, geom.stride, geom.pad_lo):
-        start = np.arange(o) * s - p
-        end = np.minimum(start + k, n + p)  # windows never extend past the padding...
-        if not count_include_pad:  # ...and here count only the real input elements
-            end = np.minimum(end, n)
-            start = np.maximum(start, 0)
-        per_dim.append(end - start)
-    sizes = per_dim[0]
-    for d in per_dim[1:]:
-        sizes = np.multiply.outer(sizes, d)
-    if np.all(sizes == math.prod(geom.kernel)):
-        return float(math.prod(geom.kernel))
-    return sizes.reshape(1, *geom.out_size, 1)
-
-
-def _as_divisor(xp, div, dtype):
-    return div if isinstance(div, float) else xp.asarray(div, dtype=dtype)
-
-
-def avg_pool_gather(x, geom, div):
-    """Σ over each window / divisor: (N, C, *S) -> (N, C, *O)."""
-    xp = xp_of(x)
-    buf = pad_channels_last(x, geom, fill=0.0)
-    slabs = [_slab(buf, win) for win in windows(geom)]
-    out = xp.empty(slabs[0].shape, x.dtype)
-    out[...] = slabs[0]
-    for s in slabs[1:]:
-        out += s
-    out /= _as_divisor(xp, div, x.dtype)
-    return channels_first(out)
-
-
-def avg_pool_scatter(grad, geom, div, n: int, c: int):
-    """Each output gradient / divisor spread over its window: (N, C, *O) -> (N, C, *S)."""
-    xp = xp_of(grad)
-    g_cl = channels_last(grad)
-    g = xp.empty(g_cl.shape, grad.dtype)  # channels-last memory, whatever the layout of grad
-    xp.divide(g_cl, _as_divisor(xp, div, grad.dtype), out=g)
-    dx = xp.zeros((n, *geom.padded, c), grad.dtype)
-    for win in windows(geom):
-        _slab(dx, win)[...] += g
-    return channels_first(dx[interior(geom)])
 
 
 class AvgPoolNd(Function):
     """out = mean over each window;  dx = grad / window size spread over the window."""
 
     array_backward = True
+    kernel = staticmethod(K.avg_pool_gather)
 
     @staticmethod
     def forward(ctx, x, geom, div):
         if ctx.recorded:
             ctx.geom, ctx.div, ctx.shape = geom, div, x.shape
-        return avg_pool_gather(x._data, geom, div)
+        return K.avg_pool_gather(x._data, geom, div)
 
     @staticmethod
     def backward(ctx, grad):
         n, c = ctx.shape[:2]
-        if isinstance(grad, Tensor):
-            return AvgPoolScatter.apply(grad, ctx.geom, ctx.div, n, c), None, None
-        return avg_pool_scatter(grad, ctx.geom, ctx.div, n, c), None, None
+        return bm.apply(AvgPoolScatter, grad, ctx.geom, ctx.div, n, c), None, None
 
 
 class AvgPoolScatter(Function):
     """out = grad / divisor spread over the windows (avg-pool's backward); d(grad) = avg pool."""
 
     array_backward = True
+    kernel = staticmethod(K.avg_pool_scatter)
 
     @staticmethod
     def forward(ctx, grad, geom, div, n, c):
         if ctx.recorded:
             ctx.geom, ctx.div = geom, div
-        return avg_pool_scatter(grad._data, geom, div, n, c)
+        return K.avg_pool_scatter(grad._data, geom, div, n, c)
 
     @staticmethod
     def backward(ctx, h):
-        if isinstance(h, Tensor):
-            return AvgPoolNd.apply(h, ctx.geom, ctx.div), None, None, None, None
-        return avg_pool_gather(h, ctx.geom, ctx.div), None, None, None, None
+        return bm.apply(AvgPoolNd, h, ctx.geom, ctx.div), None, None, None, None
 
 
 # ----------------------------------------------------------------------------- functional API
@@ -369,8 +192,10 @@ def _batched(op: str, x, nd: int):
         )
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
-    if any(s == 0 for s in x.shape):
-        raise RuntimeError(f"{op}: input of shape {tuple(x.shape)} has an empty dimension")
+    if any(s == 0 for s in x.shape[1:]):  # as PyTorch, only the first dim may be empty
+        raise RuntimeError(
+            f"{op}: input of shape {tuple(x.shape)} has an empty dimension (only the batch may be 0)"
+        )
     return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
 
 
@@ -464,7 +289,7 @@ def avg_pool_nd(
         raise RuntimeError(
             f"{op}: input of shape {tuple(input.shape)} is smaller than the kernel size {geom.kernel}"
         )
-    out = AvgPoolNd.apply(x, geom, _divisor(geom, count_include_pad, divisor_override))
+    out = AvgPoolNd.apply(x, geom, K.avg_pool_divisor(geom, count_include_pad, divisor_override))
     return out.squeeze(0) if unbatched else out
 
 
@@ -633,16 +458,24 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     During training each channel of each sample (a whole (H, W) map) is zeroed with probability
     ``p`` and the kept ones are scaled by 1/(1-p) ("inverted" dropout: nothing to undo at test
     time).  Neighbouring pixels of a feature map are strongly correlated, so dropping single
-    pixels regularises little; dropping channels does.  Input (N, C, H, W), or (N, C, L) as
-    PyTorch (which warns for 3-D input).
+    pixels regularises little; dropping channels does.  Input (N, C, H, W), or (N, C, L) or
+    (N, F) as PyTorch (which warns for those and drops channels, or single elements for 2-D).
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"dropout2d: input must be a Tensor, got {type(input).__name__}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: dropout probability has to be between 0 and 1, but got {p}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected 3-D or 4-D input, got input of shape {tuple(input.shape)}")
-    if input.ndim == 3:
+    if input.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"dropout2d: expected 2-D, 3-D or 4-D input, got input of shape {tuple(input.shape)}"
+        )
+    if input.ndim == 2:
+        warnings.warn(
+            "dropout2d: received a 2-D input, which PyTorch deprecates; as PyTorch, each element is "
+            "dropped on its own (use dropout for that)",
+            stacklevel=2,
+        )
+    elif input.ndim == 3:
         warnings.warn(
             "dropout2d: received a 3-D input; as PyTorch, it is treated as (N, C, L) and whole "
             "channels are dropped (use dropout1d for that)",
@@ -650,7 +483,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         )
     if not training or p == 0.0:
         return input
-    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)  # a 2-D input: one draw per element
     keep = _random.bernoulli(1.0 - p, shape, input.device)
     xp = xp_of(input._data)
     if p == 1.0:

@@ -22,12 +22,14 @@ from chainrule.optim.adamax import Adamax
 from chainrule.optim.nadam import NAdam
 from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.sgd import SGD
+from chainrule.optim.lbfgs import LBFGS
 from chainrule.optim import lr_scheduler
 
 __all__ = [
     "Optimizer",
     "flush_subnormals",
     "SGD",
+    "LBFGS",
     "Adagrad",
     "Adadelta",
     "RMSprop",

@@ -477,7 +477,7 @@ def test_conv_accepts_strided_and_flipped_views():
 @pytest.mark.parametrize("bias", [True, False])
 def test_inference_in_blocks_of_images_matches_torch(bias):
     # under no_grad a large batch is lowered a block of images at a time (blocks of ~16 MiB of columns)
-    from chainrule.ops import conv as conv_ops
+    from chainrule.kernels import conv as conv_ops
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((150, 8, 30, 30)).astype(np.float32)
@@ -493,7 +493,7 @@ def test_inference_in_blocks_of_images_matches_torch(bias):
 
 def test_one_channel_inference_in_blocks_matches_torch():
     # a one-channel input's columns are filled offset-major and read transposed, also block by block
-    from chainrule.ops import conv as conv_ops
+    from chainrule.kernels import conv as conv_ops
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((700, 1, 30, 30)).astype(np.float32)
