@@ -1308,15 +1308,15 @@ class Tensor:
         """2-D matrix product ``self @ mat2`` (see ``cr.mm``)."""
         return _misc.mm(self, mat2)
 
-    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+    def narrow(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
         """The slice ``start : start + length`` of dimension ``dim`` (see ``cr.narrow``)."""
         return _misc.narrow(self, dim, start, length)
 
-    def tril(self, diagonal: int = 0) -> Tensor:
+    def tril(self, diagonal: builtins.int = 0) -> Tensor:
         """Lower triangle of the last two dims (see ``cr.tril``)."""
         return _misc.tril(self, diagonal)
 
-    def triu(self, diagonal: int = 0) -> Tensor:
+    def triu(self, diagonal: builtins.int = 0) -> Tensor:
         """Upper triangle of the last two dims (see ``cr.triu``)."""
         return _misc.triu(self, diagonal)
 
@@ -1325,19 +1325,19 @@ class Tensor:
         return _misc.log1p(self)
 
     def new_zeros(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
         """Zeros of ``size`` with this tensor's dtype and device: ``w.new_zeros(2, 3)``."""
         return _misc.new_like("new_zeros", self, size, 0, dtype, device, requires_grad)
 
     def new_ones(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
         """Ones of ``size`` with this tensor's dtype and device."""
         return _misc.new_like("new_ones", self, size, 1, dtype, device, requires_grad)
 
     def new_empty(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
         """A tensor of ``size`` with this tensor's dtype and device (chainrule fills it with zeros)."""
         return _misc.new_like("new_empty", self, size, None, dtype, device, requires_grad)
@@ -1349,13 +1349,13 @@ class Tensor:
         *,
         dtype: Any = None,
         device: Any = None,
-        requires_grad: bool = False,
+        requires_grad: builtins.bool = False,
     ) -> Tensor:
         """``fill_value`` in a tensor of ``size`` with this tensor's dtype and device."""
         return _misc.new_like("new_full", self, (size,), fill_value, dtype, device, requires_grad)
 
     def new_tensor(
-        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
         """A copy of ``data`` with this tensor's dtype and device unless given."""
         t = Tensor(data, dtype=dtype or self.dtype, device=device or self.device)
