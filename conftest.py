@@ -18,3 +18,6 @@ def _doctest_names(doctest_namespace):
     doctest_namespace["cr"] = cr
     doctest_namespace["np"] = np
     cr.manual_seed(0)
+    dtype = cr.get_default_dtype()
+    yield
+    cr.set_default_dtype(dtype)  # an example that changes the default can't leak it into the next

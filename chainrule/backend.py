@@ -184,6 +184,7 @@ def set_default_dtype(dtype) -> None:
 
     >>> cr.set_default_dtype(cr.float64); cr.tensor(1.5).dtype
     dtype('float64')
+    >>> cr.set_default_dtype(cr.float32)   # back to the default
     """
     global _default_dtype
     try:
