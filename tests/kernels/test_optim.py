@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from chainrule import backend
+from chainrule.kernels import rows
 from chainrule.kernels.optim import adam_, adam_reference, flush_subnormals_, lerp_, lerp_reference
 
 # 0-d, one row, a vector, a matrix and a 3-d array whose rows split into several cache blocks
@@ -17,7 +17,7 @@ TOL = {np.float64: dict(rtol=1e-12, atol=1e-15), np.float32: dict(rtol=2e-5, ato
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Cache blocks of ~16 elements, so that the shapes above run through several row blocks."""
-    monkeypatch.setattr(backend, "BLOCK_ELEMENTS", 16)
+    monkeypatch.setattr(rows, "BLOCK_ELEMENTS", 16)
 
 
 @pytest.mark.parametrize("w", [0.1, 0.5, 0.9])
@@ -60,7 +60,7 @@ def test_adam_matches_the_reference(shape, amsgrad, dtype, rng, small_blocks):
 def test_adam_splits_rows_into_cache_blocks(monkeypatch, rng):
     """The tuned kernel really runs on row blocks (the reference comparison covers their result)."""
     calls = []
-    real = backend.parallel_rows
+    real = rows.parallel_rows
 
     def spy(fn, *arrays, cache_blocks=False):
         calls.append(cache_blocks)
