@@ -15,6 +15,7 @@ mirrors NumPy's API, so ``xp.tanh`` works on both.
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 from typing import Any
 
@@ -127,25 +128,47 @@ def get_num_threads() -> int:
     return _num_threads
 
 
-def _tune_malloc() -> None:
-    """Keep big freed blocks inside the process (Linux/glibc only).
+# ----------------------------------------------------------------------------- malloc
 
-    glibc returns large blocks to the OS on free and page-faults them back
-    on the next training step; measured here that cost up to 30 ms of a
-    60 ms CNN step (../shared/PERF.md).  Keeping them mapped removes it.
+malloc_tuned = False  # whether tune_malloc() has changed this process's allocator
+
+
+def tune_malloc() -> bool:
+    """Keep freed memory inside the process instead of handing it back to the OS (Linux, glibc).
+
+    Opt-in, for training loops: call it once, or set the environment variable
+    ``CHAINRULE_TUNE_MALLOC=1`` before importing chainrule.  ``import chainrule`` alone never
+    changes the allocator.
+
+    glibc serves big arrays with ``mmap`` and unmaps them on free, so every training step
+    page-faults its activations and gradients back in, which can cost a large part of a CNN
+    step (docs/performance.md).  This sets ``M_MMAP_MAX = 0`` (big arrays come from the heap)
+    and ``M_TRIM_THRESHOLD = 1 GiB`` (freed heap memory stays mapped).  The setting is
+    process-wide and can't be undone: memory freed by any library (a 400 MB array in a
+    notebook) stays resident in the process.
+
+    Returns whether the allocator was changed (``False`` off Linux or without glibc).
+
+    Example::
+
+        cr.backend.tune_malloc()   # at the top of a training script: True on Linux with glibc
     """
+    global malloc_tuned
     if not sys.platform.startswith("linux"):
-        return
+        return False
     try:
         libc = ctypes.CDLL("libc.so.6")
         m_trim_threshold, m_mmap_max = -1, -4
         libc.mallopt(m_mmap_max, 0)
         libc.mallopt(m_trim_threshold, 1 << 30)
     except (OSError, AttributeError):
-        pass
+        return False
+    malloc_tuned = True
+    return True
 
 
-_tune_malloc()
+if os.environ.get("CHAINRULE_TUNE_MALLOC", "0") not in ("", "0"):
+    tune_malloc()
 
 
 _default_dtype = numpy.dtype(numpy.float32)
@@ -161,6 +184,7 @@ def set_default_dtype(dtype) -> None:
 
     >>> cr.set_default_dtype(cr.float64); cr.tensor(1.5).dtype
     dtype('float64')
+    >>> cr.set_default_dtype(cr.float32)   # back to the default
     """
     global _default_dtype
     try:

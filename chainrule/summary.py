@@ -8,15 +8,23 @@ the memory estimates torchinfo shows (input, forward/backward activations, param
 
 Example::
 
+    >>> model = cr.nn.Sequential(cr.nn.Conv2d(1, 8, 3), cr.nn.ReLU(), cr.nn.Flatten(), cr.nn.Linear(288, 10))
     >>> print(cr.summary(model, (1, 8, 8)))
-    Layer (type)              Output shape          Param #
-    ========================================================
-    0 (Conv2d)                (None, 8, 6, 6)           80
-    ...
-    ========================================================
-    Total params: 2,250
-    Trainable params: 2,250
+    Layer (type)   Output shape      Mult-adds   Param #   Trainable
+    ================================================================
+    0 (Conv2d)     (None, 8, 6, 6)      2.59 K        80         yes
+    1 (ReLU)       (None, 8, 6, 6)           -         0           -
+    2 (Flatten)    (None, 288)               -         0           -
+    3 (Linear)     (None, 10)           2.88 K     2,890         yes
+    ================================================================
+    Total params: 2,970
+    Trainable params: 2,970
     Non-trainable params: 0
+    Mult-adds per sample: 5.47 K
+    Input size per sample: 0.00 MB
+    Forward/backward pass size per sample: 0.01 MB
+    Params size: 0.01 MB
+    Estimated total size (one sample): 0.02 MB
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ Example::
 
 from __future__ import annotations
 
+import builtins
 import copy
 from typing import Any
 
@@ -36,6 +37,12 @@ class Tensor:
     """An array with reverse-mode automatic differentiation (see the module docstring)."""
 
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "__weakref__")
+    _data: Any
+    requires_grad: bool
+    grad: Tensor | None
+    grad_fn: Any
+    _output_nr: int
+    _vc: list[int] | None
     __array_priority__ = 1000
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -349,10 +356,10 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> builtins.int:
         return id(self)
 
-    def __len__(self) -> int:
+    def __len__(self) -> builtins.int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
@@ -362,7 +369,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
             raise RuntimeError(
                 f"bool: the truth value of a tensor with {self._data.size} values is ambiguous; "
@@ -370,13 +377,13 @@ class Tensor:
             )
         return bool(self._data.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be an index, got {self.dtype}")
         return int(self.item())
@@ -1301,15 +1308,15 @@ class Tensor:
         """2-D matrix product ``self @ mat2`` (see ``cr.mm``)."""
         return _misc.mm(self, mat2)
 
-    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+    def narrow(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
         """The slice ``start : start + length`` of dimension ``dim`` (see ``cr.narrow``)."""
         return _misc.narrow(self, dim, start, length)
 
-    def tril(self, diagonal: int = 0) -> Tensor:
+    def tril(self, diagonal: builtins.int = 0) -> Tensor:
         """Lower triangle of the last two dims (see ``cr.tril``)."""
         return _misc.tril(self, diagonal)
 
-    def triu(self, diagonal: int = 0) -> Tensor:
+    def triu(self, diagonal: builtins.int = 0) -> Tensor:
         """Upper triangle of the last two dims (see ``cr.triu``)."""
         return _misc.triu(self, diagonal)
 
@@ -1318,19 +1325,19 @@ class Tensor:
         return _misc.log1p(self)
 
     def new_zeros(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
         """Zeros of ``size`` with this tensor's dtype and device: ``w.new_zeros(2, 3)``."""
         return _misc.new_like("new_zeros", self, size, 0, dtype, device, requires_grad)
 
     def new_ones(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
         """Ones of ``size`` with this tensor's dtype and device."""
         return _misc.new_like("new_ones", self, size, 1, dtype, device, requires_grad)
 
     def new_empty(
-        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
         """A tensor of ``size`` with this tensor's dtype and device (chainrule fills it with zeros)."""
         return _misc.new_like("new_empty", self, size, None, dtype, device, requires_grad)
@@ -1342,13 +1349,13 @@ class Tensor:
         *,
         dtype: Any = None,
         device: Any = None,
-        requires_grad: bool = False,
+        requires_grad: builtins.bool = False,
     ) -> Tensor:
         """``fill_value`` in a tensor of ``size`` with this tensor's dtype and device."""
         return _misc.new_like("new_full", self, (size,), fill_value, dtype, device, requires_grad)
 
     def new_tensor(
-        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
         """A copy of ``data`` with this tensor's dtype and device unless given."""
         t = Tensor(data, dtype=dtype or self.dtype, device=device or self.device)

@@ -151,6 +151,11 @@ def main(
         lr,
         lr_gamma,
     )
+    # Two opt-in speed settings for a long CPU run (docs/performance.md): the allocator keeps
+    # freed memory, and optimizer state drops the subnormals of dead units (PyTorch keeps them).
+    cr.backend.tune_malloc()
+    cr.optim.flush_subnormals(True)
+    print("opt-in settings: cr.backend.tune_malloc(), cr.optim.flush_subnormals(True)")
     train, test = load_mnist(args.root, args.subset, flatten)
     cr_times, cr_accs, initial = train_chainrule(build, args, train, test)
     print(f"chainrule: test accuracy {cr_accs[-1]:.4f}, mean epoch time {np.mean(cr_times):.2f} s")

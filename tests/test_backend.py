@@ -1,7 +1,12 @@
-"""The thread-count controls (the suite runs with threading forced on
-for arrays of 2+ rows; see conftest.py)."""
+"""The thread-count controls (the suite runs with threading forced on for arrays of 2+ rows;
+see conftest.py); malloc tuning is opt-in."""
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -81,3 +86,44 @@ def test_element_wise_work_runs_on_one_thread_by_default():
     code = "import chainrule as cr; print(cr.get_num_threads())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"
+
+
+_MALLOPT_SPY = """
+import ctypes, json, sys
+seen = []
+real = ctypes.CDLL
+
+class Spy:
+    def __init__(self, name, *args, **kwargs):
+        self._lib = real(name, *args, **kwargs)
+
+    def __getattr__(self, attr):
+        seen.append(attr)
+        return getattr(self._lib, attr)
+
+ctypes.CDLL = Spy
+import chainrule as cr
+import chainrule.nn, chainrule.optim, chainrule.train
+print(json.dumps({"mallopt": "mallopt" in seen, "tuned": cr.backend.malloc_tuned}))
+"""
+
+
+def _import_in_fresh_interpreter(env_value):
+    env = {k: v for k, v in os.environ.items() if k != "CHAINRULE_TUNE_MALLOC"}
+    if env_value is not None:
+        env["CHAINRULE_TUNE_MALLOC"] = env_value
+    out = subprocess.run(
+        [sys.executable, "-c", _MALLOPT_SPY], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("env_value", [None, "0", ""])
+def test_import_chainrule_leaves_the_allocator_alone(env_value):
+    assert _import_in_fresh_interpreter(env_value) == {"mallopt": False, "tuned": False}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's (Linux)")
+def test_malloc_tuning_is_opt_in_through_the_environment():
+    """The positive control of the test above: the spy does see mallopt when asked for it."""
+    assert _import_in_fresh_interpreter("1") == {"mallopt": True, "tuned": True}

@@ -48,7 +48,11 @@ class Function:
     # Node instances carry per-call attributes (ctx.shape = ...), so no __slots__ here.
     # Class-level defaults keep attribute lookups on the hot path cheap.
     _saved: tuple | None = ()
-    _saved_versions: tuple = ()
+    _saved_versions: tuple | list = ()
+    # set by apply on every node
+    inputs: tuple[Any, ...]  # Tensor or None per argument (an _Edge once released)
+    needs_input_grad: tuple[bool, ...]
+    _out_meta: tuple
     _wants_output = False
     _output_refs: tuple | None = None
     _retained: dict | None = None
@@ -179,7 +183,8 @@ class Function:
             return out
         ctx = cls.__new__(cls)
         ctx._seq = next(_SEQUENCE)
-        inputs, needs = [], []
+        inputs: list[Tensor | None] = []
+        needs: list[bool] = []
         for a in args:
             if isinstance(a, Tensor):
                 inputs.append(a)
@@ -252,6 +257,7 @@ class _Unrecorded:
     """
 
     recorded = False
+    needs_input_grad: tuple[bool, ...] = ()
 
     def save_for_backward(self, *tensors: Any) -> None:
         pass

@@ -59,6 +59,7 @@ def grad(
     if retain_graph is None:
         retain_graph = create_graph
     results = run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs)
+    assert results is not None  # given inputs, run_backward returns their gradients
     for i, r in enumerate(results):
         if r is None and not allow_unused:
             raise RuntimeError(

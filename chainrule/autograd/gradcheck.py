@@ -11,6 +11,7 @@ in float64.  They must agree within ``atol + rtol · |numerical|``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from chainrule.autograd.functional import grad
 from chainrule.autograd.grad_mode import no_grad
@@ -52,7 +53,7 @@ def gradcheck(
             )
 
     outs = _outputs(fn, inputs)
-    worst = (0.0, None)
+    worst: tuple[float, Any] = (0.0, None)
     for k, out in enumerate(outs):
         if out.dtype.kind != "f":
             continue
@@ -87,7 +88,7 @@ def gradcheck(
                 numeric[:, e] = (plus - minus) / (2 * eps)
             err = np.abs(analytic[i] - numeric) - (atol + rtol * np.abs(numeric))
             if err.size and err.max() > worst[0]:
-                j, e = np.unravel_index(int(np.argmax(err)), err.shape)
+                j, e = (int(v) for v in np.unravel_index(int(np.argmax(err)), err.shape))
                 worst = (err.max(), (k, i, j, e, analytic[i][j, e], numeric[j, e]))
     if worst[1] is not None:
         k, i, j, e, a, n = worst[1]

@@ -44,7 +44,7 @@ def register_tensor_hook(t: Tensor, fn: Callable) -> RemovableHandle:
         if entry is None or entry[0]() is not t:
             key_t = id(t)
             entry = _leaf_hooks[key_t] = (weakref.ref(t, lambda _r: _leaf_hooks.pop(key_t, None)), {})
-        table = entry[1]
+        table: dict = entry[1]
     else:
         node = t.grad_fn
         hooks = node.__dict__.setdefault("_hooks", {})

@@ -7,6 +7,11 @@
 Reports medians (ms per step) and the ratios chainrule/PyTorch and chainrule/NumPy
 (< 1 means chainrule is faster).  Compare ratios from one run, never absolute times
 across runs: machines are noisy.
+
+The benchmarks turn on one opt-in setting, as a training script would: ``cr.backend.tune_malloc()``
+(freed memory stays in the process; see docs/performance.md).  ``--no-tune-malloc`` leaves the
+allocator as ``import chainrule`` does.  Optimizers run with their defaults (no subnormal flush:
+a benchmark's few hundred steps never reach the subnormal range).
 """
 
 from __future__ import annotations
@@ -47,7 +52,11 @@ def format_rows(rows: list[dict]) -> str:
 
 
 def main(
-    names: list[str] | None = None, samples: int = 30, quick: bool = False, json_path: str | None = None
+    names: list[str] | None = None,
+    samples: int = 30,
+    quick: bool = False,
+    json_path: str | None = None,
+    tune_malloc: bool = True,
 ) -> int:
     names = list(names or SUITES)
     unknown = [n for n in names if n not in SUITES]
@@ -56,6 +65,11 @@ def main(
         return 2
     if quick:
         samples = 3
+    if tune_malloc:
+        from chainrule import backend
+
+        tuned = backend.tune_malloc()
+        print(f"cr.backend.tune_malloc(): {'on' if tuned else 'not available here'} (--no-tune-malloc: off)")
     rows: list[dict] = []
     for name in names:
         try:
@@ -80,5 +94,6 @@ if __name__ == "__main__":
     p.add_argument("--samples", type=int, default=30)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", default=None)
+    p.add_argument("--no-tune-malloc", action="store_true", help="leave glibc's allocator settings alone")
     a = p.parse_args()
-    sys.exit(main(a.names, a.samples, a.quick, a.json))
+    sys.exit(main(a.names, a.samples, a.quick, a.json, tune_malloc=not a.no_tune_malloc))

@@ -20,6 +20,8 @@ Example::
     >>> import torch, torch.nn as nn
     >>> nn.Linear(3, 2)(torch.ones(1, 3)).shape
     (1, 2)
+    >>> from chainrule.compat import uninstall_torch
+    >>> uninstall_torch()                  # `import torch` finds PyTorch again (if installed)
 """
 
 from __future__ import annotations

@@ -11,4 +11,5 @@ the math.  Every tuned kernel has a ``*_reference`` beside it written the way a 
 - ``pooling``: max pooling (running maximum, argmax offsets, scatter), average pooling
 - ``recurrent``: the fused RNN / LSTM / GRU sequence forward and backward through time
 - ``loss``: cross-entropy rows (one exp pass, row sums as a product)
+- ``optim``: the optimizers' row updates (Adam, PyTorch's ``lerp_`` rounding), the subnormal flush
 """

@@ -275,7 +275,7 @@ def _input_slices(geom) -> list:
     for n, o, k, s, d, lo in zip(
         geom.in_size, geom.out_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo
     ):
-        options = []
+        options: list[tuple[slice, slice, bool] | None] = []
         for i in range(k):
             first = i * d - lo  # input position read by output 0 (negative: in the padding)
             o_min = max(0, -(first // s))  # first output reading a position >= 0
@@ -289,8 +289,8 @@ def _input_slices(geom) -> list:
     result = []
     for j, combo in enumerate(itertools.product(*per_dim)):
         if all(c is not None for c in combo):
-            src, dst, whole = zip(*combo)
-            result.append((j, src, dst, all(whole)))
+            srcs, dsts, wholes = zip(*combo)
+            result.append((j, srcs, dsts, all(wholes)))
     return result
 
 

@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from chainrule.backend import np
 
@@ -49,6 +49,32 @@ def ints(layer: str, name: str, value: Any, n: int, minimum: int | None = None) 
         what = f"an int{_bound(minimum)}" + (f" or a tuple of {n} such ints" if n > 1 else "")
         raise (TypeError if items is None else ValueError)(f"{layer}: {name} must be {what}, got {value!r}")
     return tuple(int(v) for v in items)
+
+
+@overload
+def number(
+    layer: str,
+    name: str,
+    value: Any,
+    *,
+    above: float | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    optional: Literal[False] = False,
+) -> float: ...
+
+
+@overload
+def number(
+    layer: str,
+    name: str,
+    value: Any,
+    *,
+    above: float | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    optional: bool,
+) -> float | None: ...
 
 
 def number(

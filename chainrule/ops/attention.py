@@ -61,7 +61,7 @@ def scaled_dot_product_attention(
     Example::
 
         >>> q = k = v = cr.randn(2, 4, 5, 8)            # (batch, heads, length, dim)
-        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+        >>> cr.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).shape
         (2, 4, 5, 8)
     """
     op = "scaled_dot_product_attention"

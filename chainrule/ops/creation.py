@@ -8,6 +8,7 @@ NumPy arrays keep their dtype.  ``size`` may be given as ``f(2, 3)`` or ``f((2, 
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any
 
@@ -238,7 +239,7 @@ def randint_like(t: Tensor, low: int = 0, high: int | None = None, *, generator=
     return _make(arr, requires_grad, device or t.device)
 
 
-def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tensor:  # noqa: A002
+def bernoulli(input: Tensor, p: builtins.float | None = None, *, generator=None) -> Tensor:  # noqa: A002
     """0/1 draws, each 1 with probability ``input`` (or ``p``), in input's dtype.
 
     >>> cr.bernoulli(cr.tensor([0.0, 1.0]))
@@ -298,7 +299,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
     return _make(np.asarray(m + s * z).astype(dt), requires_grad, device)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad: bool = False,
+def logspace(start, end, steps: int, base: builtins.float = 10.0, dtype=None, requires_grad: bool = False,
              device=None) -> Tensor:  # fmt: skip
     """``steps`` values base^t for t evenly spaced from ``start`` to ``end``."""
     if steps < 0:

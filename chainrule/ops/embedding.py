@@ -7,6 +7,8 @@ vectorised passes, no loop over indices); the ``padding_idx`` row gets no gradie
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import np, xp_of
@@ -67,7 +69,7 @@ def _sum_rows_by_index(rows, idx, n: int):
     return out
 
 
-def _as_index(op: str, input) -> object:  # noqa: A002
+def _as_index(op: str, input) -> Any:  # noqa: A002
     arr = input._data if isinstance(input, Tensor) else np.asarray(input)
     if arr.dtype.kind not in "iu":
         raise TypeError(

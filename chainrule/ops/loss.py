@@ -240,6 +240,7 @@ def huber_loss(
 
 def _weighted(op, loss: Tensor, weight, input: Tensor, reduction: str, by_weight: bool) -> Tensor:  # noqa: A002
     w = _weight_like(op, weight, input)
+    assert w is not None  # callers pass a weight
     if tuple(w.shape) != tuple(input.shape):
         raise ValueError(
             f"{op}: weight shape {tuple(w.shape)} must equal the input shape {tuple(input.shape)}"

@@ -88,7 +88,7 @@ def _unary(name: str, x: Tensor, decimals: int = 0) -> Tensor:
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
     if _UNARY[name][1] == 0 and x._data.dtype.kind in "biu":
         return x.clone()  # rounding an integer changes nothing (and keeps the dtype, as PyTorch)
-    return _UNARY_OPS[name].apply(_ew._floating(x, name), name, decimals)
+    return _UNARY_OPS[name].apply(_ew._floating(x, name), name, decimals)  # type: ignore[attr-defined]
 
 
 def acos(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's argument names
@@ -246,7 +246,7 @@ def _binary(name: str, a, b) -> Tensor:
         a = Tensor._make(np.asarray(a, _ew.result_type(a, b)))
     if not isinstance(b, Tensor):
         b = Tensor._make(xp_of(a._data).asarray(b, _ew.result_type(a, b)))
-    return _BINARY_OPS[name].apply(a, b, name)
+    return _BINARY_OPS[name].apply(a, b, name)  # type: ignore[attr-defined]
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002

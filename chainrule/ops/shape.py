@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
@@ -303,8 +304,8 @@ def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
                 f"(tensor shape {x.shape}, target {tuple(shape)})"
             )
         full.append(int(s))
-    full = tuple(full)
-    return x if full == x.shape else Expand.apply(x, full)
+    target = tuple(full)
+    return x if target == x.shape else Expand.apply(x, target)
 
 
 def repeat(x: Tensor, reps: Sequence[int]) -> Tensor:
@@ -424,7 +425,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(x, max(1, -(-n // chunks)), dim)
 
 
-_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PAD_MODES: dict[str, Any] = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:

@@ -243,7 +243,7 @@ def searchsorted(
     vals = backend.to_numpy(input._data) if not scalar else np.asarray(input)
     how = "right" if right else "left"
     if seq.ndim <= 1:
-        out = np.searchsorted(seq, vals, side=how)
+        out = np.searchsorted(seq, vals, side=how)  # type: ignore[call-overload]
     else:
         if vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]:
             raise RuntimeError(
@@ -251,7 +251,7 @@ def searchsorted(
                 "the last (or the boundaries be 1-D)"
             )
         s2, v2 = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
-        out = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(s2, v2)]).reshape(vals.shape)
+        out = np.stack([np.searchsorted(s, v, side=how) for s, v in zip(s2, v2)]).reshape(vals.shape)  # type: ignore[call-overload]
     return _on(sorted_sequence, np.asarray(out, np.int32 if out_int32 else np.int64))
 
 

@@ -8,9 +8,13 @@ for epoch in range(epochs):
         loss_fn(model(x), y).backward()
         opt.step()
     sched.step()
+
+Every optimizer computes what its ``torch.optim`` namesake computes, step for step.
+``cr.optim.flush_subnormals(True)`` opts in to flushing subnormal floats from optimizer state,
+which keeps long CPU runs fast (see its docstring).
 """
 
-from chainrule.optim.optimizer import Optimizer  # noqa: I001
+from chainrule.optim.optimizer import Optimizer, flush_subnormals  # noqa: I001
 from chainrule.optim.adadelta import Adadelta
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
@@ -23,6 +27,7 @@ from chainrule.optim import lr_scheduler
 
 __all__ = [
     "Optimizer",
+    "flush_subnormals",
     "SGD",
     "LBFGS",
     "Adagrad",

@@ -25,6 +25,17 @@ class Adadelta(Optimizer):
     When to use: when you don't want to tune a learning rate; it fixes Adagrad's decaying steps.
     In practice Adam is more common.
 
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.Adadelta([w])
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.9936, -1.9936], requires_grad=True)
+
     Args:
         params: parameters or parameter groups.
         lr: scale η applied to Δ (default 1.0).
@@ -56,27 +67,15 @@ class Adadelta(Optimizer):
             if not 0.0 <= float(rho) <= 1.0:
                 raise ValueError(f"Adadelta: invalid rho={rho!r}; expected 0 <= rho <= 1")
 
+    def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
+        st["step"] = 0
+        self._zeros(st, pd, "square_avg", "acc_delta")
+
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
-        lr = float(group["lr"])
-        rho = float(group["rho"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
-        maximize = group["maximize"]
-        state = self.state
-        for p, g in zip(params, grads):
-            pd = p._data
+        lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
+        for pd, g, st in self._prepared(group, params, grads):
             xp = xp_of(pd)
-            st = state[p]
-            if not st:
-                st["step"] = 0
-                st["square_avg"] = Tensor._make(xp.zeros_like(pd))
-                st["acc_delta"] = Tensor._make(xp.zeros_like(pd))
-            st["step"] += 1
             cache, acc_delta = st["square_avg"]._data, st["acc_delta"]._data
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                g = g + weight_decay * pd
             cache *= rho  # cache ← ρ·cache + (1 − ρ)·g²
             tmp, std, delta = xp.empty_like(pd), xp.empty_like(pd), xp.empty_like(pd)
             xp.multiply(g, 1 - rho, out=tmp)

@@ -25,6 +25,17 @@ class Adagrad(Optimizer):
     For deep networks the ever-growing cache makes the effective step decay to zero and training
     stalls: RMSprop/Adam replace the sum by a moving average.
 
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.Adagrad([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8331, -1.8311], requires_grad=True)
+
     Args:
         params: parameters or parameter groups.
         lr: learning rate η (default 1e-2).
@@ -61,35 +72,22 @@ class Adagrad(Optimizer):
         # PyTorch creates Adagrad's state eagerly, for every parameter given to the constructor
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(self.state[p], p._data)
+                self._init_state(self.state[p], p._data, group)
 
     def _validate(self, group: dict[str, Any]) -> None:
         self._check_nonneg(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
-    def _init_state(self, st: dict, pd: Any) -> None:
+    def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
         st["step"] = 0
-        st["sum"] = Tensor._make(xp_of(pd).full_like(pd, float(self.defaults["initial_accumulator_value"])))
+        initial = float(self.defaults["initial_accumulator_value"])  # optimizer-wide, as PyTorch
+        st["sum"] = Tensor._make(xp_of(pd).full_like(pd, initial))
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
-        lr = float(group["lr"])
-        lr_decay = float(group["lr_decay"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
-        maximize = group["maximize"]
-        state = self.state
-        for p, g in zip(params, grads):
-            pd = p._data
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
+        for pd, g, st in self._prepared(group, params, grads):
             xp = xp_of(pd)
-            st = state[p]
-            if not st:
-                self._init_state(st, pd)
-            step = st["step"] = st["step"] + 1
             cache = st["sum"]._data
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                g = g + weight_decay * pd
-            clr = lr / (1 + (step - 1) * lr_decay)
+            clr = lr / (1 + (st["step"] - 1) * lr_decay)  # η_t
             cache += g * g  # cache ← cache + g²
             std = xp.sqrt(cache)
             std += eps

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from chainrule.backend import xp_of
-from chainrule.kernels.rows import parallel_rows
-from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+from chainrule.kernels.optim import adam_
+from chainrule.optim.optimizer import Optimizer, Tensor
 
 
 class Adam(Optimizer):
@@ -20,6 +18,9 @@ class Adam(Optimizer):
     - bias correction:            m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
     - update:                     θ ← θ − η·m̂ / (√v̂ + ε)
 
+    ``chainrule.kernels.optim.adam_reference`` is these four lines in NumPy; the step runs its tuned
+    twin ``adam_`` (PyTorch's rounding, cache-sized blocks).
+
     With ``amsgrad=True`` the cache never shrinks: v_max ← max(v_max, v) replaces v in the update.
     ``maximize=True`` ascends.  State per parameter: ``step``, ``exp_avg`` (m),
     ``exp_avg_sq`` (v) and ``max_exp_avg_sq`` (amsgrad).
@@ -27,6 +28,17 @@ class Adam(Optimizer):
     When to use: the default choice for most networks (MLPs, RNNs, transformers); it works well
     out of the box with lr ≈ 1e-3, since each coordinate's step is normalised by its own gradient
     scale.  Use AdamW instead when you want weight decay.
+
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.Adam([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8004, -1.8002], requires_grad=True)
 
     Args:
         params: parameters or parameter groups.
@@ -68,68 +80,29 @@ class Adam(Optimizer):
         self._check_nonneg(group, "lr", "eps", "weight_decay")
         self._check_betas(group)
 
+    def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
+        st["step"] = 0
+        self._zeros(st, pd, "exp_avg", "exp_avg_sq")
+
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
-        lr = float(group["lr"])
+        lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
-        decoupled = group.get("decoupled_weight_decay", False)
-        state = self.state
-        for p, g in zip(params, grads):
-            pd = p._data
-            xp = xp_of(pd)
-            st = state[p]
-            if not st:
-                st["step"] = 0
-                st["exp_avg"] = Tensor._make(xp.zeros_like(pd))
-                st["exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
-            if amsgrad and "max_exp_avg_sq" not in st:
-                st["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
-            step = st["step"] = st["step"] + 1
-            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                if decoupled:
-                    pd *= 1 - lr * weight_decay  # AdamW: θ ← θ·(1 − ηλ)
-                else:
-                    g = g + weight_decay * pd
-            bias_correction1 = 1 - beta1**step
-            bias_correction2 = 1 - beta2**step
-            update = partial(
-                _adam_rows,
+        amsgrad = group["amsgrad"]
+        for pd, g, st in self._prepared(group, params, grads):
+            if amsgrad:
+                self._zeros(st, pd, "max_exp_avg_sq")
+            adam_(
+                pd,
+                g,
+                st["exp_avg"]._data,
+                st["exp_avg_sq"]._data,
+                st["max_exp_avg_sq"]._data if amsgrad else None,
+                lr=lr,
                 beta1=beta1,
                 beta2=beta2,
                 eps=eps,
-                step_size=lr / bias_correction1,
-                sqrt_bc2=bias_correction2**0.5,
+                step=st["step"],
             )
-            arrays = (pd, g, m, v, xp.empty_like(pd))
-            if amsgrad:
-                arrays += (st["max_exp_avg_sq"]._data,)
-            parallel_rows(update, *arrays, cache_blocks=True)  # 13 ops per cache-sized block
-
-
-def _adam_rows(
-    pd, g, m, v, tmp, vmax=None, *, beta1: float, beta2: float, eps: float, step_size: float, sqrt_bc2: float
-) -> None:
-    """One Adam step, in place, on (a block of rows of) one parameter; ``tmp`` is scratch."""
-    xp = xp_of(pd)
-    _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
-    v *= beta2  # v ← β₂v + (1 − β₂)g²
-    xp.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    v += tmp
-    if vmax is not None:  # amsgrad
-        xp.maximum(vmax, v, out=vmax)
-        v = vmax
-    denom = xp.sqrt(v)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
-    denom /= sqrt_bc2
-    denom += eps
-    xp.multiply(m, -step_size, out=tmp)  # θ ← θ − η/(1 − β₁ᵗ) · m / denom
-    tmp /= denom
-    pd += tmp
 
 
 class AdamW(Adam):
@@ -144,6 +117,17 @@ class AdamW(Adam):
     When to use: whenever you want weight decay with Adam (transformers, fine-tuning). In plain
     Adam an L2 term in the gradient is divided by √v̂ too, so parameters with large gradients are
     barely regularised; AdamW decays every weight at the same rate ηλ.
+
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.AdamW([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.7985, -1.7963], requires_grad=True)
 
     Args: as Adam, with ``weight_decay`` λ defaulting to 1e-2.
     """

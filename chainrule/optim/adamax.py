@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.backend import xp_of
-from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+from chainrule.kernels.optim import lerp_
+from chainrule.optim.optimizer import Optimizer, Tensor
 
 
 class Adamax(Optimizer):
@@ -19,6 +20,17 @@ class Adamax(Optimizer):
 
     When to use: a variant of Adam that is more robust to rare huge gradients (u grows no faster
     than |g|) and needs no bias correction of u; useful for embeddings and sparse updates.
+
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.Adamax([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8052, -1.8025], requires_grad=True)
 
     Args:
         params: parameters or parameter groups.
@@ -54,34 +66,23 @@ class Adamax(Optimizer):
         self._check_nonneg(group, "lr", "eps", "weight_decay")
         self._check_betas(group)
 
+    def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
+        st["step"] = 0
+        self._zeros(st, pd, "exp_avg", "exp_inf")
+
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
-        lr = float(group["lr"])
+        lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
-        maximize = group["maximize"]
-        state = self.state
-        for p, g in zip(params, grads):
-            pd = p._data
+        for pd, g, st in self._prepared(group, params, grads):
             xp = xp_of(pd)
-            st = state[p]
-            if not st:
-                st["step"] = 0
-                st["exp_avg"] = Tensor._make(xp.zeros_like(pd))
-                st["exp_inf"] = Tensor._make(xp.zeros_like(pd))
-            step = st["step"] = st["step"] + 1
             m, u = st["exp_avg"]._data, st["exp_inf"]._data
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                g = g + weight_decay * pd
             tmp = xp.empty_like(pd)
-            _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
+            lerp_(m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
             u *= beta2  # u ← max(β₂u, |g| + ε)
             xp.abs(g, out=tmp)
             tmp += eps
             xp.maximum(u, tmp, out=u)
-            clr = lr / (1 - beta1**step)  # θ ← θ − η/(1 − β₁ᵗ) · m / u
+            clr = lr / (1 - beta1 ** st["step"])  # θ ← θ − η/(1 − β₁ᵗ) · m / u
             xp.multiply(m, -clr, out=tmp)
             tmp /= u
             pd += tmp

@@ -140,6 +140,18 @@ class LRScheduler:
 class LambdaLR(LRScheduler):
     r"""η_t = η₀ · λ(t): the initial learning rate times a function of the epoch.
 
+    Example (the learning rate after each epoch's ``step()``)::
+
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = cr.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
+        >>> lrs = []
+        >>> for epoch in range(3):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.05, 0.0333, 0.025]
+
     Args:
         optimizer: the optimizer.
         lr_lambda: a function of the epoch (an int) giving a multiplicative factor, or a list of
@@ -187,6 +199,18 @@ class LambdaLR(LRScheduler):
 class StepLR(LRScheduler):
     r"""Step decay: multiply the learning rate by γ every ``step_size`` epochs (η_t = η₀·γ^⌊t/step_size⌋).
 
+    Example (the learning rate after each epoch's ``step()``)::
+
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.1, 0.05, 0.05, 0.025]
+
     Args:
         optimizer: the optimizer.
         step_size: period of the decay, in epochs.
@@ -212,6 +236,18 @@ class StepLR(LRScheduler):
 
 class MultiStepLR(LRScheduler):
     r"""Multiply the learning rate by γ at each epoch listed in ``milestones`` (e.g. ``[30, 80]``).
+
+    Example (the learning rate after each epoch's ``step()``)::
+
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = cr.optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 3], gamma=0.1)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.01, 0.01, 0.001, 0.001]
 
     Args:
         optimizer: the optimizer.
@@ -243,6 +279,18 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     r"""Exponential decay: η_t = η₀·γᵗ (the learning rate is multiplied by γ every epoch).
 
+    Example (the learning rate after each epoch's ``step()``)::
+
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(3):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.05, 0.025, 0.0125]
+
     Args:
         optimizer: the optimizer.
         gamma: factor γ.
@@ -271,6 +319,18 @@ class CosineAnnealingLR(LRScheduler):
     η_{t+1} = η_min + (η_t − η_min)·(1 + cos(π(t+1)/T_max)) / (1 + cos(π t/T_max))
     (so a learning rate changed by someone else is annealed from its new value). Past T_max the
     rate rises again along the cosine (no restarts).
+
+    Example (the learning rate after each epoch's ``step()``)::
+
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.0854, 0.05, 0.0146, 0.0]
 
     Args:
         optimizer: the optimizer.
@@ -325,6 +385,18 @@ class ReduceLROnPlateau(LRScheduler):
     ``'max'``).  After more than ``patience`` epochs without improvement, every group's lr becomes
     max(lr·factor, min_lr) (changes smaller than ``eps`` are skipped), then ``cooldown`` epochs
     pass before bad epochs count again.
+
+    Example (``patience=1``: the second epoch in a row without improvement halves the rate)::
+
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = cr.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+        >>> lrs = []
+        >>> for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9]:
+        ...     opt.step()
+        ...     sched.step(val_loss)
+        ...     lrs.append(opt.param_groups[0]["lr"])
+        >>> lrs
+        [0.1, 0.1, 0.1, 0.05, 0.05]
 
     Args:
         optimizer: the optimizer.
@@ -452,6 +524,18 @@ class OneCycleLR(LRScheduler):
     (symmetrically), then a final anneal to the minimum.  ``anneal_strategy`` is ``'cos'`` or
     ``'linear'``.  With ``cycle_momentum`` (default), the optimizer's ``momentum`` (SGD, RMSprop)
     or β₁ (``betas[0]``, Adam family) is cycled inversely to the learning rate.
+
+    Example (the learning rate after each epoch's ``step()``)::
+
+        >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = cr.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.9505, 0.6113, 0.1883, 0.0]
 
     Args:
         optimizer: the optimizer.

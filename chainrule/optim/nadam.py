@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.backend import np, xp_of
-from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+from chainrule.kernels.optim import lerp_
+from chainrule.optim.optimizer import Optimizer, Tensor
 
 
 class NAdam(Optimizer):
@@ -23,6 +24,17 @@ class NAdam(Optimizer):
 
     When to use: as Adam; often converges slightly faster. ``decoupled_weight_decay=True`` decays
     weights directly as in AdamW.
+
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.NAdam([w], lr=0.1)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.82  , -1.8179], requires_grad=True)
 
     Args:
         params: parameters or parameter groups.
@@ -65,40 +77,27 @@ class NAdam(Optimizer):
         self._check_nonneg(group, "lr", "eps", "weight_decay", "momentum_decay")
         self._check_betas(group)
 
+    def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
+        st["step"] = 0
+        st["mu_product"] = 1.0
+        self._zeros(st, pd, "exp_avg", "exp_avg_sq")
+
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
-        lr = float(group["lr"])
+        lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
         momentum_decay = float(group["momentum_decay"])
-        decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
         f32 = np.float32
-        state = self.state
-        for p, g in zip(params, grads):
-            pd = p._data
+        for pd, g, st in self._prepared(group, params, grads):
             xp = xp_of(pd)
-            st = state[p]
-            if not st:
-                st["step"] = 0
-                st["mu_product"] = 1.0
-                st["exp_avg"] = Tensor._make(xp.zeros_like(pd))
-                st["exp_avg_sq"] = Tensor._make(xp.zeros_like(pd))
-            step = st["step"] = st["step"] + 1
+            step = st["step"]
             m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
             bias_correction2 = 1 - beta2**step
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                if decoupled:
-                    pd *= 1 - lr * weight_decay
-                else:
-                    g = g + weight_decay * pd
             mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
             mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
             # PyTorch keeps Π_t in a float32 scalar tensor: multiply in float32, as it does
             mu_product = st["mu_product"] = float(f32(st["mu_product"]) * f32(mu))
             tmp = xp.empty_like(pd)
-            _lerp_(xp, m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
+            lerp_(m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
             v *= beta2  # v ← β₂v + (1 − β₂)g²
             xp.multiply(g, 1 - beta2, out=tmp)
             tmp *= g

@@ -25,9 +25,14 @@ their index in the concatenation of the groups' ``'params'`` lists::
     {'state': {0: {'step': tensor(10.), 'exp_avg': tensor(...), ...}, 1: {...}},
      'param_groups': [{'lr': 0.001, 'betas': (0.9, 0.999), ..., 'params': [0, 1]}]}
 
-Subclasses set ``_name``, implement ``_validate(group)`` (raise ``ValueError`` on a bad option)
-and ``_update(group, params, grads)`` (``params``: the tensors with a gradient, ``grads``: their
-gradient arrays, already checked).
+Subclasses set ``_name``, implement ``_validate(group)`` (raise ``ValueError`` on a bad option),
+``_init_state(st, pd, group)`` (create the state entries a parameter lacks) and
+``_update(group, params, grads)`` (``params``: the tensors with a gradient, ``grads``: their
+gradient arrays, already checked), whose loop ``_prepared(group, params, grads)`` runs: it yields
+each parameter's array, its gradient with ``maximize`` and weight decay applied, and its state.
+
+By default every optimizer computes exactly what PyTorch computes.  ``flush_subnormals(True)``
+opts in to one difference that can matter for speed in long runs (see its docstring).
 """
 
 from __future__ import annotations
@@ -37,11 +42,13 @@ import math
 import numbers
 import warnings
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from chainrule import backend
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.backend import np, xp_of
+from chainrule.kernels.optim import flush_subnormals_
 from chainrule.tensor import Tensor
 
 
@@ -75,7 +82,7 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         self._opt_called = False
-        self._step_calls = 0  # for the periodic subnormal flush (_flush_subnormal_state)
+        self._step_calls = 0  # for the periodic subnormal flush (see flush_subnormals)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{self._name}: params should be an iterable of Tensors or dicts, but got a single "
@@ -254,24 +261,13 @@ class Optimizer:
                     p._version += 1
         self._opt_called = True
         self._step_calls += 1
-        if self._step_calls % _FLUSH_EVERY == 1:
+        if _flush_subnormals and self._step_calls % _FLUSH_EVERY == 1:
             self._flush_subnormal_state()
         return loss
 
     def _flush_subnormal_state(self) -> None:
-        """Set the subnormal entries (0 < |x| < the smallest normal float) of every floating-point
-        state array of ``_FLUSH_MIN_ELEMENTS`` or more elements to 0, in place.
-
-        Why: a running average whose input has stopped — the momentum of a dead ReLU unit, whose
-        gradient is exactly 0 — decays into the subnormal range and sticks there (0.9·m rounds back
-        to m), and the CPU handles subnormal operands ~20× slower. After ~1000 steps of the MNIST
-        CNN, 39% of the first dense layer's Adam momentum was subnormal and Adam's step on that
-        weight took 6.6 ms instead of 2.0. A state needs ~150 steps to decay through the subnormal
-        range, so checking every ``_FLUSH_EVERY`` steps (from the first) keeps it clear at ~1/16 of
-        the cost of a check (~20% of an Adam step); small states are left alone (there subnormals
-        cost nanoseconds, the check microseconds). PyTorch keeps them; flushing changes only
-        values below ~1.2e-38 (float32), whose effect on a parameter is far below its rounding.
-        """
+        """Flush the subnormals of every floating-point state array of ``_FLUSH_MIN_ELEMENTS``
+        or more elements (smaller ones cost more to check than their subnormals cost)."""
         for st in self.state.values():
             for t in st.values():
                 if (
@@ -279,9 +275,7 @@ class Optimizer:
                     and t._data.dtype.kind == "f"
                     and t._data.size >= _FLUSH_MIN_ELEMENTS
                 ):
-                    a = t._data
-                    xp = xp_of(a)
-                    xp.copyto(a, 0, where=xp.abs(a) < xp.finfo(a.dtype).tiny)
+                    flush_subnormals_(t._data)
 
     def _bad_grad(self, gi: int, group: dict, p: Tensor, g: Tensor) -> None:
         index = next(i for i, q in enumerate(group["params"]) if q is p)
@@ -298,7 +292,57 @@ class Optimizer:
         )
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
+        """Update ``params`` in place from ``grads`` (arrays, already checked), with ``group``'s options."""
         raise NotImplementedError
+
+    def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
+        """Fill the empty state ``st`` of a parameter (array ``pd``) at its first update.
+
+        State is created lazily, as PyTorch does.  Buffers an option needs only when it is on
+        (AMSGrad's maximum, RMSprop's momentum) are added by ``_update`` with ``_zeros`` when
+        first needed, since a schedule may turn the option on later.
+        """
+
+    @staticmethod
+    def _zeros(st: dict[str, Any], pd: Any, *names: str) -> None:
+        """Add the missing ``names`` to ``st`` as zero tensors shaped like ``pd``."""
+        for name in names:
+            if name not in st:
+                st[name] = Tensor._make(xp_of(pd).zeros_like(pd))
+
+    def _prepared(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Any], *, with_state: bool = True
+    ) -> Iterator[tuple[Any, Any, dict[str, Any] | None]]:
+        """The preamble every update shares: yield ``(pd, g, st)`` for each parameter, in order.
+
+        - ``pd``: the parameter's array, to update in place;
+        - ``st``: its state, filled by ``_init_state`` when empty, its ``'step'`` (if any) counted;
+          ``None`` with ``with_state=False`` (no state is touched, e.g. SGD without momentum);
+        - ``g``: the gradient, negated when ``group['maximize']``; with a ``weight_decay`` λ,
+          either λ·θ is added to it (L2), or, with ``group['decoupled_weight_decay']``, the
+          weights decay in place first (θ ← θ·(1 − ηλ), AdamW).
+        """
+        maximize = group.get("maximize", False)
+        weight_decay = float(group.get("weight_decay", 0))
+        decoupled = group.get("decoupled_weight_decay", False)
+        lr = float(group["lr"])
+        for p, g in zip(params, grads):
+            pd = p._data
+            st = None
+            if with_state:
+                st = self.state[p]
+                if not st:
+                    self._init_state(st, pd, group)
+                if "step" in st:
+                    st["step"] += 1
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                if decoupled:
+                    pd *= 1 - lr * weight_decay
+                else:
+                    g = g + weight_decay * pd
+            yield pd, g, st
 
     # -- saving and loading ------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -400,8 +444,36 @@ class Optimizer:
         return "\n".join(lines)
 
 
-_FLUSH_EVERY = 16  # Optimizer._flush_subnormal_state runs on steps 1, 17, 33, ...
+_flush_subnormals = False
+_FLUSH_EVERY = 16  # with flush_subnormals(True), the state is checked on steps 1, 17, 33, ...
 _FLUSH_MIN_ELEMENTS = 4096
+
+
+def flush_subnormals(enabled: bool = True) -> bool:
+    """Opt in to (or out of) flushing subnormal floats in optimizer state; returns the previous setting.
+
+    Off by default, so that every optimizer computes exactly what PyTorch computes.  When on,
+    every optimizer sets the subnormal entries (0 < |x| < 1.2e-38 in float32) of its state
+    arrays of 4096 elements or more to 0, on its steps 1, 17, 33, ...
+
+    Why you may want it: a running average whose input has stopped, such as the momentum of a
+    dead ReLU unit (its gradient is exactly 0), decays into the subnormal range and stays there
+    (β·m rounds back to m), and CPUs compute on subnormal operands many times slower.  In a long
+    training run this can make the optimizer step several times slower (docs/performance.md).
+    Flushing changes only values below ~1e-38, whose effect on a parameter is far below its
+    rounding, but trajectories are then no longer bit-identical to PyTorch's.
+
+    >>> previous = cr.optim.flush_subnormals(True)   # e.g. before a long training run
+    >>> cr.optim.flush_subnormals(previous)          # back to the default (off)
+    True
+    """
+    global _flush_subnormals
+    if not isinstance(enabled, bool):
+        raise TypeError(
+            f"flush_subnormals: expected True or False, got {enabled!r} ({type(enabled).__name__})"
+        )
+    previous, _flush_subnormals = _flush_subnormals, enabled
+    return previous
 
 
 def _number(opt: str, name: str, value: Any) -> float:
@@ -411,17 +483,3 @@ def _number(opt: str, name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{opt}: {name} must be a real number, got {value!r} ({type(value).__name__})")
     return float(value)
-
-
-def _lerp_(xp, m, g, w: float, tmp) -> None:
-    """``m ← m + w·(g − m)`` in place, with PyTorch's ``lerp_`` rounding (its two branches).
-
-    ``tmp`` is a scratch array of ``m``'s shape and dtype.
-    """
-    xp.subtract(g, m, out=tmp)
-    if w < 0.5:
-        tmp *= w
-        m += tmp
-    else:
-        tmp *= 1.0 - w
-        xp.subtract(g, tmp, out=m)

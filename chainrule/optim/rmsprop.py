@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.backend import xp_of
-from chainrule.optim.optimizer import Optimizer, Tensor, _lerp_
+from chainrule.kernels.optim import lerp_
+from chainrule.optim.optimizer import Optimizer, Tensor
 
 
 class RMSprop(Optimizer):
@@ -22,6 +23,17 @@ class RMSprop(Optimizer):
     When to use: Adagrad's per-coordinate steps without its ever-shrinking learning rate, since
     old gradients are forgotten; a good choice for recurrent networks and non-stationary
     objectives (reinforcement learning).
+
+    Example (two steps on L = Σw², whose gradient is 2w)::
+
+        >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+        >>> opt = cr.optim.RMSprop([w], lr=0.01)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     (w * w).sum().backward()
+        ...     opt.step()
+        >>> w
+        tensor([ 0.8329, -1.8309], requires_grad=True)
 
     Args:
         params: parameters or parameter groups.
@@ -62,32 +74,22 @@ class RMSprop(Optimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         self._check_nonneg(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
+    def _init_state(self, st: dict[str, Any], pd: Any, group: dict[str, Any]) -> None:
+        st["step"] = 0
+        self._zeros(st, pd, "square_avg")
+
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[Any]) -> None:
-        lr = float(group["lr"])
-        alpha = float(group["alpha"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
+        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         momentum = float(group["momentum"])
-        centered, maximize = group["centered"], group["maximize"]
-        state = self.state
-        for p, g in zip(params, grads):
-            pd = p._data
+        centered = group["centered"]
+        for pd, g, st in self._prepared(group, params, grads):
             xp = xp_of(pd)
-            st = state[p]
-            if not st:
-                st["step"] = 0
-                st["square_avg"] = Tensor._make(xp.zeros_like(pd))
             # (created when first needed: a schedule such as OneCycleLR may turn momentum on later)
-            if momentum > 0 and "momentum_buffer" not in st:
-                st["momentum_buffer"] = Tensor._make(xp.zeros_like(pd))
-            if centered and "grad_avg" not in st:
-                st["grad_avg"] = Tensor._make(xp.zeros_like(pd))
-            st["step"] += 1
+            if momentum > 0:
+                self._zeros(st, pd, "momentum_buffer")
+            if centered:
+                self._zeros(st, pd, "grad_avg")
             cache = st["square_avg"]._data
-            if maximize:
-                g = -g
-            if weight_decay != 0:
-                g = g + weight_decay * pd
             cache *= alpha  # cache ← α·cache + (1 − α)·g²
             tmp, avg = xp.empty_like(pd), xp.empty_like(pd)
             xp.multiply(g, 1 - alpha, out=tmp)
@@ -95,7 +97,7 @@ class RMSprop(Optimizer):
             cache += tmp
             if centered:
                 grad_avg = st["grad_avg"]._data
-                _lerp_(xp, grad_avg, g, 1 - alpha, tmp)  # ḡ ← α·ḡ + (1 − α)·g
+                lerp_(grad_avg, g, 1 - alpha, tmp)  # ḡ ← α·ḡ + (1 − α)·g
                 xp.multiply(grad_avg, -1.0, out=tmp)
                 tmp *= grad_avg
                 xp.add(cache, tmp, out=avg)  # √(cache − ḡ²)

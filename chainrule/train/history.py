@@ -71,8 +71,13 @@ class History:
 
         Example::
 
-            >>> history = cr.fit(model, data, loss="cross_entropy", optimizer="adam")  # doctest: +SKIP
-            >>> fig = history.plot("curves.png")  # doctest: +SKIP
+            >>> from chainrule.train.history import History
+            >>> history = History()                  # cr.fit returns one, filled
+            >>> history.append(0, {"loss": 0.9, "val_loss": 1.0, "accuracy": 0.6})
+            >>> history.append(1, {"loss": 0.5, "val_loss": 0.7, "accuracy": 0.8})
+            >>> fig = history.plot()                 # history.plot("curves.png") also writes a file
+            >>> [ax.get_title() for ax in fig.axes]  # one panel per metric, validation beside training
+            ['loss', 'accuracy']
         """
         from matplotlib.figure import Figure  # no pyplot: renders with Agg, leaves global state alone
 

@@ -486,8 +486,13 @@ def fit(
 
     Example::
 
-        >>> history = cr.fit(model, (x, y), loss="cross_entropy", optimizer="adam", lr=1e-3,
-        ...                  epochs=5, validation_data=(xv, yv), metrics=["accuracy"])  # doctest: +SKIP
+        >>> x = cr.randn(64, 4)
+        >>> y = (x[:, 0] > 0).long()           # the class: is the first feature positive?
+        >>> model = cr.nn.Sequential(cr.nn.Linear(4, 16), cr.nn.ReLU(), cr.nn.Linear(16, 2))
+        >>> history = cr.fit(model, (x, y), loss="cross_entropy", optimizer="adam", lr=1e-2,
+        ...                  epochs=5, validation_data=(x, y), metrics=["accuracy"], progress=False)
+        >>> history
+        History(5 epochs: loss=0.5487, accuracy=0.8438, val_loss=0.5261, val_accuracy=0.8438)
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")

@@ -73,7 +73,9 @@ def get_optimizer(optimizer: Any, params: Any, lr: float | None = None) -> Any:
 
     Example::
 
-        >>> opt = get_optimizer("adam", model.parameters(), lr=3e-4)  # doctest: +SKIP
+        >>> opt = get_optimizer("adam", cr.nn.Linear(3, 2).parameters(), lr=3e-4)
+        >>> type(opt).__name__, opt.param_groups[0]["lr"]
+        ('Adam', 0.0003)
     """
     if not isinstance(optimizer, str):
         if lr is not None:

@@ -170,9 +170,10 @@ def mnist(root: str | os.PathLike | None = None, normalize: bool = True, downloa
     (N, 1, 28, 28) in [0, 1], y int64 in 0..9 (60000 train, 10000 test).
     Data © Y. LeCun and C. Cortes, CC BY-SA 3.0.
 
-    Example::
+    Example (downloads 11 MB on the first call, so not run as a doctest)::
 
-        >>> (x, y), (x_test, y_test) = cr.data.datasets.mnist(download=True)  # doctest: +SKIP
+        (x, y), (x_test, y_test) = cr.data.datasets.mnist(download=True)
+        x.shape, y.shape        # ((60000, 1, 28, 28), (60000,))
     """
     if download:
         root = _download("mnist", root)
