@@ -50,9 +50,8 @@ def init() -> None:
 
     Example::
 
-        >>> cr.distributed.init()  # doctest: +SKIP
-        >>> cr.distributed.rank(), cr.distributed.world_size()  # doctest: +SKIP
-        (0, 1)
+        cr.distributed.init()
+        cr.distributed.rank(), cr.distributed.world_size()   # (0, 1) in a job of one
     """
     if _state["comm"] is not None:
         return
@@ -126,9 +125,8 @@ def all_reduce(tensor: Tensor, op: str = "sum") -> Tensor:
 
     Example::
 
-        >>> t = cr.ones(3)
-        >>> cr.distributed.all_reduce(t, op="sum")  # doctest: +SKIP
-        tensor([2., 2., 2.])  # with 2 ranks
+        t = cr.ones(3)
+        cr.distributed.all_reduce(t, op="sum")   # tensor([2., 2., 2.]) with 2 ranks
     """
     comm = _comm("all_reduce")
     _check_tensor("all_reduce", tensor)

@@ -70,9 +70,9 @@ class DistributedDataParallel(Module):
 
     Example (run with ``mpirun -n 2 python script.py``)::
 
-        >>> cr.distributed.init()  # doctest: +SKIP
-        >>> ddp = cr.distributed.DistributedDataParallel(model)  # doctest: +SKIP
-        >>> loss_fn(ddp(x), y).backward()  # doctest: +SKIP  (.grad now averaged over ranks)
+        cr.distributed.init()
+        ddp = cr.distributed.DistributedDataParallel(model)
+        loss_fn(ddp(x), y).backward()  # .grad now averaged over ranks
     """
 
     def __init__(self, module: Module, bucket_cap_mb: float = _BUCKET_MB, broadcast_buffers: bool = True):
@@ -172,9 +172,9 @@ class DistributedDataParallel(Module):
 
         Example::
 
-            >>> with ddp.no_sync():  # doctest: +SKIP
-            ...     loss_fn(ddp(x1), y1).backward()   # local gradients only
-            >>> loss_fn(ddp(x2), y2).backward()       # doctest: +SKIP  (reduces the sum of both)
+            with ddp.no_sync():
+                loss_fn(ddp(x1), y1).backward()   # local gradients only
+            loss_fn(ddp(x2), y2).backward()  # reduces the sum of both
         """
         before = self.require_backward_grad_sync
         object.__setattr__(self, "require_backward_grad_sync", False)
