@@ -32,8 +32,10 @@ _HYPOTHESIS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "ci", derandomize=True, max_examples=40, database=None, print_blob=True, **_HYPOTHESIS
 )
-settings.register_profile("dev", max_examples=500, **_HYPOTHESIS)
-settings.register_profile("quick", max_examples=40, **_HYPOTHESIS)
+settings.register_profile(
+    "dev", derandomize=False, max_examples=500, **_HYPOTHESIS
+)  # explicit: under CI=1 Hypothesis's default is derandomized
+settings.register_profile("quick", derandomize=False, max_examples=40, **_HYPOTHESIS)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "quick"))
 rows.PARALLEL_MIN_ELEMENTS = 2
 backend.set_num_threads(2)
