@@ -17,6 +17,7 @@ exception hook: an uncaught exception in any rank prints its traceback and calls
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -34,10 +35,12 @@ _MISSING = (
 
 def _abort_on_exception(exc_type, exc, tb) -> None:
     """sys.excepthook of an MPI job: print the error, then take every rank down with it."""
-    traceback.print_exception(exc_type, exc, tb)
+    # one write, then a moment for the launcher to forward it: MPI_Abort kills the rank at once
+    sys.stderr.write("".join(traceback.format_exception(exc_type, exc, tb)))
     sys.stderr.flush()
     comm = _state["comm"]
     if comm is not None:
+        time.sleep(0.5)
         comm.Abort(1)
 
 
