@@ -1069,6 +1069,36 @@ class Tensor:
 
         return register_tensor_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` once per backward, after this leaf's ``.grad`` has been accumulated.
+
+        The hook returns None; it sees the whole gradient of the pass (the moment every
+        contribution has been added), which is when a data-parallel wrapper can start reducing
+        it. Not called by ``cr.autograd.grad`` (no ``.grad`` is written there). Returns a handle
+        whose ``remove()`` unregisters the hook (as PyTorch).
+
+        Example:
+            >>> w = cr.ones(3, requires_grad=True)
+            >>> seen = []
+            >>> h = w.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+            >>> (w * 2).sum().backward()
+            >>> seen
+            [[2.0, 2.0, 2.0]]
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                "doesn't require grad"
+            )
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered "
+                f"on non-leaf tensors (this one was made by {self.grad_fn.name()})"
+            )
+        from chainrule.autograd.hooks import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)
+
     def __dlpack__(self, *args, **kwargs):
         """DLPack export (NumPy, PyTorch and CuPy read it without a copy); refused while requiring grad."""
         if self.requires_grad:

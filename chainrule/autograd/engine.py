@@ -53,16 +53,21 @@ def run_backward(
     wanted = None if inputs is None else {id(t): t for t in inputs}
     owned: set = set()  # memory already handed to a leaf's .grad in this pass
     hooked: dict = {}  # id(leaf with hooks) -> (leaf, its summed gradient), delivered at the end
+    roots = [o.grad_fn for o in outputs if o.grad_fn is not None]
+    # leaves with post-accumulate-grad hooks: id -> [leaf, edges still to come, got a gradient]
+    post = _hooks.post_hook_counts(roots) if inputs is None else None
 
     for out, g in zip(outputs, grad_outputs):
         owned.add(id(_owner(g._data)))
         g = g._data if raw else g
         if out.grad_fn is None:
             _deliver_to_leaf(out, g, wanted, captured, owned, raw)
+            if post is not None and _hooks.post_hooks(out) is not None:
+                post.setdefault(id(out), [out, 0, False])[2] = True
         else:
             _add_grad(grads, out.grad_fn, out._output_nr, len(out.grad_fn._out_meta), g)
 
-    heap = [(-n._seq, n) for n in {o.grad_fn for o in outputs if o.grad_fn is not None}]
+    heap = [(-n._seq, n) for n in set(roots)]
     heapq.heapify(heap)
     queued = {n for _, n in heap}
     pop, push = heapq.heappop, heapq.heappush
@@ -106,6 +111,8 @@ def run_backward(
                 _anomaly_backward(node, in_grads)
             for inp, g in zip(inputs_, in_grads):
                 if g is None or inp is None or not inp.requires_grad:
+                    if post is not None and inp is not None and id(inp) in post:
+                        _edge_done(post, inp, None, hooked)
                     continue
                 if g.shape != inp.shape:
                     raise RuntimeError(
@@ -121,6 +128,8 @@ def run_backward(
                         hooked[id(inp)] = (inp, g if prev is None else prev[1] + g)
                     else:
                         _deliver_to_leaf(inp, g, wanted, captured, owned, raw)
+                    if post is not None and id(inp) in post:
+                        _edge_done(post, inp, g, hooked)
                     continue
                 if fn not in queued:
                     queued.add(fn)
@@ -137,6 +146,10 @@ def run_backward(
             fns = _hooks.leaf_hooks(leaf)
             g = _hooks.apply(fns, g, raw) if fns else g
             _deliver_to_leaf(leaf, g, wanted, captured, owned, raw)
+        if post:  # leaves whose hooks did not run mid-pass (an edge that never carried a gradient)
+            for leaf, _left, got in list(post.values()):
+                if got:
+                    _hooks.run_post(leaf)
     finally:
         State.grad_enabled = prev_mode
         for node in released:
@@ -145,6 +158,18 @@ def run_backward(
     if inputs is None:
         return None
     return [captured.get(id(t)) for t in inputs]
+
+
+def _edge_done(post: dict, leaf: Tensor, g, hooked: dict) -> None:
+    """One edge into a leaf with post-accumulate-grad hooks is done; at its last, run the hooks."""
+    entry = post[id(leaf)]
+    entry[1] -= 1
+    if g is not None:
+        entry[2] = True
+    if entry[1] <= 0 and id(leaf) not in hooked:  # hooked leaves get their .grad at the end
+        del post[id(leaf)]
+        if entry[2]:
+            _hooks.run_post(leaf)
 
 
 def _call_backward(node, slot: list, raw: bool) -> tuple:

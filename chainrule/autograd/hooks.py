@@ -43,7 +43,8 @@ def register_tensor_hook(t: Tensor, fn: Callable) -> RemovableHandle:
         entry = _leaf_hooks.get(id(t))
         if entry is None or entry[0]() is not t:
             key_t = id(t)
-            entry = _leaf_hooks[key_t] = (weakref.ref(t, lambda _r: _leaf_hooks.pop(key_t, None)), {})
+            gone = lambda _r, table=_leaf_hooks: table.pop(key_t, None)  # noqa: E731
+            entry = _leaf_hooks[key_t] = (weakref.ref(t, gone), {})
         table: dict = entry[1]
     else:
         node = t.grad_fn
@@ -74,3 +75,70 @@ def apply(fns: dict, g, raw: bool):
                 )
             g = out._data if raw else out
     return g
+
+
+_post_hooks: dict = {}  # id(leaf) -> (weakref to the leaf, {handle id: fn})
+
+
+def register_post_accumulate_grad_hook(t: Tensor, fn: Callable) -> RemovableHandle:
+    """Register ``fn(t)``, called once per backward after the leaf ``t``'s ``.grad`` is complete."""
+    if not callable(fn):
+        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(fn).__name__}")
+    key_t = id(t)
+    entry = _post_hooks.get(key_t)
+    if entry is None or entry[0]() is not t:
+        gone = lambda _r, table=_post_hooks: table.pop(key_t, None)  # noqa: E731
+        entry = _post_hooks[key_t] = (weakref.ref(t, gone), {})
+    key = next(_ids)
+    entry[1][key] = fn
+    return RemovableHandle(entry[1], key)
+
+
+def post_hooks(leaf: Tensor) -> dict | None:
+    """The post-accumulate-grad hooks of a leaf (None when it has none)."""
+    entry = _post_hooks.get(id(leaf))
+    if entry is None or entry[0]() is not leaf or not entry[1]:
+        return None
+    return entry[1]
+
+
+def post_hook_counts(roots) -> dict | None:
+    """For a backward from the nodes ``roots``: id(leaf) -> [leaf, edges into it, got a gradient]
+    for every reachable leaf with post-accumulate-grad hooks (None when no leaf has any).
+
+    Counting the edges lets the engine call a leaf's hooks as soon as its last gradient arrives,
+    mid-pass (what lets data-parallel training start reducing early gradients during backward).
+    """
+    if not _post_hooks:
+        return None
+    counts: dict = {}
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for inp in node.inputs:
+            if inp is None or not inp.requires_grad:
+                continue
+            fn = inp.grad_fn
+            if fn is None:
+                if post_hooks(inp) is not None:
+                    entry = counts.get(id(inp))
+                    if entry is None:
+                        counts[id(inp)] = [inp, 1, False]
+                    else:
+                        entry[1] += 1
+            elif fn not in seen:
+                seen.add(fn)
+                stack.append(fn)
+    return counts
+
+
+def run_post(leaf: Tensor) -> None:
+    """Call the post-accumulate-grad hooks of ``leaf`` with the leaf itself."""
+    for fn in list((post_hooks(leaf) or {}).values()):
+        out = fn(leaf)
+        if out is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: a post-accumulate-grad hook must return None, "
+                f"got {type(out).__name__}"
+            )

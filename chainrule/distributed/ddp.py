@@ -29,7 +29,7 @@ class _EndOfBackward(Function):
     @staticmethod
     def backward(ctx, grad):
         if ctx.sync:
-            ctx.ddp._reduce_gradients()
+            ctx.ddp._finish_reduction()
         return None, None, None
 
 
@@ -56,11 +56,14 @@ class DistributedDataParallel(Module):
     (running statistics) are copied to every rank before each training forward.
 
     The gradients are reduced in buckets of about ``bucket_cap_mb`` MB (parameters in reverse
-    order, one dtype per bucket), each flattened into one contiguous buffer and summed with a
-    non-blocking ``Iallreduce``: a bucket is sent while the next is being packed. The autograd
-    engine has no per-parameter gradient hooks, so the reduction starts when the model's part of
-    ``backward`` is over (a graph node created before the forward runs last), not overlapped
-    with it. Parameters without a gradient count as zero gradients.
+    order, one dtype per bucket, so the last layers, whose gradients come first, fill the first
+    bucket), each flattened into one contiguous buffer and summed with a non-blocking
+    ``Iallreduce``. A bucket is sent during ``backward``, as soon as all its parameters'
+    gradients are complete (``Tensor.register_post_accumulate_grad_hook``), while the engine goes
+    on with the earlier layers; buckets are sent in the same order on every rank, as MPI
+    requires. When the model's part of ``backward`` is over (a graph node created before the
+    forward runs last) the remaining buckets are sent, every request is awaited and ``.grad``
+    receives the mean. Parameters without a gradient count as zero gradients.
 
     ``no_sync()``: forwards run inside it skip the reduction in their backward, so gradients
     accumulate locally; the first backward of a forward outside it reduces the accumulated sum.
@@ -97,6 +100,13 @@ class DistributedDataParallel(Module):
         for t in tensors:
             _comm.broadcast(t, 0)
         object.__setattr__(self, "_buckets", self._make_buckets())
+        object.__setattr__(self, "_bucket_of", {id(p): i for i, b in enumerate(self._buckets) for p in b})
+        object.__setattr__(self, "_sync_pass", False)
+        object.__setattr__(self, "_overlap", True)  # False: send every bucket at the end (benchmarks)
+        self._reset_pass()
+        for bucket in self._buckets:
+            for p in bucket:
+                p.register_post_accumulate_grad_hook(self._grad_ready)
 
     def _make_buckets(self) -> list[list]:
         cap = self.bucket_cap_mb * 2**20
@@ -121,6 +131,8 @@ class DistributedDataParallel(Module):
         if _comm.world_size() > 1 and any(p.requires_grad for p in self.module.parameters()):
             # created before the model's nodes, so the engine runs its backward after theirs
             marker = _EndOfBackward.apply(self._anchor, self, self.require_backward_grad_sync)
+            self._reset_pass()
+            object.__setattr__(self, "_sync_pass", self.require_backward_grad_sync and marker.requires_grad)
         out = self.module(*args, **kwargs)
         if marker is None or not marker.requires_grad:  # no graph recorded (no_grad, inference)
             return out
@@ -135,23 +147,40 @@ class DistributedDataParallel(Module):
             return {k: self._join(v, marker) for k, v in out.items()}
         return out
 
-    def _reduce_gradients(self) -> None:
-        """Average every parameter's ``.grad`` over the ranks (see the class docstring)."""
+    def _reset_pass(self) -> None:
+        """Forget the buckets sent by the previous backward."""
+        object.__setattr__(self, "_ready", [0] * len(self._buckets))  # complete gradients per bucket
+        object.__setattr__(self, "_sent", [])  # (bucket, flat buffer, request), in bucket order
+
+    def _grad_ready(self, p: Tensor) -> None:
+        """Post-accumulate-grad hook: send every leading bucket whose gradients are all complete."""
+        if not (self._sync_pass and self._overlap):
+            return
+        self._ready[self._bucket_of[id(p)]] += 1
+        n = len(self._sent)
+        while n < len(self._buckets) and self._ready[n] == len(self._buckets[n]):
+            self._send(n)
+            n += 1
+        if self._sent:  # MPI progresses a non-blocking collective only inside MPI calls
+            _comm._state["MPI"].Request.Testall([r for _, _, r in self._sent])
+
+    def _send(self, i: int) -> None:
+        """Pack bucket ``i``'s gradients into one buffer and start summing it over the ranks."""
         MPI = _comm._state["MPI"]
+        bucket = self._buckets[i]
+        zeros = np.zeros
+        flat = np.concatenate(
+            [_comm._host(p.grad._data).ravel() if p.grad is not None else zeros(p._data.size) for p in bucket]
+        ).astype(bucket[0]._data.dtype, copy=False)
         world = _comm._comm("DistributedDataParallel")
-        size = world.Get_size()
-        pending = []
-        for bucket in self._buckets:
-            flat = np.concatenate(
-                [
-                    _comm._host(p.grad._data).ravel()
-                    if p.grad is not None
-                    else np.zeros(p._data.size, p._data.dtype)
-                    for p in bucket
-                ]
-            )
-            pending.append((bucket, flat, world.Iallreduce(MPI.IN_PLACE, flat, op=MPI.SUM)))
-        for bucket, flat, request in pending:
+        self._sent.append((bucket, flat, world.Iallreduce(MPI.IN_PLACE, flat, op=MPI.SUM)))
+
+    def _finish_reduction(self) -> None:
+        """Send the buckets still unsent, wait for all and give every ``.grad`` the mean."""
+        for i in range(len(self._sent), len(self._buckets)):
+            self._send(i)
+        size = _comm.world_size()
+        for bucket, flat, request in self._sent:
             request.Wait()
             flat /= size
             offset = 0
@@ -165,6 +194,7 @@ class DistributedDataParallel(Module):
                     p.grad = Tensor._make(values.copy())
                 else:
                     p.grad._data = values.copy()
+        self._reset_pass()
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:

@@ -7,7 +7,10 @@
 - at the end of each epoch the numeric logs are averaged over ranks before any callback sees
   them, so every rank records the same history and takes the same ``EarlyStopping`` decision;
 - only rank 0 shows progress and runs the callbacks that write files (``ModelCheckpoint``,
-  ``CSVLogger``).
+  ``CSVLogger``);
+- with ``TerminateOnNaN`` the ranks agree after each batch's loss whether any of them is not
+  finite, so all stop at the same batch (a rank stopping alone would leave the others waiting in
+  the gradient reduction); the batch's loss is then recorded as NaN on every rank.
 """
 
 from __future__ import annotations
@@ -56,6 +59,13 @@ class _AgreeAcrossRanks(Callback):
         values = Tensor._make(np.array([float(logs[k]) for k in keys], dtype=np.float64))
         comm.all_reduce(values, op="mean")
         logs.update(zip(keys, values._data.tolist()))
+
+
+def any_rank(flag: bool) -> bool:
+    """Whether ``flag`` is true on at least one rank (every rank gets the same answer)."""
+    t = Tensor._make(np.array([1.0 if flag else 0.0]))
+    comm.all_reduce(t, op="max")
+    return bool(t._data[0] > 0)
 
 
 def prepare(

@@ -528,8 +528,9 @@ def fit(
         )
     device = _device_of(model)
     forward = model
+    any_rank = None
     if distributed:  # sharded data, gradients averaged over ranks, rank 0 writes: distributed/fit.py
-        from chainrule.distributed.fit import prepare
+        from chainrule.distributed.fit import any_rank, prepare
 
         forward, train_loader, val_loader, level, callbacks = prepare(
             model, train_loader, val_loader, level, callbacks
@@ -561,7 +562,10 @@ def fit(
                 out = forward(*inputs)
                 value = train_loss(out, target)
                 batch_logs = {"loss": _loss_value("fit", value)}
-                if not math.isfinite(batch_logs["loss"]):
+                nonfinite = not math.isfinite(batch_logs["loss"])
+                if any_rank is not None and handles_nan and any_rank(nonfinite):
+                    nonfinite, batch_logs["loss"] = True, float("nan")  # every rank stops here
+                if nonfinite:
                     if not handles_nan:
                         raise FloatingPointError(
                             f"fit: the loss became {batch_logs['loss']} at epoch "

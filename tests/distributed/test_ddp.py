@@ -50,6 +50,12 @@ def test_no_sync_accumulation_equals_one_big_batch(ranks, model):
             np.testing.assert_allclose(acc[k], ref[k], rtol=1e-12, atol=1e-14, err_msg=f"{model} {k}")
 
 
+def test_buckets_are_sent_during_backward_before_its_end(ranks):
+    for res in ranks:
+        sent, buckets = res["overlap_sent_before_end"].tolist()
+        assert buckets == 4 and sent == buckets, (sent, buckets)
+
+
 def test_sync_batchnorm_running_statistics_are_those_of_the_whole_batch(ranks):
     for res in ranks:
         for k in ("running_mean", "running_var"):

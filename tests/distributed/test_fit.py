@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.distributed import mpi
 
 
-def test_distributed_fit_equals_one_process_only_rank_0_writes_and_resumes(tmp_path):
-    proc = mpi.run("tests.distributed.worker_fit", str(tmp_path), n=2, timeout=90)
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    """(output directory, finished process) of worker_fit.py on 2 ranks."""
+    out = tmp_path_factory.mktemp("fit")
+    proc = mpi.run("tests.distributed.worker_fit", str(out), n=2, timeout=90)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out, proc
+
+
+def test_distributed_fit_equals_one_process_only_rank_0_writes_and_resumes(job):
+    tmp_path, proc = job
     for r in range(2):
         res = np.load(tmp_path / f"fit{r}.npz")
         for k in res.files:
@@ -27,3 +36,14 @@ def test_distributed_fit_equals_one_process_only_rank_0_writes_and_resumes(tmp_p
             np.testing.assert_array_equal(
                 res[k.replace("straight/", "resumed/")], res[k], err_msg=f"rank {r} {k}"
             )
+
+
+def test_terminate_on_nan_on_one_rank_stops_every_rank_at_the_same_batch(job):
+    tmp_path, _ = job
+    res = [np.load(tmp_path / f"fit{r}.npz") for r in range(2)]
+    for r in range(2):
+        assert res[r]["nan/stopped"].tolist() == [0, 3], f"rank {r}"
+        assert np.isnan(res[r]["nan/loss"]).all() and len(res[r]["nan/loss"]) == 1
+    for k in (k for k in res[0].files if k.startswith("nan/") and k not in ("nan/stopped", "nan/loss")):
+        assert np.isfinite(res[0][k]).all()
+        np.testing.assert_array_equal(res[0][k], res[1][k], err_msg=k)

@@ -131,6 +131,21 @@ def main(out_dir: str) -> None:
             ddp(x[:B])
             results["bn_running_mean_after_forward"] = norm.running_mean._data.copy()
 
+    # overlap: with one bucket per parameter, each bucket is sent during backward, as soon as its
+    # gradient is complete, so all are on their way when the model's part of backward ends
+    overlap = dist.DistributedDataParallel(mlp().double(), bucket_cap_mb=1e-6)
+    sent_at_end = []
+    finish = overlap._finish_reduction
+
+    def spy():
+        sent_at_end.append(len(overlap._sent))
+        finish()
+
+    object.__setattr__(overlap, "_finish_reduction", spy)
+    x, y = data((6,), 8)
+    nn.CrossEntropyLoss()(overlap(x), y).backward()
+    results["overlap_sent_before_end"] = np.array([sent_at_end[0], len(overlap._buckets)])
+
     # collectives
     t = cr.tensor([1.0 + r, -2.0 * r])
     results["all_reduce_sum"] = dist.all_reduce(t.clone(), "sum")._data

@@ -72,6 +72,24 @@ def main(out_dir: str) -> None:
     for k, v in runs["straight"].state_dict().items():
         out[f"straight/{k}"] = v._data
         out[f"resumed/{k}"] = runs["resumed"].state_dict()[k]._data
+    # TerminateOnNaN: a loss that is NaN on rank 1 only (at its 4th batch) stops both ranks there
+    calls = [0]
+
+    def loss_nan_on_rank_1(out_, target):
+        calls[0] += 1
+        value = nn.functional.cross_entropy(out_, target)
+        return value * float("nan") if r == 1 and calls[0] == 4 else value
+
+    net = model()
+    stop = cr.callbacks.TerminateOnNaN(verbose=False)
+    hist = cr.fit(
+        net, (x, y), loss=loss_nan_on_rank_1, optimizer=cr.optim.SGD(net.parameters(), lr=0.1),
+        epochs=2, batch_size=4, verbose=0, distributed=True, callbacks=[stop],
+    )  # fmt: skip
+    out["nan/stopped"] = np.array(stop.stopped)
+    out["nan/loss"] = np.array(hist.history["loss"])
+    for k, v in net.state_dict().items():
+        out[f"nan/{k}"] = v._data
     np.savez(f"{out_dir}/fit{r}.npz", **out)
     dist.barrier()
 
