@@ -11,9 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from chainrule import backend
-from chainrule.backend import np
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module, new_parameter
 from chainrule.ops import _args
 from chainrule.ops import activation as A
 from chainrule.ops.elementwise import relu, sigmoid, tanh
@@ -86,8 +84,7 @@ class PReLU(Module):
         _args.integer("PReLU", "num_parameters", num_parameters, 1)
         _args.number("PReLU", "init", init)
         self.num_parameters, self.init = num_parameters, init
-        arr = np.full((num_parameters,), init, np.dtype(dtype or np.float32))
-        self.weight = Parameter(backend.to_device(arr, backend.normalize_device(device)))
+        self.weight = new_parameter("PReLU", (num_parameters,), device, dtype, fill=init)
 
     def reset_parameters(self) -> None:
         self.weight._data[...] = self.init

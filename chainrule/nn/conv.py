@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import math
 
-from chainrule import backend
-from chainrule.backend import np
 from chainrule.nn import init
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module, new_parameter
 from chainrule.ops import _args
 from chainrule.ops.conv import _same_padding, conv_nd, conv_transpose_nd
 from chainrule.ops.shape import pad as _pad
@@ -92,11 +90,10 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        dt = np.dtype(dtype or np.float32)
-        dev = backend.normalize_device(device)
-        self.weight = Parameter(backend.to_device(np.empty(shape, dt), dev))
+        name = type(self).__name__
+        self.weight = new_parameter(name, shape, device, dtype)
         if bias:
-            self.bias = Parameter(backend.to_device(np.empty((out_channels,), dt), dev))
+            self.bias = new_parameter(name, (out_channels,), device, dtype)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -12,10 +12,8 @@ Example::
 
 from __future__ import annotations
 
-from chainrule import backend
-from chainrule.backend import np
 from chainrule.nn import init
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module, Parameter, new_parameter
 from chainrule.ops import _args
 from chainrule.ops.embedding import embedding
 from chainrule.tensor import Tensor
@@ -56,10 +54,8 @@ class Embedding(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            arr = np.empty((num_embeddings, embedding_dim), np.dtype(dtype or np.float32))
-            self.weight = Parameter(
-                backend.to_device(arr, backend.normalize_device(device)), requires_grad=not _freeze
-            )
+            self.weight = new_parameter("Embedding", (num_embeddings, embedding_dim), device, dtype)
+            self.weight.requires_grad = not _freeze
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 
-from chainrule import backend
-from chainrule.backend import np
 from chainrule.nn import init
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module, new_parameter
 from chainrule.ops import _args
 from chainrule.ops.linalg import linear
 from chainrule.tensor import Tensor
@@ -31,11 +29,9 @@ class Linear(Module):
         in_features = _args.integer("Linear", "in_features", in_features, 0)
         out_features = _args.integer("Linear", "out_features", out_features, 0)
         self.in_features, self.out_features = in_features, out_features
-        dt = np.dtype(dtype or np.float32)
-        dev = backend.normalize_device(device)
-        self.weight = Parameter(backend.to_device(np.empty((out_features, in_features), dt), dev))
+        self.weight = new_parameter("Linear", (out_features, in_features), device, dtype)
         if bias:
-            self.bias = Parameter(backend.to_device(np.empty((out_features,), dt), dev))
+            self.bias = new_parameter("Linear", (out_features,), device, dtype)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

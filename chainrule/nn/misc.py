@@ -6,8 +6,7 @@ from typing import Any
 
 from chainrule.nn import init
 from chainrule.nn.loss import _Loss
-from chainrule.nn.module import Module, Parameter
-from chainrule.nn.normalization import _empty
+from chainrule.nn.module import Module, new_parameter
 from chainrule.ops import misc as M
 from chainrule.tensor import Tensor
 
@@ -43,8 +42,8 @@ class GroupNorm(Module):
             )
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         if affine:
-            self.weight = Parameter(_empty((num_channels,), device, dtype, 1.0))
-            self.bias = Parameter(_empty((num_channels,), device, dtype, 0.0))
+            self.weight = new_parameter("GroupNorm", (num_channels,), device, dtype, 1.0)
+            self.bias = new_parameter("GroupNorm", (num_channels,), device, dtype)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)

@@ -75,6 +75,24 @@ def _rebuild_parameter(data, requires_grad: bool) -> Parameter:
     return Parameter(data, requires_grad)
 
 
+def new_array(op: str, shape: tuple, device: Any = None, dtype: Any = None, fill: float = 0.0):
+    """The array of a new parameter or buffer of the layer ``op``: ``shape`` filled with ``fill``,
+    of ``dtype`` (the default float dtype, ``cr.get_default_dtype()``, when None, as PyTorch) on
+    ``device``; a non-float ``dtype`` is refused (parameters must be able to require grad)."""
+    dt = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{op}: dtype must be a floating point dtype (parameters are trained), got {dt}")
+    return backend.to_device(np.full(shape, fill, dt), backend.normalize_device(device))
+
+
+def new_parameter(
+    op: str, shape: tuple, device: Any = None, dtype: Any = None, fill: float = 0.0
+) -> Parameter:
+    """A new ``Parameter`` of the layer ``op`` (see ``new_array``); ``reset_parameters`` then
+    gives it its initial values. Every layer makes its parameters here."""
+    return Parameter(new_array(op, shape, device, dtype, fill))
+
+
 def _as_array(value: Any) -> tuple[Any, str | None]:
     """``(array, None)`` for a Tensor, array or number from a state dict; ``(None, why)`` otherwise."""
     if isinstance(value, Tensor):

@@ -17,15 +17,10 @@ from __future__ import annotations
 from chainrule import backend
 from chainrule.backend import np
 from chainrule.nn import init
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module, new_array, new_parameter
 from chainrule.ops import _args
 from chainrule.ops.normalization import batch_norm, layer_norm
 from chainrule.tensor import Tensor
-
-
-def _empty(shape, device, dtype, fill: float):
-    arr = np.full(shape, fill, np.dtype(dtype or np.float32))
-    return backend.to_device(arr, backend.normalize_device(device))
 
 
 class _BatchNorm(Module):
@@ -57,17 +52,22 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats, self.bias_enabled = affine, track_running_stats, bias
         if affine:
-            self.weight = Parameter(_empty((num_features,), device, dtype, 1.0))
+            self.weight = new_parameter(type(self).__name__, (num_features,), device, dtype, 1.0)
             if bias:
-                self.bias = Parameter(_empty((num_features,), device, dtype, 0.0))
+                self.bias = new_parameter(type(self).__name__, (num_features,), device, dtype)
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor._make(_empty((num_features,), device, dtype, 0.0)))
-            self.register_buffer("running_var", Tensor._make(_empty((num_features,), device, dtype, 1.0)))
+            self.register_buffer(
+                "running_mean", Tensor._make(new_array(type(self).__name__, (num_features,), device, dtype))
+            )
+            self.register_buffer(
+                "running_var",
+                Tensor._make(new_array(type(self).__name__, (num_features,), device, dtype, 1.0)),
+            )
             counter = backend.to_device(np.zeros((), np.int64), backend.normalize_device(device))
             self.register_buffer("num_batches_tracked", Tensor._make(counter))
         else:
@@ -159,9 +159,9 @@ class LayerNorm(Module):
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         self.bias_enabled = bias
         if elementwise_affine:
-            self.weight = Parameter(_empty(shape, device, dtype, 1.0))
+            self.weight = new_parameter("LayerNorm", shape, device, dtype, 1.0)
             if bias:
-                self.bias = Parameter(_empty(shape, device, dtype, 0.0))
+                self.bias = new_parameter("LayerNorm", shape, device, dtype)
             else:
                 self.register_parameter("bias", None)
         else:

@@ -48,11 +48,9 @@ from __future__ import annotations
 import math
 import warnings
 
-from chainrule import backend
 from chainrule import random as _random
-from chainrule.backend import np
 from chainrule.nn import init
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module, new_parameter
 from chainrule.ops import _args
 from chainrule.ops import recurrent as _ops
 from chainrule.ops.shape import cat, stack
@@ -110,8 +108,6 @@ class RNNBase(Module):
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.proj_size = 0
-        dt = np.dtype(dtype or np.float32)
-        dev = backend.normalize_device(device)
         rows = _GATES[mode] * hidden_size
         D = 2 if bidirectional else 1
         self._flat_weights_names = []
@@ -123,7 +119,7 @@ class RNNBase(Module):
                 if bias:
                     shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
                 for pname, shape in shapes:
-                    setattr(self, pname + sfx, Parameter(backend.to_device(np.empty(shape, dt), dev)))
+                    setattr(self, pname + sfx, new_parameter(type(self).__name__, shape, device, dtype))
                     self._flat_weights_names.append(pname + sfx)
         self.reset_parameters()
 
@@ -399,14 +395,12 @@ class RNNCellBase(Module):
         _args.integer(name, "hidden_size", hidden_size, 1)
         self.mode = mode
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
-        dt = np.dtype(dtype or np.float32)
-        dev = backend.normalize_device(device)
         rows = _GATES[mode] * hidden_size
-        self.weight_ih = Parameter(backend.to_device(np.empty((rows, input_size), dt), dev))
-        self.weight_hh = Parameter(backend.to_device(np.empty((rows, hidden_size), dt), dev))
+        self.weight_ih = new_parameter(name, (rows, input_size), device, dtype)
+        self.weight_hh = new_parameter(name, (rows, hidden_size), device, dtype)
         if bias:
-            self.bias_ih = Parameter(backend.to_device(np.empty((rows,), dt), dev))
-            self.bias_hh = Parameter(backend.to_device(np.empty((rows,), dt), dev))
+            self.bias_ih = new_parameter(name, (rows,), device, dtype)
+            self.bias_hh = new_parameter(name, (rows,), device, dtype)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

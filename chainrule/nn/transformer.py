@@ -27,7 +27,7 @@ from chainrule.nn import init
 from chainrule.nn.containers import ModuleList
 from chainrule.nn.dropout import Dropout
 from chainrule.nn.linear import Linear
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module, Parameter, new_parameter
 from chainrule.nn.normalization import LayerNorm
 from chainrule.ops import attention as att
 from chainrule.ops.activation import gelu, relu
@@ -101,11 +101,9 @@ class MultiheadAttention(Module):
         self.vdim = embed_dim if vdim is None else vdim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.head_dim = embed_dim // num_heads
-        dt = np.dtype(dtype or np.float32)
-        dev = backend.normalize_device(device)
 
         def empty(*shape):
-            return Parameter(backend.to_device(np.zeros(shape, dt), dev))
+            return new_parameter("MultiheadAttention", shape, device, dtype)
 
         if self._qkv_same_embed_dim:
             self.in_proj_weight = empty(3 * embed_dim, embed_dim)
