@@ -48,11 +48,11 @@ from __future__ import annotations
 import math
 import warnings
 
-from chainrule import random as _random
 from chainrule.nn import init
 from chainrule.nn.module import Module, new_parameter
 from chainrule.ops import _args
 from chainrule.ops import recurrent as _ops
+from chainrule.ops.dropout import drop
 from chainrule.ops.shape import cat, stack
 from chainrule.tensor import Tensor
 
@@ -63,16 +63,6 @@ _OPS = {
     "LSTM": _ops.LSTMSequence,
     "GRU": _ops.GRUSequence,
 }
-
-
-def _dropout(x: Tensor, p: float) -> Tensor:
-    """Inverted dropout between layers: zero each value with probability p, scale the rest by 1/(1-p)."""
-    if p >= 1.0:
-        return x * 0.0
-    keep = _random.bernoulli(1.0 - p, x.shape, x.device)
-    mask = keep.astype(x.dtype)
-    mask *= 1.0 / (1.0 - p)
-    return x * Tensor._make(mask)
 
 
 class RNNBase(Module):
@@ -234,7 +224,7 @@ class RNNBase(Module):
                     c_n.append(res[2])
             layer_out = outs[0] if D == 1 else cat(outs, 2)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_out = _dropout(layer_out, self.dropout)
+                layer_out = drop(layer_out, self.dropout, layer_out.shape)
             layer_in = layer_out
 
         output = layer_in

@@ -20,6 +20,18 @@ def _check_p(op: str, p: float) -> None:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p!r}")
 
 
+def drop(input: Tensor, p: float, shape: tuple) -> Tensor:  # noqa: A002
+    """The one dropout primitive: ``input · m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` drawn over
+    ``shape`` (the input's shape, or a shape that broadcasts against it to drop whole channels),
+    the mask divided by (1 - p) in the input's dtype as PyTorch does; all zeros when p = 1."""
+    keep = _random.bernoulli(1.0 - p, shape, input.device)
+    if p == 1.0:
+        noise = keep.astype(input.dtype) * input.dtype.type(0.0)
+    else:
+        noise = keep.astype(input.dtype) / input.dtype.type(1.0 - p)
+    return Mul.apply(input, Tensor._make(noise))
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
     """Zero each element with probability ``p`` and scale the rest by 1/(1 - p) when ``training``;
     identity otherwise.  ``inplace`` is accepted for compatibility (the result is always new).
@@ -29,7 +41,4 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     _check_p("dropout", p)
     if not training or p == 0.0:
         return input
-    xp_mask = _random.bernoulli(1.0 - p, input.shape, input.device)
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = xp_mask.astype(input.dtype) * input.dtype.type(scale)
-    return Mul.apply(input, Tensor._make(mask))
+    return drop(input, p, input.shape)

@@ -26,13 +26,13 @@ from __future__ import annotations
 import math
 import warnings
 
-from chainrule import random as _random
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
 from chainrule.kernels import pooling as K
 from chainrule.kernels.conv import make_geometry
 from chainrule.ops import bmath as bm
 from chainrule.ops.conv import _tuple
+from chainrule.ops.dropout import drop
 from chainrule.tensor import Tensor
 
 # ----------------------------------------------------------------------------- geometry
@@ -484,10 +484,4 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     if not training or p == 0.0:
         return input
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)  # a 2-D input: one draw per element
-    keep = _random.bernoulli(1.0 - p, shape, input.device)
-    xp = xp_of(input._data)
-    if p == 1.0:
-        noise = xp.zeros(shape, input.dtype)
-    else:
-        noise = keep.astype(input.dtype) / input.dtype.type(1.0 - p)
-    return input * Tensor._make(noise)
+    return drop(input, p, shape)

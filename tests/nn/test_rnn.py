@@ -338,10 +338,10 @@ def test_dropout_one_zeroes_the_next_layers_input(rng):
 
 def test_dropout_train_mode_masks():
     """Train mode: the masked layer input is 0 or x / (1 - p), with about p of it zeroed."""
-    from chainrule.nn.rnn import _dropout
+    from chainrule.ops.dropout import drop
 
     x = cr.ones(200, 10, 30)
-    y = _dropout(x, 0.3).numpy()
+    y = drop(x, 0.3, x.shape).numpy()
     assert y.shape == (200, 10, 30) and y.dtype == np.float32
     np.testing.assert_allclose(np.unique(y), [0.0, 1 / 0.7], rtol=1e-6)
     assert abs((y == 0).mean() - 0.3) < 0.01
