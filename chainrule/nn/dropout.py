@@ -11,7 +11,8 @@ Example::
 from __future__ import annotations
 
 from chainrule.nn.module import Module
-from chainrule.ops.dropout import _check_p, dropout
+from chainrule.ops import _args
+from chainrule.ops.dropout import dropout
 from chainrule.tensor import Tensor
 
 
@@ -20,7 +21,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        _check_p("Dropout", p)
+        _args.probability("Dropout", "dropout probability", p)
         self.p, self.inplace = p, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002

@@ -106,6 +106,24 @@ def number(
     return float(value)
 
 
+def tensor(op: str, name: str, value: Any, floating: bool = False) -> Any:
+    """``value`` if it is a Tensor (of a floating point dtype when ``floating``)."""
+    from chainrule.tensor import Tensor
+
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
+    if floating and value.dtype.kind != "f":
+        raise TypeError(f"{op}: {name} must be a floating point Tensor, got dtype {value.dtype}")
+    return value
+
+
+def probability(op: str, name: str, value: Any) -> float:
+    """``value`` as a float if it is a number in [0, 1] (PyTorch's wording for dropout's ``p``)."""
+    if not _is_number(value) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{op}: {name} has to be between 0 and 1, but got {value!r}")
+    return float(value)
+
+
 def choice(layer: str, name: str, value: Any, options: tuple) -> Any:
     """``value`` if it is one of ``options``."""
     if not isinstance(value, (str, int, float, type(None))) or value not in options:

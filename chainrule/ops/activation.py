@@ -28,13 +28,6 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _check_tensor(op: str, x) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
-
-
 # ----------------------------------------------------------------------------- erf
 
 
@@ -127,7 +120,7 @@ class Erf(Function):
 
 def erf(x: Tensor) -> Tensor:
     """The Gauss error function element-wise (differentiable)."""
-    _check_tensor("erf", x)
+    _args.tensor("erf", "input", x, floating=True)
     return Erf.apply(x)
 
 
@@ -358,7 +351,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
     Shapes: any -> same.  Example: ``softplus(cr.tensor([0.0]))`` -> ``[0.6931]``.
     """
-    _check_tensor("softplus", input)
+    _args.tensor("softplus", "input", input, floating=True)
     _args.number("softplus", "threshold", threshold)
     if _args.number("softplus", "beta", beta) == 0:
         raise ValueError("softplus: beta must be nonzero")
@@ -370,7 +363,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
     Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
     """
-    _check_tensor("leaky_relu", input)
+    _args.tensor("leaky_relu", "input", input, floating=True)
     _args.number("leaky_relu", "negative_slope", negative_slope)
     return LeakyReLU.apply(input, negative_slope)
 
@@ -380,7 +373,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 
     Example: ``prelu(cr.randn(4, 3), cr.full((3,), 0.25))``.
     """
-    _check_tensor("prelu", input)
+    _args.tensor("prelu", "input", input, floating=True)
     n = weight.numel()
     channels = input.shape[1] if input.ndim >= 2 else 1
     if n != 1 and n != channels:
@@ -393,7 +386,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
-    _check_tensor("elu", input)
+    _args.tensor("elu", "input", input, floating=True)
     _args.number("elu", "alpha", alpha)
     return ELU.apply(input, alpha)
 
@@ -403,7 +396,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
     Example: ``gelu(cr.tensor([1.0]))`` -> ``[0.8413]``.
     """
-    _check_tensor("gelu", input)
+    _args.tensor("gelu", "input", input, floating=True)
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(input, approximate)
@@ -411,7 +404,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """x σ(x) (also called swish).  Example: ``silu(cr.tensor([1.0]))`` -> ``[0.7311]``."""
-    _check_tensor("silu", input)
+    _args.tensor("silu", "input", input, floating=True)
     return SiLU.apply(input)
 
 
@@ -428,7 +421,7 @@ def _softmax_axis(op: str, x: Tensor, dim) -> int:
 def _softmax_like(cls, op: str, input: Tensor, dim, dtype) -> Tensor:  # noqa: A002
     if dtype is not None and isinstance(input, Tensor):
         input = input.to(dtype)
-    _check_tensor(op, input)
+    _args.tensor(op, "input", input, floating=True)
     axis = _softmax_axis(op, input, dim)
     if input.ndim == 0:
         return cls.apply(input.reshape(1), 0).reshape(())

@@ -11,20 +11,13 @@ gradients come from those ops' backwards: reading the forward is reading the who
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from chainrule.backend import np, xp_of
+from chainrule.ops import _args
 from chainrule.ops.activation import softmax
 from chainrule.ops.dropout import dropout
 from chainrule.ops.linalg import linear, matmul
 from chainrule.tensor import Tensor
-
-
-def _check(op: str, name: str, x: Any) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: {name} must be floating point, got dtype {x.dtype}")
 
 
 def _bias_from_mask(op: str, mask: Tensor, dtype, allowed_if_true: bool) -> Tensor:
@@ -66,7 +59,7 @@ def scaled_dot_product_attention(
     """
     op = "scaled_dot_product_attention"
     for name, t in (("query", query), ("key", key), ("value", value)):
-        _check(op, name, t)
+        _args.tensor(op, name, t, floating=True)
         if t.ndim < 2:
             raise RuntimeError(f"{op}: {name} needs at least 2 dims (..., length, dim), got {tuple(t.shape)}")
     if enable_gqa:

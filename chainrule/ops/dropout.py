@@ -11,13 +11,9 @@ The mask comes from ``chainrule.random`` (reproducible with ``cr.manual_seed``).
 from __future__ import annotations
 
 from chainrule import random as _random
+from chainrule.ops import _args
 from chainrule.ops.elementwise import Mul
 from chainrule.tensor import Tensor
-
-
-def _check_p(op: str, p: float) -> None:
-    if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p!r}")
 
 
 def drop(input: Tensor, p: float, shape: tuple) -> Tensor:  # noqa: A002
@@ -38,7 +34,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
     Shapes: any -> same.  Example: ``F.dropout(cr.ones(4), 0.5)`` -> e.g. ``[2., 0., 2., 2.]``.
     """
-    _check_p("dropout", p)
+    _args.probability("dropout", "dropout probability", p)
     if not training or p == 0.0:
         return input
     return drop(input, p, input.shape)

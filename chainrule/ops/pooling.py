@@ -30,6 +30,7 @@ from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
 from chainrule.kernels import pooling as K
 from chainrule.kernels.conv import make_geometry
+from chainrule.ops import _args
 from chainrule.ops import bmath as bm
 from chainrule.ops.conv import _tuple
 from chainrule.ops.dropout import drop
@@ -461,10 +462,8 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     pixels regularises little; dropping channels does.  Input (N, C, H, W), or (N, C, L) or
     (N, F) as PyTorch (which warns for those and drops channels, or single elements for 2-D).
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"dropout2d: input must be a Tensor, got {type(input).__name__}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: dropout probability has to be between 0 and 1, but got {p}")
+    _args.tensor("dropout2d", "input", input)
+    _args.probability("dropout2d", "dropout probability", p)
     if input.ndim not in (2, 3, 4):
         raise ValueError(
             f"dropout2d: expected 2-D, 3-D or 4-D input, got input of shape {tuple(input.shape)}"
