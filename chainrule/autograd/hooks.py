@@ -90,8 +90,9 @@ def register_post_accumulate_grad_hook(t: Tensor, fn: Callable) -> RemovableHand
         gone = lambda _r, table=_post_hooks: table.pop(key_t, None)  # noqa: E731
         entry = _post_hooks[key_t] = (weakref.ref(t, gone), {})
     key = next(_ids)
-    entry[1][key] = fn
-    return RemovableHandle(entry[1], key)
+    table: dict = entry[1]
+    table[key] = fn
+    return RemovableHandle(table, key)
 
 
 def post_hooks(leaf: Tensor) -> dict | None:
