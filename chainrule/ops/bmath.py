@@ -99,8 +99,11 @@ def abs(x):  # noqa: A001 - the math's name
 
 
 def sign(x):
-    """-1, 0 or 1 (no gradient in either mode)."""
-    return _ops().sign(x) if isinstance(x, Tensor) else xp_of(x).sign(x)
+    """-1, 0 or 1, and 0 for NaN as PyTorch (no gradient in either mode)."""
+    if isinstance(x, Tensor):
+        return _ops().sign(x)
+    out = xp_of(x).sign(x)
+    return xp_of(x).where(out != out, 0, out).astype(out.dtype, copy=False) if out.dtype.kind == "f" else out
 
 
 def maximum(a, b):
@@ -277,3 +280,18 @@ def add_at_columns(x, cols, values):
     xp = xp_of(x)
     x[xp.arange(x.shape[0]), cols] += values
     return x
+
+
+def sin(x):
+    return x.sin() if isinstance(x, Tensor) else xp_of(x).sin(x)
+
+
+def cos(x):
+    return x.cos() if isinstance(x, Tensor) else xp_of(x).cos(x)
+
+
+def mean(x, axis=None, keepdim: bool = False):
+    """The mean over ``axis`` (an int, a tuple or None for all)."""
+    if isinstance(x, Tensor):
+        return x.mean(dim=axis, keepdim=keepdim)
+    return x.mean(axis=axis, keepdims=keepdim)

@@ -227,6 +227,8 @@ class Div(Function):
 class Pow(Function):
     """out = a ** b;  da = grad · b · a^(b-1), db = grad · out · ln(a)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if isinstance(a, Tensor) else None, b if isinstance(b, Tensor) else None)
@@ -237,28 +239,32 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        a, b = ctx.saved_tensors  # None for an operand that was a Python number
+        a_is_tensor, b_is_tensor = a is not None, b is not None
         a = ctx.scalars[0] if a is None else a
         b = ctx.scalars[1] if b is None else b
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            if isinstance(b, Tensor):  # 0 where b == 0 (even at a == 0, where a^(b-1) is inf), as PyTorch
-                ga = where(b == 0, 0.0, grad * b * a ** (b - 1))
+            if b_is_tensor:  # 0 where b == 0 (even at a == 0, where a^(b-1) is inf), as PyTorch
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ga = bm.where(b == 0, 0.0, grad * b * a ** (b - 1))
             elif b == 0:
                 ga = grad * 0.0
             else:
-                ga = grad * b * a ** (b - 1) if b != 2 else grad * 2.0 * a
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ga = grad * b * a ** (b - 1) if b != 2 else grad * 2.0 * a
         if ctx.needs_input_grad[1]:
             # db = grad · out · ln(a); where a == 0 and b >= 0 it is 0 (out is 0 or 1), as PyTorch
             (out,) = ctx.outputs
-            if isinstance(a, Tensor):
-                gb = where((a == 0) & (b >= 0), 0.0, grad * out * log(a))
-            elif a > 0:
-                gb = grad * out * math.log(a)
-            elif a == 0:
-                gb = where(b >= 0, 0.0, grad * out * float("-inf"))
-            else:
-                gb = grad * out * float("nan")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if a_is_tensor:
+                    gb = bm.where((a == 0) & (b >= 0), 0.0, grad * out * bm.log(a))
+                elif a > 0:
+                    gb = grad * out * math.log(a)
+                elif a == 0:
+                    gb = bm.where(b >= 0, 0.0, grad * out * float("-inf"))
+                else:
+                    gb = grad * out * float("nan")
         return _binary_grads(ctx, ga, gb)
 
 
@@ -279,6 +285,8 @@ class Neg(Function):
 class Abs(Function):
     """out = |x|;  dx = grad · sign(x)  (0 at x = 0, as PyTorch)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -287,7 +295,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * sign(x)
+        return grad * bm.sign(x)
 
 
 # ----------------------------------------------------------------------------- math functions
@@ -348,6 +356,8 @@ class Sqrt(Function):
 class Sin(Function):
     """out = sin x;  dx = grad · cos x."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -356,11 +366,13 @@ class Sin(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * cos(x)
+        return grad * bm.cos(x)
 
 
 class Cos(Function):
     """out = cos x;  dx = -grad · sin x."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -370,7 +382,7 @@ class Cos(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return -grad * sin(x)
+        return -grad * bm.sin(x)
 
 
 class Tanh(Function):

@@ -14,6 +14,8 @@ from chainrule.tensor import Tensor
 class GradientReversal(Function):
     """out = x;  dx = -α · grad."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, alpha):
         ctx.alpha = alpha

@@ -16,7 +16,6 @@ from collections import namedtuple
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
 from chainrule.ops import bmath as bm
-from chainrule.ops.elementwise import where
 from chainrule.ops.shape import norm_dims
 from chainrule.tensor import Tensor
 
@@ -77,6 +76,8 @@ class Mean(Function):
 class Var(Function):
     """out = Σ (x - x̄)² / (N - correction);  dx = grad · 2 (x - x̄) / (N - correction)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         ctx.save_for_backward(x)
@@ -91,16 +92,18 @@ class Var(Function):
         return _var_backward(grad, x, ctx.axes, ctx.correction), None, None, None
 
 
-def _var_backward(grad: Tensor, x: Tensor, axes: tuple, correction: int) -> Tensor:
+def _var_backward(grad, x, axes: tuple, correction: int):
     """dx = grad · 2 (x - x̄) / (N - correction)  (inf / NaN when N ≤ correction, as PyTorch)."""
     dof = builtins.max(_count(x.shape, axes) - correction, 0)
-    centered = x - x.mean(dim=axes, keepdim=True)
+    centered = x - bm.mean(x, axes, keepdim=True)
     return _spread(grad, x.shape, axes) * centered * (2.0 / dof if dof else float("inf"))
 
 
 class Std(Function):
     """out = √var(x);  dx = grad / (2 out) · 2 (x - x̄) / (N - correction), and 0 where out = 0
     (a constant input: PyTorch's choice, the one-sided derivative there is infinite)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
@@ -115,12 +118,15 @@ class Std(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         (out,) = ctx.outputs
-        grad_var = where(out == 0, 0.0, grad / (out * 2.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_var = bm.where(out == 0, 0.0, grad / (out * 2.0))
         return _var_backward(grad_var, x, ctx.axes, ctx.correction), None, None, None
 
 
 class Norm2(Function):
     """out = √(Σ x²) over ``axes``;  dx = grad · x / out, and 0 where out = 0 (as PyTorch)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -134,7 +140,8 @@ class Norm2(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         (out,) = ctx.outputs
-        scale = where(out == 0, 0.0, grad / out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = bm.where(out == 0, 0.0, grad / out)
         return scale.reshape(_kept_shape(x.shape, ctx.axes)) * x, None, None
 
 
@@ -195,6 +202,8 @@ class LogSumExp(Function):
     """out = log Σ exp(x) over ``axes``, computed as m + log Σ exp(x - m) with m = max x;
     dx = grad · exp(x - out) (the softmax)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         a = x._data
@@ -214,7 +223,7 @@ class LogSumExp(Function):
         (x,) = ctx.saved_tensors
         (out,) = ctx.outputs
         kept = _kept_shape(x.shape, ctx.axes)
-        return _spread(grad, x.shape, ctx.axes) * (x - out.reshape(kept)).exp(), None, None
+        return _spread(grad, x.shape, ctx.axes) * bm.exp(x - out.reshape(kept)), None, None
 
 
 def _array(t):
