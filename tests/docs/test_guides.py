@@ -119,7 +119,11 @@ def test_every_guide_exists_and_has_code():
     assert not missing, f"guides missing from docs/guides/: {missing}"
     extra = sorted(p.name for p in GUIDES.glob("*.md") if p.name not in PAGES)
     assert not extra, f"docs/guides/ has pages the site's nav does not list: {extra}"
-    without = [p for p in PAGES if p not in NO_CODE_NEEDED and not any(b.runs for b in blocks((GUIDES / p).read_text()))]
+    without = [
+        p
+        for p in PAGES
+        if p not in NO_CODE_NEEDED and not any(b.runs for b in blocks((GUIDES / p).read_text()))
+    ]
     assert not without, f"guides without a runnable ```python block: {without}"
 
 
