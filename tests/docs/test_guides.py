@@ -22,6 +22,7 @@ import io
 import linecache
 import re
 import traceback
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,6 +205,20 @@ def _links(page: Path) -> list[tuple[int, str]]:
     return out
 
 
+def _anchors(page: Path) -> set[str]:
+    """The ids MkDocs gives the page's headings (Python-Markdown's toc slugify)."""
+    out, fenced = set(), False
+    for line in page.read_text().splitlines():
+        if FENCE.match(line):
+            fenced = not fenced
+        m = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if m and not fenced:
+            text = re.sub(r"[`*]|<[^>]+>", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", m[1]))
+            text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+            out.add(re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", text).strip().lower()))
+    return out
+
+
 @pytest.mark.parametrize("page", [f"guides/{p}" for p in PAGES] + ["lessons/index.md"])
 def test_relative_links_resolve(page):
     path = DOCS / page
@@ -211,10 +226,12 @@ def test_relative_links_resolve(page):
     for line, target in _links(path):
         if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
             continue
-        file = target.split("#")[0]
+        file, _, anchor = target.partition("#")
         resolved = (path.parent / file).resolve()
         if not resolved.is_file() or DOCS.resolve() not in resolved.parents:
             bad.append(f"line {line}: {target}")
+        elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+            bad.append(f"line {line}: {target} (no heading with that anchor)")
     assert not bad, f"docs/{page}: links to files missing or outside docs/: {bad}"
 
 
