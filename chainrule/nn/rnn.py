@@ -53,6 +53,7 @@ from chainrule import random as _random
 from chainrule.backend import np
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
+from chainrule.nn.utils.rnn import PackedSequence
 from chainrule.ops import _args
 from chainrule.ops import recurrent as _ops
 from chainrule.ops.shape import cat, stack
@@ -90,12 +91,18 @@ class RNNBase(Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        proj_size: int = 0,
         device=None,
         dtype=None,
     ):
         super().__init__()
         name = type(self).__name__
         _args.integer(name, "input_size", input_size, 1)
+        _args.integer(name, "proj_size", proj_size, 0)
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size={proj_size} is only supported by LSTM")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size={proj_size} must be smaller than hidden_size={hidden_size}")
         _args.integer(name, "hidden_size", hidden_size, 1)
         _args.integer(name, "num_layers", num_layers, 1)
         _args.number(name, "dropout", dropout, minimum=0, maximum=1)
@@ -109,19 +116,22 @@ class RNNBase(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
-        self.proj_size = 0
+        self.proj_size = int(proj_size)
         dt = np.dtype(dtype or np.float32)
         dev = backend.normalize_device(device)
         rows = _GATES[mode] * hidden_size
         D = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size  # the size of h (c keeps hidden_size)
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else hidden_size * D
+            layer_in = input_size if layer == 0 else out_size * D
             for d in range(D):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                shapes = [("weight_ih", (rows, layer_in)), ("weight_hh", (rows, hidden_size))]
+                shapes = [("weight_ih", (rows, layer_in)), ("weight_hh", (rows, out_size))]
                 if bias:
                     shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
+                if proj_size:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 for pname, shape in shapes:
                     setattr(self, pname + sfx, Parameter(backend.to_device(np.empty(shape, dt), dev)))
                     self._flat_weights_names.append(pname + sfx)
@@ -138,8 +148,8 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        """The parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
-        per = 4 if self.bias else 2
+        """The parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh(, w_hr)], ...]."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         flat = [getattr(self, n) for n in self._flat_weights_names]
         return [flat[i : i + per] for i in range(0, len(flat), per)]
 
@@ -172,46 +182,70 @@ class RNNBase(Module):
         if not isinstance(state, Tensor):
             raise TypeError(f"{name}: {label} must be a Tensor, got {type(state).__name__}")
         D = 2 if self.bidirectional else 1
+        size, what = self.hidden_size, "hidden_size"
+        if self.proj_size and label == "h_0":
+            size, what = self.proj_size, "proj_size"
         if batched:
-            expected = (D * self.num_layers, batch, self.hidden_size)
-            hint = "(num_layers * num_directions, batch, hidden_size)"
+            expected = (D * self.num_layers, batch, size)
+            hint = f"(num_layers * num_directions, batch, {what})"
         else:
-            expected = (D * self.num_layers, self.hidden_size)
-            hint = "(num_layers * num_directions, hidden_size) for unbatched input"
+            expected = (D * self.num_layers, size)
+            hint = f"(num_layers * num_directions, {what}) for unbatched input"
         if tuple(state.shape) != expected:
             raise ValueError(f"{name}: {label} has shape {tuple(state.shape)} but expected {expected} {hint}")
         if state.dtype != dtype:
             raise TypeError(f"{name}: {label} dtype {state.dtype} does not match the input dtype {dtype}")
 
     # -- forward -----------------------------------------------------------------------------
-    def forward(self, input: Tensor, hx=None):  # noqa: A002 - PyTorch's argument name
-        is_lstm = self.mode == "LSTM"
+    def _initial_states(self, hx, batched: bool, B: int, dtype):
+        """Check ``hx`` and return (h_0, c_0) as (D·L, B, ·) tensors or None."""
         name = type(self).__name__
+        if hx is None:
+            return None, None
+        h0 = c0 = None
+        if self.mode == "LSTM":
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
+            h0, c0 = hx
+            self._check_state(h0, "h_0", batched, B, dtype)
+            self._check_state(c0, "c_0", batched, B, dtype)
+        else:
+            if not isinstance(hx, Tensor):
+                raise TypeError(f"{name}: hx must be a Tensor, got {type(hx).__name__}")
+            h0 = hx
+            self._check_state(h0, "h_0", batched, B, dtype)
+        if not batched:
+            h0 = h0.unsqueeze(1)
+            c0 = c0.unsqueeze(1) if c0 is not None else None
+        return h0, c0
+
+    def _weights(self, layer: int, d: int) -> tuple:
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
+        b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
+        w_hr = getattr(self, "weight_hr" + sfx) if self.proj_size else None
+        return getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx), b_ih, b_hh, w_hr
+
+    def _run(self, x, h0, c0, layer: int, d: int):
+        """One layer and direction over a time-major x (T, B, I) -> (output, h_n, c_n or None)."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
+        if w_hr is not None:
+            return _lstm_projected(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, bool(d))
+        res = _OPS[self.mode].apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, bool(d))
+        return res[0], res[1], res[2] if self.mode == "LSTM" else None
+
+    def forward(self, input: Tensor, hx=None):  # noqa: A002 - PyTorch's argument name
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
+        is_lstm = self.mode == "LSTM"
         batched = self._check_input(input)
         x = input
         if not batched:
             x = x.unsqueeze(1)
         elif self.batch_first:
             x = x.transpose(0, 1)
-        B = x.shape[1]
-        h0 = c0 = None
-        if hx is not None:
-            if is_lstm:
-                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                    raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
-                h0, c0 = hx
-                self._check_state(h0, "h_0", batched, B, x.dtype)
-                self._check_state(c0, "c_0", batched, B, x.dtype)
-            else:
-                if not isinstance(hx, Tensor):
-                    raise TypeError(f"{name}: hx must be a Tensor, got {type(hx).__name__}")
-                h0 = hx
-                self._check_state(h0, "h_0", batched, B, x.dtype)
-            if not batched:
-                h0 = h0.unsqueeze(1)
-                c0 = c0.unsqueeze(1) if c0 is not None else None
+        h0, c0 = self._initial_states(hx, batched, x.shape[1], x.dtype)
 
-        op = _OPS[self.mode]
         D = 2 if self.bidirectional else 1
         h_n, c_n = [], []
         layer_in = x
@@ -219,39 +253,88 @@ class RNNBase(Module):
             outs = []
             for d in range(D):
                 k = layer * D + d
-                sfx = f"_l{layer}" + ("_reverse" if d else "")
-                b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
-                b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
-                res = op.apply(
-                    layer_in,
-                    None if h0 is None else h0[k],
-                    None if c0 is None else c0[k],
-                    getattr(self, "weight_ih" + sfx),
-                    getattr(self, "weight_hh" + sfx),
-                    b_ih,
-                    b_hh,
-                    bool(d),
+                out, h, c = self._run(
+                    layer_in, None if h0 is None else h0[k], None if c0 is None else c0[k], layer, d
                 )
-                outs.append(res[0])
-                h_n.append(res[1])
-                if is_lstm:
-                    c_n.append(res[2])
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
             layer_out = outs[0] if D == 1 else cat(outs, 2)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 layer_out = _dropout(layer_out, self.dropout)
             layer_in = layer_out
 
         output = layer_in
-        hn = h_n[0].unsqueeze(0) if len(h_n) == 1 else stack(h_n, 0)
-        cn = None
-        if is_lstm:
-            cn = c_n[0].unsqueeze(0) if len(c_n) == 1 else stack(c_n, 0)
+        hn = _stack(h_n)
+        cn = _stack(c_n) if is_lstm else None
         if not batched:
             output, hn = output.squeeze(1), hn.squeeze(1)
             cn = cn.squeeze(1) if cn is not None else None
         elif self.batch_first:
             output = output.transpose(0, 1)
         return (output, (hn, cn)) if is_lstm else (output, hn)
+
+    def _forward_packed(self, packed: PackedSequence, hx):
+        """The layers over a PackedSequence: each run of steps with the same number of live
+        sequences goes through the fused op at once; a sequence's final state is taken when it ends
+        (forward direction), and the reverse direction starts each sequence at its last real step."""
+        name = type(self).__name__
+        data = packed.data
+        if data.ndim != 2 or data.shape[1] != self.input_size:
+            raise ValueError(
+                f"{name}: the packed data must be (sum of lengths, input_size={self.input_size}), "
+                f"got shape {tuple(data.shape)}"
+            )
+        if data.dtype != self.weight_ih_l0.dtype:
+            raise TypeError(
+                f"{name}: input dtype {data.dtype} does not match the weights' dtype "
+                f"{self.weight_ih_l0.dtype}"
+            )
+        sizes = np.asarray(backend.to_device(packed.batch_sizes._data, "cpu"), dtype=np.int64)
+        B = int(sizes[0])
+        h0, c0 = self._initial_states(hx, True, B, data.dtype)
+        if packed.sorted_indices is not None:  # states are given in batch order: sort them as the data
+            h0 = None if h0 is None else h0.index_select(1, packed.sorted_indices)
+            c0 = None if c0 is None else c0.index_select(1, packed.sorted_indices)
+        bounds = np.flatnonzero(np.diff(sizes)) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [sizes.size]])
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        segments = [
+            (int(offsets[a]), int(offsets[e]), int(e - a), int(sizes[a])) for a, e in zip(starts, ends)
+        ]
+
+        D = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        layer_in = data
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                k = layer * D + d
+                run = _packed_reverse if d else _packed_forward
+                out, h, c = run(
+                    self,
+                    layer_in,
+                    segments,
+                    None if h0 is None else h0[k],
+                    None if c0 is None else c0[k],
+                    layer,
+                )
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            layer_out = outs[0] if D == 1 else cat(outs, 1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_out = _dropout(layer_out, self.dropout)
+            layer_in = layer_out
+
+        hn = _stack(h_n)
+        cn = _stack(c_n) if self.mode == "LSTM" else None
+        if packed.unsorted_indices is not None:
+            hn = hn.index_select(1, packed.unsorted_indices)
+            cn = None if cn is None else cn.index_select(1, packed.unsorted_indices)
+        output = PackedSequence(layer_in, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return (output, (hn, cn)) if self.mode == "LSTM" else (output, hn)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -267,7 +350,78 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
+
+
+def _stack(states: list) -> Tensor:
+    return states[0].unsqueeze(0) if len(states) == 1 else stack(states, 0)
+
+
+def _zeros(like: Tensor, rows: int, cols: int) -> Tensor:
+    return Tensor._make(backend.xp_of(like._data).zeros((rows, cols), like.dtype))
+
+
+def _packed_forward(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
+    """The forward direction of one layer over packed rows x (N, I): runs of equal batch size at
+    once; sequences that end leave their final state behind."""
+    outs, h_done, c_done = [], [], []
+    h, c = h0, c0
+    for r0, r1, steps, b in segments:
+        if h is not None and h.shape[0] > b:  # the sequences from b on have ended
+            h_done.append(h[b:])
+            h = h[:b]
+            if c is not None:
+                c_done.append(c[b:])
+                c = c[:b]
+        out, h, c = m._run(x[r0:r1].reshape((steps, b, x.shape[1])), h, c, layer, 0)
+        outs.append(out.reshape((steps * b, out.shape[2])))
+    h_n = cat([h, *reversed(h_done)], 0) if h_done else h
+    c_n = None if c is None else (cat([c, *reversed(c_done)], 0) if c_done else c)
+    return (outs[0] if len(outs) == 1 else cat(outs, 0)), h_n, c_n
+
+
+def _packed_reverse(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
+    """The reverse direction of one layer over packed rows: from the last step back, sequences
+    join (with their initial state) at their own last step."""
+    outs = []
+    h = c = None
+    for r0, r1, steps, b in reversed(segments):
+        if h is None:
+            h = None if h0 is None else h0[:b]
+            c = None if c0 is None else c0[:b]
+        elif h.shape[0] < b:  # sequences whose last step is in this run start here
+            n = h.shape[0]
+            h = cat([h, h0[n:b] if h0 is not None else _zeros(h, b - n, h.shape[1])], 0)
+            if c is not None:
+                c = cat([c, c0[n:b] if c0 is not None else _zeros(c, b - n, c.shape[1])], 0)
+        out, h, c = m._run(x[r0:r1].reshape((steps, b, x.shape[1])), h, c, layer, 1)
+        outs.append(out.reshape((steps * b, out.shape[2])))
+    outs.reverse()
+    return (outs[0] if len(outs) == 1 else cat(outs, 0)), h, c
+
+
+def _lstm_projected(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, reverse: bool):
+    """An LSTM layer with a projection (``proj_size``), step by step from differentiable ops:
+    gates = W_ih x_t + b_ih + W_hh h + b_hh; c' = σ(f) c + σ(i) tanh(g); h' = W_hr (σ(o) tanh(c'))."""
+    T, B, _ = x.shape
+    H = w_hh.shape[0] // 4
+    xw = (x.reshape((T * B, x.shape[2])) @ w_ih.T).reshape((T, B, 4 * H))
+    if b_ih is not None:
+        xw = xw + (b_ih + b_hh)
+    if h is None:
+        h = _zeros(x, B, w_hr.shape[0])
+    if c is None:
+        c = _zeros(x, B, H)
+    outs = [None] * T
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        gates = xw[t] + h @ w_hh.T
+        i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = (o.sigmoid() * c.tanh()) @ w_hr.T
+        outs[t] = h
+    return stack(outs, 0), h, c
 
 
 class RNN(RNNBase):
@@ -303,6 +457,7 @@ class RNN(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            0,
             device,
             dtype,
         )
@@ -331,8 +486,6 @@ class LSTM(RNNBase):
         device=None,
         dtype=None,
     ):
-        if proj_size:
-            raise NotImplementedError(f"LSTM: proj_size={proj_size} is not supported (only 0)")
         super().__init__(
             "LSTM",
             input_size,
@@ -342,6 +495,7 @@ class LSTM(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            proj_size,
             device,
             dtype,
         )
@@ -378,6 +532,7 @@ class GRU(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            0,
             device,
             dtype,
         )
