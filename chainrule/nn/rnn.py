@@ -98,13 +98,13 @@ class RNNBase(Module):
         super().__init__()
         name = type(self).__name__
         _args.integer(name, "input_size", input_size, 1)
+        _args.integer(name, "hidden_size", hidden_size, 1)
+        _args.integer(name, "num_layers", num_layers, 1)
         _args.integer(name, "proj_size", proj_size, 0)
         if proj_size and mode != "LSTM":
             raise ValueError(f"{name}: proj_size={proj_size} is only supported by LSTM")
         if proj_size >= hidden_size:
             raise ValueError(f"{name}: proj_size={proj_size} must be smaller than hidden_size={hidden_size}")
-        _args.integer(name, "hidden_size", hidden_size, 1)
-        _args.integer(name, "num_layers", num_layers, 1)
         _args.number(name, "dropout", dropout, minimum=0, maximum=1)
         if dropout > 0 and num_layers == 1:
             warnings.warn(
