@@ -68,6 +68,11 @@ _OPS = {
 }
 
 
+def _check_dtype(name: str, x: Tensor, w: Tensor) -> None:
+    if x.dtype != w.dtype:
+        raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype {w.dtype}")
+
+
 def _dropout(x: Tensor, p: float) -> Tensor:
     """Inverted dropout between layers: zero each value with probability p, scale the rest by 1/(1-p)."""
     if p >= 1.0:
@@ -168,9 +173,7 @@ class RNNBase(Module):
                 f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
                 f"(input shape {tuple(x.shape)})"
             )
-        w = self.weight_ih_l0
-        if x.dtype != w.dtype:
-            raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype {w.dtype}")
+        _check_dtype(name, x, self.weight_ih_l0)
         if x.ndim == 3 and x.shape[1 if self.batch_first else 0] == 0:  # an empty batch is fine, as PyTorch
             raise ValueError(f"{name}: expected a non-empty sequence, got input shape {tuple(x.shape)}")
         if x.ndim == 2 and x.shape[0] == 0:
@@ -285,11 +288,7 @@ class RNNBase(Module):
                 f"{name}: the packed data must be (sum of lengths, input_size={self.input_size}), "
                 f"got shape {tuple(data.shape)}"
             )
-        if data.dtype != self.weight_ih_l0.dtype:
-            raise TypeError(
-                f"{name}: input dtype {data.dtype} does not match the weights' dtype "
-                f"{self.weight_ih_l0.dtype}"
-            )
+        _check_dtype(name, data, self.weight_ih_l0)
         sizes = np.asarray(backend.to_device(packed.batch_sizes._data, "cpu"), dtype=np.int64)
         B = int(sizes[0])
         h0, c0 = self._initial_states(hx, True, B, data.dtype)
@@ -587,10 +586,7 @@ class RNNCellBase(Module):
                 f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
                 f"(input shape {tuple(x.shape)})"
             )
-        if x.dtype != self.weight_ih.dtype:
-            raise TypeError(
-                f"{name}: input dtype {x.dtype} does not match the weights' dtype {self.weight_ih.dtype}"
-            )
+        _check_dtype(name, x, self.weight_ih)
         batched = x.ndim == 2
         expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         for label, s in states:

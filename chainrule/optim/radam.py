@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.backend import xp_of
-from chainrule.kernels.optim import lerp_
+from chainrule.kernels.optim import adam_moments_
 from chainrule.optim.optimizer import Optimizer, Tensor
 
 
@@ -92,11 +92,7 @@ class RAdam(Optimizer):
             step = st["step"]
             m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
             tmp = xp.empty_like(pd)
-            lerp_(m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
-            v *= beta2  # v ← β₂v + (1 − β₂)g²
-            xp.multiply(g, 1 - beta2, out=tmp)
-            tmp *= g
-            v += tmp
+            adam_moments_(m, v, g, beta1, beta2, tmp)  # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²
             bias_correction1 = 1 - beta1**step
             bias_correction2 = 1 - beta2**step
             rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
