@@ -244,3 +244,18 @@ def test_packed_dropout_and_errors():
     proj = cr.nn.LSTM(3, 4, proj_size=2)
     with pytest.raises(ValueError, match=r"\(num_layers \* num_directions, batch, proj_size\)"):
         proj(cr.zeros(2, 1, 3), (cr.zeros(1, 1, 4), cr.zeros(1, 1, 4)))
+
+
+def test_torch_alias_resolves_utils_rnn():
+    """``from torch.nn.utils.rnn import ...`` in a script run by ``chainrule torch`` gets these."""
+    from chainrule import compat
+
+    compat.install_torch()
+    try:
+        from torch.nn.utils.rnn import PackedSequence as Aliased
+        from torch.nn.utils.rnn import pack_padded_sequence as aliased_pack
+
+        assert Aliased is PackedSequence and aliased_pack is pack_padded_sequence
+    finally:
+        compat.uninstall_torch()
+    assert tru.PackedSequence is not PackedSequence  # the real torch is back
