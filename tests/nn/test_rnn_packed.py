@@ -94,6 +94,8 @@ def test_packing_errors():
         pack_padded_sequence(x, [3, 2, 0])
     with pytest.raises(ValueError, match=r"a length \(5\) exceeds the 4 steps"):
         pack_padded_sequence(x, [5, 2, 1])
+    with pytest.raises(ValueError, match="non-empty batch"):
+        pack_padded_sequence(cr.zeros(3, 0, 2), [])
     with pytest.raises(ValueError, match="got 2 lengths for a batch of 3"):
         pack_padded_sequence(x, [3, 2])
     with pytest.raises(TypeError, match="lengths must be a 1-D sequence of integers"):
@@ -227,8 +229,8 @@ def test_packed_gradcheck(mode):
 def test_packed_dropout_and_errors():
     m = cr.nn.LSTM(3, 4, num_layers=2, dropout=0.5).double()
     p = cru.pack_sequence([cr.randn(4, 3, dtype=cr.float64), cr.randn(2, 3, dtype=cr.float64)])
-    out, _ = m(p)  # training mode: dropout between layers on the packed data
-    assert out.data.shape == (6, 4)
+    out, _ = m(p)  # training mode: dropout between layers on the packed data, a new mask each call
+    assert out.data.shape == (6, 4) and not np.array_equal(out.data._data, m(p)[0].data._data)
     m.eval()
     assert np.array_equal(m(p)[0].data._data, m(p)[0].data._data)
     with pytest.raises(ValueError, match=r"h_0 has shape \(2, 3, 4\) but expected \(2, 2, 4\)"):

@@ -195,9 +195,11 @@ def pack_padded_sequence(
         raise ValueError(
             f"{name}: got {lens.size} lengths for a batch of {B} sequences (input {tuple(input.shape)})"
         )
-    if B and int(lens.min()) <= 0:
+    if B == 0:
+        raise ValueError(f"{name}: expected a non-empty batch, got input shape {tuple(input.shape)}")
+    if int(lens.min()) <= 0:
         raise ValueError(f"{name}: the length of every sequence must be > 0, got lengths {lens.tolist()}")
-    if B and int(lens.max()) > T:
+    if int(lens.max()) > T:
         raise ValueError(f"{name}: a length ({int(lens.max())}) exceeds the {T} steps of the input")
     if enforce_sorted:
         if bool(np.any(np.diff(lens) > 0)):
