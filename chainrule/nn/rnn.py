@@ -16,6 +16,11 @@ L = num_layers):
              every t (both directions concatenated)
     h_n, c_n (D·L, B, hidden_size): the final states of every layer and direction
 
+The input may also be a ``PackedSequence`` (``cr.nn.utils.rnn``), a batch of sequences of
+different lengths: the output is then packed the same way, and h_n/c_n hold each sequence's state
+at its own last step (the reverse direction starts there).  An LSTM with ``proj_size`` P > 0
+projects each h_t to P features (h_0, h_n and the output use P; c keeps hidden_size).
+
 Example, a sequence-to-one classifier::
 
     lstm = nn.LSTM(input_size=8, hidden_size=32, batch_first=True)
@@ -467,9 +472,18 @@ class LSTM(RNNBase):
     """Long short-term memory, as ``torch.nn.LSTM`` (gate order input, forget, cell, output).
 
     ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-    bidirectional=False)``; ``lstm(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``.
+    bidirectional=False, proj_size=0)``; ``lstm(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``;
+    ``input`` may be a ``PackedSequence``.
     Parameters ``weight_ih_l{k}`` (4H, I), ``weight_hh_l{k}`` (4H, H), ``bias_ih_l{k}``,
-    ``bias_hh_l{k}`` (4H,).
+    ``bias_hh_l{k}`` (4H,).  With ``proj_size`` P > 0, h_t = W_hr (o_t ⊙ tanh(c_t)) with
+    ``weight_hr_l{k}`` (P, H), ``weight_hh_l{k}`` is (4H, P), and h_0, h_n and the output have P
+    features.
+
+    Example:
+        >>> lstm = cr.nn.LSTM(4, 8, proj_size=3)
+        >>> out, (h_n, c_n) = lstm(cr.zeros(5, 2, 4))
+        >>> out.shape, h_n.shape, c_n.shape
+        ((5, 2, 3), (1, 2, 3), (1, 2, 8))
     """
 
     def __init__(
