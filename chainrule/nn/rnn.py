@@ -242,6 +242,25 @@ class RNNBase(Module):
         res = _OPS[self.mode].apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, bool(d))
         return res[0], res[1], res[2] if self.mode == "LSTM" else None
 
+    def _all_layers(self, x, h0, c0, run):
+        """Every layer and direction in turn: ``run(x, h_0, c_0, layer, direction)`` gives
+        (output, h_n, c_n) of one; the directions' outputs are concatenated on the last dim, with
+        dropout between layers.  Returns (output, h_n, c_n) with the states stacked (D·L, B, ·)."""
+        D = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                k = layer * D + d
+                out, h, c = run(x, None if h0 is None else h0[k], None if c0 is None else c0[k], layer, d)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if D == 1 else cat(outs, outs[0].ndim - 1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = _dropout(x, self.dropout)
+        return x, _stack(h_n), (_stack(c_n) if self.mode == "LSTM" else None)
+
     def forward(self, input: Tensor, hx=None):  # noqa: A002 - PyTorch's argument name
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
@@ -254,27 +273,7 @@ class RNNBase(Module):
             x = x.transpose(0, 1)
         h0, c0 = self._initial_states(hx, batched, x.shape[1], x.dtype)
 
-        D = 2 if self.bidirectional else 1
-        h_n, c_n = [], []
-        layer_in = x
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(D):
-                k = layer * D + d
-                out, h, c = self._run(
-                    layer_in, None if h0 is None else h0[k], None if c0 is None else c0[k], layer, d
-                )
-                outs.append(out)
-                h_n.append(h)
-                c_n.append(c)
-            layer_out = outs[0] if D == 1 else cat(outs, 2)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_out = _dropout(layer_out, self.dropout)
-            layer_in = layer_out
-
-        output = layer_in
-        hn = _stack(h_n)
-        cn = _stack(c_n) if is_lstm else None
+        output, hn, cn = self._all_layers(x, h0, c0, self._run)
         if not batched:
             output, hn = output.squeeze(1), hn.squeeze(1)
             cn = cn.squeeze(1) if cn is not None else None
@@ -308,36 +307,14 @@ class RNNBase(Module):
             (int(offsets[a]), int(offsets[e]), int(e - a), int(sizes[a])) for a, e in zip(starts, ends)
         ]
 
-        D = 2 if self.bidirectional else 1
-        h_n, c_n = [], []
-        layer_in = data
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(D):
-                k = layer * D + d
-                run = _packed_reverse if d else _packed_forward
-                out, h, c = run(
-                    self,
-                    layer_in,
-                    segments,
-                    None if h0 is None else h0[k],
-                    None if c0 is None else c0[k],
-                    layer,
-                )
-                outs.append(out)
-                h_n.append(h)
-                c_n.append(c)
-            layer_out = outs[0] if D == 1 else cat(outs, 1)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_out = _dropout(layer_out, self.dropout)
-            layer_in = layer_out
+        def run(x, h, c, layer, d):
+            return (_packed_reverse if d else _packed_forward)(self, x, segments, h, c, layer)
 
-        hn = _stack(h_n)
-        cn = _stack(c_n) if self.mode == "LSTM" else None
+        out, hn, cn = self._all_layers(data, h0, c0, run)
         if packed.unsorted_indices is not None:
             hn = hn.index_select(1, packed.unsorted_indices)
             cn = None if cn is None else cn.index_select(1, packed.unsorted_indices)
-        output = PackedSequence(layer_in, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        output = PackedSequence(out, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
         return (output, (hn, cn)) if self.mode == "LSTM" else (output, hn)
 
     def extra_repr(self) -> str:
