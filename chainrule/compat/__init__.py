@@ -3,7 +3,7 @@
 ``install_torch()`` (for a notebook) or ``chainrule torch SCRIPT [ARGS...]`` (for a script) puts
 alias modules into ``sys.modules`` so that, in this process,
 
-    torch, torch.nn, torch.nn.functional, torch.nn.init, torch.nn.utils, torch.nn.modules.*,
+    torch, torch.nn, torch.nn.functional, torch.nn.init, torch.nn.utils(.rnn), torch.nn.modules.*,
     torch.optim, torch.optim.lr_scheduler, torch.utils.data, torch.autograd, torch.serialization,
     torch.cuda, torch.backends, torch.onnx, torchvision (datasets, transforms, utils, models)
 
@@ -137,6 +137,7 @@ def _build() -> dict[str, types.ModuleType]:
     alias("torch.nn.functional", nn.functional)
     alias("torch.nn.init", nn.init)
     alias("torch.nn.utils", nn.utils)
+    alias("torch.nn.utils.rnn", nn.utils.rnn)
     alias("torch.nn.parameter", nn)
     alias("torch.nn.modules", nn, _transformer)
     for sub in _NN_SUBMODULES:

@@ -51,6 +51,23 @@ def lerp_(m: Any, g: Any, w: float, tmp: Any) -> None:
 # ---------------------------------------------------------------------------------------- Adam
 
 
+def adam_moments_(m: Any, v: Any, g: Any, beta1: float, beta2: float, tmp: Any) -> None:
+    """The moment updates of the Adam family, in place, rounded as PyTorch:
+    ``m ← β₁·m + (1 − β₁)·g`` (through ``lerp_``) and ``v ← β₂·v + (1 − β₂)·g²``; ``tmp`` is scratch.
+
+    >>> m, v, g = np.zeros(2, np.float32), np.zeros(2, np.float32), np.array([1, -2], np.float32)
+    >>> adam_moments_(m, v, g, 0.9, 0.99, np.empty_like(m))
+    >>> m, v
+    (array([ 0.1, -0.2], dtype=float32), array([0.01, 0.04], dtype=float32))
+    """
+    xp = xp_of(m)
+    lerp_(m, g, 1 - beta1, tmp)
+    v *= beta2
+    xp.multiply(g, 1 - beta2, out=tmp)
+    tmp *= g
+    v += tmp
+
+
 def adam_reference(
     param: Any,
     grad: Any,
@@ -132,11 +149,7 @@ def _adam_rows(
 ) -> None:
     """``adam_`` on one block of rows; ``tmp`` is scratch."""
     xp = xp_of(pd)
-    lerp_(m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
-    v *= beta2  # v ← β₂v + (1 − β₂)g²
-    xp.multiply(g, 1 - beta2, out=tmp)
-    tmp *= g
-    v += tmp
+    adam_moments_(m, v, g, beta1, beta2, tmp)
     if vmax is not None:  # amsgrad
         xp.maximum(vmax, v, out=vmax)
         v = vmax

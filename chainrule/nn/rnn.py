@@ -16,6 +16,11 @@ L = num_layers):
              every t (both directions concatenated)
     h_n, c_n (D·L, B, hidden_size): the final states of every layer and direction
 
+The input may also be a ``PackedSequence`` (``cr.nn.utils.rnn``), a batch of sequences of
+different lengths: the output is then packed the same way, and h_n/c_n hold each sequence's state
+at its own last step (the reverse direction starts there).  An LSTM with ``proj_size`` P > 0
+projects each h_t to P features (h_0, h_n and the output use P; c keeps hidden_size).
+
 Example, a sequence-to-one classifier::
 
     lstm = nn.LSTM(input_size=8, hidden_size=32, batch_first=True)
@@ -48,8 +53,11 @@ from __future__ import annotations
 import math
 import warnings
 
+from chainrule import backend
+from chainrule.backend import np
 from chainrule.nn import init
 from chainrule.nn.module import Module, new_parameter
+from chainrule.nn.utils.rnn import PackedSequence
 from chainrule.ops import _args
 from chainrule.ops import recurrent as _ops
 from chainrule.ops.dropout import drop
@@ -65,6 +73,11 @@ _OPS = {
 }
 
 
+def _check_dtype(name: str, x: Tensor, w: Tensor) -> None:
+    if x.dtype != w.dtype:
+        raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype {w.dtype}")
+
+
 class RNNBase(Module):
     """The common machinery of ``RNN``, ``LSTM`` and ``GRU`` (``mode`` picks the cell)."""
 
@@ -78,6 +91,7 @@ class RNNBase(Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        proj_size: int = 0,
         device=None,
         dtype=None,
     ):
@@ -86,6 +100,11 @@ class RNNBase(Module):
         _args.integer(name, "input_size", input_size, 1)
         _args.integer(name, "hidden_size", hidden_size, 1)
         _args.integer(name, "num_layers", num_layers, 1)
+        _args.integer(name, "proj_size", proj_size, 0)
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size={proj_size} is only supported by LSTM")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size={proj_size} must be smaller than hidden_size={hidden_size}")
         _args.number(name, "dropout", dropout, minimum=0, maximum=1)
         if dropout > 0 and num_layers == 1:
             warnings.warn(
@@ -97,17 +116,20 @@ class RNNBase(Module):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
-        self.proj_size = 0
+        self.proj_size = int(proj_size)
         rows = _GATES[mode] * hidden_size
         D = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size  # the size of h (c keeps hidden_size)
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else hidden_size * D
+            layer_in = input_size if layer == 0 else out_size * D
             for d in range(D):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                shapes = [("weight_ih", (rows, layer_in)), ("weight_hh", (rows, hidden_size))]
+                shapes = [("weight_ih", (rows, layer_in)), ("weight_hh", (rows, out_size))]
                 if bias:
                     shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
+                if proj_size:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 for pname, shape in shapes:
                     setattr(self, pname + sfx, new_parameter(type(self).__name__, shape, device, dtype))
                     self._flat_weights_names.append(pname + sfx)
@@ -124,8 +146,8 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        """The parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
-        per = 4 if self.bias else 2
+        """The parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh(, w_hr)], ...]."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         flat = [getattr(self, n) for n in self._flat_weights_names]
         return [flat[i : i + per] for i in range(0, len(flat), per)]
 
@@ -144,9 +166,7 @@ class RNNBase(Module):
                 f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
                 f"(input shape {tuple(x.shape)})"
             )
-        w = self.weight_ih_l0
-        if x.dtype != w.dtype:
-            raise TypeError(f"{name}: input dtype {x.dtype} does not match the weights' dtype {w.dtype}")
+        _check_dtype(name, x, self.weight_ih_l0)
         if x.ndim == 3 and x.shape[1 if self.batch_first else 0] == 0:  # an empty batch is fine, as PyTorch
             raise ValueError(f"{name}: expected a non-empty sequence, got input shape {tuple(x.shape)}")
         if x.ndim == 2 and x.shape[0] == 0:
@@ -158,86 +178,132 @@ class RNNBase(Module):
         if not isinstance(state, Tensor):
             raise TypeError(f"{name}: {label} must be a Tensor, got {type(state).__name__}")
         D = 2 if self.bidirectional else 1
+        size, what = self.hidden_size, "hidden_size"
+        if self.proj_size and label == "h_0":
+            size, what = self.proj_size, "proj_size"
         if batched:
-            expected = (D * self.num_layers, batch, self.hidden_size)
-            hint = "(num_layers * num_directions, batch, hidden_size)"
+            expected = (D * self.num_layers, batch, size)
+            hint = f"(num_layers * num_directions, batch, {what})"
         else:
-            expected = (D * self.num_layers, self.hidden_size)
-            hint = "(num_layers * num_directions, hidden_size) for unbatched input"
+            expected = (D * self.num_layers, size)
+            hint = f"(num_layers * num_directions, {what}) for unbatched input"
         if tuple(state.shape) != expected:
             raise ValueError(f"{name}: {label} has shape {tuple(state.shape)} but expected {expected} {hint}")
         if state.dtype != dtype:
             raise TypeError(f"{name}: {label} dtype {state.dtype} does not match the input dtype {dtype}")
 
     # -- forward -----------------------------------------------------------------------------
-    def forward(self, input: Tensor, hx=None):  # noqa: A002 - PyTorch's argument name
-        is_lstm = self.mode == "LSTM"
+    def _initial_states(self, hx, batched: bool, B: int, dtype):
+        """Check ``hx`` and return (h_0, c_0) as (D·L, B, ·) tensors or None."""
         name = type(self).__name__
+        if hx is None:
+            return None, None
+        h0 = c0 = None
+        if self.mode == "LSTM":
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
+            h0, c0 = hx
+            self._check_state(h0, "h_0", batched, B, dtype)
+            self._check_state(c0, "c_0", batched, B, dtype)
+        else:
+            if not isinstance(hx, Tensor):
+                raise TypeError(f"{name}: hx must be a Tensor, got {type(hx).__name__}")
+            h0 = hx
+            self._check_state(h0, "h_0", batched, B, dtype)
+        if not batched:
+            h0 = h0.unsqueeze(1)
+            c0 = c0.unsqueeze(1) if c0 is not None else None
+        return h0, c0
+
+    def _weights(self, layer: int, d: int) -> tuple:
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
+        b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
+        w_hr = getattr(self, "weight_hr" + sfx) if self.proj_size else None
+        return getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx), b_ih, b_hh, w_hr
+
+    def _run(self, x, h0, c0, layer: int, d: int):
+        """One layer and direction over a time-major x (T, B, I) -> (output, h_n, c_n or None)."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
+        if w_hr is not None:
+            return _lstm_projected(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, bool(d))
+        res = _OPS[self.mode].apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, bool(d))
+        return res[0], res[1], res[2] if self.mode == "LSTM" else None
+
+    def _all_layers(self, x, h0, c0, run):
+        """Every layer and direction in turn: ``run(x, h_0, c_0, layer, direction)`` gives
+        (output, h_n, c_n) of one; the directions' outputs are concatenated on the last dim, with
+        dropout between layers.  Returns (output, h_n, c_n) with the states stacked (D·L, B, ·)."""
+        D = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                k = layer * D + d
+                out, h, c = run(x, None if h0 is None else h0[k], None if c0 is None else c0[k], layer, d)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if D == 1 else cat(outs, outs[0].ndim - 1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = drop(x, self.dropout, x.shape)
+        return x, _stack(h_n), (_stack(c_n) if self.mode == "LSTM" else None)
+
+    def forward(self, input: Tensor, hx=None):  # noqa: A002 - PyTorch's argument name
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
+        is_lstm = self.mode == "LSTM"
         batched = self._check_input(input)
         x = input
         if not batched:
             x = x.unsqueeze(1)
         elif self.batch_first:
             x = x.transpose(0, 1)
-        B = x.shape[1]
-        h0 = c0 = None
-        if hx is not None:
-            if is_lstm:
-                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                    raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
-                h0, c0 = hx
-                self._check_state(h0, "h_0", batched, B, x.dtype)
-                self._check_state(c0, "c_0", batched, B, x.dtype)
-            else:
-                if not isinstance(hx, Tensor):
-                    raise TypeError(f"{name}: hx must be a Tensor, got {type(hx).__name__}")
-                h0 = hx
-                self._check_state(h0, "h_0", batched, B, x.dtype)
-            if not batched:
-                h0 = h0.unsqueeze(1)
-                c0 = c0.unsqueeze(1) if c0 is not None else None
+        h0, c0 = self._initial_states(hx, batched, x.shape[1], x.dtype)
 
-        op = _OPS[self.mode]
-        D = 2 if self.bidirectional else 1
-        h_n, c_n = [], []
-        layer_in = x
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(D):
-                k = layer * D + d
-                sfx = f"_l{layer}" + ("_reverse" if d else "")
-                b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
-                b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
-                res = op.apply(
-                    layer_in,
-                    None if h0 is None else h0[k],
-                    None if c0 is None else c0[k],
-                    getattr(self, "weight_ih" + sfx),
-                    getattr(self, "weight_hh" + sfx),
-                    b_ih,
-                    b_hh,
-                    bool(d),
-                )
-                outs.append(res[0])
-                h_n.append(res[1])
-                if is_lstm:
-                    c_n.append(res[2])
-            layer_out = outs[0] if D == 1 else cat(outs, 2)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_out = drop(layer_out, self.dropout, layer_out.shape)
-            layer_in = layer_out
-
-        output = layer_in
-        hn = h_n[0].unsqueeze(0) if len(h_n) == 1 else stack(h_n, 0)
-        cn = None
-        if is_lstm:
-            cn = c_n[0].unsqueeze(0) if len(c_n) == 1 else stack(c_n, 0)
+        output, hn, cn = self._all_layers(x, h0, c0, self._run)
         if not batched:
             output, hn = output.squeeze(1), hn.squeeze(1)
             cn = cn.squeeze(1) if cn is not None else None
         elif self.batch_first:
             output = output.transpose(0, 1)
         return (output, (hn, cn)) if is_lstm else (output, hn)
+
+    def _forward_packed(self, packed: PackedSequence, hx):
+        """The layers over a PackedSequence: each run of steps with the same number of live
+        sequences goes through the fused op at once; a sequence's final state is taken when it ends
+        (forward direction), and the reverse direction starts each sequence at its last real step."""
+        name = type(self).__name__
+        data = packed.data
+        if data.ndim != 2 or data.shape[1] != self.input_size:
+            raise ValueError(
+                f"{name}: the packed data must be (sum of lengths, input_size={self.input_size}), "
+                f"got shape {tuple(data.shape)}"
+            )
+        _check_dtype(name, data, self.weight_ih_l0)
+        sizes = np.asarray(backend.to_device(packed.batch_sizes._data, "cpu"), dtype=np.int64)
+        B = int(sizes[0])
+        h0, c0 = self._initial_states(hx, True, B, data.dtype)
+        if packed.sorted_indices is not None:  # states are given in batch order: sort them as the data
+            h0 = None if h0 is None else h0.index_select(1, packed.sorted_indices)
+            c0 = None if c0 is None else c0.index_select(1, packed.sorted_indices)
+        bounds = np.flatnonzero(np.diff(sizes)) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [sizes.size]])
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        segments = [
+            (int(offsets[a]), int(offsets[e]), int(e - a), int(sizes[a])) for a, e in zip(starts, ends)
+        ]
+
+        def run(x, h, c, layer, d):
+            return (_packed_reverse if d else _packed_forward)(self, x, segments, h, c, layer)
+
+        out, hn, cn = self._all_layers(data, h0, c0, run)
+        if packed.unsorted_indices is not None:
+            hn = hn.index_select(1, packed.unsorted_indices)
+            cn = None if cn is None else cn.index_select(1, packed.unsorted_indices)
+        output = PackedSequence(out, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return (output, (hn, cn)) if self.mode == "LSTM" else (output, hn)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -253,7 +319,78 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
+
+
+def _stack(states: list) -> Tensor:
+    return states[0].unsqueeze(0) if len(states) == 1 else stack(states, 0)
+
+
+def _zeros(like: Tensor, rows: int, cols: int) -> Tensor:
+    return Tensor._make(backend.xp_of(like._data).zeros((rows, cols), like.dtype))
+
+
+def _packed_forward(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
+    """The forward direction of one layer over packed rows x (N, I): runs of equal batch size at
+    once; sequences that end leave their final state behind."""
+    outs, h_done, c_done = [], [], []
+    h, c = h0, c0
+    for r0, r1, steps, b in segments:
+        if h is not None and h.shape[0] > b:  # the sequences from b on have ended
+            h_done.append(h[b:])
+            h = h[:b]
+            if c is not None:
+                c_done.append(c[b:])
+                c = c[:b]
+        out, h, c = m._run(x[r0:r1].reshape((steps, b, x.shape[1])), h, c, layer, 0)
+        outs.append(out.reshape((steps * b, out.shape[2])))
+    h_n = cat([h, *reversed(h_done)], 0) if h_done else h
+    c_n = None if c is None else (cat([c, *reversed(c_done)], 0) if c_done else c)
+    return (outs[0] if len(outs) == 1 else cat(outs, 0)), h_n, c_n
+
+
+def _packed_reverse(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
+    """The reverse direction of one layer over packed rows: from the last step back, sequences
+    join (with their initial state) at their own last step."""
+    outs = []
+    h = c = None
+    for r0, r1, steps, b in reversed(segments):
+        if h is None:
+            h = None if h0 is None else h0[:b]
+            c = None if c0 is None else c0[:b]
+        elif h.shape[0] < b:  # sequences whose last step is in this run start here
+            n = h.shape[0]
+            h = cat([h, h0[n:b] if h0 is not None else _zeros(h, b - n, h.shape[1])], 0)
+            if c is not None:
+                c = cat([c, c0[n:b] if c0 is not None else _zeros(c, b - n, c.shape[1])], 0)
+        out, h, c = m._run(x[r0:r1].reshape((steps, b, x.shape[1])), h, c, layer, 1)
+        outs.append(out.reshape((steps * b, out.shape[2])))
+    outs.reverse()
+    return (outs[0] if len(outs) == 1 else cat(outs, 0)), h, c
+
+
+def _lstm_projected(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, reverse: bool):
+    """An LSTM layer with a projection (``proj_size``), step by step from differentiable ops:
+    gates = W_ih x_t + b_ih + W_hh h + b_hh; c' = σ(f) c + σ(i) tanh(g); h' = W_hr (σ(o) tanh(c'))."""
+    T, B, _ = x.shape
+    H = w_hh.shape[0] // 4
+    xw = (x.reshape((T * B, x.shape[2])) @ w_ih.T).reshape((T, B, 4 * H))
+    if b_ih is not None:
+        xw = xw + (b_ih + b_hh)
+    if h is None:
+        h = _zeros(x, B, w_hr.shape[0])
+    if c is None:
+        c = _zeros(x, B, H)
+    outs = [None] * T
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        gates = xw[t] + h @ w_hh.T
+        i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = (o.sigmoid() * c.tanh()) @ w_hr.T
+        outs[t] = h
+    return stack(outs, 0), h, c
 
 
 class RNN(RNNBase):
@@ -289,6 +426,7 @@ class RNN(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            0,
             device,
             dtype,
         )
@@ -299,9 +437,18 @@ class LSTM(RNNBase):
     """Long short-term memory, as ``torch.nn.LSTM`` (gate order input, forget, cell, output).
 
     ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-    bidirectional=False)``; ``lstm(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``.
+    bidirectional=False, proj_size=0)``; ``lstm(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``;
+    ``input`` may be a ``PackedSequence``.
     Parameters ``weight_ih_l{k}`` (4H, I), ``weight_hh_l{k}`` (4H, H), ``bias_ih_l{k}``,
-    ``bias_hh_l{k}`` (4H,).
+    ``bias_hh_l{k}`` (4H,).  With ``proj_size`` P > 0, h_t = W_hr (o_t ⊙ tanh(c_t)) with
+    ``weight_hr_l{k}`` (P, H), ``weight_hh_l{k}`` is (4H, P), and h_0, h_n and the output have P
+    features.
+
+    Example:
+        >>> lstm = cr.nn.LSTM(4, 8, proj_size=3)
+        >>> out, (h_n, c_n) = lstm(cr.zeros(5, 2, 4))
+        >>> out.shape, h_n.shape, c_n.shape
+        ((5, 2, 3), (1, 2, 3), (1, 2, 8))
     """
 
     def __init__(
@@ -317,8 +464,6 @@ class LSTM(RNNBase):
         device=None,
         dtype=None,
     ):
-        if proj_size:
-            raise NotImplementedError(f"LSTM: proj_size={proj_size} is not supported (only 0)")
         super().__init__(
             "LSTM",
             input_size,
@@ -328,6 +473,7 @@ class LSTM(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            proj_size,
             device,
             dtype,
         )
@@ -364,6 +510,7 @@ class GRU(RNNBase):
             batch_first,
             dropout,
             bidirectional,
+            0,
             device,
             dtype,
         )
@@ -416,10 +563,7 @@ class RNNCellBase(Module):
                 f"{name}: input has {x.shape[-1]} features but input_size is {self.input_size} "
                 f"(input shape {tuple(x.shape)})"
             )
-        if x.dtype != self.weight_ih.dtype:
-            raise TypeError(
-                f"{name}: input dtype {x.dtype} does not match the weights' dtype {self.weight_ih.dtype}"
-            )
+        _check_dtype(name, x, self.weight_ih)
         batched = x.ndim == 2
         expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         for label, s in states:

@@ -564,6 +564,6 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
         """A (sz, sz) float mask: 0 on and below the diagonal, -inf above (position i sees 0..i)."""
-        dt = np.dtype(dtype or np.float32)
+        dt = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
         arr = np.triu(np.full((sz, sz), -np.inf, dt), 1)
         return Tensor._make(backend.to_device(arr, backend.normalize_device(device)))

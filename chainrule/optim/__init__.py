@@ -20,6 +20,9 @@ from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
 from chainrule.optim.adamax import Adamax
 from chainrule.optim.nadam import NAdam
+from chainrule.optim.radam import RAdam
+from chainrule.optim.rprop import Rprop
+from chainrule.optim.asgd import ASGD
 from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.sgd import SGD
 from chainrule.optim.lbfgs import LBFGS
@@ -37,5 +40,8 @@ __all__ = [
     "AdamW",
     "Adamax",
     "NAdam",
+    "RAdam",
+    "Rprop",
+    "ASGD",
     "lr_scheduler",
 ]

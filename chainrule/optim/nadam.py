@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.backend import np, xp_of
-from chainrule.kernels.optim import lerp_
+from chainrule.kernels.optim import adam_moments_
 from chainrule.optim.optimizer import Optimizer, Tensor
 
 
@@ -97,11 +97,7 @@ class NAdam(Optimizer):
             # PyTorch keeps Π_t in a float32 scalar tensor: multiply in float32, as it does
             mu_product = st["mu_product"] = float(f32(st["mu_product"]) * f32(mu))
             tmp = xp.empty_like(pd)
-            lerp_(m, g, 1 - beta1, tmp)  # m ← β₁m + (1 − β₁)g
-            v *= beta2  # v ← β₂v + (1 − β₂)g²
-            xp.multiply(g, 1 - beta2, out=tmp)
-            tmp *= g
-            v += tmp
+            adam_moments_(m, v, g, beta1, beta2, tmp)  # m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²
             denom = xp.empty_like(pd)  # √v̂ + ε
             xp.divide(v, bias_correction2, out=denom)
             xp.sqrt(denom, out=denom)

@@ -9,8 +9,9 @@ import pytest
 
 import chainrule as cr
 
-ALL = ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam"]
-WITH_BETAS = ["Adam", "AdamW", "Adamax", "NAdam"]
+ALL = ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"]
+WITH_BETAS = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
+WITH_EPS = ["Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
 
 def _params():
@@ -24,11 +25,11 @@ def test_bad_lr(name, lr):
         getattr(cr.optim, name)(_params(), lr=lr)
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", [n for n in ALL if n != "Rprop"])
 def test_negative_weight_decay_and_eps(name):
     with pytest.raises(ValueError, match=r"invalid weight_decay=-0\.01"):
         getattr(cr.optim, name)(_params(), lr=0.1, weight_decay=-0.01)
-    if name != "SGD":
+    if name in WITH_EPS:
         with pytest.raises(ValueError, match=r"invalid eps=-1e-08"):
             getattr(cr.optim, name)(_params(), eps=-1e-8)
         with pytest.raises(ValueError, match=r"invalid eps=nan"):
@@ -71,6 +72,17 @@ def test_other_bad_options():
         cr.optim.NAdam(_params(), momentum_decay=-0.004)
     with pytest.raises(TypeError, match="lr must be a real number"):
         cr.optim.Adam(_params(), lr="0.1")
+    for etas in [(1.0, 1.2), (0.0, 1.2), (0.5, 1.0), (0.5,)]:
+        with pytest.raises(ValueError, match=r"Rprop: invalid etas="):
+            cr.optim.Rprop(_params(), etas=etas)
+    with pytest.raises(ValueError, match=r"Rprop: invalid step_sizes=\(1, 0\.1\)"):
+        cr.optim.Rprop(_params(), step_sizes=(1, 0.1))
+    with pytest.raises(TypeError, match=r"Rprop: step_sizes\[1\] must be a real number"):
+        cr.optim.Rprop(_params(), step_sizes=(1e-6, "50"))
+    with pytest.raises(ValueError, match=r"ASGD: invalid lambd=-0\.1"):
+        cr.optim.ASGD(_params(), lambd=-0.1)
+    with pytest.raises(TypeError, match=r"ASGD: t0 must be a real number"):
+        cr.optim.ASGD(_params(), t0=None)
 
 
 def test_bad_params():
@@ -178,7 +190,8 @@ def test_grads_are_not_modified_by_step():
     """maximize / weight decay work on copies: p.grad is left as backward wrote it."""
     for name in ALL:
         p = cr.tensor([1.0, -2.0, 3.0], requires_grad=True)
-        opt = getattr(cr.optim, name)([p], lr=0.1, weight_decay=0.5, maximize=True)
+        decay = {} if name == "Rprop" else {"weight_decay": 0.5}  # Rprop has no weight decay
+        opt = getattr(cr.optim, name)([p], lr=0.1, maximize=True, **decay)
         p.grad = cr.tensor([0.5, 0.25, -1.0])
         for _ in range(3):
             opt.step()
@@ -194,7 +207,7 @@ def test_zero_dim_parameter(name):
     y = cr.tensor([1.0, -2.0, 0.5])
     xt = torch.tensor(1.5, requires_grad=True)
     kw = {"lr": 0.1, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.1}
-    kw.update(weight_decay=0.1, maximize=True)
+    kw.update(maximize=True, **({} if name == "Rprop" else {"weight_decay": 0.1}))
     opt, opt_t = getattr(cr.optim, name)([x], **kw), getattr(torch.optim, name)([xt], **kw)
     for _ in range(5):
         opt.zero_grad()

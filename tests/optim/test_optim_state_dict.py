@@ -20,6 +20,9 @@ CONFIGS = [
     ("AdamW", dict(lr=0.02)),
     ("Adamax", dict(lr=0.02)),
     ("NAdam", dict(lr=0.02, weight_decay=0.01)),
+    ("RAdam", dict(lr=0.02, weight_decay=0.01, decoupled_weight_decay=True)),
+    ("Rprop", dict(lr=0.02, etas=(0.4, 1.3))),
+    ("ASGD", dict(lr=0.02, t0=3, lambd=0.01)),
 ]
 IDS = [c[0] for c in CONFIGS]
 
@@ -67,7 +70,7 @@ def test_layout_and_values_match_torch(name, kwargs):
         assert set(entry) == set(theirs["state"][i])
         for key, value in entry.items():
             assert isinstance(value, cr.Tensor)
-            if key in ("step", "mu_product"):
+            if key in ("step", "mu_product", "eta", "mu"):
                 assert value.dtype == cr.float32 and value.shape == ()
             np.testing.assert_allclose(value.numpy(), theirs["state"][i][key].numpy(), rtol=1e-7, atol=1e-14)
     for g, gt in zip(ours["param_groups"], theirs["param_groups"]):

@@ -44,6 +44,16 @@ CASES = [
     ("NAdam", dict(lr=0.02, betas=(0.8, 0.95), momentum_decay=0.01, weight_decay=0.05)),
     ("NAdam", dict(lr=0.02, weight_decay=0.1, decoupled_weight_decay=True)),
     ("NAdam", dict(lr=0.01, maximize=True, betas=(0.4, 0.9))),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.02, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.05)),
+    ("RAdam", dict(lr=0.02, betas=(0.5, 0.7), weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.01, maximize=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.08))),
+    ("Rprop", dict(lr=0.001, maximize=True)),
+    ("ASGD", dict()),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.02)),
+    ("ASGD", dict(lr=0.02, lambd=0.3, t0=0, maximize=True)),
 ]
 
 
@@ -60,7 +70,19 @@ def test_trajectory_matches_torch(name, kwargs):
     )
 
 
-NAMES = ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam"]
+NAMES = [
+    "SGD",
+    "Adagrad",
+    "Adadelta",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "Rprop",
+    "ASGD",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -236,3 +236,6 @@ def penalty(module: Module, l1: float = 0.0, l2: float = 0.0) -> Tensor:
         dtype = ref.dtype if ref is not None else np.float32
         return Tensor._make(np.zeros((), dtype))
     return total
+
+
+from chainrule.nn.utils import rnn  # noqa: E402,F401  (cr.nn.utils.rnn: packed sequences)
