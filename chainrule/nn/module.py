@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from chainrule import backend
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import np
 from chainrule.tensor import Tensor
 
@@ -125,6 +126,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
@@ -135,12 +138,20 @@ class Module:
                 new = hook(self, args)
                 if new is not None:
                     args = new if isinstance(new, tuple) else (new,)
+        backward_hooks = (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled()
+        if backward_hooks:
+            from chainrule.nn._backward_hooks import BackwardHook
+
+            bw = BackwardHook(self)
+            args = bw.setup_inputs(args)
         out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 new = hook(self, args, out)
                 if new is not None:
                     out = new
+        if backward_hooks:
+            out = bw.setup_outputs(out)
         return out
 
     # -- registration ------------------------------------------------------------------------
@@ -252,6 +263,44 @@ class Module:
     def register_forward_pre_hook(self, hook: Callable) -> _Handle:
         """Call ``hook(module, inputs)`` before every forward; returns a handle with ``remove()``."""
         return _Handle(self._forward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Callable) -> _Handle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of this module's inputs
+        have been computed, as PyTorch.
+
+        ``grad_input`` holds dL/d(input) for each positional Tensor input (None for one that does
+        not require grad; parameters are not inputs), ``grad_output`` dL/d(output) for each Tensor
+        output. The hook may return a tuple replacing ``grad_input``; it must not change its
+        arguments in place. Returns a handle with ``remove()``.
+
+        Example:
+            >>> relu = cr.nn.ReLU()
+            >>> h = relu.register_full_backward_hook(lambda m, gi, go: tuple(g * 2 for g in gi))
+            >>> x = cr.tensor([-1.0, 3.0], requires_grad=True)
+            >>> relu(x).sum().backward()
+            >>> x.grad
+            tensor([0., 2.])
+        """
+        if not callable(hook):
+            raise TypeError(f"register_full_backward_hook: hook must be callable, got {type(hook).__name__}")
+        return _Handle(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook: Callable) -> _Handle:
+        """Call ``hook(module, grad_output)`` when the gradients of this module's outputs have been
+        computed, before the module's backward; it may return a tuple replacing ``grad_output``.
+
+        Example:
+            >>> lin = cr.nn.Linear(2, 1)
+            >>> h = lin.register_full_backward_pre_hook(lambda m, go: (go[0] * 0,))
+            >>> lin(cr.ones(1, 2)).sum().backward()
+            >>> lin.weight.grad
+            tensor([[0., 0.]])
+        """
+        if not callable(hook):
+            raise TypeError(
+                f"register_full_backward_pre_hook: hook must be callable, got {type(hook).__name__}"
+            )
+        return _Handle(self._backward_pre_hooks, hook)
 
     # -- traversal ---------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
