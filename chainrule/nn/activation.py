@@ -111,7 +111,7 @@ class ELU(Module):
         return A.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):
@@ -212,6 +212,9 @@ class SELU(Module):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return A.selu(input)
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
 
 class CELU(Module):
     r"""Continuously differentiable ELU, as ``torch.nn.CELU``.
@@ -236,7 +239,7 @@ class CELU(Module):
         return A.celu(input, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class Mish(Module):
@@ -256,6 +259,9 @@ class Mish(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return A.mish(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Hardtanh(Module):
@@ -289,7 +295,8 @@ class Hardtanh(Module):
         return A.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"min_val={self.min_val}, max_val={self.max_val}{inplace}"
 
 
 class ReLU6(Hardtanh):
@@ -433,7 +440,8 @@ class Threshold(Module):
         return A.threshold(input, self.threshold, self.value)
 
     def extra_repr(self) -> str:
-        return f"threshold={self.threshold}, value={self.value}"
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"threshold={self.threshold}, value={self.value}{inplace}"
 
 
 class GLU(Module):

@@ -219,16 +219,17 @@ def _prelu_weight_view(weight, ndim: int):
 class ELU(Function):
     """out = s·x if x > 0 else s·α (e^{βx} - 1);  dx = s·grad if x > 0 else grad · s α β e^{βx}.
 
-    ``apply(x, alpha, scale, input_scale)``: ``elu`` is (α, 1, 1), ``selu`` (α₀, λ₀, 1) and
-    ``celu`` (α, 1, 1/α), as PyTorch computes all three.
+    ``apply(x, alpha, scale, input_scale, grad_input_scale)``: ``elu`` is (α, 1, 1, 1), ``selu``
+    (α₀, λ₀, 1, 1) and ``celu`` (α, 1, 1/α, 1/float32(α)): PyTorch's celu backward rounds α to
+    float32 before taking 1/α, so β of dx is that one.
     """
 
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, alpha, scale, input_scale):
+    def forward(ctx, x, alpha, scale, input_scale, grad_input_scale):
         ctx.save_for_backward(x)
-        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, grad_input_scale
         a = x._data
         xp = xp_of(a)
         neg = xp.minimum(a, 0)  # min(): no overflow in the unused branch
@@ -243,7 +244,7 @@ class ELU(Function):
         (x,) = ctx.saved_tensors
         s, beta = ctx.scale, ctx.input_scale
         neg = bm.exp(bm.minimum(x, 0.0) * beta) * (ctx.alpha * s * beta)
-        return bm.where(x > 0, grad * s, grad * neg), None, None, None
+        return bm.where(x > 0, grad * s, grad * neg), None, None, None, None
 
 
 class GELU(Function):
@@ -405,7 +406,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
     _check_tensor("elu", input)
     _args.number("elu", "alpha", alpha)
-    return ELU.apply(input, alpha, 1.0, 1.0)
+    return ELU.apply(input, alpha, 1.0, 1.0, 1.0)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -476,6 +477,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 
 
 class Hardtanh(Function):
@@ -497,7 +499,8 @@ class Hardtanh(Function):
 
 
 class Hardsigmoid(Function):
-    """out = min(max(x + 3, 0), 6) / 6;  dx = grad / 6 where -3 < x < 3, else 0."""
+    """out = min(max(x + 3, 0), 6) / 6;  dx = grad / 6 where -3 < x < 3, else 0 (1/6 rounded to
+    float32 as PyTorch's kernel, also for float64)."""
 
     array_backward = True
 
@@ -510,7 +513,7 @@ class Hardsigmoid(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return bm.where(x > -3.0, bm.where(x < 3.0, grad * (1.0 / 6.0), 0.0), 0.0)
+        return bm.where(x > -3.0, bm.where(x < 3.0, grad * _ONE_SIXTH_F32, 0.0), 0.0)
 
 
 class Hardswish(Function):
@@ -629,7 +632,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
         tensor([-1.1113,  0.    ,  1.0507])
     """
     _check_tensor("selu", input)
-    return ELU.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return ELU.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0, 1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -652,7 +655,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     _check_tensor("celu", input)
     if _args.number("celu", "alpha", alpha) == 0:
         raise RuntimeError("celu: alpha cannot be 0 (the input is divided by it)")
-    return ELU.apply(input, alpha, 1.0, 1.0 / alpha)
+    return ELU.apply(input, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
