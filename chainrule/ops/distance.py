@@ -21,9 +21,10 @@ from chainrule.tensor import Tensor
 
 
 class PNorm(Function):
-    """out = (Σ |x|ᵖ)^{1/p} along ``axis`` for a finite p ∉ {0, 1, 2};
+    """out = (Σ |x|ᵖ)^{1/p} along ``axis`` for a finite p ∉ {1, 2};
     dx = sgn(x) |x|^{p-1} · grad / out^{p-1} (0 where out = 0), and for p < 1
-    sgn(x) |x|^{p-1} · grad · out^{1-p} (0 where x = 0), as PyTorch's vector-norm backward."""
+    sgn(x) |x|^{p-1} · grad · out^{1-p} (0 where x = 0), as PyTorch's vector-norm backward.
+    p = 0 counts the nonzero entries; its gradient is 0."""
 
     array_backward = True
 
@@ -34,6 +35,8 @@ class PNorm(Function):
         ctx.p, ctx.axis, ctx.keepdim = p, axis, keepdim
         a = x._data
         xp = xp_of(a)
+        if p == 0:
+            return (a != 0).sum(axis=axis, keepdims=keepdim).astype(a.dtype)
         out = (xp.abs(a) ** p).sum(axis=axis, keepdims=keepdim) ** (1.0 / p)
         return out.astype(a.dtype, copy=False)
 
@@ -42,6 +45,8 @@ class PNorm(Function):
         (x,) = ctx.saved_tensors
         (out,) = ctx.outputs
         p = ctx.p
+        if p == 0:
+            return bm.zeros_like(x), None, None, None
         if not ctx.keepdim:
             kept = tuple(1 if i == ctx.axis else s for i, s in enumerate(x.shape))
             grad, out = grad.reshape(kept), out.reshape(kept)
@@ -68,9 +73,6 @@ def vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
         return x.abs().amax(axis, keepdim)
     if p == -math.inf:
         return x.abs().amin(axis, keepdim)
-    if p == 0:  # the count of nonzeros: no gradient
-        count = (x._data != 0).sum(axis=axis, keepdims=keepdim).astype(x.dtype)
-        return Tensor._make(xp_of(x._data).asarray(count))
     return PNorm.apply(x, float(p), axis, keepdim)
 
 
