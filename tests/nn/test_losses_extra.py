@@ -60,6 +60,18 @@ def test_kl_div_zero_targets_and_warning():
         F.kl_div(cr.tensor(x), tc, reduction="batchmean")
 
 
+def test_target_gradients_at_zero_targets_are_finite():
+    # PyTorch's are nan there (0 · log 0 in xlogy's and log's backward); ours drop the y log y term
+    t = cr.tensor([0.0, 0.5], requires_grad=True)
+    F.kl_div(cr.tensor([-1.0, -2.0]), t, reduction="sum").backward()
+    np.testing.assert_allclose(t.grad.numpy(), [1.0, np.log(0.5) + 1 + 2.0], rtol=1e-6)
+    t = cr.tensor([0.0, 3.0], requires_grad=True)
+    F.poisson_nll_loss(cr.tensor([-1.0, 1.0]), t, full=True, reduction="sum").backward()
+    tt = torch.tensor([3.0], requires_grad=True)
+    TF.poisson_nll_loss(torch.tensor([1.0]), tt, full=True, reduction="sum").backward()
+    np.testing.assert_allclose(t.grad.numpy(), [1.0, tt.grad.item()], rtol=1e-6)
+
+
 # ----------------------------------------------------------------------------- poisson / gaussian
 
 
