@@ -83,7 +83,7 @@ def _float_tensor(op: str, name: str, x) -> None:
         raise TypeError(f"{op}: expected a floating point {name}, got dtype {x.dtype}")
 
 
-def _no_grad_clamp_min(t: Tensor, eps: float) -> Tensor:
+def no_grad_clamp_min(t: Tensor, eps: float) -> Tensor:
     """max(t, eps) whose gradient is 1 everywhere: PyTorch clamps these denominators under no_grad."""
     return bm.where(t < eps, (t - t.detach()) + eps, t)
 
@@ -161,8 +161,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     axis = norm_dim(dim, x1.ndim, op)
     if x1.ndim == 0:
         x1, x2, axis = x1.reshape(1), x2.reshape(1), 0
-    n1 = _no_grad_clamp_min(Norm2.apply(x1, (axis,), True), eps)
-    n2 = _no_grad_clamp_min(Norm2.apply(x2, (axis,), True), eps)
+    n1 = no_grad_clamp_min(Norm2.apply(x1, (axis,), True), eps)
+    n2 = no_grad_clamp_min(Norm2.apply(x2, (axis,), True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(axis)
 
 

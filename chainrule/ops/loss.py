@@ -22,7 +22,7 @@ from chainrule.kernels import loss as K
 from chainrule.ops import _args
 from chainrule.ops import bmath as bm
 from chainrule.ops.activation import log_softmax, logsigmoid
-from chainrule.ops.distance import pairwise_distance
+from chainrule.ops.distance import no_grad_clamp_min, pairwise_distance
 from chainrule.ops.elementwise import relu
 from chainrule.tensor import Tensor
 
@@ -895,14 +895,14 @@ def gaussian_nll_loss(
         if var < 0:
             raise ValueError(f"{op}: var has negative entry/entries (var={var})")
         var = Tensor._make(xp_of(input._data).full(input.shape, float(var), input.dtype))
-    var = _as_float_like(op, "var", var, input)
-    if bool((var._data < 0).any()):
+    v = _as_float_like(op, "var", var, input)
+    if bool((v._data < 0).any()):
         raise ValueError(f"{op}: var has negative entry/entries")
-    ishape, vshape = tuple(input.shape), tuple(var.shape)
+    ishape, vshape = tuple(input.shape), tuple(v.shape)
     if vshape != ishape:
         if ishape[:-1] == vshape:
-            var = var.unsqueeze(-1)
-        elif not (len(ishape) == len(vshape) and sum(v for i, v in zip(ishape, vshape) if i != v) == 1):
+            v = v.unsqueeze(-1)
+        elif not (len(ishape) == len(vshape) and sum(b for a, b in zip(ishape, vshape) if a != b) == 1):
             raise ValueError(
                 f"{op}: var is of incorrect size {vshape} for input of shape {ishape}; expected the input's "
                 "shape, its shape without the last dim, or one dim of size 1"
@@ -914,10 +914,9 @@ def gaussian_nll_loss(
     if not ok:
         raise ValueError(f"{op}: target shape {tuple(target.shape)} does not broadcast to the input {ishape}")
     reduction = _reduction(op, reduction)
-    eps = _args.number(op, "eps", eps)
-    var = bm.where(var < eps, (var - var.detach()) + eps, var)  # clamp with gradient 1, as no_grad clamp_
+    v = no_grad_clamp_min(v, _args.number(op, "eps", eps))
     d = input - target
-    loss = (var.log() + d * d / var) * 0.5
+    loss = (v.log() + d * d / v) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
