@@ -11,6 +11,8 @@ Example::
 
 from __future__ import annotations
 
+import warnings
+
 from chainrule import backend
 from chainrule.backend import np
 from chainrule.nn.module import Module, Parameter
@@ -273,6 +275,8 @@ class Hardtanh(Module):
         min_val: the lower end.
         max_val: the upper end, greater than ``min_val``.
         inplace: accepted for compatibility; the result is always a new tensor.
+        min_value: deprecated spelling of ``min_val`` (warns), as PyTorch.
+        max_value: deprecated spelling of ``max_val`` (warns), as PyTorch.
 
     Raises:
         ValueError: ``max_val`` is not greater than ``min_val``.
@@ -282,9 +286,23 @@ class Hardtanh(Module):
         tensor([-2.,  1.,  2.])
     """
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ):
         super().__init__()
         name = type(self).__name__
+        for old, new, value in (("min_value", "min_val", min_value), ("max_value", "max_val", max_value)):
+            if value is not None:  # PyTorch's deprecated spellings
+                warnings.warn(
+                    f"{name}: keyword argument {old} is deprecated and renamed to {new}", FutureWarning, 2
+                )
+        min_val = min_val if min_value is None else min_value
+        max_val = max_val if max_value is None else max_value
         self.min_val = _args.number(name, "min_val", min_val)
         self.max_val = _args.number(name, "max_val", max_val)
         if self.max_val <= self.min_val:

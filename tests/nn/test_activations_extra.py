@@ -157,6 +157,14 @@ def test_modules_against_torch(i):
     assert m.inplace == mt.inplace if hasattr(mt, "inplace") else True
 
 
+def test_hardtanh_deprecated_keywords():
+    with pytest.warns(FutureWarning, match="Hardtanh: keyword argument m(in|ax)_value is deprecated"):
+        m = nn.Hardtanh(min_value=-0.5, max_value=0.5)
+    with pytest.warns(FutureWarning):
+        mt = torch.nn.Hardtanh(min_value=-0.5, max_value=0.5)
+    assert (m.min_val, m.max_val) == (mt.min_val, mt.max_val)
+
+
 def test_inplace_is_accepted_and_the_input_kept():
     x = cr.tensor([-2.0, 0.5, 8.0])
     for f in (F.relu6, F.selu, F.hardsigmoid, F.hardswish, F.mish, F.hardtanh, F.celu):
