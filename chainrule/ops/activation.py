@@ -809,7 +809,8 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
         >>> cr.nn.functional.softmin(cr.tensor([[0.0, 1.0]]), dim=1)
         tensor([[0.7311, 0.2689]])
     """
-    _check_tensor("softmin", input if dtype is None else input.to(dtype))
+    if not isinstance(input, Tensor):
+        _check_tensor("softmin", input)
     return _softmax_like(Softmax, "softmin", -input, dim, dtype)
 
 

@@ -1196,14 +1196,17 @@ def multilabel_margin_loss(
     if t.size and bool(((t < -1) | (t >= c)).any()):
         bad = int(t[(t < -1) | (t >= c)].ravel()[0])
         raise IndexError(f"{op}: target index {bad} is out of range for {c} classes (expected -1 .. {c - 1})")
-    # the targets of a row are those before its first -1
+    # the targets of a row are those before its first -1; pairs (listed target, class) cost
+    # O(N · K · C) memory for at most K targets per row
     valid = xp.cumprod(t >= 0, axis=1).astype(bool)
+    k = int(valid.sum(axis=1).max()) if m else 0
+    valid, t = valid[:, :k], t[:, :k]
     ts = xp.where(valid, t, 0)
     rows = xp.arange(m)[:, None]
     is_target = xp.zeros((m, c), bool)
     is_target[xp.broadcast_to(rows, ts.shape)[valid], ts[valid]] = True
-    picked = x2[rows, ts]  # (M, C): x at each listed target
-    hinge = relu(1 - picked.reshape(m, c, 1) + x2.reshape(m, 1, c))
+    picked = x2[rows, ts]  # (M, K): x at each listed target
+    hinge = relu(1 - picked.reshape(m, k, 1) + x2.reshape(m, 1, c))
     pairs = (valid[:, :, None] & ~is_target[:, None, :]).astype(x2.dtype)
     loss = (hinge * _const(pairs)).sum((1, 2)) / c
     if input.ndim == 1:

@@ -273,6 +273,15 @@ def test_multilabel_margin_loss(reduction):
     )
 
 
+def test_multilabel_margin_loss_rows_without_targets():
+    t = np.array([[-1, 2, 0], [-1, -1, -1]])
+    check(
+        lambda a: F.multilabel_margin_loss(a, cr.tensor(t), reduction="none"),
+        lambda a: TF.multilabel_margin_loss(a, torch.tensor(t), reduction="none"),
+        [(2, 3)],
+    )
+
+
 def test_multilabel_margin_loss_at_the_hinge():
     x = np.array([[0.0, 1.0, 0.5]], np.float32)  # 1 - (x_1 - x_0) = 0 exactly: no gradient, as PyTorch
     t = np.array([[1, -1, 0]])
