@@ -33,22 +33,21 @@ _NEG_INF = float("-inf")
 def _logsumexp3(a, b, c):
     """log(eᵃ + eᵇ + eᶜ) shifted by the maximum (0 where all are -∞), as PyTorch's CTC kernel."""
     xp = xp_of(a)
-    m = xp.maximum(xp.maximum(a, b), c)
-    m = xp.where(m == _NEG_INF, 0, m)
+    m = xp.maximum(a, b)
+    xp.maximum(m, c, out=m)
+    xp.copyto(m, 0, where=m == _NEG_INF)
     with np.errstate(under="ignore", divide="ignore"):
-        return xp.log(xp.exp(a - m) + xp.exp(b - m) + xp.exp(c - m)) + m
+        total = xp.exp(a - m)
+        total += xp.exp(b - m)
+        total += xp.exp(c - m)
+        xp.log(total, out=total)
+    total += m
+    return total
 
 
-def _shift(a, k: int, right: bool):
-    """``a`` moved k places along the last axis, -∞ filled in."""
-    xp = xp_of(a)
-    out = xp.full_like(a, _NEG_INF)
-    if k < a.shape[-1]:
-        if right:
-            out[..., k:] = a[..., :-k]
-        else:
-            out[..., :-k] = a[..., k:]
-    return out
+def _mask(keep, dtype):
+    """0 where ``keep``, -∞ elsewhere: added to a log-probability, it removes a path."""
+    return xp_of(keep).where(keep, 0, _NEG_INF).astype(dtype)
 
 
 class CTCLoss(Function):
@@ -74,16 +73,21 @@ class CTCLoss(Function):
         skip = xp.zeros(ext.shape, bool)
         skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
         lp_ext = lp[:, xp.arange(n)[:, None], ext]  # (T, N, 2S+1): lp_t(l'_s)
-        alpha = xp.full(lp_ext.shape, _NEG_INF, lp.dtype)
+        off = _mask(valid, lp.dtype)  # positions past a sample's own 2L+1
+        width = ext.shape[1]
+        padded = xp.full((t_max, n, width + 2), _NEG_INF, lp.dtype)  # two -∞ columns before s = 0
+        alpha = padded[:, :, 2:]
         if t_max:
             alpha[0, :, 0] = lp_ext[0, :, 0]
             if s_max:
                 alpha[0, :, 1] = xp.where(target_lengths > 0, lp_ext[0, :, 1], _NEG_INF)
+        skip_off = _mask(skip, lp.dtype)
         for t in range(1, t_max):
-            prev = alpha[t - 1]
-            two = xp.where(skip, _shift(prev, 2, right=True), _NEG_INF)
-            step = _logsumexp3(prev, _shift(prev, 1, right=True), two) + lp_ext[t]
-            alpha[t] = xp.where(valid, step, _NEG_INF)
+            prev = padded[t - 1]
+            step = _logsumexp3(prev[:, 2:], prev[:, 1:-1], prev[:, :-2] + skip_off)
+            step += lp_ext[t]
+            step += off
+            alpha[t] = step
         rows = xp.arange(n)
         last = xp.maximum(input_lengths - 1, 0)
         l1 = alpha[last, rows, 2 * target_lengths]
@@ -96,7 +100,7 @@ class CTCLoss(Function):
         nll = xp.where(empty, xp.where(target_lengths == 0, 0.0, float("inf")), nll).astype(lp.dtype)
         if ctx.recorded:
             ctx.save_for_backward(log_probs)
-            ctx.alpha, ctx.lp_ext, ctx.ext, ctx.valid, ctx.skip = alpha, lp_ext, ext, valid, skip
+            ctx.alpha, ctx.lp_ext, ctx.ext, ctx.off, ctx.skip = alpha, lp_ext, ext, off, skip
             ctx.lengths = (input_lengths, target_lengths)
             ctx.nll, ctx.zero_infinity = nll, zero_infinity
         return nll
@@ -113,23 +117,30 @@ class CTCLoss(Function):
         xp = xp_of(lp)
         t_max, n, c = lp.shape
         input_lengths, target_lengths = ctx.lengths
-        alpha, lp_ext, ext, valid = ctx.alpha, ctx.lp_ext, ctx.ext, ctx.valid
+        alpha, lp_ext, ext, off = ctx.alpha, ctx.lp_ext, ctx.ext, ctx.off
+        width = ext.shape[1]
         skip_next = xp.zeros(ext.shape, bool)  # s -> s+2 allowed: l'_{s+2} ≠ l'_s
         skip_next[:, :-2] = ctx.skip[:, 2:]
-        rows = xp.arange(n)
+        skip_off = _mask(skip_next, lp.dtype)
         end = 2 * target_lengths
-        beta = xp.full(alpha.shape, _NEG_INF, lp.dtype)
-        nxt = xp.full(alpha.shape[1:], _NEG_INF, lp.dtype)
+        last = input_lengths - 1
+        padded = xp.full((t_max, n, width + 2), _NEG_INF, lp.dtype)  # two -∞ columns after s = 2S
+        beta = padded[:, :, :width]
+        nxt = xp.full((n, width + 2), _NEG_INF, lp.dtype)
         for t in range(t_max - 1, -1, -1):
-            init = xp.full(nxt.shape, _NEG_INF, lp.dtype)
-            init[rows, end] = lp_ext[t, rows, end]
-            before = xp.maximum(end - 1, 0)
-            init[rows, before] = xp.where(target_lengths > 0, lp_ext[t, rows, before], init[rows, before])
-            two = xp.where(skip_next, _shift(nxt, 2, right=False), _NEG_INF)
-            step = xp.where(valid, _logsumexp3(nxt, _shift(nxt, 1, right=False), two) + lp_ext[t], _NEG_INF)
-            t_last = (input_lengths - 1)[:, None]
-            beta[t] = xp.where(t == t_last, init, xp.where(t < t_last, step, _NEG_INF))
-            nxt = beta[t]
+            step = _logsumexp3(nxt[:, :width], nxt[:, 1:-1], nxt[:, 2:] + skip_off)
+            step += lp_ext[t]
+            step += off
+            step[t > last] = _NEG_INF
+            (start,) = xp.nonzero(t == last)  # the samples whose last frame is t: beta's start
+            if start.size:
+                step[start] = _NEG_INF
+                step[start, end[start]] = lp_ext[t, start, end[start]]
+                two = start[target_lengths[start] > 0]
+                step[two, end[two] - 1] = lp_ext[t, two, end[two] - 1]
+            beta[t] = step
+            nxt = padded[t]
+        rows = xp.arange(n)
         nll = ctx.nll
         with np.errstate(under="ignore", invalid="ignore", over="ignore"):
             post = xp.exp(alpha + beta + nll[None, :, None] - lp_ext)  # (T, N, 2S+1), 0 off every path
@@ -148,7 +159,7 @@ class CTCLoss(Function):
 
     def release(self) -> None:
         super().release()
-        self.alpha = self.lp_ext = None
+        self.alpha = self.lp_ext = self.off = None
 
 
 def _lengths(op: str, name: str, value, n: int):
