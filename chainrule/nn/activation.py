@@ -1,5 +1,7 @@
 """Activation layers: ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softplus``, ``LeakyReLU``, ``PReLU``,
-``ELU``, ``GELU``, ``SiLU``, ``Softmax``, ``LogSoftmax`` (as ``torch.nn``).
+``ELU``, ``GELU``, ``SiLU``, ``Softmax``, ``LogSoftmax``, ``Softmax2d``, ``SELU``, ``CELU``, ``Mish``,
+``Hardtanh``, ``ReLU6``, ``Hardsigmoid``, ``Hardswish``, ``LogSigmoid``, ``Softsign``, ``Softmin``,
+``Tanhshrink``, ``Threshold``, ``GLU``, ``Hardshrink``, ``Softshrink`` (as ``torch.nn``).
 
 Each is a thin module around its op in ``chainrule/ops`` (``PReLU`` also owns its
 learned slope).  Shapes: input (*) -> output (*), same shape.

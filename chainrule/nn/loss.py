@@ -1,7 +1,10 @@
 """Loss modules, as ``torch.nn``: ``MSELoss``, ``L1Loss``, ``HuberLoss``, ``BCELoss``,
-``BCEWithLogitsLoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``MultiMarginLoss`` and our binary
-``HingeLoss``.  Each is called as ``loss_fn(input, target)`` and forwards to its function in
-``chainrule/ops/loss.py``; ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``.
+``BCEWithLogitsLoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``MultiMarginLoss``, ``KLDivLoss``,
+``PoissonNLLLoss``, ``GaussianNLLLoss``, ``MarginRankingLoss``, ``HingeEmbeddingLoss``,
+``CosineEmbeddingLoss``, ``SoftMarginLoss``, ``MultiLabelSoftMarginLoss``, ``MultiLabelMarginLoss``,
+``TripletMarginLoss``, ``CTCLoss`` and our binary ``HingeLoss``.  Each is called as
+``loss_fn(input, target)`` (some take three tensors, CTC four arguments) and forwards to its
+function in ``chainrule/ops``; ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``.
 
 Class weights and ``pos_weight`` are kept as buffers (so ``.to(device)`` moves them).
 

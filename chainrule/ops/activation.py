@@ -1,4 +1,6 @@
-"""Activation functions: softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax.
+"""Activation functions: softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax, and
+selu, celu, mish, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, softmin,
+tanhshrink, threshold, glu, hardshrink, softshrink.
 
 (``relu``, ``sigmoid`` and ``tanh`` live in ``elementwise``.)  Each op is a ``Function``
 whose backward is the local derivative times the upstream gradient, written with

@@ -1,6 +1,8 @@
 """Loss functions: mse, l1, huber, binary cross-entropy (on probabilities and on logits),
 cross-entropy (class indices or probabilities, fused with a stable log-softmax), nll,
-multi-class margin (hinge) and binary hinge.
+multi-class margin (hinge) and binary hinge; kl_div, poisson and gaussian nll, margin ranking,
+hinge and cosine embedding, soft margin, multi-label soft margin and margin, triplet margin
+(CTC is in ``ops/ctc.py``).
 
 ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'`` (one loss per element /
 sample), as PyTorch.  Input and target must have the same shape where PyTorch would
