@@ -58,13 +58,13 @@ class PNorm(Function):
         return bm.sign(x) * ax ** (p - 1) * scale, None, None, None
 
 
-def vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
-    """The p-norm of ``x`` along one dim, with PyTorch's gradients at every p (0, 1, 2, ∞, others)."""
-    axis = norm_dim(dim, x.ndim, "norm") if x.ndim else None
+def vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False, op: str = "norm") -> Tensor:
+    """The p-norm of ``x`` along one dim, with PyTorch's gradients at every p (0, 1, 2, ±∞, others)."""
+    axis = norm_dim(dim, x.ndim, op) if x.ndim else None
     if x.ndim == 0:
         x, axis = x.reshape(1), 0
         if not keepdim:
-            return vector_norm(x, p, 0, False)
+            return vector_norm(x, p, 0, False, op)
     if p == 2:
         return Norm2.apply(x, (axis,), keepdim)
     if p == 1:
@@ -127,7 +127,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
         raise TypeError("normalize: out= is not supported; use the returned tensor")
     p = _args.number("normalize", "p", p)
     eps = _args.number("normalize", "eps", eps)
-    denom = vector_norm(input, p, dim, keepdim=True).clamp(min=eps)
+    denom = vector_norm(input, p, dim, keepdim=True, op="normalize").clamp(min=eps)
     return input / denom
 
 
@@ -193,4 +193,4 @@ def pairwise_distance(
     p = _args.number(op, "p", p)
     eps = _args.number(op, "eps", eps)
     _broadcast_pair(op, x1, x2)
-    return vector_norm(x1 - x2 + eps, p, -1, keepdim)
+    return vector_norm(x1 - x2 + eps, p, -1, keepdim, op)

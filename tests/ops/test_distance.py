@@ -17,7 +17,7 @@ from chainrule.ops.distance import vector_norm
 from tests.helpers import assert_close, check, gradcheck_op, to_torch
 
 TF = torch.nn.functional
-PS = [2.0, 1.0, 3.0, 1.5, 0.5, math.inf, -math.inf, 0.0]
+PS = [2.0, 1.0, 3.0, 1.5, 0.5, -1.0, math.inf, -math.inf, 0.0]
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
@@ -205,7 +205,7 @@ def test_errors():
         F.pairwise_distance(x, x, p="fro")
     with pytest.raises(TypeError, match="normalize: expected a Tensor for input, got list"):
         F.normalize([1.0, 2.0])
-    with pytest.raises(IndexError, match="norm: dimension out of range"):
+    with pytest.raises(IndexError, match="normalize: dimension out of range"):
         F.normalize(x, dim=3)
     with pytest.raises(TypeError, match="CosineSimilarity: dim must be an int"):
         nn.CosineSimilarity(dim=None)
