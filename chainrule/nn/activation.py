@@ -226,8 +226,11 @@ class CELU(Module):
     $$ \mathrm{CELU}(x) = \max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1)) $$
 
     Args:
-        alpha: α (nonzero when called).
+        alpha: α, nonzero (checked when the layer is built; PyTorch fails at the first call).
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Raises:
+        ValueError: ``alpha`` is 0.
 
     Example:
         >>> cr.nn.CELU(alpha=2.0)(cr.tensor([-1.0]))
@@ -237,6 +240,8 @@ class CELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = _args.number("CELU", "alpha", alpha)
+        if self.alpha == 0:
+            raise ValueError("CELU: alpha must be nonzero (the input is divided by it), got 0")
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002

@@ -183,6 +183,8 @@ def test_errors():
         nn.Hardtanh(1.0, 1.0)
     with pytest.raises(RuntimeError, match="celu: alpha cannot be 0"):
         F.celu(x, 0.0)
+    with pytest.raises(ValueError, match="CELU: alpha must be nonzero"):
+        nn.CELU(alpha=0.0)
     with pytest.raises(RuntimeError, match="softshrink: lambd must be at least 0, but found -1"):
         F.softshrink(x, -1.0)
     with pytest.raises(ValueError, match="Softshrink: lambd must be a number >= 0"):
