@@ -101,4 +101,5 @@ from chainrule.nn.loss import (  # noqa: F401,E402
     PoissonNLLLoss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )

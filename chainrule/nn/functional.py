@@ -67,6 +67,7 @@ from chainrule.ops.loss import (  # noqa: F401
     poisson_nll_loss,
     soft_margin_loss,
     triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from chainrule.ops.misc import group_norm, smooth_l1_loss  # noqa: F401,E402
 from chainrule.ops.normalization import batch_norm, layer_norm  # noqa: F401

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+from chainrule.nn.distance import PairwiseDistance
 from chainrule.nn.module import Module
 from chainrule.ops import _args
 from chainrule.ops import loss as L
@@ -555,4 +556,53 @@ class CTCLoss(_Loss):
             blank=self.blank,
             reduction=self.reduction,
             zero_infinity=self.zero_infinity,
+        )
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    r"""Triplet loss with any distance, as ``torch.nn.TripletMarginWithDistanceLoss``.
+
+    $$ \ell = \max(0, d(a, p) - d(a, n) + \text{margin}) $$
+
+    Args:
+        distance_function: a callable of two tensors returning their distances; a
+            ``PairwiseDistance()`` when None.
+        margin: > 0.
+        swap: use min(d(a, n), d(p, n)) as the negative distance.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Anchor, Positive, Negative: (N, *), what ``distance_function`` takes
+        - Output: a scalar, or (N,) for ``'none'``
+
+    Example:
+        >>> loss = cr.nn.TripletMarginWithDistanceLoss(distance_function=cr.nn.PairwiseDistance(eps=0.0))
+        >>> float(loss(cr.tensor([[0.0]]), cr.tensor([[1.0]]), cr.tensor([[1.5]])))
+        0.5
+    """
+
+    def __init__(
+        self, *, distance_function=None, margin: float = 1.0, swap: bool = False, reduction: str = "mean"
+    ):
+        super().__init__(reduction=reduction)
+        name = "TripletMarginWithDistanceLoss"
+        if _args.number(name, "margin", margin) <= 0:
+            raise ValueError(f"{name}: expected margin to be greater than 0, got {margin} instead")
+        if distance_function is not None and not callable(distance_function):
+            raise TypeError(
+                f"{name}: distance_function must be a callable or None, got "
+                f"{type(distance_function).__name__}"
+            )
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
+        self.margin, self.swap = margin, bool(swap)
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return L.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
         )

@@ -1256,18 +1256,72 @@ def triplet_margin_loss(
     """
     op = "triplet_margin_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
-    if _args.number(op, "margin", margin) <= 0:
-        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
     for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
         _check_float(op, name, t)
-    if not anchor.ndim == positive.ndim == negative.ndim:
+    return _triplet(
+        op, anchor, positive, negative, lambda u, v: pairwise_distance(u, v, p, eps), margin, swap, reduction
+    )
+
+
+def _triplet(
+    op: str, anchor, positive, negative, distance, margin: float, swap: bool, reduction: str
+) -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) reduced, d(a, n) replaced by min(d(a, n), d(p, n)) with ``swap``."""
+    if _args.number(op, "margin", margin) <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    dims = [getattr(t, "ndim", None) for t in (anchor, positive, negative)]
+    if not dims[0] == dims[1] == dims[2]:
         raise RuntimeError(
             f"{op}: the anchor, positive, and negative tensors are expected to have the same number of "
-            f"dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and negative "
-            f"{negative.ndim}D inputs"
+            f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D inputs"
         )
-    d_pos = pairwise_distance(anchor, positive, p, eps)
-    d_neg = pairwise_distance(anchor, negative, p, eps)
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
     if swap:
-        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+        d_neg = d_neg.minimum(distance(positive, negative))
     return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Triplet loss with any distance, as ``torch.nn.functional.triplet_margin_with_distance_loss``.
+
+    $$ \ell = \max(0, d(a, p) - d(a, n) + 	ext{margin}) $$
+
+    Args:
+        anchor: (N, D) or (D,), or whatever ``distance_function`` takes.
+        positive: the same number of dims.
+        negative: the same number of dims.
+        distance_function: a callable of two tensors returning their distances (N,);
+            ``pairwise_distance`` when None.
+        margin: > 0.
+        swap: use min(d(a, n), d(p, n)) as the negative distance.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Raises:
+        ValueError: ``margin`` is not positive.
+
+    Example:
+        >>> f = cr.nn.functional.triplet_margin_with_distance_loss
+        >>> cos = lambda u, v: 1 - cr.nn.functional.cosine_similarity(u, v)
+        >>> a, pos, neg = cr.tensor([[1.0, 0.0]]), cr.tensor([[1.0, 0.1]]), cr.tensor([[-1.0, 0.0]])
+        >>> float(f(a, pos, neg, distance_function=cos))
+        0.0
+    """
+    op = "triplet_margin_with_distance_loss"
+    reduction = _reduction(op, reduction)
+    if distance_function is None:
+        distance_function = pairwise_distance
+    elif not callable(distance_function):
+        raise TypeError(
+            f"{op}: distance_function must be a callable or None, got {type(distance_function).__name__}"
+        )
+    return _triplet(op, anchor, positive, negative, distance_function, margin, swap, reduction)

@@ -320,6 +320,33 @@ def test_triplet_margin_loss_unbatched_eps_and_broadcast():
     )
 
 
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_triplet_margin_with_distance_loss(reduction, swap):
+    kw = {"margin": 0.7, "swap": swap, "reduction": reduction}
+    check(
+        lambda a, b, c: F.triplet_margin_with_distance_loss(a, b, c, **kw),
+        lambda a, b, c: TF.triplet_margin_with_distance_loss(a, b, c, **kw),
+        [(5, 3), (5, 3), (5, 3)],
+    )
+    cos = (lambda u, v: 1 - F.cosine_similarity(u, v), lambda u, v: 1 - TF.cosine_similarity(u, v))
+    check(
+        lambda a, b, c: F.triplet_margin_with_distance_loss(a, b, c, distance_function=cos[0], **kw),
+        lambda a, b, c: TF.triplet_margin_with_distance_loss(a, b, c, distance_function=cos[1], **kw),
+        [(5, 3), (5, 3), (5, 3)],
+    )
+
+
+def test_triplet_margin_with_distance_loss_module():
+    for kw in ({}, {"margin": 2.0, "swap": True, "reduction": "none"}):
+        m, mt = nn.TripletMarginWithDistanceLoss(**kw), torch.nn.TripletMarginWithDistanceLoss(**kw)
+        check(m, mt, [(4, 3), (4, 3), (4, 3)])
+    m = nn.TripletMarginWithDistanceLoss(distance_function=nn.PairwiseDistance(p=1.0))
+    mt = torch.nn.TripletMarginWithDistanceLoss(distance_function=torch.nn.PairwiseDistance(p=1.0))
+    check(m, mt, [(4, 3), (4, 3), (4, 3)])
+    assert isinstance(nn.TripletMarginWithDistanceLoss().distance_function, nn.PairwiseDistance)
+
+
 # ----------------------------------------------------------------------------- all of them
 
 
@@ -382,6 +409,15 @@ def _cases():
         "triplet": (
             lambda a, b, c: F.triplet_margin_loss(a, b, c, swap=True),
             lambda a, b, c: TF.triplet_margin_loss(a, b, c, swap=True),
+            [(3, 4), (3, 4), (3, 4)],
+        ),
+        "triplet_with_distance": (
+            lambda a, b, c: F.triplet_margin_with_distance_loss(
+                a, b, c, distance_function=lambda u, v: 1 - F.cosine_similarity(u, v), swap=True
+            ),
+            lambda a, b, c: TF.triplet_margin_with_distance_loss(
+                a, b, c, distance_function=lambda u, v: 1 - TF.cosine_similarity(u, v), swap=True
+            ),
             [(3, 4), (3, 4), (3, 4)],
         ),
         "triplet_p3": (
@@ -534,6 +570,16 @@ def test_errors():
         RuntimeError, match=r"pairwise_distance: x1 of shape \(3, 4\) and x2 of shape \(2, 4\)"
     ):
         F.triplet_margin_loss(x, cr.randn(2, 4), x)
+    with pytest.raises(ValueError, match="triplet_margin_with_distance_loss: margin must be greater than 0"):
+        F.triplet_margin_with_distance_loss(x, x, x, margin=-1.0)
+    with pytest.raises(
+        TypeError, match="triplet_margin_with_distance_loss: distance_function must be a callable"
+    ):
+        F.triplet_margin_with_distance_loss(x, x, x, distance_function="cosine")
+    with pytest.raises(
+        ValueError, match="TripletMarginWithDistanceLoss: expected margin to be greater than 0"
+    ):
+        nn.TripletMarginWithDistanceLoss(margin=0.0)
     with pytest.raises(TypeError, match="soft_margin_loss: expected Tensors for input and target"):
         F.soft_margin_loss(x, 1.0)
     with pytest.raises(TypeError, match="hinge_embedding_loss: expected a floating point input"):
