@@ -5,16 +5,31 @@ themselves (forward and backward) live in ``chainrule/ops``.
 """
 
 from chainrule.ops.activation import (  # noqa: F401
+    celu,
     elu,
     erf,
     gelu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
     leaky_relu,
     log_softmax,
+    logsigmoid,
+    mish,
     prelu,
     relu,
+    relu6,
+    selu,
     silu,
     softmax,
+    softmin,
     softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
 )
 from chainrule.ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E402
 from chainrule.ops.conv import (  # noqa: F401
@@ -25,6 +40,8 @@ from chainrule.ops.conv import (  # noqa: F401
     conv_transpose2d,
     conv_transpose3d,
 )
+from chainrule.ops.ctc import ctc_loss  # noqa: F401
+from chainrule.ops.distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
 from chainrule.ops.dropout import dropout  # noqa: F401
 from chainrule.ops.elementwise import sigmoid, tanh  # noqa: F401
 from chainrule.ops.embedding import embedding, one_hot  # noqa: F401
@@ -33,13 +50,24 @@ from chainrule.ops.linalg import linear  # noqa: F401
 from chainrule.ops.loss import (  # noqa: F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
     cross_entropy,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
     hinge_loss,
     huber_loss,
+    kl_div,
     l1_loss,
+    margin_ranking_loss,
     mse_loss,
     multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
     nll_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 from chainrule.ops.misc import group_norm, smooth_l1_loss  # noqa: F401,E402
 from chainrule.ops.normalization import batch_norm, layer_norm  # noqa: F401

@@ -1,7 +1,10 @@
 """Loss modules, as ``torch.nn``: ``MSELoss``, ``L1Loss``, ``HuberLoss``, ``BCELoss``,
-``BCEWithLogitsLoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``MultiMarginLoss`` and our binary
-``HingeLoss``.  Each is called as ``loss_fn(input, target)`` and forwards to its function in
-``chainrule/ops/loss.py``; ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``.
+``BCEWithLogitsLoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``MultiMarginLoss``, ``KLDivLoss``,
+``PoissonNLLLoss``, ``GaussianNLLLoss``, ``MarginRankingLoss``, ``HingeEmbeddingLoss``,
+``CosineEmbeddingLoss``, ``SoftMarginLoss``, ``MultiLabelSoftMarginLoss``, ``MultiLabelMarginLoss``,
+``TripletMarginLoss``, ``CTCLoss`` and our binary ``HingeLoss``.  Each is called as
+``loss_fn(input, target)`` (some take three tensors, CTC four arguments) and forwards to its
+function in ``chainrule/ops``; ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``.
 
 Class weights and ``pos_weight`` are kept as buffers (so ``.to(device)`` moves them).
 
@@ -14,9 +17,11 @@ Example::
 
 from __future__ import annotations
 
+from chainrule.nn.distance import PairwiseDistance
 from chainrule.nn.module import Module
 from chainrule.ops import _args
 from chainrule.ops import loss as L
+from chainrule.ops.ctc import ctc_loss
 from chainrule.tensor import Tensor
 
 
@@ -177,3 +182,427 @@ class HingeLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return L.hinge_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    r"""Kullback-Leibler divergence, as ``torch.nn.KLDivLoss``: input log-probabilities x, target y.
+
+    $$ \ell = y (\log y - x) \quad\text{or, with log\_target,}\quad \ell = e^{y} (y - x) $$
+
+    Use ``reduction='batchmean'`` for the true KL divergence ('mean' divides by every element
+    and warns, as PyTorch).
+
+    Args:
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'batchmean'``, ``'sum'`` or ``'none'``.
+        log_target: whether the target is given as log-probabilities.
+
+    Shape:
+        - Input: (*)
+        - Target: (*), the input's shape
+        - Output: a scalar, or (*) for ``'none'``
+
+    Example:
+        >>> loss = cr.nn.KLDivLoss(reduction="batchmean")
+        >>> p = cr.tensor([[0.25, 0.75]])
+        >>> float(loss(p.log(), p))
+        0.0
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+        batchmean = reduction == "batchmean" and size_average is None and reduce is None
+        super().__init__(size_average, reduce, "mean" if batchmean else reduction)
+        if batchmean:
+            self.reduction = "batchmean"
+        self.log_target = bool(log_target)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return L.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    r"""Poisson negative log-likelihood, as ``torch.nn.PoissonNLLLoss``.
+
+    $$ \ell = e^{x} - y x \ (\text{log\_input}),\quad \ell = x - y \log(x + \epsilon) \ (\text{otherwise}) $$
+
+    plus Stirling's term where y > 1 with ``full``.
+
+    Args:
+        log_input: whether the input is the log of the rate.
+        full: add Stirling's approximation of log(y!).
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        eps: keeps the log finite when ``log_input=False``.
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*)
+        - Target: (*), the input's shape
+
+    Example:
+        >>> float(cr.nn.PoissonNLLLoss()(cr.tensor([0.0]), cr.tensor([1.0])))
+        1.0
+    """
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average=None,
+        eps: float = 1e-8,
+        reduce=None,
+        reduction: str = "mean",
+    ):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full = bool(log_input), bool(full)
+        self.eps = _args.number("PoissonNLLLoss", "eps", eps)
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        return L.poisson_nll_loss(
+            log_input,
+            target,
+            log_input=self.log_input,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+        )
+
+
+class GaussianNLLLoss(_Loss):
+    r"""Gaussian negative log-likelihood with predicted variances, as ``torch.nn.GaussianNLLLoss``.
+
+    $$ \ell = \tfrac12 \left(\log \max(\sigma^2, \epsilon) + \frac{(x - y)^2}{\max(\sigma^2, \epsilon)}\right)
+       \ (+\ \tfrac12 \log 2\pi \text{ if full}) $$
+
+    Args:
+        full: add the constant term.
+        eps: the smallest variance used (the clamp passes the gradient through, as PyTorch).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, *)
+        - Target: (N, *), the input's shape
+        - Var: the input's shape, without its last dim, with one dim of size 1, or a float
+
+    Example:
+        >>> x = cr.tensor([[0.0, 1.0]])
+        >>> float(cr.nn.GaussianNLLLoss()(x, x, cr.ones(1, 2)))
+        0.0
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        self.full = bool(full)
+        self.eps = _args.number("GaussianNLLLoss", "eps", eps)
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:  # noqa: A002
+        return L.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    r"""Ranking hinge on pairs of scores, as ``torch.nn.MarginRankingLoss``.
+
+    $$ \ell = \max(0, -y (x_1 - x_2) + \text{margin}) $$
+
+    Args:
+        margin: the required gap.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input1, Input2, Target: (N,) or (), the same number of dims
+
+    Example:
+        >>> loss = cr.nn.MarginRankingLoss(margin=1.0)
+        >>> float(loss(cr.tensor([2.0]), cr.tensor([0.0]), cr.tensor([1.0])))
+        0.0
+    """
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = _args.number("MarginRankingLoss", "margin", margin)
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return L.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    r"""Hinge loss on distances with ±1 targets, as ``torch.nn.HingeEmbeddingLoss``.
+
+    $$ \ell = \begin{cases} x & y = 1 \\ \max(0, \text{margin} - x) & y = -1 \end{cases} $$
+
+    Args:
+        margin: the distance dissimilar pairs should exceed.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*)
+        - Target: (*), the input's shape
+
+    Example:
+        >>> float(cr.nn.HingeEmbeddingLoss()(cr.tensor([0.25]), cr.tensor([-1.0])))
+        0.75
+    """
+
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = _args.number("HingeEmbeddingLoss", "margin", margin)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return L.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    r"""Cosine loss on pairs with ±1 targets, as ``torch.nn.CosineEmbeddingLoss``.
+
+    $$ \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\ \max(0, \cos(x_1, x_2) - \text{margin}) & y = -1
+       \end{cases} $$
+
+    Args:
+        margin: for dissimilar pairs, in [-1, 1].
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input1, Input2: (N, D) or (D,)
+        - Target: (N,) or ()
+
+    Example:
+        >>> loss = cr.nn.CosineEmbeddingLoss()
+        >>> round(float(loss(cr.tensor([[1.0, 0.0]]), cr.tensor([[0.0, 1.0]]), cr.tensor([1.0]))), 4)
+        1.0
+    """
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = _args.number("CosineEmbeddingLoss", "margin", margin)
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return L.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    r"""Two-class logistic loss with ±1 targets, as ``torch.nn.SoftMarginLoss``.
+
+    $$ \ell = \log(1 + e^{-y x}) $$
+
+    Args:
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*)
+        - Target: (*), the input's shape
+
+    Example:
+        >>> round(float(cr.nn.SoftMarginLoss()(cr.tensor([0.0]), cr.tensor([-1.0]))), 4)
+        0.6931
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return L.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    r"""Multi-label one-versus-all logistic loss, as ``torch.nn.MultiLabelSoftMarginLoss``.
+
+    $$ \ell_n = -\frac{1}{C} \sum_c w_c \left(y_{nc} \log \sigma(x_{nc})
+       + (1 - y_{nc}) \log \sigma(-x_{nc})\right) $$
+
+    Args:
+        weight: per-class weights (C,) (kept as a buffer), or None.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, C) or (C,)
+        - Target: 0/1 labels, the input's shape
+        - Output: a scalar, or (N,) for ``'none'``
+
+    Example:
+        >>> loss = cr.nn.MultiLabelSoftMarginLoss()
+        >>> round(float(loss(cr.tensor([[0.0, 0.0]]), cr.tensor([[0.0, 1.0]]))), 4)
+        0.6931
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return L.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    r"""Multi-label hinge loss, as ``torch.nn.MultiLabelMarginLoss``; targets list class indices
+    ended by the first -1.
+
+    $$ \ell_n = \sum_{j \in Y_n} \sum_{k \notin Y_n} \frac{\max(0, 1 - (x_{n,j} - x_{n,k}))}{C} $$
+
+    Args:
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, C) or (C,)
+        - Target: int64 indices, the input's shape, padded with -1
+        - Output: a scalar, or (N,) for ``'none'``
+
+    Example:
+        >>> loss = cr.nn.MultiLabelMarginLoss()
+        >>> round(float(loss(cr.tensor([[0.1, 0.2, 0.4, 0.8]]), cr.tensor([[3, 0, -1, 1]]))), 4)
+        0.85
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return L.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    r"""Triplet loss, as ``torch.nn.TripletMarginLoss``.
+
+    $$ \ell = \max(0, d(a, p) - d(a, n) + \text{margin}), \qquad d(u, v) = \lVert u - v + \epsilon \rVert_p $$
+
+    Args:
+        margin: > 0.
+        p: the norm's exponent.
+        eps: added to the differences.
+        swap: use min(d(a, n), d(p, n)) as the negative distance.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Anchor, Positive, Negative: (N, D) or (D,)
+        - Output: a scalar, or (N,) for ``'none'``
+
+    Example:
+        >>> loss = cr.nn.TripletMarginLoss(eps=0.0)
+        >>> float(loss(cr.tensor([[0.0]]), cr.tensor([[1.0]]), cr.tensor([[1.5]])))
+        0.5
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        size_average=None,
+        reduce=None,
+        reduction: str = "mean",
+    ):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = _args.number("TripletMarginLoss", "margin", margin, above=0)
+        self.p = _args.number("TripletMarginLoss", "p", p)
+        self.eps = _args.number("TripletMarginLoss", "eps", eps)
+        self.swap = bool(swap)
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return L.triplet_margin_loss(
+            anchor,
+            positive,
+            negative,
+            margin=self.margin,
+            p=self.p,
+            eps=self.eps,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class CTCLoss(_Loss):
+    r"""Connectionist temporal classification loss, as ``torch.nn.CTCLoss``.
+
+    $$ \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_n)} \prod_{t=1}^{T_n} p_t(\pi_t) $$
+
+    over every alignment π of the target with the input (repeats merged, blanks removed); see
+    ``chainrule.nn.functional.ctc_loss``. No second derivative, as PyTorch.
+
+    Args:
+        blank: the index of the blank class.
+        reduction: ``'mean'`` (each loss over its target length, then the batch mean), ``'sum'``
+            or ``'none'``.
+        zero_infinity: replace infinite losses and their gradients by 0.
+
+    Shape:
+        - Log_probs: (T, N, C) or (T, C), from ``log_softmax``
+        - Targets: (N, S) padded, or (sum(target_lengths),) concatenated
+        - Input_lengths, Target_lengths: (N,)
+        - Output: a scalar, or (N,) for ``'none'``
+
+    Example:
+        >>> ctc = cr.nn.CTCLoss()
+        >>> lp = cr.randn(6, 2, 4).log_softmax(2)
+        >>> ctc(lp, cr.tensor([[1, 2], [3, 3]]), [6, 5], [2, 2]).shape
+        ()
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
+        super().__init__(reduction=reduction)
+        self.blank = _args.integer("CTCLoss", "blank", blank, 0)
+        self.zero_infinity = bool(zero_infinity)
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths, target_lengths) -> Tensor:
+        return ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank=self.blank,
+            reduction=self.reduction,
+            zero_infinity=self.zero_infinity,
+        )
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    r"""Triplet loss with any distance, as ``torch.nn.TripletMarginWithDistanceLoss``.
+
+    $$ \ell = \max(0, d(a, p) - d(a, n) + \text{margin}) $$
+
+    Args:
+        distance_function: a callable of two tensors returning their distances; a
+            ``PairwiseDistance()`` when None.
+        margin: > 0.
+        swap: use min(d(a, n), d(p, n)) as the negative distance.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Anchor, Positive, Negative: (N, *), what ``distance_function`` takes
+        - Output: a scalar, or (N,) for ``'none'``
+
+    Example:
+        >>> loss = cr.nn.TripletMarginWithDistanceLoss(distance_function=cr.nn.PairwiseDistance(eps=0.0))
+        >>> float(loss(cr.tensor([[0.0]]), cr.tensor([[1.0]]), cr.tensor([[1.5]])))
+        0.5
+    """
+
+    def __init__(
+        self, *, distance_function=None, margin: float = 1.0, swap: bool = False, reduction: str = "mean"
+    ):
+        super().__init__(reduction=reduction)
+        name = "TripletMarginWithDistanceLoss"
+        if _args.number(name, "margin", margin) <= 0:
+            raise ValueError(f"{name}: expected margin to be greater than 0, got {margin} instead")
+        if distance_function is not None and not callable(distance_function):
+            raise TypeError(
+                f"{name}: distance_function must be a callable or None, got "
+                f"{type(distance_function).__name__}"
+            )
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
+        self.margin, self.swap = margin, bool(swap)
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return L.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )

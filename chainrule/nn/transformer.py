@@ -29,6 +29,7 @@ from chainrule.nn.dropout import Dropout
 from chainrule.nn.linear import Linear
 from chainrule.nn.module import Module, Parameter, new_parameter
 from chainrule.nn.normalization import LayerNorm
+from chainrule.ops import _args
 from chainrule.ops import attention as att
 from chainrule.ops.activation import gelu, relu
 from chainrule.tensor import Tensor
@@ -152,7 +153,7 @@ class MultiheadAttention(Module):
             ("key", key, self.kdim),
             ("value", value, self.vdim),
         ):
-            att._check(op, name, t)
+            _args.tensor(op, name, t, floating=True)
             if t.ndim not in (2, 3) or t.shape[-1] != last:
                 raise RuntimeError(
                     f"{op}: {name} must be (L, N, {last}) ((N, L, {last}) with batch_first) or unbatched "

@@ -1,4 +1,6 @@
-"""Activation functions: softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax.
+"""Activation functions: softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax, and
+selu, celu, mish, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, softmin,
+tanhshrink, threshold, glu, hardshrink, softshrink.
 
 (``relu``, ``sigmoid`` and ``tanh`` live in ``elementwise``.)  Each op is a ``Function``
 whose backward is the local derivative times the upstream gradient, written with
@@ -210,23 +212,34 @@ def _prelu_weight_view(weight, ndim: int):
 
 
 class ELU(Function):
-    """out = x if x > 0 else α (eˣ - 1);  dx = grad if x > 0 else grad · α eˣ."""
+    """out = s·x if x > 0 else s·α (e^{βx} - 1);  dx = s·grad if x > 0 else grad · s α β e^{βx}.
+
+    ``apply(x, alpha, scale, input_scale, grad_input_scale)``: ``elu`` is (α, 1, 1, 1), ``selu``
+    (α₀, λ₀, 1, 1) and ``celu`` (α, 1, 1/α, 1/float32(α)): PyTorch's celu backward rounds α to
+    float32 before taking 1/α, so β of dx is that one.
+    """
 
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, alpha):
+    def forward(ctx, x, alpha, scale, input_scale, grad_input_scale):
         ctx.save_for_backward(x)
-        ctx.alpha = alpha
+        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, grad_input_scale
         a = x._data
         xp = xp_of(a)
-        neg = xp.expm1(xp.minimum(a, 0)) * alpha  # min(): no overflow in the unused branch
-        return xp.where(a > 0, a, neg).astype(a.dtype, copy=False)
+        neg = xp.minimum(a, 0)  # min(): no overflow in the unused branch
+        if input_scale != 1:
+            neg = neg * input_scale
+        neg = xp.expm1(neg) * (alpha * scale)
+        pos = a * scale if scale != 1 else a
+        return xp.where(a > 0, pos, neg).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return bm.where(x > 0, grad, grad * (bm.exp(bm.minimum(x, 0.0)) * ctx.alpha)), None
+        s, beta = ctx.scale, ctx.input_scale
+        neg = bm.exp(bm.minimum(x, 0.0) * beta) * (ctx.alpha * s * beta)
+        return bm.where(x > 0, grad * s, grad * neg), None, None, None, None
 
 
 class GELU(Function):
@@ -388,7 +401,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
     _args.tensor("elu", "input", input, floating=True)
     _args.number("elu", "alpha", alpha)
-    return ELU.apply(input, alpha)
+    return ELU.apply(input, alpha, 1.0, 1.0, 1.0)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -450,3 +463,437 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     from chainrule.ops.elementwise import relu as _relu
 
     return _relu(input)
+
+
+# ----------------------------------------------------------------------------- more activations
+#
+# Kinks follow PyTorch: at an exact breakpoint the gradient is the one PyTorch's backward gives
+# (0 at the ends of hardtanh's, hardsigmoid's and the shrinks' linear pieces, threshold's x = t).
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+
+
+class Hardtanh(Function):
+    """out = clamp(x, lo, hi);  dx = grad where lo < x < hi, else 0 (0 at both ends, as PyTorch)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        a = x._data
+        return xp_of(a).clip(a, lo, hi).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return bm.where(x > ctx.lo, bm.where(x < ctx.hi, grad, 0.0), 0.0), None, None
+
+
+class Hardsigmoid(Function):
+    """out = min(max(x + 3, 0), 6) / 6;  dx = grad / 6 where -3 < x < 3, else 0 (1/6 rounded to
+    float32 as PyTorch's kernel, also for float64)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x._data
+        return (xp_of(a).clip(a + 3.0, 0.0, 6.0) / 6.0).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return bm.where(x > -3.0, bm.where(x < 3.0, grad * _ONE_SIXTH_F32, 0.0), 0.0)
+
+
+class Hardswish(Function):
+    """out = x · min(max(x + 3, 0), 6) / 6;  dx = 0 for x ≤ -3, grad (x/3 + ½) for -3 < x < 3,
+    grad for x ≥ 3 (PyTorch's values at ±3)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x._data
+        return (a * xp_of(a).clip(a + 3.0, 0.0, 6.0) / 6.0).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return bm.where(x > -3.0, bm.where(x < 3.0, grad * (x / 3.0 + 0.5), grad), 0.0)
+
+
+class Mish(Function):
+    """out = x tanh(softplus(x));  dx = grad · (t + x σ(x) (1 - t²)), t = tanh(softplus(x))."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x._data
+        return (a * xp_of(a).tanh(bm.softplus(a))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        t = bm.tanh(bm.softplus(x))
+        return grad * (t + x * bm.sigmoid(x) * (1.0 - t * t))
+
+
+class LogSigmoid(Function):
+    """out = log σ(x) = min(x, 0) - log1p(e^{-|x|}) (never overflows);  dx = grad · σ(-x)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x._data
+        xp = xp_of(a)
+        return (xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * bm.sigmoid(-x)
+
+
+class Threshold(Function):
+    """out = x if x > threshold else value;  dx = grad where x > threshold, else 0."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        ctx.save_for_backward(x)
+        ctx.threshold = threshold
+        a = x._data
+        return xp_of(a).where(a > threshold, a, value).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return bm.where(x > ctx.threshold, grad, 0.0), None, None
+
+
+class Shrink(Function):
+    """hard: out = x where |x| > λ, else 0;  soft: out = x - λ·sign(x) where |x| > λ, else 0;
+    both: dx = grad where x > λ or x < -λ, else 0 (0 at ±λ, as PyTorch)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, lambd, soft):
+        ctx.save_for_backward(x)
+        ctx.lambd = lambd
+        a = x._data
+        xp = xp_of(a)
+        if soft:
+            out = xp.where(a > lambd, a - lambd, xp.where(a < -lambd, a + lambd, 0))
+        else:
+            out = xp.where((a > lambd) | (a < -lambd), a, 0)
+        return out.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lam = ctx.lambd
+        return bm.where(x > lam, grad, bm.where(x < -lam, grad, 0.0)), None, None
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    r"""Scaled ELU, as ``torch.nn.functional.selu``.
+
+    $$ \mathrm{selu}(x) = \lambda_0 \begin{cases} x & x > 0 \\ \alpha_0 (e^x - 1) & x \le 0 \end{cases} $$
+
+    with $\alpha_0 \approx 1.6733$, $\lambda_0 \approx 1.0507$ (self-normalising constants).
+
+    Args:
+        input: a floating point tensor of any shape.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Returns:
+        A tensor of the input's shape.
+
+    Example:
+        >>> cr.nn.functional.selu(cr.tensor([-1.0, 0.0, 1.0]))
+        tensor([-1.1113,  0.    ,  1.0507])
+    """
+    _args.tensor("selu", "input", input, floating=True)
+    return ELU.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0, 1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    r"""Continuously differentiable ELU, as ``torch.nn.functional.celu``.
+
+    $$ \mathrm{celu}(x) = \max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1)) $$
+
+    Args:
+        input: a floating point tensor of any shape.
+        alpha: the α of the formula, nonzero.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Raises:
+        RuntimeError: ``alpha`` is 0.
+
+    Example:
+        >>> cr.nn.functional.celu(cr.tensor([-1.0, 2.0]), alpha=2.0)
+        tensor([-0.7869,  2.    ])
+    """
+    _args.tensor("celu", "input", input, floating=True)
+    if _args.number("celu", "alpha", alpha) == 0:
+        raise RuntimeError("celu: alpha cannot be 0 (the input is divided by it)")
+    return ELU.apply(input, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    r"""Mish, as ``torch.nn.functional.mish``: $x \tanh(\mathrm{softplus}(x))$.
+
+    Args:
+        input: a floating point tensor of any shape.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Example:
+        >>> cr.nn.functional.mish(cr.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.3034,  0.    ,  0.8651])
+    """
+    _args.tensor("mish", "input", input, floating=True)
+    return Mish.apply(input)
+
+
+def hardtanh(
+    input: Tensor,  # noqa: A002
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    r"""``clamp(x, min_val, max_val)`` with PyTorch's gradient (0 at both ends), as ``F.hardtanh``.
+
+    $$ \mathrm{hardtanh}(x) = \min(\max(x, \text{min\_val}), \text{max\_val}) $$
+
+    Args:
+        input: a floating point tensor of any shape.
+        min_val: the lower end.
+        max_val: the upper end, at least ``min_val``.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Raises:
+        ValueError: ``min_val`` is greater than ``max_val``.
+
+    Example:
+        >>> cr.nn.functional.hardtanh(cr.tensor([-3.0, 0.5, 3.0]))
+        tensor([-1. ,  0.5,  1. ])
+    """
+    _args.tensor("hardtanh", "input", input, floating=True)
+    _args.number("hardtanh", "min_val", min_val)
+    _args.number("hardtanh", "max_val", max_val)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return Hardtanh.apply(input, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``, as ``torch.nn.functional.relu6``.
+
+    Args:
+        input: a floating point tensor of any shape.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Example:
+        >>> cr.nn.functional.relu6(cr.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
+    _args.tensor("relu6", "input", input, floating=True)
+    return Hardtanh.apply(input, 0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    r"""The piecewise linear sigmoid, as ``torch.nn.functional.hardsigmoid``.
+
+    $$ \mathrm{hardsigmoid}(x) = \min(\max(x + 3, 0), 6) / 6 $$
+
+    Args:
+        input: a floating point tensor of any shape.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Example:
+        >>> cr.nn.functional.hardsigmoid(cr.tensor([-4.0, 0.0, 1.5]))
+        tensor([0.  , 0.5 , 0.75])
+    """
+    _args.tensor("hardsigmoid", "input", input, floating=True)
+    return Hardsigmoid.apply(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    r"""Hard swish (MobileNetV3), as ``torch.nn.functional.hardswish``.
+
+    $$ \mathrm{hardswish}(x) = x \cdot \min(\max(x + 3, 0), 6) / 6 $$
+
+    Args:
+        input: a floating point tensor of any shape.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Example:
+        >>> cr.nn.functional.hardswish(cr.tensor([-4.0, 1.0, 4.0]))
+        tensor([-0.    ,  0.6667,  4.    ])
+    """
+    _args.tensor("hardswish", "input", input, floating=True)
+    return Hardswish.apply(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    r"""$\log \sigma(x) = -\mathrm{softplus}(-x)$, stable for large $|x|$, as ``F.logsigmoid``.
+
+    Args:
+        input: a floating point tensor of any shape.
+
+    Example:
+        >>> cr.nn.functional.logsigmoid(cr.tensor([-1000.0, 0.0, 1000.0]))
+        tensor([-1.0000e+03, -6.9315e-01,  0.0000e+00])
+    """
+    _args.tensor("logsigmoid", "input", input, floating=True)
+    return LogSigmoid.apply(input)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    r"""$x / (1 + |x|)$, as ``torch.nn.functional.softsign`` (composed the same way).
+
+    Args:
+        input: a floating point tensor of any shape.
+
+    Example:
+        >>> cr.nn.functional.softsign(cr.tensor([-3.0, 1.0]))
+        tensor([-0.75,  0.5 ])
+    """
+    _args.tensor("softsign", "input", input, floating=True)
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    r"""$x - \tanh(x)$, as ``torch.nn.functional.tanhshrink``.
+
+    Args:
+        input: a floating point tensor of any shape.
+
+    Example:
+        >>> cr.nn.functional.tanhshrink(cr.tensor([0.0, 2.0]))
+        tensor([0.   , 1.036])
+    """
+    _args.tensor("tanhshrink", "input", input, floating=True)
+    return input - input.tanh()
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    r"""softmax(-x) along ``dim``, as ``torch.nn.functional.softmin``.
+
+    $$ \mathrm{softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}} $$
+
+    Args:
+        input: a floating point tensor.
+        dim: the dimension that sums to 1 (PyTorch's implicit choice, with a warning, when None).
+        dtype: cast the input to this dtype first.
+
+    Example:
+        >>> cr.nn.functional.softmin(cr.tensor([[0.0, 1.0]]), dim=1)
+        tensor([[0.7311, 0.2689]])
+    """
+    if not isinstance(input, Tensor):
+        _args.tensor("softmin", "input", input, floating=True)
+    return _softmax_like(Softmax, "softmin", -input, dim, dtype)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
+    r"""x where x > threshold, else ``value``, as ``torch.nn.functional.threshold``.
+
+    $$ y = \begin{cases} x & x > \text{threshold} \\ \text{value} & \text{otherwise} \end{cases} $$
+
+    Args:
+        input: a floating point tensor of any shape.
+        threshold: the cut; an input exactly at it becomes ``value`` (gradient 0).
+        value: what replaces the inputs at or below ``threshold``.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Example:
+        >>> cr.nn.functional.threshold(cr.tensor([0.5, 1.0, 2.0]), 1.0, -1.0)
+        tensor([-1., -1.,  2.])
+    """
+    _args.tensor("threshold", "input", input, floating=True)
+    _args.number("threshold", "threshold", threshold)
+    _args.number("threshold", "value", value)
+    return Threshold.apply(input, threshold, value)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    r"""Gated linear unit, as ``torch.nn.functional.glu``: the input split in halves a, b along ``dim``.
+
+    $$ \mathrm{glu}(a, b) = a \otimes \sigma(b) $$
+
+    Args:
+        input: a floating point tensor whose size along ``dim`` is even.
+        dim: the dimension that is halved.
+
+    Returns:
+        A tensor of the input's shape with ``dim`` halved.
+
+    Raises:
+        RuntimeError: a 0-d input, or an odd size along ``dim``.
+
+    Example:
+        >>> cr.nn.functional.glu(cr.tensor([[1.0, 2.0, 0.0, 0.0]])).shape
+        (1, 2)
+    """
+    _args.tensor("glu", "input", input, floating=True)
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support scalars (0-d tensors) because halving size must be even")
+    axis = norm_dim(dim, input.ndim, "glu")
+    n = input.shape[axis]
+    if n % 2:
+        raise RuntimeError(
+            f"glu: halving dimension must be even, but dimension {axis} is size {n} (input shape "
+            f"{tuple(input.shape)})"
+        )
+    a, b = input.chunk(2, axis)
+    return a * b.sigmoid()
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    r"""x where |x| > λ, else 0, as ``torch.nn.functional.hardshrink``.
+
+    Args:
+        input: a floating point tensor of any shape.
+        lambd: λ.
+
+    Example:
+        >>> cr.nn.functional.hardshrink(cr.tensor([-1.0, 0.2, 0.5, 0.7]))
+        tensor([-1. ,  0. ,  0. ,  0.7])
+    """
+    _args.tensor("hardshrink", "input", input, floating=True)
+    _args.number("hardshrink", "lambd", lambd)
+    return Shrink.apply(input, lambd, False)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    r"""x - λ for x > λ, x + λ for x < -λ, else 0, as ``torch.nn.functional.softshrink``.
+
+    Args:
+        input: a floating point tensor of any shape.
+        lambd: λ ≥ 0.
+
+    Raises:
+        RuntimeError: ``lambd`` is negative.
+
+    Example:
+        >>> cr.nn.functional.softshrink(cr.tensor([-1.0, 0.2, 0.7]))
+        tensor([-0.5,  0. ,  0.2])
+    """
+    _args.tensor("softshrink", "input", input, floating=True)
+    if _args.number("softshrink", "lambd", lambd) < 0:
+        raise RuntimeError(f"softshrink: lambd must be at least 0, but found {lambd}")
+    return Shrink.apply(input, lambd, True)

@@ -1,6 +1,8 @@
 """Loss functions: mse, l1, huber, binary cross-entropy (on probabilities and on logits),
 cross-entropy (class indices or probabilities, fused with a stable log-softmax), nll,
-multi-class margin (hinge) and binary hinge.
+multi-class margin (hinge) and binary hinge; kl_div, poisson and gaussian nll, margin ranking,
+hinge and cosine embedding, soft margin, multi-label soft margin and margin, triplet margin
+(CTC is in ``ops/ctc.py``).
 
 ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'`` (one loss per element /
 sample), as PyTorch.  Input and target must have the same shape where PyTorch would
@@ -14,13 +16,15 @@ derivative of each element's loss, e.g. d(x - y)²/dx = 2 (x - y).
 from __future__ import annotations
 
 import math
+import warnings
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
 from chainrule.kernels import loss as K
 from chainrule.ops import _args
 from chainrule.ops import bmath as bm
-from chainrule.ops.activation import log_softmax
+from chainrule.ops.activation import log_softmax, logsigmoid
+from chainrule.ops.distance import no_grad_clamp_min, pairwise_distance
 from chainrule.ops.elementwise import relu
 from chainrule.tensor import Tensor
 
@@ -728,3 +732,596 @@ def hinge_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: st
         )
     _args.number(op, "margin", margin)
     return _reduce(relu(margin - target * input), reduction)
+
+
+# ----------------------------------------------------------------------------- more losses
+#
+# Compositions of differentiable ops written as PyTorch writes them (ATen or torch.nn.functional),
+# so values, kinks (clamp at 0 lets the gradient through, as clamp_min) and second derivatives
+# match.  CTC, a whole-sequence dynamic programme, is its own op in ``ops/ctc.py``.
+
+
+def _check_float(op: str, name: str, x) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor for {name}, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point {name}, got dtype {x.dtype}")
+
+
+def _as_float_like(op: str, name: str, t, like: Tensor) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected a Tensor for {name}, got {type(t).__name__}")
+    return t if t.dtype == like.dtype else t.to(like.dtype)
+
+
+def kl_div(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    r"""Kullback-Leibler divergence of the target from the input's distribution, as ``F.kl_div``.
+
+    ``input`` holds log-probabilities; ``target`` probabilities (or log-probabilities with
+    ``log_target=True``). Element-wise
+
+    $$ \ell = y (\log y - x) \quad\text{or, with log\_target,}\quad \ell = e^{y} (y - x) $$
+
+    (0 where y = 0). ``reduction='batchmean'`` divides the sum by the batch size, the true KL
+    divergence; ``'mean'`` divides by the number of elements and warns, as PyTorch.
+
+    Args:
+        input: log-probabilities, any shape.
+        target: the same shape.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'batchmean'``, ``'sum'`` or ``'none'``.
+        log_target: whether ``target`` is given as log-probabilities.
+
+    Returns:
+        A scalar, or the input's shape for ``'none'``.
+
+    Example:
+        >>> p = cr.tensor([[0.5, 0.5]])
+        >>> float(cr.nn.functional.kl_div(p.log(), p, reduction="batchmean"))
+        0.0
+    """
+    op = "kl_div"
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(op, "mean", size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction 'mean' divides the total loss by both the batch size and the support size; "
+            "'batchmean' divides only by the batch size, and aligns with the KL divergence math definition",
+            stacklevel=2,
+        )
+    elif reduction != "batchmean":
+        _reduction(op, reduction)
+    input, target = _pair(op, input, target)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:  # xlogy(y, y) - y x, the y log y term 0 at y = 0
+        zero = target == 0
+        loss = bm.where(zero, 0.0, target * bm.where(zero, 1.0, target).log()) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Negative log-likelihood of a Poisson target, as ``torch.nn.functional.poisson_nll_loss``.
+
+    $$ \ell = e^{x} - y x \ (\text{log\_input}),\quad \ell = x - y \log(x + \epsilon) \ (\text{otherwise}) $$
+
+    With ``full``, Stirling's term $y \log y - y + \tfrac12 \log(2\pi y)$ is added where y > 1.
+
+    Args:
+        input: the predicted rate (its log with ``log_input=True``), any shape.
+        target: counts, the same shape.
+        log_input: whether ``input`` is the log of the rate.
+        full: add Stirling's approximation of log(y!).
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        eps: keeps log(x + eps) finite when ``log_input=False``.
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> float(cr.nn.functional.poisson_nll_loss(cr.tensor([0.0]), cr.tensor([1.0])))
+        1.0
+    """
+    op = "poisson_nll_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    eps = _args.number(op, "eps", eps)
+    input, target = _pair(op, input, target)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        big = target > 1
+        t = bm.where(big, target, 1.0)  # Stirling's term only where y > 1; no log(0) elsewhere
+        stirling = t * t.log() - t + (t * (2 * math.pi)).log() * 0.5
+        loss = loss + bm.where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Negative log-likelihood of a Gaussian target, as ``torch.nn.functional.gaussian_nll_loss``.
+
+    $$ \ell = \tfrac12 \left(\log \max(\sigma^2, \epsilon) + \frac{(x - y)^2}{\max(\sigma^2, \epsilon)}\right)
+       \ (+\ \tfrac12 \log 2\pi \text{ if full}) $$
+
+    The clamp to ``eps`` passes the gradient of ``var`` through unchanged, as PyTorch (which
+    clamps under ``no_grad``).
+
+    Args:
+        input: the predicted means (N, *).
+        target: samples, the input's shape (or broadcastable to it).
+        var: the predicted variances: the input's shape, one dimension fewer (the last), one
+            dimension of size 1, or a float for all.
+        full: add the constant ½ log 2π.
+        eps: the smallest variance used.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Raises:
+        ValueError: a negative variance, or ``var`` of a shape that fits none of the above.
+
+    Example:
+        >>> x = cr.tensor([[1.0, 2.0]])
+        >>> float(cr.nn.functional.gaussian_nll_loss(x, x, cr.ones(1, 2)))
+        0.0
+    """
+    op = "gaussian_nll_loss"
+    _check_float(op, "input", input)
+    target = _as_float_like(op, "target", target, input)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError(f"{op}: var has negative entry/entries (var={var})")
+        var = Tensor._make(xp_of(input._data).full(input.shape, float(var), input.dtype))
+    v = _as_float_like(op, "var", var, input)
+    if bool((v._data < 0).any()):
+        raise ValueError(f"{op}: var has negative entry/entries")
+    ishape, vshape = tuple(input.shape), tuple(v.shape)
+    if vshape != ishape:
+        if ishape[:-1] == vshape:
+            v = v.unsqueeze(-1)
+        elif not (len(ishape) == len(vshape) and sum(b for a, b in zip(ishape, vshape) if a != b) == 1):
+            raise ValueError(
+                f"{op}: var is of incorrect size {vshape} for input of shape {ishape}; expected the input's "
+                "shape, its shape without the last dim, or one dim of size 1"
+            )
+    try:
+        ok = np.broadcast_shapes(tuple(target.shape), ishape) == ishape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{op}: target shape {tuple(target.shape)} does not broadcast to the input {ishape}")
+    reduction = _reduction(op, reduction)
+    v = no_grad_clamp_min(v, _args.number(op, "eps", eps))
+    d = input - target
+    loss = (v.log() + d * d / v) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Ranking hinge: x1 should exceed x2 by ``margin`` where y = 1 (and trail it where y = -1).
+
+    $$ \ell = \max(0, -y (x_1 - x_2) + \text{margin}) $$
+
+    As ``torch.nn.functional.margin_ranking_loss``: all three of the same number of dims,
+    broadcast together.
+
+    Args:
+        input1: scores (N,) or any shape.
+        input2: scores, the same number of dims.
+        target: 1 or -1, the same number of dims.
+        margin: the required gap.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> f = cr.nn.functional.margin_ranking_loss
+        >>> float(f(cr.tensor([1.0, 0.0]), cr.tensor([0.0, 1.0]), cr.tensor([1.0, 1.0])))
+        0.5
+    """
+    op = "margin_ranking_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    _check_float(op, "input1", input1)
+    input2 = _as_float_like(op, "input2", input2, input1)
+    target = _as_float_like(op, "target", target, input1)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(
+            f"{op}: all input tensors should have the same number of dimensions, but got shapes input1: "
+            f"{tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: {tuple(target.shape)}"
+        )
+    try:
+        np.broadcast_shapes(tuple(input1.shape), tuple(input2.shape), tuple(target.shape))
+    except ValueError:
+        raise RuntimeError(
+            f"{op}: shapes input1 {tuple(input1.shape)}, input2 {tuple(input2.shape)} and target "
+            f"{tuple(target.shape)} cannot be broadcast together"
+        ) from None
+    _args.number(op, "margin", margin)
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    margin: float = 1.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Hinge loss on distances, as ``torch.nn.functional.hinge_embedding_loss``.
+
+    $$ \ell = \begin{cases} x & y = 1 \\ \max(0, \text{margin} - x) & y = -1 \end{cases} $$
+
+    (PyTorch's sum of both pieces: a target other than ±1 gets both.)
+
+    Args:
+        input: distances, any shape.
+        target: 1 (similar) or -1 (dissimilar), the same shape.
+        margin: the distance dissimilar pairs should exceed.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> f = cr.nn.functional.hinge_embedding_loss
+        >>> f(cr.tensor([0.3, 0.3]), cr.tensor([1.0, -1.0]), reduction="none")
+        tensor([0.3, 0.7])
+    """
+    op = "hinge_embedding_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    input, target = _pair(op, input, target)
+    _args.number(op, "margin", margin)
+    margin_part = bm.where(target != 1, (margin - input).clamp(min=0), 0.0)
+    self_part = bm.where(target != -1, input, 0.0)
+    return _reduce(margin_part + self_part, reduction)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Cosine loss on pairs, as ``torch.nn.functional.cosine_embedding_loss``.
+
+    $$ \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\ \max(0, \cos(x_1, x_2) - \text{margin}) & y = -1
+       \end{cases} $$
+
+    with $\cos = \frac{x_1 \cdot x_2}{\sqrt{(\lVert x_1\rVert^2 + 10^{-12})(\lVert x_2\rVert^2 + 10^{-12})}}$.
+
+    Args:
+        input1: (N, D) or (D,).
+        input2: the same shape.
+        target: (N,) or () of 1 and -1.
+        margin: for the dissimilar pairs, in [-1, 1].
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> f = cr.nn.functional.cosine_embedding_loss
+        >>> round(float(f(cr.tensor([[1.0, 0.0]]), cr.tensor([[1.0, 1.0]]), cr.tensor([1.0]))), 4)
+        0.2929
+    """
+    op = "cosine_embedding_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    _check_float(op, "input1", input1)
+    input2 = _as_float_like(op, "input2", input2, input1)
+    target = _as_float_like(op, "target", target, input1)
+    if target.ndim not in (0, 1):
+        raise RuntimeError(
+            f"{op}: 0D or 1D target tensor expected, multi-target not supported, got shape "
+            f"{tuple(target.shape)}"
+        )
+    want = target.ndim + 1
+    if input1.ndim != want or input2.ndim != want:
+        raise RuntimeError(
+            f"{op}: {target.ndim}D target tensor expects {want}D input tensors, but found inputs with shapes "
+            f"{tuple(input1.shape)} and {tuple(input2.shape)}"
+        )
+    if input1.shape != input2.shape or tuple(input1.shape[:-1]) != tuple(target.shape):
+        raise RuntimeError(
+            f"{op}: expected input1 and input2 of the same shape (N, D) and a target of shape (N,), got "
+            f"{tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}"
+        )
+    _args.number(op, "margin", margin)
+    d = target.ndim
+    prod = (input1 * input2).sum(d)
+    mag1 = (input1 * input1).sum(d) + 1e-12
+    mag2 = (input2 * input2).sum(d) + 1e-12
+    cos = prod / (mag1 * mag2).sqrt()
+    pos = bm.where(target == 1, 1 - cos, 0.0)
+    neg = bm.where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(pos + neg, reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Two-class logistic loss, as ``torch.nn.functional.soft_margin_loss``.
+
+    $$ \ell = \log(1 + e^{-y x}) $$
+
+    computed as a stable softplus, so it stays finite where PyTorch's log1p(exp) overflows.
+
+    Args:
+        input: scores, any shape.
+        target: 1 or -1, the same shape.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Example:
+        >>> round(float(cr.nn.functional.soft_margin_loss(cr.tensor([0.0]), cr.tensor([1.0]))), 4)
+        0.6931
+    """
+    op = "soft_margin_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    input, target = _pair(op, input, target)
+    return _reduce(bm.softplus(-input * target), reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Multi-label one-versus-all logistic loss, as ``torch.nn.functional.multilabel_soft_margin_loss``.
+
+    $$ \ell_n = -\frac{1}{C} \sum_c w_c \left(y_{nc} \log \sigma(x_{nc})
+       + (1 - y_{nc}) \log \sigma(-x_{nc})\right) $$
+
+    Args:
+        input: scores (N, C) or (C,).
+        target: 0/1 labels, the same shape.
+        weight: per-class weights (C,), or None.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'`` (one value per sample).
+
+    Example:
+        >>> f = cr.nn.functional.multilabel_soft_margin_loss
+        >>> round(float(f(cr.tensor([[0.0, 0.0]]), cr.tensor([[1.0, 0.0]]))), 4)
+        0.6931
+    """
+    op = "multilabel_soft_margin_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    input, target = _pair(op, input, target)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: expected input of shape (N, C) or (C,), got a 0-d tensor")
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    w = _weight_like(op, weight, input)
+    if w is not None:
+        loss = loss * w
+    c = input.shape[-1]
+    return _reduce(loss.sum(input.ndim - 1) / c, reduction)
+
+
+def multilabel_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``.
+
+    ``target`` lists each sample's classes as indices, ended by the first -1:
+
+    $$ \ell_n = \sum_{j \in Y_n} \sum_{k \notin Y_n} \frac{\max(0, 1 - (x_{n,j} - x_{n,k}))}{C} $$
+
+    Args:
+        input: scores (N, C) or (C,).
+        target: int64 class indices of the input's shape, padded with -1.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'`` (one value per sample).
+
+    Raises:
+        IndexError: a target index outside [-1, C).
+
+    Example:
+        >>> x = cr.tensor([[0.1, 0.2, 0.4, 0.8]])
+        >>> y = cr.tensor([[3, 0, -1, 1]])
+        >>> round(float(cr.nn.functional.multilabel_margin_loss(x, y)), 4)
+        0.85
+    """
+    op = "multilabel_margin_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    _check_float(op, "input", input)
+    if not isinstance(target, Tensor) or target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: expected an integer (int64) target of class indices, got "
+            f"{getattr(target, 'dtype', type(target).__name__)}"
+        )
+    if (
+        input.ndim not in (1, 2)
+        or (input.ndim == 1 and input.shape[0] == 0)
+        or (input.ndim == 2 and input.shape[1] == 0)
+    ):
+        raise ValueError(
+            f"{op}: expected a non-empty input of shape (C,) or (N, C), got {tuple(input.shape)}"
+        )
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"{op}: inconsistent target shape {tuple(target.shape)} for input of shape {tuple(input.shape)}"
+        )
+    x2 = input.reshape(1, -1) if input.ndim == 1 else input
+    t = target._data.reshape(x2.shape)
+    m, c = x2.shape
+    xp = xp_of(x2._data)
+    if t.size and bool(((t < -1) | (t >= c)).any()):
+        bad = int(t[(t < -1) | (t >= c)].ravel()[0])
+        raise IndexError(f"{op}: target index {bad} is out of range for {c} classes (expected -1 .. {c - 1})")
+    # the targets of a row are those before its first -1; pairs (listed target, class) cost
+    # O(N · K · C) memory for at most K targets per row
+    valid = xp.cumprod(t >= 0, axis=1).astype(bool)
+    k = int(valid.sum(axis=1).max()) if m else 0
+    valid, t = valid[:, :k], t[:, :k]
+    ts = xp.where(valid, t, 0)
+    rows = xp.arange(m)[:, None]
+    is_target = xp.zeros((m, c), bool)
+    is_target[xp.broadcast_to(rows, ts.shape)[valid], ts[valid]] = True
+    picked = x2[rows, ts]  # (M, K): x at each listed target
+    hinge = relu(1 - picked.reshape(m, k, 1) + x2.reshape(m, 1, c))
+    pairs = (valid[:, :, None] & ~is_target[:, None, :]).astype(x2.dtype)
+    loss = (hinge * _const(pairs)).sum((1, 2)) / c
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Triplet loss, as ``torch.nn.functional.triplet_margin_loss``.
+
+    $$ \ell = \max(0, d(a, p) - d(a, n) + \text{margin}), \qquad d(u, v) = \lVert u - v + \epsilon \rVert_p $$
+
+    With ``swap``, d(a, n) is replaced by min(d(a, n), d(p, n)).
+
+    Args:
+        anchor: (N, D) or (D,).
+        positive: the same number of dims.
+        negative: the same number of dims.
+        margin: > 0.
+        p: the norm's exponent.
+        eps: added to the differences.
+        swap: use the distance swap.
+        size_average: deprecated, as PyTorch (use ``reduction``).
+        reduce: deprecated, as PyTorch (use ``reduction``).
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Raises:
+        ValueError: ``margin`` is not positive.
+
+    Example:
+        >>> a, pos, neg = cr.tensor([[0.0, 0.0]]), cr.tensor([[0.0, 1.0]]), cr.tensor([[0.0, 3.0]])
+        >>> float(cr.nn.functional.triplet_margin_loss(a, pos, neg, eps=0.0))
+        0.0
+    """
+    op = "triplet_margin_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        _check_float(op, name, t)
+    return _triplet(
+        op, anchor, positive, negative, lambda u, v: pairwise_distance(u, v, p, eps), margin, swap, reduction
+    )
+
+
+def _triplet(
+    op: str, anchor, positive, negative, distance, margin: float, swap: bool, reduction: str
+) -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) reduced, d(a, n) replaced by min(d(a, n), d(p, n)) with ``swap``."""
+    if _args.number(op, "margin", margin) <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    dims = [getattr(t, "ndim", None) for t in (anchor, positive, negative)]
+    if not dims[0] == dims[1] == dims[2]:
+        raise RuntimeError(
+            f"{op}: the anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D inputs"
+        )
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(distance(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Triplet loss with any distance, as ``torch.nn.functional.triplet_margin_with_distance_loss``.
+
+    $$ \ell = \max(0, d(a, p) - d(a, n) + 	ext{margin}) $$
+
+    Args:
+        anchor: (N, D) or (D,), or whatever ``distance_function`` takes.
+        positive: the same number of dims.
+        negative: the same number of dims.
+        distance_function: a callable of two tensors returning their distances (N,);
+            ``pairwise_distance`` when None.
+        margin: > 0.
+        swap: use min(d(a, n), d(p, n)) as the negative distance.
+        reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Raises:
+        ValueError: ``margin`` is not positive.
+
+    Example:
+        >>> f = cr.nn.functional.triplet_margin_with_distance_loss
+        >>> cos = lambda u, v: 1 - cr.nn.functional.cosine_similarity(u, v)
+        >>> a, pos, neg = cr.tensor([[1.0, 0.0]]), cr.tensor([[1.0, 0.1]]), cr.tensor([[-1.0, 0.0]])
+        >>> float(f(a, pos, neg, distance_function=cos))
+        0.0
+    """
+    op = "triplet_margin_with_distance_loss"
+    reduction = _reduction(op, reduction)
+    if distance_function is None:
+        distance_function = pairwise_distance
+    elif not callable(distance_function):
+        raise TypeError(
+            f"{op}: distance_function must be a callable or None, got {type(distance_function).__name__}"
+        )
+    return _triplet(op, anchor, positive, negative, distance_function, margin, swap, reduction)

@@ -78,7 +78,7 @@ def test_sdpa_rejects_bad_input():
         F.scaled_dot_product_attention(q, q, q, attn_mask=cr.ones(4, 4), is_causal=True)
     with pytest.raises(RuntimeError, match="does not broadcast"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=cr.ones(3, 4))
-    with pytest.raises(TypeError, match="query must be floating point"):
+    with pytest.raises(TypeError, match="query must be a floating point Tensor"):
         F.scaled_dot_product_attention(cr.ones(2, 2, dtype=cr.int64), q, q)
 
 
