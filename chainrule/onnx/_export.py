@@ -32,6 +32,65 @@ def _host(a):
     return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)
 
 
+class _SymInt(int):
+    """A size read from a traced tensor's ``.shape`` in a dynamic export: an int with the ONNX value
+    (a 1-D int64 tensor) that computes it at run time; + - * // with ints keep that link."""
+
+    def __new__(cls, value: int, tr: _Tracer, make):
+        obj = super().__new__(cls, value)
+        obj._tr, obj._make, obj._name = tr, make, None
+        return obj
+
+    def onnx(self) -> str:
+        if self._name is None:
+            self._name = self._make()
+        return self._name
+
+    def _op(self, other, op: str, fn, reverse: bool = False):
+        if isinstance(other, bool) or not isinstance(other, (int, np.integer)):
+            return fn(other, int(self)) if reverse else fn(int(self), other)
+        value = fn(int(other), int(self)) if reverse else fn(int(self), int(other))
+        tr = self._tr
+
+        def make():
+            b = other.onnx() if isinstance(other, _SymInt) else tr.ints([int(other)])
+            return tr.node(op, [b, self.onnx()] if reverse else [self.onnx(), b])
+
+        return _SymInt(value, tr, make)
+
+    def __add__(self, o):
+        return self._op(o, "Add", lambda a, b: a + b)
+
+    def __radd__(self, o):
+        return self._op(o, "Add", lambda a, b: a + b, True)
+
+    def __sub__(self, o):
+        return self._op(o, "Sub", lambda a, b: a - b)
+
+    def __rsub__(self, o):
+        return self._op(o, "Sub", lambda a, b: a - b, True)
+
+    def __mul__(self, o):
+        return self._op(o, "Mul", lambda a, b: a * b)
+
+    def __rmul__(self, o):
+        return self._op(o, "Mul", lambda a, b: a * b, True)
+
+    def __floordiv__(self, o):  # sizes are positive: ONNX's truncating Div is floor division
+        return self._op(o, "Div", lambda a, b: a // b)
+
+    def __rfloordiv__(self, o):
+        return self._op(o, "Div", lambda a, b: a // b, True)
+
+
+def _sym_pieces(values) -> list:
+    return [v.onnx() if isinstance(v, _SymInt) else int(v) for v in values]
+
+
+def _has_sym(values) -> bool:
+    return any(isinstance(v, _SymInt) for v in values)
+
+
 class _Tracer:
     """The graph being built and the map from traced tensors to ONNX value names."""
 
@@ -86,7 +145,7 @@ class _Tracer:
                 "reproduce it. Use tensor ops (or report the missing translation)."
             )
 
-    def value(self, t, op: str = "op") -> str:
+    def value(self, t, op: str = "an op") -> str:
         """The ONNX name of a Tensor: a traced value, a parameter, or a new constant."""
         if not isinstance(t, Tensor):
             raise TypeError(f"onnx.export: {op} expected a Tensor operand, got {type(t).__name__}")
@@ -103,8 +162,10 @@ class _Tracer:
             self.keep.append(t)
         return name
 
-    def operand(self, x, dtype, op: str = "op") -> str:
+    def operand(self, x, dtype, op: str = "an op") -> str:
         """A Tensor or a Python number as an ONNX value of ``dtype`` (cast when needed)."""
+        if isinstance(x, _SymInt):  # a run-time size used as a number
+            return self.node("Cast", [self.node("Squeeze", [x.onnx(), self.ints([0])])], to=_onnx_dtype(dtype))
         if not isinstance(x, Tensor):
             return self.const(np.asarray(x, dtype))
         name = self.value(x, op)
@@ -819,6 +880,22 @@ def _sdpa_fn(tr, args, kwargs, out):
     return res
 
 
+def _adaptive_avg_pool2d_fn(tr, args, kwargs, out):
+    x = args[0]
+    name = tr.value(x)
+    oh, ow = out.shape[-2:]
+    h, w = x.shape[-2:]
+    if oh == ow == 1 and x.ndim == 4:  # any input size: the global average
+        return tr.node("GlobalAveragePool", [name])
+    from chainrule.ops.pooling import _adaptive_matrix
+
+    dt = out.dtype
+    a_h = _host(_adaptive_matrix(h, oh, dt, np)._data)
+    a_w = _host(_adaptive_matrix(w, ow, dt, np)._data)
+    # PyTorch's windows as two averaging matrices: A_h · x · A_wᵀ
+    return tr.node("MatMul", [tr.const(a_h), tr.node("MatMul", [name, tr.const(np.ascontiguousarray(a_w.T))])])
+
+
 _COMPARE_OPS = {"eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
                 "and": "And", "or": "Or", "xor": "Xor"}  # fmt: skip
 
@@ -954,33 +1031,29 @@ def _conv_ok(m, args, kwargs) -> bool:
     )
 
 
-@_module("BatchNorm1d")
-@_module("BatchNorm2d")
-@_module("BatchNorm3d")
-def _batch_norm_module(tr, m, args, kwargs, out):
-    x = args[0] if args else kwargs["input"]
-    rm, rv = _host(m.running_mean._data).astype(np.float64), _host(m.running_var._data).astype(np.float64)
-    scale = 1.0 / np.sqrt(rv + m.eps)
-    w = _host(m.weight._data).astype(np.float64) if m.weight is not None else 1.0
-    b = _host(m.bias._data).astype(np.float64) if m.bias is not None else 0.0
+def _batch_norm_fn(tr, args, kwargs, out):
+    names = ["input", "running_mean", "running_var", "weight", "bias", "training", "momentum", "eps"]
+    a = {"weight": None, "bias": None, "eps": 1e-5}
+    a.update(zip(names, args))
+    a.update(kwargs)
+    x, dt = a["input"], a["input"].dtype
+    for name in ("running_mean", "running_var"):
+        if tr.is_traced(a[name]):
+            raise UnsupportedOperatorError(f"onnx.export: batch_norm with {name} computed from the input")
+    rv = _host(a["running_var"]._data)
     shape = (-1,) + (1,) * (x.ndim - 2)
-    dt = x.dtype
-    # PyTorch's order ((x - μ) · invstd · γ + β), with invstd rounded to the input's dtype as chainrule does
-    y = tr.node("Sub", [tr.value(x), tr.const(rm.astype(dt).reshape(shape))])
-    y = tr.node("Mul", [y, tr.const(scale.astype(dt).reshape(shape))])
-    if m.weight is not None:
-        y = tr.node("Mul", [y, tr.const(np.asarray(w, dt).reshape(shape))])
-    if m.bias is not None:
-        y = tr.node("Add", [y, tr.const(np.asarray(b, dt).reshape(shape))])
+    # chainrule's order, (x - μ) · invstd · γ + β, with invstd rounded to the input's dtype
+    invstd = (1.0 / np.sqrt(rv + a["eps"])).astype(dt).reshape(shape)
+    mean = _host(a["running_mean"]._data).astype(dt).reshape(shape)
+    y = tr.node("Mul", [tr.node("Sub", [tr.value(x), tr.const(mean)]), tr.const(invstd)])
+    if a["weight"] is not None:
+        y = tr.node("Mul", [y, tr.node("Reshape", [tr.value(a["weight"]), tr.ints(shape)])])
+    if a["bias"] is not None:
+        y = tr.node("Add", [y, tr.node("Reshape", [tr.value(a["bias"]), tr.ints(shape)])])
     return y
 
 
-def _bn_ok(m, args, kwargs) -> bool:
-    return not m.training and m.running_mean is not None and m.running_var is not None
-
-
-_MODULE_OK = {"MultiheadAttention": _mha_ok, "Conv1d": _conv_ok, "Conv2d": _conv_ok, "Conv3d": _conv_ok,
-              "BatchNorm1d": _bn_ok, "BatchNorm2d": _bn_ok, "BatchNorm3d": _bn_ok}  # fmt: skip
+_MODULE_OK = {"MultiheadAttention": _mha_ok, "Conv1d": _conv_ok, "Conv2d": _conv_ok, "Conv3d": _conv_ok}
 
 
 def _module_translation(m):
@@ -997,6 +1070,8 @@ def _module_translation(m):
 # ============================================================================== the tracer's hooks
 def _any_traced(tr: _Tracer, values) -> bool:
     for v in values:
+        if isinstance(v, _SymInt):
+            return True
         if isinstance(v, Tensor):
             if id(v) in tr.names:
                 return True
@@ -1020,7 +1095,10 @@ def _install(tr: _Tracer) -> list:
     global _ACTIVE
     import chainrule.nn.functional as F
     from chainrule.ops import attention as att_ops
+    from chainrule.nn import normalization as norm_modules
     from chainrule.ops import elementwise as ew
+    from chainrule.ops import normalization as norm_ops
+    from chainrule.ops import pooling as pool_ops
 
     saved: list = []
 
@@ -1114,9 +1192,121 @@ def _install(tr: _Tracer) -> list:
     patch(att_ops, "scaled_dot_product_attention", sdpa)
     patch(F, "scaled_dot_product_attention", sdpa)
     patch(ew, "compare", function_hook(ew.compare, _compare_fn))
+    aap = function_hook(pool_ops.adaptive_avg_pool2d, _adaptive_avg_pool2d_fn)
+    patch(pool_ops, "adaptive_avg_pool2d", aap)
+    patch(F, "adaptive_avg_pool2d", aap)
+    bn = norm_ops.batch_norm
+
+    def batch_norm(*args, **kwargs):
+        training = args[5] if len(args) > 5 else kwargs.get("training", False)
+        return (bn if training else bn_hook)(*args, **kwargs)
+
+    bn_hook = function_hook(bn, _batch_norm_fn)
+    for owner in (norm_ops, F, norm_modules):
+        patch(owner, "batch_norm", batch_norm)
     patch(ew, "logical_not", function_hook(ew.logical_not, _logical_not_fn))
+    _install_sizes(tr, patch)
     _ACTIVE = tr
     return saved
+
+
+def _install_sizes(tr: _Tracer, patch) -> None:
+    """``zeros_like``/``ones_like``/``full_like`` of a traced tensor take its run-time shape; in a
+    dynamic export, ``.shape`` of a traced tensor gives ``_SymInt`` sizes, and the functions that
+    take sizes (reshape, view, expand, zeros, ones, full, arange) turn them into run-time shapes."""
+    import chainrule
+    from chainrule.ops import creation
+    from chainrule.ops import shape as shape_ops
+
+    def shape(self):
+        s = self._data.shape
+        name = None if tr.depth else tr.names.get(id(self))
+        if name is None:
+            return s
+        return tuple(_SymInt(v, tr, lambda k=k: tr.dim(name, k)) for k, v in enumerate(s))
+
+    def size(self, dim=None):
+        s = self.shape
+        return s if dim is None else s[shape_ops.norm_dim(dim, len(s), "size")]
+
+    if tr.dynamic:
+        patch(Tensor, "shape", property(shape))
+        patch(Tensor, "size", size)
+
+    def sized(fn, emit, sizes_of):
+        def hooked(*args, **kwargs):
+            if tr.depth:
+                return fn(*args, **kwargs)
+            sizes = sizes_of(args, kwargs)
+            if not _has_sym(sizes) and not _any_traced(tr, args):
+                return fn(*args, **kwargs)
+            out = _run_inside(tr, fn, *args, **kwargs)
+            if not (args and out is args[0]):
+                _out_names(tr, emit(tr, args, kwargs, out, sizes), out)
+            return out
+
+        return hooked
+
+    def reshape_emit(tr, args, kwargs, out, sizes):
+        x = args[0]
+        if not _has_sym(sizes):
+            minus = [k for k, v in enumerate(sizes) if v == -1]
+            return _reshape(tr, tr.value(x), x._data.shape, out._data.shape, minus[0] if minus else None)
+        return tr.node("Reshape", [tr.value(x), tr.concat_shape(_sym_pieces(sizes))])
+
+    def expand_emit(tr, args, kwargs, out, sizes):
+        x = args[0]
+        extra = len(sizes) - x.ndim
+        pieces = []
+        for k, v in enumerate(sizes):
+            own = x._data.shape[k - extra] if k >= extra else None
+            keep = v == -1 or (own is not None and own == v and not isinstance(v, _SymInt))
+            pieces.append(1 if keep else v.onnx() if isinstance(v, _SymInt) else int(v))
+        return tr.node("Expand", [tr.value(x), tr.concat_shape(pieces)])
+
+    def filled(value_of):
+        def emit(tr, args, kwargs, out, sizes):
+            value = helper.make_tensor("value", _onnx_dtype(out.dtype), [1], [np.asarray(value_of(args, kwargs)).item()])
+            return tr.node("ConstantOfShape", [tr.concat_shape(_sym_pieces(sizes))], value=value)
+
+        return emit
+
+    def like(value_of):
+        def emit(tr, args, kwargs, out, sizes):
+            value = helper.make_tensor("value", _onnx_dtype(out.dtype), [1], [np.asarray(value_of(args, kwargs)).item()])
+            return tr.node("ConstantOfShape", [tr.node("Shape", [tr.value(args[0])])], value=value)
+
+        return emit
+
+    def size_args(args, kwargs):
+        return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+
+    def arange_emit(tr, args, kwargs, out, sizes):
+        start, end, step = (0, args[0], 1) if len(args) == 1 else (tuple(args) + (1,))[:3]
+        dt = out.dtype
+        return tr.node("Range", [tr.operand(v, dt) for v in (start, end, step)])
+
+    shape_of = {
+        "reshape": lambda a, k: tuple(a[1]) if len(a) > 1 and isinstance(a[1], (tuple, list)) else (),
+        "expand": lambda a, k: tuple(a[1]) if len(a) > 1 and isinstance(a[1], (tuple, list)) else (),
+    }
+    reshape_hook = sized(shape_ops.reshape, reshape_emit, shape_of["reshape"])
+    expand_hook = sized(shape_ops.expand, expand_emit, shape_of["expand"])
+    for owner in (shape_ops, chainrule):
+        patch(owner, "reshape", reshape_hook)
+        patch(owner, "expand", expand_hook)
+    hooks = {
+        "zeros": sized(creation.zeros, filled(lambda a, k: 0), size_args),
+        "ones": sized(creation.ones, filled(lambda a, k: 1), size_args),
+        "full": sized(creation.full, filled(lambda a, k: a[1] if len(a) > 1 else k["fill_value"]), lambda a, k: tuple(a[0])),
+        "arange": sized(creation.arange, arange_emit, lambda a, k: tuple(a)),
+        "zeros_like": sized(creation.zeros_like, like(lambda a, k: 0), lambda a, k: ()),
+        "ones_like": sized(creation.ones_like, like(lambda a, k: 1), lambda a, k: ()),
+        "full_like": sized(creation.full_like, like(lambda a, k: a[1] if len(a) > 1 else k["fill_value"]), lambda a, k: ()),
+    }
+    for name, hook in hooks.items():
+        for owner in (creation, chainrule):
+            patch(owner, name, hook)
 
 
 def _uninstall(saved: list) -> None:
@@ -1135,17 +1325,30 @@ def _note_new(tr: _Tracer, t: Tensor, data, frame) -> None:
     if name is not None:
         tr.register(t, name)
         return
-    for v in frame.f_locals.values():
-        if (isinstance(v, Tensor) and id(v) in tr.names) or (hasattr(v, "shape") and id(v) in tr.arrays):
-            code = frame.f_code
-            tr.flagged[id(t)] = f"{code.co_name}, {os.path.basename(code.co_filename)}:{frame.f_lineno}"
-            tr.keep.append(t)
-            return
+    first = True
+    while frame is not None and (first or _in_op_layer(frame.f_code.co_filename)):
+        # the function that made it, and the chainrule op functions it was called from
+        for v in frame.f_locals.values():
+            if (isinstance(v, Tensor) and id(v) in tr.names) or (hasattr(v, "shape") and id(v) in tr.arrays):
+                code = frame.f_code
+                tr.flagged[id(t)] = f"{code.co_name}, {os.path.basename(code.co_filename)}:{frame.f_lineno}"
+                tr.keep.append(t)
+                return
+        frame, first = frame.f_back, False
+
+
+_OP_LAYER = tuple(
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), p) for p in ("ops", "tensor.py")
+)
+
+
+def _in_op_layer(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_OP_LAYER)
 
 
 def _guard(tr: _Tracer, attr: str, orig):
     def guarded(self, *args, **kwargs):
-        if not tr.depth and id(self) in tr.names:
+        if not tr.depth and (id(self) in tr.names or id(self) in tr.flagged):
             raise RuntimeError(
                 f"onnx.export: the model reads the value of a traced tensor (Tensor.{attr}, shape "
                 f"{tuple(self.shape)}) in Python; the graph would hold the example's value. Use tensor ops "
@@ -1168,6 +1371,15 @@ def _flatten(out, acc: list) -> list:
             _flatten(o, acc)
     elif out is not None and not isinstance(out, (bool, int, float, str)):
         raise TypeError(f"onnx.export: the model returned a {type(out).__name__}; expected Tensors (or tuples of them)")
+    return acc
+
+
+def _flatten_inputs(values, acc: list) -> list:
+    for v in values:
+        if isinstance(v, Tensor):
+            acc.append(v)
+        elif isinstance(v, (tuple, list)):
+            _flatten_inputs(v, acc)
     return acc
 
 
@@ -1227,7 +1439,7 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     kwargs: dict = {}
     if args and isinstance(args[-1], dict):
         args, kwargs = args[:-1], dict(args[-1])
-    inputs = [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
+    inputs = _flatten_inputs(list(args) + list(kwargs.values()), [])
     if not inputs:
         raise ValueError("onnx.export: args holds no Tensor to use as the graph's input")
     in_names = list(input_names) if input_names is not None else (
