@@ -115,7 +115,9 @@ class _Tracer:
 
     def node(self, op: str, inputs: list, n_out: int = 1, **attrs) -> Any:
         outs = [self.fresh(op) for _ in range(n_out)]
-        self.nodes.append(helper.make_node(op, [i or "" for i in inputs], outs, name=self.fresh("n" + op), **attrs))
+        self.nodes.append(
+            helper.make_node(op, [i or "" for i in inputs], outs, name=self.fresh("n" + op), **attrs)
+        )
         return outs[0] if n_out == 1 else outs
 
     def const(self, value, dtype=None, base: str = "const") -> str:
@@ -165,7 +167,9 @@ class _Tracer:
     def operand(self, x, dtype, op: str = "an op") -> str:
         """A Tensor or a Python number as an ONNX value of ``dtype`` (cast when needed)."""
         if isinstance(x, _SymInt):  # a run-time size used as a number
-            return self.node("Cast", [self.node("Squeeze", [x.onnx(), self.ints([0])])], to=_onnx_dtype(dtype))
+            return self.node(
+                "Cast", [self.node("Squeeze", [x.onnx(), self.ints([0])])], to=_onnx_dtype(dtype)
+            )
         if not isinstance(x, Tensor):
             return self.const(np.asarray(x, dtype))
         name = self.value(x, op)
@@ -313,7 +317,9 @@ def _log1p(tr, args, kwargs, out):
 @_fn("Log2", "Log10")
 def _log_base(tr, args, kwargs, out):
     base = 2.0 if args[1] == "log2" else 10.0
-    return tr.node("Div", [tr.node("Log", [tr.value(args[0])]), tr.const(np.asarray(math.log(base), out.dtype))])
+    return tr.node(
+        "Div", [tr.node("Log", [tr.value(args[0])]), tr.const(np.asarray(math.log(base), out.dtype))]
+    )
 
 
 @_fn("Fmod")
@@ -377,8 +383,12 @@ def _gelu(tr, args, kwargs, out):
 
     if approximate == "tanh":  # 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
         x3 = tr.node("Mul", [tr.node("Mul", [x, x]), x])
-        inner = tr.node("Mul", [tr.node("Add", [x, tr.node("Mul", [x3, c(0.044715)])]), c(math.sqrt(2 / math.pi))])
-        return tr.node("Mul", [tr.node("Mul", [x, c(0.5)]), tr.node("Add", [tr.node("Tanh", [inner]), c(1.0)])])
+        inner = tr.node(
+            "Mul", [tr.node("Add", [x, tr.node("Mul", [x3, c(0.044715)])]), c(math.sqrt(2 / math.pi))]
+        )
+        return tr.node(
+            "Mul", [tr.node("Mul", [x, c(0.5)]), tr.node("Add", [tr.node("Tanh", [inner]), c(1.0)])]
+        )
     erf = tr.node("Erf", [tr.node("Mul", [x, c(1 / math.sqrt(2))])])
     return tr.node("Mul", [tr.node("Mul", [x, c(0.5)]), tr.node("Add", [erf, c(1.0)])])
 
@@ -620,7 +630,9 @@ def _cat(tr, args, kwargs, out):
 def _constant_pad(tr, args, kwargs, out):
     x, widths, value = args
     pads = [int(lo) for lo, _ in widths] + [int(hi) for _, hi in widths]
-    return tr.node("Pad", [tr.value(x), tr.ints(pads), tr.const(np.asarray(value, out.dtype))], mode="constant")
+    return tr.node(
+        "Pad", [tr.value(x), tr.ints(pads), tr.const(np.asarray(value, out.dtype))], mode="constant"
+    )
 
 
 @_fn("Index")
@@ -672,7 +684,9 @@ def _index(tr, args, kwargs, out):
             )
         axis += 1
     if len(arrays) > 1 or (arrays and ints):
-        raise UnsupportedOperatorError("onnx.export: indexing with more than one integer array is not supported")
+        raise UnsupportedOperatorError(
+            "onnx.export: indexing with more than one integer array is not supported"
+        )
     if axes:
         name = tr.node("Slice", [name, tr.ints(starts), tr.ints(ends), tr.ints(axes), tr.ints(steps)])
     for ax, i in sorted(ints, reverse=True):  # from the last axis, so earlier axis numbers stay valid
@@ -697,7 +711,9 @@ def _conv_pads(geom) -> list:
     last window needs."""
     hi = [
         max(0, (o - 1) * s + d * (k - 1) + 1 - lo - n)
-        for n, o, k, s, d, lo in zip(geom.in_size, geom.out_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo)
+        for n, o, k, s, d, lo in zip(
+            geom.in_size, geom.out_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo
+        )
     ]
     return [int(p) for p in geom.pad_lo] + hi
 
@@ -798,7 +814,9 @@ _GATE_ORDER = {  # PyTorch's gate blocks, in the order ONNX wants them
 
 def _gates(tr, t: Tensor, order: list, op: str):
     if tr.is_traced(t):
-        raise UnsupportedOperatorError(f"onnx.export: {op} with weights computed from the input is not supported")
+        raise UnsupportedOperatorError(
+            f"onnx.export: {op} with weights computed from the input is not supported"
+        )
     tr.check_flagged(t, op)
     a = _host(t._data)
     blocks = np.split(a, len(order), axis=0)
@@ -854,7 +872,9 @@ def _sdpa(tr, q, k, v, q_shape, k_shape, scale: float, bias: str | None, causal:
         L = tr.size(q, len(q_shape) - 2, q_shape[-2])
         S = tr.size(k, nd - 2, k_shape[-2])
         ones = tr.node(
-            "ConstantOfShape", [tr.node("Concat", [L, S], axis=0)], value=helper.make_tensor("one", TensorProto.INT64, [1], [1])
+            "ConstantOfShape",
+            [tr.node("Concat", [L, S], axis=0)],
+            value=helper.make_tensor("one", TensorProto.INT64, [1], [1]),
         )
         allowed = tr.node("Cast", [tr.node("Trilu", [ones], upper=0)], to=TensorProto.BOOL)
         zero, ninf = tr.const(np.asarray(0, dtype)), tr.const(np.asarray(-np.inf, dtype))
@@ -871,12 +891,25 @@ def _sdpa_fn(tr, args, kwargs, out):
     a.update(kwargs)
     q, k, v = a["query"], a["key"], a["value"]
     if a.get("dropout_p", 0.0):
-        raise UnsupportedOperatorError("onnx.export: scaled_dot_product_attention with dropout_p > 0 is not supported")
+        raise UnsupportedOperatorError(
+            "onnx.export: scaled_dot_product_attention with dropout_p > 0 is not supported"
+        )
     scale = a.get("scale")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     mask = a.get("attn_mask")
     bias = _mask_bias(tr, mask, q.dtype, True) if mask is not None else None
-    res, _ = _sdpa(tr, tr.value(q), tr.value(k), tr.value(v), q.shape, k.shape, scale, bias, bool(a.get("is_causal")), q.dtype)
+    res, _ = _sdpa(
+        tr,
+        tr.value(q),
+        tr.value(k),
+        tr.value(v),
+        q.shape,
+        k.shape,
+        scale,
+        bias,
+        bool(a.get("is_causal")),
+        q.dtype,
+    )
     return res
 
 
@@ -893,7 +926,9 @@ def _adaptive_avg_pool2d_fn(tr, args, kwargs, out):
     a_h = _host(_adaptive_matrix(h, oh, dt, np)._data)
     a_w = _host(_adaptive_matrix(w, ow, dt, np)._data)
     # PyTorch's windows as two averaging matrices: A_h · x · A_wᵀ
-    return tr.node("MatMul", [tr.const(a_h), tr.node("MatMul", [name, tr.const(np.ascontiguousarray(a_w.T))])])
+    return tr.node(
+        "MatMul", [tr.const(a_h), tr.node("MatMul", [name, tr.const(np.ascontiguousarray(a_w.T))])]
+    )
 
 
 _COMPARE_OPS = {"eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
@@ -937,7 +972,16 @@ def _module(cls_path: str):
 
 @_module("MultiheadAttention")
 def _mha(tr, m, args, kwargs, out):
-    names = ["query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights", "is_causal"]
+    names = [
+        "query",
+        "key",
+        "value",
+        "key_padding_mask",
+        "need_weights",
+        "attn_mask",
+        "average_attn_weights",
+        "is_causal",
+    ]
     a = {"need_weights": True, "average_attn_weights": True}
     a.update(zip(names, args))
     a.update(kwargs)
@@ -979,7 +1023,9 @@ def _mha(tr, m, args, kwargs, out):
         pad = _mask_bias(tr, kpm, dt, False)
         pad = tr.unsqueeze(pad, [0, 1, 2] if unbatched else [1, 2])  # (N, 1, 1, S)
         bias = pad if bias is None else tr.node("Add", [bias, pad])
-    attended, weights = _sdpa(tr, qh, kh, vh, (1, H, 2, hd), (1, H, 2, hd), 1.0 / math.sqrt(hd), bias, False, dt)
+    attended, weights = _sdpa(
+        tr, qh, kh, vh, (1, H, 2, hd), (1, H, 2, hd), 1.0 / math.sqrt(hd), bias, False, dt
+    )
     o = tr.node("Reshape", [tr.node("Transpose", [attended], perm=[0, 2, 1, 3]), tr.ints([0, 0, E])])
     o = _linear(tr, o, m.out_proj.weight, m.out_proj.bias)
     if unbatched:
@@ -1031,6 +1077,43 @@ def _conv_ok(m, args, kwargs) -> bool:
     )
 
 
+def _window(v, nd: int) -> list:
+    return [int(s) for s in v] if isinstance(v, (tuple, list)) else [int(v)] * nd
+
+
+@_module("MaxPool1d")
+@_module("MaxPool2d")
+@_module("MaxPool3d")
+@_module("AvgPool1d")
+@_module("AvgPool2d")
+@_module("AvgPool3d")
+def _pool_module(tr, m, args, kwargs, out):
+    nd = m._nd
+    x = args[0] if args else kwargs["input"]
+    attrs = dict(
+        kernel_shape=_window(m.kernel_size, nd),
+        strides=_window(m.stride, nd),
+        pads=_window(m.padding, nd) * 2,  # PyTorch's padding on both sides: any input size
+    )
+    if type(m).__name__.startswith("Max"):
+        dilation = _window(m.dilation, nd)
+        if any(d != 1 for d in dilation):
+            attrs["dilations"] = dilation
+        return tr.node("MaxPool", [tr.value(x)], **attrs)
+    return tr.node("AveragePool", [tr.value(x)], count_include_pad=int(bool(m.count_include_pad)), **attrs)
+
+
+def _pool_ok(m, args, kwargs) -> bool:
+    x = args[0] if args else kwargs.get("input")
+    return (
+        not m.ceil_mode
+        and not getattr(m, "return_indices", False)
+        and getattr(m, "divisor_override", None) is None
+        and isinstance(x, Tensor)
+        and x.ndim == m._nd + 2
+    )
+
+
 def _batch_norm_fn(tr, args, kwargs, out):
     names = ["input", "running_mean", "running_var", "weight", "bias", "training", "momentum", "eps"]
     a = {"weight": None, "bias": None, "eps": 1e-5}
@@ -1054,6 +1137,7 @@ def _batch_norm_fn(tr, args, kwargs, out):
 
 
 _MODULE_OK = {"MultiheadAttention": _mha_ok, "Conv1d": _conv_ok, "Conv2d": _conv_ok, "Conv3d": _conv_ok}
+_MODULE_OK.update({f"{kind}Pool{n}d": _pool_ok for kind in ("Max", "Avg") for n in (1, 2, 3)})
 
 
 def _module_translation(m):
@@ -1094,8 +1178,8 @@ def _install(tr: _Tracer) -> list:
     """Switch the hooks on; returns what ``_uninstall`` needs to restore."""
     global _ACTIVE
     import chainrule.nn.functional as F
-    from chainrule.ops import attention as att_ops
     from chainrule.nn import normalization as norm_modules
+    from chainrule.ops import attention as att_ops
     from chainrule.ops import elementwise as ew
     from chainrule.ops import normalization as norm_ops
     from chainrule.ops import pooling as pool_ops
@@ -1123,8 +1207,8 @@ def _install(tr: _Tracer) -> list:
                 break
         if emit is None:
             raise UnsupportedOperatorError(
-                f"onnx.export: the op {cls.name()} (chainrule.{cls.__module__.split('chainrule.')[-1]}) has no "
-                "ONNX translation"
+                f"onnx.export: the op {cls.name()} (chainrule.{cls.__module__.split('chainrule.')[-1]}) "
+                "has no ONNX translation"
             )
         _fn_current = cls
         try:
@@ -1266,14 +1350,18 @@ def _install_sizes(tr: _Tracer, patch) -> None:
 
     def filled(value_of):
         def emit(tr, args, kwargs, out, sizes):
-            value = helper.make_tensor("value", _onnx_dtype(out.dtype), [1], [np.asarray(value_of(args, kwargs)).item()])
+            value = helper.make_tensor(
+                "value", _onnx_dtype(out.dtype), [1], [np.asarray(value_of(args, kwargs)).item()]
+            )
             return tr.node("ConstantOfShape", [tr.concat_shape(_sym_pieces(sizes))], value=value)
 
         return emit
 
     def like(value_of):
         def emit(tr, args, kwargs, out, sizes):
-            value = helper.make_tensor("value", _onnx_dtype(out.dtype), [1], [np.asarray(value_of(args, kwargs)).item()])
+            value = helper.make_tensor(
+                "value", _onnx_dtype(out.dtype), [1], [np.asarray(value_of(args, kwargs)).item()]
+            )
             return tr.node("ConstantOfShape", [tr.node("Shape", [tr.value(args[0])])], value=value)
 
         return emit
@@ -1298,11 +1386,17 @@ def _install_sizes(tr: _Tracer, patch) -> None:
     hooks = {
         "zeros": sized(creation.zeros, filled(lambda a, k: 0), size_args),
         "ones": sized(creation.ones, filled(lambda a, k: 1), size_args),
-        "full": sized(creation.full, filled(lambda a, k: a[1] if len(a) > 1 else k["fill_value"]), lambda a, k: tuple(a[0])),
+        "full": sized(
+            creation.full,
+            filled(lambda a, k: a[1] if len(a) > 1 else k["fill_value"]),
+            lambda a, k: tuple(a[0]),
+        ),
         "arange": sized(creation.arange, arange_emit, lambda a, k: tuple(a)),
         "zeros_like": sized(creation.zeros_like, like(lambda a, k: 0), lambda a, k: ()),
         "ones_like": sized(creation.ones_like, like(lambda a, k: 1), lambda a, k: ()),
-        "full_like": sized(creation.full_like, like(lambda a, k: a[1] if len(a) > 1 else k["fill_value"]), lambda a, k: ()),
+        "full_like": sized(
+            creation.full_like, like(lambda a, k: a[1] if len(a) > 1 else k["fill_value"]), lambda a, k: ()
+        ),
     }
     for name, hook in hooks.items():
         for owner in (creation, chainrule):
@@ -1370,7 +1464,9 @@ def _flatten(out, acc: list) -> list:
         for o in out.values():
             _flatten(o, acc)
     elif out is not None and not isinstance(out, (bool, int, float, str)):
-        raise TypeError(f"onnx.export: the model returned a {type(out).__name__}; expected Tensors (or tuples of them)")
+        raise TypeError(
+            f"onnx.export: the model returned a {type(out).__name__}; expected Tensors (or tuples of them)"
+        )
     return acc
 
 
@@ -1389,11 +1485,16 @@ def _axes_of(spec, name: str, ndim: int) -> dict:
     elif isinstance(spec, (list, tuple)):
         items = [(a, f"{name}_dim{a}") for a in spec]
     else:
-        raise ValueError(f"onnx.export: dynamic_axes[{name!r}] must be a dict {{axis: name}} or a list of axes, got {spec!r}")
+        raise ValueError(
+            f"onnx.export: dynamic_axes[{name!r}] must be a dict {{axis: name}} or a list of axes, "
+            f"got {spec!r}"
+        )
     axes = {}
     for a, label in items:
         if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
-            raise ValueError(f"onnx.export: dynamic_axes[{name!r}] names axis {a!r}, but {name!r} has {ndim} dims")
+            raise ValueError(
+                f"onnx.export: dynamic_axes[{name!r}] names axis {a!r}, but {name!r} has {ndim} dims"
+            )
         axes[int(a) % ndim] = str(label)
     return axes
 
@@ -1421,12 +1522,19 @@ def _param_names(model) -> dict:
     return names
 
 
-def export(model, args, f, input_names=None, output_names=None, dynamic_axes=None, opset_version=None) -> None:
+def export(
+    model, args, f, input_names=None, output_names=None, dynamic_axes=None, opset_version=None
+) -> None:
     """The body of ``cr.onnx.export`` (documented there)."""
     opset = DEFAULT_OPSET if opset_version is None else opset_version
-    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or not MIN_OPSET <= opset <= MAX_OPSET:
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, (int, np.integer))
+        or not MIN_OPSET <= opset <= MAX_OPSET
+    ):
         raise ValueError(
-            f"onnx.export: opset_version must be an int from {MIN_OPSET} to {MAX_OPSET}, got {opset_version!r}"
+            f"onnx.export: opset_version must be an int from {MIN_OPSET} to {MAX_OPSET}, "
+            f"got {opset_version!r}"
         )
     if not callable(model):
         raise TypeError(f"onnx.export: model must be a Module or a callable, got {type(model).__name__}")
@@ -1435,19 +1543,24 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     elif isinstance(args, list):
         args = tuple(args)
     elif not isinstance(args, tuple):
-        raise TypeError(f"onnx.export: args must be a Tensor or a tuple of arguments, got {type(args).__name__}")
+        raise TypeError(
+            f"onnx.export: args must be a Tensor or a tuple of arguments, got {type(args).__name__}"
+        )
     kwargs: dict = {}
     if args and isinstance(args[-1], dict):
         args, kwargs = args[:-1], dict(args[-1])
     inputs = _flatten_inputs(list(args) + list(kwargs.values()), [])
     if not inputs:
         raise ValueError("onnx.export: args holds no Tensor to use as the graph's input")
-    in_names = list(input_names) if input_names is not None else (
-        ["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))]
+    in_names = (
+        list(input_names)
+        if input_names is not None
+        else (["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))])
     )
     if len(in_names) != len(inputs) or len(set(in_names)) != len(in_names):
         raise ValueError(
-            f"onnx.export: input_names {in_names} must be {len(inputs)} distinct names, one per Tensor in args"
+            f"onnx.export: input_names {in_names} must be {len(inputs)} distinct names, "
+            "one per Tensor in args"
         )
     dynamic_axes = dict(dynamic_axes or {})
     dynamic = bool(dynamic_axes)
@@ -1475,18 +1588,23 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     outs = _flatten(out, [])
     if not outs:
         raise ValueError("onnx.export: the model returned no Tensor")
-    out_names = list(output_names) if output_names is not None else (
-        ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
+    out_names = (
+        list(output_names)
+        if output_names is not None
+        else (["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))])
     )
     if len(out_names) != len(outs) or len(set(out_names)) != len(out_names):
-        raise ValueError(f"onnx.export: output_names {out_names} must be {len(outs)} distinct names, one per output")
+        raise ValueError(
+            f"onnx.export: output_names {out_names} must be {len(outs)} distinct names, one per output"
+        )
     clash = set(out_names) & set(in_names)
     if clash:
         raise ValueError(f"onnx.export: names {sorted(clash)} are used for both an input and an output")
     unknown = set(dynamic_axes) - set(in_names) - set(out_names)
     if unknown:
         raise ValueError(
-            f"onnx.export: dynamic_axes names {sorted(unknown)}, which are not inputs {in_names} or outputs {out_names}"
+            f"onnx.export: dynamic_axes names {sorted(unknown)}, which are not inputs {in_names} "
+            f"or outputs {out_names}"
         )
     for t, n in zip(outs, out_names):
         src = tr.names.get(id(t))

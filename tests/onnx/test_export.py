@@ -94,6 +94,15 @@ def test_user_forward_arithmetic_reshape_concat_with_dynamic_batch_and_length():
     roundtrip(Mixer(), cr.randn(3, 6, 4), dyn, others=[cr.randn(5, 9, 4), cr.randn(2, 2, 4)])
 
 
+def test_indexing_with_an_index_tensor_and_new_axes():
+    class Pick(nn.Module):
+        def forward(self, x, idx):
+            return x[:, idx] + x[..., None, 1:3].sum(), x[-1, ::2]
+
+    args = (cr.randn(3, 5, 4), cr.tensor([4, 0, 2]))
+    roundtrip(Pick(), args, {"input_0": [0], "input_1": [0]}, others=[(cr.randn(6, 5, 4), cr.tensor([1, 1]))])
+
+
 def test_constant_output_and_model_returning_its_input():
     class Two(nn.Module):
         def forward(self, x):
@@ -119,7 +128,9 @@ def test_conv2d_groups_and_conv_transpose():
         nn.Sigmoid(),
     )
     roundtrip(model, cr.randn(2, 2, 9, 8), BATCH, others=[cr.randn(4, 2, 9, 8)])
-    proto = roundtrip(nn.ConvTranspose1d(3, 2, 3, stride=2), cr.randn(2, 3, 5), BATCH, others=[cr.randn(3, 3, 5)])
+    proto = roundtrip(
+        nn.ConvTranspose1d(3, 2, 3, stride=2), cr.randn(2, 3, 5), BATCH, others=[cr.randn(3, 3, 5)]
+    )
     assert "ConvTranspose" in op_types(proto)
 
 
@@ -149,6 +160,22 @@ def test_pooling(pool):
     roundtrip(pool, x, BATCH, others=[cr.randn(3, *x.shape[1:])])
 
 
+def test_pooling_layers_with_dynamic_length():
+    model = nn.Sequential(
+        nn.Conv1d(2, 3, 3, padding=1),
+        nn.MaxPool1d(3, stride=2, padding=1),
+        nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False),
+        nn.AvgPool1d(2),
+    )
+    dyn = {"input": {0: "batch", 2: "length"}, "output": {0: "batch", 2: "length_out"}}
+    roundtrip(model, cr.randn(2, 2, 10), dyn, others=[cr.randn(3, 2, 11), cr.randn(1, 2, 17)])
+
+
+def test_conv3d_and_max_pool3d():
+    model = nn.Sequential(nn.Conv3d(1, 2, 3, padding=1, stride=(1, 2, 2)), nn.MaxPool3d(2))
+    roundtrip(model, cr.randn(2, 1, 4, 6, 6), BATCH, others=[cr.randn(3, 1, 4, 6, 6)])
+
+
 # -- normalization ----------------------------------------------------------------------------------
 def _trained_stats(bn):
     bn.running_mean._data[...] = np.random.randn(*bn.running_mean.shape).astype(np.float32)
@@ -160,9 +187,14 @@ def _trained_stats(bn):
 
 def test_batchnorm_in_eval_layernorm_groupnorm():
     model = nn.Sequential(
-        nn.Conv2d(2, 4, 3), _trained_stats(nn.BatchNorm2d(4)), nn.GroupNorm(2, 4), nn.Flatten(), nn.Linear(64, 6),
-        _trained_stats(nn.BatchNorm1d(6)), nn.LayerNorm(6),
-    )  # fmt: skip
+        nn.Conv2d(2, 4, 3),
+        _trained_stats(nn.BatchNorm2d(4)),
+        nn.GroupNorm(2, 4),
+        nn.Flatten(),
+        nn.Linear(64, 6),
+        _trained_stats(nn.BatchNorm1d(6)),
+        nn.LayerNorm(6),
+    )
     model.train()  # export evaluates the model and then restores its mode
     cr.onnx.export(model, cr.randn(3, 2, 6, 6), io.BytesIO())
     assert model.training and model[1].training
@@ -170,7 +202,9 @@ def test_batchnorm_in_eval_layernorm_groupnorm():
 
 
 def test_batchnorm1d_on_sequences():
-    roundtrip(_trained_stats(nn.BatchNorm1d(3)), cr.randn(2, 3, 5), {"input": [0, 2]}, others=[cr.randn(4, 3, 8)])
+    roundtrip(
+        _trained_stats(nn.BatchNorm1d(3)), cr.randn(2, 3, 5), {"input": [0, 2]}, others=[cr.randn(4, 3, 8)]
+    )
 
 
 # -- activations and dropout -------------------------------------------------------------------------
@@ -318,6 +352,15 @@ def test_transformer_encoder_stack():
     roundtrip(pre, cr.randn(5, 2, 8), {"input": [0, 1]}, others=[cr.randn(3, 4, 8)])
 
 
+def test_transformer_decoder_stack():
+    layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+    model = nn.TransformerDecoder(layer, num_layers=2)
+    dyn = {"input_0": [0, 1], "input_1": [0, 1]}
+    roundtrip(
+        model, (cr.randn(2, 5, 8), cr.randn(2, 3, 8)), dyn, others=[(cr.randn(3, 6, 8), cr.randn(3, 4, 8))]
+    )
+
+
 def test_transformer_decoder_layer_with_mask_input():
     class Decode(nn.Module):
         def __init__(self):
@@ -341,7 +384,9 @@ def test_input_and_output_names_path_and_file_object(tmp_path):
     x = cr.randn(2, 5, 3)
     path = tmp_path / "lstm.onnx"
     names = dict(input_names=["tokens"], output_names=["seq", "h", "c"])
-    cr.onnx.export(model, (x,), str(path), dynamic_axes={"tokens": {0: "batch"}, "seq": {0: "batch"}}, **names)
+    cr.onnx.export(
+        model, (x,), str(path), dynamic_axes={"tokens": {0: "batch"}, "seq": {0: "batch"}}, **names
+    )
     with open(tmp_path / "lstm2.onnx", "wb") as fh:
         cr.onnx.export(model, x, fh, **names)
     cr.onnx.export(model, x, tmp_path / "lstm3.onnx", **names)  # a pathlib.Path
@@ -359,7 +404,9 @@ def test_parameters_become_named_initializers():
     model = nn.Sequential(nn.Linear(3, 2))
     buf = io.BytesIO()
     cr.onnx.export(model, cr.randn(1, 3), buf)
-    names = {i.name: onnx.numpy_helper.to_array(i) for i in onnx.load_from_string(buf.getvalue()).graph.initializer}
+    names = {
+        i.name: onnx.numpy_helper.to_array(i) for i in onnx.load_from_string(buf.getvalue()).graph.initializer
+    }
     np.testing.assert_array_equal(names["0.weight"], model[0].weight.detach().numpy())
 
 
@@ -402,7 +449,9 @@ def test_unsupported_op_raises_naming_it():
     assert issubclass(UnsupportedOperatorError, RuntimeError)
 
 
-@pytest.mark.parametrize("model, what", [(_Item(), "__float__"), (_Branch(), "__bool__"), (_Untraced(), "isnan")])
+@pytest.mark.parametrize(
+    "model, what", [(_Item(), "__float__"), (_Branch(), "__bool__"), (_Untraced(), "isnan")]
+)
 def test_values_the_graph_cannot_reproduce_raise(model, what):
     with pytest.raises(RuntimeError, match=what):
         cr.onnx.export(model, cr.randn(3, 4), io.BytesIO())
@@ -470,7 +519,9 @@ class _SizesFromShape(nn.Module):
 
 def test_sizes_from_shape_are_computed_at_run_time():
     dyn = {"input": {0: "batch", 1: "time"}}
-    proto = roundtrip(_SizesFromShape(), cr.randn(2, 5, 4), dyn, others=[cr.randn(3, 8, 4), cr.randn(4, 2, 4)])
+    proto = roundtrip(
+        _SizesFromShape(), cr.randn(2, 5, 4), dyn, others=[cr.randn(3, 8, 4), cr.randn(4, 2, 4)]
+    )
     assert {"Range", "ConstantOfShape", "Expand"} <= op_types(proto)
 
 
