@@ -105,13 +105,15 @@ class _Tracer:
         self.keep: list = []  # keeps every mapped object alive, so ids stay unique
         self.param_names = param_names
         self.depth = 0
+        self.op = ""  # the class name of the op being translated
+        self.reserved: set = set()  # input and output names chosen by the user
         self._count = 0
         self._dims: dict = {}
 
     # -- names and nodes -----------------------------------------------------------------------
     def fresh(self, base: str) -> str:
         self._count += 1
-        return f"{base}_{self._count}"
+        return f"/{base}_{self._count}"  # '/' keeps them apart from parameter and user names
 
     def node(self, op: str, inputs: list, n_out: int = 1, **attrs) -> Any:
         outs = [self.fresh(op) for _ in range(n_out)]
@@ -158,7 +160,7 @@ class _Tracer:
         name = self.consts.get(id(t))
         if name is None:
             base = self.param_names.get(id(t))
-            name = base if base is not None else self.fresh("const")
+            name = base if base is not None and base not in self.reserved else self.fresh("const")
             self.inits.append(numpy_helper.from_array(np.ascontiguousarray(_host(t._data)), name))
             self.consts[id(t)] = name
             self.keep.append(t)
@@ -506,10 +508,7 @@ def _var(tr, args, kwargs, out):
     if not keepdim and len(axes) == x.ndim:
         n = tr.squeeze(n, [0])
     var = tr.node("Div", [ss, n])
-    return tr.node("Sqrt", [var]) if _fn_current is not None and _fn_current.__name__ == "Std" else var
-
-
-_fn_current: Any = None
+    return tr.node("Sqrt", [var]) if tr.op == "Std" else var
 
 
 @_fn("Norm2")
@@ -827,7 +826,7 @@ def _gates(tr, t: Tensor, order: list, op: str):
 def _recurrent(tr, args, kwargs, out):
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = args[:7]
     reverse = bool(args[7]) if len(args) > 7 else bool(kwargs.get("reverse", False))
-    op = _fn_current.__name__ if isinstance(_fn_current, type) else "recurrent"
+    op = tr.op
     order = _GATE_ORDER[op]
     hidden = w_hh.shape[1]
     W = tr.const(_gates(tr, w_ih, order, op)[None])
@@ -1193,29 +1192,21 @@ def _install(tr: _Tracer) -> list:
     orig_apply = Function.__dict__["apply"].__func__
 
     def apply(cls, *args, **kwargs):
-        global _fn_current
         if tr.depth:
             return orig_apply(cls, *args, **kwargs)
         traced = _any_traced(tr, args) or _any_traced(tr, kwargs.values())
         out = _run_inside(tr, orig_apply, cls, *args, **kwargs)
         if not traced:
             return out  # only constants in: a constant out
-        emit = None
-        for c in cls.__mro__:
-            emit = FUNCTIONS.get(c.__name__)
-            if emit is not None:
-                break
+        # only chainrule's own op classes: a user's Function (or subclass) is not what its name says
+        emit = FUNCTIONS.get(cls.__name__) if cls.__module__.startswith("chainrule.ops.") else None
         if emit is None:
             raise UnsupportedOperatorError(
                 f"onnx.export: the op {cls.name()} (chainrule.{cls.__module__.split('chainrule.')[-1]}) "
                 "has no ONNX translation"
             )
-        _fn_current = cls
-        try:
-            names = emit(tr, args, kwargs, out)
-        finally:
-            _fn_current = None
-        _out_names(tr, names, out)
+        tr.op = cls.__name__
+        _out_names(tr, _run_inside(tr, emit, tr, args, kwargs, out), out)
         return out
 
     patch(Function, "apply", classmethod(apply))
@@ -1232,8 +1223,7 @@ def _install(tr: _Tracer) -> list:
         if ok is not None and not ok(self, args, kwargs):
             return orig_call(self, *args, **kwargs)
         out = _run_inside(tr, orig_call, self, *args, **kwargs)
-        names = MODULES[kind](tr, self, args, kwargs, out)
-        _out_names(tr, names, out)
+        _out_names(tr, _run_inside(tr, MODULES[kind], tr, self, args, kwargs, out), out)
         return out
 
     patch(Module, "__call__", call)
@@ -1267,7 +1257,7 @@ def _install(tr: _Tracer) -> list:
             out = _run_inside(tr, fn, *args, **kwargs)
             if out is NotImplemented:
                 return out
-            _out_names(tr, emit(tr, args, kwargs, out), out)
+            _out_names(tr, _run_inside(tr, emit, tr, args, kwargs, out), out)
             return out
 
         return hooked
@@ -1326,7 +1316,7 @@ def _install_sizes(tr: _Tracer, patch) -> None:
                 return fn(*args, **kwargs)
             out = _run_inside(tr, fn, *args, **kwargs)
             if not (args and out is args[0]):
-                _out_names(tr, emit(tr, args, kwargs, out, sizes), out)
+                _out_names(tr, _run_inside(tr, emit, tr, args, kwargs, out, sizes), out)
             return out
 
         return hooked
@@ -1566,6 +1556,7 @@ def export(
     dynamic = bool(dynamic_axes)
 
     tr = _Tracer(int(opset), dynamic, _param_names(model))
+    tr.reserved = set(in_names) | set(output_names or ())
     for t, n in zip(inputs, in_names):
         if id(t) in tr.names:
             raise ValueError("onnx.export: the same Tensor appears twice in args; pass distinct tensors")

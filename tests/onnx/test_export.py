@@ -531,3 +531,30 @@ def test_static_export_bakes_the_example_sizes():
     sess = _session(buf.getvalue())
     assert [d for d in sess.get_inputs()[0].shape] == [2, 5, 4]
     assert "Range" not in op_types(onnx.load_from_string(buf.getvalue()))
+
+
+def test_user_names_that_equal_parameter_names():
+    model = nn.Linear(3, 2)  # parameters "weight" and "bias"
+    x = cr.randn(4, 3)
+    buf = io.BytesIO()
+    cr.onnx.export(model, x, buf, input_names=["weight"], output_names=["bias"])
+    got = _session(buf.getvalue()).run(None, {"weight": x.numpy()})[0]
+    np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-5)
+
+
+def test_a_users_function_named_like_a_chainrule_op_is_not_translated():
+    class Exp(cr.autograd.Function):  # not chainrule's Exp: it doubles
+        @staticmethod
+        def forward(ctx, x):
+            return x._data * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    class Model(nn.Module):
+        def forward(self, x):
+            return Exp.apply(x)
+
+    with pytest.raises(UnsupportedOperatorError, match="Exp"):
+        cr.onnx.export(Model(), cr.randn(2, 3), io.BytesIO())
