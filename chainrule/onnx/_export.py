@@ -258,15 +258,9 @@ def _binary_emit(onnx_op):
     return emit
 
 
-for _name, _op in (("Add", "Add"), ("Sub", "Sub"), ("Mul", "Mul"), ("Div", "Div"), ("Maximum", "Max"),
-                   ("Minimum", "Min")):  # fmt: skip
+for _name, _op in (("Add", "Add"), ("Sub", "Sub"), ("Mul", "Mul"), ("Div", "Div"), ("Pow", "Pow"),
+                   ("Maximum", "Max"), ("Minimum", "Min")):  # fmt: skip
     FUNCTIONS[_name] = _binary_emit(_op)
-
-
-@_fn("Pow")
-def _pow(tr, args, kwargs, out):
-    a, b = args
-    return tr.node("Pow", [tr.operand(a, out.dtype), tr.operand(b, out.dtype)])
 
 
 def _unary_emit(onnx_op):
@@ -1516,6 +1510,8 @@ def export(
     model, args, f, input_names=None, output_names=None, dynamic_axes=None, opset_version=None
 ) -> None:
     """The body of ``cr.onnx.export`` (documented there)."""
+    if _ACTIVE is not None:
+        raise RuntimeError("onnx.export: called from inside a model that is being exported")
     opset = DEFAULT_OPSET if opset_version is None else opset_version
     if (
         isinstance(opset, bool)
