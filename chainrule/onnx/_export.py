@@ -318,6 +318,14 @@ def _log_base(tr, args, kwargs, out):
     )
 
 
+@_fn("Logaddexp")
+def _logaddexp(tr, args, kwargs, out):  # max(a, b) + log(1 + exp(-|a - b|))
+    a, b = tr.operand(args[0], out.dtype), tr.operand(args[1], out.dtype)
+    rest = tr.node("Exp", [tr.node("Neg", [tr.node("Abs", [tr.node("Sub", [a, b])])])])
+    one = tr.const(np.asarray(1, out.dtype))
+    return tr.node("Add", [tr.node("Max", [a, b]), tr.node("Log", [tr.node("Add", [rest, one])])])
+
+
 @_fn("Fmod")
 def _fmod(tr, args, kwargs, out):
     a, b = args[0], args[1]
@@ -944,6 +952,26 @@ def _compare_fn(tr, args, kwargs, out):
     return tr.node(_COMPARE_OPS[op], [x, y])
 
 
+def _masked_fn(tr, args, kwargs, out):
+    x, mask, value = args[0], args[1], args[2]
+    return tr.node("Where", [tr.value(mask, "masked_fill"), tr.operand(value, out.dtype), tr.value(x)])
+
+
+def _arg_fn(tr, args, kwargs, out):
+    x, dim, keepdim, op = args
+    name = tr.value(x)
+    onnx_op = "ArgMax" if op == "argmax" else "ArgMin"
+    if dim is None:  # of the flattened tensor
+        flat = tr.node(onnx_op, [tr.node("Reshape", [name, tr.ints([-1])])], axis=0, keepdims=0)
+        return tr.node("Reshape", [flat, tr.ints([1] * x.ndim if keepdim else [])])
+    axis = dim if isinstance(dim, (int, np.integer)) else dim[0]
+    return tr.node(onnx_op, [name], axis=int(axis) % max(x.ndim, 1), keepdims=int(bool(keepdim)))
+
+
+def _sign_fn(tr, args, kwargs, out):
+    return tr.node("Sign", [tr.value(args[0])])
+
+
 def _logical_not_fn(tr, args, kwargs, out):
     (x,) = args
     if x.dtype != np.bool_:
@@ -1170,12 +1198,15 @@ def _run_inside(tr: _Tracer, fn, *args, **kwargs):
 def _install(tr: _Tracer) -> list:
     """Switch the hooks on; returns what ``_uninstall`` needs to restore."""
     global _ACTIVE
+    import chainrule
     import chainrule.nn.functional as F
     from chainrule.nn import normalization as norm_modules
     from chainrule.ops import attention as att_ops
     from chainrule.ops import elementwise as ew
+    from chainrule.ops import indexing as ix_ops
     from chainrule.ops import normalization as norm_ops
     from chainrule.ops import pooling as pool_ops
+    from chainrule.ops import reduce as reduce_ops
 
     saved: list = []
 
@@ -1273,6 +1304,11 @@ def _install(tr: _Tracer) -> list:
     for owner in (norm_ops, F, norm_modules):
         patch(owner, "batch_norm", batch_norm)
     patch(ew, "logical_not", function_hook(ew.logical_not, _logical_not_fn))
+    patch(ix_ops, "_masked", function_hook(ix_ops._masked, _masked_fn))
+    patch(reduce_ops, "_arg", function_hook(reduce_ops._arg, _arg_fn))
+    sign = function_hook(ew.sign, _sign_fn)
+    patch(ew, "sign", sign)
+    patch(chainrule, "sign", sign)
     _install_sizes(tr, patch)
     _ACTIVE = tr
     return saved

@@ -240,7 +240,8 @@ def test_functional_activations_and_math():
             y = f.relu(x) + f.leaky_relu(x, 0.2) + f.elu(x) + f.gelu(x) + f.silu(x) + f.softplus(x)
             y = y + x.sigmoid() * x.abs().sqrt() - x.exp().log1p() + cr.maximum(x, -x).floor()
             y = y + cr.where(x > 0, x, x * 0.5) + (x >= 0.2).float() + x.pow(2).neg()
-            return f.softmax(y, dim=-1), f.log_softmax(y, dim=0), cr.amax(y, dim=1)
+            y = y.masked_fill(x < -1.0, -3.0) + cr.logaddexp(x, y) * x.sign()
+            return f.softmax(y, dim=-1), f.log_softmax(y, dim=0), cr.amax(y, dim=1), y.argmax(1), y.argmin()
 
     x = cr.randn(3, 5)
     roundtrip(F(), x, {"input": [0]}, others=[cr.randn(6, 5)])
