@@ -826,11 +826,19 @@ def _gates(tr, t: Tensor, order: list, op: str):
 
 @_fn("LSTMSequence", "GRUSequence", "RNNTanhSequence", "RNNReluSequence")
 def _recurrent(tr, args, kwargs, out):
+    op = tr.op
+    if len(args) > 8 or set(kwargs) - {"reverse"}:
+        raise UnsupportedOperatorError(
+            f"onnx.export: {op} with arguments beyond (x, h0, c0, weights, reverse)"
+        )
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = args[:7]
     reverse = bool(args[7]) if len(args) > 7 else bool(kwargs.get("reverse", False))
-    op = tr.op
     order = _GATE_ORDER[op]
     hidden = w_hh.shape[1]
+    if w_hh.shape[0] != len(order) * hidden:  # e.g. an LSTM's proj_size: not ONNX's LSTM
+        raise UnsupportedOperatorError(
+            f"onnx.export: {op} with hidden-to-hidden weights of shape {tuple(w_hh.shape)} (proj_size)"
+        )
     W = tr.const(_gates(tr, w_ih, order, op)[None])
     R = tr.const(_gates(tr, w_hh, order, op)[None])
     B = ""

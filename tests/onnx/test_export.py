@@ -464,6 +464,8 @@ def test_tracer_is_switched_off_after_an_error():
     x = cr.randn(3, 4)
     assert float((x * 2).sum()) == pytest.approx(float(x.sum()) * 2, rel=1e-5)
     assert cr.autograd.Function.apply.__func__.__qualname__ == "Function.apply"
+    cr.onnx.export(Mixer(), cr.randn(3, 6, 4), io.BytesIO(), dynamic_axes={"input": [0, 1]})
+    assert type(x.shape[0]) is int and type(x.size(1)) is int and cr.Tensor._make(x._data).shape == (3, 4)
 
 
 @pytest.mark.parametrize(
