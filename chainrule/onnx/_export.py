@@ -668,8 +668,8 @@ def _index(tr, args, kwargs, out):
                     raise ValueError("onnx.export: slice step cannot be 0")
                 start = p.start if p.start is not None else (0 if step > 0 else -1)
                 stop = p.stop if p.stop is not None else (_INT64_MAX if step > 0 else _INT64_MIN)
-                starts.append(int(start))
-                ends.append(int(stop))
+                starts.append(start)  # an int, or a _SymInt: a bound read from a shape at run time
+                ends.append(stop)
                 steps.append(step)
                 axes.append(axis)
             out_pos += 1
@@ -689,7 +689,8 @@ def _index(tr, args, kwargs, out):
             "onnx.export: indexing with more than one integer array is not supported"
         )
     if axes:
-        name = tr.node("Slice", [name, tr.ints(starts), tr.ints(ends), tr.ints(axes), tr.ints(steps)])
+        bounds = [tr.concat_shape(_sym_pieces(b)) for b in (starts, ends)]
+        name = tr.node("Slice", [name, *bounds, tr.ints(axes), tr.ints(steps)])
     for ax, i in sorted(ints, reverse=True):  # from the last axis, so earlier axis numbers stay valid
         name = tr.node("Gather", [name, tr.const(np.asarray(i, np.int64))], axis=ax)
     for ax, arr in arrays:
@@ -1185,6 +1186,8 @@ def _any_traced(tr: _Tracer, values) -> bool:
     for v in values:
         if isinstance(v, _SymInt):
             return True
+        if isinstance(v, slice):
+            v = (v.start, v.stop, v.step)
         if isinstance(v, Tensor):
             if id(v) in tr.names:
                 return True

@@ -505,16 +505,18 @@ def test_import_chainrule_does_not_import_onnx_and_a_missing_onnx_is_a_clear_imp
 
 
 class _SizesFromShape(nn.Module):
-    """Sizes read from x.shape: a class token expanded to the batch, positions up to the length,
-    zero padding, a mean written by hand."""
+    """Sizes read from x.shape: a buffer sliced to the length, a class token expanded to the batch,
+    positions up to the length, zero padding, a mean written by hand."""
 
     def __init__(self):
         super().__init__()
         self.cls = nn.Parameter(cr.randn(1, 1, 4))
         self.pos = nn.Embedding(16, 4)
+        self.register_buffer("pe", cr.randn(1, 16, 4))
 
     def forward(self, x):  # (B, T, 4)
         B, T = x.size(0), x.shape[1]
+        x = x + self.pe[:, :T]
         h = cr.cat([self.cls.expand(B, -1, -1), x + self.pos(cr.arange(T))], dim=1)  # (B, T + 1, 4)
         h = cr.cat([h, cr.zeros(B, 1, 4), cr.ones_like(x[:, :1])], dim=1)  # (B, T + 3, 4)
         return h.sum(dim=1) / (T + 3), h.reshape(B * (T + 3), 4).reshape(B, T + 3, 4)
