@@ -11,11 +11,13 @@ example ``args`` with a tracer switched on.  The tracer listens at three places:
   numbers) is not recorded: its result becomes a constant of the graph (constant folding).
 - ``Module.__call__``: a few layers are translated as a whole, where the op-by-op record would bake
   sizes of the example into the graph or where ONNX has a better operator: ``MultiheadAttention``
-  (masks and runtime shapes), ``Conv1d/2d/3d`` (PyTorch's padding, so any input length works) and
-  ``BatchNorm*`` in evaluation (running statistics folded into a scale and a shift).  A subclass
-  that overrides ``forward``, or a module with forward hooks, is traced op by op instead.
-- a few functions: ``scaled_dot_product_attention`` (the causal mask is built at run time) and the
-  element-wise comparisons.
+  (masks and runtime shapes), ``Conv1d/2d/3d`` and the max/average pooling layers (PyTorch's
+  padding, so any input length works).  A subclass that overrides ``forward``, or a module with
+  forward hooks, is traced op by op instead.
+- a few functions whose chainrule code works on arrays directly: ``scaled_dot_product_attention``
+  (the causal mask is built at run time), ``batch_norm`` in evaluation, ``adaptive_avg_pool2d``,
+  ``masked_fill``, ``argmax``/``argmin``, ``sign``, the comparisons, and (for sizes) ``reshape``,
+  ``expand``, ``zeros``/``ones``/``full``/``arange`` and the ``*_like`` constructors.
 
 Everything else a ``forward`` does (Python control flow, loops over layers, ``x.shape`` arithmetic)
 runs in Python during the trace, so the graph holds the path the example input took.
@@ -26,20 +28,21 @@ graph: reading a traced tensor's value in Python (``.item()``, ``bool(t)``, ``.t
 (for example ``cr.tensor(x.numpy())``) when it is used later.
 
 **Dynamic axes.**  With ``dynamic_axes`` the named input and output axes get symbolic sizes, and
-every size the graph needs (reshape targets, attention masks, the number of elements of a
-variance) is read from the tensors at run time (``Shape``), so the model runs on other batch sizes
-and sequence lengths.  A reshape is matched against its input dim by dim (merging and splitting
-groups of dims); a dimension inserted or removed with size 1 is taken as a constant.  Two limits
-follow: give example sizes larger than 1 on the dynamic axes, and a reshape that splits one
-dynamic axis into several (``(B*T, E) -> (B, T, E)``) keeps all but the first piece at their
-example sizes.  Tensors created inside ``forward`` from Python numbers (``cr.zeros(x.shape[0], h)``)
-are constants of the example's size: pass them as inputs instead when their size is dynamic.
+the sizes the graph needs are read from the tensors at run time (``Shape``).  ``x.shape`` and
+``x.size(d)`` of a traced tensor then give ints that carry the ONNX value computing them (``+ - *
+//`` keep it), so ``x.view(B, T, h, -1)``, ``cls.expand(B, -1, -1)``, ``cr.zeros(B, d)``,
+``cr.arange(T)`` and ``pe[:, :T]`` follow the input's sizes.  A reshape to plain numbers is matched
+against its input dim by dim (merging and splitting groups of dims, a size-1 dim taken as
+inserted), so ``flatten`` and ``unsqueeze`` carry dynamic axes too.  Limits: example sizes on
+dynamic axes must be larger than 1; a size written as a plain number, or passed through ``int()``,
+stays the example's; functional convolution and pooling (and ``ceil_mode`` pooling layers) take
+their end padding from the example's spatial size.
 
 Supported: ``Linear``, ``Flatten``, ``Sequential`` and the arithmetic, reshaping, indexing,
 reductions and concatenation of a user's ``forward``; ``Conv1d/2d/3d``, ``ConvTranspose1d/2d``;
 max, average and adaptive average pooling; ``BatchNorm1d/2d`` (evaluation), ``LayerNorm``,
 ``GroupNorm``; ReLU, Sigmoid, Tanh, Softmax, LogSoftmax, GELU, LeakyReLU, ELU, SiLU, Softplus,
-PReLU, Hardtanh/ReLU6 (clamp); dropout (identity in evaluation); ``Embedding``; ``RNN``, ``LSTM``
+PReLU; dropout (identity in evaluation); ``Embedding``; ``RNN``, ``LSTM``
 and ``GRU`` (ONNX's recurrent operators with PyTorch's gates reordered; layers, directions,
 ``batch_first`` and initial states); ``MultiheadAttention``, ``scaled_dot_product_attention``,
 ``TransformerEncoderLayer``/``DecoderLayer`` and the stacks built of them.
