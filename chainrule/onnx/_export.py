@@ -101,7 +101,7 @@ class _Tracer:
         self.names: dict[int, str] = {}  # id(tensor) -> value name (traced tensors)
         self.arrays: dict[int, str] = {}  # id(tensor._data) -> value name (for aliases: detach)
         self.flagged: dict[int, str] = {}  # id(tensor) -> where it was computed outside the recorded ops
-        self.consts: dict[int, str] = {}  # id(tensor) -> initializer name (parameters, constants)
+        self.consts: dict[int, tuple] = {}  # id(tensor) -> (initializer name, version) of constants
         self.keep: list = []  # keeps every mapped object alive, so ids stay unique
         self.param_names = param_names
         self.depth = 0
@@ -157,12 +157,13 @@ class _Tracer:
         if name is not None:
             return name
         self.check_flagged(t, op)
-        name = self.consts.get(id(t))
-        if name is None:
+        name, version = self.consts.get(id(t), (None, None))
+        if name is None or version != t._version:  # new, or changed in place since its last use
             base = self.param_names.get(id(t))
-            name = base if base is not None and base not in self.reserved else self.fresh("const")
+            name = base if base is not None and base not in self.reserved else None
+            name = name if name is not None and version is None else self.fresh("const")
             self.inits.append(numpy_helper.from_array(np.ascontiguousarray(_host(t._data)), name))
-            self.consts[id(t)] = name
+            self.consts[id(t)] = (name, t._version)
             self.keep.append(t)
         return name
 
@@ -1285,6 +1286,9 @@ def _install(tr: _Tracer) -> list:
 
     for attr in ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "__array__"):
         patch(Tensor, attr, _guard(tr, attr, Tensor.__dict__[attr]))
+    patch(Tensor, "_check_inplace", _guard_write(tr, "", Tensor.__dict__["_check_inplace"]))
+    data = Tensor.__dict__["data"]
+    patch(Tensor, "data", property(data.fget, _guard_write(tr, "data", data.fset)))
 
     def function_hook(fn, emit):
         def hooked(*args, **kwargs):
@@ -1478,6 +1482,19 @@ def _guard(tr: _Tracer, attr: str, orig):
                 f"onnx.export: the model reads the value of a traced tensor (Tensor.{attr}, shape "
                 f"{tuple(self.shape)}) in Python; the graph would hold the example's value. Use tensor ops "
                 "instead of Python control flow on tensor values."
+            )
+        return orig(self, *args, **kwargs)
+
+    return guarded
+
+
+def _guard_write(tr: _Tracer, attr: str, orig):
+    def guarded(self, *args, **kwargs):
+        if not tr.depth and (id(self) in tr.names or id(self) in tr.flagged):
+            raise RuntimeError(
+                f"onnx.export: the model changes a traced tensor (shape {tuple(self.shape)}) in place "
+                f"({attr or args[0]}); the graph records values, not memory: use the "
+                "out-of-place op (x = x + 1 rather than x += 1, x.add(y) rather than x.add_(y))"
             )
         return orig(self, *args, **kwargs)
 

@@ -458,6 +458,46 @@ def test_values_the_graph_cannot_reproduce_raise(model, what):
         cr.onnx.export(model, cr.randn(3, 4), io.BytesIO())
 
 
+class _InPlace(nn.Module):
+    def forward(self, x):
+        h = x * 2
+        h += 1
+        return h
+
+
+class _SetItem(nn.Module):
+    def forward(self, x):
+        h = x * 2
+        h[0] = 0.0
+        return h
+
+
+@pytest.mark.parametrize("model", [_InPlace(), _SetItem()])
+def test_in_place_changes_of_traced_tensors_raise(model):
+    with pytest.raises(RuntimeError, match="in place"):
+        cr.onnx.export(model, cr.randn(3, 4), io.BytesIO())
+
+
+def test_a_constant_changed_in_place_between_uses():
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("step", cr.ones(4))
+
+        def forward(self, x):
+            y = x + self.step
+            with cr.no_grad():
+                self.step.add_(1.0)
+            return y * self.step
+
+    model = Counter()
+    x = cr.randn(3, 4)
+    buf = io.BytesIO()
+    cr.onnx.export(model, x, buf)
+    got = _session(buf.getvalue()).run(None, {"input": x.numpy()})[0]
+    np.testing.assert_allclose(got, ((x + 1) * 2).numpy(), rtol=1e-6)
+
+
 def test_tracer_is_switched_off_after_an_error():
     with pytest.raises(UnsupportedOperatorError):
         cr.onnx.export(_Einsum(), cr.randn(3, 4), io.BytesIO())
