@@ -24,8 +24,8 @@ runs in Python during the trace, so the graph holds the path the example input t
 
 **Safety.**  A value that the graph could not reproduce raises instead of giving a silently wrong
 graph: reading a traced tensor's value in Python (``.item()``, ``bool(t)``, ``.tolist()``,
-``.numpy()``) raises, and so does any tensor computed from a traced tensor outside the recorded ops
-(for example ``cr.tensor(x.numpy())``) when it is used later.
+``.numpy()``) raises, so does changing a traced tensor in place (``h += 1``), and so does any
+tensor computed from a traced tensor outside the recorded ops when it is used later.
 
 **Dynamic axes.**  With ``dynamic_axes`` the named input and output axes get symbolic sizes, and
 the sizes the graph needs are read from the tensors at run time (``Shape``).  ``x.shape`` and
