@@ -962,6 +962,14 @@ def _compare_fn(tr, args, kwargs, out):
     return tr.node(_COMPARE_OPS[op], [x, y])
 
 
+def _causal_mask_fn(tr, args, kwargs, out):
+    sz = args[0] if args else kwargs["sz"]
+    n = sz.onnx() if isinstance(sz, _SymInt) else tr.ints([int(sz)])
+    value = helper.make_tensor("value", _onnx_dtype(out.dtype), [1], [-np.inf])
+    full = tr.node("ConstantOfShape", [tr.node("Concat", [n, n], axis=0)], value=value)
+    return tr.node("Trilu", [full, tr.const(np.asarray(1, np.int64))], upper=1)  # -inf above the diagonal
+
+
 def _masked_fn(tr, args, kwargs, out):
     x, mask, value = args[0], args[1], args[2]
     return tr.node("Where", [tr.value(mask, "masked_fill"), tr.operand(value, out.dtype), tr.value(x)])
@@ -1213,6 +1221,7 @@ def _install(tr: _Tracer) -> list:
     import chainrule
     import chainrule.nn.functional as F
     from chainrule.nn import normalization as norm_modules
+    from chainrule.nn.transformer import Transformer
     from chainrule.ops import attention as att_ops
     from chainrule.ops import elementwise as ew
     from chainrule.ops import indexing as ix_ops
@@ -1320,6 +1329,10 @@ def _install(tr: _Tracer) -> list:
         patch(owner, "batch_norm", batch_norm)
     patch(ew, "logical_not", function_hook(ew.logical_not, _logical_not_fn))
     patch(ix_ops, "_masked", function_hook(ix_ops._masked, _masked_fn))
+    mask_fn = Transformer.__dict__["generate_square_subsequent_mask"].__func__
+    patch(
+        Transformer, "generate_square_subsequent_mask", staticmethod(function_hook(mask_fn, _causal_mask_fn))
+    )
     patch(reduce_ops, "_arg", function_hook(reduce_ops._arg, _arg_fn))
     sign = function_hook(ew.sign, _sign_fn)
     patch(ew, "sign", sign)
@@ -1447,7 +1460,8 @@ def _uninstall(saved: list) -> None:
 
 def _note_new(tr: _Tracer, t: Tensor, data, frame) -> None:
     """A tensor made outside the recorded ops: an alias of a traced one (``detach``), a constant, or
-    (when the code that made it had a traced tensor at hand) something the graph cannot reproduce."""
+    (when the code that made it had a traced tensor or a run-time size at hand) something the graph
+    cannot reproduce."""
     if isinstance(data, Tensor):
         data = data._data
     name = tr.arrays.get(id(data))
@@ -1458,12 +1472,18 @@ def _note_new(tr: _Tracer, t: Tensor, data, frame) -> None:
     while frame is not None and (first or _in_op_layer(frame.f_code.co_filename)):
         # the function that made it, and the chainrule op functions it was called from
         for v in frame.f_locals.values():
-            if (isinstance(v, Tensor) and id(v) in tr.names) or (hasattr(v, "shape") and id(v) in tr.arrays):
+            if _depends_on_input(tr, v):
                 code = frame.f_code
                 tr.flagged[id(t)] = f"{code.co_name}, {os.path.basename(code.co_filename)}:{frame.f_lineno}"
                 tr.keep.append(t)
                 return
         frame, first = frame.f_back, False
+
+
+def _depends_on_input(tr: _Tracer, v) -> bool:
+    if isinstance(v, _SymInt) or (isinstance(v, (tuple, list)) and any(isinstance(s, _SymInt) for s in v)):
+        return True
+    return (isinstance(v, Tensor) and id(v) in tr.names) or (hasattr(v, "shape") and id(v) in tr.arrays)
 
 
 _OP_LAYER = tuple(

@@ -379,6 +379,31 @@ def test_transformer_decoder_layer_with_mask_input():
     roundtrip(Decode(), make(5, 4, 2), dyn, others=[make(7, 3, 3)])
 
 
+class _TinyGPT(nn.Module):
+    """Token and position embeddings, a causal pre-norm encoder stack with a mask built from the
+    length, a language-model head."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(20, 16), nn.Embedding(32, 16)
+        layer = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, 2)
+        self.head = nn.Linear(16, 20)
+
+    def forward(self, idx):
+        B, T = idx.shape
+        h = self.tok(idx) + self.pos(cr.arange(T))
+        mask = nn.Transformer.generate_square_subsequent_mask(T)
+        return self.head(self.blocks(h, mask=mask, is_causal=True)).log_softmax(-1)
+
+
+def test_tiny_language_model_with_a_causal_mask_built_from_the_length():
+    dyn = {"input": {0: "batch", 1: "time"}, "output": {0: "batch", 1: "time"}}
+    others = [cr.randint(0, 20, (3, 12)), cr.randint(0, 20, (1, 3))]
+    proto = roundtrip(_TinyGPT(), cr.randint(0, 20, (2, 7)), dyn, others=others)
+    assert "Trilu" in op_types(proto)
+
+
 # -- the export interface ---------------------------------------------------------------------------------
 def test_input_and_output_names_path_and_file_object(tmp_path):
     model = nn.LSTM(3, 4, batch_first=True)
