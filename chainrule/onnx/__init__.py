@@ -4,9 +4,9 @@
 example ``args`` with a tracer switched on.  The tracer listens at three places:
 
 - ``Function.apply``: every differentiable op of chainrule (``Add``, ``MatMul``, ``Linear``,
-  ``ConvNd``, ``Softmax``, ``Reshape``, ``LSTMSequence``, ...) is one ``Function``; when one runs on a
-  tensor that descends from the inputs, its translation (``chainrule/onnx/_export.py``) appends the
-  equivalent ONNX nodes.  An op without a translation raises ``UnsupportedOperatorError`` naming
+  ``ConvNd``, ``Softmax``, ``Reshape``, ``LSTMSequence``, ...) is one ``Function``; when one runs on
+  a tensor that descends from the inputs, its translation (``chainrule/onnx/_translate.py``) appends
+  the equivalent ONNX nodes.  An op without a translation raises ``UnsupportedOperatorError`` naming
   it; an op whose inputs are all constants (parameters, buffers, tensors built in ``forward`` from
   numbers) is not recorded: its result becomes a constant of the graph (constant folding).
 - ``Module.__call__``: a few layers are translated as a whole, where the op-by-op record would bake
@@ -21,6 +21,10 @@ example ``args`` with a tracer switched on.  The tracer listens at three places:
 
 Everything else a ``forward`` does (Python control flow, loops over layers, ``x.shape`` arithmetic)
 runs in Python during the trace, so the graph holds the path the example input took.
+
+The code: ``_graph.py`` holds the graph under construction (``Tracer``: value names, nodes,
+constants, run-time sizes), ``_translate.py`` the translations, ``_export.py`` the hooks and
+``export`` itself.
 
 **Safety.**  A value that the graph could not reproduce raises instead of giving a silently wrong
 graph: reading a traced tensor's value in Python (``.item()``, ``bool(t)``, ``.tolist()``,
