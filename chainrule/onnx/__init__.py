@@ -16,7 +16,8 @@ example ``args`` with a tracer switched on.  The tracer listens at three places:
   forward hooks, is traced op by op instead.
 - a few functions whose chainrule code works on arrays directly: ``scaled_dot_product_attention``
   (the causal mask is built at run time), ``batch_norm`` in evaluation, ``adaptive_avg_pool2d``,
-  ``masked_fill``, ``argmax``/``argmin``, ``sign``, the comparisons, and (for sizes) ``reshape``,
+  ``masked_fill``, ``gather``, ``topk``, ``argmax``/``argmin``, ``sign``, ``isnan``/``isinf``/
+  ``isfinite``, the comparisons, and (for sizes) ``reshape``,
   ``expand``, ``zeros``/``ones``/``full``/``arange`` and the ``*_like`` constructors.
 
 Everything else a ``forward`` does (Python control flow, loops over layers, ``x.shape`` arithmetic)

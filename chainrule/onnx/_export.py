@@ -26,12 +26,15 @@ from chainrule.onnx._translate import (
     batch_norm_fn,
     causal_mask_fn,
     compare_fn,
+    finite_fn,
+    gather_fn,
     logical_not_fn,
     masked_fn,
     module_translation,
     reshape_value,
     sdpa_fn,
     sign_fn,
+    topk_fn,
 )
 from chainrule.tensor import Tensor
 
@@ -73,9 +76,11 @@ def _install(tr: Tracer) -> list:
     from chainrule.ops import attention as att_ops
     from chainrule.ops import elementwise as ew
     from chainrule.ops import indexing as ix_ops
+    from chainrule.ops import mathx as mx_ops
     from chainrule.ops import normalization as norm_ops
     from chainrule.ops import pooling as pool_ops
     from chainrule.ops import reduce as reduce_ops
+    from chainrule.ops import sorting as sort_ops
 
     saved: list = []
 
@@ -182,6 +187,16 @@ def _install(tr: Tracer) -> list:
         Transformer, "generate_square_subsequent_mask", staticmethod(function_hook(mask_fn, causal_mask_fn))
     )
     patch(reduce_ops, "_arg", function_hook(reduce_ops._arg, arg_fn))
+    for owner in (ix_ops, chainrule):
+        patch(owner, "gather", function_hook(ix_ops.gather, gather_fn))
+    for owner in (sort_ops, chainrule):
+        patch(owner, "topk", function_hook(sort_ops.topk, topk_fn))
+    for kind in ("isnan", "isinf", "isfinite"):
+        hook = function_hook(getattr(mx_ops, kind), finite_fn(kind))
+        patch(mx_ops, kind, hook)
+        patch(chainrule, kind, hook)
+        if kind in Tensor.__dict__:
+            patch(Tensor, kind, hook)
     sign = function_hook(ew.sign, sign_fn)
     patch(ew, "sign", sign)
     patch(chainrule, "sign", sign)

@@ -775,6 +775,47 @@ def arg_fn(tr, args, kwargs, out):
     return tr.node(onnx_op, [name], axis=int(axis) % max(x.ndim, 1), keepdims=int(bool(keepdim)))
 
 
+def gather_fn(tr, args, kwargs, out):
+    """``gather``: ONNX's GatherElements."""
+    x, dim, index = args[0], args[1], args[2]
+    idx = tr.value(index, "gather")
+    if index.dtype != np.int64:
+        idx = tr.node("Cast", [idx], to=TensorProto.INT64)
+    return tr.node("GatherElements", [tr.value(x), idx], axis=int(dim) % max(x.ndim, 1))
+
+
+def topk_fn(tr, args, kwargs, out):
+    """``topk``: ONNX's TopK, values and indices."""
+    a = dict(zip(["input", "k", "dim", "largest", "sorted"], args))
+    a.update(kwargs)
+    x = a["input"]
+    if x.ndim == 0:
+        raise UnsupportedOperatorError("onnx.export: topk of a 0-d tensor is not supported")
+    dim = int(a.get("dim", -1)) % x.ndim
+    return tr.node(
+        "TopK",
+        [tr.value(x), tr.ints([int(a["k"])])],
+        n_out=2,
+        axis=dim,
+        largest=int(bool(a.get("largest", True))),
+        sorted=int(bool(a.get("sorted", True))),
+    )
+
+
+def finite_fn(kind: str):
+    """``isnan`` / ``isinf`` / ``isfinite``."""
+
+    def emit(tr, args, kwargs, out):
+        x = tr.value(args[0])
+        if kind == "isnan":
+            return tr.node("IsNaN", [x])
+        if kind == "isinf":
+            return tr.node("IsInf", [x])
+        return tr.node("Not", [tr.node("Or", [tr.node("IsNaN", [x]), tr.node("IsInf", [x])])])
+
+    return emit
+
+
 def sign_fn(tr, args, kwargs, out):
     """``sign``."""
     return tr.node("Sign", [tr.value(args[0])])
