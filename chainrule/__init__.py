@@ -256,3 +256,4 @@ moveaxis = movedim
 swapaxes = swapdims = transpose
 arccos, arcsin, arctan, fix = acos, asin, atan, trunc
 from chainrule import distributed  # noqa: E402,F401  (cr.distributed; mpi4py is imported by its init())
+from chainrule import onnx  # noqa: E402,F401  (cr.onnx.export; the onnx package is imported by export())

@@ -66,19 +66,6 @@ class AliasModule(types.ModuleType):
         return sorted(names)
 
 
-class _NotImplementedFunction:
-    """A torch function that is deliberately absent: calling it raises ``NotImplementedError``."""
-
-    def __init__(self, torch_name: str, why: str):
-        self.torch_name, self.why = torch_name, why
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"chainrule does not implement {self.torch_name}: {self.why}")
-
-    def __repr__(self) -> str:
-        return f"<not implemented in chainrule: {self.torch_name}>"
-
-
 class _Settings(types.SimpleNamespace):
     """A namespace of flags that scripts set (``cudnn.benchmark = True``) and chainrule ignores."""
 
@@ -155,7 +142,7 @@ def _build() -> dict[str, types.ModuleType]:
     alias("torch.accelerator", devices.accelerator)
     alias("torch.backends", _backends())
     onnx = alias("torch.onnx", types.SimpleNamespace())
-    onnx.export = _NotImplementedFunction("torch.onnx.export", "exporting to ONNX is out of scope")
+    onnx.export = _onnx_export
 
     from chainrule import vision
 
@@ -163,6 +150,31 @@ def _build() -> dict[str, types.ModuleType]:
     for sub in ("datasets", "transforms", "utils", "models"):
         alias(f"torchvision.{sub}", getattr(vision, sub))
     return mods
+
+
+def _onnx_export(
+    model,
+    args,
+    f,
+    input_names=None,
+    output_names=None,
+    dynamic_axes=None,
+    opset_version=None,
+    *,
+    export_params: bool = True,
+    verbose: bool = False,
+    do_constant_folding: bool = True,
+    dynamo: bool = False,
+) -> None:
+    """``torch.onnx.export`` answered by ``cr.onnx.export``; PyTorch's flags that do not change the
+    graph (``verbose``, ``do_constant_folding``, ``dynamo``) are accepted and ignored."""
+    if not export_params:
+        raise ValueError(
+            "torch.onnx.export: export_params=False is not supported (the weights are always written)"
+        )
+    from chainrule import onnx
+
+    onnx.export(model, args, f, input_names, output_names, dynamic_axes, opset_version)
 
 
 class _MissingFinder(importlib.abc.MetaPathFinder):

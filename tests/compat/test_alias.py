@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch as real_torch
 
@@ -64,8 +65,20 @@ def test_missing_names_say_what_is_missing(aliased):
         torch.nn.functional.grid_sample  # noqa: B018
     with pytest.raises(ModuleNotFoundError, match=r"chainrule does not implement torch\.distributed yet"):
         import torch.distributed  # noqa: F401
-    with pytest.raises(NotImplementedError, match=r"torch\.onnx\.export: exporting to ONNX is out of scope"):
-        torch.onnx.export(None, None, "x.onnx")
+
+
+def test_torch_onnx_export_is_chainrules(aliased, tmp_path):
+    import onnxruntime as ort
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh())
+    x = torch.randn(4, 3)
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(model, (x,), str(path), input_names=["x"], dynamic_axes={"x": {0: "n"}}, dynamo=False)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(None, {"x": x.numpy()})[0], model(x).detach().numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="export_params=False"):
+        torch.onnx.export(model, (x,), str(path), export_params=False)
 
 
 def test_uninstall_restores_real_torch():
