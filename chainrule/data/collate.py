@@ -18,7 +18,7 @@ from __future__ import annotations
 import collections.abc
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule.backend import get_default_dtype, np, xp_of
@@ -46,6 +46,8 @@ def _shape_error(op: str, shapes: list, i: int) -> RuntimeError:
 
 def _scalar_dtype(x: Any, i: int) -> np.dtype:
     """The dtype PyTorch infers for one number of a batch (``torch.tensor``'s rules)."""
+    if isinstance(x, np.generic) and x.dtype.kind in "biufc":  # (np.float64 is also a Python float)
+        return x.dtype
     if isinstance(x, bool):
         return np.dtype(np.bool_)
     if isinstance(x, int):
@@ -54,15 +56,13 @@ def _scalar_dtype(x: Any, i: int) -> np.dtype:
         return get_default_dtype()
     if isinstance(x, complex):
         return np.dtype(np.complex128 if get_default_dtype() == np.float64 else np.complex64)
-    if isinstance(x, np.generic) and x.dtype.kind in "biufc":
-        return x.dtype
     raise TypeError(
         f"default_collate: batch element {i} is a {type(x).__name__}, but element 0 is a number; "
         "a batch of numbers must hold only numbers"
     )
 
 
-def _numbers(batch: list, dtype: Any = None) -> Tensor:
+def _numbers(batch: Sequence, dtype: Any = None) -> Tensor:
     """A 1-D tensor of the numbers in ``batch``, of the dtype PyTorch infers unless given."""
     dt = None
     for i, x in enumerate(batch):
@@ -70,7 +70,7 @@ def _numbers(batch: list, dtype: Any = None) -> Tensor:
     return Tensor._make(np.array(batch, dtype=dtype or dt))
 
 
-def collate_tensor_fn(batch: list, *, collate_fn_map: dict | None = None) -> Tensor:
+def collate_tensor_fn(batch: Sequence, *, collate_fn_map: dict | None = None) -> Tensor:
     """Stack Tensors along a new first dimension (dtypes promoted as ``torch.stack``)."""
     for i, t in enumerate(batch):
         if not isinstance(t, Tensor):
@@ -88,7 +88,7 @@ def collate_tensor_fn(batch: list, *, collate_fn_map: dict | None = None) -> Ten
     return Tensor._make(xp.stack([t._data.astype(dtype, copy=False) for t in batch]))
 
 
-def collate_numpy_array_fn(batch: list, *, collate_fn_map: dict | None = None) -> Any:
+def collate_numpy_array_fn(batch: Sequence, *, collate_fn_map: dict | None = None) -> Any:
     """Arrays become Tensors, then are stacked (string and object arrays are refused)."""
     elem = batch[0]
     if np_str_obj_array_pattern.search(elem.dtype.str) is not None:
@@ -96,23 +96,24 @@ def collate_numpy_array_fn(batch: list, *, collate_fn_map: dict | None = None) -
     return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
-def collate_numpy_scalar_fn(batch: list, *, collate_fn_map: dict | None = None) -> Tensor:
+def collate_numpy_scalar_fn(batch: Sequence, *, collate_fn_map: dict | None = None) -> Tensor:
     """NumPy scalars become a 1-D Tensor of their (promoted) dtype."""
     return _numbers(batch)
 
 
-def collate_float_fn(batch: list, *, collate_fn_map: dict | None = None) -> Tensor:
+def collate_float_fn(batch: Sequence, *, collate_fn_map: dict | None = None) -> Tensor:
     """Python floats become a float64 Tensor (as PyTorch, whatever the default dtype)."""
     return _numbers(batch, np.float64)
 
 
-def collate_int_fn(batch: list, *, collate_fn_map: dict | None = None) -> Tensor:
+def collate_int_fn(batch: Sequence, *, collate_fn_map: dict | None = None) -> Tensor:
     """Python ints become an int64 Tensor (bools a bool Tensor; a float among them gives float32)."""
     return _numbers(batch)
 
 
-def collate_str_fn(batch: list, *, collate_fn_map: dict | None = None) -> list:
-    """Strings and bytes stay as they are: the batch is the list itself."""
+def collate_str_fn(batch: Sequence, *, collate_fn_map: dict | None = None) -> Sequence:
+    """Strings and bytes stay as they are: the batch itself is returned (a tuple for a field of
+    tuple samples, as PyTorch)."""
     return batch
 
 
@@ -127,7 +128,7 @@ default_collate_fn_map: dict[type | tuple[type, ...], Callable] = {
 }
 
 
-def collate(batch: list, *, collate_fn_map: dict | None = None) -> Any:
+def collate(batch: Sequence, *, collate_fn_map: dict | None = None) -> Any:
     """Collate ``batch`` by the type of its first element, recursing into containers (as PyTorch).
 
     ``collate_fn_map`` maps a type (or tuple of types) to a function ``f(batch, *, collate_fn_map)``;
@@ -150,7 +151,7 @@ def collate(batch: list, *, collate_fn_map: dict | None = None) -> Any:
     Example:
         >>> from chainrule.data.collate import collate, default_collate_fn_map
         >>> collate([(1, "a"), (2, "b")], collate_fn_map=default_collate_fn_map)
-        [tensor([1, 2]), ['a', 'b']]
+        [tensor([1, 2]), ('a', 'b')]
     """
     elem = batch[0]
     elem_type = type(elem)
@@ -179,14 +180,14 @@ def collate(batch: list, *, collate_fn_map: dict | None = None) -> Any:
         except TypeError:
             return fields
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return elem_type(*(collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)))
+        return elem_type(*(collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         sizes = [len(e) for e in batch]
         if any(s != sizes[0] for s in sizes):
             raise RuntimeError(
                 f"default_collate: each element in list of batch should be of equal size, got sizes {sizes}"
             )
-        transposed = [collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)]
+        transposed = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return transposed
         try:

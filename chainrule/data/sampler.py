@@ -165,7 +165,8 @@ class WeightedRandomSampler(Sampler):
     $$ P(i) = \frac{w_i}{\sum_j w_j} $$
 
     Without replacement each index comes at most once (sequential draws, each from the weights of
-    the indices not drawn yet), so ``num_samples`` may not exceed the number of positive weights.
+    the indices not drawn yet; indices of weight 0 only once all others are drawn), so
+    ``num_samples`` may not exceed ``len(weights)``.
 
     Args:
         weights: a 1-D sequence of non-negative weights (need not sum to one).
@@ -177,7 +178,7 @@ class WeightedRandomSampler(Sampler):
         ValueError: ``num_samples`` not a positive integer, ``replacement`` not a bool or
             ``weights`` not 1-D.
         RuntimeError: (when iterating) negative, infinite or NaN weights, weights summing to 0, or
-            too few positive weights to draw ``num_samples`` without replacement.
+            ``num_samples > len(weights)`` without replacement.
 
     Example:
         >>> s = cr.data.WeightedRandomSampler([0.0, 1.0, 0.0], num_samples=3)
@@ -220,12 +221,19 @@ class WeightedRandomSampler(Sampler):
         total = w.sum()
         if total <= 0:
             raise RuntimeError("WeightedRandomSampler: the weights sum to 0; at least one must be positive")
-        if not self.replacement and k > np.count_nonzero(w):
+        rng = _rng(self.generator)
+        if self.replacement:
+            yield from rng.choice(len(w), size=k, p=w / total).tolist()
+            return
+        if k > len(w):
             raise RuntimeError(
-                f"WeightedRandomSampler: cannot draw num_samples={k} without replacement from "
-                f"{np.count_nonzero(w)} positive weights"
+                f"WeightedRandomSampler: cannot draw num_samples={k} without replacement "
+                f"from {len(w)} weights"
             )
-        yield from _rng(self.generator).choice(len(w), size=k, replace=self.replacement, p=w / total).tolist()
+        # PyTorch's exponential race: the k largest w_i / E_i, E_i ~ Exp(1), are k sequential weighted
+        # draws without replacement; zero weights come last, as in PyTorch
+        keys = w / rng.exponential(size=len(w))
+        yield from np.argsort(-keys, kind="stable")[:k].tolist()
 
     def __len__(self) -> int:
         return self.num_samples

@@ -137,7 +137,7 @@ def test_default_collate_types():
     assert xb.shape == (2, 2) and xb.dtype == np.float32
     assert ib.dtype == np.int64 and ib.tolist() == [1, 2]
     assert fb.dtype == np.float64
-    assert sb == ["a", "b"]
+    assert sb == ("a", "b")  # as PyTorch: the field of tuple samples, unchanged
     d = default_collate([{"a": cr.tensor([1.0]), "b": 3}, {"a": cr.tensor([2.0]), "b": 4}])
     assert d["a"].shape == (2, 1) and d["b"].tolist() == [3, 4]
     with pytest.raises(RuntimeError, match="equal size"):
