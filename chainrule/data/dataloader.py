@@ -42,8 +42,11 @@ from chainrule.data.sampler import (
     _rng,
 )
 
-_POLL = 1.0  # seconds between the main process's checks that its workers are alive
+_POLL = 0.5  # seconds between the main process's checks that its workers are alive
 _exiting = False  # set at interpreter exit: multiprocessing then terminates the workers itself
+# The queues of each live multi-process iterator, held here so that an iterator collected as part of a
+# reference cycle still finds its queues working in __del__ (their own finalizers would run first)
+_live_queues: dict[int, tuple] = {}
 
 
 def _set_exiting() -> None:
@@ -414,6 +417,7 @@ class _MultiProcessIter(_BaseIter):
         self._result_queue = ctx.Queue()
         self._done_event = ctx.Event()
         self._index_queues: list = []
+        _live_queues[id(self)] = (self._result_queue, self._index_queues)
         self._workers: list = []
         self._workers_status = [True] * self._num_workers
         self._shutdown = False
@@ -583,6 +587,7 @@ class _MultiProcessIter(_BaseIter):
                 if w.is_alive():
                     w.terminate()
                     w.join(timeout=_worker.MP_STATUS_CHECK_INTERVAL)
+            _live_queues.pop(id(self), None)
 
     def __del__(self) -> None:
         self._shutdown_workers()
