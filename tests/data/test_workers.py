@@ -310,3 +310,40 @@ def test_timeout_and_a_worker_that_dies():
     ):
         _epoch(DataLoader(Dies(), batch_size=2, num_workers=2))
     assert time.monotonic() - t0 < 4
+
+
+def test_fit_with_workers_samplers_and_streams():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    ds = TensorDataset(x, y)
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            info = get_worker_info()
+            start, step = (0, 1) if info is None else (info.id, info.num_workers)
+            return ((x[i], y[i]) for i in range(start, 64, step))
+
+    loaders = [
+        DataLoader(
+            ds,
+            batch_size=16,
+            num_workers=2,
+            persistent_workers=True,
+            sampler=cr.data.WeightedRandomSampler(np.ones(64), 64),
+        ),
+        DataLoader(Stream(), batch_size=16, num_workers=2),
+        Stream(),
+    ]
+    for train in loaders:
+        model = cr.nn.Linear(4, 2)
+        h = cr.fit(
+            model,
+            train,
+            loss=cr.nn.CrossEntropyLoss(),
+            optimizer=cr.optim.SGD(model.parameters(), lr=0.5),
+            epochs=3,
+            validation=DataLoader(ds, batch_size=32),
+            progress=False,
+        )
+        assert h["loss"][-1] < h["loss"][0] and len(h["val_loss"]) == 3
