@@ -40,6 +40,11 @@ class Stream(cr.data.IterableDataset, tud.IterableDataset):
         return self.n
 
 
+def _id(kwargs):
+    """A test id that is the same in every process (no memory addresses)."""
+    return ",".join(f"{a}={getattr(v, '__name__', v)}" for a, v in kwargs.items()) or "defaults"
+
+
 def _sampler(lib):
     return lib.SequentialSampler(range(10))
 
@@ -91,9 +96,7 @@ def _outcome(lib, dataset, kwargs, iterate=True):
 
 
 @pytest.mark.filterwarnings("ignore:.*pin_memory.*:UserWarning")
-@pytest.mark.parametrize(
-    "kwargs", CASES, ids=lambda k: ",".join(f"{a}={getattr(v, '__name__', v)}" for a, v in k.items())
-)
+@pytest.mark.parametrize("kwargs", CASES, ids=lambda k: _id(k))
 def test_map_style_arguments_accepted_and_refused_as_torch(kwargs):
     ours, theirs = _outcome(cr.data, MapDS(), kwargs), _outcome(tud, MapDS(), kwargs)
     assert (ours is None) == (theirs is None), f"chainrule: {ours}, torch: {theirs}"
@@ -104,7 +107,7 @@ def test_map_style_arguments_accepted_and_refused_as_torch(kwargs):
 @pytest.mark.parametrize(
     "kwargs",
     [{}, {"shuffle": False}, {"shuffle": True}, {"sampler": _sampler}, {"batch_sampler": _batch_sampler}],
-    ids=str,
+    ids=lambda k: _id(k),
 )
 def test_iterable_style_arguments_accepted_and_refused_as_torch(kwargs):
     ours, theirs = _outcome(cr.data, Stream(), kwargs), _outcome(tud, Stream(), kwargs)
@@ -138,7 +141,7 @@ LEN_CASES = [
 
 
 @pytest.mark.parametrize(
-    ("dataset", "kwargs"), LEN_CASES, ids=[f"{type(d).__name__}{k}" for d, k in LEN_CASES]
+    ("dataset", "kwargs"), LEN_CASES, ids=[f"{type(d).__name__}({len(d)}),{_id(k)}" for d, k in LEN_CASES]
 )
 def test_len_and_batches_as_torch(dataset, kwargs):
     ours = DataLoader(dataset, **{k: v(cr.data) if callable(v) else v for k, v in kwargs.items()})
