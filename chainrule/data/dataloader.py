@@ -310,7 +310,10 @@ class DataLoader:
             )
 
     def __repr__(self) -> str:
-        n = len(self.dataset) if hasattr(self.dataset, "__len__") else "?"
+        try:
+            n: Any = len(self.dataset)
+        except TypeError:  # a stream of unknown length
+            n = "?"
         return (
             f"DataLoader({type(self.dataset).__name__} of {n}, batch_size={self.batch_size}, "
             f"shuffle={self.shuffle}, drop_last={self.drop_last}, num_workers={self.num_workers})"

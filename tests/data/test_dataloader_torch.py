@@ -215,3 +215,33 @@ def test_utils_data_is_the_same_module():
 
     assert d is cr.data and cr.utils.data is cr.data and DL is DataLoader
     assert isinstance(IterableDataset, type)
+
+
+def test_stack_chain_and_concat_datasets_as_torch():
+    a, b = MapDS(4), [10, 11, 12, 13]
+    for args, kwargs in [((a, b), {}), ((), {"s": a, "t": b})]:
+        ours, theirs = cr.data.StackDataset(*args, **kwargs), tud.StackDataset(*args, **kwargs)
+        assert len(ours) == len(theirs) == 4 and str(ours[2]) == str(theirs[2])
+        _same(list(DataLoader(ours, batch_size=3))[0], list(tud.DataLoader(theirs, batch_size=3))[0])
+    for args, kwargs in [((a, [1]), {}), ((a,), {"t": b}), ((), {})]:
+        with pytest.raises(ValueError):
+            cr.data.StackDataset(*args, **kwargs)
+        with pytest.raises(ValueError):
+            tud.StackDataset(*args, **kwargs)
+    chain = cr.data.ChainDataset([Stream(2), Stream(3)])
+    theirs = tud.ChainDataset([Stream(2), Stream(3)])
+    assert len(chain) == len(theirs) == 5 and [y for _, y in chain] == [y for _, y in theirs] == [
+        0,
+        1,
+        0,
+        1,
+        2,
+    ]
+    assert [int(y) for _, y in Stream(2) + Stream(1)] == [0, 1, 0]
+    assert [b[1].tolist() for b in DataLoader(chain, batch_size=4)] == [[0, 1, 0, 1], [2]]
+    with pytest.raises(TypeError, match="ChainDataset only supports IterableDataset"):
+        list(cr.data.ChainDataset([MapDS(2)]))
+    with pytest.raises(TypeError, match="ConcatDataset does not support IterableDataset"):
+        cr.data.ConcatDataset([Stream(2)])
+    assert isinstance(MapDS(2) + MapDS(3), cr.data.ConcatDataset) and len(MapDS(2) + MapDS(3)) == 5
+    assert "DataLoader(Stream of ?" in repr(DataLoader(Stream(2, with_len=False)))
