@@ -257,3 +257,4 @@ swapaxes = swapdims = transpose
 arccos, arcsin, arctan, fix = acos, asin, atan, trunc
 from chainrule import distributed  # noqa: E402,F401  (cr.distributed; mpi4py is imported by its init())
 from chainrule import onnx  # noqa: E402,F401  (cr.onnx.export; the onnx package is imported by export())
+from chainrule import utils  # noqa: E402,F401  (cr.utils.data is cr.data, PyTorch's path)

@@ -37,8 +37,8 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("ops", "each op's forward and backward side by side; bmath; linalg", ["ops", "linalg"]),
     (
         "nn, optim, data",
-        "layers and losses; optimizers; data sets and loaders; saving; graph pictures",
-        ["nn", "optim", "data", "serialization", "viz"],
+        "layers and losses; optimizers; data sets and loaders; saving; graph pictures; ONNX export",
+        ["nn", "optim", "data", "utils", "serialization", "viz", "onnx"],
     ),
     (
         "train",

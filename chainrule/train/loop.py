@@ -28,7 +28,7 @@ from chainrule import backend
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import np
 from chainrule.data.dataloader import DataLoader
-from chainrule.data.dataset import Dataset, Subset, TensorDataset
+from chainrule.data.dataset import Dataset, IterableDataset, Subset, TensorDataset
 from chainrule.tensor import Tensor
 from chainrule.train.callbacks import Callback
 from chainrule.train.checkpoint import load_checkpoint, restore_rng, training_state
@@ -66,7 +66,17 @@ def _as_dataset(name: str, what: str, data: Any) -> Dataset:
 def _as_loader(name: str, what: str, data: Any, batch_size: int, shuffle: bool) -> DataLoader:
     if isinstance(data, DataLoader):
         return data
+    if isinstance(data, IterableDataset):  # a stream is read in its own order
+        return DataLoader(data, batch_size=batch_size)
     return DataLoader(_as_dataset(name, what, data), batch_size=batch_size, shuffle=shuffle)
+
+
+def _batches_per_epoch(loader: DataLoader) -> int | None:
+    """``len(loader)``, or None for a stream of unknown length."""
+    try:
+        return len(loader)
+    except TypeError:
+        return None
 
 
 def _split_off_validation(train: Any, fraction: float) -> tuple[Dataset, Dataset]:
@@ -492,7 +502,7 @@ def fit(
         >>> history = cr.fit(model, (x, y), loss="cross_entropy", optimizer="adam", lr=1e-2,
         ...                  epochs=5, validation_data=(x, y), metrics=["accuracy"], progress=False)
         >>> history
-        History(5 epochs: loss=0.5487, accuracy=0.8438, val_loss=0.5261, val_accuracy=0.8438)
+        History(5 epochs: loss=0.5446, accuracy=0.8438, val_loss=0.5218, val_accuracy=0.8438)
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -537,7 +547,7 @@ def fit(
         )
 
     stream = _Stream(train_loader, steps_per_epoch)
-    bar = _Progress(level, epochs, steps_per_epoch or len(train_loader))
+    bar = _Progress(level, epochs, steps_per_epoch or _batches_per_epoch(train_loader))
     trainer = Trainer(model, optimizer, [*callbacks, _Record(bar)])
     for cb in trainer.callbacks:
         cb.set_trainer(trainer)

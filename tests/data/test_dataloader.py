@@ -89,15 +89,33 @@ def test_slow_path_matches_fast_path():
 
 def test_fast_path_does_not_loop_over_samples():
     class Counting(TensorDataset):
-        calls = 0
+        batches = 0
+
+        def _get_batch(self, indices):
+            Counting.batches += 1
+            return super()._get_batch(indices)
 
         def __getitem__(self, i):
-            Counting.calls += 1
-            return super().__getitem__(i)
+            raise AssertionError("the fast path must not read sample by sample")
 
+    Counting.__getitem__ = TensorDataset.__getitem__  # same __getitem__ as the class offering _get_batch
     loader = DataLoader(Counting(*_xy(100)), batch_size=10, shuffle=True)
     assert sum(b[0].shape[0] for b in loader) == 100
-    assert Counting.calls == 0
+    assert Counting.batches == 10
+
+
+def test_overridden_getitem_is_not_bypassed():
+    class Doubled(TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 2, y
+
+    x, y = _xy(6)
+    xb, yb = next(iter(DataLoader(Doubled(x, y), batch_size=6)))
+    np.testing.assert_array_equal(xb.numpy(), x * 2)
+    sub = Subset(Doubled(x, y), [5, 1])
+    xb, yb = next(iter(DataLoader(sub, batch_size=2)))
+    np.testing.assert_array_equal(xb.numpy(), x[[5, 1]] * 2)
 
 
 def test_collate_fn_sees_samples():
@@ -119,10 +137,10 @@ def test_default_collate_types():
     assert xb.shape == (2, 2) and xb.dtype == np.float32
     assert ib.dtype == np.int64 and ib.tolist() == [1, 2]
     assert fb.dtype == np.float64
-    assert sb == ["a", "b"]
+    assert sb == ("a", "b")  # as PyTorch: the field of tuple samples, unchanged
     d = default_collate([{"a": cr.tensor([1.0]), "b": 3}, {"a": cr.tensor([2.0]), "b": 4}])
     assert d["a"].shape == (2, 1) and d["b"].tolist() == [3, 4]
-    with pytest.raises(RuntimeError, match="same number of fields"):
+    with pytest.raises(RuntimeError, match="equal size"):
         default_collate([(1, 2), (1,)])
 
 
