@@ -70,3 +70,34 @@ from chainrule.nn.transformer import (  # noqa: F401,E402
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from chainrule.nn.normalization import (  # noqa: F401,E402
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+)
+from chainrule.nn.padding import (  # noqa: F401,E402
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+from chainrule.nn.pooling import (  # noqa: F401,E402
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+)

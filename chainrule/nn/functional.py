@@ -55,3 +55,14 @@ from chainrule.ops.pooling import (  # noqa: F401
     max_pool3d,
 )
 from chainrule.ops.shape import pad  # noqa: F401
+
+# isort: split
+# pooling, normalisation, padding, sampling and other layers of the contract (#18)
+from chainrule.ops.normalization import instance_norm, local_response_norm  # noqa: F401,E402
+from chainrule.ops.pooling import (  # noqa: F401,E402
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    max_unpool1d,
+    max_unpool2d,
+)

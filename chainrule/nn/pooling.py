@@ -255,3 +255,175 @@ class Dropout2d(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+def _adaptive_size(layer: str, output_size, nd: int):
+    """Check ``output_size`` (an int, or a tuple of ``nd`` ints or None) when the layer is built."""
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * nd
+    if len(sizes) != nd:
+        raise ValueError(f"{layer}: output_size must be an int or a tuple of {nd}, got {output_size!r}")
+    for s in sizes:
+        if s is not None or nd == 1:
+            _args.integer(layer, "output_size", s, 1)
+    return output_size
+
+
+class AdaptiveAvgPool1d(Module):
+    r"""Average pooling of (N, C, L) to a fixed length, whatever L, as ``torch.nn.AdaptiveAvgPool1d``.
+
+    $$ \text{out}_i = \operatorname{mean}\, x[\lfloor iL/o \rfloor : \lceil (i+1)L/o \rceil] $$
+
+    Args:
+        output_size: the output length o.
+
+    Shape:
+        - Input: (N, C, L) or (C, L)
+        - Output: (N, C, o) or (C, o)
+
+    Example:
+        >>> m = cr.nn.AdaptiveAvgPool1d(2)
+        >>> m(cr.arange(6.0).reshape(1, 1, 6))
+        tensor([[[1., 4.]]])
+    """
+
+    def __init__(self, output_size: int):
+        super().__init__()
+        self.output_size = _adaptive_size("AdaptiveAvgPool1d", output_size, 1)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return P.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPoolNd(Module):
+    _nd = 1
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size = _adaptive_size(type(self).__name__, output_size, self._nd)
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor):  # noqa: A002
+        fn = P.adaptive_max_pool1d if self._nd == 1 else P.adaptive_max_pool2d
+        return fn(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    r"""Max pooling of (N, C, L) to a fixed length, as ``torch.nn.AdaptiveMaxPool1d``.
+
+    $$ \text{out}_i = \max\, x[\lfloor iL/o \rfloor : \lceil (i+1)L/o \rceil] $$
+
+    Args:
+        output_size: the output length o.
+        return_indices: also return where each maximum is (for ``MaxUnpool1d``).
+
+    Shape:
+        - Input: (N, C, L) or (C, L)
+        - Output: (N, C, o) or (C, o)
+
+    Example:
+        >>> m = cr.nn.AdaptiveMaxPool1d(2)
+        >>> m(cr.tensor([[[1.0, 5.0, 2.0, 0.0, 3.0]]]))
+        tensor([[[5., 3.]]])
+    """
+
+    _nd = 1
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    r"""Max pooling of (N, C, H, W) to a fixed size, as ``torch.nn.AdaptiveMaxPool2d``.
+
+    $$ \text{out}_{ij} = \max\, x[\lfloor iH/o_H \rfloor : \lceil (i+1)H/o_H \rceil,\;
+       \lfloor jW/o_W \rfloor : \lceil (j+1)W/o_W \rceil] $$
+
+    Args:
+        output_size: an int or a pair (oH, oW); None in the pair keeps that input size.
+        return_indices: also return the flat positions h·W + w of the maxima.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output: (N, C, oH, oW) or (C, oH, oW)
+
+    Example:
+        >>> m = cr.nn.AdaptiveMaxPool2d((1, 2))
+        >>> m(cr.arange(8.0).reshape(1, 1, 2, 4))
+        tensor([[[[5., 7.]]]])
+    """
+
+    _nd = 2
+
+
+class _MaxUnpoolNd(Module):
+    _nd = 1
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _args.ints(name, "kernel_size", kernel_size, self._nd, minimum=1)
+        self.stride = (
+            self.kernel_size if stride is None else _args.ints(name, "stride", stride, self._nd, minimum=1)
+        )
+        self.padding = _args.ints(name, "padding", padding, self._nd, minimum=0)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        op = f"max_unpool{self._nd}d"
+        return P.max_unpool_nd(
+            op, self._nd, input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    r"""Put the maxima of ``MaxPool1d`` back in place, zeros elsewhere, as ``torch.nn.MaxUnpool1d``.
+
+    $$ \text{out}[n, c, \text{indices}[n, c, i]] = x[n, c, i] $$
+
+    Args:
+        kernel_size: the pool's kernel size.
+        stride: the pool's stride (default ``kernel_size``).
+        padding: the pool's padding.
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in), and indices of the same shape
+        - Output: (N, C, L_out), L_out = (L_in - 1)·stride - 2·padding + kernel_size, or
+          ``output_size`` given to ``forward``
+
+    Example:
+        >>> pool, unpool = cr.nn.MaxPool1d(2, return_indices=True), cr.nn.MaxUnpool1d(2)
+        >>> unpool(*pool(cr.tensor([[[1.0, 3.0, 2.0, 0.0]]])))
+        tensor([[[0., 3., 2., 0.]]])
+    """
+
+    _nd = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    r"""Put the maxima of ``MaxPool2d`` back in place, zeros elsewhere, as ``torch.nn.MaxUnpool2d``.
+
+    $$ \text{out}[n, c, \text{indices}[n, c, i, j]] = x[n, c, i, j] \quad\text{(flat positions h·W + w)} $$
+
+    Args:
+        kernel_size: the pool's kernel size.
+        stride: the pool's stride (default ``kernel_size``).
+        padding: the pool's padding.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in), and indices of the same shape
+        - Output: (N, C, H_out, W_out), H_out = (H_in - 1)·stride - 2·padding + kernel_size (W alike),
+          or ``output_size`` given to ``forward`` (within a stride of that)
+
+    Example:
+        >>> pool, unpool = cr.nn.MaxPool2d(2, return_indices=True), cr.nn.MaxUnpool2d(2)
+        >>> out, idx = pool(cr.arange(25.0).reshape(1, 1, 5, 5))
+        >>> unpool(out, idx, output_size=(5, 5)).shape
+        (1, 1, 5, 5)
+    """
+
+    _nd = 2

@@ -491,3 +491,234 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     else:
         noise = keep.astype(input.dtype) / input.dtype.type(1.0 - p)
     return input * Tensor._make(noise)
+
+
+# ----------------------------------------------------------------------------- adaptive pooling, unpooling
+
+
+def _adaptive_sizes(op: str, x, nd: int, output_size) -> tuple:
+    """``output_size`` (an int, None or a tuple of ``nd`` of them; None keeps the input size) as ints."""
+    sizes = (
+        (output_size,) * nd
+        if output_size is None or isinstance(output_size, (int, np.integer))
+        else output_size
+    )
+    if not isinstance(sizes, (tuple, list)) or len(sizes) != nd:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} ints, got {output_size!r}")
+    out = tuple(n if s is None else s for n, s in zip(x.shape[2:], sizes))
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in out):
+        raise ValueError(f"{op}: output_size must hold positive ints (or None), got {output_size!r}")
+    return tuple(int(s) for s in out)
+
+
+def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+    r"""Average pooling of (N, C, L) to a fixed length, as ``torch.nn.functional.adaptive_avg_pool1d``.
+
+    Output i averages the window $[\lfloor iL/o \rfloor, \lceil (i+1)L/o \rceil)$.
+
+    Args:
+        input: (N, C, L) or (C, L).
+        output_size: the output length o (an int).
+
+    Returns:
+        (N, C, o) or (C, o).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_avg_pool1d(cr.arange(6.0).reshape(1, 1, 6), 2)
+        tensor([[[1., 4.]]])
+    """
+    x, unbatched = _batched("adaptive_avg_pool1d", input, 1)
+    (o,) = _adaptive_sizes("adaptive_avg_pool1d", x, 1, output_size)
+    out = adaptive_avg_pool2d(x.unsqueeze(2), (1, o)).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_argmax(a, out_size: tuple):
+    """Flat (row-major over the spatial dims) index of the first maximum of every adaptive window of the
+    array ``a`` (N, C, *S); a NaN counts as the maximum, as PyTorch."""
+    xp = xp_of(a)
+    n, c = a.shape[:2]
+    grids = []
+    for size, o in zip(a.shape[2:], out_size):
+        start = (np.arange(o) * size) // o
+        end = -((-(np.arange(o) + 1) * size) // o)
+        k = int((end - start).max())
+        # every window read as k offsets; the short ones repeat their last element (a later tie: never chosen)
+        grids.append(np.minimum(start[:, None] + np.arange(k)[None, :], end[:, None] - 1))
+    nd = len(grids)
+    spatial = a.shape[2:]
+    flat = np.zeros((1,) * (2 * nd), np.int64)
+    for d, g in enumerate(grids):
+        shape = [1] * (2 * nd)
+        shape[2 * d], shape[2 * d + 1] = g.shape
+        flat = flat * spatial[d] + g.reshape(shape)  # (o1, k1, o2, k2, ...)
+    order = [2 * d for d in range(nd)] + [2 * d + 1 for d in range(nd)]
+    flat = flat.transpose(order).reshape(*out_size, -1)  # (*O, K)
+    vals = a.reshape(n, c, -1)[:, :, xp.asarray(flat)]  # (N, C, *O, K)
+    pos = xp.argmax(xp.where(xp.isnan(vals), xp.inf, vals), axis=-1)
+    return xp.take_along_axis(xp.broadcast_to(xp.asarray(flat), vals.shape), pos[..., None], -1)[..., 0]
+
+
+def _adaptive_max_pool(op: str, nd: int, input, output_size, return_indices: bool):  # noqa: A002
+    x, unbatched = _batched(op, input, nd)
+    out_size = _adaptive_sizes(op, x, nd, output_size)
+    idx = _adaptive_argmax(x._data, out_size)  # (N, C, *O) int64
+    n, c = x.shape[:2]
+    out = x.reshape(n, c, -1)[_flat_grid(idx, n, c)].reshape(idx.shape)
+    indices = Tensor._make(idx)
+    if unbatched:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
+
+
+def _flat_grid(idx, n: int, c: int) -> tuple:
+    """The advanced index (n, c, flat position) that picks ``idx`` (N, C, *O) from an (N, C, L) array."""
+    xp = xp_of(idx)
+    tail = (1,) * (idx.ndim - 2)
+    return (xp.arange(n).reshape(n, 1, *tail), xp.arange(c).reshape(1, c, *tail), idx)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False):  # noqa: A002
+    r"""Max pooling of (N, C, L) to a fixed length, as ``torch.nn.functional.adaptive_max_pool1d``.
+
+    Output i is the maximum of the window $[\lfloor iL/o \rfloor, \lceil (i+1)L/o \rceil)$; the
+    gradient goes to that maximum (the first one on ties).
+
+    Args:
+        input: (N, C, L) or (C, L).
+        output_size: the output length o.
+        return_indices: also return the position of every maximum.
+
+    Returns:
+        (N, C, o), and with ``return_indices`` the int64 positions of the same shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_max_pool1d(cr.tensor([[[1.0, 5.0, 2.0, 0.0, 3.0]]]), 2, return_indices=True)
+        (tensor([[[5., 3.]]]), tensor([[[1, 4]]]))
+    """
+    if isinstance(output_size, (tuple, list)) and len(output_size) != 1:
+        raise ValueError(f"adaptive_max_pool1d: output_size must be one int, got {output_size!r}")
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False):  # noqa: A002
+    r"""Max pooling of (N, C, H, W) to a fixed size (oH, oW), as ``torch.nn.functional.adaptive_max_pool2d``.
+
+    Window (i, j) covers rows $[\lfloor iH/o_H \rfloor, \lceil (i+1)H/o_H \rceil)$ and the columns
+    alike; ``None`` in ``output_size`` keeps that size.  The indices are flat positions h·W + w.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: an int or a pair (oH, oW).
+        return_indices: also return the position of every maximum.
+
+    Returns:
+        (N, C, oH, oW), and with ``return_indices`` the int64 positions.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 1)
+        tensor([[[[15.]]]])
+    """
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def _unpool_output_size(op: str, x, nd: int, kernel, stride, padding, output_size) -> tuple:
+    default = tuple((n - 1) * s + k - 2 * p for n, k, s, p in zip(x.shape[2:], kernel, stride, padding))
+    if output_size is None:
+        return default
+    size = tuple(output_size)
+    if len(size) == nd + 2:
+        size = size[2:]
+    if len(size) != nd:
+        raise ValueError(
+            f"{op}: output_size should be a sequence of {nd} or {nd + 2} ints, got {output_size!r}"
+        )
+    for d, (o, dflt, s) in enumerate(zip(size, default, stride)):
+        if not dflt - s < o < dflt + s:
+            raise ValueError(
+                f"{op}: invalid output_size {tuple(size)} (dim {d} must be between {dflt - s + 1} and "
+                f"{dflt + s - 1})"
+            )
+    return tuple(int(o) for o in size)
+
+
+def max_unpool_nd(op: str, nd: int, input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of max pooling over ``nd`` dims (see ``max_unpool2d``)."""
+    x, unbatched = _batched(op, input, nd)
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"{op}: indices must be a Tensor, got {type(indices).__name__}")
+    if indices.dtype != np.int64:
+        raise RuntimeError(f"{op}: indices should be int64, got dtype {indices.dtype}")
+    idx = indices.unsqueeze(0) if unbatched else indices
+    if tuple(idx.shape) != tuple(x.shape):
+        raise RuntimeError(
+            f"{op}: indices of shape {tuple(indices.shape)} must have the shape of the input "
+            f"{tuple(input.shape)}"
+        )
+    kernel = _tuple(kernel_size, nd, op, "kernel_size")
+    stride = kernel if stride is None else _tuple(stride, nd, op, "stride")
+    padding = _tuple(padding, nd, op, "padding")
+    out_size = _unpool_output_size(op, x, nd, kernel, stride, padding, output_size)
+    n, c = x.shape[:2]
+    total = math.prod(out_size)
+    flat = idx._data.reshape(n, c, -1)
+    if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= total):
+        bad = int(flat.max()) if int(flat.max()) >= total else int(flat.min())
+        raise RuntimeError(
+            f"{op}: found an invalid max index {bad} (the output has {total} positions per map)"
+        )
+    zeros = Tensor._make(xp_of(x._data).zeros((n, c, total), x.dtype))
+    from chainrule.ops.indexing import scatter
+
+    out = scatter(zeros, 2, Tensor._make(flat), x.reshape(n, c, -1)).reshape(n, c, *out_size)
+    return out.squeeze(0) if unbatched else out
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of ``max_pool1d``, as ``torch.nn.functional.max_unpool1d`` (see ``max_unpool2d``).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> out, idx = F.max_pool1d(cr.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2, return_indices=True)
+        >>> F.max_unpool1d(out, idx, 2)
+        tensor([[[0., 3., 2., 0.]]])
+    """
+    return max_unpool_nd("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    r"""The partial inverse of ``max_pool2d``, as ``torch.nn.functional.max_unpool2d``.
+
+    Every value goes back to the position its index names, the rest is zero:
+    $\text{out}[n, c, \text{idx}[n, c, p]] = x[n, c, p]$; the gradient of x is the output gradient
+    read at the same positions.  The output size defaults to (in - 1)·stride - 2·padding + kernel
+    per dim; ``output_size`` picks another one within a stride of it (pooling floored a size).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W), a max pool's output.
+        indices: int64, the shape of input, from ``max_pool2d(..., return_indices=True)``.
+        kernel_size: the pool's kernel size.
+        stride: the pool's stride (default ``kernel_size``).
+        padding: the pool's padding.
+        output_size: (H_out, W_out) or (N, C, H_out, W_out).
+
+    Returns:
+        (N, C, H_out, W_out).
+
+    Raises:
+        RuntimeError: an index outside the output, or indices of another shape.
+        ValueError: an output_size out of range.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> out, idx = F.max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+        >>> F.max_unpool2d(out, idx, 2)[0, 0]
+        tensor([[ 0.,  0.,  0.,  0.],
+                [ 0.,  5.,  0.,  7.],
+                [ 0.,  0.,  0.,  0.],
+                [ 0., 13.,  0., 15.]])
+    """
+    return max_unpool_nd("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)

@@ -9,7 +9,7 @@ import torch.nn.functional as TF
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from tests.helpers import assert_close, check, gradcheck_op
+from tests.helpers import assert_close, check, check_second_order, gradcheck_op
 
 rng = np.random.default_rng(0)
 
@@ -419,3 +419,113 @@ def test_sequential_keeps_relu_max_pool_order_when_hooked_or_padded():
 def test_max_pool_nan_wins_its_window_as_torch(values):
     x = np.array(values, np.float32).reshape(1, 1, 2, 2)
     check(lambda a: cr.nn.functional.max_pool2d(a, 2), lambda a: torch.nn.functional.max_pool2d(a, 2), [x])
+
+
+# ----------------------------------------------------------------------------- adaptive max/avg 1d, unpooling
+
+
+@pytest.mark.parametrize(
+    "shape,size", [((2, 3, 7, 5), (3, 2)), ((1, 2, 4, 4), 2), ((2, 1, 5, 9), (None, 4)), ((3, 6, 5), (2, 3))]
+)
+def test_adaptive_max_pool2d_matches_torch(shape, size):
+    for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
+        check(
+            lambda a: F.adaptive_max_pool2d(a, size, return_indices=True),
+            lambda a: TF.adaptive_max_pool2d(a, size, return_indices=True),
+            [x],
+        )
+    m, t = nn_pair("AdaptiveMaxPool2d", size)
+    check(m, t, [shape])
+
+
+def nn_pair(name, *args, **kw):
+    return getattr(cr.nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
+
+
+@pytest.mark.parametrize("shape,size", [((2, 3, 7), 3), ((2, 11), 4), ((1, 2, 6), 6), ((2, 2, 5), 1)])
+def test_adaptive_pool1d_matches_torch(shape, size):
+    for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
+        check(
+            lambda a: F.adaptive_max_pool1d(a, size, return_indices=True),
+            lambda a: TF.adaptive_max_pool1d(a, size, return_indices=True),
+            [x],
+        )
+    check(lambda a: F.adaptive_avg_pool1d(a, size), lambda a: TF.adaptive_avg_pool1d(a, size), [shape])
+    for name in ("AdaptiveAvgPool1d", "AdaptiveMaxPool1d"):
+        m, t = nn_pair(name, size)
+        assert repr(m) == repr(t)
+        check(m, t, [shape])
+
+
+def test_adaptive_pools_gradcheck_and_second_order():
+    gradcheck_op(lambda a: F.adaptive_max_pool2d(a, (3, 2)), [(2, 2, 7, 5)])
+    gradcheck_op(lambda a: F.adaptive_max_pool1d(a, 3), [(2, 2, 7)])
+    gradcheck_op(lambda a: F.adaptive_avg_pool1d(a, 3), [(2, 2, 7)])
+    check_second_order(
+        lambda a: F.adaptive_max_pool2d(a, (2, 3)) ** 2,
+        lambda a: TF.adaptive_max_pool2d(a, (2, 3)) ** 2,
+        [(1, 2, 5, 7)],
+    )
+
+
+def test_adaptive_pool_errors():
+    with pytest.raises(ValueError, match=r"adaptive_max_pool2d: expected 3-D \(unbatched\) or 4-D"):
+        F.adaptive_max_pool2d(cr.ones(4, 4), 2)
+    with pytest.raises(ValueError, match="adaptive_max_pool1d: output_size must be one int"):
+        F.adaptive_max_pool1d(cr.ones(1, 2, 4), (2, 3))
+    with pytest.raises(ValueError, match="adaptive_avg_pool1d: expected 2-D"):
+        F.adaptive_avg_pool1d(cr.ones(1, 2, 3, 4), 2)
+    with pytest.raises(ValueError, match="adaptive_max_pool2d: output_size must hold positive ints"):
+        F.adaptive_max_pool2d(cr.ones(1, 2, 3, 4), (0, 2))
+    with pytest.raises(ValueError, match="AdaptiveMaxPool2d: output_size must be an int or a tuple of 2"):
+        cr.nn.AdaptiveMaxPool2d((1, 2, 3))
+    with pytest.raises(ValueError, match="AdaptiveAvgPool1d: output_size must be an int >= 1"):
+        cr.nn.AdaptiveAvgPool1d(0)
+
+
+@pytest.mark.parametrize(
+    "nd,kw,shape,out_size",
+    [
+        (2, dict(kernel_size=2), (2, 3, 6, 6), None),
+        (2, dict(kernel_size=2), (2, 3, 7, 7), (7, 7)),
+        (2, dict(kernel_size=3, stride=2, padding=1), (1, 2, 7, 8), (7, 8)),
+        (2, dict(kernel_size=2), (3, 4, 4), (1, 3, 4, 4)),
+        (1, dict(kernel_size=2), (2, 3, 9), (9,)),
+        (1, dict(kernel_size=3, stride=1), (2, 2, 6), None),
+    ],
+    ids=str,
+)
+def test_max_unpool_matches_torch(nd, kw, shape, out_size):
+    pool_t = getattr(TF, f"max_pool{nd}d")
+    out, idx = pool_t(torch.tensor(rng.standard_normal(shape).astype(np.float32)), return_indices=True, **kw)
+    unpool = getattr(F, f"max_unpool{nd}d")
+    unpool_t = getattr(TF, f"max_unpool{nd}d")
+    check(
+        lambda a, i: unpool(a, i, output_size=out_size, **kw),
+        lambda a, i: unpool_t(a, i, output_size=out_size, **kw),
+        [out.numpy(), idx.numpy()],
+    )
+    m, t = nn_pair(f"MaxUnpool{nd}d", **kw)
+    assert repr(m) == repr(t)
+    check(lambda a, i: m(a, i, out_size), lambda a, i: t(a, i, out_size), [out.numpy(), idx.numpy()])
+    flat = idx.numpy().reshape(-1, idx.shape[-nd:].numel())
+    if all(len(np.unique(r)) == len(r) for r in flat):  # a repeated index keeps one value: no derivative
+        gradcheck_op(lambda a: unpool(a, cr.tensor(idx.numpy()), output_size=out_size, **kw), [out.numpy()])
+
+
+def test_max_unpool_errors():
+    x, idx = F.max_pool2d(cr.randn(2, 3, 4, 4), 2, return_indices=True)
+    with pytest.raises(ValueError, match=r"max_unpool2d: invalid output_size \(7, 7\)"):
+        F.max_unpool2d(x, idx, 2, output_size=(7, 7))
+    with pytest.raises(ValueError, match="max_unpool2d: output_size should be a sequence of 2 or 4"):
+        F.max_unpool2d(x, idx, 2, output_size=(1, 2, 3))
+    with pytest.raises(RuntimeError, match="max_unpool2d: found an invalid max index"):
+        F.max_unpool2d(x, idx * 10, 2)
+    with pytest.raises(RuntimeError, match="max_unpool2d: indices should be int64"):
+        F.max_unpool2d(x, idx.float(), 2)
+    with pytest.raises(RuntimeError, match=r"max_unpool2d: indices of shape \(2, 2, 2, 2\)"):
+        F.max_unpool2d(x, idx[:, :2], 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: expected 3-D \(unbatched\) or 4-D"):
+        F.max_unpool2d(x[0, 0], idx[0, 0], 2)
+    with pytest.raises(ValueError, match="MaxUnpool2d: kernel_size must be"):
+        cr.nn.MaxUnpool2d(0)
