@@ -70,6 +70,7 @@ from chainrule.nn.transformer import (  # noqa: F401,E402
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from chainrule.nn.fold import Fold, PixelShuffle, PixelUnshuffle, Unfold  # noqa: F401,E402
 from chainrule.nn.normalization import (  # noqa: F401,E402
     BatchNorm3d,
     InstanceNorm1d,
