@@ -289,11 +289,19 @@ def check_second_order(
 
 def check_module(m: Any, t: Any, inputs: Sequence[Any], **kw: Any) -> None:
     """``check(m, t, inputs)`` for a chainrule module and its torch twin (same parameters), then the
-    gradient of every parameter, which ``check``'s backward accumulated in both."""
+    gradient of every parameter for one random upstream gradient of the (first) output."""
+    check(m, t, inputs, **kw)
     for p in m.parameters():
         p.grad = None
     t.zero_grad(set_to_none=True)
-    check(m, t, inputs, **kw)
+    arrays = make_arrays(inputs, kw.get("dtype", np.float32), seed=kw.get("seed", 0))
+    out_c = _as_list(m(*[cr.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]))[0]
+    out_t = _as_list(t(*[to_torch(a) if isinstance(a, np.ndarray) else a for a in arrays]))[0]
+    up = np.random.default_rng(kw.get("seed", 0) + 2).standard_normal(tuple(out_t.shape))
+    if out_t.requires_grad:
+        out_t.backward(to_torch(up.astype(_NUMPY_DTYPE[out_t.dtype])))
+    if out_c.requires_grad:
+        out_c.backward(cr.tensor(up.astype(_NUMPY_DTYPE[out_t.dtype])))
     for name, p in m.named_parameters():
         tp = t.get_parameter(name)
         if tp.grad is None:

@@ -70,7 +70,10 @@ from chainrule.nn.transformer import (  # noqa: F401,E402
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from chainrule.nn.dropout import AlphaDropout, FeatureAlphaDropout  # noqa: F401,E402
+from chainrule.nn.embedding import EmbeddingBag  # noqa: F401,E402
 from chainrule.nn.fold import Fold, PixelShuffle, PixelUnshuffle, Unfold  # noqa: F401,E402
+from chainrule.nn.linear import Bilinear  # noqa: F401,E402
 from chainrule.nn.normalization import (  # noqa: F401,E402
     BatchNorm3d,
     InstanceNorm1d,

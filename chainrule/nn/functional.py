@@ -58,7 +58,10 @@ from chainrule.ops.shape import pad  # noqa: F401
 
 # isort: split
 # pooling, normalisation, padding, sampling and other layers of the contract (#18)
+from chainrule.ops.dropout import alpha_dropout, feature_alpha_dropout  # noqa: F401,E402
+from chainrule.ops.embedding import embedding_bag  # noqa: F401,E402
 from chainrule.ops.fold import fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: F401,E402
+from chainrule.ops.linalg import bilinear  # noqa: F401,E402
 from chainrule.ops.normalization import instance_norm, local_response_norm  # noqa: F401,E402
 from chainrule.ops.pooling import (  # noqa: F401,E402
     adaptive_avg_pool1d,
