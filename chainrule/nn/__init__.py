@@ -104,4 +104,6 @@ from chainrule.nn.pooling import (  # noqa: F401,E402
     AdaptiveMaxPool2d,
     MaxUnpool1d,
     MaxUnpool2d,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
 )

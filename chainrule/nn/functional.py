@@ -70,3 +70,4 @@ from chainrule.ops.pooling import (  # noqa: F401,E402
     max_unpool1d,
     max_unpool2d,
 )
+from chainrule.ops.sampling import affine_grid, grid_sample  # noqa: F401,E402

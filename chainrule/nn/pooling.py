@@ -1,5 +1,5 @@
-"""Spatial layers without weights: pooling (``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
-``AdaptiveAvgPool2d``), ``Upsample`` (nearest) and channel dropout (``Dropout2d``).
+"""Spatial layers without weights: pooling (``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, the adaptive
+pools), unpooling (``MaxUnpool1d/2d``), resizing (``Upsample``) and channel dropout (``Dropout2d``).
 
 Pooling shrinks a feature map by summarising each window — its maximum (the strongest
 response of a filter nearby) or its mean — which makes the network tolerant to small
@@ -200,9 +200,28 @@ def _as_list(value) -> list:
 
 
 class Upsample(Module):
-    """Resize the spatial dims by copying the nearest pixel, as ``torch.nn.Upsample(mode='nearest')``.
+    r"""Resize the spatial dims, as ``torch.nn.Upsample`` (the module form of ``F.interpolate``).
 
-    Give ``size`` (the output spatial size) or ``scale_factor`` (e.g. 2 doubles H and W).
+    ``'nearest'`` copies the nearest pixel; ``'linear'``, ``'bilinear'`` and ``'trilinear'`` (3-D,
+    4-D and 5-D inputs) mix the two neighbours along each dim:
+
+    $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1} $$
+
+    Args:
+        size: the output spatial size.
+        scale_factor: a multiplier of the spatial size (e.g. 2 doubles H and W).
+        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'`` or ``'trilinear'``.
+        align_corners: for the linear modes: the corner pixels' centres stay aligned.
+        recompute_scale_factor: compute the source positions from the sizes.
+
+    Shape:
+        - Input: (N, C, *S)
+        - Output: (N, C, *S_out)
+
+    Example:
+        >>> m = cr.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
+        >>> m(cr.arange(4.0).reshape(1, 1, 2, 2))[0, 0, 0]
+        tensor([0.    , 0.3333, 0.6667, 1.    ])
     """
 
     def __init__(
@@ -214,14 +233,14 @@ class Upsample(Module):
         recompute_scale_factor=None,
     ):
         super().__init__()
-        if mode != "nearest":
-            raise ValueError(f"Upsample: only mode='nearest' is supported, got mode={mode!r}")
+        name = type(self).__name__
+        _args.choice(name, "mode", mode, P._MODES)
         if (size is None) == (scale_factor is None):
-            raise ValueError("Upsample: exactly one of size or scale_factor should be given")
+            raise ValueError(f"{name}: exactly one of size or scale_factor should be given")
         for s in _as_list(size):
-            _args.integer("Upsample", "size", s, 1)
+            _args.integer(name, "size", s, 1)
         for f in _as_list(scale_factor):
-            _args.number("Upsample", "scale_factor", f, above=0)
+            _args.number(name, "scale_factor", f, above=0)
         self.size, self.mode, self.align_corners = size, mode, align_corners
         self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) else scale_factor
         self.recompute_scale_factor = recompute_scale_factor
@@ -234,6 +253,53 @@ class Upsample(Module):
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
         return f"{what}, mode='{self.mode}'"
+
+
+class UpsamplingNearest2d(Upsample):
+    r"""Nearest-neighbour resizing of (N, C, H, W), as ``torch.nn.UpsamplingNearest2d``.
+
+    $$ y_{ij} = x_{\lfloor i\,H/H_{out} \rfloor,\ \lfloor j\,W/W_{out} \rfloor} $$
+
+    Args:
+        size: the output size (H_out, W_out).
+        scale_factor: a multiplier of H and W.
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Output: (N, C, H_out, W_out)
+
+    Example:
+        >>> m = cr.nn.UpsamplingNearest2d(scale_factor=2)
+        >>> m(cr.ones(1, 3, 4, 4)).shape
+        (1, 3, 8, 8)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    r"""Bilinear resizing of (N, C, H, W) with ``align_corners=True``, as ``torch.nn.UpsamplingBilinear2d``.
+
+    $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
+       \quad s_i = i\,\frac{\text{in} - 1}{\text{out} - 1} \quad\text{(along H, then W)} $$
+
+    Args:
+        size: the output size (H_out, W_out).
+        scale_factor: a multiplier of H and W.
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Output: (N, C, H_out, W_out)
+
+    Example:
+        >>> m = cr.nn.UpsamplingBilinear2d(scale_factor=2)
+        >>> m(cr.ones(1, 3, 4, 4)).shape
+        (1, 3, 8, 8)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class Dropout2d(Module):

@@ -1,4 +1,4 @@
-"""Pooling (max, average, adaptive average), nearest-neighbour upsampling and channel dropout.
+"""Pooling (max, average, adaptive), unpooling, resizing (``interpolate``) and channel dropout.
 
 Pooling summarises each window of a feature map by one number — its maximum or its
 mean — so the map shrinks (stride 2 halves it) and small shifts of the input barely
@@ -374,46 +374,93 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     return out.squeeze(0) if unbatched else out
 
 
-def _nearest_index(n_in: int, n_out: int, scale, shortcuts: bool):
+def _nearest_index(n_in: int, n_out: int, scale, shortcuts: bool, exact: bool = False):
     """PyTorch's nearest source index min(floor(i · s), n_in - 1), in float32, with s = 1/scale when a
-    scale factor was given and n_in/n_out otherwise.  PyTorch's 2-D kernel (``shortcuts``) takes i
-    itself when the size does not change and i >> 1 when it doubles, whatever the scale factor."""
-    if shortcuts and n_out == n_in:
+    scale factor was given and n_in/n_out otherwise (``exact``: floor((i + ½) · s), 'nearest-exact').
+    PyTorch's 2-D nearest kernel (``shortcuts``) takes i itself when the size does not change and
+    i >> 1 when it doubles, whatever the scale factor."""
+    if shortcuts and not exact and n_out == n_in:
         return np.arange(n_out)
-    if shortcuts and n_out == 2 * n_in:
+    if shortcuts and not exact and n_out == 2 * n_in:
         return np.arange(n_out) >> 1
     s = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
-    idx = np.floor(np.arange(n_out, dtype=np.float32) * s).astype(np.int64)
+    i = np.arange(n_out, dtype=np.float32)
+    idx = np.floor((i + np.float32(0.5)) * s if exact else i * s).astype(np.int64)
     return np.minimum(idx, n_in - 1)
 
 
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+
+
 def interpolate(
-    input,
+    input,  # noqa: A002
     size=None,
     scale_factor=None,
     mode="nearest",
-    align_corners=None,  # noqa: A002
+    align_corners=None,
     recompute_scale_factor=None,
+    antialias=False,
 ):
-    """Resize the spatial dims of (N, C, *S), as ``torch.nn.functional.interpolate`` (``mode='nearest'``).
+    r"""Resize the spatial dims of (N, C, *S), as ``torch.nn.functional.interpolate``.
 
-    Give either ``size`` (output sizes) or ``scale_factor`` (output = floor(input · factor)).
-    Each output pixel copies the input pixel at floor(i · in / out); backward sums the
-    gradients of the copies.  Integer factors take a fast path (a broadcast view, reshaped).
+        Give either ``size`` (the output sizes) or ``scale_factor`` (output = floor(input · factor)).
+        ``mode``:
+
+        - ``'nearest'``: output i copies input floor(i · in / out) (``'nearest-exact'``:
+          floor((i + ½) · in / out)); backward sums the gradients of the copies;
+        - ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D): along each dim
+          $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i
+    floor} + \lambda_i\, x_{\lfloor s_i
+    floor + 1} $$
+          at the source position s_i = i·(in - 1)/(out - 1) with ``align_corners=True``, else
+          max((i + ½)·in/out - ½, 0).
+
+        With a scale factor (and ``recompute_scale_factor`` not True) the positions use 1/factor for
+        in/out, as PyTorch.
+
+        Args:
+            input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+            size: the output spatial size (an int or a tuple).
+            scale_factor: a multiplier (or one per spatial dim).
+            mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'`` or ``'trilinear'``.
+            align_corners: for the linear modes (default False); must be None for the nearest ones.
+            recompute_scale_factor: compute the positions from the sizes even when a scale factor is given.
+            antialias: not supported (raises when True).
+
+        Returns:
+            (N, C, *out_size).
+
+        Raises:
+            ValueError: both or neither of size and scale_factor, align_corners with a nearest mode.
+            NotImplementedError: a mode that needs another number of dims, an unsupported mode.
+
+        Example:
+            >>> F = cr.nn.functional
+            >>> F.interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear", align_corners=True)
+            tensor([[[0.    , 0.3333, 0.6667, 1.    ]]])
     """
     op = "interpolate"
-    if mode != "nearest":
-        raise ValueError(f"{op}: only mode='nearest' is supported, got mode={mode!r}")
-    if align_corners is not None:
+    if not isinstance(input, Tensor) or input.ndim < 3 or input.ndim > 5:
+        raise NotImplementedError(
+            f"{op}: expected a (N, C, *spatial) Tensor with 1 to 3 spatial dims, got "
+            f"{getattr(input, 'shape', type(input).__name__)}"
+        )
+    if mode not in _MODES:
+        raise NotImplementedError(f"{op}: mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    if mode in _LINEAR_MODES and input.ndim != _LINEAR_MODES[mode] + 2:
+        raise NotImplementedError(
+            f"{op}: got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D input"
+        )
+    if align_corners is not None and mode not in _LINEAR_MODES:
         raise ValueError(
             f"{op}: align_corners option can only be set with the interpolating modes "
             "linear | bilinear | bicubic | trilinear"
         )
-    if not isinstance(input, Tensor) or input.ndim < 3:
-        raise ValueError(
-            f"{op}: expected a (N, C, *spatial) Tensor with 1 to 3 spatial dims, got "
-            f"{getattr(input, 'shape', type(input).__name__)}"
-        )
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {input.dtype}")
     nd = input.ndim - 2
     in_size = tuple(input.shape[2:])
     if (size is None) == (scale_factor is None):
@@ -435,8 +482,13 @@ def interpolate(
         scales = (None,) * nd if recompute_scale_factor else tuple(float(f) for f in sf)
     if any(o < 1 for o in out_size):
         raise ValueError(f"{op}: output size {out_size} must be positive (input shape {tuple(input.shape)})")
+    if mode in _LINEAR_MODES:
+        from chainrule.ops.sampling import linear_resize
+
+        return linear_resize(input, out_size, scales, bool(align_corners))
     x = input
-    indices = [_nearest_index(n, o, s, nd == 2) for n, o, s in zip(in_size, out_size, scales)]
+    exact_mode = mode == "nearest-exact"
+    indices = [_nearest_index(n, o, s, nd == 2, exact_mode) for n, o, s in zip(in_size, out_size, scales)]
     factors = [o // n if o % n == 0 else 0 for n, o in zip(in_size, out_size)]
     exact = all(f and np.array_equal(idx, np.arange(len(idx)) // f) for f, idx in zip(factors, indices))
     if exact:  # each pixel repeated f times: broadcast a view and reshape (backward sums the copies)

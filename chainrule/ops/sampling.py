@@ -1,0 +1,320 @@
+"""Resampling: linear interpolation for ``interpolate`` (modes linear, bilinear, trilinear),
+``grid_sample`` and ``affine_grid`` (the spatial transformer's two halves).
+
+All three read an input at fractional positions and mix the neighbouring pixels with weights
+that are linear in the position.  They are written as compositions of differentiable ops: the
+integer neighbours and the in-bounds masks are constants, the pixel reads are integer indexing
+(whose gradient adds back into the pixels), the weights are arithmetic on the positions.  So
+each gradient — towards the input, and towards the sampling grid for ``grid_sample`` — and the
+second derivatives come from those ops' own backwards.
+
+The positions are computed in the input's precision with PyTorch's formulas (float32 for a
+float32 input), so the neighbours picked and the weights agree with PyTorch's to the last bit
+where it matters (a position just below an integer).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from chainrule.autograd.function import Function
+from chainrule.backend import np, to_device, xp_of
+from chainrule.ops import bmath as bm
+from chainrule.ops.linalg import matmul
+from chainrule.tensor import Tensor
+
+# ----------------------------------------------------------------------------- linear interpolation
+
+
+def _source_positions(n_in: int, n_out: int, scale, align_corners: bool, dtype):
+    """(index0, index1, lambda0, lambda1) of PyTorch's linear upsampling along one dim: output i reads
+    input positions index0 and index1 with weights lambda0 = 1 - lambda1 and lambda1."""
+    ft = np.dtype(dtype).type
+    i = np.arange(n_out, dtype=dtype)
+    if align_corners:
+        ratio = ft(n_in - 1) / ft(n_out - 1) if n_out > 1 else ft(0)
+        src = ratio * i
+    else:
+        ratio = ft(1.0 / scale) if scale else ft(n_in) / ft(n_out)
+        src = np.maximum(ratio * (i + ft(0.5)) - ft(0.5), ft(0))
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    lam1 = np.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
+    i1 = i0 + (i0 < n_in - 1)
+    return i0, i1, (ft(1) - lam1).astype(dtype), lam1
+
+
+def linear_resize(x: Tensor, out_size: tuple, scales: tuple, align_corners: bool) -> Tensor:
+    r"""Resize the spatial dims of (N, C, *S) to ``out_size`` by (bi/tri)linear interpolation.
+
+    Along each dim, output i mixes the two input pixels around its source position s:
+    $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
+       \quad \lambda_i = s_i - \lfloor s_i \rfloor $$
+    with s_i = i·(in - 1)/(out - 1) when ``align_corners`` (the corner pixels' centres coincide),
+    else s_i = max((i + ½)·in/out - ½, 0) (or 1/scale for in/out when a scale factor was given).
+    The dims are done one after the other, the last first, as PyTorch.
+    """
+    nd = len(out_size)
+    for d in reversed(range(nd)):
+        axis = 2 + d
+        n_in, n_out = x.shape[axis], out_size[d]
+        if n_in == n_out:  # as PyTorch: the same size is a copy, whatever the scale factor says
+            continue
+        i0, i1, l0, l1 = _source_positions(n_in, n_out, scales[d], align_corners, x.dtype)
+        xp = xp_of(x._data)
+        lead = (slice(None),) * axis
+        shape = (n_out,) + (1,) * (x.ndim - axis - 1)
+        w0 = Tensor._make(xp.asarray(l0).reshape(shape))
+        w1 = Tensor._make(xp.asarray(l1).reshape(shape))
+        x = x[lead + (xp.asarray(i0),)] * w0 + x[lead + (xp.asarray(i1),)] * w1
+    return x
+
+
+# ----------------------------------------------------------------------------- grid_sample
+
+
+class _WithZeroGrad(Function):
+    """out = x;  dx = grad, d(other) = 0: puts ``other`` in the graph with a zero gradient (as PyTorch
+    gives the grid of a nearest-neighbour grid_sample)."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, other):
+        ctx.other = (other.shape, other.dtype)
+        return x._data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype = ctx.other
+        xp = xp_of(grad._data if isinstance(grad, Tensor) else grad)
+        return grad, bm.const(xp.zeros(shape, dtype), grad)
+
+
+def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    """Grid coordinates in [-1, 1] to pixel positions: -1 and 1 are the corner pixels' centres
+    (``align_corners``) or their outer edges."""
+    if align_corners:
+        return ((coord + 1.0) / 2) * (size - 1)
+    return ((coord + 1.0) * size - 1.0) / 2
+
+
+def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
+    """Reflect positions into [twice_low/2, twice_high/2] as often as needed (as PyTorch's kernel)."""
+    if twice_low == twice_high:
+        return coord * 0.0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    dist = (coord - low).abs()
+    flips = np.floor(dist._data / span)  # constant: the number of reflections
+    extra = dist - Tensor._make(flips * span)
+    even = Tensor._make(flips % 2 == 0)
+    return bm.where(even, extra + low, (extra * -1.0) + (span + low))
+
+
+def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    coord = _unnormalize(coord, size, align_corners)
+    if padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
+    if padding_mode in ("border", "reflection"):
+        coord = coord.clamp(0, size - 1)
+    return coord
+
+
+def _read(x_cl: Tensor, iy, ix, valid) -> Tensor:
+    """x_cl (N, H, W, C) at the integer pixels (iy, ix) of shape (N, Ho, Wo); 0 where not ``valid``."""
+    n, h, w = x_cl.shape[:3]
+    xp = xp_of(x_cl._data)
+    bidx = xp.arange(n).reshape(n, 1, 1)
+    vals = x_cl[bidx, xp.asarray(np.clip(iy, 0, h - 1)), xp.asarray(np.clip(ix, 0, w - 1))]
+    if valid.all():
+        return vals
+    return vals * Tensor._make(xp.asarray(valid[..., None].astype(x_cl.dtype)))
+
+
+def grid_sample(
+    input: Tensor,  # noqa: A002
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Tensor:
+    r"""Sample an image at the positions of a grid, as ``torch.nn.functional.grid_sample`` (4-D).
+
+    ``grid[n, h, w] = (x, y)`` in [-1, 1] names a point of image n (-1: left/top, 1: right/bottom);
+    the output there is, with (i, j) the point in pixels and (i₀, j₀) = its floor (``'bilinear'``):
+
+    $$ \text{out}[n, c, h, w] = \sum_{a, b \in \{0, 1\}} (1 - |i - i_0 - a|)(1 - |j - j_0 - b|)\;
+       x[n, c, j_0 + b, i_0 + a] $$
+
+    or the nearest pixel (``'nearest'``, halves rounded to even).  Points outside the image read
+    zeros (``padding_mode='zeros'``), the border pixels (``'border'``) or the image mirrored at its
+    border (``'reflection'``).  Differentiable in input and in grid (the gradient in grid is zero
+    for ``'nearest'``, as PyTorch).
+
+    Args:
+        input: (N, C, H_in, W_in).
+        grid: (N, H_out, W_out, 2), x then y, the dtype of input.
+        mode: ``'bilinear'`` or ``'nearest'``.
+        padding_mode: ``'zeros'``, ``'border'`` or ``'reflection'``.
+        align_corners: -1 and 1 are the centres of the corner pixels (True) or their outer edges
+            (False, the default; None warns as PyTorch).
+
+    Returns:
+        (N, C, H_out, W_out).
+
+    Raises:
+        ValueError: a bad mode or padding_mode.
+        RuntimeError: shapes that do not fit (not 4-D, grid's last dim not 2, batch sizes differ).
+        NotImplementedError: 5-D (volumetric) inputs and ``mode='bicubic'``.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> img = cr.arange(4.0).reshape(1, 1, 2, 2)
+        >>> F.grid_sample(img, cr.tensor([[[[0.0, 0.0], [1.0, -1.0]]]]), align_corners=True)
+        tensor([[[[1.5, 1. ]]]])
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"grid_sample: expected mode to be 'bilinear', 'nearest' or 'bicubic', got {mode!r}")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(
+            "grid_sample: expected padding_mode to be 'zeros', 'border' or 'reflection', got "
+            f"{padding_mode!r}"
+        )
+    if align_corners is None:
+        warnings.warn(
+            "grid_sample: the default align_corners is False (PyTorch changed it in 1.3.0); pass "
+            "align_corners explicitly to silence this warning",
+            stacklevel=2,
+        )
+        align_corners = False
+    for name, t in (("input", input), ("grid", grid)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grid_sample: {name} must be a Tensor, got {type(t).__name__}")
+    if input.ndim == 5 and grid.ndim == 5:
+        raise NotImplementedError("grid_sample: 5-D (volumetric) inputs are not supported, only 4-D")
+    if mode == "bicubic":
+        raise NotImplementedError(
+            "grid_sample: mode='bicubic' is not supported (use 'bilinear' or 'nearest')"
+        )
+    if input.ndim != 4 or grid.ndim != 4:
+        raise RuntimeError(
+            f"grid_sample: expected a 4-D input and grid, got input of shape {tuple(input.shape)} and grid "
+            f"of shape {tuple(grid.shape)}"
+        )
+    if grid.shape[-1] != 2:
+        raise RuntimeError(
+            f"grid_sample: expected grid to have size 2 in its last dim, got {tuple(grid.shape)}"
+        )
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(
+            f"grid_sample: expected grid and input to have the same batch size, got input of shape "
+            f"{tuple(input.shape)} and grid of shape {tuple(grid.shape)}"
+        )
+    if input.dtype.kind != "f" or grid.dtype != input.dtype:
+        raise RuntimeError(
+            f"grid_sample: expected floating input and grid of the same dtype, got {input.dtype} and "
+            f"{grid.dtype}"
+        )
+    if any(s == 0 for s in input.shape[2:]):
+        raise RuntimeError(f"grid_sample: input of shape {tuple(input.shape)} has an empty spatial dim")
+    h, w = input.shape[2:]
+    ix = _source_index(grid[..., 0], w, padding_mode, align_corners)
+    iy = _source_index(grid[..., 1], h, padding_mode, align_corners)
+    x_cl = input.permute(0, 2, 3, 1)  # (N, H, W, C): one read per point gives its C values
+    fx, fy = ix._data, iy._data
+    if mode == "nearest":
+        jx, jy = np.rint(fx).astype(np.int64), np.rint(fy).astype(np.int64)
+        valid = (jx >= 0) & (jx < w) & (jy >= 0) & (jy < h)
+        out = _WithZeroGrad.apply(_read(x_cl, jy, jx, valid), grid)
+        return out.permute(0, 3, 1, 2)
+    x0 = np.floor(fx)
+    y0 = np.floor(fy)
+    out = None
+    for dy in (0, 1):
+        for dx in (0, 1):
+            cx, cy = x0 + dx, y0 + dy
+            # weight: (x0 + 1 - ix) for the left column, (ix - x0) for the right one; rows alike
+            wx = (ix - Tensor._make(x0)) if dx else (Tensor._make(x0 + 1) - ix)
+            wy = (iy - Tensor._make(y0)) if dy else (Tensor._make(y0 + 1) - iy)
+            jx, jy = cx.astype(np.int64), cy.astype(np.int64)
+            valid = (jx >= 0) & (jx < w) & (jy >= 0) & (jy < h)
+            term = _read(x_cl, jy, jx, valid) * (wx * wy).unsqueeze(-1)
+            out = term if out is None else out + term
+    return out.permute(0, 3, 1, 2)
+
+
+# ----------------------------------------------------------------------------- affine_grid
+
+
+def _base_coords(n: int, align_corners: bool, dtype):
+    """PyTorch's linspace_from_neg_one: n points from -1 to 1 (scaled by (n-1)/n without align_corners)."""
+    if n <= 1:
+        return np.zeros(n, dtype)
+    r = np.linspace(-1.0, 1.0, n).astype(dtype)
+    return r if align_corners else (r * np.dtype(dtype).type(n - 1) / np.dtype(dtype).type(n)).astype(dtype)
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    r"""The sampling grid of a batch of affine maps, as ``torch.nn.functional.affine_grid``.
+
+    For a 2-D ``size`` (N, C, H, W) the grid point of output pixel (h, w) is
+    $$ \text{grid}[n, h, w] = \theta_n \, (x_w, y_h, 1)^\top $$
+    with x, y the pixel centres in [-1, 1] (the corner centres at ±1 with ``align_corners``, else
+    at ±(1 - 1/W)); a 3-D ``size`` (N, C, D, H, W) takes (N, 3, 4) maps alike.  Fed to
+    ``grid_sample`` with the same ``align_corners`` it warps an image by θ (spatial transformer
+    networks).  Differentiable in theta.
+
+    Args:
+        theta: (N, 2, 3) (or (N, 3, 4) for a 5-D size), floating point.
+        size: the output size (N, C, H, W) or (N, C, D, H, W).
+        align_corners: as in ``grid_sample`` (None: False, with PyTorch's warning).
+
+    Returns:
+        (N, H, W, 2) or (N, D, H, W, 3).
+
+    Raises:
+        ValueError: theta not floating or not of the shape ``size`` needs, a non-positive size.
+        NotImplementedError: a size of another length.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> theta = cr.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])  # the identity
+        >>> F.affine_grid(theta, (1, 1, 2, 2), align_corners=True)[0, :, :, 0]
+        tensor([[-1.,  1.],
+                [-1.,  1.]])
+    """
+    if align_corners is None:
+        warnings.warn(
+            "affine_grid: the default align_corners is False (PyTorch changed it in 1.3.0); pass "
+            "align_corners explicitly to silence this warning",
+            stacklevel=2,
+        )
+        align_corners = False
+    if not isinstance(theta, Tensor) or theta.dtype.kind != "f":
+        raise ValueError(
+            "affine_grid: expected theta to be a floating point Tensor, got "
+            f"{getattr(theta, 'dtype', type(theta))}"
+        )
+    size = tuple(int(s) for s in size)
+    if len(size) not in (4, 5):
+        raise NotImplementedError(
+            f"affine_grid: only 4-D and 5-D sizes (2-D and 3-D affine maps) are supported, got size {size}"
+        )
+    k = len(size) - 2
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (k, k + 1):
+        raise ValueError(
+            f"affine_grid: expected a batch of {k}-D affine matrices of shape Nx{k}x{k + 1} for size {size}, "
+            f"got theta of shape {tuple(theta.shape)}"
+        )
+    if min(size) <= 0:
+        raise ValueError(f"affine_grid: expected a positive output size, got {size}")
+    if theta.shape[0] != size[0]:
+        raise ValueError(
+            f"affine_grid: theta has {theta.shape[0]} matrices for a batch of {size[0]} (size {size})"
+        )
+    spatial = size[2:]
+    coords = [_base_coords(s, align_corners, theta.dtype) for s in spatial]  # D/H/W order
+    mesh = np.meshgrid(*coords, indexing="ij")
+    base = np.stack([*mesh[::-1], np.ones(spatial, theta.dtype)], axis=-1)  # (*S, k+1): x, y[, z], 1
+    base = Tensor._make(to_device(base.reshape(1, -1, k + 1).astype(theta.dtype), theta.device))
+    grid = matmul(base, theta.mT)  # (N, prod S, k)
+    return grid.reshape(size[0], *spatial, k)
