@@ -529,3 +529,22 @@ def test_max_unpool_errors():
         F.max_unpool2d(x[0, 0], idx[0, 0], 2)
     with pytest.raises(ValueError, match="MaxUnpool2d: kernel_size must be"):
         cr.nn.MaxUnpool2d(0)
+
+
+@pytest.mark.parametrize(
+    "name,args,kw,shape",
+    [
+        ("MaxPool1d", (3,), dict(stride=2, padding=1), (2, 3, 9)),
+        ("MaxPool2d", (2,), dict(return_indices=True), (2, 3, 6, 5)),
+        ("MaxPool3d", (2,), dict(stride=1, dilation=(1, 2, 1)), (1, 2, 3, 5, 3)),
+        ("AvgPool1d", (3,), dict(stride=2, padding=1, count_include_pad=False), (2, 3, 8)),
+        ("AvgPool2d", (2,), dict(ceil_mode=True, divisor_override=3), (2, 2, 5, 5)),
+        ("AvgPool3d", (2,), dict(padding=1), (1, 2, 4, 3, 4)),
+        ("AdaptiveAvgPool2d", ((2, 3),), {}, (2, 2, 5, 7)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_pool_modules_match_torch(name, args, kw, shape):
+    m, t = nn_pair(name, *args, **kw)
+    assert repr(m) == repr(t)
+    check(m, t, [shape])
