@@ -21,6 +21,18 @@ from chainrule.ops.embedding import embedding, embedding_bag
 from chainrule.tensor import Tensor
 
 
+def _padding_index(layer: str, padding_idx: int | None, num_embeddings: int) -> int | None:
+    """``padding_idx`` (negative counts from the end) as a row of the table, or None."""
+    if padding_idx is None:
+        return None
+    _args.integer(layer, "padding_idx", padding_idx)
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(
+            f"{layer}: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
+        )
+    return padding_idx % num_embeddings
+
+
 class Embedding(Module):
     """Lookup table: input (*) integers -> output (*, embedding_dim)."""
 
@@ -43,13 +55,7 @@ class Embedding(Module):
         embedding_dim = _args.integer("Embedding", "embedding_dim", embedding_dim, 0)
         _args.number("Embedding", "max_norm", max_norm, above=0, optional=True)
         _args.number("Embedding", "norm_type", norm_type, above=0)
-        if padding_idx is not None:
-            _args.integer("Embedding", "padding_idx", padding_idx)
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"Embedding: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
-                )
-            padding_idx %= num_embeddings
+        padding_idx = _padding_index("Embedding", padding_idx, num_embeddings)
         if scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: scale_grad_by_freq and sparse gradients are not supported")
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
@@ -171,13 +177,7 @@ class EmbeddingBag(Module):
         _args.number(name, "max_norm", max_norm, above=0, optional=True)
         _args.number(name, "norm_type", norm_type, above=0)
         _args.choice(name, "mode", mode, ("sum", "mean", "max"))
-        if padding_idx is not None:
-            _args.integer(name, "padding_idx", padding_idx)
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"{name}: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
-                )
-            padding_idx %= num_embeddings
+        padding_idx = _padding_index(name, padding_idx, num_embeddings)
         if scale_grad_by_freq or sparse:
             raise NotImplementedError(f"{name}: scale_grad_by_freq and sparse gradients are not supported")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
@@ -196,10 +196,7 @@ class EmbeddingBag(Module):
                 )
             self.weight = Parameter(_weight)
 
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+    reset_parameters = Embedding.reset_parameters
 
     @classmethod
     def from_pretrained(

@@ -112,6 +112,23 @@ def _check_dtypes(op: str, input: Tensor, **params) -> None:  # noqa: A002
             )
 
 
+def _check_channel_params(op: str, input: Tensor, running_mean, running_var, weight, bias) -> None:  # noqa: A002
+    """Each given per-channel tensor has shape (C,); weight and bias have input's dtype."""
+    c = input.shape[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(
+                f"{op}: {name} should have shape ({c},) for an input with {c} channels "
+                f"(input shape {tuple(input.shape)}), got {tuple(t.shape)}"
+            )
+    _check_dtypes(op, input, weight=weight, bias=bias)
+
+
 def _channel_view(t: Tensor | None, ndim: int) -> Tensor | None:
     """A (C,) tensor reshaped to (1, C, 1, ...) so it broadcasts along dim 1."""
     if t is None or ndim <= 2:
@@ -149,18 +166,7 @@ def batch_norm(
     if training and not eps > 0:  # as PyTorch: the batch variance can be 0, so eps must not be
         raise ValueError(f"batch_norm: eps must be positive during training, got {eps!r}")
     c = input.shape[1]
-    for name, t in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(
-                f"batch_norm: {name} should have shape ({c},) for an input with {c} channels "
-                f"(input shape {tuple(input.shape)}), got {tuple(t.shape)}"
-            )
-    _check_dtypes("batch_norm", input, weight=weight, bias=bias)
+    _check_channel_params("batch_norm", input, running_mean, running_var, weight, bias)
     axes = (0,) + tuple(range(2, input.ndim))
     if training:
         n = input.numel() // c if c else 0
@@ -276,18 +282,7 @@ def instance_norm(
             f"{tuple(input.shape)}"
         )
     c = input.shape[1]
-    for name, t in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(
-                f"instance_norm: {name} should have shape ({c},) for input of shape {tuple(input.shape)}, "
-                f"got {tuple(t.shape)}"
-            )
-    _check_dtypes("instance_norm", input, weight=weight, bias=bias)
+    _check_channel_params("instance_norm", input, running_mean, running_var, weight, bias)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ValueError(
