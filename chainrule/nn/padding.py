@@ -19,13 +19,14 @@ class _PadNd(Module):
     _nd = 1
     _mode = "constant"
 
-    def __init__(self, padding, value: float = 0.0):
+    value: float = 0.0  # the fill of the constant modes
+
+    def __init__(self, padding):
         super().__init__()
         name = type(self).__name__
         self.padding = _args.ints(
             name, "padding", padding, 2 * self._nd, minimum=None if self._mode == "constant" else 0
         )
-        self.value = _args.number(name, "value", value)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if not isinstance(input, Tensor):
@@ -38,15 +39,19 @@ class _PadNd(Module):
 
 class _ConstantPadNd(_PadNd):
     def __init__(self, padding, value: float):
-        super().__init__(padding, value)
+        super().__init__(padding)
+        self.value = _args.number(type(self).__name__, "value", value)
 
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
 
-class _ZeroPadNd(_PadNd):
+class _ZeroPadNd(_ConstantPadNd):
     def __init__(self, padding):
         super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
 
 
 class ZeroPad1d(_ZeroPadNd):

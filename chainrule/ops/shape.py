@@ -428,12 +428,15 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
 _PAD_MODES: dict[str, Any] = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
     """Pad (or, with negative widths, crop) the last dims, as ``torch.nn.functional.pad``.
 
     ``pad = (left, right)`` pads the last dim, ``(left, right, top, bottom)`` the last two, and so on.
     ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad: input must be a Tensor, got {type(input).__name__}")
+    x = input
     value = 0.0 if value is None else value  # PyTorch's F.pad default (None) means 0
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"pad: value must be a number, got {type(value).__name__} {value!r}")
