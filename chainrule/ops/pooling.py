@@ -607,7 +607,7 @@ def _adaptive_argmax(a, out_size: tuple):
         flat = flat * spatial[d] + g.reshape(shape)  # (o1, k1, o2, k2, ...)
     order = [2 * d for d in range(nd)] + [2 * d + 1 for d in range(nd)]
     flat = flat.transpose(order).reshape(*out_size, -1)  # (*O, K)
-    vals = a.reshape(n, c, -1)[:, :, xp.asarray(flat)]  # (N, C, *O, K)
+    vals = a.reshape(n, c, math.prod(spatial))[:, :, xp.asarray(flat)]  # (N, C, *O, K)
     pos = xp.argmax(xp.where(xp.isnan(vals), xp.inf, vals), axis=-1)
     return xp.take_along_axis(xp.broadcast_to(xp.asarray(flat), vals.shape), pos[..., None], -1)[..., 0]
 
@@ -617,7 +617,7 @@ def _adaptive_max_pool(op: str, nd: int, input, output_size, return_indices: boo
     out_size = _adaptive_sizes(op, x, nd, output_size)
     idx = _adaptive_argmax(x._data, out_size)  # (N, C, *O) int64
     n, c = x.shape[:2]
-    out = x.reshape(n, c, -1)[_flat_grid(idx, n, c)].reshape(idx.shape)
+    out = x.reshape(n, c, math.prod(x.shape[2:]))[_flat_grid(idx, n, c)].reshape(idx.shape)
     indices = Tensor._make(idx)
     if unbatched:
         out, indices = out.squeeze(0), indices.squeeze(0)
@@ -716,7 +716,7 @@ def max_unpool_nd(op: str, nd: int, input, indices, kernel_size, stride=None, pa
     out_size = _unpool_output_size(op, x, nd, kernel, stride, padding, output_size)
     n, c = x.shape[:2]
     total = math.prod(out_size)
-    flat = idx._data.reshape(n, c, -1)
+    flat = idx._data.reshape(n, c, math.prod(idx.shape[2:]))
     if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= total):
         bad = int(flat.max()) if int(flat.max()) >= total else int(flat.min())
         raise RuntimeError(
@@ -725,7 +725,7 @@ def max_unpool_nd(op: str, nd: int, input, indices, kernel_size, stride=None, pa
     zeros = Tensor._make(xp_of(x._data).zeros((n, c, total), x.dtype))
     from chainrule.ops.indexing import scatter
 
-    out = scatter(zeros, 2, Tensor._make(flat), x.reshape(n, c, -1)).reshape(n, c, *out_size)
+    out = scatter(zeros, 2, Tensor._make(flat), x.reshape(flat.shape)).reshape(n, c, *out_size)
     return out.squeeze(0) if unbatched else out
 
 
