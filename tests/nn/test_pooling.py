@@ -544,7 +544,7 @@ def test_max_unpool_errors():
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
-def test_pool_modules_match_torch(name, args, kw, shape):
+def test_pool_module_reprs_match_torch(name, args, kw, shape):
     m, t = nn_pair(name, *args, **kw)
     assert repr(m) == repr(t)
     check(m, t, [shape])
