@@ -588,7 +588,7 @@ def adaptive_avg_pool1d(input, output_size):  # noqa: A002
 
 def _adaptive_argmax(a, out_size: tuple):
     """Flat (row-major over the spatial dims) index of the first maximum of every adaptive window of the
-    array ``a`` (N, C, *S); a NaN counts as the maximum, as PyTorch."""
+    array ``a`` (N, C, *S); as PyTorch, a NaN counts as the maximum (the last NaN of the window)."""
     xp = xp_of(a)
     n, c = a.shape[:2]
     grids = []
@@ -608,7 +608,9 @@ def _adaptive_argmax(a, out_size: tuple):
     order = [2 * d for d in range(nd)] + [2 * d + 1 for d in range(nd)]
     flat = flat.transpose(order).reshape(*out_size, -1)  # (*O, K)
     vals = a.reshape(n, c, math.prod(spatial))[:, :, xp.asarray(flat)]  # (N, C, *O, K)
-    pos = xp.argmax(xp.where(xp.isnan(vals), xp.inf, vals), axis=-1)
+    nan = xp.isnan(vals)
+    last_nan = nan.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)  # PyTorch's kernel keeps the last NaN
+    pos = xp.where(nan.any(axis=-1), last_nan, xp.argmax(vals, axis=-1))
     return xp.take_along_axis(xp.broadcast_to(xp.asarray(flat), vals.shape), pos[..., None], -1)[..., 0]
 
 

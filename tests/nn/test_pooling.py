@@ -457,6 +457,15 @@ def test_adaptive_pool1d_matches_torch(shape, size):
         check(m, t, [shape])
 
 
+def test_adaptive_max_pool_nan_is_the_maximum_as_torch():
+    x = np.array([[[np.nan, 1, np.nan, 3, 2, np.nan, 0]]], np.float32)
+    check(
+        lambda a: F.adaptive_max_pool1d(a, 3, return_indices=True),
+        lambda a: TF.adaptive_max_pool1d(a, 3, return_indices=True),
+        [x],
+    )
+
+
 def test_adaptive_pools_gradcheck_and_second_order():
     gradcheck_op(lambda a: F.adaptive_max_pool2d(a, (3, 2)), [(2, 2, 7, 5)])
     gradcheck_op(lambda a: F.adaptive_max_pool1d(a, 3), [(2, 2, 7)])
