@@ -15,6 +15,7 @@ where it matters (a position just below an integer).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 from chainrule.autograd.function import Function
@@ -119,12 +120,14 @@ def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bo
     return coord
 
 
-def _read(x_cl: Tensor, iy, ix, valid) -> Tensor:
-    """x_cl (N, H, W, C) at the integer pixels (iy, ix) of shape (N, Ho, Wo); 0 where not ``valid``."""
-    n, h, w = x_cl.shape[:3]
+def _read(x_cl: Tensor, idx: list, valid) -> Tensor:
+    """x_cl (N, *S, C) at the integer positions ``idx`` (one array (N, *O) per spatial dim); 0 where not
+    ``valid``."""
+    n = x_cl.shape[0]
     xp = xp_of(x_cl._data)
-    bidx = xp.arange(n).reshape(n, 1, 1)
-    vals = x_cl[bidx, xp.asarray(np.clip(iy, 0, h - 1)), xp.asarray(np.clip(ix, 0, w - 1))]
+    bidx = xp.arange(n).reshape((n,) + (1,) * (idx[0].ndim - 1))
+    clipped = [xp.asarray(np.clip(j, 0, size - 1)) for j, size in zip(idx, x_cl.shape[1:-1])]
+    vals = x_cl[(bidx, *clipped)]
     if valid.all():
         return vals
     return vals * Tensor._make(xp.asarray(valid[..., None].astype(x_cl.dtype)))
@@ -137,7 +140,7 @@ def grid_sample(
     padding_mode: str = "zeros",
     align_corners: bool | None = None,
 ) -> Tensor:
-    r"""Sample an image at the positions of a grid, as ``torch.nn.functional.grid_sample`` (4-D).
+    r"""Sample an image (or a volume) at the positions of a grid, as ``torch.nn.functional.grid_sample``.
 
     ``grid[n, h, w] = (x, y)`` in [-1, 1] names a point of image n (-1: left/top, 1: right/bottom);
     the output there is, with (i, j) the point in pixels and (i₀, j₀) = its floor (``'bilinear'``):
@@ -145,26 +148,27 @@ def grid_sample(
     $$ \text{out}[n, c, h, w] = \sum_{a, b \in \{0, 1\}} (1 - |i - i_0 - a|)(1 - |j - j_0 - b|)\;
        x[n, c, j_0 + b, i_0 + a] $$
 
-    or the nearest pixel (``'nearest'``, halves rounded to even).  Points outside the image read
+    (for a 5-D input the 8 neighbours, trilinearly) or the nearest pixel (``'nearest'``, halves
+    rounded to even).  Points outside the image read
     zeros (``padding_mode='zeros'``), the border pixels (``'border'``) or the image mirrored at its
     border (``'reflection'``).  Differentiable in input and in grid (the gradient in grid is zero
     for ``'nearest'``, as PyTorch).
 
     Args:
-        input: (N, C, H_in, W_in).
-        grid: (N, H_out, W_out, 2), x then y, the dtype of input.
-        mode: ``'bilinear'`` or ``'nearest'``.
+        input: (N, C, H_in, W_in) or (N, C, D_in, H_in, W_in).
+        grid: (N, H_out, W_out, 2) (x, y) or (N, D_out, H_out, W_out, 3) (x, y, z), the dtype of input.
+        mode: ``'bilinear'`` (trilinear for 5-D) or ``'nearest'``.
         padding_mode: ``'zeros'``, ``'border'`` or ``'reflection'``.
         align_corners: -1 and 1 are the centres of the corner pixels (True) or their outer edges
             (False, the default; None warns as PyTorch).
 
     Returns:
-        (N, C, H_out, W_out).
+        (N, C, H_out, W_out) or (N, C, D_out, H_out, W_out).
 
     Raises:
         ValueError: a bad mode or padding_mode.
-        RuntimeError: shapes that do not fit (not 4-D, grid's last dim not 2, batch sizes differ).
-        NotImplementedError: 5-D (volumetric) inputs and ``mode='bicubic'``.
+        RuntimeError: shapes that do not fit (not 4-D or 5-D, grid's last dim wrong, batch sizes differ).
+        NotImplementedError: ``mode='bicubic'``.
 
     Example:
         >>> F = cr.nn.functional
@@ -189,20 +193,20 @@ def grid_sample(
     for name, t in (("input", input), ("grid", grid)):
         if not isinstance(t, Tensor):
             raise TypeError(f"grid_sample: {name} must be a Tensor, got {type(t).__name__}")
-    if input.ndim == 5 and grid.ndim == 5:
-        raise NotImplementedError("grid_sample: 5-D (volumetric) inputs are not supported, only 4-D")
     if mode == "bicubic":
         raise NotImplementedError(
             "grid_sample: mode='bicubic' is not supported (use 'bilinear' or 'nearest')"
         )
-    if input.ndim != 4 or grid.ndim != 4:
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim:
         raise RuntimeError(
-            f"grid_sample: expected a 4-D input and grid, got input of shape {tuple(input.shape)} and grid "
-            f"of shape {tuple(grid.shape)}"
+            f"grid_sample: expected a 4-D or 5-D input and a grid with as many dims, got input of shape "
+            f"{tuple(input.shape)} and grid of shape {tuple(grid.shape)}"
         )
-    if grid.shape[-1] != 2:
+    k = input.ndim - 2
+    if grid.shape[-1] != k:
         raise RuntimeError(
-            f"grid_sample: expected grid to have size 2 in its last dim, got {tuple(grid.shape)}"
+            f"grid_sample: expected grid to have size {k} in its last dim for a {input.ndim}-D input, got "
+            f"{tuple(grid.shape)}"
         )
     if input.shape[0] != grid.shape[0]:
         raise RuntimeError(
@@ -214,32 +218,33 @@ def grid_sample(
             f"grid_sample: expected floating input and grid of the same dtype, got {input.dtype} and "
             f"{grid.dtype}"
         )
-    if any(s == 0 for s in input.shape[2:]):
+    spatial = tuple(input.shape[2:])
+    if any(s == 0 for s in spatial):
         raise RuntimeError(f"grid_sample: input of shape {tuple(input.shape)} has an empty spatial dim")
-    h, w = input.shape[2:]
-    ix = _source_index(grid[..., 0], w, padding_mode, align_corners)
-    iy = _source_index(grid[..., 1], h, padding_mode, align_corners)
-    x_cl = input.permute(0, 2, 3, 1)  # (N, H, W, C): one read per point gives its C values
-    fx, fy = ix._data, iy._data
+    # grid[..., 0] is x (the last dim, W), grid[..., 1] is y (H), grid[..., 2] is z (D)
+    pos = [
+        _source_index(grid[..., k - 1 - d], size, padding_mode, align_corners)
+        for d, size in enumerate(spatial)
+    ]
+    x_cl = input.permute(0, *range(2, input.ndim), 1)  # (N, *S, C): one read per point gives its C values
+    to_channels_first = (0, k + 1, *range(1, k + 1))
     if mode == "nearest":
-        jx, jy = np.rint(fx).astype(np.int64), np.rint(fy).astype(np.int64)
-        valid = (jx >= 0) & (jx < w) & (jy >= 0) & (jy < h)
-        out = _WithZeroGrad.apply(_read(x_cl, jy, jx, valid), grid)
-        return out.permute(0, 3, 1, 2)
-    x0 = np.floor(fx)
-    y0 = np.floor(fy)
+        idx = [np.rint(p._data).astype(np.int64) for p in pos]
+        valid = np.all([(j >= 0) & (j < size) for j, size in zip(idx, spatial)], axis=0)
+        return _WithZeroGrad.apply(_read(x_cl, idx, valid), grid).permute(*to_channels_first)
+    low = [np.floor(p._data) for p in pos]
     out = None
-    for dy in (0, 1):
-        for dx in (0, 1):
-            cx, cy = x0 + dx, y0 + dy
-            # weight: (x0 + 1 - ix) for the left column, (ix - x0) for the right one; rows alike
-            wx = (ix - Tensor._make(x0)) if dx else (Tensor._make(x0 + 1) - ix)
-            wy = (iy - Tensor._make(y0)) if dy else (Tensor._make(y0 + 1) - iy)
-            jx, jy = cx.astype(np.int64), cy.astype(np.int64)
-            valid = (jx >= 0) & (jx < w) & (jy >= 0) & (jy < h)
-            term = _read(x_cl, jy, jx, valid) * (wx * wy).unsqueeze(-1)
-            out = term if out is None else out + term
-    return out.permute(0, 3, 1, 2)
+    for corner in itertools.product((0, 1), repeat=k):
+        weight = None
+        for p, lo, up in reversed(list(zip(pos, low, corner))):  # x·y(·z), PyTorch's product order
+            # (lo + 1 - p) for the lower neighbour, (p - lo) for the upper one
+            w = (p - Tensor._make(lo)) if up else (Tensor._make(lo + 1) - p)
+            weight = w if weight is None else weight * w
+        idx = [(lo + up).astype(np.int64) for lo, up in zip(low, corner)]
+        valid = np.all([(j >= 0) & (j < size) for j, size in zip(idx, spatial)], axis=0)
+        term = _read(x_cl, idx, valid) * weight.unsqueeze(-1)
+        out = term if out is None else out + term
+    return out.permute(*to_channels_first)
 
 
 # ----------------------------------------------------------------------------- affine_grid

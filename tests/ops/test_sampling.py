@@ -97,7 +97,11 @@ def _grid(shape, seed=0, spread=1.3):
 @pytest.mark.parametrize("align_corners", [False, True])
 def test_grid_sample_matches_torch(mode, padding_mode, align_corners):
     kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
-    for x_shape, g_shape, spread in (((2, 3, 5, 4), (2, 3, 6, 2), 1.3), ((1, 2, 4, 6), (1, 4, 2, 2), 3.5)):
+    for x_shape, g_shape, spread in (
+        ((2, 3, 5, 4), (2, 3, 6, 2), 1.3),
+        ((1, 2, 4, 6), (1, 4, 2, 2), 3.5),
+        ((2, 2, 3, 4, 5), (2, 2, 3, 2, 3), 1.3),  # volumetric
+    ):
         check(
             lambda x, g: F.grid_sample(x, g, **kw),
             lambda x, g: TF.grid_sample(x, g, **kw),
@@ -116,6 +120,8 @@ def test_grid_sample_gradcheck_and_second_order(padding_mode):
         lambda x, g: TF.grid_sample(x, g, **kw) ** 2,
         [(1, 2, 3, 4), grid],
     )
+    grid3 = _grid((1, 2, 1, 2, 3), seed=5, spread=1.2).astype(np.float64)
+    gradcheck_op(lambda x, g: F.grid_sample(x, g, **kw), [(1, 1, 2, 3, 2), grid3])
 
 
 def test_grid_sample_errors_and_warning():
@@ -134,10 +140,16 @@ def test_grid_sample_errors_and_warning():
         RuntimeError, match="grid_sample: expected grid and input to have the same batch size"
     ):
         F.grid_sample(x, cr.zeros(1, 3, 3, 2), align_corners=False)
-    with pytest.raises(RuntimeError, match="grid_sample: expected a 4-D input and grid"):
+    with pytest.raises(
+        RuntimeError, match="grid_sample: expected a 4-D or 5-D input and a grid with as many"
+    ):
         F.grid_sample(cr.ones(2, 4, 4), g, align_corners=False)
-    with pytest.raises(NotImplementedError, match="grid_sample: 5-D"):
-        F.grid_sample(cr.ones(1, 1, 2, 2, 2), cr.zeros(1, 1, 1, 1, 3), align_corners=False)
+    with pytest.raises(
+        RuntimeError, match="grid_sample: expected grid to have size 3 in its last dim for a 5-D"
+    ):
+        F.grid_sample(cr.ones(1, 1, 2, 2, 2), cr.zeros(1, 1, 1, 1, 2), align_corners=False)
+    with pytest.raises(NotImplementedError, match="grid_sample: mode='bicubic' is not supported"):
+        F.grid_sample(x, g, mode="bicubic", align_corners=False)
 
 
 @pytest.mark.parametrize("size", [(2, 3, 4, 5), (1, 1, 1, 3), (2, 1, 3, 2, 4)], ids=str)
