@@ -72,7 +72,7 @@ from chainrule.nn.transformer import (  # noqa: F401,E402
 )
 from chainrule.nn.dropout import AlphaDropout, FeatureAlphaDropout  # noqa: F401,E402
 from chainrule.nn.embedding import EmbeddingBag  # noqa: F401,E402
-from chainrule.nn.fold import Fold, PixelShuffle, PixelUnshuffle, Unfold  # noqa: F401,E402
+from chainrule.nn.fold import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold  # noqa: F401,E402
 from chainrule.nn.linear import Bilinear  # noqa: F401,E402
 from chainrule.nn.normalization import (  # noqa: F401,E402
     BatchNorm3d,
@@ -100,10 +100,18 @@ from chainrule.nn.padding import (  # noqa: F401,E402
 )
 from chainrule.nn.pooling import (  # noqa: F401,E402
     AdaptiveAvgPool1d,
+    AdaptiveAvgPool3d,
     AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
+    Dropout1d,
+    Dropout3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
     MaxUnpool1d,
     MaxUnpool2d,
+    MaxUnpool3d,
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )

@@ -152,3 +152,32 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    r"""Interleave the channels of ``groups`` groups, as ``torch.nn.ChannelShuffle`` (ShuffleNet).
+
+    $$ \text{out}[:, j \cdot g + i] = x[:, i \cdot (C/g) + j] $$
+
+    Args:
+        groups: g, dividing the number of channels.
+
+    Shape:
+        - Input: (N, C, *)
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.ChannelShuffle(2)
+        >>> m(cr.arange(4.0).reshape(1, 4, 1)).flatten()
+        tensor([0., 2., 1., 3.])
+    """
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = _args.integer("ChannelShuffle", "groups", groups, 1)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return P.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

@@ -372,7 +372,7 @@ class _AdaptiveMaxPoolNd(Module):
         self.return_indices = return_indices
 
     def forward(self, input: Tensor):  # noqa: A002
-        fn = P.adaptive_max_pool1d if self._nd == 1 else P.adaptive_max_pool2d
+        fn = (P.adaptive_max_pool1d, P.adaptive_max_pool2d, P.adaptive_max_pool3d)[self._nd - 1]
         return fn(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
@@ -493,3 +493,249 @@ class MaxUnpool2d(_MaxUnpoolNd):
     """
 
     _nd = 2
+
+
+class AdaptiveAvgPool3d(Module):
+    r"""Average pooling of (N, C, D, H, W) to a fixed size, as ``torch.nn.AdaptiveAvgPool3d``.
+
+    $$ \text{out}_{ijl} = \operatorname{mean} x[\lfloor iD/o_D \rfloor : \lceil (i+1)D/o_D \rceil, \ldots] $$
+
+    Args:
+        output_size: an int or a triple (oD, oH, oW); None keeps that input size.
+
+    Shape:
+        - Input: (N, C, D, H, W) or (C, D, H, W)
+        - Output: (N, C, oD, oH, oW) or (C, oD, oH, oW)
+
+    Example:
+        >>> m = cr.nn.AdaptiveAvgPool3d(1)
+        >>> m(cr.ones(2, 3, 4, 5, 6)).shape
+        (2, 3, 1, 1, 1)
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = _adaptive_size("AdaptiveAvgPool3d", output_size, 3)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return P.adaptive_avg_pool3d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    r"""Max pooling of (N, C, D, H, W) to a fixed size, as ``torch.nn.AdaptiveMaxPool3d``.
+
+    $$ \text{out}_{ijl} = \max\, x[\lfloor iD/o_D \rfloor : \lceil (i+1)D/o_D \rceil, \ldots] $$
+
+    Args:
+        output_size: an int or a triple (oD, oH, oW); None keeps that input size.
+        return_indices: also return the flat positions d·H·W + h·W + w of the maxima.
+
+    Shape:
+        - Input: (N, C, D, H, W) or (C, D, H, W)
+        - Output: (N, C, oD, oH, oW) or (C, oD, oH, oW)
+
+    Example:
+        >>> m = cr.nn.AdaptiveMaxPool3d((1, 2, 2))
+        >>> m(cr.ones(2, 3, 4, 5, 6)).shape
+        (2, 3, 1, 2, 2)
+    """
+
+    _nd = 3
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    r"""Put the maxima of ``MaxPool3d`` back in place, zeros elsewhere, as ``torch.nn.MaxUnpool3d``.
+
+    $$ \text{out}[n, c, \text{indices}[n, c, i, j, l]] = x[n, c, i, j, l] $$
+
+    Args:
+        kernel_size: the pool's kernel size.
+        stride: the pool's stride (default ``kernel_size``).
+        padding: the pool's padding.
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in), and indices of the same shape
+        - Output: (N, C, D_out, H_out, W_out), each (in - 1)·stride - 2·padding + kernel_size, or
+          ``output_size`` given to ``forward``
+
+    Example:
+        >>> pool, unpool = cr.nn.MaxPool3d(2, return_indices=True), cr.nn.MaxUnpool3d(2)
+        >>> unpool(*pool(cr.randn(1, 1, 4, 4, 4))).shape
+        (1, 1, 4, 4, 4)
+    """
+
+    _nd = 3
+
+
+class _LPPoolNd(Module):
+    _nd = 1
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        name = type(self).__name__
+        _args.number(name, "norm_type", norm_type)
+        if norm_type == 0:
+            raise ValueError(f"{name}: norm_type must be nonzero, got {norm_type!r}")
+        _args.ints(name, "kernel_size", kernel_size, self._nd, minimum=1)
+        if stride is not None:
+            _args.ints(name, "stride", stride, self._nd, minimum=1)
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = (
+            norm_type,
+            kernel_size,
+            stride,
+            ceil_mode,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return P.lp_pool_nd(
+            f"lp_pool{self._nd}d",
+            self._nd,
+            input,
+            self.norm_type,
+            self.kernel_size,
+            self.stride,
+            self.ceil_mode,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    r"""Power-average pooling over (N, C, L), as ``torch.nn.LPPool1d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    Args:
+        norm_type: p (1: sum pooling, ∞: max pooling of |x|).
+        kernel_size: the window length.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Shape:
+        - Input: (N, C, L) or (C, L)
+        - Output: (N, C, L_out) or (C, L_out)
+
+    Example:
+        >>> m = cr.nn.LPPool1d(2, 2)
+        >>> m(cr.tensor([[[3.0, 4.0, 1.0, 0.0]]]))
+        tensor([[[5., 1.]]])
+    """
+
+    _nd = 1
+
+
+class LPPool2d(_LPPoolNd):
+    r"""Power-average pooling over (N, C, H, W), as ``torch.nn.LPPool2d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    Args:
+        norm_type: p (1: sum pooling, ∞: max pooling of |x|).
+        kernel_size: the window size.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out)
+
+    Example:
+        >>> m = cr.nn.LPPool2d(1, 2)
+        >>> m(cr.ones(1, 1, 2, 2))
+        tensor([[[[4.]]]])
+    """
+
+    _nd = 2
+
+
+class LPPool3d(_LPPoolNd):
+    r"""Power-average pooling over (N, C, D, H, W), as ``torch.nn.LPPool3d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    Args:
+        norm_type: p (1: sum pooling, ∞: max pooling of |x|).
+        kernel_size: the window size.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Shape:
+        - Input: (N, C, D, H, W) or (C, D, H, W)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out)
+
+    Example:
+        >>> m = cr.nn.LPPool3d(2, 2)
+        >>> m(cr.ones(1, 1, 2, 2, 2))
+        tensor([[[[[2.8284]]]]])
+    """
+
+    _nd = 3
+
+
+class _ChannelDropout(Module):
+    _nd = 1
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
+            raise ValueError(
+                f"{type(self).__name__}: dropout probability has to be between 0 and 1, but got {p!r}"
+            )
+        self.p, self.inplace = float(p), inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return (P.dropout1d if self._nd == 1 else P.dropout3d)(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(_ChannelDropout):
+    r"""Zero whole channels of (N, C, L) while training, as ``torch.nn.Dropout1d``.
+
+    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+
+    Args:
+        p: the probability of zeroing a channel.
+        inplace: accepted for compatibility.
+
+    Shape:
+        - Input: (N, C, L) or (C, L)
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.Dropout1d(0.5)
+        >>> m(cr.ones(2, 3, 4)).shape
+        (2, 3, 4)
+    """
+
+    _nd = 1
+
+
+class Dropout3d(_ChannelDropout):
+    r"""Zero whole channels of (N, C, D, H, W) while training, as ``torch.nn.Dropout3d``.
+
+    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+
+    Args:
+        p: the probability of zeroing a channel.
+        inplace: accepted for compatibility.
+
+    Shape:
+        - Input: (N, C, D, H, W) or (C, D, H, W)
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.Dropout3d(0.5)
+        >>> m(cr.ones(2, 3, 2, 2, 2)).shape
+        (2, 3, 2, 2, 2)
+    """
+
+    _nd = 3

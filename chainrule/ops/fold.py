@@ -262,3 +262,32 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     x = input.reshape(*batch, c, h // r, r, w // r, r)
     x = x.permute(*range(nb), nb, nb + 2, nb + 4, nb + 1, nb + 3)
     return x.reshape(*batch, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+    r"""Interleave the channels of ``groups`` groups, as ``torch.nn.functional.channel_shuffle`` (ShuffleNet).
+
+    $$ \text{out}[:, j \cdot g + i] = x[:, i \cdot (C/g) + j] \quad (i < g,\ j < C/g) $$
+
+    Args:
+        input: (N, C, *), C divisible by ``groups``.
+        groups: g.
+
+    Returns:
+        A tensor of input's shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.channel_shuffle(cr.arange(4.0).reshape(1, 4, 1), 2).flatten()
+        tensor([0., 2., 1., 3.])
+    """
+    g = _factor("channel_shuffle", "groups", groups)
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise RuntimeError(
+            f"channel_shuffle: expected an input with at least 3 dims (N, C, *), got "
+            f"{getattr(input, 'shape', type(input).__name__)}"
+        )
+    n, c, *rest = input.shape
+    if c % g:
+        raise RuntimeError(f"channel_shuffle: the number of channels ({c}) must be divisible by groups ({g})")
+    return input.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(n, c, *rest)

@@ -776,3 +776,236 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
                 [ 0., 13.,  0., 15.]])
     """
     return max_unpool_nd("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+# ----------------------------------------------------------------------------- 3-d adaptive pools, unpooling
+
+
+def adaptive_avg_pool3d(input, output_size):  # noqa: A002
+    r"""Average pooling of (N, C, D, H, W) to a fixed size, as ``torch.nn.functional.adaptive_avg_pool3d``.
+
+    Window (i, j, l) covers $[\lfloor iD/o_D \rfloor, \lceil (i+1)D/o_D \rceil)$ along D, and H and W
+    alike; ``None`` keeps that size.  An average over a box is an average of averages along each
+    dim, so the op is three small matrix products (or a plain average pool when the sizes divide).
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        output_size: an int or a triple (oD, oH, oW).
+
+    Returns:
+        (N, C, oD, oH, oW) or (C, oD, oH, oW).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_avg_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 1)
+        tensor([[[[[3.5]]]]])
+    """
+    x, unbatched = _batched("adaptive_avg_pool3d", input, 3)
+    out_size = _adaptive_sizes("adaptive_avg_pool3d", x, 3, output_size)
+    sizes = tuple(x.shape[2:])
+    if all(n % o == 0 for n, o in zip(sizes, out_size)):
+        out = avg_pool3d(x, tuple(n // o for n, o in zip(sizes, out_size)))
+    else:
+        xp = xp_of(x._data)
+        n, c = x.shape[:2]
+        (d, h, w), (od, oh, ow) = sizes, out_size
+        out = x @ _adaptive_matrix(w, ow, x.dtype, xp).mT  # (N, C, D, H, oW)
+        out = _adaptive_matrix(h, oh, x.dtype, xp) @ out  # (N, C, D, oH, oW)
+        out = (_adaptive_matrix(d, od, x.dtype, xp) @ out.reshape(n, c, d, oh * ow)).reshape(n, c, od, oh, ow)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool3d(input, output_size, return_indices: bool = False):  # noqa: A002
+    r"""Max pooling of (N, C, D, H, W) to a fixed size, as ``torch.nn.functional.adaptive_max_pool3d``.
+
+    The maximum of each adaptive window (see ``adaptive_avg_pool3d``); the indices are flat
+    positions d·H·W + h·W + w.
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        output_size: an int or a triple (oD, oH, oW); None keeps that size.
+        return_indices: also return the position of every maximum.
+
+    Returns:
+        (N, C, oD, oH, oW), and with ``return_indices`` the int64 positions.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_max_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 1, return_indices=True)
+        (tensor([[[[[7.]]]]]), tensor([[[[[7]]]]]))
+    """
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of ``max_pool3d``, as ``torch.nn.functional.max_unpool3d`` (see ``max_unpool2d``).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> out, idx = F.max_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 2, return_indices=True)
+        >>> F.max_unpool3d(out, idx, 2).flatten()
+        tensor([0., 0., 0., 0., 0., 0., 0., 7.])
+    """
+    return max_unpool_nd("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# ----------------------------------------------------------------------------- power-average pooling
+
+
+def lp_pool_nd(op: str, nd: int, input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling over ``nd`` dims, (Σ over each window of x^p)^(1/p), as ``lp_poolNd``."""
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or norm_type == 0:
+        raise ValueError(f"{op}: norm_type must be a nonzero number, got {norm_type!r}")
+    kernel = _tuple(kernel_size, nd, op, "kernel_size")
+    max_pool = (max_pool1d, max_pool2d, max_pool3d)[nd - 1]
+    if norm_type == math.inf:
+        return max_pool(input.abs(), kernel, stride, 0, 1, ceil_mode)
+    if norm_type == -math.inf:
+        return -max_pool(-input.abs(), kernel, stride, 0, 1, ceil_mode)
+    avg_pool = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
+    out = avg_pool(input**norm_type, kernel, stride, 0, ceil_mode)
+    from chainrule.ops.activation import relu
+
+    return ((out.sign() * relu(out.abs())) * math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    r"""Power-average pooling over (N, C, L), as ``torch.nn.functional.lp_pool1d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    p = 1 is sum pooling, p = ∞ max pooling (of |x|).  As PyTorch, a window whose sum of powers is
+    negative gives 0.
+
+    Args:
+        input: (N, C, L) or (C, L).
+        norm_type: p.
+        kernel_size: the window length.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Returns:
+        (N, C, L_out) or (C, L_out).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.lp_pool1d(cr.tensor([[[3.0, 4.0, 1.0, 0.0]]]), 2, 2)
+        tensor([[[5., 1.]]])
+    """
+    return lp_pool_nd("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    r"""Power-average pooling over (N, C, H, W), as ``torch.nn.functional.lp_pool2d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        norm_type: p.
+        kernel_size: the window size.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Returns:
+        (N, C, H_out, W_out) or (C, H_out, W_out).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.lp_pool2d(cr.ones(1, 1, 2, 2), 1, 2)
+        tensor([[[[4.]]]])
+    """
+    return lp_pool_nd("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    r"""Power-average pooling over (N, C, D, H, W), as ``torch.nn.functional.lp_pool3d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        norm_type: p.
+        kernel_size: the window size.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Returns:
+        (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.lp_pool3d(cr.ones(1, 1, 2, 2, 2), 2, 2)
+        tensor([[[[[2.8284]]]]])
+    """
+    return lp_pool_nd("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# ----------------------------------------------------------------------------- channel dropout, 1-d and 3-d
+
+
+def _channel_dropout(op: str, nd: int, input, p: float, training: bool):  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p!r}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{op}: expected {nd + 1}D (unbatched) or {nd + 2}D input, got input of shape "
+            f"{tuple(input.shape)}"
+        )
+    if not training or p == 0.0:
+        return input
+    x = input.unsqueeze(0) if input.ndim == nd + 1 else input
+    shape = tuple(x.shape[:2]) + (1,) * nd
+    keep = _random.bernoulli(1.0 - p, shape, input.device)
+    if p == 1.0:
+        noise = xp_of(x._data).zeros(shape, x.dtype)
+    else:
+        noise = keep.astype(x.dtype) / x.dtype.type(1.0 - p)
+    out = x * Tensor._make(noise)
+    return out.squeeze(0) if input.ndim == nd + 1 else out
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    r"""Zero whole channels of (N, C, L) at random, as ``torch.nn.functional.dropout1d``.
+
+    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+
+    Args:
+        input: (N, C, L) or (C, L).
+        p: the probability of zeroing a channel.
+        training: apply dropout (else return input).
+        inplace: accepted for compatibility.
+
+    Returns:
+        A tensor of input's shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.dropout1d(cr.ones(2, 3, 4), 0.5, training=False).shape
+        (2, 3, 4)
+    """
+    return _channel_dropout("dropout1d", 1, input, p, training)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    r"""Zero whole channels of (N, C, D, H, W) at random, as ``torch.nn.functional.dropout3d``.
+
+    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        p: the probability of zeroing a channel.
+        training: apply dropout (else return input).
+        inplace: accepted for compatibility.
+
+    Returns:
+        A tensor of input's shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.dropout3d(cr.ones(2, 3, 2, 2, 2), 0.5, training=False).shape
+        (2, 3, 2, 2, 2)
+    """
+    return _channel_dropout("dropout3d", 3, input, p, training)

@@ -95,3 +95,17 @@ def test_pixel_shuffle_errors():
         F.pixel_shuffle(cr.ones(1, 4, 2, 2), 0)
     with pytest.raises(ValueError, match="PixelShuffle: upscale_factor must be an int >= 1"):
         cr.nn.PixelShuffle(0)
+
+
+@pytest.mark.parametrize("shape,g", [((2, 6, 3), 2), ((1, 6, 2, 2), 3), ((2, 4, 2, 1, 2), 4)])
+def test_channel_shuffle_matches_torch(shape, g):
+    m, t = cr.nn.ChannelShuffle(g), torch.nn.ChannelShuffle(g)
+    assert repr(m) == repr(t)
+    check(m, t, [shape])
+    check(lambda x: F.channel_shuffle(x, g), lambda x: TF.channel_shuffle(x, g), [shape])
+    with pytest.raises(
+        RuntimeError, match="channel_shuffle: the number of channels \\(5\\) must be divisible"
+    ):
+        F.channel_shuffle(cr.ones(2, 5, 3), 2)
+    with pytest.raises(ValueError, match="ChannelShuffle: groups must be an int >= 1"):
+        cr.nn.ChannelShuffle(0)

@@ -557,3 +557,84 @@ def test_pool_module_reprs_match_torch(name, args, kw, shape):
     m, t = nn_pair(name, *args, **kw)
     assert repr(m) == repr(t)
     check(m, t, [shape])
+
+
+# ----------------------------------------------------------------------------- 3-d pools, LP pools, dropout
+
+
+@pytest.mark.parametrize(
+    "shape,size", [((2, 2, 5, 4, 6), (2, 3, 4)), ((2, 3, 4, 4, 4), 2), ((2, 3, 5, 4), (None, 3, 2))]
+)
+def test_adaptive_pools_3d_match_torch(shape, size):
+    for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
+        check(
+            lambda a: F.adaptive_max_pool3d(a, size, return_indices=True),
+            lambda a: TF.adaptive_max_pool3d(a, size, return_indices=True),
+            [x],
+        )
+    check(lambda a: F.adaptive_avg_pool3d(a, size), lambda a: TF.adaptive_avg_pool3d(a, size), [shape])
+    for name in ("AdaptiveAvgPool3d", "AdaptiveMaxPool3d"):
+        m, t = nn_pair(name, size)
+        assert repr(m) == repr(t)
+        check(m, t, [shape])
+    gradcheck_op(lambda a: F.adaptive_avg_pool3d(a, size), [shape])
+
+
+def test_max_unpool3d_matches_torch():
+    out, idx = TF.max_pool3d(
+        torch.tensor(rng.standard_normal((2, 2, 4, 5, 4)).astype(np.float32)), 2, return_indices=True
+    )
+    m, t = nn_pair("MaxUnpool3d", 2)
+    assert repr(m) == repr(t)
+    check(lambda a, i: m(a, i, (4, 5, 4)), lambda a, i: t(a, i, (4, 5, 4)), [out.numpy(), idx.numpy()])
+    check(
+        lambda a, i: F.max_unpool3d(a, i, 2, output_size=(4, 5, 4)),
+        lambda a, i: TF.max_unpool3d(a, i, 2, output_size=(4, 5, 4)),
+        [out.numpy(), idx.numpy()],
+    )
+
+
+@pytest.mark.parametrize("p", [1, 2, 3.5, float("inf")])
+@pytest.mark.parametrize(
+    "nd,shape,kw", [(1, (2, 3, 9), dict(stride=2)), (2, (2, 2, 5, 4), {}), (3, (1, 2, 4, 4, 5), {})]
+)
+def test_lp_pool_matches_torch(p, nd, shape, kw):
+    # positive inputs: a negative sum of powers is clamped to 0 and its p-th root has no gradient
+    fn, tfn = getattr(F, f"lp_pool{nd}d"), getattr(TF, f"lp_pool{nd}d")
+    check(lambda a: fn(a, p, 2, **kw), lambda a: tfn(a, p, 2, **kw), [shape], low=0.1, high=2.0)
+    m, t = nn_pair(f"LPPool{nd}d", p, 2, **kw)
+    assert repr(m) == repr(t)
+    check(m, t, [shape], low=0.1, high=2.0)
+
+
+def test_lp_pool_errors():
+    with pytest.raises(ValueError, match="lp_pool2d: norm_type must be a nonzero number"):
+        F.lp_pool2d(cr.ones(1, 1, 2, 2), 0, 2)
+    with pytest.raises(ValueError, match="LPPool1d: kernel_size must be"):
+        cr.nn.LPPool1d(2, 0)
+
+
+@pytest.mark.parametrize("nd", [1, 3])
+def test_dropout1d_3d_drop_whole_channels(nd):
+    shape = (8, 6) + (3,) * nd
+    fn = getattr(F, f"dropout{nd}d")
+    x = cr.tensor(rng.uniform(1, 2, shape).astype(np.float32), requires_grad=True)
+    cr.manual_seed(0)
+    out = fn(x, 0.5)
+    kept = out.detach().numpy() != 0
+    assert (kept == kept.reshape(8, 6, -1)[:, :, :1].reshape((8, 6) + (1,) * nd)).all()  # per channel
+    assert 0 < kept.mean() < 1
+    np.testing.assert_allclose(out.detach().numpy()[kept], 2 * x.detach().numpy()[kept], rtol=1e-6)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 * kept, rtol=1e-6)
+    assert fn(x, 0.5, training=False) is x
+    m = getattr(cr.nn, f"Dropout{nd}d")(0.3)
+    assert repr(m) == repr(getattr(torch.nn, f"Dropout{nd}d")(0.3))
+    assert m.eval()(x) is x
+    assert tuple(fn(x[0], 0.5).shape) == shape[1:]  # unbatched
+    with pytest.raises(
+        RuntimeError, match=f"dropout{nd}d: expected {nd + 1}D \\(unbatched\\) or {nd + 2}D input"
+    ):
+        fn(cr.ones(2), 0.5)
+    with pytest.raises(ValueError, match=f"Dropout{nd}d: dropout probability has to be between 0 and 1"):
+        getattr(cr.nn, f"Dropout{nd}d")(2.0)
