@@ -44,6 +44,81 @@ def _source_positions(n_in: int, n_out: int, scale, align_corners: bool, dtype):
     return i0, i1, (ft(1) - lam1).astype(dtype), lam1
 
 
+def _mix(x, axis: int, plan):
+    """y = w0 · x[i0] + w1 · x[i1] along ``axis`` of the array ``x`` (one linear-resize step)."""
+    i0, i1, w0, w1 = plan
+    xp = xp_of(x)
+    shape = (len(w0),) + (1,) * (x.ndim - axis - 1)
+    a = xp.take(x, xp.asarray(i0), axis=axis)
+    a *= xp.asarray(w0).reshape(shape)
+    b = xp.take(x, xp.asarray(i1), axis=axis)
+    b *= xp.asarray(w1).reshape(shape)
+    a += b
+    return a
+
+
+def _mix_adjoint(g, axis: int, plan, n_in: int):
+    """The adjoint of ``_mix``: dx[j] = Σ_{i: i0_i = j} w0_i g_i + Σ_{i: i1_i = j} w1_i g_i.
+
+    The source indices never decrease along the output, so the outputs reading one input are a run;
+    pass k adds the k-th output of every run (no index twice in a pass, so a plain fancy-index add
+    is exact): two or three passes when upsampling, one when downsampling.
+    """
+    i0, i1, w0, w1 = plan
+    xp = xp_of(g)
+    shape = (len(w0),) + (1,) * (g.ndim - axis - 1)
+    dx = xp.zeros(g.shape[:axis] + (n_in,) + g.shape[axis + 1 :], g.dtype)
+    lead = (slice(None),) * axis
+    for idx, w in ((i0, w0), (i1, w1)):
+        part = g * xp.asarray(w).reshape(shape)
+        run_start = np.concatenate([[0], np.flatnonzero(np.diff(idx)) + 1])
+        rank = np.arange(len(idx)) - np.repeat(run_start, np.diff(np.append(run_start, len(idx))))
+        for k in range(int(rank.max()) + 1):
+            sel = np.flatnonzero(rank == k)
+            dx[lead + (xp.asarray(idx[sel]),)] += xp.take(part, xp.asarray(sel), axis=axis)
+    return dx
+
+
+class LinearResize(Function):
+    """out = w0·x[i0] + w1·x[i1] along one axis (linear interpolation);  dx = its adjoint."""
+
+    array_backward = True
+
+    @staticmethod
+    def kernel(x, axis, plan, n_in):
+        return _mix(x, axis, plan)
+
+    @staticmethod
+    def forward(ctx, x, axis, plan, n_in):
+        if ctx.recorded:
+            ctx.axis, ctx.plan, ctx.n_in = axis, plan, n_in
+        return _mix(x._data, axis, plan)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return bm.apply(LinearResizeAdjoint, grad, ctx.axis, ctx.plan, ctx.n_in), None, None, None
+
+
+class LinearResizeAdjoint(Function):
+    """out = the output gradients added back onto the inputs they mixed;  d(grad) = the mix."""
+
+    array_backward = True
+
+    @staticmethod
+    def kernel(g, axis, plan, n_in):
+        return _mix_adjoint(g, axis, plan, n_in)
+
+    @staticmethod
+    def forward(ctx, g, axis, plan, n_in):
+        if ctx.recorded:
+            ctx.axis, ctx.plan, ctx.n_in = axis, plan, n_in
+        return _mix_adjoint(g._data, axis, plan, n_in)
+
+    @staticmethod
+    def backward(ctx, h):
+        return bm.apply(LinearResize, h, ctx.axis, ctx.plan, ctx.n_in), None, None, None
+
+
 def linear_resize(x: Tensor, out_size: tuple, scales: tuple, align_corners: bool) -> Tensor:
     r"""Resize the spatial dims of (N, C, *S) to ``out_size`` by (bi/tri)linear interpolation.
 
@@ -54,19 +129,13 @@ def linear_resize(x: Tensor, out_size: tuple, scales: tuple, align_corners: bool
     else s_i = max((i + ½)·in/out - ½, 0) (or 1/scale for in/out when a scale factor was given).
     The dims are done one after the other, the last first, as PyTorch.
     """
-    nd = len(out_size)
-    for d in reversed(range(nd)):
+    for d in reversed(range(len(out_size))):
         axis = 2 + d
         n_in, n_out = x.shape[axis], out_size[d]
         if n_in == n_out:  # as PyTorch: the same size is a copy, whatever the scale factor says
             continue
-        i0, i1, l0, l1 = _source_positions(n_in, n_out, scales[d], align_corners, x.dtype)
-        xp = xp_of(x._data)
-        lead = (slice(None),) * axis
-        shape = (n_out,) + (1,) * (x.ndim - axis - 1)
-        w0 = Tensor._make(xp.asarray(l0).reshape(shape))
-        w1 = Tensor._make(xp.asarray(l1).reshape(shape))
-        x = x[lead + (xp.asarray(i0),)] * w0 + x[lead + (xp.asarray(i1),)] * w1
+        plan = _source_positions(n_in, n_out, scales[d], align_corners, x.dtype)
+        x = LinearResize.apply(x, axis, plan, n_in)
     return x
 
 
