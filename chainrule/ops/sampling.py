@@ -2,11 +2,16 @@
 ``grid_sample`` and ``affine_grid`` (the spatial transformer's two halves).
 
 All three read an input at fractional positions and mix the neighbouring pixels with weights
-that are linear in the position.  They are written as compositions of differentiable ops: the
-integer neighbours and the in-bounds masks are constants, the pixel reads are integer indexing
-(whose gradient adds back into the pixels), the weights are arithmetic on the positions.  So
-each gradient — towards the input, and towards the sampling grid for ``grid_sample`` — and the
-second derivatives come from those ops' own backwards.
+that are linear in the position.
+
+- The linear resize is one op per dim, ``LinearResize`` (y = w0·x[i0] + w1·x[i1], array code in
+  ``chainrule/kernels/sampling.py``), whose derivative is its adjoint ``LinearResizeAdjoint`` and
+  the other way round, so second derivatives work.
+- ``grid_sample`` and ``affine_grid`` are compositions of differentiable ops: the integer
+  neighbours and the in-bounds masks are constants, the pixel reads are integer indexing (whose
+  gradient adds back into the pixels), the weights are arithmetic on the positions.  So the
+  gradients towards the input, the grid and theta, and the second derivatives, come from those
+  ops' own backwards.
 
 The positions are computed in the input's precision with PyTorch's formulas (float32 for a
 float32 input), so the neighbours picked and the weights agree with PyTorch's to the last bit
@@ -20,6 +25,7 @@ import warnings
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, to_device, xp_of
+from chainrule.kernels import sampling as K
 from chainrule.ops import bmath as bm
 from chainrule.ops.linalg import matmul
 from chainrule.tensor import Tensor
@@ -44,41 +50,6 @@ def _source_positions(n_in: int, n_out: int, scale, align_corners: bool, dtype):
     return i0, i1, (ft(1) - lam1).astype(dtype), lam1
 
 
-def _mix(x, axis: int, plan):
-    """y = w0 · x[i0] + w1 · x[i1] along ``axis`` of the array ``x`` (one linear-resize step)."""
-    i0, i1, w0, w1 = plan
-    xp = xp_of(x)
-    shape = (len(w0),) + (1,) * (x.ndim - axis - 1)
-    a = xp.take(x, xp.asarray(i0), axis=axis)
-    a *= xp.asarray(w0).reshape(shape)
-    b = xp.take(x, xp.asarray(i1), axis=axis)
-    b *= xp.asarray(w1).reshape(shape)
-    a += b
-    return a
-
-
-def _mix_adjoint(g, axis: int, plan, n_in: int):
-    """The adjoint of ``_mix``: dx[j] = Σ_{i: i0_i = j} w0_i g_i + Σ_{i: i1_i = j} w1_i g_i.
-
-    The source indices never decrease along the output, so the outputs reading one input are a run;
-    pass k adds the k-th output of every run (no index twice in a pass, so a plain fancy-index add
-    is exact): two or three passes when upsampling, one when downsampling.
-    """
-    i0, i1, w0, w1 = plan
-    xp = xp_of(g)
-    shape = (len(w0),) + (1,) * (g.ndim - axis - 1)
-    dx = xp.zeros(g.shape[:axis] + (n_in,) + g.shape[axis + 1 :], g.dtype)
-    lead = (slice(None),) * axis
-    for idx, w in ((i0, w0), (i1, w1)):
-        part = g * xp.asarray(w).reshape(shape)
-        run_start = np.concatenate([[0], np.flatnonzero(np.diff(idx)) + 1])
-        rank = np.arange(len(idx)) - np.repeat(run_start, np.diff(np.append(run_start, len(idx))))
-        for k in range(int(rank.max()) + 1):
-            sel = np.flatnonzero(rank == k)
-            dx[lead + (xp.asarray(idx[sel]),)] += xp.take(part, xp.asarray(sel), axis=axis)
-    return dx
-
-
 class LinearResize(Function):
     """out = w0·x[i0] + w1·x[i1] along one axis (linear interpolation);  dx = its adjoint."""
 
@@ -86,13 +57,13 @@ class LinearResize(Function):
 
     @staticmethod
     def kernel(x, axis, plan, n_in):
-        return _mix(x, axis, plan)
+        return K.linear_mix(x, axis, plan)
 
     @staticmethod
     def forward(ctx, x, axis, plan, n_in):
         if ctx.recorded:
             ctx.axis, ctx.plan, ctx.n_in = axis, plan, n_in
-        return _mix(x._data, axis, plan)
+        return K.linear_mix(x._data, axis, plan)
 
     @staticmethod
     def backward(ctx, grad):
@@ -106,13 +77,13 @@ class LinearResizeAdjoint(Function):
 
     @staticmethod
     def kernel(g, axis, plan, n_in):
-        return _mix_adjoint(g, axis, plan, n_in)
+        return K.linear_mix_adjoint(g, axis, plan, n_in)
 
     @staticmethod
     def forward(ctx, g, axis, plan, n_in):
         if ctx.recorded:
             ctx.axis, ctx.plan, ctx.n_in = axis, plan, n_in
-        return _mix_adjoint(g._data, axis, plan, n_in)
+        return K.linear_mix_adjoint(g._data, axis, plan, n_in)
 
     @staticmethod
     def backward(ctx, h):
