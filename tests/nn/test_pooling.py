@@ -442,19 +442,29 @@ def nn_pair(name, *args, **kw):
     return getattr(cr.nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
 
 
-@pytest.mark.parametrize("shape,size", [((2, 3, 7), 3), ((2, 11), 4), ((1, 2, 6), 6), ((2, 2, 5), 1)])
-def test_adaptive_pool1d_matches_torch(shape, size):
+@pytest.mark.parametrize(
+    "nd,shape,size",
+    [
+        (1, (2, 3, 7), 3),
+        (1, (2, 11), 4),
+        (1, (1, 2, 6), 6),
+        (1, (2, 2, 5), 1),
+        (3, (2, 2, 5, 4, 6), (2, 3, 4)),
+        (3, (2, 3, 4, 4, 4), 2),
+        (3, (2, 3, 5, 4), (None, 3, 2)),
+    ],
+)
+def test_adaptive_pools_1d_3d_match_torch(nd, shape, size):
+    fmax, tmax = getattr(F, f"adaptive_max_pool{nd}d"), getattr(TF, f"adaptive_max_pool{nd}d")
+    favg, tavg = getattr(F, f"adaptive_avg_pool{nd}d"), getattr(TF, f"adaptive_avg_pool{nd}d")
     for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
-        check(
-            lambda a: F.adaptive_max_pool1d(a, size, return_indices=True),
-            lambda a: TF.adaptive_max_pool1d(a, size, return_indices=True),
-            [x],
-        )
-    check(lambda a: F.adaptive_avg_pool1d(a, size), lambda a: TF.adaptive_avg_pool1d(a, size), [shape])
-    for name in ("AdaptiveAvgPool1d", "AdaptiveMaxPool1d"):
+        check(lambda a: fmax(a, size, return_indices=True), lambda a: tmax(a, size, return_indices=True), [x])
+    check(lambda a: favg(a, size), lambda a: tavg(a, size), [shape])
+    for name in (f"AdaptiveAvgPool{nd}d", f"AdaptiveMaxPool{nd}d"):
         m, t = nn_pair(name, size)
         assert repr(m) == repr(t)
         check(m, t, [shape])
+    gradcheck_op(lambda a: favg(a, size), [shape])
 
 
 def test_adaptive_max_pool_nan_is_the_maximum_as_torch():
@@ -560,24 +570,6 @@ def test_pool_module_reprs_match_torch(name, args, kw, shape):
 
 
 # ----------------------------------------------------------------------------- 3-d pools, LP pools, dropout
-
-
-@pytest.mark.parametrize(
-    "shape,size", [((2, 2, 5, 4, 6), (2, 3, 4)), ((2, 3, 4, 4, 4), 2), ((2, 3, 5, 4), (None, 3, 2))]
-)
-def test_adaptive_pools_3d_match_torch(shape, size):
-    for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
-        check(
-            lambda a: F.adaptive_max_pool3d(a, size, return_indices=True),
-            lambda a: TF.adaptive_max_pool3d(a, size, return_indices=True),
-            [x],
-        )
-    check(lambda a: F.adaptive_avg_pool3d(a, size), lambda a: TF.adaptive_avg_pool3d(a, size), [shape])
-    for name in ("AdaptiveAvgPool3d", "AdaptiveMaxPool3d"):
-        m, t = nn_pair(name, size)
-        assert repr(m) == repr(t)
-        check(m, t, [shape])
-    gradcheck_op(lambda a: F.adaptive_avg_pool3d(a, size), [shape])
 
 
 def test_max_unpool3d_matches_torch():
