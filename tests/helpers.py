@@ -239,3 +239,73 @@ def gradcheck_op(
         else:
             args.append(a)
     assert cr.autograd.gradcheck(cr_fn, tuple(args), eps=eps, atol=atol, rtol=rtol)
+
+
+def check_second_order(
+    cr_fn: Callable,
+    torch_fn: Callable | None,
+    inputs: Sequence[Any],
+    *,
+    seed: int = 0,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    low: float = -2.0,
+    high: float = 2.0,
+) -> None:
+    """Second derivatives through ``create_graph=True`` equal torch's, in float64.
+
+    With w and v fixed random weights: g = ∂(Σ w·f(x))/∂x for every float input, then the gradient of
+    Σ v·g with respect to every float input is compared (a Hessian-vector product of each).
+    """
+    torch_fn = cr_fn if torch_fn is None else torch_fn
+    arrays = make_arrays(inputs, np.float64, low, high, seed)
+    is_float = [isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in arrays]
+    cr_in = [
+        cr.tensor(a, requires_grad=f) if isinstance(a, np.ndarray) else a for a, f in zip(arrays, is_float)
+    ]
+    th_in = [
+        to_torch(a, requires_grad=f) if isinstance(a, np.ndarray) else a for a, f in zip(arrays, is_float)
+    ]
+    cr_x = [c for c, f in zip(cr_in, is_float) if f]
+    th_x = [t for t, f in zip(th_in, is_float) if f]
+    out_c, out_t = cr_fn(*cr_in), torch_fn(*th_in)
+    rng = np.random.default_rng(seed + 7)
+    w = rng.standard_normal(tuple(out_t.shape))
+    g_c = cr.autograd.grad((out_c * cr.tensor(w)).sum(), cr_x, create_graph=True, allow_unused=True)
+    g_t = torch.autograd.grad((out_t * to_torch(w)).sum(), th_x, create_graph=True, allow_unused=True)
+    vs = [rng.standard_normal(tuple(t.shape)) for t in th_x]
+    s_c = sum((g * cr.tensor(v)).sum() for g, v in zip(g_c, vs) if g is not None)
+    s_t = sum((g * to_torch(v)).sum() for g, v in zip(g_t, vs) if g is not None and g.requires_grad)
+    h_c = cr.autograd.grad(s_c, cr_x, allow_unused=True)
+    h_t = torch.autograd.grad(s_t, th_x, allow_unused=True)
+    for i, (hc, ht) in enumerate(zip(h_c, h_t)):
+        if ht is None:
+            assert hc is None or not np.any(_np(hc)), f"second derivative {i}: only chainrule has one"
+            continue
+        assert_close(
+            hc if hc is not None else np.zeros(ht.shape), ht, rtol, atol, f"second derivative {i}", False
+        )
+
+
+def check_module(m: Any, t: Any, inputs: Sequence[Any], **kw: Any) -> None:
+    """``check(m, t, inputs)`` for a chainrule module and its torch twin (same parameters), then the
+    gradient of every parameter for one random upstream gradient of the (first) output."""
+    check(m, t, inputs, **kw)
+    for p in m.parameters():
+        p.grad = None
+    t.zero_grad(set_to_none=True)
+    arrays = make_arrays(inputs, kw.get("dtype", np.float32), seed=kw.get("seed", 0))
+    out_c = _as_list(m(*[cr.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]))[0]
+    out_t = _as_list(t(*[to_torch(a) if isinstance(a, np.ndarray) else a for a in arrays]))[0]
+    up = np.random.default_rng(kw.get("seed", 0) + 2).standard_normal(tuple(out_t.shape))
+    if out_t.requires_grad:
+        out_t.backward(to_torch(up.astype(_NUMPY_DTYPE[out_t.dtype])))
+    if out_c.requires_grad:
+        out_c.backward(cr.tensor(up.astype(_NUMPY_DTYPE[out_t.dtype])))
+    for name, p in m.named_parameters():
+        tp = t.get_parameter(name)
+        if tp.grad is None:
+            assert p.grad is None or not np.any(_np(p.grad)), f"parameter {name}: only chainrule has a grad"
+        else:
+            assert p.grad is not None, f"parameter {name}: chainrule gave no gradient (torch did)"
+            assert_close(p.grad, tp.grad, kw.get("rtol", 1e-4), kw.get("atol", 1e-5), what=f"grad of {name}")

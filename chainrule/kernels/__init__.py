@@ -9,6 +9,7 @@ the math.  Every tuned kernel has a ``*_reference`` beside it written the way a 
 - ``activation``: ReLU and its backward in row blocks
 - ``conv``: im2col, the transposed convolution (col2im), weight gradients, channels-last layout
 - ``pooling``: max pooling (running maximum, argmax offsets, scatter), average pooling
+- ``sampling``: linear interpolation along one axis and its adjoint (runs of equal sources, no add.at)
 - ``recurrent``: the fused RNN / LSTM / GRU sequence forward and backward through time
 - ``loss``: cross-entropy rows (one exp pass, row sums as a product)
 - ``optim``: the optimizers' row updates (Adam, PyTorch's ``lerp_`` rounding), the subnormal flush

@@ -466,3 +466,39 @@ def conv_weight_grad_reference(x, grad, geom, w_shape):
         dw = _as_rows(_group_rows(grad, geom.groups, g)).T @ cols  # (C_out/G, K·C/G)
         parts.append(np.moveaxis(dw.reshape(len(dw), *geom.kernel, w_shape[1]), -1, 1))
     return np.concatenate(parts, axis=0)
+
+
+# ----------------------------------------------------------------------------- unfold / fold
+
+
+def unfold(x, geom):
+    """The sliding blocks of ``x`` (N, C, *S) as columns (N, C·K, O), ordered (channel, kernel offset)
+    as ``torch.nn.functional.unfold``: im2col of the padded channels-last buffer, reordered."""
+    n, c = x.shape[:2]
+    k, o = math.prod(geom.kernel), math.prod(geom.out_size)
+    cols = im2col(pad_channels_last(x, geom), geom)  # (N·O, 1, K·C)
+    return cols.reshape(n, o, k, c).transpose(0, 3, 2, 1).reshape(n, c * k, o)
+
+
+def fold(cols, geom, c: int):
+    """The adjoint of ``unfold``: each column of ``cols`` (N, C·K, O) added back onto its block of an
+    (N, C, *S) output (overlaps add up, what fell in the padding is dropped) by col2im."""
+    n = cols.shape[0]
+    k, o = math.prod(geom.kernel), math.prod(geom.out_size)
+    dcols = cols.reshape(n, c, k, o).transpose(0, 2, 3, 1)[:, None]  # (N, G=1, K, O, C)
+    return channels_first(_col2im(xp_of(cols), dcols, geom, n, 1, c, cols.dtype))
+
+
+def unfold_reference(x, geom):
+    """``unfold`` by the loop of ``im2col_reference``."""
+    n, c = x.shape[:2]
+    k, o = math.prod(geom.kernel), math.prod(geom.out_size)
+    return im2col_reference(x, geom).reshape(n, o, k, c).transpose(0, 3, 2, 1).reshape(n, c * k, o)
+
+
+def fold_reference(cols, geom, c: int):
+    """``fold`` by the loop of ``col2im_reference``."""
+    n = cols.shape[0]
+    k, o = math.prod(geom.kernel), math.prod(geom.out_size)
+    rows = cols.reshape(n, c, k, o).transpose(0, 3, 2, 1).reshape(n * o, k * c)
+    return col2im_reference(rows, geom, n, c)

@@ -103,3 +103,48 @@ from chainrule.nn.loss import (  # noqa: F401,E402
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
+from chainrule.nn.dropout import AlphaDropout, FeatureAlphaDropout  # noqa: F401,E402
+from chainrule.nn.embedding import EmbeddingBag  # noqa: F401,E402
+from chainrule.nn.fold import ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold  # noqa: F401,E402
+from chainrule.nn.linear import Bilinear  # noqa: F401,E402
+from chainrule.nn.normalization import (  # noqa: F401,E402
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+)
+from chainrule.nn.padding import (  # noqa: F401,E402
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+from chainrule.nn.pooling import (  # noqa: F401,E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
+    Dropout1d,
+    Dropout3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)

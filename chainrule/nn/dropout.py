@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from chainrule.nn.module import Module
 from chainrule.ops import _args
-from chainrule.ops.dropout import dropout
+from chainrule.ops.dropout import alpha_dropout, dropout, feature_alpha_dropout
 from chainrule.tensor import Tensor
 
 
@@ -29,3 +29,64 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class AlphaDropout(Module):
+    r"""Dropout keeping the mean and variance of a SELU network, as ``torch.nn.AlphaDropout``.
+
+    In ``train()`` mode, with m ~ Bernoulli(1 - p), α' = 1.7580993408473766 and
+    a = ((α'² p + 1)(1 - p))^{-1/2}:
+
+    $$ \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p $$
+
+    In ``eval()`` mode it is the identity.
+
+    Args:
+        p: the probability of dropping an element.
+        inplace: accepted for compatibility.
+
+    Shape:
+        - Input: any
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.AlphaDropout(0.2)
+        >>> m.eval()(cr.ones(3))
+        tensor([1., 1., 1.])
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        _args.probability("AlphaDropout", "dropout probability", p)
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return alpha_dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class FeatureAlphaDropout(AlphaDropout):
+    r"""Alpha dropout of whole channels of (N, C, *) inputs, as ``torch.nn.FeatureAlphaDropout``.
+
+    As ``AlphaDropout`` with one draw m per (sample, channel):
+
+    $$ \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p $$
+
+    Args:
+        p: the probability of dropping a channel.
+        inplace: accepted for compatibility.
+
+    Shape:
+        - Input: (N, C, *)
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.FeatureAlphaDropout(0.2)
+        >>> m(cr.ones(2, 3, 4)).shape
+        (2, 3, 4)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return feature_alpha_dropout(input, self.p, self.training)

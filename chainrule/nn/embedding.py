@@ -15,8 +15,20 @@ from __future__ import annotations
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter, new_parameter
 from chainrule.ops import _args
-from chainrule.ops.embedding import embedding
+from chainrule.ops.embedding import embedding, embedding_bag
 from chainrule.tensor import Tensor
+
+
+def _padding_index(layer: str, padding_idx: int | None, num_embeddings: int) -> int | None:
+    """``padding_idx`` (negative counts from the end) as a row of the table, or None."""
+    if padding_idx is None:
+        return None
+    _args.integer(layer, "padding_idx", padding_idx)
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(
+            f"{layer}: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
+        )
+    return padding_idx % num_embeddings
 
 
 class Embedding(Module):
@@ -41,13 +53,7 @@ class Embedding(Module):
         embedding_dim = _args.integer("Embedding", "embedding_dim", embedding_dim, 0)
         _args.number("Embedding", "max_norm", max_norm, above=0, optional=True)
         _args.number("Embedding", "norm_type", norm_type, above=0)
-        if padding_idx is not None:
-            _args.integer("Embedding", "padding_idx", padding_idx)
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"Embedding: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
-                )
-            padding_idx %= num_embeddings
+        padding_idx = _padding_index("Embedding", padding_idx, num_embeddings)
         if scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: scale_grad_by_freq and sparse gradients are not supported")
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
@@ -112,4 +118,145 @@ class Embedding(Module):
             s += f", padding_idx={self.padding_idx}"
         if self.max_norm is not None:
             s += f", max_norm={self.max_norm}"
+        return s
+
+
+class EmbeddingBag(Module):
+    r"""Sums, means or maxima of bags of embeddings without building the bags, as ``torch.nn.EmbeddingBag``.
+
+    $$ \text{out}_b = \operatorname{reduce}_{i \in \text{bag } b} \; w_i \cdot \text{weight}[\text{idx}_i] $$
+
+    Parameter ``weight`` (num_embeddings, embedding_dim), initialised N(0, 1) with the
+    ``padding_idx`` row zero, as PyTorch.  ``forward(input, offsets=None, per_sample_weights=None)``:
+    a 2-D input is B bags of equal length, a 1-D one is cut into bags at ``offsets``.
+
+    Args:
+        num_embeddings: the size of the table.
+        embedding_dim: the size of each vector.
+        max_norm: rescale, in place, looked-up rows of a larger norm to this norm.
+        norm_type: the p of the p-norm of ``max_norm``.
+        scale_grad_by_freq: not supported (raises).
+        mode: ``'sum'``, ``'mean'`` (default) or ``'max'``.
+        sparse: not supported (raises).
+        include_last_offset: ``offsets`` has B + 1 entries, the last the end of the last bag.
+        padding_idx: an index that does not contribute (nor count in a mean) and gets no gradient.
+
+    Shape:
+        - Input: (B, L) int, or (M,) int with offsets (B,) (B + 1 with ``include_last_offset``)
+        - Output: (B, embedding_dim)
+
+    Example:
+        >>> bag = cr.nn.EmbeddingBag(10, 3, mode="sum")
+        >>> bag(cr.tensor([1, 2, 4, 5, 4, 3, 2, 9]), cr.tensor([0, 4])).shape
+        (2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        name = "EmbeddingBag"
+        num_embeddings = _args.integer(name, "num_embeddings", num_embeddings, 0)
+        embedding_dim = _args.integer(name, "embedding_dim", embedding_dim, 0)
+        _args.number(name, "max_norm", max_norm, above=0, optional=True)
+        _args.number(name, "norm_type", norm_type, above=0)
+        _args.choice(name, "mode", mode, ("sum", "mean", "max"))
+        padding_idx = _padding_index(name, padding_idx, num_embeddings)
+        if scale_grad_by_freq or sparse:
+            raise NotImplementedError(f"{name}: scale_grad_by_freq and sparse gradients are not supported")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.mode, self.sparse = mode, sparse
+        self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
+        if _weight is None:
+            self.weight = new_parameter(name, (num_embeddings, embedding_dim), device, dtype)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"{name}: _weight has shape {tuple(_weight.shape)}, expected "
+                    f"({num_embeddings}, {embedding_dim})"
+                )
+            self.weight = Parameter(_weight)
+
+    reset_parameters = Embedding.reset_parameters
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+    ) -> EmbeddingBag:
+        """An EmbeddingBag holding ``embeddings`` (2-D); frozen unless ``freeze=False``."""
+        if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+            raise ValueError(
+                "EmbeddingBag.from_pretrained: embeddings must be a 2-D Tensor, got "
+                f"{getattr(embeddings, 'shape', type(embeddings).__name__)}"
+            )
+        rows, dim = embeddings.shape
+        bag = cls(
+            rows,
+            dim,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            embeddings,
+            include_last_offset,
+            padding_idx,
+        )
+        bag.weight.requires_grad = not freeze
+        return bag
+
+    def forward(
+        self,
+        input: Tensor,  # noqa: A002
+        offsets: Tensor | None = None,
+        per_sample_weights: Tensor | None = None,
+    ) -> Tensor:
+        return embedding_bag(
+            input,
+            self.weight,
+            offsets,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.mode,
+            self.sparse,
+            per_sample_weights,
+            self.include_last_offset,
+            self.padding_idx,
+        )
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        s += f", mode='{self.mode}'"
+        if self.include_last_offset:
+            s += ", include_last_offset=True"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
         return s

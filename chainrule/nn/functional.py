@@ -83,3 +83,27 @@ from chainrule.ops.pooling import (  # noqa: F401
     max_pool3d,
 )
 from chainrule.ops.shape import pad  # noqa: F401
+
+# isort: split
+# pooling, normalisation, padding, sampling and other layers of the contract (#18)
+from chainrule.ops.dropout import alpha_dropout, feature_alpha_dropout  # noqa: F401,E402
+from chainrule.ops.embedding import embedding_bag  # noqa: F401,E402
+from chainrule.ops.fold import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: F401,E402
+from chainrule.ops.linalg import bilinear  # noqa: F401,E402
+from chainrule.ops.normalization import instance_norm, local_response_norm  # noqa: F401,E402
+from chainrule.ops.pooling import (  # noqa: F401,E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+    dropout1d,
+    dropout3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from chainrule.ops.sampling import affine_grid, grid_sample  # noqa: F401,E402

@@ -14,12 +14,14 @@ Example::
 
 from __future__ import annotations
 
+import warnings
+
 from chainrule import backend
 from chainrule.backend import np
 from chainrule.nn import init
 from chainrule.nn.module import Module, new_array, new_parameter
 from chainrule.ops import _args
-from chainrule.ops.normalization import batch_norm, layer_norm
+from chainrule.ops.normalization import batch_norm, instance_norm, layer_norm, local_response_norm
 from chainrule.tensor import Tensor
 
 
@@ -136,6 +138,199 @@ class BatchNorm2d(_BatchNorm):
     """Batch norm over (N, C, H, W) images: statistics per channel C over N, H, W."""
 
     _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    r"""Batch norm over (N, C, D, H, W) volumes, per channel, as ``torch.nn.BatchNorm3d``.
+
+    $$ y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}}\,\gamma + \beta $$
+
+    Args:
+        num_features: C.
+        eps: added to the variance.
+        momentum: the running averages' update factor (None: a cumulative average).
+        affine: learn ``weight`` (γ, ones) and ``bias`` (β, zeros).
+        track_running_stats: keep ``running_mean``/``running_var`` for ``eval()``.
+
+    Shape:
+        - Input: (N, C, D, H, W)
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.BatchNorm3d(2)
+        >>> m(cr.randn(4, 2, 3, 3, 3)).shape
+        (4, 2, 3, 3, 3)
+    """
+
+    _dims = (5,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared code of InstanceNorm1d/2d/3d: BatchNorm's parameters and buffers, PyTorch's other defaults."""
+
+    _nd = 1
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (self._nd + 1, self._nd + 2):
+            raise ValueError(
+                f"{name}: expected {self._nd + 1}D or {self._nd + 2}D input, got {input.ndim}D input "
+                f"of shape {tuple(input.shape)}"
+            )
+        feature_dim = input.ndim - self._nd - 1
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"{name}: expected input's size at dim={feature_dim} to match num_features "
+                    f"({self.num_features}), got input of shape {tuple(input.shape)}"
+                )
+            warnings.warn(
+                f"{name}: input's size at dim={feature_dim} does not match num_features "
+                f"({self.num_features}); it is not used because affine=False",
+                stacklevel=2,
+            )
+        x = input.unsqueeze(0) if input.ndim == self._nd + 1 else input
+        out = instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+        return out.squeeze(0) if input.ndim == self._nd + 1 else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    r"""Instance norm: each (sample, channel) of (N, C, L) standardised, as ``torch.nn.InstanceNorm1d``.
+
+    $$ y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c $$
+
+    Args:
+        num_features: C.
+        eps: added to the variance.
+        momentum: the running averages' update factor.
+        affine: learn ``weight`` (γ, ones) and ``bias`` (β, zeros); off by default, as PyTorch.
+        track_running_stats: keep running statistics, used in ``eval()``; off by default.
+
+    Shape:
+        - Input: (N, C, L) or (C, L)
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.InstanceNorm1d(2)
+        >>> m(cr.tensor([[[1.0, 3.0], [0.0, 10.0]]]))
+        tensor([[[-1.,  1.],
+                 [-1.,  1.]]])
+    """
+
+    _nd = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    r"""Instance norm: each (sample, channel) map standardised, as ``torch.nn.InstanceNorm2d``.
+
+    $$ y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c $$
+
+    Args:
+        num_features: C.
+        eps: added to the variance.
+        momentum: the running averages' update factor.
+        affine: learn ``weight`` (γ, ones) and ``bias`` (β, zeros); off by default, as PyTorch.
+        track_running_stats: keep running statistics, used in ``eval()``; off by default.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.InstanceNorm2d(3, affine=True)
+        >>> m(cr.randn(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """
+
+    _nd = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    r"""Instance norm over (N, C, D, H, W), as ``torch.nn.InstanceNorm3d``.
+
+    $$ y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c $$
+
+    Args:
+        num_features: C.
+        eps: added to the variance.
+        momentum: the running averages' update factor.
+        affine: learn ``weight`` and ``bias``; off by default, as PyTorch.
+        track_running_stats: keep running statistics, used in ``eval()``; off by default.
+
+    Shape:
+        - Input: (N, C, D, H, W) or (C, D, H, W)
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.InstanceNorm3d(1)
+        >>> m(cr.randn(2, 1, 2, 2, 2)).shape
+        (2, 1, 2, 2, 2)
+    """
+
+    _nd = 3
+
+
+class LocalResponseNorm(Module):
+    r"""Normalise each channel by the energy of its neighbouring channels, as ``torch.nn.LocalResponseNorm``.
+
+    $$ b_c = a_c \Big/ \Big(k + \frac{\alpha}{n} \sum_{c'=c-\lfloor n/2 \rfloor}^{c+\lfloor (n-1)/2 \rfloor}
+       a_{c'}^2\Big)^{\beta} $$
+
+    Args:
+        size: n, the number of neighbouring channels.
+        alpha: the multiplicative factor.
+        beta: the exponent.
+        k: the additive factor.
+
+    Shape:
+        - Input: (N, C, *) with at least 3 dims
+        - Output: the same
+
+    Example:
+        >>> m = cr.nn.LocalResponseNorm(3, alpha=1.0, beta=1.0)
+        >>> m(cr.ones(1, 3, 1))
+        tensor([[[0.6],
+                 [0.5],
+                 [0.6]]])
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size = _args.integer("LocalResponseNorm", "size", size, 1)
+        self.alpha = _args.number("LocalResponseNorm", "alpha", alpha)
+        self.beta = _args.number("LocalResponseNorm", "beta", beta)
+        self.k = _args.number("LocalResponseNorm", "k", k)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class LayerNorm(Module):

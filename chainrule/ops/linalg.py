@@ -121,3 +121,58 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim == 1:
         return Linear.apply(input.unsqueeze(0), weight, bias).squeeze(0)
     return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    r"""y = x₁ᵀ A x₂ + b for every output feature, as ``torch.nn.functional.bilinear``.
+
+    $$ y_o = \sum_{i,j} x_{1,i}\, A_{o i j}\, x_{2,j} + b_o $$
+
+    Computed as one matrix product, (x₁ · A reshaped to (in1, out·in2)), then the dot products with
+    x₂; the gradients follow from those two ops.
+
+    Args:
+        input1: (*, in1_features).
+        input2: (*, in2_features), the same leading dims.
+        weight: A, (out_features, in1_features, in2_features).
+        bias: b, (out_features,) or None.
+
+    Returns:
+        (*, out_features).
+
+    Raises:
+        RuntimeError: mismatched leading dims or feature sizes.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.bilinear(cr.ones(2, 3), cr.ones(2, 4), cr.ones(5, 3, 4)).shape
+        (2, 5)
+    """
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"bilinear: {name} must be a Tensor, got {type(t).__name__}")
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear: weight must be 3-D (out, in1, in2), got shape {tuple(weight.shape)}")
+    if input1.ndim < 1 or input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(
+            f"bilinear: input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} must have the same "
+            "leading (batch) dims"
+        )
+    out, in1, in2 = weight.shape
+    if input1.shape[-1] != in1 or input2.shape[-1] != in2:
+        raise RuntimeError(
+            f"bilinear: input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} do not match weight "
+            f"{tuple(weight.shape)} (expected {in1} and {in2} features)"
+        )
+    if bias is not None and tuple(bias.shape) != (out,):
+        raise RuntimeError(
+            f"bilinear: bias of shape {tuple(bias.shape)} does not match weight: expected ({out},)"
+        )
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, 1, in2)
+    t = matmul(x1, weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(-1, out, in2)
+    y = (t * x2).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(*lead, out)

@@ -112,6 +112,23 @@ def _check_dtypes(op: str, input: Tensor, **params) -> None:  # noqa: A002
             )
 
 
+def _check_channel_params(op: str, input: Tensor, running_mean, running_var, weight, bias) -> None:  # noqa: A002
+    """Each given per-channel tensor has shape (C,); weight and bias have input's dtype."""
+    c = input.shape[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(
+                f"{op}: {name} should have shape ({c},) for an input with {c} channels "
+                f"(input shape {tuple(input.shape)}), got {tuple(t.shape)}"
+            )
+    _check_dtypes(op, input, weight=weight, bias=bias)
+
+
 def _channel_view(t: Tensor | None, ndim: int) -> Tensor | None:
     """A (C,) tensor reshaped to (1, C, 1, ...) so it broadcasts along dim 1."""
     if t is None or ndim <= 2:
@@ -149,18 +166,7 @@ def batch_norm(
     if training and not eps > 0:  # as PyTorch: the batch variance can be 0, so eps must not be
         raise ValueError(f"batch_norm: eps must be positive during training, got {eps!r}")
     c = input.shape[1]
-    for name, t in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(
-                f"batch_norm: {name} should have shape ({c},) for an input with {c} channels "
-                f"(input shape {tuple(input.shape)}), got {tuple(t.shape)}"
-            )
-    _check_dtypes("batch_norm", input, weight=weight, bias=bias)
+    _check_channel_params("batch_norm", input, running_mean, running_var, weight, bias)
     axes = (0,) + tuple(range(2, input.ndim))
     if training:
         n = input.numel() // c if c else 0
@@ -224,3 +230,148 @@ def layer_norm(
     _check_dtypes("layer_norm", input, weight=weight, bias=bias)
     axes = tuple(range(input.ndim - k, input.ndim))
     return Normalize.apply(input, weight, bias, axes, tuple(range(input.ndim - k)), eps, None)
+
+
+def instance_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    r"""Instance normalisation: each (sample, channel) map standardised over its own positions, as
+    ``torch.nn.functional.instance_norm``.
+
+    $$ y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c $$
+
+    with the mean and (biased) variance over the spatial dims of one sample and channel.  With
+    ``use_input_stats`` and running statistics given, they are updated in place with the
+    per-sample statistics averaged over the batch (the variance unbiased); with
+    ``use_input_stats=False`` the running statistics normalise instead.
+
+    Args:
+        input: (N, C, *) with at least one spatial dim.
+        running_mean: (C,) or None.
+        running_var: (C,) or None.
+        weight: γ, (C,) or None.
+        bias: β, (C,) or None.
+        use_input_stats: normalise with the statistics of each map (else the running ones).
+        momentum: the running averages' update factor.
+        eps: added to the variance.
+
+    Returns:
+        A tensor of input's shape.
+
+    Raises:
+        ValueError: fewer than 3 dims, one spatial element only, or parameters of the wrong shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.instance_norm(cr.tensor([[[1.0, 3.0], [0.0, 10.0]]]))
+        tensor([[[-1.,  1.],
+                 [-1.,  1.]]])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"instance_norm: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 3:
+        raise ValueError(
+            f"instance_norm: expected an input (N, C, *) with at least one spatial dim, got shape "
+            f"{tuple(input.shape)}"
+        )
+    c = input.shape[1]
+    _check_channel_params("instance_norm", input, running_mean, running_var, weight, bias)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "instance_norm: running_mean and running_var are needed when use_input_stats=False"
+            )
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = input.numel() // max(input.shape[0] * c, 1) if input.shape[0] * c else 0
+    if input.shape[0] * c and spatial == 1:
+        raise ValueError(
+            f"instance_norm: expected more than 1 spatial element when training, got input size "
+            f"{tuple(input.shape)}"
+        )
+    axes = tuple(range(2, input.ndim))
+    track = running_mean is not None or running_var is not None
+    stats: list | None = [] if track else None
+    out = Normalize.apply(
+        input,
+        _channel_view(weight, input.ndim),
+        _channel_view(bias, input.ndim),
+        axes,
+        (0,) + axes,
+        eps,
+        stats,
+    )
+    if stats:
+        n = input.shape[0]
+        mean, var = (s.reshape(n, c).mean(axis=0) for s in stats)
+        var = var * (spatial / (spatial - 1))
+        with no_grad():
+            for buf, new in ((running_mean, mean), (running_var, var)):
+                if buf is not None:
+                    buf._data[...] = (1 - momentum) * buf._data + momentum * new
+                    buf._version += 1
+    return out
+
+
+def local_response_norm(
+    input: Tensor,  # noqa: A002
+    size: int,
+    alpha: float = 1e-4,
+    beta: float = 0.75,
+    k: float = 1.0,
+) -> Tensor:
+    r"""Local response normalisation across channels, as ``torch.nn.functional.local_response_norm``.
+
+    $$ b_c = a_c \Big/ \Big(k + \frac{\alpha}{n} \sum_{c'=c-\lfloor n/2 \rfloor}^{c+\lfloor (n-1)/2 \rfloor}
+       a_{c'}^2\Big)^{\beta} $$
+
+    with n = ``size`` and the channels outside [0, C) counted as zeros (AlexNet's normalisation).
+    Written, as PyTorch, as an average pool of the squares over a window of channels.
+
+    Args:
+        input: (N, C, *) with at least 3 dims.
+        size: n, the number of neighbouring channels.
+        alpha: the multiplicative factor.
+        beta: the exponent.
+        k: the additive factor.
+
+    Returns:
+        A tensor of input's shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.local_response_norm(cr.ones(1, 3, 1), 3, alpha=1.0, beta=1.0)
+        tensor([[[0.6],
+                 [0.5],
+                 [0.6]]])
+    """
+    from chainrule.ops.pooling import avg_pool2d, avg_pool3d
+    from chainrule.ops.shape import pad
+
+    if not isinstance(input, Tensor):
+        raise TypeError(f"local_response_norm: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 3:
+        raise ValueError(
+            f"local_response_norm: expected 3D or higher dimensionality input, got shape {tuple(input.shape)}"
+        )
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    if input.numel() == 0:
+        return input
+    div = input * input
+    if input.ndim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        shape = tuple(input.shape)
+        div = div.reshape(shape[0], 1, shape[1], shape[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).reshape(shape)
+    div = (div * alpha + k) ** beta
+    return input / div

@@ -1,4 +1,4 @@
-"""Pooling (max, average, adaptive average), nearest-neighbour upsampling and channel dropout.
+"""Pooling (max, average, adaptive), unpooling, resizing (``interpolate``) and channel dropout.
 
 Pooling summarises each window of a feature map by one number — its maximum or its
 mean — so the map shrinks (stride 2 halves it) and small shifts of the input barely
@@ -375,46 +375,93 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     return out.squeeze(0) if unbatched else out
 
 
-def _nearest_index(n_in: int, n_out: int, scale, shortcuts: bool):
+def _nearest_index(n_in: int, n_out: int, scale, shortcuts: bool, exact: bool = False):
     """PyTorch's nearest source index min(floor(i · s), n_in - 1), in float32, with s = 1/scale when a
-    scale factor was given and n_in/n_out otherwise.  PyTorch's 2-D kernel (``shortcuts``) takes i
-    itself when the size does not change and i >> 1 when it doubles, whatever the scale factor."""
-    if shortcuts and n_out == n_in:
+    scale factor was given and n_in/n_out otherwise (``exact``: floor((i + ½) · s), 'nearest-exact').
+    PyTorch's 2-D nearest kernel (``shortcuts``) takes i itself when the size does not change and
+    i >> 1 when it doubles, whatever the scale factor."""
+    if shortcuts and not exact and n_out == n_in:
         return np.arange(n_out)
-    if shortcuts and n_out == 2 * n_in:
+    if shortcuts and not exact and n_out == 2 * n_in:
         return np.arange(n_out) >> 1
     s = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
-    idx = np.floor(np.arange(n_out, dtype=np.float32) * s).astype(np.int64)
+    i = np.arange(n_out, dtype=np.float32)
+    idx = np.floor((i + np.float32(0.5)) * s if exact else i * s).astype(np.int64)
     return np.minimum(idx, n_in - 1)
 
 
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
+
+
 def interpolate(
-    input,
+    input,  # noqa: A002
     size=None,
     scale_factor=None,
     mode="nearest",
-    align_corners=None,  # noqa: A002
+    align_corners=None,
     recompute_scale_factor=None,
+    antialias=False,
 ):
-    """Resize the spatial dims of (N, C, *S), as ``torch.nn.functional.interpolate`` (``mode='nearest'``).
+    r"""Resize the spatial dims of (N, C, *S), as ``torch.nn.functional.interpolate``.
 
-    Give either ``size`` (output sizes) or ``scale_factor`` (output = floor(input · factor)).
-    Each output pixel copies the input pixel at floor(i · in / out); backward sums the
-    gradients of the copies.  Integer factors take a fast path (a broadcast view, reshaped).
+        Give either ``size`` (the output sizes) or ``scale_factor`` (output = floor(input · factor)).
+        ``mode``:
+
+        - ``'nearest'``: output i copies input floor(i · in / out) (``'nearest-exact'``:
+          floor((i + ½) · in / out)); backward sums the gradients of the copies;
+        - ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D): along each dim
+          $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i
+    floor} + \lambda_i\, x_{\lfloor s_i
+    floor + 1} $$
+          at the source position s_i = i·(in - 1)/(out - 1) with ``align_corners=True``, else
+          max((i + ½)·in/out - ½, 0).
+
+        With a scale factor (and ``recompute_scale_factor`` not True) the positions use 1/factor for
+        in/out, as PyTorch.
+
+        Args:
+            input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+            size: the output spatial size (an int or a tuple).
+            scale_factor: a multiplier (or one per spatial dim).
+            mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'`` or ``'trilinear'``.
+            align_corners: for the linear modes (default False); must be None for the nearest ones.
+            recompute_scale_factor: compute the positions from the sizes even when a scale factor is given.
+            antialias: not supported (raises when True).
+
+        Returns:
+            (N, C, *out_size).
+
+        Raises:
+            ValueError: both or neither of size and scale_factor, align_corners with a nearest mode.
+            NotImplementedError: a mode that needs another number of dims, an unsupported mode.
+
+        Example:
+            >>> F = cr.nn.functional
+            >>> F.interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear", align_corners=True)
+            tensor([[[0.    , 0.3333, 0.6667, 1.    ]]])
     """
     op = "interpolate"
-    if mode != "nearest":
-        raise ValueError(f"{op}: only mode='nearest' is supported, got mode={mode!r}")
-    if align_corners is not None:
+    if not isinstance(input, Tensor) or input.ndim < 3 or input.ndim > 5:
+        raise NotImplementedError(
+            f"{op}: expected a (N, C, *spatial) Tensor with 1 to 3 spatial dims, got "
+            f"{getattr(input, 'shape', type(input).__name__)}"
+        )
+    if mode not in _MODES:
+        raise NotImplementedError(f"{op}: mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    if mode in _LINEAR_MODES and input.ndim != _LINEAR_MODES[mode] + 2:
+        raise NotImplementedError(
+            f"{op}: got {input.ndim}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D input"
+        )
+    if align_corners is not None and mode not in _LINEAR_MODES:
         raise ValueError(
             f"{op}: align_corners option can only be set with the interpolating modes "
             "linear | bilinear | bicubic | trilinear"
         )
-    if not isinstance(input, Tensor) or input.ndim < 3:
-        raise ValueError(
-            f"{op}: expected a (N, C, *spatial) Tensor with 1 to 3 spatial dims, got "
-            f"{getattr(input, 'shape', type(input).__name__)}"
-        )
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {input.dtype}")
     nd = input.ndim - 2
     in_size = tuple(input.shape[2:])
     if (size is None) == (scale_factor is None):
@@ -436,8 +483,13 @@ def interpolate(
         scales = (None,) * nd if recompute_scale_factor else tuple(float(f) for f in sf)
     if any(o < 1 for o in out_size):
         raise ValueError(f"{op}: output size {out_size} must be positive (input shape {tuple(input.shape)})")
+    if mode in _LINEAR_MODES:
+        from chainrule.ops.sampling import linear_resize
+
+        return linear_resize(input, out_size, scales, bool(align_corners))
     x = input
-    indices = [_nearest_index(n, o, s, nd == 2) for n, o, s in zip(in_size, out_size, scales)]
+    exact_mode = mode == "nearest-exact"
+    indices = [_nearest_index(n, o, s, nd == 2, exact_mode) for n, o, s in zip(in_size, out_size, scales)]
     factors = [o // n if o % n == 0 else 0 for n, o in zip(in_size, out_size)]
     exact = all(f and np.array_equal(idx, np.arange(len(idx)) // f) for f, idx in zip(factors, indices))
     if exact:  # each pixel repeated f times: broadcast a view and reshape (backward sums the copies)
@@ -484,3 +536,462 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         return input
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)  # a 2-D input: one draw per element
     return drop(input, p, shape)
+
+
+# ----------------------------------------------------------------------------- adaptive pooling, unpooling
+
+
+def _adaptive_sizes(op: str, x, nd: int, output_size) -> tuple:
+    """``output_size`` (an int, None or a tuple of ``nd`` of them; None keeps the input size) as ints."""
+    sizes = (
+        (output_size,) * nd
+        if output_size is None or isinstance(output_size, (int, np.integer))
+        else output_size
+    )
+    if not isinstance(sizes, (tuple, list)) or len(sizes) != nd:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} ints, got {output_size!r}")
+    out = tuple(n if s is None else s for n, s in zip(x.shape[2:], sizes))
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in out):
+        raise ValueError(f"{op}: output_size must hold positive ints (or None), got {output_size!r}")
+    return tuple(int(s) for s in out)
+
+
+def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+    r"""Average pooling of (N, C, L) to a fixed length, as ``torch.nn.functional.adaptive_avg_pool1d``.
+
+    Output i averages the window $[\lfloor iL/o \rfloor, \lceil (i+1)L/o \rceil)$.
+
+    Args:
+        input: (N, C, L) or (C, L).
+        output_size: the output length o (an int).
+
+    Returns:
+        (N, C, o) or (C, o).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_avg_pool1d(cr.arange(6.0).reshape(1, 1, 6), 2)
+        tensor([[[1., 4.]]])
+    """
+    x, unbatched = _batched("adaptive_avg_pool1d", input, 1)
+    (o,) = _adaptive_sizes("adaptive_avg_pool1d", x, 1, output_size)
+    out = adaptive_avg_pool2d(x.unsqueeze(2), (1, o)).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_argmax(a, out_size: tuple):
+    """Flat (row-major over the spatial dims) index of the first maximum of every adaptive window of the
+    array ``a`` (N, C, *S); as PyTorch, a NaN counts as the maximum (the last NaN of the window)."""
+    xp = xp_of(a)
+    n, c = a.shape[:2]
+    grids = []
+    for size, o in zip(a.shape[2:], out_size):
+        start = (np.arange(o) * size) // o
+        end = -((-(np.arange(o) + 1) * size) // o)
+        k = int((end - start).max())
+        # every window read as k offsets; the short ones repeat their last element (a later tie: never chosen)
+        grids.append(np.minimum(start[:, None] + np.arange(k)[None, :], end[:, None] - 1))
+    nd = len(grids)
+    spatial = a.shape[2:]
+    flat = np.zeros((1,) * (2 * nd), np.int64)
+    for d, g in enumerate(grids):
+        shape = [1] * (2 * nd)
+        shape[2 * d], shape[2 * d + 1] = g.shape
+        flat = flat * spatial[d] + g.reshape(shape)  # (o1, k1, o2, k2, ...)
+    order = [2 * d for d in range(nd)] + [2 * d + 1 for d in range(nd)]
+    flat = flat.transpose(order).reshape(*out_size, -1)  # (*O, K)
+    vals = a.reshape(n, c, math.prod(spatial))[:, :, xp.asarray(flat)]  # (N, C, *O, K)
+    nan = xp.isnan(vals)
+    last_nan = nan.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)  # PyTorch's kernel keeps the last NaN
+    pos = xp.where(nan.any(axis=-1), last_nan, xp.argmax(vals, axis=-1))
+    return xp.take_along_axis(xp.broadcast_to(xp.asarray(flat), vals.shape), pos[..., None], -1)[..., 0]
+
+
+def _adaptive_max_pool(op: str, nd: int, input, output_size, return_indices: bool):  # noqa: A002
+    x, unbatched = _batched(op, input, nd)
+    out_size = _adaptive_sizes(op, x, nd, output_size)
+    idx = _adaptive_argmax(x._data, out_size)  # (N, C, *O) int64
+    n, c = x.shape[:2]
+    out = x.reshape(n, c, math.prod(x.shape[2:]))[_flat_grid(idx, n, c)].reshape(idx.shape)
+    indices = Tensor._make(idx)
+    if unbatched:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
+
+
+def _flat_grid(idx, n: int, c: int) -> tuple:
+    """The advanced index (n, c, flat position) that picks ``idx`` (N, C, *O) from an (N, C, L) array."""
+    xp = xp_of(idx)
+    tail = (1,) * (idx.ndim - 2)
+    return (xp.arange(n).reshape(n, 1, *tail), xp.arange(c).reshape(1, c, *tail), idx)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False):  # noqa: A002
+    r"""Max pooling of (N, C, L) to a fixed length, as ``torch.nn.functional.adaptive_max_pool1d``.
+
+    Output i is the maximum of the window $[\lfloor iL/o \rfloor, \lceil (i+1)L/o \rceil)$; the
+    gradient goes to that maximum (the first one on ties).
+
+    Args:
+        input: (N, C, L) or (C, L).
+        output_size: the output length o.
+        return_indices: also return the position of every maximum.
+
+    Returns:
+        (N, C, o), and with ``return_indices`` the int64 positions of the same shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_max_pool1d(cr.tensor([[[1.0, 5.0, 2.0, 0.0, 3.0]]]), 2, return_indices=True)
+        (tensor([[[5., 3.]]]), tensor([[[1, 4]]]))
+    """
+    if isinstance(output_size, (tuple, list)) and len(output_size) != 1:
+        raise ValueError(f"adaptive_max_pool1d: output_size must be one int, got {output_size!r}")
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False):  # noqa: A002
+    r"""Max pooling of (N, C, H, W) to a fixed size (oH, oW), as ``torch.nn.functional.adaptive_max_pool2d``.
+
+    Window (i, j) covers rows $[\lfloor iH/o_H \rfloor, \lceil (i+1)H/o_H \rceil)$ and the columns
+    alike; ``None`` in ``output_size`` keeps that size.  The indices are flat positions h·W + w.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: an int or a pair (oH, oW).
+        return_indices: also return the position of every maximum.
+
+    Returns:
+        (N, C, oH, oW), and with ``return_indices`` the int64 positions.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 1)
+        tensor([[[[15.]]]])
+    """
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def _unpool_output_size(op: str, x, nd: int, kernel, stride, padding, output_size) -> tuple:
+    default = tuple((n - 1) * s + k - 2 * p for n, k, s, p in zip(x.shape[2:], kernel, stride, padding))
+    if output_size is None:
+        return default
+    size = tuple(output_size)
+    if len(size) == nd + 2:
+        size = size[2:]
+    if len(size) != nd:
+        raise ValueError(
+            f"{op}: output_size should be a sequence of {nd} or {nd + 2} ints, got {output_size!r}"
+        )
+    for d, (o, dflt, s) in enumerate(zip(size, default, stride)):
+        if not dflt - s < o < dflt + s:
+            raise ValueError(
+                f"{op}: invalid output_size {tuple(size)} (dim {d} must be between {dflt - s + 1} and "
+                f"{dflt + s - 1})"
+            )
+    return tuple(int(o) for o in size)
+
+
+def max_unpool_nd(op: str, nd: int, input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of max pooling over ``nd`` dims (see ``max_unpool2d``)."""
+    x, unbatched = _batched(op, input, nd)
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"{op}: indices must be a Tensor, got {type(indices).__name__}")
+    if indices.dtype != np.int64:
+        raise RuntimeError(f"{op}: indices should be int64, got dtype {indices.dtype}")
+    idx = indices.unsqueeze(0) if unbatched else indices
+    if tuple(idx.shape) != tuple(x.shape):
+        raise RuntimeError(
+            f"{op}: indices of shape {tuple(indices.shape)} must have the shape of the input "
+            f"{tuple(input.shape)}"
+        )
+    kernel = _tuple(kernel_size, nd, op, "kernel_size")
+    stride = kernel if stride is None else _tuple(stride, nd, op, "stride")
+    padding = _tuple(padding, nd, op, "padding")
+    out_size = _unpool_output_size(op, x, nd, kernel, stride, padding, output_size)
+    n, c = x.shape[:2]
+    total = math.prod(out_size)
+    flat = idx._data.reshape(n, c, math.prod(idx.shape[2:]))
+    if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= total):
+        bad = int(flat.max()) if int(flat.max()) >= total else int(flat.min())
+        raise RuntimeError(
+            f"{op}: found an invalid max index {bad} (the output has {total} positions per map)"
+        )
+    zeros = Tensor._make(xp_of(x._data).zeros((n, c, total), x.dtype))
+    from chainrule.ops.indexing import scatter
+
+    out = scatter(zeros, 2, Tensor._make(flat), x.reshape(flat.shape)).reshape(n, c, *out_size)
+    return out.squeeze(0) if unbatched else out
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of ``max_pool1d``, as ``torch.nn.functional.max_unpool1d`` (see ``max_unpool2d``).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> out, idx = F.max_pool1d(cr.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2, return_indices=True)
+        >>> F.max_unpool1d(out, idx, 2)
+        tensor([[[0., 3., 2., 0.]]])
+    """
+    return max_unpool_nd("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    r"""The partial inverse of ``max_pool2d``, as ``torch.nn.functional.max_unpool2d``.
+
+    Every value goes back to the position its index names, the rest is zero:
+    $\text{out}[n, c, \text{idx}[n, c, p]] = x[n, c, p]$; the gradient of x is the output gradient
+    read at the same positions.  The output size defaults to (in - 1)·stride - 2·padding + kernel
+    per dim; ``output_size`` picks another one within a stride of it (pooling floored a size).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W), a max pool's output.
+        indices: int64, the shape of input, from ``max_pool2d(..., return_indices=True)``.
+        kernel_size: the pool's kernel size.
+        stride: the pool's stride (default ``kernel_size``).
+        padding: the pool's padding.
+        output_size: (H_out, W_out) or (N, C, H_out, W_out).
+
+    Returns:
+        (N, C, H_out, W_out).
+
+    Raises:
+        RuntimeError: an index outside the output, or indices of another shape.
+        ValueError: an output_size out of range.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> out, idx = F.max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+        >>> F.max_unpool2d(out, idx, 2)[0, 0]
+        tensor([[ 0.,  0.,  0.,  0.],
+                [ 0.,  5.,  0.,  7.],
+                [ 0.,  0.,  0.,  0.],
+                [ 0., 13.,  0., 15.]])
+    """
+    return max_unpool_nd("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+# ----------------------------------------------------------------------------- 3-d adaptive pools, unpooling
+
+
+def adaptive_avg_pool3d(input, output_size):  # noqa: A002
+    r"""Average pooling of (N, C, D, H, W) to a fixed size, as ``torch.nn.functional.adaptive_avg_pool3d``.
+
+    Window (i, j, l) covers $[\lfloor iD/o_D \rfloor, \lceil (i+1)D/o_D \rceil)$ along D, and H and W
+    alike; ``None`` keeps that size.  An average over a box is an average of averages along each
+    dim, so the op is three small matrix products (or a plain average pool when the sizes divide).
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        output_size: an int or a triple (oD, oH, oW).
+
+    Returns:
+        (N, C, oD, oH, oW) or (C, oD, oH, oW).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_avg_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 1)
+        tensor([[[[[3.5]]]]])
+    """
+    x, unbatched = _batched("adaptive_avg_pool3d", input, 3)
+    out_size = _adaptive_sizes("adaptive_avg_pool3d", x, 3, output_size)
+    sizes = tuple(x.shape[2:])
+    if all(n % o == 0 for n, o in zip(sizes, out_size)):
+        out = avg_pool3d(x, tuple(n // o for n, o in zip(sizes, out_size)))
+    else:
+        xp = xp_of(x._data)
+        n, c = x.shape[:2]
+        (d, h, w), (od, oh, ow) = sizes, out_size
+        out = x @ _adaptive_matrix(w, ow, x.dtype, xp).mT  # (N, C, D, H, oW)
+        out = _adaptive_matrix(h, oh, x.dtype, xp) @ out  # (N, C, D, oH, oW)
+        out = (_adaptive_matrix(d, od, x.dtype, xp) @ out.reshape(n, c, d, oh * ow)).reshape(n, c, od, oh, ow)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool3d(input, output_size, return_indices: bool = False):  # noqa: A002
+    r"""Max pooling of (N, C, D, H, W) to a fixed size, as ``torch.nn.functional.adaptive_max_pool3d``.
+
+    The maximum of each adaptive window (see ``adaptive_avg_pool3d``); the indices are flat
+    positions d·H·W + h·W + w.
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        output_size: an int or a triple (oD, oH, oW); None keeps that size.
+        return_indices: also return the position of every maximum.
+
+    Returns:
+        (N, C, oD, oH, oW), and with ``return_indices`` the int64 positions.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.adaptive_max_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 1, return_indices=True)
+        (tensor([[[[[7.]]]]]), tensor([[[[[7]]]]]))
+    """
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of ``max_pool3d``, as ``torch.nn.functional.max_unpool3d`` (see ``max_unpool2d``).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> out, idx = F.max_pool3d(cr.arange(8.0).reshape(1, 1, 2, 2, 2), 2, return_indices=True)
+        >>> F.max_unpool3d(out, idx, 2).flatten()
+        tensor([0., 0., 0., 0., 0., 0., 0., 7.])
+    """
+    return max_unpool_nd("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# ----------------------------------------------------------------------------- power-average pooling
+
+
+def lp_pool_nd(op: str, nd: int, input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling over ``nd`` dims, (Σ over each window of x^p)^(1/p), as ``lp_poolNd``."""
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or norm_type == 0:
+        raise ValueError(f"{op}: norm_type must be a nonzero number, got {norm_type!r}")
+    kernel = _tuple(kernel_size, nd, op, "kernel_size")
+    max_pool = (max_pool1d, max_pool2d, max_pool3d)[nd - 1]
+    if norm_type == math.inf:
+        return max_pool(input.abs(), kernel, stride, 0, 1, ceil_mode)
+    if norm_type == -math.inf:
+        return -max_pool(-input.abs(), kernel, stride, 0, 1, ceil_mode)
+    avg_pool = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
+    out = avg_pool(input**norm_type, kernel, stride, 0, ceil_mode)
+    from chainrule.ops.activation import relu
+
+    return ((out.sign() * relu(out.abs())) * math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    r"""Power-average pooling over (N, C, L), as ``torch.nn.functional.lp_pool1d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    p = 1 is sum pooling, p = ∞ max pooling (of |x|).  As PyTorch, a window whose sum of powers is
+    negative gives 0.
+
+    Args:
+        input: (N, C, L) or (C, L).
+        norm_type: p.
+        kernel_size: the window length.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Returns:
+        (N, C, L_out) or (C, L_out).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.lp_pool1d(cr.tensor([[[3.0, 4.0, 1.0, 0.0]]]), 2, 2)
+        tensor([[[5., 1.]]])
+    """
+    return lp_pool_nd("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    r"""Power-average pooling over (N, C, H, W), as ``torch.nn.functional.lp_pool2d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        norm_type: p.
+        kernel_size: the window size.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Returns:
+        (N, C, H_out, W_out) or (C, H_out, W_out).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.lp_pool2d(cr.ones(1, 1, 2, 2), 1, 2)
+        tensor([[[[4.]]]])
+    """
+    return lp_pool_nd("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    r"""Power-average pooling over (N, C, D, H, W), as ``torch.nn.functional.lp_pool3d``.
+
+    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        norm_type: p.
+        kernel_size: the window size.
+        stride: the step (default ``kernel_size``).
+        ceil_mode: keep a last partial window.
+
+    Returns:
+        (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out).
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.lp_pool3d(cr.ones(1, 1, 2, 2, 2), 2, 2)
+        tensor([[[[[2.8284]]]]])
+    """
+    return lp_pool_nd("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# ----------------------------------------------------------------------------- channel dropout, 1-d and 3-d
+
+
+def _channel_dropout(op: str, nd: int, input, p: float, training: bool):  # noqa: A002
+    _args.tensor(op, "input", input)
+    _args.probability(op, "dropout probability", p)
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{op}: expected {nd + 1}D (unbatched) or {nd + 2}D input, got input of shape "
+            f"{tuple(input.shape)}"
+        )
+    if not training or p == 0.0:
+        return input
+    x = input.unsqueeze(0) if input.ndim == nd + 1 else input
+    shape = tuple(x.shape[:2]) + (1,) * nd
+    out = drop(x, p, shape)
+    return out.squeeze(0) if input.ndim == nd + 1 else out
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    r"""Zero whole channels of (N, C, L) at random, as ``torch.nn.functional.dropout1d``.
+
+    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+
+    Args:
+        input: (N, C, L) or (C, L).
+        p: the probability of zeroing a channel.
+        training: apply dropout (else return input).
+        inplace: accepted for compatibility.
+
+    Returns:
+        A tensor of input's shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.dropout1d(cr.ones(2, 3, 4), 0.5, training=False).shape
+        (2, 3, 4)
+    """
+    return _channel_dropout("dropout1d", 1, input, p, training)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    r"""Zero whole channels of (N, C, D, H, W) at random, as ``torch.nn.functional.dropout3d``.
+
+    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+
+    Args:
+        input: (N, C, D, H, W) or (C, D, H, W).
+        p: the probability of zeroing a channel.
+        training: apply dropout (else return input).
+        inplace: accepted for compatibility.
+
+    Returns:
+        A tensor of input's shape.
+
+    Example:
+        >>> F = cr.nn.functional
+        >>> F.dropout3d(cr.ones(2, 3, 2, 2, 2), 0.5, training=False).shape
+        (2, 3, 2, 2, 2)
+    """
+    return _channel_dropout("dropout3d", 3, input, p, training)

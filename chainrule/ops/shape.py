@@ -428,12 +428,15 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
 _PAD_MODES: dict[str, Any] = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
     """Pad (or, with negative widths, crop) the last dims, as ``torch.nn.functional.pad``.
 
     ``pad = (left, right)`` pads the last dim, ``(left, right, top, bottom)`` the last two, and so on.
     ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad: input must be a Tensor, got {type(input).__name__}")
+    x = input
     value = 0.0 if value is None else value  # PyTorch's F.pad default (None) means 0
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"pad: value must be a number, got {type(value).__name__} {value!r}")
@@ -465,11 +468,27 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
         raise ValueError(
             f"pad: mode must be one of 'constant', 'reflect', 'replicate', 'circular', got {mode!r}"
         )
+    k = len(pad) // 2
+    if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):  # as PyTorch: the last 1-3 dims of a (batched) map
+        raise NotImplementedError(
+            f"pad: padding size {len(pad)} is not supported for {x.ndim}D input in mode {mode!r}; "
+            "non-constant padding takes 2 widths for 2D or 3D input, 4 for 3D or 4D, 6 for 4D or 5D"
+        )
     for axis, (lo, hi) in enumerate(widths):
         if lo or hi:
             n = x.shape[axis]
             if mode == "reflect" and (lo >= n or hi >= n):
-                raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the dim size {n}")
+                raise RuntimeError(
+                    f"pad: reflect padding ({lo}, {hi}) must be smaller than the size {n} of dim {axis} "
+                    f"(input shape {tuple(x.shape)})"
+                )
+            if mode == "circular" and (lo > n or hi > n):
+                raise RuntimeError(
+                    f"pad: circular padding ({lo}, {hi}) wraps around more than once: it must be at most "
+                    f"the size {n} of dim {axis} (input shape {tuple(x.shape)})"
+                )
+            if mode == "replicate" and n == 0:
+                raise RuntimeError(f"pad: cannot replicate-pad the empty dim {axis} of {tuple(x.shape)}")
             idx = np.pad(np.arange(n), (lo, hi), mode=_PAD_MODES[mode])
             x = x[(slice(None),) * axis + (xp_of(x._data).asarray(idx),)]
     return x

@@ -60,9 +60,9 @@ def test_missing_names_say_what_is_missing(aliased):
     with pytest.raises(AttributeError, match=r"chainrule does not implement torch\.fft yet"):
         torch.fft  # noqa: B018
     with pytest.raises(
-        AttributeError, match=r"chainrule does not implement torch\.nn\.functional\.grid_sample yet"
+        AttributeError, match=r"chainrule does not implement torch\.nn\.functional\.gumbel_softmax yet"
     ):
-        torch.nn.functional.grid_sample  # noqa: B018
+        torch.nn.functional.gumbel_softmax  # noqa: B018
     with pytest.raises(ModuleNotFoundError, match=r"chainrule does not implement torch\.distributed yet"):
         import torch.distributed  # noqa: F401
 

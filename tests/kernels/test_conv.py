@@ -114,3 +114,13 @@ def test_col2im_reference_is_the_adjoint_of_im2col_reference(rng):
     cols = K.im2col_reference(x, geom)
     c = rng.standard_normal(cols.shape)
     np.testing.assert_allclose((cols * c).sum(), (x * K.col2im_reference(c, geom, 2, 3)).sum(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_unfold_and_fold_match_reference(case, rng):
+    geom, x, *_ = operands(case[:-1] + (1,), rng)
+    np.testing.assert_array_equal(K.unfold(x, geom), K.unfold_reference(x, geom))
+    cols = rng.standard_normal(K.unfold_reference(x, geom).shape)
+    np.testing.assert_allclose(
+        K.fold(cols, geom, x.shape[1]), K.fold_reference(cols, geom, x.shape[1]), rtol=1e-12
+    )

@@ -81,3 +81,18 @@ def test_conv_with_no_output_channels_is_built_but_refused_at_the_call_as_torch(
         tconv(torch.zeros(2, 1, 5, 5))
     with pytest.raises(RuntimeError, match=r"conv2d: expected a weight with at least 1 output channel"):
         conv(cr.zeros(2, 1, 5, 5))
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m: m.AdaptiveMaxPool2d(2), (0, 2, 4, 4)),
+        (lambda m: m.AdaptiveAvgPool1d(2), (0, 2, 4)),
+        (lambda m: m.LocalResponseNorm(2), (0, 2, 4)),
+        (lambda m: m.ReflectionPad1d(1), (0, 2, 3)),
+        (lambda m: m.Unfold(2), (0, 2, 4, 4)),
+        (lambda m: m.Upsample(scale_factor=2, mode="bilinear"), (0, 2, 3, 3)),
+    ],
+)
+def test_more_layers_with_an_empty_batch_as_torch(make, shape):
+    run_both(make(nn), make(torch.nn), shape)

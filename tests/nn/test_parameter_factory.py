@@ -23,6 +23,10 @@ LAYERS = [
     ("LSTMCell", (3, 4)),
     ("GRUCell", (3, 4)),
     ("MultiheadAttention", (4, 2)),
+    ("Bilinear", (3, 2, 4)),
+    ("EmbeddingBag", (5, 3)),
+    ("BatchNorm3d", (3,)),
+    ("InstanceNorm1d", (3, 1e-5, 0.1, True, True)),
 ]
 
 

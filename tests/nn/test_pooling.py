@@ -9,7 +9,7 @@ import torch.nn.functional as TF
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from tests.helpers import assert_close, check, gradcheck_op
+from tests.helpers import assert_close, check, check_second_order, gradcheck_op
 
 rng = np.random.default_rng(0)
 
@@ -173,8 +173,8 @@ def test_upsample_module():
         lambda a: cr.nn.Upsample(size=(5, 7))(a), lambda a: torch.nn.Upsample(size=(5, 7))(a), [(2, 3, 4, 4)]
     )
     assert repr(cr.nn.Upsample(scale_factor=2)) == "Upsample(scale_factor=2.0, mode='nearest')"
-    with pytest.raises(ValueError, match="only mode='nearest'"):
-        cr.nn.Upsample(scale_factor=2, mode="bilinear")
+    with pytest.raises(ValueError, match="Upsample: mode must be one of 'nearest'"):
+        cr.nn.Upsample(scale_factor=2, mode="bicubic")
 
 
 # ----------------------------------------------------------------------------- gradchecks
@@ -306,7 +306,7 @@ def test_pooling_errors():
         F.adaptive_avg_pool2d(x, 0)
     with pytest.raises(ValueError, match="interpolate: exactly one of size or scale_factor"):
         F.interpolate(x)
-    with pytest.raises(ValueError, match="interpolate: only mode='nearest'"):
+    with pytest.raises(NotImplementedError, match="interpolate: mode must be one of 'nearest'"):
         F.interpolate(x, scale_factor=2, mode="bicubic")
 
 
@@ -419,3 +419,214 @@ def test_sequential_keeps_relu_max_pool_order_when_hooked_or_padded():
 def test_max_pool_nan_wins_its_window_as_torch(values):
     x = np.array(values, np.float32).reshape(1, 1, 2, 2)
     check(lambda a: cr.nn.functional.max_pool2d(a, 2), lambda a: torch.nn.functional.max_pool2d(a, 2), [x])
+
+
+# ----------------------------------------------------------------------------- adaptive max/avg 1d, unpooling
+
+
+@pytest.mark.parametrize(
+    "shape,size", [((2, 3, 7, 5), (3, 2)), ((1, 2, 4, 4), 2), ((2, 1, 5, 9), (None, 4)), ((3, 6, 5), (2, 3))]
+)
+def test_adaptive_max_pool2d_matches_torch(shape, size):
+    for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
+        check(
+            lambda a: F.adaptive_max_pool2d(a, size, return_indices=True),
+            lambda a: TF.adaptive_max_pool2d(a, size, return_indices=True),
+            [x],
+        )
+    m, t = nn_pair("AdaptiveMaxPool2d", size)
+    check(m, t, [shape])
+
+
+def nn_pair(name, *args, **kw):
+    return getattr(cr.nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
+
+
+@pytest.mark.parametrize(
+    "nd,shape,size",
+    [
+        (1, (2, 3, 7), 3),
+        (1, (2, 11), 4),
+        (1, (1, 2, 6), 6),
+        (1, (2, 2, 5), 1),
+        (3, (2, 2, 5, 4, 6), (2, 3, 4)),
+        (3, (2, 3, 4, 4, 4), 2),
+        (3, (2, 3, 5, 4), (None, 3, 2)),
+    ],
+)
+def test_adaptive_pools_1d_3d_match_torch(nd, shape, size):
+    fmax, tmax = getattr(F, f"adaptive_max_pool{nd}d"), getattr(TF, f"adaptive_max_pool{nd}d")
+    favg, tavg = getattr(F, f"adaptive_avg_pool{nd}d"), getattr(TF, f"adaptive_avg_pool{nd}d")
+    for x in (rng.standard_normal(shape).astype(np.float32), _ties(shape)):
+        check(lambda a: fmax(a, size, return_indices=True), lambda a: tmax(a, size, return_indices=True), [x])
+    check(lambda a: favg(a, size), lambda a: tavg(a, size), [shape])
+    for name in (f"AdaptiveAvgPool{nd}d", f"AdaptiveMaxPool{nd}d"):
+        m, t = nn_pair(name, size)
+        assert repr(m) == repr(t)
+        check(m, t, [shape])
+    gradcheck_op(lambda a: favg(a, size), [shape])
+
+
+def test_adaptive_max_pool_nan_is_the_maximum_as_torch():
+    x = np.array([[[np.nan, 1, np.nan, 3, 2, np.nan, 0]]], np.float32)
+    check(
+        lambda a: F.adaptive_max_pool1d(a, 3, return_indices=True),
+        lambda a: TF.adaptive_max_pool1d(a, 3, return_indices=True),
+        [x],
+    )
+
+
+def test_adaptive_pools_gradcheck_and_second_order():
+    gradcheck_op(lambda a: F.adaptive_max_pool2d(a, (3, 2)), [(2, 2, 7, 5)])
+    gradcheck_op(lambda a: F.adaptive_max_pool1d(a, 3), [(2, 2, 7)])
+    gradcheck_op(lambda a: F.adaptive_avg_pool1d(a, 3), [(2, 2, 7)])
+    check_second_order(
+        lambda a: F.adaptive_max_pool2d(a, (2, 3)) ** 2,
+        lambda a: TF.adaptive_max_pool2d(a, (2, 3)) ** 2,
+        [(1, 2, 5, 7)],
+    )
+
+
+def test_adaptive_pool_errors():
+    with pytest.raises(ValueError, match=r"adaptive_max_pool2d: expected 3-D \(unbatched\) or 4-D"):
+        F.adaptive_max_pool2d(cr.ones(4, 4), 2)
+    with pytest.raises(ValueError, match="adaptive_max_pool1d: output_size must be one int"):
+        F.adaptive_max_pool1d(cr.ones(1, 2, 4), (2, 3))
+    with pytest.raises(ValueError, match="adaptive_avg_pool1d: expected 2-D"):
+        F.adaptive_avg_pool1d(cr.ones(1, 2, 3, 4), 2)
+    with pytest.raises(ValueError, match="adaptive_max_pool2d: output_size must hold positive ints"):
+        F.adaptive_max_pool2d(cr.ones(1, 2, 3, 4), (0, 2))
+    with pytest.raises(ValueError, match="AdaptiveMaxPool2d: output_size must be an int or a tuple of 2"):
+        cr.nn.AdaptiveMaxPool2d((1, 2, 3))
+    with pytest.raises(ValueError, match="AdaptiveAvgPool1d: output_size must be an int >= 1"):
+        cr.nn.AdaptiveAvgPool1d(0)
+
+
+@pytest.mark.parametrize(
+    "nd,kw,shape,out_size",
+    [
+        (2, dict(kernel_size=2), (2, 3, 6, 6), None),
+        (2, dict(kernel_size=2), (2, 3, 7, 7), (7, 7)),
+        (2, dict(kernel_size=3, stride=2, padding=1), (1, 2, 7, 8), (7, 8)),
+        (2, dict(kernel_size=2), (3, 4, 4), (1, 3, 4, 4)),
+        (1, dict(kernel_size=2), (2, 3, 9), (9,)),
+        (1, dict(kernel_size=3, stride=1), (2, 2, 6), None),
+    ],
+    ids=str,
+)
+def test_max_unpool_matches_torch(nd, kw, shape, out_size):
+    pool_t = getattr(TF, f"max_pool{nd}d")
+    out, idx = pool_t(torch.tensor(rng.standard_normal(shape).astype(np.float32)), return_indices=True, **kw)
+    unpool = getattr(F, f"max_unpool{nd}d")
+    unpool_t = getattr(TF, f"max_unpool{nd}d")
+    check(
+        lambda a, i: unpool(a, i, output_size=out_size, **kw),
+        lambda a, i: unpool_t(a, i, output_size=out_size, **kw),
+        [out.numpy(), idx.numpy()],
+    )
+    m, t = nn_pair(f"MaxUnpool{nd}d", **kw)
+    assert repr(m) == repr(t)
+    check(lambda a, i: m(a, i, out_size), lambda a, i: t(a, i, out_size), [out.numpy(), idx.numpy()])
+    flat = idx.numpy().reshape(-1, idx.shape[-nd:].numel())
+    if all(len(np.unique(r)) == len(r) for r in flat):  # a repeated index keeps one value: no derivative
+        gradcheck_op(lambda a: unpool(a, cr.tensor(idx.numpy()), output_size=out_size, **kw), [out.numpy()])
+
+
+def test_max_unpool_errors():
+    x, idx = F.max_pool2d(cr.randn(2, 3, 4, 4), 2, return_indices=True)
+    with pytest.raises(ValueError, match=r"max_unpool2d: invalid output_size \(7, 7\)"):
+        F.max_unpool2d(x, idx, 2, output_size=(7, 7))
+    with pytest.raises(ValueError, match="max_unpool2d: output_size should be a sequence of 2 or 4"):
+        F.max_unpool2d(x, idx, 2, output_size=(1, 2, 3))
+    with pytest.raises(RuntimeError, match="max_unpool2d: found an invalid max index"):
+        F.max_unpool2d(x, idx * 10, 2)
+    with pytest.raises(RuntimeError, match="max_unpool2d: indices should be int64"):
+        F.max_unpool2d(x, idx.float(), 2)
+    with pytest.raises(RuntimeError, match=r"max_unpool2d: indices of shape \(2, 2, 2, 2\)"):
+        F.max_unpool2d(x, idx[:, :2], 2)
+    with pytest.raises(ValueError, match=r"max_unpool2d: expected 3-D \(unbatched\) or 4-D"):
+        F.max_unpool2d(x[0, 0], idx[0, 0], 2)
+    with pytest.raises(ValueError, match="MaxUnpool2d: kernel_size must be"):
+        cr.nn.MaxUnpool2d(0)
+
+
+@pytest.mark.parametrize(
+    "name,args,kw,shape",
+    [
+        ("MaxPool1d", (3,), dict(stride=2, padding=1), (2, 3, 9)),
+        ("MaxPool2d", (2,), dict(return_indices=True), (2, 3, 6, 5)),
+        ("MaxPool3d", (2,), dict(stride=1, dilation=(1, 2, 1)), (1, 2, 3, 5, 3)),
+        ("AvgPool1d", (3,), dict(stride=2, padding=1, count_include_pad=False), (2, 3, 8)),
+        ("AvgPool2d", (2,), dict(ceil_mode=True, divisor_override=3), (2, 2, 5, 5)),
+        ("AvgPool3d", (2,), dict(padding=1), (1, 2, 4, 3, 4)),
+        ("AdaptiveAvgPool2d", ((2, 3),), {}, (2, 2, 5, 7)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_pool_module_reprs_match_torch(name, args, kw, shape):
+    m, t = nn_pair(name, *args, **kw)
+    assert repr(m) == repr(t)
+    check(m, t, [shape])
+
+
+# ----------------------------------------------------------------------------- 3-d pools, LP pools, dropout
+
+
+def test_max_unpool3d_matches_torch():
+    out, idx = TF.max_pool3d(
+        torch.tensor(rng.standard_normal((2, 2, 4, 5, 4)).astype(np.float32)), 2, return_indices=True
+    )
+    m, t = nn_pair("MaxUnpool3d", 2)
+    assert repr(m) == repr(t)
+    check(lambda a, i: m(a, i, (4, 5, 4)), lambda a, i: t(a, i, (4, 5, 4)), [out.numpy(), idx.numpy()])
+    check(
+        lambda a, i: F.max_unpool3d(a, i, 2, output_size=(4, 5, 4)),
+        lambda a, i: TF.max_unpool3d(a, i, 2, output_size=(4, 5, 4)),
+        [out.numpy(), idx.numpy()],
+    )
+
+
+@pytest.mark.parametrize("p", [1, 2, 3.5, float("inf")])
+@pytest.mark.parametrize(
+    "nd,shape,kw", [(1, (2, 3, 9), dict(stride=2)), (2, (2, 2, 5, 4), {}), (3, (1, 2, 4, 4, 5), {})]
+)
+def test_lp_pool_matches_torch(p, nd, shape, kw):
+    # positive inputs: a negative sum of powers is clamped to 0 and its p-th root has no gradient
+    fn, tfn = getattr(F, f"lp_pool{nd}d"), getattr(TF, f"lp_pool{nd}d")
+    check(lambda a: fn(a, p, 2, **kw), lambda a: tfn(a, p, 2, **kw), [shape], low=0.1, high=2.0)
+    m, t = nn_pair(f"LPPool{nd}d", p, 2, **kw)
+    assert repr(m) == repr(t)
+    check(m, t, [shape], low=0.1, high=2.0)
+
+
+def test_lp_pool_errors():
+    with pytest.raises(ValueError, match="lp_pool2d: norm_type must be a nonzero number"):
+        F.lp_pool2d(cr.ones(1, 1, 2, 2), 0, 2)
+    with pytest.raises(ValueError, match="LPPool1d: kernel_size must be"):
+        cr.nn.LPPool1d(2, 0)
+
+
+@pytest.mark.parametrize("nd", [1, 3])
+def test_dropout1d_3d_drop_whole_channels(nd):
+    shape = (8, 6) + (3,) * nd
+    fn = getattr(F, f"dropout{nd}d")
+    x = cr.tensor(rng.uniform(1, 2, shape).astype(np.float32), requires_grad=True)
+    cr.manual_seed(0)
+    out = fn(x, 0.5)
+    kept = out.detach().numpy() != 0
+    assert (kept == kept.reshape(8, 6, -1)[:, :, :1].reshape((8, 6) + (1,) * nd)).all()  # per channel
+    assert 0 < kept.mean() < 1
+    np.testing.assert_allclose(out.detach().numpy()[kept], 2 * x.detach().numpy()[kept], rtol=1e-6)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 * kept, rtol=1e-6)
+    assert fn(x, 0.5, training=False) is x
+    m = getattr(cr.nn, f"Dropout{nd}d")(0.3)
+    assert repr(m) == repr(getattr(torch.nn, f"Dropout{nd}d")(0.3))
+    assert m.eval()(x) is x
+    assert tuple(fn(x[0], 0.5).shape) == shape[1:]  # unbatched
+    with pytest.raises(
+        RuntimeError, match=f"dropout{nd}d: expected {nd + 1}D \\(unbatched\\) or {nd + 2}D input"
+    ):
+        fn(cr.ones(2), 0.5)
+    with pytest.raises(ValueError, match=f"Dropout{nd}d: dropout probability has to be between 0 and 1"):
+        getattr(cr.nn, f"Dropout{nd}d")(2.0)

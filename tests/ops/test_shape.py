@@ -385,8 +385,14 @@ def test_pad_gradcheck_and_errors():
         cr.pad(cr.ones(3), (1, 2, 3))
     with pytest.raises(ValueError, match="pad"):
         cr.pad(cr.ones(3), (1, 1), mode="bogus")
-    with pytest.raises(ValueError, match="pad"):
+    with pytest.raises(RuntimeError, match="pad: reflect padding"):
         cr.pad(cr.ones(2, 3), (3, 0), mode="reflect")
+    with pytest.raises(RuntimeError, match="pad: circular padding"):
+        cr.pad(cr.ones(2, 3), (4, 0), mode="circular")
+    with pytest.raises(NotImplementedError, match="pad: padding size 2 is not supported for 4D"):
+        cr.pad(cr.ones(1, 2, 3, 4), (1, 1), mode="replicate")
+    with pytest.raises(NotImplementedError, match="pad: padding size 2 is not supported for 1D"):
+        cr.pad(cr.ones(4), (1, 1), mode="reflect")
 
 
 SHAPE_OPS = {
