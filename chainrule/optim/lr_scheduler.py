@@ -544,7 +544,8 @@ class OneCycleLR(LRScheduler):
         pct_start: fraction of the cycle spent increasing the lr (default 0.3).
         anneal_strategy: ``'cos'`` (default) or ``'linear'``.
         cycle_momentum: cycle the momentum too (default True).
-        base_momentum, max_momentum: momentum bounds (defaults 0.85, 0.95).
+        base_momentum: the lowest momentum (default 0.85).
+        max_momentum: the highest momentum (default 0.95).
         div_factor: initial_lr = max_lr / div_factor (default 25).
         final_div_factor: min_lr = initial_lr / final_div_factor (default 1e4).
         three_phase: use the three-phase schedule.

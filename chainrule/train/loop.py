@@ -455,9 +455,10 @@ def fit(
             ``'nadam'``) with PyTorch's defaults; ``lr`` sets its learning rate.
         epochs: the last epoch to reach (counting those of a resumed checkpoint or
             ``initial_epoch``, as Keras).
-        batch_size, shuffle: used when ``train`` is not already a DataLoader.
-        validation (or its Keras name ``validation_data``): data in the same forms, evaluated
-            after each epoch (``val_*`` values).
+        batch_size: the batch size, used when ``train`` is not already a DataLoader.
+        shuffle: reshuffle every epoch, used when ``train`` is not already a DataLoader.
+        validation: data in the same forms, evaluated after each epoch (``val_*`` values).
+        validation_data: Keras's name for ``validation``.
         validation_split: instead, hold out this last fraction of ``train`` (before shuffling).
         metrics: names (``'accuracy'``, ``'top5_accuracy'``, ``'mse'``, ``'mae'``, ``'precision'``,
             ``'recall'``, ``'f1'``, ``'f1_micro'``, ``'auc'``, ...; see ``cr.train.metrics``),
