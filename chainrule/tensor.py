@@ -78,8 +78,11 @@ class Tensor:
     # -- version counter: catches in-place changes to what backward needs ------------------
     @property
     def _version(self) -> int:
-        """How often this tensor's memory was changed in place; shared with the tensors that view
-        the same memory (``detach()``, reshape, transpose, basic indexing), as PyTorch."""
+        """The version counter of the tensor's memory.
+
+        How often this tensor's memory was changed in place; shared with the tensors that view
+        the same memory (``detach()``, reshape, transpose, basic indexing), as PyTorch.
+        """
         vc = self._vc
         return 0 if vc is None else vc[0]
 
@@ -224,8 +227,11 @@ class Tensor:
         run_backward([self], [gradient], retain_graph, create_graph)
 
     def detach(self) -> Tensor:
-        """A tensor sharing the same data (and version counter), cut from the graph (no grad_fn,
-        no requires_grad)."""
+        """A tensor sharing the same data, cut from the graph.
+
+        A tensor sharing the same data (and version counter), cut from the graph (no grad_fn,
+        no requires_grad).
+        """
         t = Tensor._make(self._data)
         t._vc = self._version_counter()
         return t
@@ -711,8 +717,11 @@ class Tensor:
         return other._data if isinstance(other, Tensor) else other
 
     def _ufunc_(self, op: str, ufunc, other, alpha=1.0) -> Tensor:
-        """``self = ufunc(self, other·alpha)`` written straight into this tensor's memory (no temporary
-        copy of the result: an optimizer-style update of a big weight touches it once)."""
+        """Apply a ufunc in place.
+
+        ``self = ufunc(self, other·alpha)`` written straight into this tensor's memory (no temporary
+        copy of the result: an optimizer-style update of a big weight touches it once).
+        """
         self._check_inplace(op)
         v = self._value(other)
         if alpha != 1.0:
@@ -1061,8 +1070,11 @@ class Tensor:
         return self.to(bfloat16)
 
     def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces the
-        gradient.  Returns a handle whose ``remove()`` unregisters the hook (as PyTorch)."""
+        """Register a hook on this tensor's gradient.
+
+        Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces the
+        gradient.  Returns a handle whose ``remove()`` unregisters the hook (as PyTorch).
+        """
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require grad")
         from chainrule.autograd.hooks import register_tensor_hook

@@ -38,5 +38,9 @@ class ChainruleReference(griffe.Extension):
             if module.exports or not (module.is_init_module or module.path in NAMESPACES):
                 continue
             for name, member in module.members.items():
-                if member.is_alias and not name.startswith("_") and member.target_path.startswith("chainrule."):
+                if (
+                    member.is_alias
+                    and not name.startswith("_")
+                    and member.target_path.startswith("chainrule.")
+                ):
                     member.public = True

@@ -30,7 +30,9 @@ def _mathml(latex: str, display: str, where: str) -> str:
     try:
         out = convert(tex, display=display)
     except Exception as exc:  # latex2mathml raises its own exception types, one per syntax error
-        log.warning("%s: cannot convert the formula %r to MathML (%s: %s)", where, tex, type(exc).__name__, exc)
+        log.warning(
+            "%s: cannot convert the formula %r to MathML (%s: %s)", where, tex, type(exc).__name__, exc
+        )
         return f"<code>{html.escape(tex)}</code>"
     unknown = _UNKNOWN.findall(out)
     if unknown:

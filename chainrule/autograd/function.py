@@ -146,7 +146,9 @@ class Function:
         self._released = "kept" if kept else "empty"
 
     def release_inputs(self) -> None:
-        """Keep only the graph's shape of the inputs (each one's ``grad_fn``, shape and dtype, and
+        """Drop the node's saved inputs, keeping only what backward needs to route gradients.
+
+        Keep only the graph's shape of the inputs (each one's ``grad_fn``, shape and dtype, and
         the leaves that collect ``.grad``), so ``losses.append(loss)`` keeps no activations alive.
 
         The engine calls it once the whole backward pass is over: until then an input may be the
@@ -239,8 +241,11 @@ def _holds_values(value: Any) -> bool:
 
 
 class _Edge:
-    """What a released node keeps of an input that is not a leaf collecting ``.grad``: the way
-    back through the graph (``grad_fn``, ``_output_nr``) and the metadata backward checks."""
+    """The part of a released node's input that backward still needs.
+
+    What a released node keeps of an input that is not a leaf collecting ``.grad``: the way
+    back through the graph (``grad_fn``, ``_output_nr``) and the metadata backward checks.
+    """
 
     __slots__ = ("grad_fn", "_output_nr", "requires_grad", "shape", "dtype", "ndim")
 

@@ -210,8 +210,11 @@ def uninstall_torch() -> None:
 
 
 def run_script(path: str, args: list[str] | None = None) -> int:
-    """Run the file ``path`` as ``__main__`` with ``sys.argv = [path, *args]`` after ``install_torch()``
-    (what ``chainrule torch SCRIPT ARGS...`` does); returns the exit code."""
+    """Run a PyTorch script with ``torch`` answered by chainrule.
+
+    Run the file ``path`` as ``__main__`` with ``sys.argv = [path, *args]`` after ``install_torch()``
+    (what ``chainrule torch SCRIPT ARGS...`` does); returns the exit code.
+    """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"chainrule torch: no such script: {path}")
     install_torch()

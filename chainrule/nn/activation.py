@@ -1,4 +1,6 @@
-"""Activation layers: ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softplus``, ``LeakyReLU``, ``PReLU``,
+"""Activation layers.
+
+Activation layers: ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softplus``, ``LeakyReLU``, ``PReLU``,
 ``ELU``, ``GELU``, ``SiLU``, ``Softmax``, ``LogSoftmax`` (as ``torch.nn``).
 
 Each is a thin module around its op in ``chainrule/ops`` (``PReLU`` also owns its
@@ -78,8 +80,11 @@ class LeakyReLU(Module):
 
 
 class PReLU(Module):
-    """x if x > 0 else a · x, with the slope ``a`` learned: parameter ``weight`` of shape
-    (num_parameters,), one per channel (dim 1 of the input) or one shared, initialised to ``init``."""
+    """Leaky ReLU with a learned slope.
+
+    x if x > 0 else a · x, with the slope ``a`` learned: parameter ``weight`` of shape
+    (num_parameters,), one per channel (dim 1 of the input) or one shared, initialised to ``init``.
+    """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
         super().__init__()

@@ -1,6 +1,9 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``, ``ParameterDict``,
+"""Containers and shape helpers.
+
+Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``, ``ParameterDict``,
 and the shape helpers
-``Identity``, ``Flatten``, ``Unflatten``."""
+``Identity``, ``Flatten``, ``Unflatten``.
+"""
 
 from __future__ import annotations
 
@@ -135,7 +138,9 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules, registered so their parameters are found; as PyTorch's ``ModuleList``
+    """A list of modules.
+
+    A list of modules, registered so their parameters are found; as PyTorch's ``ModuleList``
     (``ml[i] = m`` replaces in place, ``del``/``pop`` renumber, ``insert``/``extend``/``append``).
 
     Example::
@@ -276,7 +281,9 @@ def _entry_line(key: Any, value: Any) -> str:
 
 
 class ParameterList(Module):
-    """A list of parameters, registered so ``parameters()`` and ``state_dict()`` find them (keys
+    """A list of parameters.
+
+    A list of parameters, registered so ``parameters()`` and ``state_dict()`` find them (keys
     '0', '1', ...), as ``torch.nn.ParameterList``; a plain Tensor becomes a ``Parameter``.
 
     Example::
@@ -329,7 +336,9 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """A dict of parameters by name, registered so ``parameters()`` and ``state_dict()`` find them,
+    """A dict of parameters.
+
+    A dict of parameters by name, registered so ``parameters()`` and ``state_dict()`` find them,
     as ``torch.nn.ParameterDict``; a plain Tensor becomes a ``Parameter``.
 
     Example::
@@ -395,8 +404,11 @@ class ParameterDict(Module):
             del self[k]
 
     def update(self, values: Any) -> None:
-        """Add the (key, value) pairs of a mapping or an iterable of pairs: in order for an
-        OrderedDict, a ParameterDict or pairs, sorted by key for a plain dict (as PyTorch)."""
+        """Add parameters from a mapping or an iterable of pairs.
+
+        Add the (key, value) pairs of a mapping or an iterable of pairs: in order for an
+        OrderedDict, a ParameterDict or pairs, sorted by key for a plain dict (as PyTorch).
+        """
         if isinstance(values, (OrderedDict, ParameterDict)):
             pairs = list(values.items())
         elif hasattr(values, "items"):

@@ -294,7 +294,9 @@ class ConvTranspose1d(_ConvTransposeNd):
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """2-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose2d``: the gradient of a
+    """2-D transposed convolution.
+
+    2-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose2d``: the gradient of a
     Conv2d with respect to its input, used to upsample (stride 2 doubles H and W).
 
     Output size per dim: (in - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1.

@@ -1,4 +1,6 @@
-"""``Embedding``: a table of ``num_embeddings`` learned vectors of size ``embedding_dim``,
+"""``Embedding``: a lookup table of learned vectors.
+
+``Embedding``: a table of ``num_embeddings`` learned vectors of size ``embedding_dim``,
 looked up by integer index (words, tokens, categories), as ``torch.nn.Embedding``.
 
 Parameter ``weight`` (num_embeddings, embedding_dim), initialised N(0, 1) as PyTorch; the

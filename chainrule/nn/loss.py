@@ -1,4 +1,6 @@
-"""Loss modules, as ``torch.nn``: ``MSELoss``, ``L1Loss``, ``HuberLoss``, ``BCELoss``,
+"""Loss modules, as ``torch.nn``.
+
+Loss modules, as ``torch.nn``: ``MSELoss``, ``L1Loss``, ``HuberLoss``, ``BCELoss``,
 ``BCEWithLogitsLoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``MultiMarginLoss`` and our binary
 ``HingeLoss``.  Each is called as ``loss_fn(input, target)`` and forwards to its function in
 ``chainrule/ops/loss.py``; ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'``.
@@ -90,8 +92,11 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Softmax + negative log-likelihood on raw scores (logits) (N, C, ...) against class indices
-    (N, ...) or class probabilities (N, C, ...); ``ignore_index``, ``label_smoothing``."""
+    """Cross-entropy of logits against class indices or probabilities.
+
+    Softmax + negative log-likelihood on raw scores (logits) (N, C, ...) against class indices
+    (N, ...) or class probabilities (N, C, ...); ``ignore_index``, ``label_smoothing``.
+    """
 
     def __init__(
         self,

@@ -13,7 +13,9 @@ from chainrule.tensor import Tensor
 
 
 class GroupNorm(Module):
-    """Group normalisation (Wu & He 2018): the C channels in ``num_groups`` groups, each (sample, group)
+    """Group normalisation.
+
+    Group normalisation (Wu & He 2018): the C channels in ``num_groups`` groups, each (sample, group)
     standardised over its channels and positions; ``weight`` (ones) and ``bias`` (zeros) per channel.
 
     Unlike BatchNorm it uses no batch statistics, so it behaves the same in train and eval and for

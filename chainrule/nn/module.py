@@ -31,7 +31,9 @@ from chainrule.tensor import Tensor
 
 
 class Parameter(Tensor):
-    """A tensor that is a module's trainable weight: ``requires_grad=True`` by default and
+    """A tensor that is a module's trainable weight.
+
+    A tensor that is a module's trainable weight: ``requires_grad=True`` by default and
     registered automatically when assigned to a ``Module`` attribute.
 
     ``Parameter(t)`` shares memory with the tensor ``t``.
@@ -169,8 +171,11 @@ class Module:
             raise KeyError(f"{op}: {kind} name can't be empty or contain '.', got {name!r}")
 
     def _register(self, store: OrderedDict, name: str, value: Any) -> None:
-        """Put ``value`` in ``store``; a name already there keeps its place (registration order),
-        as PyTorch, so replacing ``model.conv1`` leaves ``children()`` and ``state_dict()`` in order."""
+        """Register ``value`` under ``name``, keeping the order of registration.
+
+        Put ``value`` in ``store``; a name already there keeps its place (registration order),
+        as PyTorch, so replacing ``model.conv1`` leaves ``children()`` and ``state_dict()`` in order.
+        """
         if name in store:
             store[name] = value
             return
@@ -327,8 +332,11 @@ class Module:
         return keys
 
     def _prepare_load(self, state_dict: dict, strict: bool = True) -> tuple[Callable[[], None], Any]:
-        """Check ``state_dict`` against this module; returns ``(apply, (missing, unexpected))`` where
-        ``apply()`` writes the converted values and cannot fail.  Raises before writing anything."""
+        """Check a state dict and prepare its loading.
+
+        Check ``state_dict`` against this module; returns ``(apply, (missing, unexpected))`` where
+        ``apply()`` writes the converted values and cannot fail.  Raises before writing anything.
+        """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
@@ -411,7 +419,9 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Move/cast every parameter and buffer in place: ``.to('cuda')``, ``.to(cr.float64)``,
+        """Move or cast every parameter and buffer in place.
+
+        Move/cast every parameter and buffer in place: ``.to('cuda')``, ``.to(cr.float64)``,
         ``.to(device, dtype)``, ``.to(tensor)`` (its device and dtype).
 
         Only floating-point tensors change dtype (integer buffers such as BatchNorm's counter keep

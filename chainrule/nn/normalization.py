@@ -29,7 +29,9 @@ def _empty(shape, device, dtype, fill: float):
 
 
 class _BatchNorm(Module):
-    """Shared code of BatchNorm1d/2d: parameters ``weight`` (γ, ones) and ``bias`` (β, zeros) of
+    """Shared code of the batch normalisation layers.
+
+    Shared code of BatchNorm1d/2d: parameters ``weight`` (γ, ones) and ``bias`` (β, zeros) of
     shape (num_features,) when ``affine``; running statistics when ``track_running_stats``.
 
     ``momentum=None`` gives a cumulative moving average (factor 1 / num_batches_tracked).
@@ -139,8 +141,11 @@ class BatchNorm2d(_BatchNorm):
 
 
 class LayerNorm(Module):
-    """Normalise over the last dims ``normalized_shape``; ``weight`` (ones) and ``bias`` (zeros) of that
-    shape when ``elementwise_affine`` (``bias=False`` drops β)."""
+    """Layer normalisation.
+
+    Normalise over the last dims ``normalized_shape``; ``weight`` (ones) and ``bias`` (zeros) of that
+    shape when ``elementwise_affine`` (``bias=False`` drops β).
+    """
 
     def __init__(
         self,

@@ -1,4 +1,6 @@
-"""Spatial layers without weights: pooling (``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
+"""Spatial layers without weights.
+
+Spatial layers without weights: pooling (``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
 ``AdaptiveAvgPool2d``), ``Upsample`` (nearest) and channel dropout (``Dropout2d``).
 
 Pooling shrinks a feature map by summarising each window — its maximum (the strongest

@@ -1,4 +1,6 @@
-"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and the single-step cells ``RNNCell``, ``LSTMCell``,
+"""Recurrent layers and cells.
+
+Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and the single-step cells ``RNNCell``, ``LSTMCell``,
 ``GRUCell``, as PyTorch (arguments, parameter names and shapes, gate order, initialisation).
 
 A recurrent layer reads a sequence one step at a time and keeps a hidden state
@@ -348,7 +350,9 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit, as ``torch.nn.GRU`` (gate order reset, update, new;
+    """Gated recurrent unit (GRU) layer.
+
+    Gated recurrent unit, as ``torch.nn.GRU`` (gate order reset, update, new;
     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 - z) ⊙ n + z ⊙ h).
 
     ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
@@ -387,8 +391,11 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """One time step of a recurrent layer (parameters ``weight_ih``, ``weight_hh``, ``bias_ih``,
-    ``bias_hh``); input (B, input_size) or unbatched (input_size,)."""
+    """Base of the single-step recurrent cells.
+
+    One time step of a recurrent layer (parameters ``weight_ih``, ``weight_hh``, ``bias_ih``,
+    ``bias_hh``); input (B, input_size) or unbatched (input_size,).
+    """
 
     def __init__(
         self, mode: str, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
@@ -468,8 +475,11 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), as ``torch.nn.RNNCell``;
-    ``cell(input, hx=None) -> h'``."""
+    """An Elman RNN cell: one time step.
+
+    h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), as ``torch.nn.RNNCell``;
+    ``cell(input, hx=None) -> h'``.
+    """
 
     def __init__(
         self,

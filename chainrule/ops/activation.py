@@ -138,7 +138,9 @@ def erf(x: Tensor) -> Tensor:
 
 
 class Softplus(Function):
-    """out = (1/β) log(1 + e^{βx}), or x where βx > threshold (as PyTorch);
+    """Softplus.
+
+    out = (1/β) log(1 + e^{βx}), or x where βx > threshold (as PyTorch);
     dx = grad · σ(βx) (grad where βx > threshold).
 
     Computed as (max(βx, 0) + log1p(e^{-|βx|})) / β, which never overflows.
@@ -184,8 +186,11 @@ class LeakyReLU(Function):
 
 
 class PReLU(Function):
-    """out = x if x > 0 else a · x with a learned slope ``a`` per channel (dim 1);
-    dx = grad if x > 0 else a · grad;  da = Σ grad · x over x ≤ 0 (summed over all but the channel dim)."""
+    """PReLU.
+
+    out = x if x > 0 else a · x with a learned slope ``a`` per channel (dim 1);
+    dx = grad if x > 0 else a · grad;  da = Σ grad · x over x ≤ 0 (summed over all but the channel dim).
+    """
 
     array_backward = True
 
@@ -237,7 +242,9 @@ class ELU(Function):
 
 
 class GELU(Function):
-    """out = x Φ(x) = x · ½ (1 + erf(x/√2))  (Φ: the standard normal CDF);
+    """GELU.
+
+    out = x Φ(x) = x · ½ (1 + erf(x/√2))  (Φ: the standard normal CDF);
     dx = grad · (Φ(x) + x φ(x)), φ(x) = e^{-x²/2}/√(2π).
 
     ``approximate='tanh'``: out = ½ x (1 + tanh(√(2/π) (x + 0.044715 x³))), as PyTorch.
@@ -291,8 +298,11 @@ class SiLU(Function):
 
 
 class Softmax(Function):
-    """out_i = e^{x_i - m} / Σ_j e^{x_j - m} along ``dim`` (m = max, so nothing overflows);
-    dx = out · (grad - Σ_j grad_j out_j)."""
+    """Softmax.
+
+    out_i = e^{x_i - m} / Σ_j e^{x_j - m} along ``dim`` (m = max, so nothing overflows);
+    dx = out · (grad - Σ_j grad_j out_j).
+    """
 
     array_backward = True
 

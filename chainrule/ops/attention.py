@@ -109,8 +109,11 @@ def scaled_dot_product_attention(
 
 
 def _merge_masks(op, attn_mask, key_padding_mask, batch, heads, L, S, dtype):
-    """One additive (batch·heads, L, S) mask from MultiheadAttention's attn_mask (True = masked) and
-    key_padding_mask (batch, S) (True = padding), as PyTorch converts and adds them."""
+    """Merge the attention masks into one additive mask.
+
+    One additive (batch·heads, L, S) mask from MultiheadAttention's attn_mask (True = masked) and
+    key_padding_mask (batch, S) (True = padding), as PyTorch converts and adds them.
+    """
     bias = None
     if attn_mask is not None:
         bias = _bias_from_mask(op, attn_mask, dtype, allowed_if_true=False)

@@ -21,7 +21,9 @@ def _check_p(op: str, p: float) -> None:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
-    """Zero each element with probability ``p`` and scale the rest by 1/(1 - p) when ``training``;
+    """Dropout.
+
+    Zero each element with probability ``p`` and scale the rest by 1/(1 - p) when ``training``;
     identity otherwise.  ``inplace`` is accepted for compatibility (the result is always new).
 
     Shapes: any -> same.  Example: ``F.dropout(cr.ones(4), 0.5)`` -> e.g. ``[2., 0., 2., 2.]``.

@@ -432,8 +432,11 @@ class ReLU(Function):
 
 
 class ReLUGrad(Function):
-    """out = grad where y != 0 (y: relu's output), else 0: linear in grad, so d(grad) is the same map;
-    y only selects (no gradient)."""
+    """The gradient of relu, as an op.
+
+    out = grad where y != 0 (y: relu's output), else 0: linear in grad, so d(grad) is the same map;
+    y only selects (no gradient).
+    """
 
     array_backward = True
     kernel = staticmethod(K.relu_backward)

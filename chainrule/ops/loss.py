@@ -1,4 +1,6 @@
-"""Loss functions: mse, l1, huber, binary cross-entropy (on probabilities and on logits),
+"""Loss functions.
+
+Loss functions: mse, l1, huber, binary cross-entropy (on probabilities and on logits),
 cross-entropy (class indices or probabilities, fused with a stable log-softmax), nll,
 multi-class margin (hinge) and binary hinge.
 
@@ -62,8 +64,11 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _spread(grad, shape: tuple, reduction: str, n: int):
-    """dL/dℓ for each element ℓ of an element-wise loss of ``shape``, from the upstream ``grad``
-    (an array on the engine's fast path, else a Tensor)."""
+    """The gradient of each element of an element-wise loss.
+
+    dL/dℓ for each element ℓ of an element-wise loss of ``shape``, from the upstream ``grad``
+    (an array on the engine's fast path, else a Tensor).
+    """
     if reduction == "none":
         return grad
     if reduction == "mean":
@@ -255,8 +260,11 @@ def _weighted(op, loss: Tensor, weight, input: Tensor, reduction: str, by_weight
 
 
 class BinaryCrossEntropy(Function):
-    """ℓᵢ = -wᵢ (yᵢ log pᵢ + (1 - yᵢ) log(1 - pᵢ)), each log clamped at -100 (as PyTorch);
-    dp = w (p - y) / max(p (1 - p), 1e-12) · dL/dℓ,  dy = w (log(1 - p) - log p) · dL/dℓ."""
+    """Binary cross-entropy on probabilities.
+
+    ℓᵢ = -wᵢ (yᵢ log pᵢ + (1 - yᵢ) log(1 - pᵢ)), each log clamped at -100 (as PyTorch);
+    dp = w (p - y) / max(p (1 - p), 1e-12) · dL/dℓ,  dy = w (log(1 - p) - log p) · dL/dℓ.
+    """
 
     array_backward = True
 
@@ -290,9 +298,12 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """ℓᵢ = wᵢ [(1 - yᵢ) xᵢ + (1 + (pw - 1) yᵢ) softplus(-xᵢ)]  (= -w [pw·y log σ(x) + (1-y) log(1-σ(x))]),
+    """Binary cross-entropy on logits.
+
+    ℓᵢ = wᵢ [(1 - yᵢ) xᵢ + (1 + (pw - 1) yᵢ) softplus(-xᵢ)]  (= -w [pw·y log σ(x) + (1-y) log(1-σ(x))]),
     computed with softplus(-x) = max(-x, 0) + log1p(e^{-|x|}), so ±1000 never overflows;
-    dx = w ((1 + (pw - 1) y) σ(x) - pw·y) · dL/dℓ,  dy = w (-x + (pw - 1) softplus(-x)) · dL/dℓ."""
+    dx = w ((1 + (pw - 1) y) σ(x) - pw·y) · dL/dℓ,  dy = w (-x + (pw - 1) softplus(-x)) · dL/dℓ.
+    """
 
     array_backward = True
 
@@ -509,8 +520,11 @@ class CrossEntropy(Function):
 
 
 class ScaledSoftmax(Function):
-    """out_ij = s_i · softmax(x)_ij (s of None: 1), from the e and total of ``kernels.loss.softmax_rows(x)``;
-    ds_i = Σ_j grad_ij p_ij,  dx_ij = s_i p_ij (grad_ij - Σ_k grad_ik p_ik)."""
+    """Row-scaled softmax.
+
+    out_ij = s_i · softmax(x)_ij (s of None: 1), from the e and total of ``kernels.loss.softmax_rows(x)``;
+    ds_i = Σ_j grad_ij p_ij,  dx_ij = s_i p_ij (grad_ij - Σ_k grad_ik p_ik).
+    """
 
     array_backward = True
     kernel = staticmethod(lambda x, s, e, total: K.scaled_softmax(e, total, s))
@@ -534,8 +548,11 @@ class ScaledSoftmax(Function):
 
 
 class NLLLoss(Function):
-    """ℓᵢ = -w_yᵢ · x_i,yᵢ on (M, C) log-probabilities x (0 for ignored samples);
-    'mean' divides by Σ w_yᵢ over kept samples;  dx_ij = -w_yᵢ [j = yᵢ] · dL/dℓᵢ."""
+    """Negative log-likelihood.
+
+    ℓᵢ = -w_yᵢ · x_i,yᵢ on (M, C) log-probabilities x (0 for ignored samples);
+    'mean' divides by Σ w_yᵢ over kept samples;  dx_ij = -w_yᵢ [j = yᵢ] · dL/dℓᵢ.
+    """
 
     array_backward = True
 

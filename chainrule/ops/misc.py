@@ -1,4 +1,6 @@
-"""Names PyTorch code reaches for: ``mm``, ``narrow``, ``tril``/``triu``, ``log1p``, ``randn_like``,
+"""Names PyTorch code reaches for.
+
+Names PyTorch code reaches for: ``mm``, ``narrow``, ``tril``/``triu``, ``log1p``, ``randn_like``,
 ``smooth_l1_loss`` and ``group_norm``.
 
 Each is a small ``Function`` or a composition of differentiable ops, so gradients (and second
@@ -170,8 +172,11 @@ def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, de
 def new_like(
     op: str, base: Tensor, size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool
 ) -> Tensor:
-    """A fresh tensor of ``size`` filled with ``fill`` (None: uninitialised, here zeros) keeping ``base``'s
-    dtype and device unless given: the ``Tensor.new_zeros``/``new_ones``/``new_full``/``new_empty`` family."""
+    """A fresh tensor with another tensor's dtype and device.
+
+    A fresh tensor of ``size`` filled with ``fill`` (None: uninitialised, here zeros) keeping ``base``'s
+    dtype and device unless given: the ``Tensor.new_zeros``/``new_ones``/``new_full``/``new_empty`` family.
+    """
     from chainrule.ops.creation import _size
 
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
@@ -221,7 +226,9 @@ def group_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Group normalisation: channels split into ``num_groups`` groups, each (sample, group)
+    """Group normalisation.
+
+    Group normalisation: channels split into ``num_groups`` groups, each (sample, group)
     standardised over its channels and positions, then ``weight``/``bias`` per channel.
 
     y = (x - mean_g) / √(var_g + eps) · γ_c + β_c (biased variance), as ``torch.nn.functional``.

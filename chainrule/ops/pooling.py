@@ -86,8 +86,11 @@ def _pool_geometry(op: str, x, nd: int, kernel_size, stride, padding, dilation, 
 
 
 class MaxPoolNd(Function):
-    """out = max over each window (and, with ``return_indices``, where it is);
-    dx = grad routed to each window's (first) maximum."""
+    """N-D max pooling.
+
+    out = max over each window (and, with ``return_indices``, where it is);
+    dx = grad routed to each window's (first) maximum.
+    """
 
     array_backward = True
 
@@ -375,9 +378,12 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
 
 
 def _nearest_index(n_in: int, n_out: int, scale, shortcuts: bool):
-    """PyTorch's nearest source index min(floor(i · s), n_in - 1), in float32, with s = 1/scale when a
+    """PyTorch's nearest-neighbour source indices.
+
+    PyTorch's nearest source index min(floor(i · s), n_in - 1), in float32, with s = 1/scale when a
     scale factor was given and n_in/n_out otherwise.  PyTorch's 2-D kernel (``shortcuts``) takes i
-    itself when the size does not change and i >> 1 when it doubles, whatever the scale factor."""
+    itself when the size does not change and i >> 1 when it doubles, whatever the scale factor.
+    """
     if shortcuts and n_out == n_in:
         return np.arange(n_out)
     if shortcuts and n_out == 2 * n_in:

@@ -26,8 +26,11 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
 
 
 def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
-    """A step ``t`` along ``d`` meeting the strong Wolfe conditions: sufficient decrease
-    f(x + t d) <= f + c1 t gᵀd and curvature |∇f(x + t d)ᵀd| <= -c2 gᵀd (bracketing, then zoom)."""
+    """A line search meeting the strong Wolfe conditions.
+
+    A step ``t`` along ``d`` meeting the strong Wolfe conditions: sufficient decrease
+    f(x + t d) <= f + c1 t gᵀd and curvature |∇f(x + t d)ᵀd| <= -c2 gᵀd (bracketing, then zoom).
+    """
     d_norm = float(np.abs(d).max())
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
@@ -104,7 +107,9 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 
 class LBFGS(Optimizer):
-    r"""Limited-memory BFGS, as ``torch.optim.LBFGS``: ``step(closure)`` runs up to ``max_iter``
+    r"""Limited-memory BFGS.
+
+    Limited-memory BFGS, as ``torch.optim.LBFGS``: ``step(closure)`` runs up to ``max_iter``
     quasi-Newton iterations, calling ``closure()`` (which zeroes the gradients, computes the loss,
     calls ``backward()`` and returns the loss) to re-evaluate.
 
@@ -202,8 +207,10 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     def step(self, closure: Callable | None = None) -> Any:  # type: ignore[override]
-        """Run up to ``max_iter`` iterations; ``closure`` (required) re-evaluates the loss. Returns the
-        loss of the first evaluation."""
+        """Run up to ``max_iter`` iterations; ``closure`` (required) re-evaluates the loss.
+
+        Returns the loss of the first evaluation.
+        """
         if closure is None:
             raise RuntimeError(
                 "LBFGS.step: a closure that re-evaluates the model and returns the loss is required"

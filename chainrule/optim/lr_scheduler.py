@@ -311,7 +311,9 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    r"""Cosine annealing from η₀ down to η_min over ``T_max`` epochs:
+    r"""Cosine annealing of the learning rate.
+
+    Cosine annealing from η₀ down to η_min over ``T_max`` epochs:
 
     η_t = η_min + ½(η₀ − η_min)(1 + cos(π·t / T_max))
 
@@ -513,7 +515,9 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
-    r"""The 1cycle policy (Smith, "Super-Convergence"): warm up to ``max_lr``, then anneal far below
+    r"""The 1cycle learning-rate policy.
+
+    The 1cycle policy (Smith, "Super-Convergence"): warm up to ``max_lr``, then anneal far below
     the start.  Step it after every **batch**.
 
     - phase 1 (``pct_start`` of the steps): lr from max_lr/div_factor up to max_lr, momentum

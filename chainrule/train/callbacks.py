@@ -90,7 +90,9 @@ def _copy_state(model) -> dict:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
+    """Stop training when a monitored value stops improving.
+
+    Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
     in a row (as Keras; ``patience=0``: at the first epoch without improvement).
 
     With ``restore_best_weights=True`` the model gets back the weights of its best epoch when
@@ -347,10 +349,13 @@ def _fmt(v: Any) -> Any:
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions, per batch or per epoch:
+    """A callback from plain functions.
+
+    A callback from plain functions, per batch or per epoch:
     ``LambdaCallback(on_batch_end=lambda batch, logs: losses.append(logs["loss"]))``
     (hooks: ``on_train_begin``, ``on_epoch_begin``, ``on_batch_begin``, ``on_batch_end``,
-    ``on_epoch_end``, ``on_train_end``)."""
+    ``on_epoch_end``, ``on_train_end``).
+    """
 
     def __init__(self, **hooks: Callable):
         names = {
@@ -369,7 +374,9 @@ class LambdaCallback(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training at the first batch whose loss is NaN or infinite, before its optimizer step
+    """Stop training at the first non-finite loss.
+
+    Stop training at the first batch whose loss is NaN or infinite, before its optimizer step
     (the parameters stay finite); the epoch is recorded with its non-finite loss.
 
     Without it ``fit`` raises ``FloatingPointError`` there. ``stopped`` holds ``(epoch, batch)``
@@ -395,7 +402,9 @@ class TerminateOnNaN(Callback):
 
 
 class ReduceLROnPlateau(Callback):
-    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience``
+    """Lower the learning rate when a monitored value stops improving.
+
+    Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience``
     epochs (Keras' callback, with ``cr.optim.lr_scheduler.ReduceLROnPlateau``'s rule and PyTorch's
     defaults: ``factor=0.1``, ``patience=10``, relative ``threshold=1e-4``, ``cooldown=0``,
     ``min_lr=0``). ``mode``: 'min', 'max' or 'auto' (max for accuracies). The learning rate of

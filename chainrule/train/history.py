@@ -64,7 +64,9 @@ class History:
         return f"History({len(self)} epochs{': ' + last if last else ''})"
 
     def plot(self, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
-        """The training curves as a matplotlib ``Figure``: one panel per metric, the training value
+        """Plot the training curves.
+
+        The training curves as a matplotlib ``Figure``: one panel per metric, the training value
         and its ``val_`` counterpart together. In a Jupyter notebook the returned figure shows
         inline; with ``path`` it is also written there (PNG, SVG, PDF: from the extension), and
         only then is a file written.
@@ -114,8 +116,11 @@ def _png(fig: Any) -> bytes:
 
 
 def _show_inline(figure_class: type) -> None:
-    """Under IPython, let a pyplot-less Figure display as a PNG (the inline backend registers
-    this only once pyplot is imported)."""
+    """Let a Figure display inline under IPython.
+
+    Under IPython, let a pyplot-less Figure display as a PNG (the inline backend registers
+    this only once pyplot is imported).
+    """
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
     if shell is None:

@@ -44,7 +44,9 @@ def _key(name: str) -> str:
 
 
 def get_loss(loss: str | Callable) -> Callable:
-    """A loss module for a name (``'cross_entropy'``, ``'mse'``, ``'bce'``, ``'bce_with_logits'``,
+    """A loss module from a name.
+
+    A loss module for a name (``'cross_entropy'``, ``'mse'``, ``'bce'``, ``'bce_with_logits'``,
     ``'l1'``, ``'huber'``, ``'nll'``, ``'hinge'`` and Keras' spellings), or ``loss`` itself.
 
     Example::
@@ -67,7 +69,9 @@ def get_loss(loss: str | Callable) -> Callable:
 
 
 def get_optimizer(optimizer: Any, params: Any, lr: float | None = None) -> Any:
-    """An optimizer over ``params`` for a name (``'sgd'``, ``'adam'``, ``'adamw'``, ``'rmsprop'``,
+    """An optimizer from a name.
+
+    An optimizer over ``params`` for a name (``'sgd'``, ``'adam'``, ``'adamw'``, ``'rmsprop'``,
     ``'adagrad'``, ``'adadelta'``, ``'adamax'``, ``'nadam'``) with PyTorch's defaults and ``lr``
     when given; an optimizer object is returned as it is (then ``lr`` must be None).
 
