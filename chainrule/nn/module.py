@@ -95,8 +95,28 @@ _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_
 class Module:
     """Base class of layers and models: override ``forward`` and call the module like a function.
 
-    Holds ``training`` (switched by ``train()``/``eval()``), parameters, buffers (non-trainable
-    state such as BatchNorm's running statistics) and sub-modules, each in registration order.
+    A module holds ``training`` (switched by ``train()``/``eval()``), parameters, buffers
+    (non-trainable state such as BatchNorm's running statistics) and sub-modules, each in
+    registration order: assigning a ``Parameter`` or a ``Module`` to an attribute registers it, so
+    ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``to()`` find everything a model
+    holds. Calling the module runs the forward pre-hooks, ``forward`` and the forward hooks.
+
+    Example:
+        >>> class TwoLayer(cr.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = cr.nn.Linear(4, 8)
+        ...         self.out = cr.nn.Linear(8, 2)
+        ...
+        ...     def forward(self, x):
+        ...         return self.out(self.hidden(x).relu())
+        >>> model = TwoLayer()
+        >>> model(cr.randn(3, 4)).shape
+        (3, 2)
+        >>> [name for name, _ in model.named_parameters()]
+        ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+        >>> model.eval().training
+        False
     """
 
     training: bool
@@ -111,6 +131,17 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of the module: override it in every subclass.
+
+        Call the module (``module(x)``), not ``forward``, so that the hooks run.
+
+        Args:
+            *args: the inputs, usually tensors.
+            **kwargs: keyword inputs.
+
+        Returns:
+            The output, usually a tensor or a tuple of tensors.
+        """
         raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
