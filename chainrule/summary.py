@@ -6,8 +6,7 @@ parameters (total, trainable (``requires_grad``) and non-trainable (frozen)), th
 the memory estimates torchinfo shows (input, forward/backward activations, parameters).
 ``Summary.nested(depth)`` shows the tree of sub-modules instead of the flat list of layers.
 
-Example::
-
+Example:
     >>> model = cr.nn.Sequential(cr.nn.Conv2d(1, 8, 3), cr.nn.ReLU(), cr.nn.Flatten(), cr.nn.Linear(288, 10))
     >>> print(cr.summary(model, (1, 8, 8)))
     Layer (type)   Output shape      Mult-adds   Param #   Trainable

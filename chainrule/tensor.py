@@ -13,8 +13,7 @@ A tensor holds
 Every op on tensors is defined in ``chainrule/ops`` (forward and backward side
 by side); the methods here only dispatch to them.
 
-Example::
-
+Example:
     >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> y = (x * x).sum()       # y = Σ x²
     >>> y.backward()
@@ -118,8 +117,7 @@ class Tensor:
         old values raises instead of silently using the new ones.  Assigning ``p.data = other``
         makes ``p`` hold ``other``'s values instead.
 
-        Example::
-
+        Example:
             >>> w = cr.ones(3, requires_grad=True)
             >>> w.data.mul_(2.0)       # no error: .data is outside autograd
             tensor([2., 2., 2.])

@@ -13,8 +13,7 @@ so stepping into ``F.cross_entropy`` or ``loss.backward()`` lands in chainrule's
 A name chainrule lacks raises ``AttributeError: chainrule does not implement torch.X yet`` (an
 unknown submodule, ``ModuleNotFoundError`` with the same words) at the line that uses it.
 
-Example::
-
+Example:
     >>> from chainrule.compat import install_torch
     >>> install_torch()
     >>> import torch, torch.nn as nn

@@ -45,8 +45,7 @@ class DistributedSampler:
         seed: the shuffle's base seed, the same on every rank.
         drop_last: cut the indices to a multiple of ``num_replicas`` instead of padding.
 
-    Example::
-
+    Example:
         >>> s = DistributedSampler(range(10), num_replicas=3, rank=0, shuffle=False)
         >>> list(s)
         [0, 3, 6, 9]

@@ -58,8 +58,7 @@ def scaled_dot_product_attention(
     scores. ``is_causal`` lets query i see keys 0..i only (no ``attn_mask`` then). ``dropout_p``
     drops attention weights (always, as PyTorch: pass 0.0 in evaluation).
 
-    Example::
-
+    Example:
         >>> q = k = v = cr.randn(2, 4, 5, 8)            # (batch, heads, length, dim)
         >>> cr.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).shape
         (2, 4, 5, 8)

@@ -120,17 +120,31 @@ class LBFGS(Optimizer):
     max|g| <= ``tolerance_grad``, or the step or the change of loss falls under
     ``tolerance_change``, or after ``max_eval`` evaluations (default 1.25 · ``max_iter``).
 
+    $$
+    d_k = -H_k\, g_k, \qquad \theta_{k+1} = \theta_k + t_k\, d_k, \qquad
+    H_0 = \frac{s^{\top} y}{y^{\top} y}\, I
+    $$
+
+    where H_k, the inverse-Hessian estimate, is applied through the two-loop recursion over the
+    stored pairs (s, y).
+
     One parameter group only (as PyTorch); the state lives under the first parameter.
 
-    Example::
+    Example:
+        A least-squares fit, solved in one ``step``:
 
-        opt = cr.optim.LBFGS(model.parameters(), lr=0.8)
-        def closure():
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            return loss
-        opt.step(closure)
+        >>> x = cr.randn(50, 3)
+        >>> y = x @ cr.tensor([[1.0], [-2.0], [0.5]])
+        >>> model = cr.nn.Linear(3, 1, bias=False)
+        >>> opt = cr.optim.LBFGS(model.parameters(), lr=1, max_iter=50, line_search_fn="strong_wolfe")
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = ((model(x) - y) ** 2).mean()
+        ...     loss.backward()
+        ...     return loss
+        >>> _ = opt.step(closure)
+        >>> [round(w, 3) for w in model.weight[0].tolist()]
+        [1.0, -2.0, 0.5]
     """
 
     _name = "LBFGS"

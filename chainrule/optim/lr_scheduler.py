@@ -140,7 +140,8 @@ class LRScheduler:
 class LambdaLR(LRScheduler):
     r"""η_t = η₀ · λ(t): the initial learning rate times a function of the epoch.
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
@@ -199,7 +200,8 @@ class LambdaLR(LRScheduler):
 class StepLR(LRScheduler):
     r"""Step decay: multiply the learning rate by γ every ``step_size`` epochs (η_t = η₀·γ^⌊t/step_size⌋).
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
@@ -237,7 +239,8 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     r"""Multiply the learning rate by γ at each epoch listed in ``milestones`` (e.g. ``[30, 80]``).
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 3], gamma=0.1)
@@ -279,7 +282,8 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     r"""Exponential decay: η_t = η₀·γᵗ (the learning rate is multiplied by γ every epoch).
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
@@ -322,7 +326,8 @@ class CosineAnnealingLR(LRScheduler):
     (so a learning rate changed by someone else is annealed from its new value). Past T_max the
     rate rises again along the cosine (no restarts).
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
@@ -388,7 +393,8 @@ class ReduceLROnPlateau(LRScheduler):
     max(lr·factor, min_lr) (changes smaller than ``eps`` are skipped), then ``cooldown`` epochs
     pass before bad epochs count again.
 
-    Example (``patience=1``: the second epoch in a row without improvement halves the rate)::
+    Example:
+        ``patience=1``: the second epoch in a row without improvement halves the rate:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
@@ -529,7 +535,8 @@ class OneCycleLR(LRScheduler):
     ``'linear'``.  With ``cycle_momentum`` (default), the optimizer's ``momentum`` (SGD, RMSprop)
     or β₁ (``betas[0]``, Adam family) is cycled inversely to the learning rate.
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5)

@@ -71,8 +71,7 @@ class History:
         inline; with ``path`` it is also written there (PNG, SVG, PDF: from the extension), and
         only then is a file written.
 
-        Example::
-
+        Example:
             >>> from chainrule.train.history import History
             >>> history = History()                  # cr.fit returns one, filled
             >>> history.append(0, {"loss": 0.9, "val_loss": 1.0, "accuracy": 0.6})

@@ -498,8 +498,7 @@ def fit(
     A non-finite loss raises ``FloatingPointError`` before the step, unless a
     ``TerminateOnNaN`` callback is given: then training stops cleanly at that batch.
 
-    Example::
-
+    Example:
         >>> x = cr.randn(64, 4)
         >>> y = (x[:, 0] > 0).long()           # the class: is the first feature positive?
         >>> model = cr.nn.Sequential(cr.nn.Linear(4, 16), cr.nn.ReLU(), cr.nn.Linear(16, 2))

@@ -127,8 +127,7 @@ def confusion_matrix(output: Any, target: Any, num_classes: int | None = None) -
 
     ``output``: (N, C) scores, or (N,) binary logits (thresholded at 0, two classes).
 
-    Example::
-
+    Example:
         >>> confusion_matrix(np.array([[2.0, 0.1], [0.3, 1.0], [0.9, 0.2]]), np.array([0, 1, 1]))
         array([[1, 0],
                [1, 1]])

@@ -53,7 +53,7 @@ NO_FORMULA = {"Module", "ModuleList", "ModuleDict", "ParameterList", "ParameterD
 
 _FORMULA = re.compile(r"^\s*\$\$\s*$.+?^\s*\$\$\s*$", re.M | re.S)
 _SHAPE = re.compile(r"^\s*Shape:\s*\n(\s*- .+\n)+", re.M)
-_EXAMPLE = re.compile(r"^\s*Example:\s*\n\s*\n?\s*>>> ", re.M)
+_EXAMPLE = re.compile(r"^\s*Example:\s*\n(?:[^\n]*\n){0,4}?\s*>>> ", re.M)  # a line or two of prose may lead
 
 
 def _module(name: str):
