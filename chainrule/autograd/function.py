@@ -66,10 +66,32 @@ class Function:
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
+        """Compute the outputs from the inputs, on arrays; override it in a subclass.
+
+        ``ctx`` is the graph node: store what backward needs with ``ctx.save_for_backward(...)`` or
+        as attributes.
+
+        Args:
+            ctx: the node of this call.
+            *args: the inputs (Tensors arrive as their arrays).
+            **kwargs: keyword inputs.
+
+        Returns:
+            An array or a tuple of arrays: the outputs.
+        """
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Function, *grads: Tensor) -> Any:
+        """Compute the gradient of each input from the gradients of the outputs; override it in a subclass.
+
+        Args:
+            ctx: the node that ran the forward, holding what it saved.
+            *grads: dL/d(output), one per output (Tensors, or arrays on the engine's fast path).
+
+        Returns:
+            dL/d(input) for each input of forward (None for an input that needs none).
+        """
         raise NotImplementedError
 
     # -- saving what backward needs -------------------------------------------------
@@ -84,6 +106,7 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
+        """What forward saved with ``save_for_backward``, in order (an error once the graph is freed)."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(
@@ -107,6 +130,7 @@ class Function:
 
     @property
     def outputs(self) -> tuple:
+        """The outputs of the node's forward, while they are alive."""
         refs = self._output_refs
         if refs is None:
             raise RuntimeError(
@@ -163,6 +187,7 @@ class Function:
 
     @classmethod
     def name(cls) -> str:
+        """The op's name, as shown in ``grad_fn`` (the class name)."""
         return cls.__name__
 
     def __repr__(self) -> str:

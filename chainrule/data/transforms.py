@@ -47,6 +47,7 @@ class Transform:
         return _rewrap(self.apply(arr), was_tensor)
 
     def apply(self, x):  # pragma: no cover - abstract
+        """Transform the array ``x`` (a sample or a batch); override it in a subclass."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -117,6 +118,7 @@ class Standardize(_Scaler):
         self._fitted = False
 
     def fit(self, x: Any) -> Standardize:
+        """Learn the mean and standard deviation of ``x``; returns the transform."""
         arr, _ = _unwrap(x)
         arr64 = arr.astype(np.float64)
         axes = self._axes(arr.ndim)
@@ -134,6 +136,7 @@ class Standardize(_Scaler):
         return ((x - self.mean) / self.std).astype(dtype)
 
     def inverse(self, x: Any) -> Any:
+        """Undo the standardisation: x · std + mean."""
         arr, was_tensor = _unwrap(x)
         self._check_fitted("Standardize.inverse", arr)
         return _rewrap((arr * self.std + self.mean).astype(arr.dtype), was_tensor)
@@ -155,6 +158,7 @@ class MinMaxScale(_Scaler):
         self._fitted = False
 
     def fit(self, x: Any) -> MinMaxScale:
+        """Learn the minimum and maximum of ``x``; returns the transform."""
         arr, _ = _unwrap(x)
         arr64 = arr.astype(np.float64)
         axes = self._axes(arr.ndim)

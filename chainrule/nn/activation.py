@@ -210,6 +210,7 @@ class PReLU(Module):
         self.weight = Parameter(backend.to_device(arr, backend.normalize_device(device)))
 
     def reset_parameters(self) -> None:
+        """Set every slope back to ``init``."""
         self.weight._data[...] = self.init
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002

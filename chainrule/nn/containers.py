@@ -271,12 +271,15 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The names of the modules, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """The (name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def pop(self, key: str) -> Module:
@@ -290,6 +293,7 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def update(self, modules: dict | Iterable) -> None:
+        """Add (or replace) the modules of a mapping or an iterable of (name, module) pairs."""
         for k, m in modules.items() if hasattr(modules, "items") else modules:
             self.add_module(k, m)
 
@@ -417,15 +421,19 @@ class ParameterDict(Module):
         return key in self._keys
 
     def keys(self):
+        """The names of the parameters, in insertion order."""
         return list(self._keys)
 
     def values(self):
+        """The parameters, in insertion order."""
         return [self[k] for k in self._keys]
 
     def items(self):
+        """The (name, parameter) pairs, in insertion order."""
         return [(k, self[k]) for k in self._keys]
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The parameter named ``key``, or ``default``."""
         return self[key] if key in self._keys else default
 
     def pop(self, key: str) -> Any:
@@ -435,6 +443,7 @@ class ParameterDict(Module):
         return value
 
     def clear(self) -> None:
+        """Remove every parameter."""
         for k in list(self._keys):
             del self[k]
 

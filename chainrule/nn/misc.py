@@ -74,6 +74,7 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
+        """Set γ to ones and β to zeros."""
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)

@@ -296,15 +296,18 @@ class Module:
         return module
 
     def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, depth first (each shared module once)."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-modules as (name, module) pairs, in registration order."""
         for name, child in self._modules.items():
             if child is not None:
                 yield name, child
 
     def children(self) -> Iterator[Module]:
+        """The direct sub-modules, in registration order."""
         for _, child in self.named_children():
             yield child
 
@@ -323,13 +326,19 @@ class Module:
         return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter of the module and (with ``recurse``) its sub-modules, each shared one once.
+
+        Pass them to an optimizer: ``cr.optim.Adam(model.parameters())``.
+        """
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """The buffers (running statistics and other non-trainable state) as (dotted name, tensor) pairs."""
         return self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers (running statistics and other non-trainable state)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -496,9 +505,11 @@ class Module:
         return self
 
     def cpu(self) -> Module:
+        """Move every parameter and buffer to the CPU (in place); returns the module."""
         return self.to("cpu")
 
     def cuda(self) -> Module:
+        """Move every parameter and buffer to the GPU (in place, needs CuPy); returns the module."""
         return self.to("cuda")
 
     def half(self) -> Module:

@@ -279,6 +279,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
+        """Set γ to ones and β to zeros."""
         if self.elementwise_affine:
             init.ones_(self.weight)
             if self.bias is not None:

@@ -40,9 +40,11 @@ class History:
         return key in self.history
 
     def keys(self):
+        """The names of the recorded values (``'loss'``, metrics, ``'val_*'``, ``'lr'``)."""
         return self.history.keys()
 
     def items(self):
+        """The (name, list of per-epoch values) pairs."""
         return self.history.items()
 
     def __len__(self) -> int:
@@ -53,9 +55,11 @@ class History:
         return {k: v[-1] for k, v in self.history.items()} if self.epoch else {}
 
     def state_dict(self) -> dict:
+        """The recorded values and epochs as plain lists, for checkpoints."""
         return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch)}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned."""
         self.history = {k: [float(x) for x in v] for k, v in state["history"].items()}
         self.epoch = [int(e) for e in state["epoch"]]
 

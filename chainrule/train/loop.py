@@ -349,6 +349,7 @@ class Trainer:
         return self.epoch + 1
 
     def call(self, hook: str, *args: Any) -> None:
+        """Call the hook named ``hook`` (e.g. ``'on_epoch_end'``) of every callback, in order."""
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 

@@ -226,12 +226,15 @@ class Metric:
     name = "metric"
 
     def reset(self) -> None:
+        """Forget what was accumulated (called at the start of every epoch)."""
         raise NotImplementedError
 
     def update(self, output: Any, target: Any) -> None:
+        """Accumulate one batch: the model's ``output`` and the ``target``."""
         raise NotImplementedError
 
     def result(self) -> Any:
+        """The metric over everything accumulated since ``reset``."""
         raise NotImplementedError
 
 
