@@ -66,18 +66,18 @@ class Function:
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
-        """Compute the outputs from the inputs, on arrays; override it in a subclass.
+        """Compute the outputs from the inputs, with recording off; override it in a subclass.
 
         ``ctx`` is the graph node: store what backward needs with ``ctx.save_for_backward(...)`` or
         as attributes.
 
         Args:
             ctx: the node of this call.
-            *args: the inputs (Tensors arrive as their arrays).
+            *args: the inputs, as given to ``apply`` (Tensors stay Tensors; ``x._data`` is the array).
             **kwargs: keyword inputs.
 
         Returns:
-            An array or a tuple of arrays: the outputs.
+            The outputs: an array or a Tensor, or a tuple of them (``apply`` wraps them as Tensors).
         """
         raise NotImplementedError
 
