@@ -259,13 +259,15 @@ class GELU(Module):
     r"""Gaussian error linear unit, element-wise.
 
     $$
-    \operatorname{GELU}(x) = x\,\Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}\left(\frac{x}{\sqrt{2}}\right)\right)
+    \operatorname{GELU}(x) = x\,\Phi(x) = \frac{x}{2}\left(1 +
+    \operatorname{erf}\left(\frac{x}{\sqrt{2}}\right)\right)
     $$
 
     where Φ is the standard normal CDF; with ``approximate='tanh'``:
 
     $$
-    \operatorname{GELU}(x) \approx \frac{x}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,(x + 0.044715\,x^{3})\right)\right)
+    \operatorname{GELU}(x) \approx \frac{x}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,(x +
+    0.044715\,x^{3})\right)\right)
     $$
 
     Args:

@@ -380,7 +380,7 @@ class ParameterDict(Module):
         parameters: a mapping or an iterable of (name, parameter) pairs (default empty).
 
     Example:
-        >>> pd = cr.nn.ParameterDict({"scale": cr.nn.Parameter(cr.ones(4)), "shift": cr.nn.Parameter(cr.zeros(4))})
+        >>> pd = cr.nn.ParameterDict({"scale": cr.nn.Parameter(cr.ones(4)), "shift": cr.zeros(4)})
         >>> y = cr.randn(2, 4) * pd["scale"] + pd["shift"]
         >>> sorted(pd.state_dict())
         ['scale', 'shift']

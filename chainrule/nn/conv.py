@@ -185,7 +185,8 @@ class Conv1d(_Conv):
     r"""1-D convolution (cross-correlation, as PyTorch), as ``torch.nn.Conv1d``.
 
     $$
-    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}}, k) \star x(n, g\,C_{\text{in}}/G + k)
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}},
+    k) \star x(n, g\,C_{\text{in}}/G + k)
     $$
 
     where ⋆ is the 1-D cross-correlation and g the group of c_out. Along each spatial dim:
@@ -232,7 +233,8 @@ class Conv2d(_Conv):
     r"""2-D convolution (cross-correlation, as PyTorch), as ``torch.nn.Conv2d``.
 
     $$
-    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}}, k) \star x(n, g\,C_{\text{in}}/G + k)
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}},
+    k) \star x(n, g\,C_{\text{in}}/G + k)
     $$
 
     where ⋆ is the 2-D cross-correlation and g the group of c_out. Along each spatial dim:
@@ -282,7 +284,8 @@ class Conv3d(_Conv):
     r"""3-D convolution (cross-correlation, as PyTorch), as ``torch.nn.Conv3d``.
 
     $$
-    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}}, k) \star x(n, g\,C_{\text{in}}/G + k)
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}},
+    k) \star x(n, g\,C_{\text{in}}/G + k)
     $$
 
     where ⋆ is the 3-D cross-correlation and g the group of c_out. Along each spatial dim:
@@ -415,7 +418,8 @@ class ConvTranspose1d(_ConvTransposeNd):
     scaled by it, onto the output:
 
     $$
-    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}}, c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}},
+    c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
     $$
 
     and along each spatial dim
@@ -467,7 +471,8 @@ class ConvTranspose2d(_ConvTransposeNd):
     scaled by it, onto the output:
 
     $$
-    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}}, c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}},
+    c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
     $$
 
     and along each spatial dim
@@ -519,7 +524,8 @@ class ConvTranspose3d(_ConvTransposeNd):
     scaled by it, onto the output:
 
     $$
-    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}}, c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}},
+    c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
     $$
 
     and along each spatial dim

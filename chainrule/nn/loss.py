@@ -101,7 +101,8 @@ class HuberLoss(_Loss):
     r"""Huber loss: quadratic for small errors, linear for large ones.
 
     $$
-    \ell_i = \begin{cases} \frac{1}{2} d_i^2 & \lvert d_i \rvert < \delta \\ \delta \left(\lvert d_i \rvert - \frac{1}{2}\delta\right) & \text{otherwise} \end{cases}, \qquad d_i = x_i - y_i
+    \ell_i = \begin{cases} \frac{1}{2} d_i^2 & \lvert d_i \rvert < \delta \\ \delta \left(\lvert d_i \rvert
+    - \frac{1}{2}\delta\right) & \text{otherwise} \end{cases}, \qquad d_i = x_i - y_i
     $$
 
     averaged (``'mean'``), summed (``'sum'``) or returned per element (``'none'``). Less sensitive

@@ -94,7 +94,8 @@ class SmoothL1Loss(_Loss):
     r"""Smooth L1 loss: Huber's loss divided by β.
 
     $$
-    \ell_i = \begin{cases} \frac{1}{2} d_i^2 / \beta & \lvert d_i \rvert < \beta \\ \lvert d_i \rvert - \frac{1}{2}\beta & \text{otherwise} \end{cases}, \qquad d_i = x_i - y_i
+    \ell_i = \begin{cases} \frac{1}{2} d_i^2 / \beta & \lvert d_i \rvert < \beta \\ \lvert d_i \rvert -
+    \frac{1}{2}\beta & \text{otherwise} \end{cases}, \qquad d_i = x_i - y_i
     $$
 
     averaged (``'mean'``), summed or returned per element; ``beta=0`` is the L1 loss.

@@ -164,8 +164,10 @@ class BatchNorm1d(_BatchNorm):
     Example:
         >>> bn = cr.nn.BatchNorm1d(3)
         >>> y = bn(cr.randn(16, 3) * 5 + 2)
-        >>> [round(abs(v), 4) for v in y.mean(dim=0).tolist()], [round(v, 3) for v in y.std(dim=0, correction=0).tolist()]
-        ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+        >>> [round(abs(v), 4) for v in y.mean(dim=0).tolist()]
+        [0.0, 0.0, 0.0]
+        >>> [round(v, 3) for v in y.std(dim=0, correction=0).tolist()]
+        [1.0, 1.0, 1.0]
         >>> bn.running_mean.shape, int(bn.num_batches_tracked)
         ((3,), 1)
     """

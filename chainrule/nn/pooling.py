@@ -356,9 +356,11 @@ class AdaptiveAvgPool2d(Module):
     Output cell (i, j) of an H_out × W_out grid averages the input rows and columns
 
     $$
-    \left\lfloor \frac{i\,H_{\text{in}}}{H_{\text{out}}} \right\rfloor \le h < \left\lceil \frac{(i + 1)\,H_{\text{in}}}{H_{\text{out}}} \right\rceil,
+    \left\lfloor \frac{i\,H_{\text{in}}}{H_{\text{out}}} \right\rfloor \le h < \left\lceil \frac{(i +
+    1)\,H_{\text{in}}}{H_{\text{out}}} \right\rceil,
     \qquad
-    \left\lfloor \frac{j\,W_{\text{in}}}{W_{\text{out}}} \right\rfloor \le w < \left\lceil \frac{(j + 1)\,W_{\text{in}}}{W_{\text{out}}} \right\rceil
+    \left\lfloor \frac{j\,W_{\text{in}}}{W_{\text{out}}} \right\rfloor \le w < \left\lceil \frac{(j +
+    1)\,W_{\text{in}}}{W_{\text{out}}} \right\rceil
     $$
 
     ``AdaptiveAvgPool2d(1)`` is global average pooling (one number per channel), the usual head
@@ -402,7 +404,9 @@ class Upsample(Module):
     r"""Resize the spatial dims by copying the nearest pixel, as ``torch.nn.Upsample(mode='nearest')``.
 
     $$
-    \text{out}(n, c, i, j) = x\left(n, c, \min\left(\lfloor i\,H_{\text{in}}/H_{\text{out}} \rfloor, H_{\text{in}} - 1\right), \min\left(\lfloor j\,W_{\text{in}}/W_{\text{out}} \rfloor, W_{\text{in}} - 1\right)\right)
+    \text{out}(n, c, i, j) = x\left(n, c, \min\left(\lfloor i\,H_{\text{in}}/H_{\text{out}} \rfloor,
+    H_{\text{in}} - 1\right), \min\left(\lfloor j\,W_{\text{in}}/W_{\text{out}} \rfloor, W_{\text{in}} -
+    1\right)\right)
     $$
 
     (with a ``scale_factor`` s the ratio is 1/s, as PyTorch). Give ``size`` or ``scale_factor``,

@@ -302,9 +302,9 @@ class RNN(RNNBase):
     h_t = \tanh\left(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}\right)
     $$
 
-    (ReLU instead of tanh with ``nonlinearity='relu'``). Parameters ``weight_ih_l{k}`` (H, I) (H, D·H beyond the first layer), ``weight_hh_l{k}`` (H, H),
-    ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (H,), with a ``_reverse`` suffix for the backward direction,
-    all initialised U(−1/√H, 1/√H) as PyTorch.
+    (ReLU instead of tanh with ``nonlinearity='relu'``). Parameters ``weight_ih_l{k}`` (H, I) (H, D·H beyond
+    the first layer), ``weight_hh_l{k}`` (H, H), ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (H,), with a
+    ``_reverse`` suffix for the backward direction, all initialised U(−1/√H, 1/√H) as PyTorch.
 
     Args:
         input_size: the features of each input step, I.
@@ -364,7 +364,7 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    r"""Long short-term memory layer, as ``torch.nn.LSTM``: ``lstm(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``.
+    r"""Long short-term memory layer, as ``torch.nn.LSTM``: ``lstm(x, (h_0, c_0)) -> (output, (h_n, c_n))``.
 
     $$
     \begin{aligned}
@@ -377,11 +377,11 @@ class LSTM(RNNBase):
     \end{aligned}
     $$
 
-    The cell state c_t carries information across many steps through the forget gate f_t, which is
-    why an LSTM remembers longer than an Elman RNN. Gate order in the weights: input, forget,
-    cell, output. Parameters ``weight_ih_l{k}`` (4H, I) (4H, D·H beyond the first layer), ``weight_hh_l{k}`` (4H, H),
-    ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (4H,), with a ``_reverse`` suffix for the backward direction,
-    all initialised U(−1/√H, 1/√H) as PyTorch.
+    The cell state c_t carries information across many steps through the forget gate f_t, which is why an LSTM
+    remembers longer than an Elman RNN. Gate order in the weights: input, forget, cell, output. Parameters
+    ``weight_ih_l{k}`` (4H, I) (4H, D·H beyond the first layer), ``weight_hh_l{k}`` (4H, H), ``bias_ih_l{k}``
+    and ``bias_hh_l{k}`` (4H,), with a ``_reverse`` suffix for the backward direction, all initialised
+    U(−1/√H, 1/√H) as PyTorch.
 
     Args:
         input_size: the features of each input step, I.
@@ -453,9 +453,9 @@ class GRU(RNNBase):
     \end{aligned}
     $$
 
-    Gate order in the weights: reset, update, new. Parameters ``weight_ih_l{k}`` (3H, I) (3H, D·H beyond the first layer), ``weight_hh_l{k}`` (3H, H),
-    ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (3H,), with a ``_reverse`` suffix for the backward direction,
-    all initialised U(−1/√H, 1/√H) as PyTorch.
+    Gate order in the weights: reset, update, new. Parameters ``weight_ih_l{k}`` (3H, I) (3H, D·H beyond the
+    first layer), ``weight_hh_l{k}`` (3H, H), ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (3H,), with a ``_reverse``
+    suffix for the backward direction, all initialised U(−1/√H, 1/√H) as PyTorch.
 
     Args:
         input_size: the features of each input step, I.
@@ -603,8 +603,8 @@ class RNNCell(RNNCellBase):
     h' = \tanh\left(W_{ih} x + b_{ih} + W_{hh} h + b_{hh}\right)
     $$
 
-    (ReLU instead of tanh with ``nonlinearity='relu'``). Parameters ``weight_ih`` (H, I), ``weight_hh`` (H, H), ``bias_ih`` and ``bias_hh`` (H,),
-    initialised U(−1/√H, 1/√H) as PyTorch.
+    (ReLU instead of tanh with ``nonlinearity='relu'``). Parameters ``weight_ih`` (H, I), ``weight_hh`` (H,
+    H), ``bias_ih`` and ``bias_hh`` (H,), initialised U(−1/√H, 1/√H) as PyTorch.
 
     Args:
         input_size: the features of the input, I.
@@ -665,8 +665,8 @@ class LSTMCell(RNNCellBase):
     \end{aligned}
     $$
 
-    Gate order in the weights: input, forget, cell, output. Parameters ``weight_ih`` (4H, I), ``weight_hh`` (4H, H), ``bias_ih`` and ``bias_hh`` (4H,),
-    initialised U(−1/√H, 1/√H) as PyTorch.
+    Gate order in the weights: input, forget, cell, output. Parameters ``weight_ih`` (4H, I), ``weight_hh``
+    (4H, H), ``bias_ih`` and ``bias_hh`` (4H,), initialised U(−1/√H, 1/√H) as PyTorch.
 
     Args:
         input_size: the features of the input, I.
@@ -720,8 +720,8 @@ class GRUCell(RNNCellBase):
     \end{aligned}
     $$
 
-    Gate order in the weights: reset, update, new. Parameters ``weight_ih`` (3H, I), ``weight_hh`` (3H, H), ``bias_ih`` and ``bias_hh`` (3H,),
-    initialised U(−1/√H, 1/√H) as PyTorch.
+    Gate order in the weights: reset, update, new. Parameters ``weight_ih`` (3H, I), ``weight_hh`` (3H, H),
+    ``bias_ih`` and ``bias_hh`` (3H,), initialised U(−1/√H, 1/√H) as PyTorch.
 
     Args:
         input_size: the features of the input, I.

@@ -44,7 +44,8 @@ class MultiheadAttention(Module):
     Each head h projects the inputs and attends with scaled dot products:
 
     $$
-    \operatorname{head}_h = \operatorname{softmax}\left(\frac{(Q W^{Q}_h)(K W^{K}_h)^{\top}}{\sqrt{d_k}} + M\right) V W^{V}_h,
+    \operatorname{head}_h = \operatorname{softmax}\left(\frac{(Q W^{Q}_h)(K W^{K}_h)^{\top}}{\sqrt{d_k}} +
+    M\right) V W^{V}_h,
     \qquad
     \operatorname{MHA}(Q, K, V) = \left[\operatorname{head}_1, \dots, \operatorname{head}_H\right] W^{O}
     $$
@@ -500,7 +501,8 @@ class TransformerEncoder(Module):
         - Output: the shape of the input.
 
     Example:
-        >>> enc = cr.nn.TransformerEncoder(cr.nn.TransformerEncoderLayer(32, 4, dim_feedforward=64), num_layers=2)
+        >>> layer = cr.nn.TransformerEncoderLayer(32, 4, dim_feedforward=64)
+        >>> enc = cr.nn.TransformerEncoder(layer, num_layers=2)
         >>> enc(cr.randn(10, 2, 32)).shape
         (10, 2, 32)
     """
@@ -557,7 +559,8 @@ class TransformerDecoder(Module):
         - Output: (T, N, E), the shape of tgt.
 
     Example:
-        >>> dec = cr.nn.TransformerDecoder(cr.nn.TransformerDecoderLayer(32, 4, dim_feedforward=64), num_layers=2)
+        >>> layer = cr.nn.TransformerDecoderLayer(32, 4, dim_feedforward=64)
+        >>> dec = cr.nn.TransformerDecoder(layer, num_layers=2)
         >>> dec(cr.randn(7, 2, 32), cr.randn(10, 2, 32)).shape
         (7, 2, 32)
     """
@@ -634,7 +637,7 @@ class Transformer(Module):
         - Output: (T, N, E).
 
     Example:
-        >>> model = cr.nn.Transformer(32, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=64)
+        >>> model = cr.nn.Transformer(32, 4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=64)
         >>> tgt_mask = cr.nn.Transformer.generate_square_subsequent_mask(7)
         >>> model(cr.randn(10, 2, 32), cr.randn(7, 2, 32), tgt_mask=tgt_mask).shape
         (7, 2, 32)

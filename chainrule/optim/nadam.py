@@ -21,7 +21,8 @@ class NAdam(Optimizer):
 
     $$
     \begin{aligned}
-    \mu_t &= \beta_1 \left(1 - \tfrac{1}{2}\, 0.96^{t \psi}\right), \qquad \Pi_t = \prod_{i \le t} \mu_i, \qquad
+    \mu_t &= \beta_1 \left(1 - \tfrac{1}{2}\, 0.96^{t \psi}\right), \qquad \Pi_t = \prod_{i \le t} \mu_i,
+    \qquad
     \hat v_t = \frac{v_t}{1 - \beta_2^t} \\
     \theta_t &= \theta_{t-1} - \eta\, \frac{1 - \mu_t}{1 - \Pi_t}\, \frac{g_t}{\sqrt{\hat v_t} + \epsilon}
     - \eta\, \frac{\mu_{t+1}}{1 - \Pi_t\, \mu_{t+1}}\, \frac{m_t}{\sqrt{\hat v_t} + \epsilon}

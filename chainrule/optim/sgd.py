@@ -21,7 +21,8 @@ class SGD(Optimizer):
     $$
     \begin{aligned}
     v_t &= \mu\, v_{t-1} + (1 - \tau)\, g_t \\
-    \theta_t &= \theta_{t-1} - \eta\, v_t \qquad \text{(Nesterov: } \theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, v_t)\text{)}
+    \theta_t &= \theta_{t-1} - \eta\, v_t \qquad \text{(Nesterov: } \theta_t = \theta_{t-1} - \eta\,(g_t +
+    \mu\, v_t)\text{)}
     \end{aligned}
     $$
 

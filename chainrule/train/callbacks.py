@@ -43,7 +43,8 @@ class Callback:
         ...         print(epoch, round(logs["loss"], 2) > 0)
         >>> model = cr.nn.Linear(2, 1)
         >>> x, y = cr.randn(16, 2), cr.randn(16, 1)
-        >>> _ = cr.fit(model, (x, y), loss="mse", optimizer="sgd", epochs=2, callbacks=[PrintLoss()], verbose=0)
+        >>> _ = cr.fit(model, (x, y), loss="mse", optimizer="sgd",
+        ...            epochs=2, callbacks=[PrintLoss()], verbose=0)
         0 True
         1 True
     """

@@ -106,7 +106,11 @@ def test_every_public_method_has_a_docstring():
                 continue
             if isinstance(attr, property):
                 doc = attr.__doc__ or next(
-                    (getattr(b.__dict__.get(name), "__doc__", None) for b in cls.__mro__[1:] if name in b.__dict__),
+                    (
+                        getattr(b.__dict__.get(name), "__doc__", None)
+                        for b in cls.__mro__[1:]
+                        if name in b.__dict__
+                    ),
                     None,
                 )
             elif callable(attr) or isinstance(attr, (classmethod, staticmethod)):
@@ -132,7 +136,15 @@ def _standard_classes():
 
 def test_the_standard_covers_the_layers_and_optimizers():
     found = _standard_classes()
-    for name in ("nn.Linear", "nn.Conv2d", "nn.ReLU", "nn.CrossEntropyLoss", "nn.LSTM", "optim.Adam", "optim.SGD"):
+    for name in (
+        "nn.Linear",
+        "nn.Conv2d",
+        "nn.ReLU",
+        "nn.CrossEntropyLoss",
+        "nn.LSTM",
+        "optim.Adam",
+        "optim.SGD",
+    ):
         assert name in found, f"{name} is missing from the classes the docstring standard checks"
 
 
