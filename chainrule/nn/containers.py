@@ -63,7 +63,7 @@ class Sequential(Module):
     ``append``/``insert``/``extend`` add modules.
 
     Args:
-        *args: the modules, or one ``OrderedDict`` of named modules.
+        *modules: the modules, or one ``OrderedDict`` of named modules.
 
     Shape:
         - Input: what the first module takes.

@@ -223,8 +223,9 @@ class CrossEntropyLoss(_WeightedLoss):
     $$
 
     (``reduction='mean'``: a weighted mean; samples whose target is ``ignore_index`` count for
-    nothing). With class probabilities as the target, ℓₙ = −Σ_c w_c y_{n,c} log softmax(xₙ)_c and
-    the mean is over N. ``label_smoothing`` ε replaces the target by (1 − ε)·target + ε/C.
+    nothing). With class probabilities as the target,
+    $\ell_n = -\sum_c w_c\, y_{n,c} \log \operatorname{softmax}(x_n)_c$ and the mean is over N.
+    ``label_smoothing`` ε replaces the target by (1 − ε)·target + ε/C.
 
     Args:
         weight: a weight per class, shape (C,) (default 1).
