@@ -364,9 +364,26 @@ class LogSoftmax(Function):
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
-    """(1/β) log(1 + e^{βx}), reverting to x where βx > threshold, as ``torch.nn.functional.softplus``.
+    r"""Softplus, a smooth ReLU, as ``torch.nn.functional.softplus``.
 
-    Shapes: any -> same.  Example: ``softplus(cr.tensor([0.0]))`` -> ``[0.6931]``.
+    $$
+    \operatorname{softplus}(x) = \frac{1}{\beta} \log\left(1 + e^{\beta x}\right)
+    $$
+
+    reverting to x where βx > ``threshold``.
+
+    Args:
+        input: the tensor.
+        beta: the sharpness β (default 1).
+        threshold: above this value of βx the function is the identity (default 20).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.softplus(cr.tensor([0.0]))
+        tensor([0.6931])
     """
     _check_tensor("softplus", input)
     _args.number("softplus", "threshold", threshold)
@@ -376,9 +393,24 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x if x > 0 else negative_slope · x.  ``inplace`` is accepted for compatibility (never in place).
+    r"""Leaky ReLU, element-wise, as ``torch.nn.functional.leaky_relu``.
 
-    Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
+    $$
+    \operatorname{leaky\_relu}(x) = \begin{cases} x & x > 0 \\ a\,x & x \le 0 \end{cases}
+    $$
+
+    Args:
+        input: the tensor.
+        negative_slope: the slope a (default 0.01).
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)
+        tensor([-0.2,  3. ])
     """
     _check_tensor("leaky_relu", input)
     _args.number("leaky_relu", "negative_slope", negative_slope)
@@ -386,9 +418,23 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
-    """x if x > 0 else a · x with a learned slope ``weight`` of shape (1,) or (C,), C = input.shape[1].
+    r"""PReLU: leaky ReLU with a learned slope per channel, as ``torch.nn.functional.prelu``.
 
-    Example: ``prelu(cr.randn(4, 3), cr.full((3,), 0.25))``.
+    $$
+    \operatorname{prelu}(x) = \begin{cases} x & x > 0 \\ a_c\,x & x \le 0 \end{cases}
+    $$
+
+    Args:
+        input: the tensor; dim 1 holds the channels c.
+        weight: the slopes a, of shape (1,) or (C,) with C = ``input.shape[1]``.
+
+    Shape:
+        - Input: (N, C, *), or any shape with one slope.
+        - Output: the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.prelu(cr.tensor([[-4.0, 2.0]]), cr.tensor([0.25]))
+        tensor([[-1.,  2.]])
     """
     _check_tensor("prelu", input)
     n = weight.numel()
@@ -402,16 +448,51 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
+    r"""Exponential linear unit, element-wise, as ``torch.nn.functional.elu``.
+
+    $$
+    \operatorname{elu}(x) = \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases}
+    $$
+
+    Args:
+        input: the tensor.
+        alpha: the scale α of the negative part (default 1).
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.elu(cr.tensor([-1.0]))
+        tensor([-0.6321])
+    """
     _check_tensor("elu", input)
     _args.number("elu", "alpha", alpha)
     return ELU.apply(input, alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
-    """x Φ(x) (``approximate='none'``) or its tanh approximation (``'tanh'``).
+    r"""Gaussian error linear unit, as ``torch.nn.functional.gelu``.
 
-    Example: ``gelu(cr.tensor([1.0]))`` -> ``[0.8413]``.
+    $$
+    \operatorname{gelu}(x) = x\,\Phi(x)
+    = \frac{x}{2}\left(1 + \operatorname{erf}\left(\frac{x}{\sqrt{2}}\right)\right)
+    $$
+
+    with Φ the standard normal CDF, or its tanh approximation with ``approximate='tanh'``.
+
+    Args:
+        input: the tensor.
+        approximate: ``'none'`` (exact, default) or ``'tanh'``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.gelu(cr.tensor([1.0]))
+        tensor([0.8413])
     """
     _check_tensor("gelu", input)
     if approximate not in ("none", "tanh"):
@@ -420,7 +501,24 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x σ(x) (also called swish).  Example: ``silu(cr.tensor([1.0]))`` -> ``[0.7311]``."""
+    r"""Sigmoid linear unit (swish), element-wise, as ``torch.nn.functional.silu``.
+
+    $$
+    \operatorname{silu}(x) = x\,\sigma(x)
+    $$
+
+    Args:
+        input: the tensor.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.silu(cr.tensor([1.0]))
+        tensor([0.7311])
+    """
     _check_tensor("silu", input)
     return SiLU.apply(input)
 
@@ -446,24 +544,74 @@ def _softmax_like(cls, op: str, input: Tensor, dim, dtype) -> Tensor:  # noqa: A
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
-    """e^{x_i} / Σ_j e^{x_j} along ``dim`` (max-shifted, so ±1000 is fine).
+    r"""Softmax along ``dim``, as ``torch.nn.functional.softmax``.
 
-    Shapes: any -> same; each slice along ``dim`` sums to 1.
-    Example: ``softmax(cr.tensor([[1.0, 1.0]]), dim=1)`` -> ``[[0.5, 0.5]]``.
+    $$
+    \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \qquad m = \max_j x_j
+    $$
+
+    (the shift by the maximum changes nothing but keeps ±1000 finite).
+
+    Args:
+        input: the tensor.
+        dim: the dimension that sums to 1 (``None``: PyTorch's implicit choice, with a warning).
+        dtype: compute in this dtype.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input; each slice along ``dim`` sums to 1.
+
+    Example:
+        >>> cr.softmax(cr.tensor([[1.0, 1.0]]), dim=1)
+        tensor([[0.5, 0.5]])
     """
     return _softmax_like(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
-    """log softmax along ``dim``, computed as x - m - log Σ e^{x - m} (never log of 0 for finite x).
+    r"""Logarithm of the softmax along ``dim``, as ``torch.nn.functional.log_softmax``.
 
-    Example: ``log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)`` -> ``[[-0.6931, -0.6931]]``.
+    $$
+    \operatorname{log\_softmax}(x)_i = x_i - m - \log \sum_j e^{x_j - m}, \qquad m = \max_j x_j
+    $$
+
+    (never the log of 0 for finite x).
+
+    Args:
+        input: the tensor.
+        dim: the dimension of the classes (``None``: PyTorch's implicit choice, with a warning).
+        dtype: compute in this dtype.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)
+        tensor([[-0.6931, -0.6931]])
     """
     return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """max(x, 0), as ``torch.nn.functional.relu`` (``inplace`` accepted; the result is always new)."""
+    r"""Rectified linear unit, element-wise, as ``torch.nn.functional.relu``.
+
+    $$
+    \operatorname{relu}(x) = \max(0, x)
+    $$
+
+    Args:
+        input: the tensor.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.relu(cr.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
     from chainrule.ops.elementwise import relu as _relu
 
     return _relu(input)

@@ -678,12 +678,44 @@ def cos(x: Tensor) -> Tensor:
 
 
 def tanh(x: Tensor) -> Tensor:
-    """tanh x element-wise."""
+    r"""Hyperbolic tangent, element-wise.
+
+    $$
+    \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}
+    $$
+
+    Args:
+        x: the tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.tanh(cr.tensor([0.0, 1.0]))
+        tensor([0.    , 0.7616])
+    """
     return Tanh.apply(_floating(x, "tanh"))
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    """σ(x) = 1 / (1 + e⁻ˣ) element-wise, stable for large |x|."""
+    r"""Logistic sigmoid, element-wise, stable for large |x|.
+
+    $$
+    \sigma(x) = \frac{1}{1 + e^{-x}}
+    $$
+
+    Args:
+        x: the tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.sigmoid(cr.tensor([0.0, 100.0]))
+        tensor([0.5, 1. ])
+    """
     return Sigmoid.apply(_floating(x, "sigmoid"))
 
 

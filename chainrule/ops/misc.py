@@ -201,10 +201,31 @@ def smooth_l1_loss(
     reduction: str = "mean",
     beta: float = 1.0,
 ) -> Tensor:
-    """Smooth L1: ½ d² / β for |d| < β, |d| - ½ β beyond (d = x - y), as ``torch.nn.functional``.
+    r"""Smooth L1 loss, Huber's loss divided by β, as ``torch.nn.functional.smooth_l1_loss``.
 
-    It is the Huber loss divided by β (β = 0 gives the L1 loss).
-    Example: ``smooth_l1_loss(cr.tensor([0., 0.]), cr.tensor([0.5, 3.]))`` -> (0.125 + 2.5) / 2.
+    $$
+    \ell_i = \begin{cases} \frac{1}{2} d_i^2 / \beta & \lvert d_i \rvert < \beta \\
+    \lvert d_i \rvert - \frac{1}{2}\beta & \text{otherwise} \end{cases}, \qquad d_i = x_i - y_i
+    $$
+
+    β = 0 gives the L1 loss.
+
+    Args:
+        input: the predictions x.
+        target: the targets y, the shape of the input.
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        beta: the threshold β ≥ 0 (default 1).
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.smooth_l1_loss(cr.tensor([0.0, 0.0]), cr.tensor([0.5, 3.0]))
+        tensor(1.3125)
     """
     from chainrule.ops import loss as L
 

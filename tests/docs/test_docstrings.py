@@ -3,7 +3,8 @@
 - Every public name of the documented packages has a docstring, and so has every public method
   and property of their classes (inherited docstrings count: ``forward`` overriding
   ``Module.forward`` is documented there).
-- Layers, activations and losses (the ``Module`` classes of ``cr.nn``) and optimizers carry their
+- Layers, activations and losses (the ``Module`` classes of ``cr.nn`` and the activations and losses
+  of ``cr.nn.functional``) and optimizers carry their
   formula as a ``$$`` display block, a ``Shape:`` section (optimizers are exempt: they take
   parameters, not tensors) and an ``Example:`` section whose doctest runs in CI
   (``python -m pytest --doctest-modules chainrule``).
@@ -122,9 +123,24 @@ def test_every_public_method_has_a_docstring():
     assert not missing, f"{len(missing)} public methods without a docstring: {missing}"
 
 
-def _standard_classes():
-    """The layers, activations and losses of cr.nn, and the optimizers, by name."""
+# Functions of cr.nn.functional held to the standard besides the losses (``*_loss``, ``*cross_entropy*``):
+# the activations, which live in chainrule/ops/activation.py (plus sigmoid and tanh).
+NOT_ACTIVATIONS = {"erf"}
+
+
+def _functional_standard() -> dict[str, object]:
     out = {}
+    for name, fn in public_names("chainrule.nn.functional").items():
+        loss = name.endswith("_loss") or "cross_entropy" in name
+        activation = fn.__module__ == "chainrule.ops.activation" and name not in NOT_ACTIVATIONS
+        if loss or activation or name in ("sigmoid", "tanh"):
+            out[f"F.{name}"] = fn
+    return out
+
+
+def _standard_classes():
+    """The layers, activations and losses of cr.nn, the functional ones, and the optimizers, by name."""
+    out = dict(_functional_standard())
     for name, obj in public_names("chainrule.nn").items():
         if inspect.isclass(obj) and issubclass(obj, cr.nn.Module):
             out[f"nn.{name}"] = obj
@@ -144,6 +160,11 @@ def test_the_standard_covers_the_layers_and_optimizers():
         "nn.LSTM",
         "optim.Adam",
         "optim.SGD",
+        "F.relu",
+        "F.softmax",
+        "F.cross_entropy",
+        "F.mse_loss",
+        "F.sigmoid",
     ):
         assert name in found, f"{name} is missing from the classes the docstring standard checks"
 
@@ -152,7 +173,7 @@ def _problems(name: str, cls: type) -> list[str]:
     doc = cls.__doc__ or ""
     short = name.split(".")[1]
     problems = []
-    takes_tensors = name.startswith("nn.") and short not in NO_FORMULA
+    takes_tensors = name.startswith("F.") or (name.startswith("nn.") and short not in NO_FORMULA)
     if (takes_tensors or name.startswith("optim.")) and not _FORMULA.search(doc):
         problems.append("no formula (a $$ ... $$ block, each $$ on its own line)")
     if takes_tensors and not _SHAPE.search(doc):
