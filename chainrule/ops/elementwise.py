@@ -760,9 +760,34 @@ def _as_tensor(x, like) -> Tensor:
 
 
 def where(cond, a=None, b=None) -> Tensor:
-    """Pick a where cond is true, else b (broadcast).
+    r"""Pick from ``a`` where ``cond`` holds, else from ``b``, element-wise (broadcast), as ``torch.where``.
 
-    ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``, as PyTorch.
+    $$
+    \text{out}_i = \begin{cases} a_i & \text{cond}_i \\ b_i & \text{otherwise} \end{cases}
+    $$
+
+    The gradient flows to ``a`` where the condition holds and to ``b`` elsewhere; ``cond`` gets
+    none. ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``, as PyTorch.
+
+    Args:
+        cond: a bool tensor (or array).
+        a: the values where ``cond`` is True (a tensor or a number).
+        b: the values elsewhere (a tensor or a number).
+
+    Returns:
+        A tensor of the broadcast shape of ``cond``, ``a`` and ``b``.
+
+    Raises:
+        TypeError: when only one of ``a`` and ``b`` is given.
+
+    Example:
+        >>> x = cr.tensor([-1.0, 2.0, -3.0], requires_grad=True)
+        >>> y = cr.where(x > 0, x, 0.1 * x)
+        >>> y
+        tensor([-0.1,  2. , -0.3], grad_fn=<WhereBackward>)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([0.1, 1. , 0.1])
     """
     if a is None and b is None:
         from chainrule.ops.indexing import nonzero
