@@ -106,7 +106,6 @@ def abs(x):  # noqa: A001 - the math's name
 
 
 def sign(x):
-    """Absolute value, in either mode."""
     """-1, 0 or 1 (no gradient in either mode)."""
     return _ops().sign(x) if isinstance(x, Tensor) else xp_of(x).sign(x)
 
