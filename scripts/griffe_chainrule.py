@@ -16,7 +16,20 @@ import re
 import griffe
 
 _SINGULAR = re.compile(r"^(\s*)Example:[ \t]*$", re.M)
-NAMESPACES = ("chainrule.nn.functional",)  # modules, not packages, that only re-export
+NAMESPACES = ("chainrule.nn.functional",)
+_BUILTIN_TYPES = {
+    "bool",
+    "int",
+    "float",
+    "complex",
+    "str",
+    "bytes",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "object",
+}  # modules, not packages, that only re-export
 
 
 class ChainruleReference(griffe.Extension):
@@ -31,6 +44,10 @@ class ChainruleReference(griffe.Extension):
         """Mark the names chainrule's namespaces import from chainrule as public."""
         if pkg.path != "chainrule":
             return
+        # cr.bool, cr.float, ... are dtypes; griffe would resolve every `bool` annotation of the
+        # package to them (shown as `bool_`), so they are left out of the reference.
+        for name in _BUILTIN_TYPES & set(pkg.members):
+            del pkg.members[name]
         stack = [pkg]
         while stack:
             module = stack.pop()

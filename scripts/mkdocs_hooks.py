@@ -23,12 +23,14 @@ _BLOCK = re.compile(r'<div class="arithmatex">\\\[(.*?)\\\]</div>', re.S)
 _INLINE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.S)
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
 _UNKNOWN = re.compile(r"<m[io][^>]*>(\\[A-Za-z]+)</m[io]>")
+_STRAY_AMP = re.compile(r"<m[io][^>]*>&(amp;)?</m[io]>")
 
 
 def _mathml(latex: str, display: str, where: str) -> str:
     tex = html.unescape(latex).strip()
     try:
-        out = convert(tex, display=display)
+        # latex2mathml lays out `split` as a table but not `aligned`, its twin inside $$ ... $$
+        out = convert(tex.replace("{aligned}", "{split}"), display=display)
     except Exception as exc:  # latex2mathml raises its own exception types, one per syntax error
         log.warning(
             "%s: cannot convert the formula %r to MathML (%s: %s)", where, tex, type(exc).__name__, exc
@@ -37,6 +39,8 @@ def _mathml(latex: str, display: str, where: str) -> str:
     unknown = _UNKNOWN.findall(out)
     if unknown:
         log.warning("%s: the formula %r uses %s, unknown to latex2mathml", where, tex, ", ".join(unknown))
+    if _STRAY_AMP.search(out):
+        log.warning("%s: the formula %r has an '&' outside an environment latex2mathml aligns", where, tex)
     return out
 
 

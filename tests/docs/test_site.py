@@ -112,6 +112,11 @@ def test_api_page_draws_its_formulas_as_mathml(page, url):
     parts = frac.locator(":scope > *")
     num, den = parts.nth(0).bounding_box(), parts.nth(1).bounding_box()
     assert num["y"] + num["height"] <= den["y"] + 1, "MathML fractions are not laid out (no MathML support?)"
+    stray = page.evaluate(
+        """() => Array.from(document.querySelectorAll('mi, mo'))
+            .map(e => e.textContent.trim()).filter(t => t === '&' || t.startsWith('\\\\'))"""
+    )
+    assert not stray, f"LaTeX left inside the MathML (an unsupported command or alignment): {stray[:5]}"
     text = _visible_text_outside_code(page)
     for raw in ("$$", "\\frac", "\\begin", "\\left"):
         assert raw not in text, f"raw LaTeX {raw!r} left on the page"
