@@ -1,5 +1,8 @@
-"""The ``chainrule`` command: ``demo``, ``playground``, ``bench``, ``data``, ``torch``, ``lessons``,
-``--version``."""
+"""The ``chainrule`` command line.
+
+The ``chainrule`` command: ``demo``, ``playground``, ``bench``, ``data``, ``torch``, ``lessons``,
+``--version``.
+"""
 
 from __future__ import annotations
 

@@ -5,8 +5,7 @@ code written either way works: ``x.to(cr.device("cpu"))``, ``x.device == "cpu"``
 ``x.device.type == "cuda"``. ``'cuda'`` means CuPy on the first GPU; an index names which GPU
 but chainrule runs everything on GPU 0, so only indices ``0`` (and none) are accepted there.
 
-Example::
-
+Example:
     >>> d = cr.device("cpu:0")
     >>> d, d.type, d.index
     (device(type='cpu', index=0), 'cpu', 0)

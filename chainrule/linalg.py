@@ -176,16 +176,22 @@ def _qr_arrays(a, mode):
 
 
 def _again(cls, arrays_fn, A, *args):
-    """A decomposition's outputs again, for its backward (its outputs may be gone by then): on arrays
-    recomputed directly, on Tensors through ``cls`` so that second derivatives see them."""
+    """A decomposition's outputs, recomputed for its backward.
+
+    A decomposition's outputs again, for its backward (its outputs may be gone by then): on arrays
+    recomputed directly, on Tensors through ``cls`` so that second derivatives see them.
+    """
     if isinstance(A, Tensor):
         return cls.apply(A, *args)
     return arrays_fn(A, *args)
 
 
 class Eigh(Function):
-    """(λ, V) with A = V diag(λ) Vᵀ (the lower triangle of A is read);
-    gA = V (diag(gλ) + skew(Vᵀ gV)/2 / E) Vᵀ."""
+    """Symmetric eigendecomposition.
+
+    (λ, V) with A = V diag(λ) Vᵀ (the lower triangle of A is read);
+    gA = V (diag(gλ) + skew(Vᵀ gV)/2 / E) Vᵀ.
+    """
 
     array_backward = True
 
@@ -326,8 +332,11 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
 
 
 def svd(A: Tensor, full_matrices: bool = True):
-    """``(U, S, Vh)`` with A = U diag(S) Vh, S descending; differentiable with ``full_matrices=False``
-    (as PyTorch, whose full U, Vh have no unique gradient)."""
+    """Singular value decomposition.
+
+    ``(U, S, Vh)`` with A = U diag(S) Vh, S descending; differentiable with ``full_matrices=False``
+    (as PyTorch, whose full U, Vh have no unique gradient).
+    """
     if not isinstance(A, Tensor) or A.ndim < 2:
         raise RuntimeError(f"linalg.svd: expected a batch of matrices, got {getattr(A, 'shape', A)}")
     _float("svd", A)
@@ -347,8 +356,11 @@ def svdvals(A: Tensor) -> Tensor:
 
 
 def qr(A: Tensor, mode: str = "reduced"):
-    """``(Q, R)`` with A = Q R, Q orthonormal columns, R upper triangular (``mode`` 'reduced' or
-    'complete'; differentiable for m ≥ n in 'reduced')."""
+    """QR decomposition.
+
+    ``(Q, R)`` with A = Q R, Q orthonormal columns, R upper triangular (``mode`` 'reduced' or
+    'complete'; differentiable for m ≥ n in 'reduced').
+    """
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     if not isinstance(A, Tensor) or A.ndim < 2:
@@ -369,7 +381,9 @@ def _dims(dim, ndim: int, op: str):
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
-    """(Σ |x|^ord)^(1/ord) over ``dim`` (all entries when None); ord ±inf is the max/min |x|, 0 counts
+    """The vector norm of order ``ord``.
+
+    (Σ |x|^ord)^(1/ord) over ``dim`` (all entries when None); ord ±inf is the max/min |x|, 0 counts
     nonzeros.
 
     >>> cr.linalg.vector_norm(cr.tensor([3.0, 4.0]))
@@ -395,8 +409,11 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 
 
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
-    """A matrix norm over the two dims ``dim``: 'fro' (√Σ a²), 'nuc' (Σ singular values), 1/-1 (max/min
-    column abs sum), inf/-inf (rows), 2/-2 (largest/smallest singular value)."""
+    """A matrix norm.
+
+    A matrix norm over the two dims ``dim``: 'fro' (√Σ a²), 'nuc' (Σ singular values), 1/-1 (max/min
+    column abs sum), inf/-inf (rows), 2/-2 (largest/smallest singular value).
+    """
     if dtype is not None:
         A = A.to(np.dtype(dtype))
     if A.ndim < 2:
@@ -423,8 +440,11 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
 
 
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
-    """A vector norm (1-D input or an int ``dim``) or a matrix norm (2-D input or a 2-tuple ``dim``);
-    without ``ord`` and ``dim``: the 2-norm of all entries."""
+    """A vector or matrix norm.
+
+    A vector norm (1-D input or an int ``dim``) or a matrix norm (2-D input or a 2-tuple ``dim``);
+    without ``ord`` and ``dim``: the 2-norm of all entries.
+    """
     if ord is None:
         return vector_norm(A, 2, dim, keepdim, dtype=dtype)
     if isinstance(dim, int) or (dim is None and A.ndim == 1):

@@ -79,7 +79,9 @@ def permutation(n: int, generator=None):
 
 
 class Generator:
-    """A random number generator of its own, as ``torch.Generator``: pass it as ``generator=`` to the
+    """A random number generator of its own.
+
+    A random number generator of its own, as ``torch.Generator``: pass it as ``generator=`` to the
     random factories (``cr.rand``, ``cr.randn``, ``cr.randint``, ``cr.randperm``, ``cr.bernoulli``,
     ``cr.multinomial``, ``cr.normal``, the ``*_like`` ones) for draws independent of ``cr.manual_seed``.
 

@@ -83,8 +83,11 @@ def _pickle(obj: Any, path: str, arrays: dict, pickled: list) -> dict:
 
 
 def _encode(obj: Any, path: str, arrays: dict, pickled: list, depth: int = 0) -> Any:
-    """The JSON-able description of ``obj``; its arrays go into ``arrays`` under dotted keys and
-    anything else is pickled (listed in ``pickled``)."""
+    """The JSON-able description of ``obj``.
+
+    The JSON-able description of ``obj``; its arrays go into ``arrays`` under dotted keys and
+    anything else is pickled (listed in ``pickled``).
+    """
     if depth > _MAX_DEPTH:
         return _pickle(obj, path, arrays, pickled)
     if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or backend.device_of(obj) == "cuda":
@@ -370,7 +373,9 @@ def _read_bytes(data: bytes, name: str) -> tuple[dict, dict]:
 
 
 def load(f: str | os.PathLike | io.IOBase, map_location: Any = None, weights_only: bool = True) -> Any:
-    """Read what ``save`` wrote from ``f`` (a path or a binary file object): the same structure,
+    """Read what ``save`` wrote.
+
+    Read what ``save`` wrote from ``f`` (a path or a binary file object): the same structure,
     with Tensors for the arrays.
 
     A safetensors file written by another tool loads as a dict ``{key: Tensor}``.

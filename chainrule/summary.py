@@ -6,8 +6,7 @@ parameters (total, trainable (``requires_grad``) and non-trainable (frozen)), th
 the memory estimates torchinfo shows (input, forward/backward activations, parameters).
 ``Summary.nested(depth)`` shows the tree of sub-modules instead of the flat list of layers.
 
-Example::
-
+Example:
     >>> model = cr.nn.Sequential(cr.nn.Conv2d(1, 8, 3), cr.nn.ReLU(), cr.nn.Flatten(), cr.nn.Linear(288, 10))
     >>> print(cr.summary(model, (1, 8, 8)))
     Layer (type)   Output shape      Mult-adds   Param #   Trainable
@@ -40,9 +39,12 @@ from chainrule.tensor import Tensor
 
 @dataclass
 class LayerRow:
-    """One line of the table: dotted name, class name, output shape(s) (batch dim as None),
+    """One line of the summary table.
+
+    One line of the table: dotted name, class name, output shape(s) (batch dim as None),
     parameters, multiply-adds per sample, bytes of its output per sample, depth in the tree
-    (the model is 0)."""
+    (the model is 0).
+    """
 
     name: str
     type: str
@@ -67,8 +69,10 @@ def _count(n: float) -> str:
 
 @dataclass
 class Summary:
-    """The result of ``cr.summary``: ``rows`` (``LayerRow``) and the parameter totals; ``str()`` is
-    the table."""
+    """The result of ``cr.summary``.
+
+    ``rows`` (``LayerRow``) and the parameter totals; ``str()`` is the table.
+    """
 
     rows: list = field(default_factory=list)
     total_params: int = 0
@@ -99,8 +103,11 @@ class Summary:
         ]
 
     def nested(self, depth: int | None = 3) -> str:
-        """The tree of sub-modules down to ``depth`` (None: all), as torchinfo: containers show
-        their output shape and the parameters and mult-adds of everything inside them."""
+        """The tree of sub-modules down to ``depth``.
+
+        The tree of sub-modules down to ``depth`` (None: all), as torchinfo: containers show
+        their output shape and the parameters and mult-adds of everything inside them.
+        """
         if depth is not None and depth < 0:
             raise ValueError(f"Summary.nested: depth must be >= 0 or None, got {depth}")
         rows = [r for r in self.tree if depth is None or r.depth <= depth]
@@ -204,7 +211,9 @@ _CELLS = {"RNNCell", "LSTMCell", "GRUCell"}
 
 
 def mult_adds(module: Module, args: tuple, out: Any) -> int:
-    """Multiply-adds of one call of ``module`` (whole batch), counted as torchinfo and PyTorch's
+    """Multiply-adds of one call of ``module``.
+
+    Multiply-adds of one call of ``module`` (whole batch), counted as torchinfo and PyTorch's
     FLOP counter do (a FLOP count is twice this): the products of linear layers, convolutions and
     recurrent layers; other layers (activations, norms, pooling, embeddings) count 0.
 
@@ -267,7 +276,9 @@ def _input_shapes(input_shape) -> list:
 
 
 def summary(model: Module, input_shape, dtype=None, device=None, batch_size: int = 2) -> Summary:
-    """Run ``model`` once on a batch of ``batch_size`` dummy inputs of ``input_shape`` (without the
+    """Summarise a model's layers: output shapes, parameters, multiply-adds.
+
+    Run ``model`` once on a batch of ``batch_size`` dummy inputs of ``input_shape`` (without the
     batch dim: ``(1, 28, 28)``, or an int ``n`` for ``(n,)``; a list of shapes for several inputs)
     and return the per-layer ``Summary``.
 
@@ -352,8 +363,11 @@ def summary(model: Module, input_shape, dtype=None, device=None, batch_size: int
 
 
 def _tree(model: Module, seen: dict, macs: dict, batch: int) -> list:
-    """Rows of every module called in the forward pass, parents before children, containers with
-    the totals of their subtree (each shared parameter once)."""
+    """The rows of every module called in the forward pass.
+
+    Rows of every module called in the forward pass, parents before children, containers with
+    the totals of their subtree (each shared parameter once).
+    """
     rows = []
     for name, module in model.named_modules():
         if id(module) not in seen:

@@ -67,8 +67,11 @@ def _walk(root: Tensor, known: dict):
 
 
 def retain_grads(tensor: Tensor) -> Tensor:
-    """Call ``retain_grad()`` on every intermediate tensor behind ``tensor`` (and on itself), so that
-    after ``backward()`` the graph shows the gradient of each of them.  Returns ``tensor``."""
+    """Retain the gradient of every tensor behind ``tensor``.
+
+    Call ``retain_grad()`` on every intermediate tensor behind ``tensor`` (and on itself), so that
+    after ``backward()`` the graph shows the gradient of each of them.  Returns ``tensor``.
+    """
     tensors, _ = _walk(tensor, {})
     for t in tensors:
         if isinstance(t, Tensor) and t.grad_fn is not None:
@@ -175,9 +178,12 @@ def render(
     format: str | None = None,  # noqa: A002
     names: Mapping[str, Tensor] | None = None,
 ) -> str:
-    """Write the graph of a tensor (or DOT text) to ``path``: ``.dot``/``.gv`` as text, ``.svg``,
+    """Write the graph picture of a tensor to a file.
+
+    Write the graph of a tensor (or DOT text) to ``path``: ``.dot``/``.gv`` as text, ``.svg``,
     ``.png``, ``.pdf`` through Graphviz's ``dot`` program (a clear error when it is not installed).
-    Returns the path."""
+    Returns the path.
+    """
     dot = obj if isinstance(obj, str) else graph(obj, names)
     path = os.fspath(path)
     fmt = (format or os.path.splitext(path)[1].lstrip(".") or "svg").lower()

@@ -33,4 +33,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 # The `>>>` examples in the package's docstrings (conftest.py gives them `cr` and `np`).
 python -m pytest -q -p no:cacheprovider --doctest-modules chainrule
+# The documentation site (mkdocs.yml): any warning (a broken link, a missing reference, a formula
+# that does not convert) fails the build.
+NO_MKDOCS_2_WARNING=1 python -m mkdocs build --strict -q
 python -m pytest -n 2 -q -p no:cacheprovider "$@"

@@ -1,5 +1,8 @@
-"""The autograd engine: graph nodes (``Function``), backprop (``engine``), ``grad``,
-``gradcheck``, ``detect_anomaly`` and the grad-mode switches."""
+"""The autograd engine.
+
+The autograd engine: graph nodes (``Function``), backprop (``engine``), ``grad``,
+``gradcheck``, ``detect_anomaly`` and the grad-mode switches.
+"""
 
 from chainrule.autograd.grad_mode import (
     enable_grad,

@@ -6,7 +6,9 @@ from chainrule.autograd.grad_mode import State
 
 
 class detect_anomaly:
-    """Context manager: while active, every op checks its outputs (and, in backward, the gradients
+    """Check every op's outputs and gradients for NaN/inf while active.
+
+    Context manager: while active, every op checks its outputs (and, in backward, the gradients
     it produces) for NaN/inf and raises ``RuntimeError`` naming the op and the source line that
     created it.  Slow: use it for debugging.
 

@@ -66,10 +66,32 @@ class Function:
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:
+        """Compute the outputs from the inputs, with recording off; override it in a subclass.
+
+        ``ctx`` is the graph node: store what backward needs with ``ctx.save_for_backward(...)`` or
+        as attributes.
+
+        Args:
+            ctx: the node of this call.
+            *args: the inputs, as given to ``apply`` (Tensors stay Tensors; ``x._data`` is the array).
+            **kwargs: keyword inputs.
+
+        Returns:
+            The outputs: an array or a Tensor, or a tuple of them (``apply`` wraps them as Tensors).
+        """
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Function, *grads: Tensor) -> Any:
+        """Compute the gradient of each input from the gradients of the outputs; override it in a subclass.
+
+        Args:
+            ctx: the node that ran the forward, holding what it saved.
+            *grads: dL/d(output), one per output (Tensors, or arrays on the engine's fast path).
+
+        Returns:
+            dL/d(input) for each input of forward (None for an input that needs none).
+        """
         raise NotImplementedError
 
     # -- saving what backward needs -------------------------------------------------
@@ -84,6 +106,7 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
+        """What forward saved with ``save_for_backward``, in order (an error once the graph is freed)."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(
@@ -107,6 +130,7 @@ class Function:
 
     @property
     def outputs(self) -> tuple:
+        """The outputs of the node's forward, while they are alive."""
         refs = self._output_refs
         if refs is None:
             raise RuntimeError(
@@ -146,7 +170,9 @@ class Function:
         self._released = "kept" if kept else "empty"
 
     def release_inputs(self) -> None:
-        """Keep only the graph's shape of the inputs (each one's ``grad_fn``, shape and dtype, and
+        """Drop the node's saved inputs, keeping only what backward needs to route gradients.
+
+        Keep only the graph's shape of the inputs (each one's ``grad_fn``, shape and dtype, and
         the leaves that collect ``.grad``), so ``losses.append(loss)`` keeps no activations alive.
 
         The engine calls it once the whole backward pass is over: until then an input may be the
@@ -161,6 +187,7 @@ class Function:
 
     @classmethod
     def name(cls) -> str:
+        """The op's name, as shown in ``grad_fn`` (the class name)."""
         return cls.__name__
 
     def __repr__(self) -> str:
@@ -239,8 +266,11 @@ def _holds_values(value: Any) -> bool:
 
 
 class _Edge:
-    """What a released node keeps of an input that is not a leaf collecting ``.grad``: the way
-    back through the graph (``grad_fn``, ``_output_nr``) and the metadata backward checks."""
+    """The part of a released node's input that backward still needs.
+
+    What a released node keeps of an input that is not a leaf collecting ``.grad``: the way
+    back through the graph (``grad_fn``, ``_output_nr``) and the metadata backward checks.
+    """
 
     __slots__ = ("grad_fn", "_output_nr", "requires_grad", "shape", "dtype", "ndim")
 

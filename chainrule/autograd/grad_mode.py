@@ -36,7 +36,9 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Turn graph recording on or off, as PyTorch: a plain call sets it for the calling thread,
+    """Turn graph recording on or off.
+
+    Turn graph recording on or off, as PyTorch: a plain call sets it for the calling thread,
     and as a context manager the previous mode comes back on exit::
 
         cr.set_grad_enabled(False)

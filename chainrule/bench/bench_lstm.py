@@ -101,6 +101,7 @@ def _lm_torch(torch, model, tokens, targets):
 
 
 def bench_lm(samples: int) -> dict:
+    """Time one training step of the LSTM language model, chainrule and PyTorch."""
     tokens, targets = _data()
     torch = torch_or_none()
     tm = None
@@ -115,6 +116,7 @@ def bench_lm(samples: int) -> dict:
 
 
 def bench_layer(samples: int) -> dict:
+    """Time the LSTM layer alone (forward and backward), chainrule and PyTorch."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((T, B, E)).astype(np.float32)
     g = rng.standard_normal((T, B, H)).astype(np.float32)

@@ -70,6 +70,7 @@ def _measure(lib_name: str) -> dict | None:
 
 
 def run(samples: int = 30) -> list[dict]:
+    """Measure both frameworks, each in a fresh process; one row per measure."""
     ours, theirs = _measure("chainrule"), _measure("torch")
     rows = []
     for key, label in (

@@ -30,6 +30,7 @@ SUITES = {
 
 
 def format_rows(rows: list[dict]) -> str:
+    """The benchmark rows as an aligned text table."""
     cols = [
         ("name", "benchmark", "{}"),
         ("chainrule_ms", "chainrule ms", "{:.3f}"),
@@ -58,6 +59,7 @@ def main(
     json_path: str | None = None,
     tune_malloc: bool = True,
 ) -> int:
+    """Run the named benchmarks (all by default), print the table and optionally write it."""
     names = list(names or SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:

@@ -13,8 +13,7 @@ so stepping into ``F.cross_entropy`` or ``loss.backward()`` lands in chainrule's
 A name chainrule lacks raises ``AttributeError: chainrule does not implement torch.X yet`` (an
 unknown submodule, ``ModuleNotFoundError`` with the same words) at the line that uses it.
 
-Example::
-
+Example:
     >>> from chainrule.compat import install_torch
     >>> install_torch()
     >>> import torch, torch.nn as nn
@@ -167,7 +166,8 @@ def _onnx_export(
     dynamo: bool = False,
 ) -> None:
     """``torch.onnx.export`` answered by ``cr.onnx.export``; PyTorch's flags that do not change the
-    graph (``verbose``, ``do_constant_folding``, ``dynamo``) are accepted and ignored."""
+    graph (``verbose``, ``do_constant_folding``, ``dynamo``) are accepted and ignored.
+    """
     if not export_params:
         raise ValueError(
             "torch.onnx.export: export_params=False is not supported (the weights are always written)"
@@ -223,8 +223,11 @@ def uninstall_torch() -> None:
 
 
 def run_script(path: str, args: list[str] | None = None) -> int:
-    """Run the file ``path`` as ``__main__`` with ``sys.argv = [path, *args]`` after ``install_torch()``
-    (what ``chainrule torch SCRIPT ARGS...`` does); returns the exit code."""
+    """Run a PyTorch script with ``torch`` answered by chainrule.
+
+    Run the file ``path`` as ``__main__`` with ``sys.argv = [path, *args]`` after ``install_torch()``
+    (what ``chainrule torch SCRIPT ARGS...`` does); returns the exit code.
+    """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"chainrule torch: no such script: {path}")
     install_torch()

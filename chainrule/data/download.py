@@ -1,4 +1,6 @@
-"""HTTP downloads into the data cache: mirrors in order, resume after a dropped connection, a
+"""HTTP downloads into the data cache.
+
+HTTP downloads into the data cache: mirrors in order, resume after a dropped connection, a
 verified file or none.
 
 ``download_file(urls, dest, verify)`` fetches one file, trying each URL in turn. It is built on
@@ -39,8 +41,11 @@ class _Incomplete(OSError):
 
 
 def mirrors_from_env() -> list[str] | None:
-    """Base URLs from ``$CHAINRULE_DATA_MIRRORS`` (separated by spaces or commas), ``[]`` for the
-    value ``none`` (offline: no HTTP at all), ``None`` when unset (use the built-in mirrors)."""
+    """The download mirrors set in the environment.
+
+    Base URLs from ``$CHAINRULE_DATA_MIRRORS`` (separated by spaces or commas), ``[]`` for the
+    value ``none`` (offline: no HTTP at all), ``None`` when unset (use the built-in mirrors).
+    """
     value = os.environ.get(MIRRORS_ENV)
     if value is None or not value.strip():
         return None

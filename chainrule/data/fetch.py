@@ -314,7 +314,9 @@ def fetch(
     verbose: bool = True,
     mirrors: list[str] | None = None,
 ) -> Path:
-    """Fetch data set ``name`` (``'mnist'``, ``'fashion-mnist'``, ``'kmnist'``, ``'cifar10'``) into
+    """Download and verify a data set.
+
+    Fetch data set ``name`` (``'mnist'``, ``'fashion-mnist'``, ``'kmnist'``, ``'cifar10'``) into
     ``root/name`` and return that folder; nothing is downloaded when verified files are there.
 
     The HTTP mirrors are tried in order (``mirrors``: your own base URLs instead, each serving

@@ -47,6 +47,7 @@ class Transform:
         return _rewrap(self.apply(arr), was_tensor)
 
     def apply(self, x):  # pragma: no cover - abstract
+        """Transform the array ``x`` (a sample or a batch); override it in a subclass."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -117,6 +118,7 @@ class Standardize(_Scaler):
         self._fitted = False
 
     def fit(self, x: Any) -> Standardize:
+        """Learn the mean and standard deviation of ``x``; returns the transform."""
         arr, _ = _unwrap(x)
         arr64 = arr.astype(np.float64)
         axes = self._axes(arr.ndim)
@@ -134,6 +136,7 @@ class Standardize(_Scaler):
         return ((x - self.mean) / self.std).astype(dtype)
 
     def inverse(self, x: Any) -> Any:
+        """Undo the standardisation: x · std + mean."""
         arr, was_tensor = _unwrap(x)
         self._check_fitted("Standardize.inverse", arr)
         return _rewrap((arr * self.std + self.mean).astype(arr.dtype), was_tensor)
@@ -155,6 +158,7 @@ class MinMaxScale(_Scaler):
         self._fitted = False
 
     def fit(self, x: Any) -> MinMaxScale:
+        """Learn the minimum and maximum of ``x``; returns the transform."""
         arr, _ = _unwrap(x)
         arr64 = arr.astype(np.float64)
         axes = self._axes(arr.ndim)
@@ -251,8 +255,11 @@ class RandomHorizontalFlip(Transform):
 
 
 class RandomRotation(Transform):
-    """Rotate each image by an angle drawn uniformly from ``[-degrees, degrees]``
-    (or ``[lo, hi]`` for a pair), about its centre, with bilinear interpolation."""
+    """Random rotation of images.
+
+    Rotate each image by an angle drawn uniformly from ``[-degrees, degrees]``
+    (or ``[lo, hi]`` for a pair), about its centre, with bilinear interpolation.
+    """
 
     def __init__(self, degrees: float | Sequence[float], fill: float = 0.0):
         if isinstance(degrees, (int, float)):
@@ -277,8 +284,11 @@ class RandomRotation(Transform):
 
 
 class RandomZoom(Transform):
-    """Zoom each image about its centre by a factor drawn uniformly from ``scale``
-    (> 1 zooms in, < 1 zooms out, filling the border with ``fill``)."""
+    """Random zoom of images.
+
+    Zoom each image about its centre by a factor drawn uniformly from ``scale``
+    (> 1 zooms in, < 1 zooms out, filling the border with ``fill``).
+    """
 
     def __init__(self, scale: Sequence[float] = (0.9, 1.1), fill: float = 0.0):
         lo, hi = (float(s) for s in scale)
@@ -296,9 +306,12 @@ class RandomZoom(Transform):
 
 
 class RandomCrop(Transform):
-    """Pad each side by ``padding`` (with ``fill``), then cut a ``size`` window at a random
+    """Random crop of images, after padding.
+
+    Pad each side by ``padding`` (with ``fill``), then cut a ``size`` window at a random
     position, independently per image. ``size`` is an int (square) or (height, width);
-    ``padding`` an int or (pad_h, pad_w)."""
+    ``padding`` an int or (pad_h, pad_w).
+    """
 
     def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] = 0, fill: float = 0.0):
         is_int = isinstance(size, (int, np.integer))

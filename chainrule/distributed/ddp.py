@@ -18,8 +18,11 @@ _BUCKET_MB = 25.0
 
 
 class _EndOfBackward(Function):
-    """A node created before the model's forward: the engine runs nodes newest first, so this one
-    runs after every node of the model, when every parameter's gradient is complete."""
+    """A graph node that runs after every node of the model's backward.
+
+    A node created before the model's forward: the engine runs nodes newest first, so this one
+    runs after every node of the model, when every parameter's gradient is complete.
+    """
 
     @staticmethod
     def forward(ctx, anchor, ddp, sync):

@@ -39,11 +39,13 @@ class DistributedSampler:
 
     Args:
         dataset: anything with ``__len__``.
-        num_replicas, rank: default ``cr.distributed.world_size()`` / ``rank()``.
-        shuffle, seed, drop_last: as above.
+        num_replicas: the number of processes (default ``cr.distributed.world_size()``).
+        rank: this process's rank (default ``cr.distributed.rank()``).
+        shuffle: shuffle the indices with seed ``seed + epoch``.
+        seed: the shuffle's base seed, the same on every rank.
+        drop_last: cut the indices to a multiple of ``num_replicas`` instead of padding.
 
-    Example::
-
+    Example:
         >>> s = DistributedSampler(range(10), num_replicas=3, rank=0, shuffle=False)
         >>> list(s)
         [0, 3, 6, 9]

@@ -18,8 +18,11 @@ def relu(x):
 
 
 def relu_backward(grad, out):
-    """dL/dx of relu for dL/dout = ``grad`` and the output ``out``: grad where out != 0 (out is 0
-    exactly where x <= 0; a NaN input passes its gradient, as PyTorch), in row blocks."""
+    """The gradient of relu from its output.
+
+    dL/dx of relu for dL/dout = ``grad`` and the output ``out``: grad where out != 0 (out is 0
+    exactly where x <= 0; a NaN input passes its gradient, as PyTorch), in row blocks.
+    """
     xp = xp_of(grad)
     dx = xp.empty_like(grad)
     parallel_rows(lambda d, g, y: xp.multiply(g, y != 0, out=d), dx, grad, out)

@@ -267,10 +267,13 @@ def conv_input_grad(grad, w, geom, b=None):
 
 
 def _input_slices(geom) -> list:
-    """For each kernel offset (row-major index ``j``) that reads any real input element:
+    """The input and output slices each kernel offset connects.
+
+    For each kernel offset (row-major index ``j``) that reads any real input element:
     ``(j, src, dst, whole)`` — the slices of the output positions (``src``) and of the unpadded
     input positions they read (``dst``), padding left out; ``whole``: ``dst`` is every input
-    position, once."""
+    position, once.
+    """
     per_dim = []
     for n, o, k, s, d, lo in zip(
         geom.in_size, geom.out_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo
@@ -295,10 +298,13 @@ def _input_slices(geom) -> list:
 
 
 def _col2im(xp, dcols, geom, n: int, g: int, cg: int, dtype):
-    """Add each kernel offset's slab of ``dcols`` (N, G, K, O, C/G) back onto the input positions it
+    """Scatter-add column gradients back onto the input (the adjoint of im2col).
+
+    Add each kernel offset's slab of ``dcols`` (N, G, K, O, C/G) back onto the input positions it
     was read from (one strided slice-add per offset).  Only real input positions are written, and an
     offset that read every input position once is assigned first instead of zero-filling.  Blocks
-    of images run on separate threads."""
+    of images run on separate threads.
+    """
     parts = _input_slices(geom)
     first = next((p for p in parts if p[3]), None)
     order = ([first] if first else []) + [p for p in parts if p is not first]
@@ -397,8 +403,11 @@ def _patch(p, geom) -> tuple:
 
 
 def im2col_reference(x, geom):
-    """(N, C, *S) -> (N·O, K·C): row n·O + p is the patch under output ``p`` of image ``n``, flattened
-    (kernel offset, channel); one group."""
+    """The plain im2col: one row per output position, one group.
+
+    (N, C, *S) -> (N·O, K·C): row n·O + p is the patch under output ``p`` of image ``n``, flattened
+    (kernel offset, channel); one group.
+    """
     buf = _padded_reference(x, geom)
     rows = []
     for n in range(x.shape[0]):
@@ -431,8 +440,11 @@ def _as_rows(a):
 
 
 def conv_reference(x, w, b, geom):
-    """conv(x, w) + b: (N, C, *S), (C_out, C/G, *K), (C_out,) or None -> (N, C_out, *O), per group
-    ``im2col(x_g) @ w_gᵀ``."""
+    """The plain convolution, through im2col.
+
+    conv(x, w) + b: (N, C, *S), (C_out, C/G, *K), (C_out,) or None -> (N, C_out, *O), per group
+    ``im2col(x_g) @ w_gᵀ``.
+    """
     n, outs = x.shape[0], []
     for g in range(geom.groups):
         wg = _group_rows(w, geom.groups, g, axis=0)
@@ -473,7 +485,8 @@ def conv_weight_grad_reference(x, grad, geom, w_shape):
 
 def unfold(x, geom):
     """The sliding blocks of ``x`` (N, C, *S) as columns (N, C·K, O), ordered (channel, kernel offset)
-    as ``torch.nn.functional.unfold``: im2col of the padded channels-last buffer, reordered."""
+    as ``torch.nn.functional.unfold``: im2col of the padded channels-last buffer, reordered.
+    """
     n, c = x.shape[:2]
     k, o = math.prod(geom.kernel), math.prod(geom.out_size)
     cols = im2col(pad_channels_last(x, geom), geom)  # (N·O, 1, K·C)
@@ -482,7 +495,8 @@ def unfold(x, geom):
 
 def fold(cols, geom, c: int):
     """The adjoint of ``unfold``: each column of ``cols`` (N, C·K, O) added back onto its block of an
-    (N, C, *S) output (overlaps add up, what fell in the padding is dropped) by col2im."""
+    (N, C, *S) output (overlaps add up, what fell in the padding is dropped) by col2im.
+    """
     n = cols.shape[0]
     k, o = math.prod(geom.kernel), math.prod(geom.out_size)
     dcols = cols.reshape(n, c, k, o).transpose(0, 2, 3, 1)[:, None]  # (N, G=1, K, O, C)

@@ -21,8 +21,11 @@ _SUM_MIN = 1e-9
 
 
 def softmax_rows(x):
-    """(e, total, lse) for scores x (M, C): e = exp(x) (exp(x - max_i) in the redone rows), total
-    = Σ_j e row-wise (M,), and lse = log Σ_j exp(x_ij) (M,).  Then softmax = e / total[:, None]."""
+    """Row-wise exponentials, their sums and log-sum-exp, without overflow.
+
+    (e, total, lse) for scores x (M, C): e = exp(x) (exp(x - max_i) in the redone rows), total
+    = Σ_j e row-wise (M,), and lse = log Σ_j exp(x_ij) (M,).  Then softmax = e / total[:, None].
+    """
     xp = xp_of(x)
     e, total = xp.empty_like(x), xp.empty((x.shape[0], 1), x.dtype)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # bad rows are redone below
@@ -37,9 +40,12 @@ def softmax_rows(x):
 
 
 def _shift_bad_rows(x, e, total):
-    """Redo the rows of ``e = exp(x)`` whose sum overflowed or is tiny as e = exp(x - m_i),
+    """Recompute the rows whose sum of exponentials overflowed or underflowed.
+
+    Redo the rows of ``e = exp(x)`` whose sum overflowed or is tiny as e = exp(x - m_i),
     m_i = max_j x_ij (and their ``total``); returns the shifts m (0 for the other rows), or None
-    when every row was fine.  NaN rows stay NaN, as in PyTorch."""
+    when every row was fine.  NaN rows stay NaN, as in PyTorch.
+    """
     xp = xp_of(x)
     t = total[:, 0]
     bad = ~((t >= _SUM_MIN) & (t < xp.inf))  # also catches NaN

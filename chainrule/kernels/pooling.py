@@ -207,8 +207,11 @@ def _windows_reference(x, geom, fill):
 
 
 def max_pool_reference(x, geom):
-    """(out, argmax): the maximum of each window of ``x`` (N, C, *S), padded with -inf, and the flat
-    offset of its first maximum within the window (row-major over the kernel)."""
+    """The plain max pooling, with the position of each maximum.
+
+    (out, argmax): the maximum of each window of ``x`` (N, C, *S), padded with -inf, and the flat
+    offset of its first maximum within the window (row-major over the kernel).
+    """
     out = np.empty((*x.shape[:2], *geom.out_size), x.dtype)
     arg = np.empty(out.shape, np.int64)
     for n, c, p, sl, buf in _windows_reference(x, geom, -np.inf):

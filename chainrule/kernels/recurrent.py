@@ -1,4 +1,6 @@
-"""The fused recurrent kernels: a whole sequence through one RNN, LSTM or GRU layer, and its
+"""The fused recurrent kernels.
+
+The fused recurrent kernels: a whole sequence through one RNN, LSTM or GRU layer, and its
 backward through time, on arrays.
 
 PyTorch's formulas, gate order and weight layout (``w_ih`` (gates·H, I), ``w_hh`` (gates·H, H));
@@ -33,8 +35,11 @@ from chainrule.backend import np, xp_of
 
 
 def _sigmoid_scale(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
-    """Per-row scale of the weights, (rows, 1): ½ for the rows of sigmoid gates, 1 otherwise — then
-    one tanh gives tanh(x/2) there, and σ(x) = ½ tanh(x/2) + ½."""
+    """Per-row weight scale that turns sigmoid gates into tanh.
+
+    Per-row scale of the weights, (rows, 1): ½ for the rows of sigmoid gates, 1 otherwise — then
+    one tanh gives tanh(x/2) there, and σ(x) = ½ tanh(x/2) + ½.
+    """
     scale = xp.ones((n_gates * H, 1), dtype)
     for k in sigmoid_gates:
         scale[k * H : (k + 1) * H] = 0.5
@@ -45,7 +50,8 @@ def _project(xp, xd, w, b, scale=None):
     """All input projections in one batched matmul: (scale ⊙ W) (rows, I) @ x_tᵀ + b -> (T, rows, B).
 
     The bias rides along in the matmul: x gets a column of ones and W the column b (cheaper than
-    adding b to the big result).  Returns the projections and the (augmented) input."""
+    adding b to the big result).  Returns the projections and the (augmented) input.
+    """
     T, B, I = xd.shape
     if b is None:
         return xp.matmul(w if scale is None else w * scale, xd.transpose(0, 2, 1)), xd
@@ -62,16 +68,22 @@ def _project(xp, xd, w, b, scale=None):
 
 
 def _positions(T: int, reverse: bool):
-    """(t, prev, new) for each step: the time index, and the indices of h_{t-1} and h_t in the
-    state buffers (forward: h_0 at 0, h_t at t+1; reverse: h_0 at T, h_t at t)."""
+    """The time index and state-buffer positions of each step.
+
+    (t, prev, new) for each step: the time index, and the indices of h_{t-1} and h_t in the
+    state buffers (forward: h_0 at 0, h_t at t+1; reverse: h_0 at T, h_t at t).
+    """
     if reverse:
         return [(t, t + 1, t) for t in range(T - 1, -1, -1)]
     return [(t, t, t + 1) for t in range(T)]
 
 
 def _state_buffer(xp, T, B, H, dtype, s0, reverse):
-    """A feature-major (T+1, H, B) buffer of states with the initial one (given (B, H), or None for
-    zeros) in place."""
+    """A feature-major buffer of the hidden states.
+
+    A feature-major (T+1, H, B) buffer of states with the initial one (given (B, H), or None for
+    zeros) in place.
+    """
     buf = xp.empty((T + 1, H, B), dtype)
     first = T if reverse else 0
     if s0 is None:
@@ -82,8 +94,11 @@ def _state_buffer(xp, T, B, H, dtype, s0, reverse):
 
 
 def _batch_major(hs, reverse):
-    """The hidden states as a batch-major (T+1, B, H) array (one transposing copy) and its views:
-    output (T, B, H), previous states (T·B, H), h_n (B, H)."""
+    """The hidden states as a batch-major array and its views.
+
+    The hidden states as a batch-major (T+1, B, H) array (one transposing copy) and its views:
+    output (T, B, H), previous states (T·B, H), h_n (B, H).
+    """
     T = hs.shape[0] - 1
     bm = hs.transpose(0, 2, 1).copy()
     if reverse:
@@ -100,10 +115,13 @@ def _gather(dz):
 
 
 def _input_and_weight_grads(saved, need, dz_in, dz_hidden, w_ih, grads):
-    """The end of every backward: one matmul for the input gradients of all steps and one per
+    """The input and weight gradients at the end of a backward through time.
+
+    The end of every backward: one matmul for the input gradients of all steps and one per
     weight for the weight gradients (summed over time and batch).
 
-    dz_in / dz_hidden: dL/d(input projection) and dL/d(hidden projection), (T, rows, B)."""
+    dz_in / dz_hidden: dL/d(input projection) and dL/d(hidden projection), (T, rows, B).
+    """
     xp = xp_of(dz_in)
     dzi = _gather(dz_in)
     dzh = dzi if dz_hidden is dz_in else _gather(dz_hidden)
@@ -254,7 +272,9 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
 
 
 def lstm_backward(kept, w_ih, w_hh, grad_out, grad_hn, grad_cn, need):
-    """Backward through time, with dh, dc the gradients arriving at h_t, c_t:
+    """An LSTM layer's backward through time.
+
+    Backward through time, with dh, dc the gradients arriving at h_t, c_t:
     dc += dh ⊙ o ⊙ (1 - tanh²c_t)
     dz_i = dc ⊙ g ⊙ i(1-i),  dz_f = dc ⊙ c_{t-1} ⊙ f(1-f),  dz_g = dc ⊙ i ⊙ (1-g²),
     dz_o = dh ⊙ tanh c_t ⊙ o(1-o)
@@ -296,8 +316,11 @@ def lstm_backward(kept, w_ih, w_hh, grad_out, grad_hn, grad_cn, need):
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
-    """A GRU layer over the sequence (r ⊙ (W_hn h + b_hn) inside the tanh, as PyTorch)
-    -> (output (T, B, H), h_n, kept)."""
+    """A GRU layer over the whole sequence.
+
+    A GRU layer over the sequence (r ⊙ (W_hn h + b_hn) inside the tanh, as PyTorch)
+    -> (output (T, B, H), h_n, kept).
+    """
     xp, dt = xp_of(x), x.dtype
     T, B, _ = x.shape
     H = w_hh.shape[1]
@@ -344,7 +367,9 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
 
 
 def gru_backward(kept, w_ih, w_hh, grad_out, grad_hn, need):
-    """Backward through time, with dh the gradient arriving at h_t and q = W_hn h_{t-1} + b_hn:
+    """A GRU layer's backward through time.
+
+    Backward through time, with dh the gradient arriving at h_t and q = W_hn h_{t-1} + b_hn:
     dz_n = dh ⊙ (1-z) ⊙ (1-n²)           (input and hidden projection of n: dz_n and dz_n ⊙ r)
     dz_r = dz_n ⊙ q ⊙ r(1-r),  dz_z = dh ⊙ (h_{t-1} - n) ⊙ z(1-z)
     dh_{t-1} = dh ⊙ z + W_hhᵀ dz_hidden

@@ -1,4 +1,6 @@
-"""Activation layers: ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softplus``, ``LeakyReLU``, ``PReLU``,
+"""Activation layers.
+
+Activation layers: ``ReLU``, ``Sigmoid``, ``Tanh``, ``Softplus``, ``LeakyReLU``, ``PReLU``,
 ``ELU``, ``GELU``, ``SiLU``, ``Softmax``, ``LogSoftmax``, ``Softmax2d``, ``SELU``, ``CELU``, ``Mish``,
 ``Hardtanh``, ``ReLU6``, ``Hardsigmoid``, ``Hardswish``, ``LogSigmoid``, ``Softsign``, ``Softmin``,
 ``Tanhshrink``, ``Threshold``, ``GLU``, ``Hardshrink``, ``Softshrink`` (as ``torch.nn``).
@@ -23,7 +25,26 @@ from chainrule.tensor import Tensor
 
 
 class ReLU(Module):
-    """max(x, 0).  ``inplace`` is accepted for compatibility; the result is always a new tensor."""
+    r"""Rectified linear unit, element-wise.
+
+    $$
+    \operatorname{ReLU}(x) = \max(0, x)
+    $$
+
+    Its gradient is 1 where x > 0 and 0 elsewhere (0 at x = 0, as PyTorch).
+
+    Args:
+        inplace: accepted for compatibility with PyTorch; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> m = cr.nn.ReLU()
+        >>> m(cr.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
+    """
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -34,21 +55,75 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
-    """σ(x) = 1 / (1 + e⁻ˣ)."""
+    r"""Logistic sigmoid, element-wise.
+
+    $$
+    \sigma(x) = \frac{1}{1 + e^{-x}}
+    $$
+
+    Its derivative is σ(x)(1 − σ(x)), at most 1/4, which is why deep sigmoid networks see their
+    gradients vanish.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input, values in (0, 1).
+
+    Example:
+        >>> m = cr.nn.Sigmoid()
+        >>> m(cr.tensor([-2.0, 0.0, 2.0]))
+        tensor([0.1192, 0.5   , 0.8808])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return sigmoid(input)
 
 
 class Tanh(Module):
-    """tanh(x)."""
+    r"""Hyperbolic tangent, element-wise.
+
+    $$
+    \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}
+    $$
+
+    Its derivative is 1 − tanh²(x); zero-centred, unlike the sigmoid.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input, values in (−1, 1).
+
+    Example:
+        >>> m = cr.nn.Tanh()
+        >>> m(cr.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.7616,  0.    ,  0.7616])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return tanh(input)
 
 
 class Softplus(Module):
-    """(1/β) log(1 + e^{βx}), x where βx > threshold."""
+    r"""Softplus, a smooth ReLU, element-wise.
+
+    $$
+    \operatorname{Softplus}(x) = \frac{1}{\beta} \log\left(1 + e^{\beta x}\right)
+    $$
+
+    Where βx > ``threshold`` the result is x itself (as PyTorch), so large inputs never overflow.
+    Its derivative is σ(βx).
+
+    Args:
+        beta: the sharpness β (nonzero; default 1).
+        threshold: above this value of βx the function is the identity (default 20).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> m = cr.nn.Softplus()
+        >>> m(cr.tensor([-1.0, 0.0, 30.0]))
+        tensor([ 0.3133,  0.6931, 30.    ])
+    """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
@@ -65,7 +140,27 @@ class Softplus(Module):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope · x."""
+    r"""Leaky ReLU: a small slope for negative inputs instead of zero, element-wise.
+
+    $$
+    \operatorname{LeakyReLU}(x) = \begin{cases} x & x > 0 \\ a\,x & x \le 0 \end{cases}
+    $$
+
+    with a = ``negative_slope``; the gradient never vanishes completely, so units cannot die.
+
+    Args:
+        negative_slope: the slope a for x ≤ 0 (default 0.01).
+        inplace: accepted for compatibility with PyTorch; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> m = cr.nn.LeakyReLU(0.1)
+        >>> m(cr.tensor([-2.0, 0.0, 3.0]))
+        tensor([-0.2,  0. ,  3. ])
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
@@ -80,8 +175,33 @@ class LeakyReLU(Module):
 
 
 class PReLU(Module):
-    """x if x > 0 else a · x, with the slope ``a`` learned: parameter ``weight`` of shape
-    (num_parameters,), one per channel (dim 1 of the input) or one shared, initialised to ``init``."""
+    r"""Leaky ReLU with a learned slope.
+
+    $$
+    \operatorname{PReLU}(x) = \begin{cases} x & x > 0 \\ a_c\,x & x \le 0 \end{cases}
+    $$
+
+    The slopes a are the parameter ``weight`` of shape (num_parameters,): one shared by all
+    channels (``num_parameters=1``) or one per channel c (dim 1 of the input), initialised to
+    ``init``.
+
+    Args:
+        num_parameters: 1, or the number of channels C (default 1).
+        init: the initial slope (default 0.25).
+        device: where the parameter lives (``'cpu'`` or ``'cuda'``).
+        dtype: the parameter's dtype (default float32).
+
+    Shape:
+        - Input: (N, C, *) or (*) with one shared slope.
+        - Output: the shape of the input.
+
+    Example:
+        >>> m = cr.nn.PReLU()
+        >>> m(cr.tensor([-4.0, 2.0]))
+        tensor([-1.,  2.], grad_fn=<PReLUBackward>)
+        >>> m.weight.shape
+        (1,)
+    """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
         super().__init__()
@@ -91,6 +211,7 @@ class PReLU(Module):
         self.weight = new_parameter("PReLU", (num_parameters,), device, dtype, fill=init)
 
     def reset_parameters(self) -> None:
+        """Set every slope back to ``init``."""
         self.weight._data[...] = self.init
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -101,7 +222,27 @@ class PReLU(Module):
 
 
 class ELU(Module):
-    """x if x > 0 else α (eˣ - 1)."""
+    r"""Exponential linear unit, element-wise.
+
+    $$
+    \operatorname{ELU}(x) = \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases}
+    $$
+
+    Smooth at 0 for α = 1, with negative outputs that push the mean activation towards zero.
+
+    Args:
+        alpha: the scale α of the negative part (default 1).
+        inplace: accepted for compatibility with PyTorch; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> m = cr.nn.ELU()
+        >>> m(cr.tensor([-1.0, 0.0, 2.0]))
+        tensor([-0.6321,  0.    ,  2.    ])
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
@@ -116,7 +257,32 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """x Φ(x) (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
+    r"""Gaussian error linear unit, element-wise.
+
+    $$
+    \operatorname{GELU}(x) = x\,\Phi(x) = \frac{x}{2}\left(1 +
+    \operatorname{erf}\left(\frac{x}{\sqrt{2}}\right)\right)
+    $$
+
+    where Φ is the standard normal CDF; with ``approximate='tanh'``:
+
+    $$
+    \operatorname{GELU}(x) \approx \frac{x}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,(x +
+    0.044715\,x^{3})\right)\right)
+    $$
+
+    Args:
+        approximate: ``'none'`` (exact, default) or ``'tanh'``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> m = cr.nn.GELU()
+        >>> m(cr.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.1587,  0.    ,  0.8413])
+    """
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
@@ -131,7 +297,24 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x σ(x) (swish)."""
+    r"""Sigmoid linear unit (swish), element-wise.
+
+    $$
+    \operatorname{SiLU}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}
+    $$
+
+    Args:
+        inplace: accepted for compatibility with PyTorch; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> m = cr.nn.SiLU()
+        >>> m(cr.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.2689,  0.    ,  0.7311])
+    """
 
     def __init__(self, inplace: bool = False):
         super().__init__()
@@ -142,7 +325,27 @@ class SiLU(Module):
 
 
 class Softmax(Module):
-    """e^{x_i} / Σ_j e^{x_j} along ``dim``."""
+    r"""Softmax along ``dim``: scores to probabilities that sum to 1.
+
+    $$
+    \operatorname{Softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}
+    $$
+
+    Computed as e^{x_i − m} / Σ_j e^{x_j − m} with m the maximum, so nothing overflows.
+
+    Args:
+        dim: the dimension the probabilities sum over (``None``: PyTorch's implicit choice, 0 for
+            0-, 1- and 3-D inputs, else 1).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input, values in [0, 1] summing to 1 along ``dim``.
+
+    Example:
+        >>> m = cr.nn.Softmax(dim=1)
+        >>> m(cr.tensor([[1.0, 2.0, 3.0]]))
+        tensor([[0.09  , 0.2447, 0.6652]])
+    """
 
     def __init__(self, dim: int | None = None):
         super().__init__()
@@ -156,7 +359,26 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """log softmax along ``dim`` (pair it with ``NLLLoss``, or use ``CrossEntropyLoss`` on logits)."""
+    r"""Logarithm of the softmax along ``dim``, computed stably.
+
+    $$
+    \operatorname{LogSoftmax}(x)_i = x_i - \log \sum_j e^{x_j}
+    $$
+
+    Pair it with ``NLLLoss``, or give the logits to ``CrossEntropyLoss``, which does both.
+
+    Args:
+        dim: the dimension of the classes (``None``: PyTorch's implicit choice, as ``Softmax``).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input, values ≤ 0.
+
+    Example:
+        >>> m = cr.nn.LogSoftmax(dim=1)
+        >>> m(cr.tensor([[1.0, 2.0, 3.0]]))
+        tensor([[-2.4076, -1.4076, -0.4076]])
+    """
 
     def __init__(self, dim: int | None = None):
         super().__init__()

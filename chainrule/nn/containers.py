@@ -1,6 +1,9 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``, ``ParameterDict``,
+"""Containers and shape helpers.
+
+Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``, ``ParameterDict``,
 and the shape helpers
-``Identity``, ``Flatten``, ``Unflatten``."""
+``Identity``, ``Flatten``, ``Unflatten``.
+"""
 
 from __future__ import annotations
 
@@ -48,18 +51,32 @@ def _check_module(what: str, module) -> None:
 
 
 class Sequential(Module):
-    """Modules applied one after the other, in the order given: ``Sequential(a, b, c)(x) = c(b(a(x)))``.
+    r"""Modules applied one after the other, in the order given.
 
-    Indexable and sliceable like a list (``model[:-1]`` chops off the head and keeps
-    the shared layers), or built from an ``OrderedDict`` of named modules.  As PyTorch:
-    ``seq[i] = m`` replaces in place, ``del seq[i]`` and ``pop(i)`` renumber the rest
-    ('0', '1', ...), ``append``/``insert``/``extend`` add modules.
+    $$
+    \operatorname{Sequential}(f_1, \dots, f_n)(x) = f_n\left(\cdots f_2\left(f_1(x)\right)\cdots\right)
+    $$
 
-    Example::
+    Indexable and sliceable like a list (``model[:-1]`` chops off the head and keeps the shared
+    layers), or built from an ``OrderedDict`` of named modules. As PyTorch: ``seq[i] = m`` replaces
+    in place, ``del seq[i]`` and ``pop(i)`` renumber the rest ('0', '1', ...),
+    ``append``/``insert``/``extend`` add modules.
 
-        model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
-        neck = model[:2]          # a Sequential sharing the first two modules
-        model[1] = nn.ReLU()      # replaced in place: Linear, ReLU, Linear
+    Args:
+        *modules: the modules, or one ``OrderedDict`` of named modules.
+
+    Shape:
+        - Input: what the first module takes.
+        - Output: what the last module returns.
+
+    Example:
+        >>> model = cr.nn.Sequential(cr.nn.Linear(2, 8), cr.nn.Tanh(), cr.nn.Linear(8, 1))
+        >>> model(cr.randn(5, 2)).shape
+        (5, 1)
+        >>> neck = model[:2]          # a Sequential sharing the first two modules
+        >>> model[1] = cr.nn.ReLU()   # replaced in place: Linear, ReLU, Linear
+        >>> [type(m).__name__ for m in model]
+        ['Linear', 'ReLU', 'Linear']
     """
 
     def __init__(self, *modules: Module | OrderedDict):
@@ -135,14 +152,21 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules, registered so their parameters are found; as PyTorch's ``ModuleList``
-    (``ml[i] = m`` replaces in place, ``del``/``pop`` renumber, ``insert``/``extend``/``append``).
+    """A list of modules, registered so their parameters are found.
 
-    Example::
+    As PyTorch's ``ModuleList``: ``ml[i] = m`` replaces in place, ``del``/``pop`` renumber,
+    ``insert``/``extend``/``append`` add. It has no ``forward``: the owner decides how to call them.
 
-        blocks = nn.ModuleList(nn.Linear(8, 8) for _ in range(3))
-        for block in blocks:
-            x = block(x).relu()
+    Args:
+        modules: an iterable of modules (default empty).
+
+    Example:
+        >>> blocks = cr.nn.ModuleList(cr.nn.Linear(8, 8) for _ in range(3))
+        >>> x = cr.randn(2, 8)
+        >>> for block in blocks:
+        ...     x = block(x).relu()
+        >>> len(blocks), len(list(blocks.parameters()))
+        (3, 6)
     """
 
     def __init__(self, modules: Iterable[Module] | None = None):
@@ -211,7 +235,17 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of named modules, registered so their parameters are found (insertion order kept)."""
+    """A dict of named modules, registered so their parameters are found (insertion order kept).
+
+    Args:
+        modules: a mapping or an iterable of (name, module) pairs (default empty).
+
+    Example:
+        >>> heads = cr.nn.ModuleDict({"class": cr.nn.Linear(4, 3), "box": cr.nn.Linear(4, 2)})
+        >>> feats = cr.randn(5, 4)
+        >>> {name: tuple(head(feats).shape) for name, head in heads.items()}
+        {'class': (5, 3), 'box': (5, 2)}
+    """
 
     def __init__(self, modules: dict | Iterable | None = None):
         super().__init__()
@@ -237,12 +271,15 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The names of the modules, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """The (name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def pop(self, key: str) -> Module:
@@ -256,6 +293,7 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def update(self, modules: dict | Iterable) -> None:
+        """Add (or replace) the modules of a mapping or an iterable of (name, module) pairs."""
         for k, m in modules.items() if hasattr(modules, "items") else modules:
             self.add_module(k, m)
 
@@ -276,13 +314,18 @@ def _entry_line(key: Any, value: Any) -> str:
 
 
 class ParameterList(Module):
-    """A list of parameters, registered so ``parameters()`` and ``state_dict()`` find them (keys
-    '0', '1', ...), as ``torch.nn.ParameterList``; a plain Tensor becomes a ``Parameter``.
+    """A list of parameters, registered so ``parameters()`` and ``state_dict()`` find them.
 
-    Example::
+    Keys are '0', '1', ..., as ``torch.nn.ParameterList``; a plain Tensor becomes a ``Parameter``.
 
-        scales = nn.ParameterList(nn.Parameter(cr.ones(4)) for _ in range(3))
-        y = x * scales[1]
+    Args:
+        values: an iterable of parameters or tensors (default empty).
+
+    Example:
+        >>> scales = cr.nn.ParameterList(cr.nn.Parameter(cr.ones(4)) for _ in range(3))
+        >>> y = cr.randn(2, 4) * scales[1]
+        >>> list(scales.state_dict())
+        ['0', '1', '2']
     """
 
     def __init__(self, values: Iterable[Any] | None = None):
@@ -329,13 +372,18 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """A dict of parameters by name, registered so ``parameters()`` and ``state_dict()`` find them,
-    as ``torch.nn.ParameterDict``; a plain Tensor becomes a ``Parameter``.
+    """A dict of parameters by name, registered so ``parameters()`` and ``state_dict()`` find them.
 
-    Example::
+    As ``torch.nn.ParameterDict``; a plain Tensor becomes a ``Parameter``.
 
-        pd = nn.ParameterDict({"scale": nn.Parameter(cr.ones(4)), "shift": nn.Parameter(cr.zeros(4))})
-        y = x * pd["scale"] + pd["shift"]
+    Args:
+        parameters: a mapping or an iterable of (name, parameter) pairs (default empty).
+
+    Example:
+        >>> pd = cr.nn.ParameterDict({"scale": cr.nn.Parameter(cr.ones(4)), "shift": cr.zeros(4)})
+        >>> y = cr.randn(2, 4) * pd["scale"] + pd["shift"]
+        >>> sorted(pd.state_dict())
+        ['scale', 'shift']
     """
 
     def __init__(self, parameters: Any = None):
@@ -373,15 +421,19 @@ class ParameterDict(Module):
         return key in self._keys
 
     def keys(self):
+        """The names of the parameters, in insertion order."""
         return list(self._keys)
 
     def values(self):
+        """The parameters, in insertion order."""
         return [self[k] for k in self._keys]
 
     def items(self):
+        """The (name, parameter) pairs, in insertion order."""
         return [(k, self[k]) for k in self._keys]
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The parameter named ``key``, or ``default``."""
         return self[key] if key in self._keys else default
 
     def pop(self, key: str) -> Any:
@@ -391,12 +443,16 @@ class ParameterDict(Module):
         return value
 
     def clear(self) -> None:
+        """Remove every parameter."""
         for k in list(self._keys):
             del self[k]
 
     def update(self, values: Any) -> None:
-        """Add the (key, value) pairs of a mapping or an iterable of pairs: in order for an
-        OrderedDict, a ParameterDict or pairs, sorted by key for a plain dict (as PyTorch)."""
+        """Add parameters from a mapping or an iterable of pairs.
+
+        Add the (key, value) pairs of a mapping or an iterable of pairs: in order for an
+        OrderedDict, a ParameterDict or pairs, sorted by key for a plain dict (as PyTorch).
+        """
         if isinstance(values, (OrderedDict, ParameterDict)):
             pairs = list(values.items())
         elif hasattr(values, "items"):
@@ -411,7 +467,27 @@ class ParameterDict(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder, e.g. to remove a layer)."""
+    """Returns its input unchanged: a placeholder, e.g. to remove a layer.
+
+    $$
+    y = x
+    $$
+
+    Args:
+        *args: ignored (as PyTorch).
+        **kwargs: ignored (as PyTorch).
+
+    Shape:
+        - Input: (*), anything.
+        - Output: the input itself.
+
+    Example:
+        >>> model = cr.nn.Sequential(cr.nn.Linear(4, 4), cr.nn.ReLU())
+        >>> model[1] = cr.nn.Identity()
+        >>> x = cr.randn(2, 4)
+        >>> bool((model(x) == model[0](x)).all())
+        True
+    """
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__()
@@ -421,7 +497,27 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Flattens dims ``start_dim..end_dim``: (N, C, H, W) -> (N, C·H·W) by default."""
+    r"""Flatten the dims ``start_dim`` to ``end_dim`` into one.
+
+    $$
+    y_{n, \,(c H + h) W + w} = x_{n, c, h, w}
+    $$
+
+    (row-major order, as ``reshape``): (N, C, H, W) becomes (N, C·H·W) with the defaults, the
+    link between convolutional layers and a ``Linear`` head.
+
+    Args:
+        start_dim: the first dim to flatten (default 1, keeping the batch dim).
+        end_dim: the last dim to flatten (default −1).
+
+    Shape:
+        - Input: (*, S_start, ..., S_end, *).
+        - Output: (*, S_start·...·S_end, *).
+
+    Example:
+        >>> cr.nn.Flatten()(cr.randn(32, 3, 4, 4)).shape
+        (32, 48)
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
@@ -436,7 +532,26 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Expands dim ``dim`` into ``unflattened_size``: the inverse of ``Flatten``."""
+    r"""Expand dim ``dim`` into ``unflattened_size``: the inverse of ``Flatten``.
+
+    $$
+    y_{n, c, h, w} = x_{n, \,(c H + h) W + w}
+    $$
+
+    (row-major order, as ``reshape``).
+
+    Args:
+        dim: the dim to expand.
+        unflattened_size: the sizes it becomes (their product is its size).
+
+    Shape:
+        - Input: (*, S, *) with S = ∏ unflattened_size.
+        - Output: (*, *unflattened_size, *).
+
+    Example:
+        >>> cr.nn.Unflatten(1, (3, 4, 4))(cr.randn(32, 48)).shape
+        (32, 3, 4, 4)
+    """
 
     def __init__(self, dim: int, unflattened_size: tuple):
         super().__init__()

@@ -179,25 +179,148 @@ class _Conv(_ConvNd):
 
 
 class Conv1d(_Conv):
-    """1-D convolution over (N, C_in, L) -> (N, C_out, L_out), as ``torch.nn.Conv1d``."""
+    r"""1-D convolution (cross-correlation, as PyTorch), as ``torch.nn.Conv1d``.
+
+    $$
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}},
+    k) \star x(n, g\,C_{\text{in}}/G + k)
+    $$
+
+    where ⋆ is the 1-D cross-correlation and g the group of c_out. Along each spatial dim:
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    with padding p, dilation d, kernel size k and stride s.
+    Parameters as PyTorch: ``weight`` (C_out, C_in/groups, *kernel_size) and ``bias`` (C_out,),
+    initialised with ``kaiming_uniform_(a=√5)`` and U(±1/√fan_in).
+
+    Args:
+        in_channels: channels of the input, C_in.
+        out_channels: channels of the output (the number of filters), C_out.
+        kernel_size: the filter size, an int or a 1-tuple.
+        stride: the step between windows (default 1).
+        padding: zeros added on each side: an int, a 1-tuple, ``'valid'`` (none) or ``'same'``
+            (the output keeps the input's size; stride 1 only) (default 0).
+        dilation: the spacing between filter taps (default 1).
+        groups: split the channels into groups convolved separately; ``groups=in_channels`` is a
+            depthwise convolution (default 1).
+        bias: learn the bias b (default True).
+        padding_mode: ``'zeros'`` (default), ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (N, C_in, L) or unbatched (C_in, L).
+        - Output: (N, C_out, L_out), sizes as above.
+
+    Example:
+        >>> conv = cr.nn.Conv1d(4, 8, kernel_size=3, padding=1)
+        >>> conv(cr.randn(2, 4, 50)).shape
+        (2, 8, 50)
+        >>> conv.weight.shape
+        (8, 4, 3)
+    """
 
     _nd = 1
 
 
 class Conv2d(_Conv):
-    """2-D convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out), as ``torch.nn.Conv2d``.
+    r"""2-D convolution (cross-correlation, as PyTorch), as ``torch.nn.Conv2d``.
 
-    Args: in_channels, out_channels, kernel_size (int or pair), stride=1, padding=0 (int, pair,
-    ``'same'`` or ``'valid'``), dilation=1, groups=1 (``groups=in_channels`` is a depthwise
-    convolution), bias=True, padding_mode=``'zeros'`` (or ``'reflect'``, ``'replicate'``,
-    ``'circular'``).
+    $$
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}},
+    k) \star x(n, g\,C_{\text{in}}/G + k)
+    $$
+
+    where ⋆ is the 2-D cross-correlation and g the group of c_out. Along each spatial dim:
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    with padding p, dilation d, kernel size k and stride s.
+    One filter per output channel slides over the image; every output value is that filter's dot
+    product with one patch, so the layer detects a pattern wherever it appears (weight sharing).
+
+    Parameters as PyTorch: ``weight`` (C_out, C_in/groups, *kernel_size) and ``bias`` (C_out,),
+    initialised with ``kaiming_uniform_(a=√5)`` and U(±1/√fan_in).
+
+    Args:
+        in_channels: channels of the input, C_in.
+        out_channels: channels of the output (the number of filters), C_out.
+        kernel_size: the filter size, an int or a 2-tuple.
+        stride: the step between windows (default 1).
+        padding: zeros added on each side: an int, a 2-tuple, ``'valid'`` (none) or ``'same'``
+            (the output keeps the input's size; stride 1 only) (default 0).
+        dilation: the spacing between filter taps (default 1).
+        groups: split the channels into groups convolved separately; ``groups=in_channels`` is a
+            depthwise convolution (default 1).
+        bias: learn the bias b (default True).
+        padding_mode: ``'zeros'`` (default), ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        - Output: (N, C_out, H_out, W_out), sizes as above.
+
+    Example:
+        >>> conv = cr.nn.Conv2d(1, 32, kernel_size=3, padding=1)
+        >>> conv(cr.randn(64, 1, 28, 28)).shape
+        (64, 32, 28, 28)
+        >>> conv.weight.shape
+        (32, 1, 3, 3)
     """
 
     _nd = 2
 
 
 class Conv3d(_Conv):
-    """3-D convolution over (N, C_in, D, H, W), as ``torch.nn.Conv3d``."""
+    r"""3-D convolution (cross-correlation, as PyTorch), as ``torch.nn.Conv3d``.
+
+    $$
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{k=0}^{C_{\text{in}}/G - 1} W(c_{\text{out}},
+    k) \star x(n, g\,C_{\text{in}}/G + k)
+    $$
+
+    where ⋆ is the 3-D cross-correlation and g the group of c_out. Along each spatial dim:
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    with padding p, dilation d, kernel size k and stride s.
+    Parameters as PyTorch: ``weight`` (C_out, C_in/groups, *kernel_size) and ``bias`` (C_out,),
+    initialised with ``kaiming_uniform_(a=√5)`` and U(±1/√fan_in).
+
+    Args:
+        in_channels: channels of the input, C_in.
+        out_channels: channels of the output (the number of filters), C_out.
+        kernel_size: the filter size, an int or a 3-tuple.
+        stride: the step between windows (default 1).
+        padding: zeros added on each side: an int, a 3-tuple, ``'valid'`` (none) or ``'same'``
+            (the output keeps the input's size; stride 1 only) (default 0).
+        dilation: the spacing between filter taps (default 1).
+        groups: split the channels into groups convolved separately; ``groups=in_channels`` is a
+            depthwise convolution (default 1).
+        bias: learn the bias b (default True).
+        padding_mode: ``'zeros'`` (default), ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        - Output: (N, C_out, D_out, H_out, W_out), sizes as above.
+
+    Example:
+        >>> conv = cr.nn.Conv3d(2, 4, kernel_size=3, stride=2)
+        >>> conv(cr.randn(1, 2, 9, 9, 9)).shape
+        (1, 4, 4, 4, 4)
+        >>> conv.weight.shape
+        (4, 2, 3, 3, 3)
+    """
 
     _nd = 3
 
@@ -285,24 +408,159 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class ConvTranspose1d(_ConvTransposeNd):
-    """1-D transposed convolution, as ``torch.nn.ConvTranspose1d``."""
+    r"""1-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose1d``.
+
+    The adjoint of ``Conv1d``: the gradient of a convolution with respect to its input, used to
+    upsample (stride 2 doubles each spatial size). Each input value scatters a copy of the filter,
+    scaled by it, onto the output:
+
+    $$
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}},
+    c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
+    $$
+
+    and along each spatial dim
+
+    $$
+    L_{\text{out}} = (L_{\text{in}} - 1)\,s - 2p + d\,(k - 1) + p_{\text{out}} + 1
+    $$
+
+    with stride s, padding p, dilation d, kernel size k and output padding p_out.
+    ``weight`` is (C_in, C_out/groups, *kernel_size); ``forward(x, output_size=...)`` picks the
+    output padding that gives that size.
+
+    Args:
+        in_channels: channels of the input, C_in.
+        out_channels: channels of the output, C_out.
+        kernel_size: the filter size, an int or a 1-tuple.
+        stride: the upsampling factor (default 1).
+        padding: the padding p of the convolution this layer is the adjoint of:
+            an int or a 1-tuple (default 0).
+        output_padding: extra size added to one side of the output, to pick among the input sizes
+            a strided convolution maps to the same output size (default 0).
+        groups: split the channels into groups (default 1).
+        bias: learn the bias b (default True).
+        dilation: the spacing between filter taps (default 1).
+        padding_mode: only ``'zeros'``.
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (N, C_in, L) or unbatched (C_in, L).
+        - Output: (N, C_out, L_out), sizes as above.
+
+    Example:
+        >>> up = cr.nn.ConvTranspose1d(8, 4, kernel_size=2, stride=2)
+        >>> up(cr.randn(2, 8, 25)).shape
+        (2, 4, 50)
+        >>> up.weight.shape
+        (8, 4, 2)
+    """
 
     _nd = 1
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """2-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose2d``: the gradient of a
-    Conv2d with respect to its input, used to upsample (stride 2 doubles H and W).
+    r"""2-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose2d``.
 
-    Output size per dim: (in - 1)·stride - 2·padding + dilation·(kernel_size - 1) + output_padding + 1.
-    ``weight`` is (in_channels, out_channels/groups, kH, kW).  ``forward(x, output_size=...)``
-    picks the output_padding that gives that size.
+    The adjoint of ``Conv2d``: the gradient of a convolution with respect to its input, used to
+    upsample (stride 2 doubles each spatial size). Each input value scatters a copy of the filter,
+    scaled by it, onto the output:
+
+    $$
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}},
+    c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
+    $$
+
+    and along each spatial dim
+
+    $$
+    L_{\text{out}} = (L_{\text{in}} - 1)\,s - 2p + d\,(k - 1) + p_{\text{out}} + 1
+    $$
+
+    with stride s, padding p, dilation d, kernel size k and output padding p_out.
+    ``weight`` is (C_in, C_out/groups, *kernel_size); ``forward(x, output_size=...)`` picks the
+    output padding that gives that size.
+
+    Args:
+        in_channels: channels of the input, C_in.
+        out_channels: channels of the output, C_out.
+        kernel_size: the filter size, an int or a 2-tuple.
+        stride: the upsampling factor (default 1).
+        padding: the padding p of the convolution this layer is the adjoint of:
+            an int or a 2-tuple (default 0).
+        output_padding: extra size added to one side of the output, to pick among the input sizes
+            a strided convolution maps to the same output size (default 0).
+        groups: split the channels into groups (default 1).
+        bias: learn the bias b (default True).
+        dilation: the spacing between filter taps (default 1).
+        padding_mode: only ``'zeros'``.
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        - Output: (N, C_out, H_out, W_out), sizes as above.
+
+    Example:
+        >>> up = cr.nn.ConvTranspose2d(16, 8, kernel_size=2, stride=2)
+        >>> up(cr.randn(1, 16, 7, 7)).shape
+        (1, 8, 14, 14)
+        >>> up.weight.shape
+        (16, 8, 2, 2)
     """
 
     _nd = 2
 
 
 class ConvTranspose3d(_ConvTransposeNd):
-    """3-D transposed convolution, as ``torch.nn.ConvTranspose3d``."""
+    r"""3-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose3d``.
+
+    The adjoint of ``Conv3d``: the gradient of a convolution with respect to its input, used to
+    upsample (stride 2 doubles each spatial size). Each input value scatters a copy of the filter,
+    scaled by it, onto the output:
+
+    $$
+    \text{out}(n, c_{\text{out}}) = b(c_{\text{out}}) + \sum_{c_{\text{in}}} W(c_{\text{in}},
+    c_{\text{out}}) \ast_{s} x(n, c_{\text{in}})
+    $$
+
+    and along each spatial dim
+
+    $$
+    L_{\text{out}} = (L_{\text{in}} - 1)\,s - 2p + d\,(k - 1) + p_{\text{out}} + 1
+    $$
+
+    with stride s, padding p, dilation d, kernel size k and output padding p_out.
+    ``weight`` is (C_in, C_out/groups, *kernel_size); ``forward(x, output_size=...)`` picks the
+    output padding that gives that size.
+
+    Args:
+        in_channels: channels of the input, C_in.
+        out_channels: channels of the output, C_out.
+        kernel_size: the filter size, an int or a 3-tuple.
+        stride: the upsampling factor (default 1).
+        padding: the padding p of the convolution this layer is the adjoint of:
+            an int or a 3-tuple (default 0).
+        output_padding: extra size added to one side of the output, to pick among the input sizes
+            a strided convolution maps to the same output size (default 0).
+        groups: split the channels into groups (default 1).
+        bias: learn the bias b (default True).
+        dilation: the spacing between filter taps (default 1).
+        padding_mode: only ``'zeros'``.
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        - Output: (N, C_out, D_out, H_out, W_out), sizes as above.
+
+    Example:
+        >>> up = cr.nn.ConvTranspose3d(4, 2, kernel_size=2, stride=2)
+        >>> up(cr.randn(1, 4, 3, 3, 3)).shape
+        (1, 2, 6, 6, 6)
+        >>> up.weight.shape
+        (4, 2, 2, 2, 2)
+    """
 
     _nd = 3

@@ -1,4 +1,6 @@
-"""``Embedding``: a table of ``num_embeddings`` learned vectors of size ``embedding_dim``,
+"""``Embedding``: a lookup table of learned vectors.
+
+``Embedding``: a table of ``num_embeddings`` learned vectors of size ``embedding_dim``,
 looked up by integer index (words, tokens, categories), as ``torch.nn.Embedding``.
 
 Parameter ``weight`` (num_embeddings, embedding_dim), initialised N(0, 1) as PyTorch; the
@@ -32,7 +34,40 @@ def _padding_index(layer: str, padding_idx: int | None, num_embeddings: int) -> 
 
 
 class Embedding(Module):
-    """Lookup table: input (*) integers -> output (*, embedding_dim)."""
+    r"""A lookup table of learned vectors, as ``torch.nn.Embedding``.
+
+    Row i of ``weight`` is the vector of index i (a word, a token, a category):
+
+    $$
+    y_{\dots} = W_{x_{\dots}, :}
+    $$
+
+    so the output is one-hot(x) · W without building the one-hot matrix. ``weight``
+    (num_embeddings, embedding_dim) is initialised N(0, 1) as PyTorch; the ``padding_idx`` row starts
+    at zero and never receives a gradient.
+
+    Args:
+        num_embeddings: the number of rows (the vocabulary size).
+        embedding_dim: the size of each vector.
+        padding_idx: an index whose row stays zero and gets no gradient (default None).
+        max_norm: renormalise each looked-up row whose ``norm_type``-norm exceeds this, in place.
+        norm_type: the p of the norm for ``max_norm`` (default 2).
+        scale_grad_by_freq: divide each row's gradient by how often its index occurs in the batch.
+        sparse: accepted for compatibility with PyTorch (gradients are always dense).
+        device: where the parameter lives.
+        dtype: the parameter's dtype (default float32).
+
+    Shape:
+        - Input: (*), integer indices in [0, num_embeddings).
+        - Output: (*, embedding_dim).
+
+    Example:
+        >>> emb = cr.nn.Embedding(1000, 32, padding_idx=0)
+        >>> emb(cr.tensor([[5, 7, 0]])).shape
+        (1, 3, 32)
+        >>> float(emb.weight[0].abs().sum())
+        0.0
+    """
 
     def __init__(
         self,
@@ -72,6 +107,7 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
+        """Redraw the table from N(0, 1), the ``padding_idx`` row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight._data[self.padding_idx] = 0

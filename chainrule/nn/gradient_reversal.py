@@ -16,7 +16,28 @@ from chainrule.tensor import Tensor
 
 
 class GradientReversal(Module):
-    """out = x;  dL/dx = -alpha · dL/dout.  ``alpha`` may be changed between steps (e.g. a schedule)."""
+    r"""Gradient reversal: the identity forward, the gradient times −α backward (Ganin & Lempitsky, 2015).
+
+    $$
+    y = x, \qquad \frac{\partial L}{\partial x} = -\alpha\, \frac{\partial L}{\partial y}
+    $$
+
+    Placed between a feature extractor and a domain classifier, it makes the features learn to
+    fool the classifier (domain-adversarial training). ``alpha`` may be changed between steps.
+
+    Args:
+        alpha: the factor α of the reversed gradient (default 1).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the input's values.
+
+    Example:
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> cr.nn.GradientReversal(alpha=0.5)(x).sum().backward()
+        >>> x.grad
+        tensor([-0.5, -0.5])
+    """
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()

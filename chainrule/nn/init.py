@@ -1,5 +1,6 @@
-"""Weight initialisation, as ``torch.nn.init`` (same formulas, so a fresh layer has PyTorch's
-distribution).  Every function fills a tensor in place (outside autograd) and returns it.
+"""Weight initialisation, as ``torch.nn.init`` (same formulas, so a fresh layer has PyTorch's distribution).
+
+Every function fills a tensor in place (outside autograd) and returns it.
 
 Why it matters: with zeros every neuron of a layer computes the same thing (the symmetry
 problem); too large or too small weights make activations and gradients explode or vanish
@@ -33,8 +34,11 @@ _GAINS = {
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The recommended gain for a nonlinearity: 1 (linear/sigmoid), 5/3 (tanh), √2 (relu),
-    √(2 / (1 + slope²)) (leaky_relu, slope = ``param`` or 0.01)."""
+    """The recommended gain for a nonlinearity.
+
+    The recommended gain for a nonlinearity: 1 (linear/sigmoid), 5/3 (tanh), √2 (relu),
+    √(2 / (1 + slope²)) (leaky_relu, slope = ``param`` or 0.01).
+    """
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         if not isinstance(slope, (int, float)) or isinstance(slope, bool):
@@ -49,8 +53,11 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
-    """fan_in = in_features × receptive field, fan_out = out_features × receptive field
-    (weights laid out as (out, in, *kernel))."""
+    """The fan-in and fan-out of a weight.
+
+    fan_in = in_features × receptive field, fan_out = out_features × receptive field
+    (weights laid out as (out, in, *kernel)).
+    """
     if tensor.ndim < 2:
         raise ValueError(
             f"init: fan in and fan out can not be computed for a tensor with fewer than 2 dims "
@@ -87,8 +94,11 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 def trunc_normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
 ) -> Tensor:
-    """Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch): out-of-range draws
-    are redrawn until every value lies inside."""
+    """Fill with a truncated normal distribution.
+
+    Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch): out-of-range draws
+    are redrawn until every value lies inside.
+    """
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     values = _random.normal(tensor.shape, np.float64, "cpu", mean, std)
@@ -175,6 +185,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 
 def default_bounds(fan_in: int) -> float:
-    """1/√fan_in: PyTorch's default bound for Linear/Conv biases (and, via kaiming_uniform_(a=√5),
-    weights)."""
+    """1/√fan_in: PyTorch's default bound for Linear/Conv biases.
+
+    Weights get it too, through ``kaiming_uniform_(a=√5)``.
+    """
     return 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0

@@ -12,16 +12,33 @@ from chainrule.tensor import Tensor
 
 
 class Linear(Module):
-    """y = x Wᵀ + b, as ``torch.nn.Linear``.
+    r"""Fully connected (dense) layer, as ``torch.nn.Linear``.
 
-    Shapes: input (*, in_features) -> output (*, out_features);
-    ``weight`` (out_features, in_features), ``bias`` (out_features,).
-    Initialised as PyTorch: W, b ~ U(-1/√in_features, 1/√in_features).
+    $$
+    y = x W^{\top} + b
+    $$
 
-    Example::
+    applied to the last dimension of x. Initialised as PyTorch: W and b drawn from
+    U(−1/√in_features, 1/√in_features).
 
-        layer = nn.Linear(784, 10)
-        layer(cr.randn(32, 784)).shape   # (32, 10)
+    Args:
+        in_features: the size of each input sample.
+        out_features: the size of each output sample.
+        bias: learn the bias b (default True).
+        device: where the parameters live (``'cpu'`` or ``'cuda'``).
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (*, in_features).
+        - Output: (*, out_features).
+        - ``weight``: (out_features, in_features); ``bias``: (out_features,).
+
+    Example:
+        >>> layer = cr.nn.Linear(784, 10)
+        >>> layer(cr.randn(32, 784)).shape
+        (32, 10)
+        >>> layer.weight.shape, layer.bias.shape
+        ((10, 784), (10,))
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
@@ -37,6 +54,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Redraw the weight and bias as at construction (PyTorch's initialisation)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = init.default_bounds(self.in_features)

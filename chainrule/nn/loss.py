@@ -1,4 +1,6 @@
-"""Loss modules, as ``torch.nn``: ``MSELoss``, ``L1Loss``, ``HuberLoss``, ``BCELoss``,
+"""Loss modules, as ``torch.nn``.
+
+``MSELoss``, ``L1Loss``, ``HuberLoss``, ``BCELoss``,
 ``BCEWithLogitsLoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``MultiMarginLoss``, ``KLDivLoss``,
 ``PoissonNLLLoss``, ``GaussianNLLLoss``, ``MarginRankingLoss``, ``HingeEmbeddingLoss``,
 ``CosineEmbeddingLoss``, ``SoftMarginLoss``, ``MultiLabelSoftMarginLoss``, ``MultiLabelMarginLoss``,
@@ -42,21 +44,89 @@ def _as_tensor(value) -> Tensor | None:
 
 
 class MSELoss(_Loss):
-    """Mean squared error: mean of (x - y)²."""
+    r"""Mean squared error between the input and the target.
+
+    $$
+    \ell_i = (x_i - y_i)^2, \qquad L = \frac{1}{n} \sum_{i=1}^{n} \ell_i
+    $$
+
+    with ``reduction='mean'``; ``'sum'`` gives Σ ℓᵢ and ``'none'`` the ℓᵢ themselves. The input and
+    the target must have the same shape (no silent broadcasting, unlike PyTorch's warning).
+
+    Args:
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.MSELoss()
+        >>> loss_fn(cr.tensor([1.0, 2.0, 4.0]), cr.tensor([1.0, 0.0, 1.0]))
+        tensor(4.3333)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return L.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """Mean absolute error: mean of |x - y|."""
+    r"""Mean absolute error between the input and the target.
+
+    $$
+    \ell_i = \lvert x_i - y_i \rvert, \qquad L = \frac{1}{n} \sum_{i=1}^{n} \ell_i
+    $$
+
+    with ``reduction='mean'``; ``'sum'`` gives Σ ℓᵢ and ``'none'`` the ℓᵢ themselves.
+
+    Args:
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.L1Loss()
+        >>> loss_fn(cr.tensor([1.0, 2.0, 4.0]), cr.tensor([1.0, 0.0, 1.0]))
+        tensor(1.6667)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return L.l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(_Loss):
-    """½ d² for |d| < delta, delta (|d| - ½ delta) beyond (d = x - y)."""
+    r"""Huber loss: quadratic for small errors, linear for large ones.
+
+    $$
+    \ell_i = \begin{cases} \frac{1}{2} d_i^2 & \lvert d_i \rvert < \delta \\ \delta \left(\lvert d_i \rvert
+    - \frac{1}{2}\delta\right) & \text{otherwise} \end{cases}, \qquad d_i = x_i - y_i
+    $$
+
+    averaged (``'mean'``), summed (``'sum'``) or returned per element (``'none'``). Less sensitive
+    to outliers than ``MSELoss``, smooth at 0 unlike ``L1Loss``.
+
+    Args:
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        delta: the threshold δ > 0 between the two regimes (default 1).
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.HuberLoss(delta=1.0)
+        >>> loss_fn(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]))
+        tensor(1.3125)
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction=reduction)
@@ -67,14 +137,66 @@ class HuberLoss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy on probabilities in [0, 1] (after a sigmoid); ``weight`` per element."""
+    r"""Binary cross-entropy on probabilities (the output of a sigmoid).
+
+    $$
+    \ell_i = -w_i \left[ y_i \log p_i + (1 - y_i) \log(1 - p_i) \right]
+    $$
+
+    averaged (``'mean'``), summed or returned per element. Each log is clamped at −100, as PyTorch,
+    so a probability of exactly 0 or 1 gives a finite loss. ``BCEWithLogitsLoss`` on the raw
+    scores is the numerically safer choice.
+
+    Args:
+        weight: a weight wᵢ per element, broadcast to the input (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*), probabilities in [0, 1].
+        - Target: (*), the shape of the input, values in [0, 1].
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.BCELoss()
+        >>> loss_fn(cr.tensor([0.9, 0.2]), cr.tensor([1.0, 0.0]))
+        tensor(0.1643)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return L.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross-entropy on raw scores, numerically stable; ``pos_weight`` weighs positives."""
+    r"""Sigmoid and binary cross-entropy in one stable step, on raw scores (logits).
+
+    $$
+    \ell_i = -w_i \left[ p_w\, y_i \log \sigma(x_i) + (1 - y_i) \log\left(1 - \sigma(x_i)\right) \right]
+    $$
+
+    computed through softplus(−x) = max(−x, 0) + log(1 + e^{−|x|}), so logits of ±1000 never
+    overflow. ``pos_weight`` (p_w) > 1 raises the cost of missed positives (recall), < 1 of false
+    positives.
+
+    Args:
+        weight: a weight wᵢ per element, broadcast to the input (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        pos_weight: the weight p_w of positive examples, one per class (broadcast along the last
+            dim; default 1).
+
+    Shape:
+        - Input: (*), logits.
+        - Target: (*), the shape of the input, values in [0, 1].
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.BCEWithLogitsLoss()
+        >>> loss_fn(cr.tensor([2.0, -1.0]), cr.tensor([1.0, 0.0]))
+        tensor(0.2201)
+    """
 
     def __init__(
         self,
@@ -95,8 +217,44 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Softmax + negative log-likelihood on raw scores (logits) (N, C, ...) against class indices
-    (N, ...) or class probabilities (N, C, ...); ``ignore_index``, ``label_smoothing``."""
+    r"""Cross-entropy of logits against class indices or class probabilities.
+
+    Softmax and negative log-likelihood fused in one stable step (log-sum-exp). For logits x of
+    sample n and its class yₙ:
+
+    $$
+    \ell_n = -w_{y_n} \log \frac{\exp(x_{n, y_n})}{\sum_{c=1}^{C} \exp(x_{n, c})}, \qquad
+    L = \frac{\sum_n \ell_n}{\sum_n w_{y_n}}
+    $$
+
+    (``reduction='mean'``: a weighted mean; samples whose target is ``ignore_index`` count for
+    nothing). With class probabilities as the target,
+    $\ell_n = -\sum_c w_c\, y_{n,c} \log \operatorname{softmax}(x_n)_c$ and the mean is over N.
+    ``label_smoothing`` ε replaces the target by (1 − ε)·target + ε/C.
+
+    Args:
+        weight: a weight per class, shape (C,) (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        ignore_index: a target class index that contributes neither loss nor gradient (default −100).
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        label_smoothing: ε in [0, 1] (default 0).
+
+    Shape:
+        - Input: (N, C) or (N, C, d₁, ..., d_K) logits, or (C,) for one sample.
+        - Target: (N) or (N, d₁, ..., d_K) class indices in [0, C), or probabilities of the input's shape.
+        - Output: a scalar, or (N) / (N, d₁, ..., d_K) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.CrossEntropyLoss()
+        >>> logits = cr.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], requires_grad=True)
+        >>> loss = loss_fn(logits, cr.tensor([0, 2]))
+        >>> loss
+        tensor(0.1755, grad_fn=<CrossEntropyBackward>)
+        >>> loss.backward()
+        >>> logits.grad.shape
+        (2, 3)
+    """
 
     def __init__(
         self,
@@ -124,7 +282,32 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood on log-probabilities (after ``LogSoftmax``) and class indices."""
+    r"""Negative log-likelihood of log-probabilities (the output of ``LogSoftmax``) and class indices.
+
+    $$
+    \ell_n = -w_{y_n}\, x_{n, y_n}, \qquad L = \frac{\sum_n \ell_n}{\sum_n w_{y_n}}
+    $$
+
+    (``reduction='mean'``: a weighted mean over the samples whose target is not ``ignore_index``).
+    ``LogSoftmax`` followed by ``NLLLoss`` equals ``CrossEntropyLoss`` on the logits.
+
+    Args:
+        weight: a weight per class, shape (C,) (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        ignore_index: a target class index that contributes neither loss nor gradient (default −100).
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, C) or (N, C, d₁, ..., d_K) log-probabilities, or (C,) for one sample.
+        - Target: (N) or (N, d₁, ..., d_K) class indices in [0, C).
+        - Output: a scalar, or (N) / (N, d₁, ..., d_K) with ``reduction='none'``.
+
+    Example:
+        >>> logp = cr.nn.LogSoftmax(dim=1)(cr.tensor([[2.0, 0.5, -1.0]]))
+        >>> cr.nn.NLLLoss()(logp, cr.tensor([0]))
+        tensor(0.2413)
+    """
 
     def __init__(
         self,
@@ -144,7 +327,33 @@ class NLLLoss(_WeightedLoss):
 
 
 class MultiMarginLoss(_WeightedLoss):
-    """Multi-class hinge loss: Σ_{j≠y} max(0, margin - x_y + x_j)ᵖ / C per sample."""
+    r"""Multi-class hinge (margin) loss, as in a multi-class SVM.
+
+    $$
+    \ell_n = \frac{1}{C} \sum_{j \ne y_n} w_{y_n} \max\left(0,\; m - x_{n, y_n} + x_{n, j}\right)^{p}
+    $$
+
+    averaged over the samples (``'mean'``), summed or returned per sample: the true class must beat
+    every other by the margin m.
+
+    Args:
+        p: 1 or 2, the power of each hinge (default 1).
+        margin: the margin m (default 1).
+        weight: a weight per class, shape (C,) (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, C) scores, or (C,) for one sample.
+        - Target: (N) class indices in [0, C), or a scalar.
+        - Output: a scalar, or (N) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.MultiMarginLoss()
+        >>> loss_fn(cr.tensor([[0.1, 0.2, 0.4, 0.8]]), cr.tensor([3]))
+        tensor(0.325)
+    """
 
     def __init__(
         self,
@@ -168,12 +377,28 @@ class MultiMarginLoss(_WeightedLoss):
 
 
 class HingeLoss(_Loss):
-    """Binary hinge loss (linear SVM): mean of max(0, margin - y · f(x)), targets y in {-1, +1}.
+    r"""Binary hinge loss, the loss of a linear SVM, for targets in {−1, +1}.
 
-    Ours (PyTorch has none).  Example::
+    $$
+    \ell_i = \max\left(0,\; m - y_i\, x_i\right)
+    $$
 
-        svm = nn.Linear(2, 1)
-        loss = nn.HingeLoss()(svm(x).squeeze(1), y)     # y in {-1, +1}
+    averaged (``'mean'``), summed or returned per element: a score on the right side of the margin
+    m costs nothing. Ours: PyTorch has no binary hinge loss.
+
+    Args:
+        margin: the margin m (default 1).
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*), scores.
+        - Target: (*), the shape of the input, values −1 or +1.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.HingeLoss()
+        >>> loss_fn(cr.tensor([0.5, -2.0]), cr.tensor([1.0, -1.0]))
+        tensor(0.25)
     """
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):

@@ -12,13 +12,37 @@ from chainrule.tensor import Tensor
 
 
 class GroupNorm(Module):
-    """Group normalisation (Wu & He 2018): the C channels in ``num_groups`` groups, each (sample, group)
-    standardised over its channels and positions; ``weight`` (ones) and ``bias`` (zeros) per channel.
+    r"""Group normalisation (Wu & He, 2018).
 
-    Unlike BatchNorm it uses no batch statistics, so it behaves the same in train and eval and for
-    batches of one. Shapes: (N, C, *) -> same.
+    The C channels are split into ``num_groups`` groups; each (sample, group) is standardised over
+    its channels and positions, then scaled and shifted per channel:
 
-    Example: ``nn.GroupNorm(2, 4)(cr.randn(3, 4, 5, 5)).shape`` -> (3, 4, 5, 5).
+    $$
+    y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
+    $$
+
+    (biased variance). Unlike batch normalisation it uses no batch statistics, so it behaves the
+    same in training and evaluation and for batches of one.
+
+    Args:
+        num_groups: the number of groups G (dividing ``num_channels``).
+        num_channels: the number of channels C.
+        eps: ε added to the variance (default 1e-5).
+        affine: learn γ (``weight``, ones) and β (``bias``, zeros) of shape (C,) (default True).
+        device: where the parameters live.
+        dtype: the parameters' dtype.
+
+    Shape:
+        - Input: (N, C, *).
+        - Output: (N, C, *), the shape of the input.
+
+    Example:
+        >>> m = cr.nn.GroupNorm(2, 4)
+        >>> y = m(cr.randn(3, 4, 5, 5))
+        >>> y.shape
+        (3, 4, 5, 5)
+        >>> round(float(y[0, :2].mean()), 4), round(float(y[0, :2].std(correction=0)), 2)
+        (0.0, 1.0)
     """
 
     def __init__(
@@ -49,6 +73,7 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
+        """Set γ to ones and β to zeros."""
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)
@@ -65,7 +90,31 @@ class GroupNorm(Module):
 
 
 class SmoothL1Loss(_Loss):
-    """½ d²/β for |d| < β, |d| - ½β beyond (d = x - y): Huber's loss divided by β (``beta=1.0``)."""
+    r"""Smooth L1 loss: Huber's loss divided by β.
+
+    $$
+    \ell_i = \begin{cases} \frac{1}{2} d_i^2 / \beta & \lvert d_i \rvert < \beta \\ \lvert d_i \rvert -
+    \frac{1}{2}\beta & \text{otherwise} \end{cases}, \qquad d_i = x_i - y_i
+    $$
+
+    averaged (``'mean'``), summed or returned per element; ``beta=0`` is the L1 loss.
+
+    Args:
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        beta: the threshold β ≥ 0 between the two regimes (default 1).
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> loss_fn = cr.nn.SmoothL1Loss()
+        >>> loss_fn(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]))
+        tensor(1.3125)
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
         super().__init__(size_average, reduce, reduction)

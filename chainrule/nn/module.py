@@ -32,7 +32,9 @@ from chainrule.tensor import Tensor
 
 
 class Parameter(Tensor):
-    """A tensor that is a module's trainable weight: ``requires_grad=True`` by default and
+    """A tensor that is a module's trainable weight.
+
+    A tensor that is a module's trainable weight: ``requires_grad=True`` by default and
     registered automatically when assigned to a ``Module`` attribute.
 
     ``Parameter(t)`` shares memory with the tensor ``t``.
@@ -79,7 +81,8 @@ def _rebuild_parameter(data, requires_grad: bool) -> Parameter:
 def new_array(op: str, shape: tuple, device: Any = None, dtype: Any = None, fill: float = 0.0):
     """The array of a new parameter or buffer of the layer ``op``: ``shape`` filled with ``fill``,
     of ``dtype`` (the default float dtype, ``cr.get_default_dtype()``, when None, as PyTorch) on
-    ``device``; a non-float ``dtype`` is refused (parameters must be able to require grad)."""
+    ``device``; a non-float ``dtype`` is refused (parameters must be able to require grad).
+    """
     dt = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{op}: dtype must be a floating point dtype (parameters are trained), got {dt}")
@@ -90,7 +93,8 @@ def new_parameter(
     op: str, shape: tuple, device: Any = None, dtype: Any = None, fill: float = 0.0
 ) -> Parameter:
     """A new ``Parameter`` of the layer ``op`` (see ``new_array``); ``reset_parameters`` then
-    gives it its initial values. Every layer makes its parameters here."""
+    gives it its initial values. Every layer makes its parameters here.
+    """
     return Parameter(new_array(op, shape, device, dtype, fill))
 
 
@@ -112,8 +116,28 @@ _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_
 class Module:
     """Base class of layers and models: override ``forward`` and call the module like a function.
 
-    Holds ``training`` (switched by ``train()``/``eval()``), parameters, buffers (non-trainable
-    state such as BatchNorm's running statistics) and sub-modules, each in registration order.
+    A module holds ``training`` (switched by ``train()``/``eval()``), parameters, buffers
+    (non-trainable state such as BatchNorm's running statistics) and sub-modules, each in
+    registration order: assigning a ``Parameter`` or a ``Module`` to an attribute registers it, so
+    ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``to()`` find everything a model
+    holds. Calling the module runs the forward pre-hooks, ``forward`` and the forward hooks.
+
+    Example:
+        >>> class TwoLayer(cr.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = cr.nn.Linear(4, 8)
+        ...         self.out = cr.nn.Linear(8, 2)
+        ...
+        ...     def forward(self, x):
+        ...         return self.out(self.hidden(x).relu())
+        >>> model = TwoLayer()
+        >>> model(cr.randn(3, 4)).shape
+        (3, 2)
+        >>> [name for name, _ in model.named_parameters()]
+        ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+        >>> model.eval().training
+        False
     """
 
     training: bool
@@ -130,6 +154,17 @@ class Module:
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of the module: override it in every subclass.
+
+        Call the module (``module(x)``), not ``forward``, so that the hooks run.
+
+        Args:
+            *args: the inputs, usually tensors.
+            **kwargs: keyword inputs.
+
+        Returns:
+            The output, usually a tensor or a tuple of tensors.
+        """
         raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -198,8 +233,11 @@ class Module:
             raise KeyError(f"{op}: {kind} name can't be empty or contain '.', got {name!r}")
 
     def _register(self, store: OrderedDict, name: str, value: Any) -> None:
-        """Put ``value`` in ``store``; a name already there keeps its place (registration order),
-        as PyTorch, so replacing ``model.conv1`` leaves ``children()`` and ``state_dict()`` in order."""
+        """Register ``value`` under ``name``, keeping the order of registration.
+
+        Put ``value`` in ``store``; a name already there keeps its place (registration order),
+        as PyTorch, so replacing ``model.conv1`` leaves ``children()`` and ``state_dict()`` in order.
+        """
         if name in store:
             store[name] = value
             return
@@ -327,15 +365,18 @@ class Module:
         return module
 
     def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, depth first (each shared module once)."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-modules as (name, module) pairs, in registration order."""
         for name, child in self._modules.items():
             if child is not None:
                 yield name, child
 
     def children(self) -> Iterator[Module]:
+        """The direct sub-modules, in registration order."""
         for _, child in self.named_children():
             yield child
 
@@ -354,13 +395,19 @@ class Module:
         return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter of the module and (with ``recurse``) its sub-modules, each shared one once.
+
+        Pass them to an optimizer: ``cr.optim.Adam(model.parameters())``.
+        """
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """The buffers (running statistics and other non-trainable state) as (dotted name, tensor) pairs."""
         return self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers (running statistics and other non-trainable state)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -394,8 +441,11 @@ class Module:
         return keys
 
     def _prepare_load(self, state_dict: dict, strict: bool = True) -> tuple[Callable[[], None], Any]:
-        """Check ``state_dict`` against this module; returns ``(apply, (missing, unexpected))`` where
-        ``apply()`` writes the converted values and cannot fail.  Raises before writing anything."""
+        """Check a state dict and prepare its loading.
+
+        Check ``state_dict`` against this module; returns ``(apply, (missing, unexpected))`` where
+        ``apply()`` writes the converted values and cannot fail.  Raises before writing anything.
+        """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
@@ -478,7 +528,9 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Move/cast every parameter and buffer in place: ``.to('cuda')``, ``.to(cr.float64)``,
+        """Move or cast every parameter and buffer in place.
+
+        Move/cast every parameter and buffer in place: ``.to('cuda')``, ``.to(cr.float64)``,
         ``.to(device, dtype)``, ``.to(tensor)`` (its device and dtype).
 
         Only floating-point tensors change dtype (integer buffers such as BatchNorm's counter keep
@@ -522,9 +574,11 @@ class Module:
         return self
 
     def cpu(self) -> Module:
+        """Move every parameter and buffer to the CPU (in place); returns the module."""
         return self.to("cpu")
 
     def cuda(self) -> Module:
+        """Move every parameter and buffer to the GPU (in place, needs CuPy); returns the module."""
         return self.to("cuda")
 
     def half(self) -> Module:

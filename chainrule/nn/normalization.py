@@ -26,7 +26,9 @@ from chainrule.tensor import Tensor
 
 
 class _BatchNorm(Module):
-    """Shared code of BatchNorm1d/2d: parameters ``weight`` (γ, ones) and ``bias`` (β, zeros) of
+    """Shared code of the batch normalisation layers.
+
+    Shared code of BatchNorm1d/2d: parameters ``weight`` (γ, ones) and ``bias`` (β, zeros) of
     shape (num_features,) when ``affine``; running statistics when ``track_running_stats``.
 
     ``momentum=None`` gives a cumulative moving average (factor 1 / num_batches_tracked).
@@ -129,13 +131,97 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch norm over (N, C) or (N, C, L) inputs: statistics per channel C."""
+    r"""Batch normalisation over (N, C) or (N, C, L) inputs (Ioffe & Szegedy, 2015).
+
+    $$
+    y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
+    $$
+
+    In ``train()`` mode the mean and the (biased) variance are those of the batch, per channel
+    (over N, and L for 3-D inputs), and the running averages are updated with the unbiased variance:
+
+    $$
+    \hat\mu \leftarrow (1 - m)\,\hat\mu + m\,\mu_{\mathcal B}, \qquad
+    \hat\sigma^2 \leftarrow (1 - m)\,\hat\sigma^2 + m\,\frac{n}{n - 1}\,\sigma^2_{\mathcal B}
+    $$
+
+    (m = ``momentum``; ``momentum=None`` gives the cumulative average, m = 1/num_batches_tracked).
+    In ``eval()`` mode the running statistics μ̂, σ̂² replace the batch ones.
+
+    Args:
+        num_features: the number of channels C.
+        eps: ε added to the variance, > 0 (default 1e-5).
+        momentum: m, the weight of the new batch in the running averages (default 0.1), or None.
+        affine: learn γ (``weight``, ones) and β (``bias``, zeros) of shape (C,) (default True).
+        track_running_stats: keep the buffers ``running_mean``, ``running_var`` and
+            ``num_batches_tracked``; without them, batch statistics are used in eval mode too.
+        device: where the parameters and buffers live.
+        dtype: their dtype (default float32).
+        bias: learn β (default True; False keeps only γ).
+
+    Shape:
+        - Input: (N, C) or (N, C, L).
+        - Output: the shape of the input.
+
+    Example:
+        >>> bn = cr.nn.BatchNorm1d(3)
+        >>> y = bn(cr.randn(16, 3) * 5 + 2)
+        >>> [round(abs(v), 4) for v in y.mean(dim=0).tolist()]
+        [0.0, 0.0, 0.0]
+        >>> [round(v, 3) for v in y.std(dim=0, correction=0).tolist()]
+        [1.0, 1.0, 1.0]
+        >>> bn.running_mean.shape, int(bn.num_batches_tracked)
+        ((3,), 1)
+    """
 
     _dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch norm over (N, C, H, W) images: statistics per channel C over N, H, W."""
+    r"""Batch normalisation of images, per channel over the batch and the positions (Ioffe & Szegedy, 2015).
+
+    $$
+    y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
+    $$
+
+    In ``train()`` mode the mean and the (biased) variance are those of the batch, per channel
+    over N, H and W, and the running averages are updated with the unbiased variance:
+
+    $$
+    \hat\mu \leftarrow (1 - m)\,\hat\mu + m\,\mu_{\mathcal B}, \qquad
+    \hat\sigma^2 \leftarrow (1 - m)\,\hat\sigma^2 + m\,\frac{n}{n - 1}\,\sigma^2_{\mathcal B}
+    $$
+
+    (m = ``momentum``; ``momentum=None`` gives the cumulative average, m = 1/num_batches_tracked).
+    In ``eval()`` mode the running statistics μ̂, σ̂² replace the batch ones.
+
+    Each channel is standardised with one mean and one variance, so the normalisation respects the
+    weight sharing of the convolution before it.
+
+    Args:
+        num_features: the number of channels C.
+        eps: ε added to the variance, > 0 (default 1e-5).
+        momentum: m, the weight of the new batch in the running averages (default 0.1), or None.
+        affine: learn γ (``weight``, ones) and β (``bias``, zeros) of shape (C,) (default True).
+        track_running_stats: keep the buffers ``running_mean``, ``running_var`` and
+            ``num_batches_tracked``; without them, batch statistics are used in eval mode too.
+        device: where the parameters and buffers live.
+        dtype: their dtype (default float32).
+        bias: learn β (default True; False keeps only γ).
+
+    Shape:
+        - Input: (N, C, H, W).
+        - Output: (N, C, H, W), the shape of the input.
+
+    Example:
+        >>> bn = cr.nn.BatchNorm2d(8)
+        >>> x = cr.randn(4, 8, 5, 5) * 3 + 1
+        >>> y = bn(x)
+        >>> round(abs(float(y[:, 0].mean())), 4), round(float(y[:, 0].std(correction=0)), 3)
+        (0.0, 1.0)
+        >>> bn.eval()(x).shape
+        (4, 8, 5, 5)
+    """
 
     _dims = (4,)
 
@@ -334,8 +420,34 @@ class LocalResponseNorm(Module):
 
 
 class LayerNorm(Module):
-    """Normalise over the last dims ``normalized_shape``; ``weight`` (ones) and ``bias`` (zeros) of that
-    shape when ``elementwise_affine`` (``bias=False`` drops β)."""
+    r"""Layer normalisation over the last dims of each sample (Ba, Kiros & Hinton, 2016).
+
+    $$
+    y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma + \beta
+    $$
+
+    where the mean and the (biased) variance are taken over the last ``len(normalized_shape)`` dims
+    of each sample: the same computation in training and evaluation, independent of the batch
+    (the normalisation of transformers).
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int for the last dim).
+        eps: ε added to the variance (default 1e-5).
+        elementwise_affine: learn γ (``weight``, ones) and β (``bias``, zeros) of that shape
+            (default True).
+        bias: learn β (default True).
+        device: where the parameters live.
+        dtype: their dtype (default float32).
+
+    Shape:
+        - Input: (*, *normalized_shape).
+        - Output: the shape of the input.
+
+    Example:
+        >>> ln = cr.nn.LayerNorm(4)
+        >>> ln(cr.tensor([[1.0, 2.0, 3.0, 4.0]]))
+        tensor([[-1.3416, -0.4472,  0.4472,  1.3416]], grad_fn=<NormalizeBackward>)
+    """
 
     def __init__(
         self,
@@ -364,6 +476,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
+        """Set γ to ones and β to zeros."""
         if self.elementwise_affine:
             init.ones_(self.weight)
             if self.bias is not None:

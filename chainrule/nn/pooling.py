@@ -1,4 +1,6 @@
-"""Spatial layers without weights: pooling (``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, the adaptive
+"""Spatial layers without weights.
+
+Spatial layers without weights: pooling (``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, the adaptive
 pools), unpooling (``MaxUnpool1d/2d``), resizing (``Upsample``) and channel dropout (``Dropout2d``).
 
 Pooling shrinks a feature map by summarising each window — its maximum (the strongest
@@ -79,25 +81,115 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """1-D max pooling over (N, C, L), as ``torch.nn.MaxPool1d``."""
+    r"""1-D max pooling, as ``torch.nn.MaxPool1d``: the maximum of each window.
+
+    $$
+    \text{out}(n, c, \ell) = \max_{m < k} x(n, c, s\,\ell + m)
+    $$
+
+    (dilation 1). Each spatial size becomes
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    (⌈⌉ with ``ceil_mode``) for kernel size k, stride s, padding p (with −∞) and dilation d. The
+    backward pass sends each gradient to the position of its window's maximum (the first on ties).
+
+    Args:
+        kernel_size: the window size, an int or a 1-tuple.
+        stride: the step between windows (default: ``kernel_size``, windows that do not overlap).
+        padding: −∞ added on each side, at most half the window (default 0).
+        dilation: the spacing between the window's elements (default 1).
+        return_indices: also return the flat position of each maximum in its input plane
+            (for ``max_unpool``).
+        ceil_mode: keep a last partial window (default False).
+
+    Shape:
+        - Input: (N, C, L) or unbatched (C, L).
+        - Output: (N, C, L_out), sizes as above.
+
+    Example:
+        >>> pool = cr.nn.MaxPool1d(2)
+        >>> pool(cr.randn(2, 3, 10)).shape
+        (2, 3, 5)
+    """
 
     _nd = 1
 
 
 class MaxPool2d(_MaxPoolNd):
-    """2-D max pooling over (N, C, H, W), as ``torch.nn.MaxPool2d``.
+    r"""2-D max pooling, as ``torch.nn.MaxPool2d``: the maximum of each window.
 
-    Args: kernel_size, stride=kernel_size, padding=0 (with -inf), dilation=1,
-    return_indices=False (also return the flat h·W + w position of each maximum),
-    ceil_mode=False (keep a last partial window).  Backward sends each gradient to the
-    position of its window's maximum (the first one on ties).
+    $$
+    \text{out}(n, c, i, j) = \max_{m < k_h,\, l < k_w} x(n, c, s_h i + m, s_w j + l)
+    $$
+
+    (dilation 1). Each spatial size becomes
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    (⌈⌉ with ``ceil_mode``) for kernel size k, stride s, padding p (with −∞) and dilation d. The
+    backward pass sends each gradient to the position of its window's maximum (the first on ties).
+
+    Args:
+        kernel_size: the window size, an int or a 2-tuple.
+        stride: the step between windows (default: ``kernel_size``, windows that do not overlap).
+        padding: −∞ added on each side, at most half the window (default 0).
+        dilation: the spacing between the window's elements (default 1).
+        return_indices: also return the flat position of each maximum in its input plane
+            (for ``max_unpool``).
+        ceil_mode: keep a last partial window (default False).
+
+    Shape:
+        - Input: (N, C, H, W) or unbatched (C, H, W).
+        - Output: (N, C, H_out, W_out), sizes as above.
+
+    Example:
+        >>> pool = cr.nn.MaxPool2d(2)
+        >>> pool(cr.randn(64, 32, 28, 28)).shape
+        (64, 32, 14, 14)
     """
 
     _nd = 2
 
 
 class MaxPool3d(_MaxPoolNd):
-    """3-D max pooling over (N, C, D, H, W), as ``torch.nn.MaxPool3d``."""
+    r"""3-D max pooling, as ``torch.nn.MaxPool3d``: the maximum of each window.
+
+    $$
+    \text{out}(n, c, a, i, j) = \max_{m, l, r} x(n, c, s_d a + m, s_h i + l, s_w j + r)
+    $$
+
+    (dilation 1). Each spatial size becomes
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    (⌈⌉ with ``ceil_mode``) for kernel size k, stride s, padding p (with −∞) and dilation d. The
+    backward pass sends each gradient to the position of its window's maximum (the first on ties).
+
+    Args:
+        kernel_size: the window size, an int or a 3-tuple.
+        stride: the step between windows (default: ``kernel_size``, windows that do not overlap).
+        padding: −∞ added on each side, at most half the window (default 0).
+        dilation: the spacing between the window's elements (default 1).
+        return_indices: also return the flat position of each maximum in its input plane
+            (for ``max_unpool``).
+        ceil_mode: keep a last partial window (default False).
+
+    Shape:
+        - Input: (N, C, D, H, W) or unbatched (C, D, H, W).
+        - Output: (N, C, D_out, H_out, W_out), sizes as above.
+
+    Example:
+        >>> pool = cr.nn.MaxPool3d(2)
+        >>> pool(cr.randn(1, 2, 8, 8, 8)).shape
+        (1, 2, 4, 4, 4)
+    """
 
     _nd = 3
 
@@ -141,7 +233,37 @@ class _AvgPoolNd(Module):
 
 
 class AvgPool1d(_AvgPoolNd):
-    """1-D average pooling over (N, C, L), as ``torch.nn.AvgPool1d``."""
+    r"""1-D average pooling, as ``torch.nn.AvgPool1d``: the mean of each window.
+
+    $$
+    \text{out}(n, c, \ell) = \frac{1}{k} \sum_{m < k} x(n, c, s\,\ell + m)
+    $$
+
+    Each spatial size becomes
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    with d = 1 (⌈⌉ with ``ceil_mode``), for kernel size k, stride s and padding p (with zeros).
+
+    Args:
+        kernel_size: the window size, an int or a 1-tuple.
+        stride: the step between windows (default: ``kernel_size``).
+        padding: zeros added on each side, at most half the window (default 0).
+        ceil_mode: keep a last partial window (default False).
+        count_include_pad: divide by the whole window, padding included (default True); False
+            divides by the real elements only.
+
+    Shape:
+        - Input: (N, C, L) or unbatched (C, L).
+        - Output: (N, C, L_out), sizes as above.
+
+    Example:
+        >>> pool = cr.nn.AvgPool1d(2)
+        >>> pool(cr.randn(2, 3, 10)).shape
+        (2, 3, 5)
+    """
 
     _nd = 1
 
@@ -155,27 +277,106 @@ class AvgPool1d(_AvgPoolNd):
 
 
 class AvgPool2d(_AvgPoolNd):
-    """2-D average pooling over (N, C, H, W), as ``torch.nn.AvgPool2d``.
+    r"""2-D average pooling, as ``torch.nn.AvgPool2d``: the mean of each window.
 
-    Args: kernel_size, stride=kernel_size, padding=0 (zeros), ceil_mode=False,
-    count_include_pad=True (divide by the whole window, padding included; False: by the real
-    elements only), divisor_override=None.
+    $$
+    \text{out}(n, c, i, j) = \frac{1}{k_h k_w} \sum_{m < k_h,\, l < k_w} x(n, c, s_h i + m, s_w j + l)
+    $$
+
+    Each spatial size becomes
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    with d = 1 (⌈⌉ with ``ceil_mode``), for kernel size k, stride s and padding p (with zeros).
+
+    Args:
+        kernel_size: the window size, an int or a 2-tuple.
+        stride: the step between windows (default: ``kernel_size``).
+        padding: zeros added on each side, at most half the window (default 0).
+        ceil_mode: keep a last partial window (default False).
+        count_include_pad: divide by the whole window, padding included (default True); False
+            divides by the real elements only.
+        divisor_override: divide by this number instead of the window size.
+
+    Shape:
+        - Input: (N, C, H, W) or unbatched (C, H, W).
+        - Output: (N, C, H_out, W_out), sizes as above.
+
+    Example:
+        >>> pool = cr.nn.AvgPool2d(2)
+        >>> pool(cr.randn(64, 32, 28, 28)).shape
+        (64, 32, 14, 14)
     """
 
     _nd = 2
 
 
 class AvgPool3d(_AvgPoolNd):
-    """3-D average pooling over (N, C, D, H, W), as ``torch.nn.AvgPool3d``."""
+    r"""3-D average pooling, as ``torch.nn.AvgPool3d``: the mean of each window.
+
+    $$
+    \text{out}(n, c, a, i, j) = \frac{1}{k_d k_h k_w} \sum_{m, l, r} x(n, c, s_d a + m, s_h i + l, s_w j + r)
+    $$
+
+    Each spatial size becomes
+
+    $$
+    L_{\text{out}} = \left\lfloor \frac{L_{\text{in}} + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1
+    $$
+
+    with d = 1 (⌈⌉ with ``ceil_mode``), for kernel size k, stride s and padding p (with zeros).
+
+    Args:
+        kernel_size: the window size, an int or a 3-tuple.
+        stride: the step between windows (default: ``kernel_size``).
+        padding: zeros added on each side, at most half the window (default 0).
+        ceil_mode: keep a last partial window (default False).
+        count_include_pad: divide by the whole window, padding included (default True); False
+            divides by the real elements only.
+        divisor_override: divide by this number instead of the window size.
+
+    Shape:
+        - Input: (N, C, D, H, W) or unbatched (C, D, H, W).
+        - Output: (N, C, D_out, H_out, W_out), sizes as above.
+
+    Example:
+        >>> pool = cr.nn.AvgPool3d(2)
+        >>> pool(cr.randn(1, 2, 8, 8, 8)).shape
+        (1, 2, 4, 4, 4)
+    """
 
     _nd = 3
 
 
 class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size, whatever the input size, as ``torch.nn.AdaptiveAvgPool2d``.
+    r"""Average pooling to a fixed output size, whatever the input size, as ``torch.nn.AdaptiveAvgPool2d``.
 
-    ``AdaptiveAvgPool2d(1)`` is global average pooling (one number per channel), the usual
-    head of a modern CNN.  ``None`` in ``output_size`` keeps that input dim.
+    Output cell (i, j) of an H_out × W_out grid averages the input rows and columns
+
+    $$
+    \left\lfloor \frac{i\,H_{\text{in}}}{H_{\text{out}}} \right\rfloor \le h < \left\lceil \frac{(i +
+    1)\,H_{\text{in}}}{H_{\text{out}}} \right\rceil,
+    \qquad
+    \left\lfloor \frac{j\,W_{\text{in}}}{W_{\text{out}}} \right\rfloor \le w < \left\lceil \frac{(j +
+    1)\,W_{\text{in}}}{W_{\text{out}}} \right\rceil
+    $$
+
+    ``AdaptiveAvgPool2d(1)`` is global average pooling (one number per channel), the usual head
+    of a modern CNN.
+
+    Args:
+        output_size: (H_out, W_out), or one int for a square; ``None`` in it keeps that input size.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or unbatched (C, H_in, W_in).
+        - Output: (N, C, H_out, W_out).
+
+    Example:
+        >>> gap = cr.nn.AdaptiveAvgPool2d(1)
+        >>> gap(cr.randn(8, 64, 7, 7)).shape
+        (8, 64, 1, 1)
     """
 
     def __init__(self, output_size):
@@ -303,11 +504,31 @@ class UpsamplingBilinear2d(Upsample):
 
 
 class Dropout2d(Module):
-    """Zero whole channels while training, as ``torch.nn.Dropout2d``.
+    r"""Channel dropout: zero whole feature maps while training, as ``torch.nn.Dropout2d``.
 
-    In ``train()`` mode each (sample, channel) feature map of an (N, C, H, W) input is zeroed
-    with probability ``p`` and the others are scaled by 1/(1-p); in ``eval()`` mode it is the
-    identity.
+    $$
+    y_{n,c} = \frac{m_{n,c}\, x_{n,c}}{1 - p}, \qquad m_{n,c} \sim \operatorname{Bernoulli}(1 - p)
+    $$
+
+    for each (sample, channel) map of the input in ``train()`` mode; the identity in ``eval()``
+    mode. Neighbouring pixels are strongly correlated, so dropping single pixels regularises a
+    convolutional net little; dropping channels does.
+
+    Args:
+        p: the probability of zeroing a channel, in [0, 1] (default 0.5).
+        inplace: accepted for compatibility with PyTorch; the result is always a new tensor.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W).
+        - Output: the shape of the input.
+
+    Example:
+        >>> m = cr.nn.Dropout2d(p=0.5)
+        >>> y = m(cr.ones(4, 8, 3, 3))
+        >>> sorted(set(y.flatten().tolist()))
+        [0.0, 2.0]
+        >>> bool((y.amax(dim=(2, 3)) == y.amin(dim=(2, 3))).all())
+        True
     """
 
     def __init__(self, p: float = 0.5, inplace: bool = False):

@@ -1,4 +1,6 @@
-"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and the single-step cells ``RNNCell``, ``LSTMCell``,
+"""Recurrent layers and cells.
+
+Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and the single-step cells ``RNNCell``, ``LSTMCell``,
 ``GRUCell``, as PyTorch (arguments, parameter names and shapes, gate order, initialisation).
 
 A recurrent layer reads a sequence one step at a time and keeps a hidden state
@@ -79,7 +81,30 @@ def _check_dtype(name: str, x: Tensor, w: Tensor) -> None:
 
 
 class RNNBase(Module):
-    """The common machinery of ``RNN``, ``LSTM`` and ``GRU`` (``mode`` picks the cell)."""
+    """The common machinery of ``RNN``, ``LSTM`` and ``GRU``.
+
+    ``mode`` (``'RNN_TANH'``, ``'RNN_RELU'``, ``'LSTM'`` or ``'GRU'``) picks the cell; the other
+    arguments are those of the layers. Each layer and direction runs as one fused op over the whole
+    sequence (``chainrule/kernels/recurrent.py``), with its backward through time.
+
+    Args:
+        mode: the cell: ``'RNN_TANH'``, ``'RNN_RELU'``, ``'LSTM'`` or ``'GRU'``.
+        input_size: the features of each input step.
+        hidden_size: the features of the hidden state.
+        num_layers: stacked layers (default 1).
+        bias: learn the biases (default True).
+        batch_first: (B, T, *) instead of (T, B, *) (default False).
+        dropout: dropout between layers (default 0).
+        bidirectional: add a backward direction (default False).
+        device: where the parameters live.
+        dtype: the parameters' dtype.
+
+    Example:
+        >>> isinstance(cr.nn.LSTM(2, 3), cr.nn.RNNBase)
+        True
+        >>> [name for name, _ in cr.nn.GRU(2, 3).named_parameters()]
+        ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
+    """
 
     def __init__(
         self,
@@ -233,7 +258,8 @@ class RNNBase(Module):
     def _all_layers(self, x, h0, c0, run):
         """Every layer and direction in turn: ``run(x, h_0, c_0, layer, direction)`` gives
         (output, h_n, c_n) of one; the directions' outputs are concatenated on the last dim, with
-        dropout between layers.  Returns (output, h_n, c_n) with the states stacked (D·L, B, ·)."""
+        dropout between layers.  Returns (output, h_n, c_n) with the states stacked (D·L, B, ·).
+        """
         D = 2 if self.bidirectional else 1
         h_n, c_n = [], []
         for layer in range(self.num_layers):
@@ -272,7 +298,8 @@ class RNNBase(Module):
     def _forward_packed(self, packed: PackedSequence, hx):
         """The layers over a PackedSequence: each run of steps with the same number of live
         sequences goes through the fused op at once; a sequence's final state is taken when it ends
-        (forward direction), and the reverse direction starts each sequence at its last real step."""
+        (forward direction), and the reverse direction starts each sequence at its last real step.
+        """
         name = type(self).__name__
         data = packed.data
         if data.ndim != 2 or data.shape[1] != self.input_size:
@@ -334,7 +361,8 @@ def _zeros(like: Tensor, rows: int, cols: int) -> Tensor:
 
 def _packed_forward(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
     """The forward direction of one layer over packed rows x (N, I): runs of equal batch size at
-    once; sequences that end leave their final state behind."""
+    once; sequences that end leave their final state behind.
+    """
     outs, h_done, c_done = [], [], []
     h, c = h0, c0
     for r0, r1, steps, b in segments:
@@ -353,7 +381,8 @@ def _packed_forward(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
 
 def _packed_reverse(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
     """The reverse direction of one layer over packed rows: from the last step back, sequences
-    join (with their initial state) at their own last step."""
+    join (with their initial state) at their own last step.
+    """
     outs = []
     h = c = None
     for r0, r1, steps, b in reversed(segments):
@@ -373,7 +402,8 @@ def _packed_reverse(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
 
 def _lstm_projected(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, reverse: bool):
     """An LSTM layer with a projection (``proj_size``), step by step from differentiable ops:
-    gates = W_ih x_t + b_ih + W_hh h + b_hh; c' = σ(f) c + σ(i) tanh(g); h' = W_hr (σ(o) tanh(c'))."""
+    gates = W_ih x_t + b_ih + W_hh h + b_hh; c' = σ(f) c + σ(i) tanh(g); h' = W_hr (σ(o) tanh(c')).
+    """
     T, B, _ = x.shape
     H = w_hh.shape[0] // 4
     xw = (x.reshape((T * B, x.shape[2])) @ w_ih.T).reshape((T, B, 4 * H))
@@ -394,12 +424,41 @@ def _lstm_projected(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, reverse: bool):
 
 
 class RNN(RNNBase):
-    """Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), as ``torch.nn.RNN``.
+    r"""Elman recurrent layer, as ``torch.nn.RNN``: ``rnn(input, h_0=None) -> (output, h_n)``.
 
-    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
-    dropout=0.0, bidirectional=False)``; ``rnn(input, h_0=None) -> (output, h_n)``.
-    Parameters ``weight_ih_l{k}`` (H, I), ``weight_hh_l{k}`` (H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (H,),
-    with a ``_reverse`` suffix for the backward direction.
+    $$
+    h_t = \tanh\left(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}\right)
+    $$
+
+    (ReLU instead of tanh with ``nonlinearity='relu'``). Parameters ``weight_ih_l{k}`` (H, I) (H, D·H beyond
+    the first layer), ``weight_hh_l{k}`` (H, H), ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (H,), with a
+    ``_reverse`` suffix for the backward direction, all initialised U(−1/√H, 1/√H) as PyTorch.
+
+    Args:
+        input_size: the features of each input step, I.
+        hidden_size: the features of the hidden state, H.
+        num_layers: stacked layers, each reading the previous one's output (default 1).
+        nonlinearity: ``'tanh'`` (default) or ``'relu'``.
+        bias: learn the biases b_ih, b_hh (default True).
+        batch_first: input and output are (B, T, *) instead of (T, B, *) (default False).
+        dropout: dropout probability on the outputs of every layer but the last (default 0).
+        bidirectional: add a layer reading the sequence backwards; outputs are concatenated
+            (default False).
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (T, B, I), or (B, T, I) with ``batch_first=True``, or (T, I) unbatched.
+        - h_0: (D·L, B, H), or (D·L, H) unbatched; zeros when omitted (D = 2 if bidirectional
+          else 1, L = ``num_layers``).
+        - Output: (T, B, D·H) (or (B, T, D·H)): the last layer's h_t for every t.
+        - h_n: (D·L, B, H), the final states of every layer and direction.
+
+    Example:
+        >>> rnn = cr.nn.RNN(input_size=8, hidden_size=16, num_layers=2, batch_first=True)
+        >>> output, h_n = rnn(cr.randn(4, 10, 8))
+        >>> output.shape, h_n.shape
+        ((4, 10, 16), (2, 4, 16))
     """
 
     def __init__(
@@ -434,19 +493,56 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory, as ``torch.nn.LSTM`` (gate order input, forget, cell, output).
+    r"""Long short-term memory layer, as ``torch.nn.LSTM``: ``lstm(x, (h_0, c_0)) -> (output, (h_n, c_n))``.
 
-    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-    bidirectional=False, proj_size=0)``; ``lstm(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``;
-    ``input`` may be a ``PackedSequence``.
-    Parameters ``weight_ih_l{k}`` (4H, I), ``weight_hh_l{k}`` (4H, H), ``bias_ih_l{k}``,
-    ``bias_hh_l{k}`` (4H,).  With ``proj_size`` P > 0, h_t = W_hr (o_t ⊙ tanh(c_t)) with
-    ``weight_hr_l{k}`` (P, H), ``weight_hh_l{k}`` is (4H, P), and h_0, h_n and the output have P
-    features.
+    $$
+    \begin{aligned}
+    i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
+    f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
+    g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+    o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+    c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
+    h_t &= o_t \odot \tanh(c_t)
+    \end{aligned}
+    $$
+
+    The cell state c_t carries information across many steps through the forget gate f_t, which is why an LSTM
+    remembers longer than an Elman RNN. Gate order in the weights: input, forget, cell, output. Parameters
+    ``weight_ih_l{k}`` (4H, I) (4H, D·H beyond the first layer), ``weight_hh_l{k}`` (4H, H), ``bias_ih_l{k}``
+    and ``bias_hh_l{k}`` (4H,), with a ``_reverse`` suffix for the backward direction, all initialised
+    U(−1/√H, 1/√H) as PyTorch.
+
+    Args:
+        input_size: the features of each input step, I.
+        hidden_size: the features of the hidden state, H.
+        num_layers: stacked layers, each reading the previous one's output (default 1).
+        bias: learn the biases b_ih, b_hh (default True).
+        batch_first: input and output are (B, T, *) instead of (T, B, *) (default False).
+        dropout: dropout probability on the outputs of every layer but the last (default 0).
+        bidirectional: add a layer reading the sequence backwards; outputs are concatenated
+            (default False).
+        proj_size: P > 0 projects each h_t to P features, h_t = W_hr (o_t ⊙ tanh(c_t)), with
+            ``weight_hr_l{k}`` (P, H); ``weight_hh_l{k}`` is then (4H, P) and h_0, h_n and the
+            output have P features (c keeps H) (default 0).
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (T, B, I), or (B, T, I) with ``batch_first=True``, or (T, I) unbatched, or a
+          ``PackedSequence`` (the output is then one too, h_n and c_n each sequence's last state).
+        - h_0, c_0: (D·L, B, H), or (D·L, H) unbatched; zeros when omitted (D = 2 if bidirectional
+          else 1, L = ``num_layers``).
+        - Output: (T, B, D·H) (or (B, T, D·H)): the last layer's h_t for every t.
+        - h_n, c_n: (D·L, B, H), the final states of every layer and direction.
 
     Example:
-        >>> lstm = cr.nn.LSTM(4, 8, proj_size=3)
-        >>> out, (h_n, c_n) = lstm(cr.zeros(5, 2, 4))
+        >>> lstm = cr.nn.LSTM(input_size=8, hidden_size=32, batch_first=True)
+        >>> output, (h_n, c_n) = lstm(cr.randn(4, 10, 8))
+        >>> output.shape, h_n.shape, c_n.shape
+        ((4, 10, 32), (1, 4, 32), (1, 4, 32))
+        >>> cr.nn.Linear(32, 2)(h_n[-1]).shape
+        (4, 2)
+        >>> out, (h_n, c_n) = cr.nn.LSTM(4, 8, proj_size=3)(cr.zeros(5, 2, 4))
         >>> out.shape, h_n.shape, c_n.shape
         ((5, 2, 3), (1, 2, 3), (1, 2, 8))
     """
@@ -480,13 +576,45 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit, as ``torch.nn.GRU`` (gate order reset, update, new;
-    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 - z) ⊙ n + z ⊙ h).
+    r"""Gated recurrent unit layer, as ``torch.nn.GRU``: ``gru(input, h_0=None) -> (output, h_n)``.
 
-    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-    bidirectional=False)``; ``gru(input, h_0=None) -> (output, h_n)``.
-    Parameters ``weight_ih_l{k}`` (3H, I), ``weight_hh_l{k}`` (3H, H), ``bias_ih_l{k}``,
-    ``bias_hh_l{k}`` (3H,).
+    $$
+    \begin{aligned}
+    r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
+    z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\
+    n_t &= \tanh\left(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\right) \\
+    h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+    \end{aligned}
+    $$
+
+    Gate order in the weights: reset, update, new. Parameters ``weight_ih_l{k}`` (3H, I) (3H, D·H beyond the
+    first layer), ``weight_hh_l{k}`` (3H, H), ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (3H,), with a ``_reverse``
+    suffix for the backward direction, all initialised U(−1/√H, 1/√H) as PyTorch.
+
+    Args:
+        input_size: the features of each input step, I.
+        hidden_size: the features of the hidden state, H.
+        num_layers: stacked layers, each reading the previous one's output (default 1).
+        bias: learn the biases b_ih, b_hh (default True).
+        batch_first: input and output are (B, T, *) instead of (T, B, *) (default False).
+        dropout: dropout probability on the outputs of every layer but the last (default 0).
+        bidirectional: add a layer reading the sequence backwards; outputs are concatenated
+            (default False).
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (T, B, I), or (B, T, I) with ``batch_first=True``, or (T, I) unbatched.
+        - h_0: (D·L, B, H), or (D·L, H) unbatched; zeros when omitted (D = 2 if bidirectional
+          else 1, L = ``num_layers``).
+        - Output: (T, B, D·H) (or (B, T, D·H)): the last layer's h_t for every t.
+        - h_n: (D·L, B, H), the final states of every layer and direction.
+
+    Example:
+        >>> gru = cr.nn.GRU(input_size=8, hidden_size=16, bidirectional=True)
+        >>> output, h_n = gru(cr.randn(10, 4, 8))
+        >>> output.shape, h_n.shape
+        ((10, 4, 32), (2, 4, 16))
     """
 
     def __init__(
@@ -520,8 +648,11 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """One time step of a recurrent layer (parameters ``weight_ih``, ``weight_hh``, ``bias_ih``,
-    ``bias_hh``); input (B, input_size) or unbatched (input_size,)."""
+    """Base of the single-step recurrent cells.
+
+    One time step of a recurrent layer (parameters ``weight_ih``, ``weight_hh``, ``bias_ih``,
+    ``bias_hh``); input (B, input_size) or unbatched (input_size,).
+    """
 
     def __init__(
         self, mode: str, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
@@ -596,8 +727,36 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), as ``torch.nn.RNNCell``;
-    ``cell(input, hx=None) -> h'``."""
+    r"""One step of an Elman RNN, as ``torch.nn.RNNCell``: ``cell(input, hx=None) -> h'``.
+
+    $$
+    h' = \tanh\left(W_{ih} x + b_{ih} + W_{hh} h + b_{hh}\right)
+    $$
+
+    (ReLU instead of tanh with ``nonlinearity='relu'``). Parameters ``weight_ih`` (H, I), ``weight_hh`` (H,
+    H), ``bias_ih`` and ``bias_hh`` (H,), initialised U(−1/√H, 1/√H) as PyTorch.
+
+    Args:
+        input_size: the features of the input, I.
+        hidden_size: the features of the hidden state, H.
+        bias: learn the biases b_ih, b_hh (default True).
+        nonlinearity: ``'tanh'`` (default) or ``'relu'``.
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (B, I), or (I,) unbatched.
+        - Hidden: (B, H), or (H,); zeros when omitted.
+        - Output: h', (B, H) or (H,).
+
+    Example:
+        >>> cell = cr.nn.RNNCell(3, 5)
+        >>> h = None
+        >>> for x_t in cr.randn(6, 2, 3):
+        ...     h = cell(x_t, h)
+        >>> h.shape
+        (2, 5)
+    """
 
     def __init__(
         self,
@@ -624,7 +783,42 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """One LSTM step, as ``torch.nn.LSTMCell``; ``cell(input, (h, c)=None) -> (h', c')``."""
+    r"""One step of an LSTM, as ``torch.nn.LSTMCell``: ``cell(input, (h, c)=None) -> (h', c')``.
+
+    $$
+    \begin{aligned}
+    i &= \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}), \quad
+    f = \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) \\
+    g &= \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}), \quad
+    o = \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) \\
+    c' &= f \odot c + i \odot g, \qquad h' = o \odot \tanh(c')
+    \end{aligned}
+    $$
+
+    Gate order in the weights: input, forget, cell, output. Parameters ``weight_ih`` (4H, I), ``weight_hh``
+    (4H, H), ``bias_ih`` and ``bias_hh`` (4H,), initialised U(−1/√H, 1/√H) as PyTorch.
+
+    Args:
+        input_size: the features of the input, I.
+        hidden_size: the features of the hidden state, H.
+        bias: learn the biases b_ih, b_hh (default True).
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (B, I), or (I,) unbatched.
+        - Hidden: a pair (h, c), each (B, H) or (H,); zeros when omitted.
+        - Output: the pair (h', c'), each (B, H) or (H,).
+
+    Example:
+        >>> cell = cr.nn.LSTMCell(3, 5)
+        >>> state = None
+        >>> for x_t in cr.randn(6, 2, 3):
+        ...     state = cell(x_t, state)
+        >>> h, c = state
+        >>> h.shape, c.shape
+        ((2, 5), (2, 5))
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
@@ -645,7 +839,37 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """One GRU step, as ``torch.nn.GRUCell``; ``cell(input, hx=None) -> h'``."""
+    r"""One step of a GRU, as ``torch.nn.GRUCell``: ``cell(input, hx=None) -> h'``.
+
+    $$
+    \begin{aligned}
+    r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}), \quad
+    z = \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) \\
+    n &= \tanh\left(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})\right), \quad
+    h' = (1 - z) \odot n + z \odot h
+    \end{aligned}
+    $$
+
+    Gate order in the weights: reset, update, new. Parameters ``weight_ih`` (3H, I), ``weight_hh`` (3H, H),
+    ``bias_ih`` and ``bias_hh`` (3H,), initialised U(−1/√H, 1/√H) as PyTorch.
+
+    Args:
+        input_size: the features of the input, I.
+        hidden_size: the features of the hidden state, H.
+        bias: learn the biases b_ih, b_hh (default True).
+        device: where the parameters live.
+        dtype: the parameters' dtype (default float32).
+
+    Shape:
+        - Input: (B, I), or (I,) unbatched.
+        - Hidden: (B, H), or (H,); zeros when omitted.
+        - Output: h', (B, H) or (H,).
+
+    Example:
+        >>> cell = cr.nn.GRUCell(3, 5)
+        >>> cell(cr.randn(2, 3)).shape
+        (2, 5)
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, bias, device, dtype)

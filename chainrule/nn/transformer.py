@@ -40,23 +40,55 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class MultiheadAttention(Module):
-    """Multi-head attention, as ``torch.nn.MultiheadAttention``.
+    r"""Multi-head attention, as ``torch.nn.MultiheadAttention``.
 
-    Parameters (PyTorch's layout): ``in_proj_weight`` (3E, E) stacking W_q, W_k, W_v (or
-    ``q_proj_weight``/``k_proj_weight``/``v_proj_weight`` when ``kdim``/``vdim`` differ from E),
-    ``in_proj_bias`` (3E,), ``out_proj`` a Linear(E, E). Init: Xavier-uniform projections, zero biases.
+    Each head h projects the inputs and attends with scaled dot products:
+
+    $$
+    \operatorname{head}_h = \operatorname{softmax}\left(\frac{(Q W^{Q}_h)(K W^{K}_h)^{\top}}{\sqrt{d_k}} +
+    M\right) V W^{V}_h,
+    \qquad
+    \operatorname{MHA}(Q, K, V) = \left[\operatorname{head}_1, \dots, \operatorname{head}_H\right] W^{O}
+    $$
+
+    with d_k = E / H and M the attention mask (−∞ where a bool mask is True, added as is when it
+    is a float mask). Parameters in PyTorch's layout: ``in_proj_weight`` (3E, E) stacking
+    W_q, W_k, W_v (or ``q_proj_weight``/``k_proj_weight``/``v_proj_weight`` when ``kdim``/``vdim``
+    differ from E), ``in_proj_bias`` (3E,), ``out_proj`` a Linear(E, E); Xavier-uniform
+    projections and zero biases.
 
     ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-    average_attn_weights=True, is_causal=False)``: query (L, N, E), key/value (S, N, kdim/vdim)
-    — (N, L, E) with ``batch_first`` — or unbatched (L, E). Masks: bool True = "do not attend",
-    float masks are added to the scores. Returns ``(output, weights)``: output like query,
-    weights (N, L, S) averaged over heads (None unless ``need_weights``).
+    average_attn_weights=True, is_causal=False)`` returns ``(output, weights)``: the weights are
+    averaged over the heads (per head with ``average_attn_weights=False``), None unless
+    ``need_weights``.
 
-    Example::
+    Args:
+        embed_dim: the model's width E.
+        num_heads: the number of heads H (dividing E).
+        dropout: dropout on the attention weights while training (default 0).
+        bias: learn the projection biases (default True).
+        add_bias_kv: add learned bias rows to the keys and values (default False).
+        add_zero_attn: add a row of zeros to the keys and values (default False).
+        kdim: the features of the keys (default E).
+        vdim: the features of the values (default E).
+        batch_first: inputs and outputs are (N, L, E) instead of (L, N, E) (default False).
+        device: where the parameters live.
+        dtype: the parameters' dtype.
 
-        mha = nn.MultiheadAttention(16, num_heads=4, batch_first=True)
-        x = cr.randn(2, 5, 16)
-        out, w = mha(x, x, x)      # out (2, 5, 16), w (2, 5, 5)
+    Shape:
+        - Input: query (L, N, E), key (S, N, kdim), value (S, N, vdim); (N, L, E) etc. with
+          ``batch_first``; or unbatched (L, E), (S, kdim), (S, vdim).
+        - Masks: ``key_padding_mask`` (N, S), ``attn_mask`` (L, S) or (N·H, L, S).
+        - Output: (L, N, E) like the query, and weights (N, L, S) (or (N, H, L, S)).
+
+    Example:
+        >>> mha = cr.nn.MultiheadAttention(16, num_heads=4, batch_first=True)
+        >>> x = cr.randn(2, 5, 16)
+        >>> out, w = mha(x, x, x)
+        >>> out.shape, w.shape
+        ((2, 5, 16), (2, 5, 5))
+        >>> [round(s, 4) for s in w.sum(dim=-1)[0].tolist()]
+        [1.0, 1.0, 1.0, 1.0, 1.0]
     """
 
     def __init__(
@@ -238,14 +270,45 @@ def _clones(module: Module, n: int) -> ModuleList:
 
 
 class TransformerEncoderLayer(Module):
-    """Self-attention then a feed-forward block, each with a residual and LayerNorm, as ``torch.nn``.
+    r"""Self-attention then a feed-forward block, each with a residual and LayerNorm, as ``torch.nn``.
 
-    Post-norm (default): x = norm1(x + SA(x)); x = norm2(x + FF(x)). With ``norm_first``:
-    x = x + SA(norm1(x)); x = x + FF(norm2(x)). FF(x) = linear2(dropout(act(linear1(x)))).
-    Parameters: ``self_attn`` (MultiheadAttention), ``linear1``, ``linear2``, ``norm1``, ``norm2``.
-    Input (S, N, E) ((N, S, E) with ``batch_first``); ``src_mask`` (S, S); ``src_key_padding_mask`` (N, S).
+    Post-norm (the default):
 
-    Example: ``nn.TransformerEncoderLayer(32, 4)(cr.randn(10, 2, 32)).shape`` -> (10, 2, 32).
+    $$
+    \begin{aligned}
+    x &\leftarrow \operatorname{LayerNorm}_1\left(x + \operatorname{SA}(x)\right) \\
+    x &\leftarrow \operatorname{LayerNorm}_2\left(x + \operatorname{FF}(x)\right), \qquad
+    \operatorname{FF}(x) = W_2\, \operatorname{dropout}\left(\operatorname{act}(W_1 x + b_1)\right) + b_2
+    \end{aligned}
+    $$
+
+    With ``norm_first`` each norm moves inside its branch: x ← x + SA(LayerNorm₁(x)), then
+    x ← x + FF(LayerNorm₂(x)). Submodules: ``self_attn`` (MultiheadAttention), ``linear1``,
+    ``linear2``, ``norm1``, ``norm2``. ``forward(src, src_mask=None, src_key_padding_mask=None,
+    is_causal=False)``.
+
+    Args:
+        d_model: the model's width E.
+        nhead: the number of attention heads.
+        dim_feedforward: the hidden width of the feed-forward block (default 2048).
+        dropout: dropout after attention, inside and after the feed-forward block (default 0.1).
+        activation: ``'relu'`` (default), ``'gelu'`` or a callable.
+        layer_norm_eps: ε of the LayerNorms (default 1e-5).
+        batch_first: (N, S, E) instead of (S, N, E) (default False).
+        norm_first: pre-norm instead of post-norm (default False).
+        bias: learn the biases of the linear layers and norms (default True).
+        device: where the parameters live.
+        dtype: the parameters' dtype.
+
+    Shape:
+        - Input: src (S, N, E), or (N, S, E) with ``batch_first``; ``src_mask`` (S, S);
+          ``src_key_padding_mask`` (N, S).
+        - Output: the shape of the input.
+
+    Example:
+        >>> layer = cr.nn.TransformerEncoderLayer(32, 4, dim_feedforward=64)
+        >>> layer(cr.randn(10, 2, 32)).shape
+        (10, 2, 32)
     """
 
     def __init__(
@@ -302,13 +365,45 @@ class TransformerEncoderLayer(Module):
 
 
 class TransformerDecoderLayer(Module):
-    """Self-attention, attention over the encoder's output (``memory``), then feed-forward, as ``torch.nn``.
+    r"""Self-attention, attention over the encoder's output (``memory``), then feed-forward, as ``torch.nn``.
 
-    Post-norm: x = norm1(x + SA(x)); x = norm2(x + MHA(x, memory)); x = norm3(x + FF(x));
-    ``norm_first`` puts each norm inside its residual branch instead. Parameters: ``self_attn``,
-    ``multihead_attn``, ``linear1``, ``linear2``, ``norm1``-``norm3``.
+    Post-norm (the default):
 
-    Example: ``nn.TransformerDecoderLayer(32, 4)(cr.randn(7, 2, 32), cr.randn(10, 2, 32))`` -> (7, 2, 32).
+    $$
+    \begin{aligned}
+    x &\leftarrow \operatorname{LayerNorm}_1\left(x + \operatorname{SA}(x)\right) \\
+    x &\leftarrow \operatorname{LayerNorm}_2\left(x + \operatorname{MHA}(x, m, m)\right) \\
+    x &\leftarrow \operatorname{LayerNorm}_3\left(x + \operatorname{FF}(x)\right)
+    \end{aligned}
+    $$
+
+    with m the memory; ``norm_first`` puts each norm inside its residual branch instead.
+    Submodules: ``self_attn``, ``multihead_attn``, ``linear1``, ``linear2``, ``norm1``-``norm3``.
+    ``forward(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False)``.
+
+    Args:
+        d_model: the model's width E.
+        nhead: the number of attention heads.
+        dim_feedforward: the hidden width of the feed-forward block (default 2048).
+        dropout: dropout after each attention and in the feed-forward block (default 0.1).
+        activation: ``'relu'`` (default), ``'gelu'`` or a callable.
+        layer_norm_eps: ε of the LayerNorms (default 1e-5).
+        batch_first: (N, T, E) instead of (T, N, E) (default False).
+        norm_first: pre-norm instead of post-norm (default False).
+        bias: learn the biases of the linear layers and norms (default True).
+        device: where the parameters live.
+        dtype: the parameters' dtype.
+
+    Shape:
+        - Input: tgt (T, N, E) and memory (S, N, E) (batch first with ``batch_first``);
+          ``tgt_mask`` (T, T), ``memory_mask`` (T, S).
+        - Output: (T, N, E), the shape of tgt.
+
+    Example:
+        >>> layer = cr.nn.TransformerDecoderLayer(32, 4, dim_feedforward=64)
+        >>> layer(cr.randn(7, 2, 32), cr.randn(10, 2, 32)).shape
+        (7, 2, 32)
     """
 
     def __init__(
@@ -382,10 +477,33 @@ class TransformerDecoderLayer(Module):
 
 
 class TransformerEncoder(Module):
-    """``num_layers`` copies of ``encoder_layer`` (same starting weights, as PyTorch), then ``norm`` if given.
+    r"""A stack of ``num_layers`` encoder layers, then ``norm`` if given, as ``torch.nn.TransformerEncoder``.
 
-    ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)``; parameters under
-    ``layers.0.``, ``layers.1.``, ... and ``norm.``.
+    $$
+    x_{\ell} = \operatorname{layer}_{\ell}(x_{\ell - 1}), \quad \ell = 1, \dots, L, \qquad
+    y = \operatorname{norm}(x_L)
+    $$
+
+    The layers are copies of ``encoder_layer`` (the same starting weights, as PyTorch);
+    parameters under ``layers.0.``, ``layers.1.``, ... and ``norm.``.
+    ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)``.
+
+    Args:
+        encoder_layer: the layer to copy.
+        num_layers: the number of copies L.
+        norm: a final normalisation (e.g. a LayerNorm), or None.
+        enable_nested_tensor: accepted for compatibility with PyTorch.
+        mask_check: accepted for compatibility with PyTorch.
+
+    Shape:
+        - Input: src (S, N, E), or (N, S, E) with a ``batch_first`` layer.
+        - Output: the shape of the input.
+
+    Example:
+        >>> layer = cr.nn.TransformerEncoderLayer(32, 4, dim_feedforward=64)
+        >>> enc = cr.nn.TransformerEncoder(layer, num_layers=2)
+        >>> enc(cr.randn(10, 2, 32)).shape
+        (10, 2, 32)
     """
 
     def __init__(
@@ -421,7 +539,30 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoder(Module):
-    """``num_layers`` copies of ``decoder_layer``, then ``norm`` if given, as PyTorch's TransformerDecoder."""
+    r"""A stack of ``num_layers`` decoder layers, then ``norm`` if given, as ``torch.nn.TransformerDecoder``.
+
+    $$
+    x_{\ell} = \operatorname{layer}_{\ell}(x_{\ell - 1}, m), \quad \ell = 1, \dots, L, \qquad
+    y = \operatorname{norm}(x_L)
+    $$
+
+    with m the encoder's output (``memory``); the layers are copies of ``decoder_layer``.
+
+    Args:
+        decoder_layer: the layer to copy.
+        num_layers: the number of copies L.
+        norm: a final normalisation, or None.
+
+    Shape:
+        - Input: tgt (T, N, E) and memory (S, N, E) (batch first with a ``batch_first`` layer).
+        - Output: (T, N, E), the shape of tgt.
+
+    Example:
+        >>> layer = cr.nn.TransformerDecoderLayer(32, 4, dim_feedforward=64)
+        >>> dec = cr.nn.TransformerDecoder(layer, num_layers=2)
+        >>> dec(cr.randn(7, 2, 32), cr.randn(10, 2, 32)).shape
+        (7, 2, 32)
+    """
 
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Module | None = None):
         super().__init__()
@@ -460,18 +601,45 @@ class TransformerDecoder(Module):
 
 
 class Transformer(Module):
-    """The encoder-decoder Transformer (Vaswani et al. 2017), as ``torch.nn.Transformer``.
+    r"""The encoder-decoder Transformer (Vaswani et al., 2017), as ``torch.nn.Transformer``.
 
-    ``encoder``: TransformerEncoder of ``num_encoder_layers`` layers with a final LayerNorm;
-    ``decoder``: TransformerDecoder likewise. Every parameter of 2+ dims is re-drawn Xavier-uniform.
-    ``forward(src (S, N, E), tgt (T, N, E), src_mask, tgt_mask, memory_mask, *_key_padding_mask)``
-    -> (T, N, E); ``batch_first`` puts the batch first.
+    $$
+    m = \operatorname{Encoder}(\text{src}), \qquad y = \operatorname{Decoder}(\text{tgt}, m)
+    $$
 
-    Example::
+    ``encoder`` is a TransformerEncoder of ``num_encoder_layers`` layers with a final LayerNorm,
+    ``decoder`` a TransformerDecoder likewise; every parameter of 2 or more dims is re-drawn
+    Xavier-uniform. ``forward(src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+    src_key_padding_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None)``;
+    ``generate_square_subsequent_mask(T)`` gives the causal mask of a decoder.
 
-        model = nn.Transformer(32, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=64)
-        tgt_mask = nn.Transformer.generate_square_subsequent_mask(7)
-        model(cr.randn(10, 2, 32), cr.randn(7, 2, 32), tgt_mask=tgt_mask).shape   # (7, 2, 32)
+    Args:
+        d_model: the model's width E (default 512).
+        nhead: the number of attention heads (default 8).
+        num_encoder_layers: encoder layers (default 6).
+        num_decoder_layers: decoder layers (default 6).
+        dim_feedforward: the hidden width of the feed-forward blocks (default 2048).
+        dropout: dropout (default 0.1).
+        activation: ``'relu'`` (default), ``'gelu'`` or a callable.
+        custom_encoder: an encoder to use instead.
+        custom_decoder: a decoder to use instead.
+        layer_norm_eps: ε of the LayerNorms (default 1e-5).
+        batch_first: (N, S, E) instead of (S, N, E) (default False).
+        norm_first: pre-norm layers (default False).
+        bias: learn the biases (default True).
+        device: where the parameters live.
+        dtype: the parameters' dtype.
+
+    Shape:
+        - Input: src (S, N, E) and tgt (T, N, E) (batch first with ``batch_first``);
+          ``tgt_mask`` (T, T).
+        - Output: (T, N, E).
+
+    Example:
+        >>> model = cr.nn.Transformer(32, 4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=64)
+        >>> tgt_mask = cr.nn.Transformer.generate_square_subsequent_mask(7)
+        >>> model(cr.randn(10, 2, 32), cr.randn(7, 2, 32), tgt_mask=tgt_mask).shape
+        (7, 2, 32)
     """
 
     def __init__(

@@ -208,7 +208,8 @@ def _install(tr: Tracer) -> list:
 def _install_sizes(tr: Tracer, patch) -> None:
     """``zeros_like``/``ones_like``/``full_like`` of a traced tensor take its run-time shape; in a
     dynamic export, ``.shape`` of a traced tensor gives ``SymInt`` sizes, and the functions that
-    take sizes (reshape, view, expand, zeros, ones, full, arange) turn them into run-time shapes."""
+    take sizes (reshape, view, expand, zeros, ones, full, arange) turn them into run-time shapes.
+    """
     import chainrule
     from chainrule.ops import creation
     from chainrule.ops import shape as shape_ops
@@ -324,7 +325,8 @@ def _uninstall(saved: list) -> None:
 def _note_new(tr: Tracer, t: Tensor, data, frame) -> None:
     """A tensor made outside the recorded ops: an alias of a traced one (``detach``), a constant, or
     (when the code that made it had a traced tensor or a run-time size at hand) something the graph
-    cannot reproduce."""
+    cannot reproduce.
+    """
     if isinstance(data, Tensor):
         data = data._data
     name = tr.arrays.get(id(data))

@@ -1,4 +1,6 @@
-"""Argument checks shared by the layer constructors and the functional ops: each raises naming the
+"""Argument checks shared by the layers and the functional ops.
+
+Argument checks shared by the layer constructors and the functional ops: each raises naming the
 layer or op, the argument, the allowed range and the value given, so a bad layer fails when it is
 built, not with a wrong output (``Conv2d(kernel_size=0)``) or a NumPy message (``Conv2d(1, 1, -3)``)
 later.
@@ -29,8 +31,11 @@ def _bound(minimum: Any) -> str:
 
 
 def integer(layer: str, name: str, value: Any, minimum: int | None = None) -> int:
-    """``value`` as an int, refusing bools, floats (``TypeError``) and values below ``minimum``
-    (``ValueError``); the other checks raise the same way."""
+    """Check an integer argument.
+
+    ``value`` as an int, refusing bools, floats (``TypeError``) and values below ``minimum``
+    (``ValueError``); the other checks raise the same way.
+    """
     if not _is_int(value) or (minimum is not None and value < minimum):
         error = ValueError if _is_int(value) else TypeError
         raise error(f"{layer}: {name} must be an int{_bound(minimum)}, got {value!r}")
@@ -87,8 +92,11 @@ def number(
     maximum: float | None = None,
     optional: bool = False,
 ) -> float | None:
-    """``value`` as a float: ``> above``, ``>= minimum``, ``<= maximum`` where given (None allowed
-    when ``optional``).  NaN is refused."""
+    """Check a number argument.
+
+    ``value`` as a float: ``> above``, ``>= minimum``, ``<= maximum`` where given (None allowed
+    when ``optional``).  NaN is refused.
+    """
     if value is None and optional:
         return None
     typed = _is_number(value)

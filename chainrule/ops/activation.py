@@ -133,7 +133,9 @@ def erf(x: Tensor) -> Tensor:
 
 
 class Softplus(Function):
-    """out = (1/β) log(1 + e^{βx}), or x where βx > threshold (as PyTorch);
+    """Softplus.
+
+    out = (1/β) log(1 + e^{βx}), or x where βx > threshold (as PyTorch);
     dx = grad · σ(βx) (grad where βx > threshold).
 
     Computed as (max(βx, 0) + log1p(e^{-|βx|})) / β, which never overflows.
@@ -179,8 +181,11 @@ class LeakyReLU(Function):
 
 
 class PReLU(Function):
-    """out = x if x > 0 else a · x with a learned slope ``a`` per channel (dim 1);
-    dx = grad if x > 0 else a · grad;  da = Σ grad · x over x ≤ 0 (summed over all but the channel dim)."""
+    """PReLU.
+
+    out = x if x > 0 else a · x with a learned slope ``a`` per channel (dim 1);
+    dx = grad if x > 0 else a · grad;  da = Σ grad · x over x ≤ 0 (summed over all but the channel dim).
+    """
 
     array_backward = True
 
@@ -243,7 +248,9 @@ class ELU(Function):
 
 
 class GELU(Function):
-    """out = x Φ(x) = x · ½ (1 + erf(x/√2))  (Φ: the standard normal CDF);
+    """GELU.
+
+    out = x Φ(x) = x · ½ (1 + erf(x/√2))  (Φ: the standard normal CDF);
     dx = grad · (Φ(x) + x φ(x)), φ(x) = e^{-x²/2}/√(2π).
 
     ``approximate='tanh'``: out = ½ x (1 + tanh(√(2/π) (x + 0.044715 x³))), as PyTorch.
@@ -297,8 +304,11 @@ class SiLU(Function):
 
 
 class Softmax(Function):
-    """out_i = e^{x_i - m} / Σ_j e^{x_j - m} along ``dim`` (m = max, so nothing overflows);
-    dx = out · (grad - Σ_j grad_j out_j)."""
+    """Softmax.
+
+    out_i = e^{x_i - m} / Σ_j e^{x_j - m} along ``dim`` (m = max, so nothing overflows);
+    dx = out · (grad - Σ_j grad_j out_j).
+    """
 
     array_backward = True
 
@@ -360,9 +370,26 @@ class LogSoftmax(Function):
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
-    """(1/β) log(1 + e^{βx}), reverting to x where βx > threshold, as ``torch.nn.functional.softplus``.
+    r"""Softplus, a smooth ReLU, as ``torch.nn.functional.softplus``.
 
-    Shapes: any -> same.  Example: ``softplus(cr.tensor([0.0]))`` -> ``[0.6931]``.
+    $$
+    \operatorname{softplus}(x) = \frac{1}{\beta} \log\left(1 + e^{\beta x}\right)
+    $$
+
+    reverting to x where βx > ``threshold``.
+
+    Args:
+        input: the tensor.
+        beta: the sharpness β (default 1).
+        threshold: above this value of βx the function is the identity (default 20).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.softplus(cr.tensor([0.0]))
+        tensor([0.6931])
     """
     _args.tensor("softplus", "input", input, floating=True)
     _args.number("softplus", "threshold", threshold)
@@ -372,9 +399,24 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x if x > 0 else negative_slope · x.  ``inplace`` is accepted for compatibility (never in place).
+    r"""Leaky ReLU, element-wise, as ``torch.nn.functional.leaky_relu``.
 
-    Example: ``leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.0]``.
+    $$
+    \operatorname{leaky\_relu}(x) = \begin{cases} x & x > 0 \\ a\,x & x \le 0 \end{cases}
+    $$
+
+    Args:
+        input: the tensor.
+        negative_slope: the slope a (default 0.01).
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)
+        tensor([-0.2,  3. ])
     """
     _args.tensor("leaky_relu", "input", input, floating=True)
     _args.number("leaky_relu", "negative_slope", negative_slope)
@@ -382,9 +424,23 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
-    """x if x > 0 else a · x with a learned slope ``weight`` of shape (1,) or (C,), C = input.shape[1].
+    r"""PReLU: leaky ReLU with a learned slope per channel, as ``torch.nn.functional.prelu``.
 
-    Example: ``prelu(cr.randn(4, 3), cr.full((3,), 0.25))``.
+    $$
+    \operatorname{prelu}(x) = \begin{cases} x & x > 0 \\ a_c\,x & x \le 0 \end{cases}
+    $$
+
+    Args:
+        input: the tensor; dim 1 holds the channels c.
+        weight: the slopes a, of shape (1,) or (C,) with C = ``input.shape[1]``.
+
+    Shape:
+        - Input: (N, C, *), or any shape with one slope.
+        - Output: the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.prelu(cr.tensor([[-4.0, 2.0]]), cr.tensor([0.25]))
+        tensor([[-1.,  2.]])
     """
     _args.tensor("prelu", "input", input, floating=True)
     n = weight.numel()
@@ -398,16 +454,51 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x if x > 0 else α (eˣ - 1).  Example: ``elu(cr.tensor([-1.0]))`` -> ``[-0.6321]``."""
+    r"""Exponential linear unit, element-wise, as ``torch.nn.functional.elu``.
+
+    $$
+    \operatorname{elu}(x) = \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases}
+    $$
+
+    Args:
+        input: the tensor.
+        alpha: the scale α of the negative part (default 1).
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.elu(cr.tensor([-1.0]))
+        tensor([-0.6321])
+    """
     _args.tensor("elu", "input", input, floating=True)
     _args.number("elu", "alpha", alpha)
     return ELU.apply(input, alpha, 1.0, 1.0, 1.0)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
-    """x Φ(x) (``approximate='none'``) or its tanh approximation (``'tanh'``).
+    r"""Gaussian error linear unit, as ``torch.nn.functional.gelu``.
 
-    Example: ``gelu(cr.tensor([1.0]))`` -> ``[0.8413]``.
+    $$
+    \operatorname{gelu}(x) = x\,\Phi(x)
+    = \frac{x}{2}\left(1 + \operatorname{erf}\left(\frac{x}{\sqrt{2}}\right)\right)
+    $$
+
+    with Φ the standard normal CDF, or its tanh approximation with ``approximate='tanh'``.
+
+    Args:
+        input: the tensor.
+        approximate: ``'none'`` (exact, default) or ``'tanh'``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.gelu(cr.tensor([1.0]))
+        tensor([0.8413])
     """
     _args.tensor("gelu", "input", input, floating=True)
     if approximate not in ("none", "tanh"):
@@ -416,7 +507,24 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x σ(x) (also called swish).  Example: ``silu(cr.tensor([1.0]))`` -> ``[0.7311]``."""
+    r"""Sigmoid linear unit (swish), element-wise, as ``torch.nn.functional.silu``.
+
+    $$
+    \operatorname{silu}(x) = x\,\sigma(x)
+    $$
+
+    Args:
+        input: the tensor.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.silu(cr.tensor([1.0]))
+        tensor([0.7311])
+    """
     _args.tensor("silu", "input", input, floating=True)
     return SiLU.apply(input)
 
@@ -442,24 +550,74 @@ def _softmax_like(cls, op: str, input: Tensor, dim, dtype) -> Tensor:  # noqa: A
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
-    """e^{x_i} / Σ_j e^{x_j} along ``dim`` (max-shifted, so ±1000 is fine).
+    r"""Softmax along ``dim``, as ``torch.nn.functional.softmax``.
 
-    Shapes: any -> same; each slice along ``dim`` sums to 1.
-    Example: ``softmax(cr.tensor([[1.0, 1.0]]), dim=1)`` -> ``[[0.5, 0.5]]``.
+    $$
+    \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}}, \qquad m = \max_j x_j
+    $$
+
+    (the shift by the maximum changes nothing but keeps ±1000 finite).
+
+    Args:
+        input: the tensor.
+        dim: the dimension that sums to 1 (``None``: PyTorch's implicit choice, with a warning).
+        dtype: compute in this dtype.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input; each slice along ``dim`` sums to 1.
+
+    Example:
+        >>> cr.softmax(cr.tensor([[1.0, 1.0]]), dim=1)
+        tensor([[0.5, 0.5]])
     """
     return _softmax_like(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
-    """log softmax along ``dim``, computed as x - m - log Σ e^{x - m} (never log of 0 for finite x).
+    r"""Logarithm of the softmax along ``dim``, as ``torch.nn.functional.log_softmax``.
 
-    Example: ``log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)`` -> ``[[-0.6931, -0.6931]]``.
+    $$
+    \operatorname{log\_softmax}(x)_i = x_i - m - \log \sum_j e^{x_j - m}, \qquad m = \max_j x_j
+    $$
+
+    (never the log of 0 for finite x).
+
+    Args:
+        input: the tensor.
+        dim: the dimension of the classes (``None``: PyTorch's implicit choice, with a warning).
+        dtype: compute in this dtype.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.log_softmax(cr.tensor([[0.0, 0.0]]), dim=1)
+        tensor([[-0.6931, -0.6931]])
     """
     return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """max(x, 0), as ``torch.nn.functional.relu`` (``inplace`` accepted; the result is always new)."""
+    r"""Rectified linear unit, element-wise, as ``torch.nn.functional.relu``.
+
+    $$
+    \operatorname{relu}(x) = \max(0, x)
+    $$
+
+    Args:
+        input: the tensor.
+        inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.nn.functional.relu(cr.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
     from chainrule.ops.elementwise import relu as _relu
 
     return _relu(input)
@@ -495,7 +653,8 @@ class Hardtanh(Function):
 
 class Hardsigmoid(Function):
     """out = min(max(x + 3, 0), 6) / 6;  dx = grad / 6 where -3 < x < 3, else 0 (1/6 rounded to
-    float32 as PyTorch's kernel, also for float64)."""
+    float32 as PyTorch's kernel, also for float64).
+    """
 
     array_backward = True
 
@@ -513,7 +672,8 @@ class Hardsigmoid(Function):
 
 class Hardswish(Function):
     """out = x · min(max(x + 3, 0), 6) / 6;  dx = 0 for x ≤ -3, grad (x/3 + ½) for -3 < x < 3,
-    grad for x ≥ 3 (PyTorch's values at ±3)."""
+    grad for x ≥ 3 (PyTorch's values at ±3).
+    """
 
     array_backward = True
 
@@ -585,7 +745,8 @@ class Threshold(Function):
 
 class Shrink(Function):
     """hard: out = x where |x| > λ, else 0;  soft: out = x - λ·sign(x) where |x| > λ, else 0;
-    both: dx = grad where x > λ or x < -λ, else 0 (0 at ±λ, as PyTorch)."""
+    both: dx = grad where x > λ or x < -λ, else 0 (0 at ±λ, as PyTorch).
+    """
 
     array_backward = True
 

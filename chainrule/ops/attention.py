@@ -51,8 +51,7 @@ def scaled_dot_product_attention(
     scores. ``is_causal`` lets query i see keys 0..i only (no ``attn_mask`` then). ``dropout_p``
     drops attention weights (always, as PyTorch: pass 0.0 in evaluation).
 
-    Example::
-
+    Example:
         >>> q = k = v = cr.randn(2, 4, 5, 8)            # (batch, heads, length, dim)
         >>> cr.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).shape
         (2, 4, 5, 8)
@@ -102,8 +101,11 @@ def scaled_dot_product_attention(
 
 
 def _merge_masks(op, attn_mask, key_padding_mask, batch, heads, L, S, dtype):
-    """One additive (batch·heads, L, S) mask from MultiheadAttention's attn_mask (True = masked) and
-    key_padding_mask (batch, S) (True = padding), as PyTorch converts and adds them."""
+    """Merge the attention masks into one additive mask.
+
+    One additive (batch·heads, L, S) mask from MultiheadAttention's attn_mask (True = masked) and
+    key_padding_mask (batch, S) (True = padding), as PyTorch converts and adds them.
+    """
     bias = None
     if attn_mask is not None:
         bias = _bias_from_mask(op, attn_mask, dtype, allowed_if_true=False)

@@ -64,26 +64,32 @@ def where(cond, a, b):
 
 
 def exp(x):
+    """eˣ, in either mode."""
     return x.exp() if isinstance(x, Tensor) else xp_of(x).exp(x)
 
 
 def expm1(x):
+    """eˣ - 1 (exact for small x on arrays), in either mode."""
     return x.exp() - 1.0 if isinstance(x, Tensor) else xp_of(x).expm1(x)
 
 
 def log(x):
+    """Natural logarithm, in either mode."""
     return x.log() if isinstance(x, Tensor) else xp_of(x).log(x)
 
 
 def log1p(x):
+    """log(1 + x) (exact for small x on arrays), in either mode."""
     return (x + 1.0).log() if isinstance(x, Tensor) else xp_of(x).log1p(x)
 
 
 def sqrt(x):
+    """Square root, in either mode."""
     return x.sqrt() if isinstance(x, Tensor) else xp_of(x).sqrt(x)
 
 
 def tanh(x):
+    """Hyperbolic tangent, in either mode."""
     return x.tanh() if isinstance(x, Tensor) else xp_of(x).tanh(x)
 
 
@@ -95,6 +101,7 @@ def sigmoid(x):
 
 
 def abs(x):  # noqa: A001 - the math's name
+    """Absolute value, in either mode."""
     return x.abs() if isinstance(x, Tensor) else xp_of(x).abs(x)
 
 
@@ -107,18 +114,21 @@ def sign(x):
 
 
 def maximum(a, b):
+    """Element-wise maximum of ``a`` and ``b``, in either mode."""
     if is_tensor(a, b):
         return _ops().clamp(a, min=b) if not isinstance(b, Tensor) else _ops().maximum(a, b)
     return _xp(a, b).maximum(a, b)
 
 
 def minimum(a, b):
+    """Element-wise minimum of ``a`` and ``b``, in either mode."""
     if is_tensor(a, b):
         return _ops().clamp(a, max=b) if not isinstance(b, Tensor) else _ops().minimum(a, b)
     return _xp(a, b).minimum(a, b)
 
 
 def erf(x):
+    """The error function, in either mode."""
     from chainrule.ops import activation
 
     return activation.erf(x) if isinstance(x, Tensor) else activation.erf_array(x)
@@ -132,6 +142,7 @@ def sum(x, axis=None, keepdim: bool = False):  # noqa: A001 - the math's name
 
 
 def zeros_like(x):
+    """Zeros of ``x``'s shape, dtype and device, a constant in either mode."""
     z = xp_of(x._data if isinstance(x, Tensor) else x).zeros(x.shape, x.dtype)
     return const(z, x)
 
@@ -244,7 +255,9 @@ def diagonal(x):
 
 
 def apply(function, *args):
-    """The op ``function`` on ``args``, in their mode: ``function.apply(*args)`` (recorded) when any
+    """Apply an op in the mode of its arguments.
+
+    The op ``function`` on ``args``, in their mode: ``function.apply(*args)`` (recorded) when any
     of them is a Tensor, else its array kernel ``function.kernel(*args)``.
 
     For a backward whose map is itself an op with a tuned kernel (a convolution's input gradient is

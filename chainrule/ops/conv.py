@@ -50,8 +50,11 @@ from chainrule.tensor import Tensor
 
 
 class ConvNd(Function):
-    """out = conv(x, w) + b (cross-correlation, as PyTorch);
-    dx = conv_transpose(grad, w), dw = gradᵀ·cols (ConvWeightGrad), db = Σ grad."""
+    """N-D convolution.
+
+    out = conv(x, w) + b (cross-correlation, as PyTorch);
+    dx = conv_transpose(grad, w), dw = gradᵀ·cols (ConvWeightGrad), db = Σ grad.
+    """
 
     array_backward = True
 
@@ -90,8 +93,11 @@ class ConvNd(Function):
 
 
 class ConvTransposeNd(Function):
-    """out = conv_transpose(g, w) + b: the adjoint of x ↦ conv(x, w) (``geom`` is that conv's);
-    dg = conv(grad, w), dw = ConvWeightGrad(grad, g), db = Σ grad."""
+    """N-D transposed convolution.
+
+    out = conv_transpose(g, w) + b: the adjoint of x ↦ conv(x, w) (``geom`` is that conv's);
+    dg = conv(grad, w), dw = ConvWeightGrad(grad, g), db = Σ grad.
+    """
 
     array_backward = True
 
@@ -118,8 +124,11 @@ class ConvTransposeNd(Function):
 
 
 class ConvWeightGrad(Function):
-    """dw = dL/dw of conv(x, w) + b at dL/dout = g (shape of w) and, with ``bias``, db = Σ g too;
-    dx = conv_transpose(g, grad_w), dg = conv(x, grad_w) + grad_b (``cols``: x's columns when known)."""
+    """The weight (and bias) gradient of a convolution.
+
+    dw = dL/dw of conv(x, w) + b at dL/dout = g (shape of w) and, with ``bias``, db = Σ g too;
+    dx = conv_transpose(g, grad_w), dg = conv(x, grad_w) + grad_b (``cols``: x's columns when known).
+    """
 
     array_backward = True
 
@@ -289,7 +298,9 @@ def conv_nd(op: str, nd: int, input, weight, bias=None, stride=1, padding=0, dil
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
-    """1-D convolution over (N, C_in, L) with weight (C_out, C_in/groups, k), as
+    """1-D convolution.
+
+    1-D convolution over (N, C_in, L) with weight (C_out, C_in/groups, k), as
     ``torch.nn.functional.conv1d``.
 
     ``padding``: an int, a tuple, ``'valid'`` (none) or ``'same'`` (output as long as the input).
@@ -298,7 +309,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
-    """2-D convolution over (N, C_in, H, W) with weight (C_out, C_in/groups, kH, kW), as
+    """2-D convolution.
+
+    2-D convolution over (N, C_in, H, W) with weight (C_out, C_in/groups, kH, kW), as
     ``torch.nn.functional.conv2d``.
 
     Example (the classic lecture example: a 3x3 "X" kernel over a 5x5 binary image)::

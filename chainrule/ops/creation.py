@@ -1,4 +1,6 @@
-"""Tensor factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``linspace``, ``eye``,
+"""Tensor factories.
+
+Tensor factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``linspace``, ``eye``,
 ``rand``, ``randn``, ``randint``, ``zeros_like``, ``ones_like``, ``from_numpy`` (``cat``/``stack``
 live in shape).
 
@@ -208,8 +210,11 @@ def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False,
 
 
 def empty(*size, dtype=None, requires_grad: bool = False, device=None, **_ignored) -> Tensor:
-    """A tensor of ``size`` whose values are unspecified (zeros here: NumPy's uninitialised memory
-    could hold NaNs that leak into sums)."""
+    """A tensor of ``size`` with unspecified values.
+
+    A tensor of ``size`` whose values are unspecified (zeros here: NumPy's uninitialised memory
+    could hold NaNs that leak into sums).
+    """
     return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
@@ -281,8 +286,11 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad: bool = False,
            device=None) -> Tensor:  # fmt: skip
-    """Draws from N(mean, std²); ``mean`` and ``std`` numbers (then ``size`` is needed) or tensors
-    (broadcast; the draws have their shape)."""
+    """Draws from a normal distribution.
+
+    Draws from N(mean, std²); ``mean`` and ``std`` numbers (then ``size`` is needed) or tensors
+    (broadcast; the draws have their shape).
+    """
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     if tensors:
         shape = np.broadcast_shapes(*(t.shape for t in tensors))
@@ -321,7 +329,9 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """``data`` as a tensor, sharing memory when it already is one (or a NumPy array) of the requested
+    """Convert to a tensor, sharing memory when possible.
+
+    ``data`` as a tensor, sharing memory when it already is one (or a NumPy array) of the requested
     dtype and device; otherwise a copy, as ``torch.as_tensor``.
 
     >>> a = np.zeros(2, np.float32); t = cr.as_tensor(a); a[0] = 1; t
@@ -344,8 +354,11 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
 
 
 def from_dlpack(ext: Any) -> Tensor:
-    """A tensor sharing memory with any object that speaks DLPack (a NumPy array, a torch tensor, a
-    CuPy array): ``cr.from_dlpack(torch_tensor)``."""
+    """A tensor sharing memory with a DLPack object.
+
+    A tensor sharing memory with any object that speaks DLPack (a NumPy array, a torch tensor, a
+    CuPy array): ``cr.from_dlpack(torch_tensor)``.
+    """
     if isinstance(ext, Tensor):
         return ext
     if not hasattr(ext, "__dlpack__"):

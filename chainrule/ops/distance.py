@@ -24,7 +24,8 @@ class PNorm(Function):
     """out = (Σ |x|ᵖ)^{1/p} along ``axis`` for a finite p ∉ {1, 2};
     dx = sgn(x) |x|^{p-1} · grad / out^{p-1} (0 where out = 0), and for p < 1
     sgn(x) |x|^{p-1} · grad · out^{1-p} (0 where x = 0), as PyTorch's vector-norm backward.
-    p = 0 counts the nonzero entries; its gradient is 0."""
+    p = 0 counts the nonzero entries; its gradient is 0.
+    """
 
     array_backward = True
 

@@ -21,7 +21,8 @@ from chainrule.tensor import Tensor
 def drop(input: Tensor, p: float, shape: tuple) -> Tensor:  # noqa: A002
     """The one dropout primitive: ``input · m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` drawn over
     ``shape`` (the input's shape, or a shape that broadcasts against it to drop whole channels),
-    the mask divided by (1 - p) in the input's dtype as PyTorch does; all zeros when p = 1."""
+    the mask divided by (1 - p) in the input's dtype as PyTorch does; all zeros when p = 1.
+    """
     keep = _random.bernoulli(1.0 - p, shape, input.device)
     if p == 1.0:
         noise = keep.astype(input.dtype) * input.dtype.type(0.0)
@@ -31,7 +32,9 @@ def drop(input: Tensor, p: float, shape: tuple) -> Tensor:  # noqa: A002
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
-    """Zero each element with probability ``p`` and scale the rest by 1/(1 - p) when ``training``;
+    """Dropout.
+
+    Zero each element with probability ``p`` and scale the rest by 1/(1 - p) when ``training``;
     identity otherwise.  ``inplace`` is accepted for compatibility (the result is always new).
 
     Shapes: any -> same.  Example: ``F.dropout(cr.ones(4), 0.5)`` -> e.g. ``[2., 0., 2., 2.]``.

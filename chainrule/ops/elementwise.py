@@ -444,8 +444,11 @@ class ReLU(Function):
 
 
 class ReLUGrad(Function):
-    """out = grad where y != 0 (y: relu's output), else 0: linear in grad, so d(grad) is the same map;
-    y only selects (no gradient)."""
+    """The gradient of relu, as an op.
+
+    out = grad where y != 0 (y: relu's output), else 0: linear in grad, so d(grad) is the same map;
+    y only selects (no gradient).
+    """
 
     array_backward = True
     kernel = staticmethod(K.relu_backward)
@@ -687,12 +690,44 @@ def cos(x: Tensor) -> Tensor:
 
 
 def tanh(x: Tensor) -> Tensor:
-    """tanh x element-wise."""
+    r"""Hyperbolic tangent, element-wise.
+
+    $$
+    \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}
+    $$
+
+    Args:
+        x: the tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.tanh(cr.tensor([0.0, 1.0]))
+        tensor([0.    , 0.7616])
+    """
     return Tanh.apply(_floating(x, "tanh"))
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    """σ(x) = 1 / (1 + e⁻ˣ) element-wise, stable for large |x|."""
+    r"""Logistic sigmoid, element-wise, stable for large |x|.
+
+    $$
+    \sigma(x) = \frac{1}{1 + e^{-x}}
+    $$
+
+    Args:
+        x: the tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
+
+    Example:
+        >>> cr.sigmoid(cr.tensor([0.0, 100.0]))
+        tensor([0.5, 1. ])
+    """
     return Sigmoid.apply(_floating(x, "sigmoid"))
 
 
@@ -737,9 +772,34 @@ def _as_tensor(x, like) -> Tensor:
 
 
 def where(cond, a=None, b=None) -> Tensor:
-    """Pick a where cond is true, else b (broadcast).
+    r"""Pick from ``a`` where ``cond`` holds, else from ``b``, element-wise (broadcast), as ``torch.where``.
 
-    ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``, as PyTorch.
+    $$
+    \text{out}_i = \begin{cases} a_i & \text{cond}_i \\ b_i & \text{otherwise} \end{cases}
+    $$
+
+    The gradient flows to ``a`` where the condition holds and to ``b`` elsewhere; ``cond`` gets
+    none. ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``, as PyTorch.
+
+    Args:
+        cond: a bool tensor (or array).
+        a: the values where ``cond`` is True (a tensor or a number).
+        b: the values elsewhere (a tensor or a number).
+
+    Returns:
+        A tensor of the broadcast shape of ``cond``, ``a`` and ``b``.
+
+    Raises:
+        TypeError: when only one of ``a`` and ``b`` is given.
+
+    Example:
+        >>> x = cr.tensor([-1.0, 2.0, -3.0], requires_grad=True)
+        >>> y = cr.where(x > 0, x, 0.1 * x)
+        >>> y
+        tensor([-0.1,  2. , -0.3], grad_fn=<WhereBackward>)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([0.1, 1. , 0.1])
     """
     if a is None and b is None:
         from chainrule.ops.indexing import nonzero

@@ -89,7 +89,9 @@ def embedding(
     scale_grad_by_freq: bool = False,
     sparse: bool = False,
 ) -> Tensor:
-    """Look up rows of ``weight`` (num_embeddings, embedding_dim) at the integer ``input`` (*),
+    """Look up embedding vectors.
+
+    Look up rows of ``weight`` (num_embeddings, embedding_dim) at the integer ``input`` (*),
     giving (*, embedding_dim), as ``torch.nn.functional.embedding``.
 
     ``max_norm``: rows that are looked up and have a larger ``norm_type``-norm are first
@@ -139,8 +141,11 @@ def _renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """Integer class indices (*) -> int64 one-hot vectors (*, num_classes), as PyTorch
-    (``num_classes=-1``: max index + 1).  Example: ``one_hot(cr.tensor([0, 2]), 3)`` -> [[1,0,0],[0,0,1]]."""
+    """One-hot encoding of class indices.
+
+    Integer class indices (*) -> int64 one-hot vectors (*, num_classes), as PyTorch
+    (``num_classes=-1``: max index + 1).  Example: ``one_hot(cr.tensor([0, 2]), 3)`` -> [[1,0,0],[0,0,1]].
+    """
     idx = _as_index("one_hot", tensor)
     xp = xp_of(idx)
     if num_classes == -1:

@@ -1,4 +1,6 @@
-"""Indexing and shape ops of PyTorch's wider vocabulary: gather/scatter, index_*, masked_*, take,
+"""Indexing and shape ops of PyTorch's wider vocabulary.
+
+Indexing and shape ops of PyTorch's wider vocabulary: gather/scatter, index_*, masked_*, take,
 nonzero, select, unbind, tile, repeat_interleave, roll, flip, rot90, movedim, unflatten, stacks.
 
 Almost all are written as integer-array indexing (``getitem``, whose gradient scatters back with
@@ -20,8 +22,11 @@ from chainrule.tensor import Tensor
 
 
 class Assign(Function):
-    """out = x with ``out[index] = src`` (``src`` a Tensor or a number);  dx = grad with the assigned
-    entries zeroed, dsrc = grad[index]."""
+    """Indexed assignment.
+
+    out = x with ``out[index] = src`` (``src`` a Tensor or a number);  dx = grad with the assigned
+    entries zeroed, dsrc = grad[index].
+    """
 
     array_backward = True
 
@@ -127,7 +132,9 @@ def _scatter_src(op: str, src, idx: np.ndarray, input: Tensor):  # noqa: A002
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None) -> Tensor:  # noqa: A002
-    """A copy of ``input`` with ``out[i][index[i][j]] = src[i][j]`` (dim=1); ``src`` a tensor or a number
+    """Write values at the positions given by an index.
+
+    A copy of ``input`` with ``out[i][index[i][j]] = src[i][j]`` (dim=1); ``src`` a tensor or a number
     (``value=``).  ``reduce='add'``/``'multiply'`` combine instead of replace.
 
     With repeated indices the entry written last wins (PyTorch leaves the choice unspecified).
@@ -318,7 +325,9 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False):  # noqa: A002
-    """The indices of the nonzero entries: an (n, ndim) int64 tensor, or with ``as_tuple=True`` one
+    """The indices of the nonzero entries.
+
+    The indices of the nonzero entries: an (n, ndim) int64 tensor, or with ``as_tuple=True`` one
     1-D tensor per dimension.
 
     >>> cr.nonzero(cr.tensor([0, 3, 0, 4]))

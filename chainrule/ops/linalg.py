@@ -38,8 +38,11 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    """out = x Wᵀ + b for x of shape (*, in), W (out, in), b (out,);
-    dx = grad W, dW = gradᵀ x (summed over the batch), db = Σ grad over the batch."""
+    """The linear map of a ``Linear`` layer.
+
+    out = x Wᵀ + b for x of shape (*, in), W (out, in), b (out,);
+    dx = grad W, dW = gradᵀ x (summed over the batch), db = Σ grad over the batch.
+    """
 
     array_backward = True
 

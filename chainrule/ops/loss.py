@@ -1,4 +1,6 @@
-"""Loss functions: mse, l1, huber, binary cross-entropy (on probabilities and on logits),
+"""Loss functions.
+
+Loss functions: mse, l1, huber, binary cross-entropy (on probabilities and on logits),
 cross-entropy (class indices or probabilities, fused with a stable log-softmax), nll,
 multi-class margin (hinge) and binary hinge; kl_div, poisson and gaussian nll, margin ranking,
 hinge and cosine embedding, soft margin, multi-label soft margin and margin, triplet margin
@@ -66,8 +68,11 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _spread(grad, shape: tuple, reduction: str, n: int):
-    """dL/dℓ for each element ℓ of an element-wise loss of ``shape``, from the upstream ``grad``
-    (an array on the engine's fast path, else a Tensor)."""
+    """The gradient of each element of an element-wise loss.
+
+    dL/dℓ for each element ℓ of an element-wise loss of ``shape``, from the upstream ``grad``
+    (an array on the engine's fast path, else a Tensor).
+    """
     if reduction == "none":
         return grad
     if reduction == "mean":
@@ -188,11 +193,30 @@ def mse_loss(
     reduction: str = "mean",  # noqa: A002
     weight: Tensor | None = None,
 ) -> Tensor:
-    """Mean squared error: mean of (x - y)² (``reduction`` 'mean' | 'sum' | 'none'), as PyTorch.
+    r"""Mean squared error, as ``torch.nn.functional.mse_loss``.
 
-    With ``weight`` (the input's shape): Σ w (x - y)² / Σ w for 'mean'.
-    Shapes: input and target (*), the same.
-    Example: ``mse_loss(cr.tensor([1., 2.]), cr.tensor([1., 4.]))`` -> 2.
+    $$
+    \ell_i = (x_i - y_i)^2, \qquad L = \frac{1}{n} \sum_i \ell_i
+    $$
+
+    for ``reduction='mean'``; with ``weight`` (the input's shape), L = Σ wᵢ ℓᵢ / Σ wᵢ.
+
+    Args:
+        input: the predictions x.
+        target: the targets y, the shape of the input.
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        weight: a weight per element (default none).
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.mse_loss(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 4.0]))
+        tensor(2.)
     """
     reduction = _reduction("mse_loss", reduction, size_average, reduce)
     input, target = _pair("mse_loss", input, target)
@@ -210,9 +234,30 @@ def l1_loss(
     reduction: str = "mean",  # noqa: A002
     weight: Tensor | None = None,
 ) -> Tensor:
-    """Mean absolute error: mean of |x - y|, as PyTorch.
+    r"""Mean absolute error, as ``torch.nn.functional.l1_loss``.
 
-    Example: ``l1_loss(cr.tensor([1., 2.]), cr.tensor([1., 4.]))`` -> 1.
+    $$
+    \ell_i = \lvert x_i - y_i \rvert, \qquad L = \frac{1}{n} \sum_i \ell_i
+    $$
+
+    for ``reduction='mean'``; with ``weight``, L = Σ wᵢ ℓᵢ / Σ wᵢ.
+
+    Args:
+        input: the predictions x.
+        target: the targets y, the shape of the input.
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        weight: a weight per element (default none).
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.l1_loss(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 4.0]))
+        tensor(1.)
     """
     reduction = _reduction("l1_loss", reduction, size_average, reduce)
     input, target = _pair("l1_loss", input, target)
@@ -228,9 +273,29 @@ def huber_loss(
     delta: float = 1.0,  # noqa: A002
     weight: Tensor | None = None,
 ) -> Tensor:
-    """Huber loss: ½ d² for |d| < δ, δ (|d| - ½ δ) beyond (quadratic near 0, linear for outliers).
+    r"""Huber loss: quadratic near 0, linear for outliers, as ``torch.nn.functional.huber_loss``.
 
-    Example: ``huber_loss(cr.tensor([0., 0.]), cr.tensor([0.5, 3.]))`` -> (0.125 + 2.5) / 2.
+    $$
+    \ell_i = \begin{cases} \frac{1}{2} d_i^2 & \lvert d_i \rvert < \delta \\
+    \delta \left(\lvert d_i \rvert - \frac{1}{2}\delta\right) & \text{otherwise} \end{cases},
+    \qquad d_i = x_i - y_i
+    $$
+
+    Args:
+        input: the predictions x.
+        target: the targets y, the shape of the input.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        delta: the threshold δ > 0 (default 1).
+        weight: a weight per element (default none).
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.huber_loss(cr.tensor([0.0, 0.0]), cr.tensor([0.5, 3.0]))
+        tensor(1.3125)
     """
     reduction = _reduction("huber_loss", reduction)
     input, target = _pair("huber_loss", input, target)
@@ -259,8 +324,11 @@ def _weighted(op, loss: Tensor, weight, input: Tensor, reduction: str, by_weight
 
 
 class BinaryCrossEntropy(Function):
-    """ℓᵢ = -wᵢ (yᵢ log pᵢ + (1 - yᵢ) log(1 - pᵢ)), each log clamped at -100 (as PyTorch);
-    dp = w (p - y) / max(p (1 - p), 1e-12) · dL/dℓ,  dy = w (log(1 - p) - log p) · dL/dℓ."""
+    """Binary cross-entropy on probabilities.
+
+    ℓᵢ = -wᵢ (yᵢ log pᵢ + (1 - yᵢ) log(1 - pᵢ)), each log clamped at -100 (as PyTorch);
+    dp = w (p - y) / max(p (1 - p), 1e-12) · dL/dℓ,  dy = w (log(1 - p) - log p) · dL/dℓ.
+    """
 
     array_backward = True
 
@@ -294,9 +362,12 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """ℓᵢ = wᵢ [(1 - yᵢ) xᵢ + (1 + (pw - 1) yᵢ) softplus(-xᵢ)]  (= -w [pw·y log σ(x) + (1-y) log(1-σ(x))]),
+    """Binary cross-entropy on logits.
+
+    ℓᵢ = wᵢ [(1 - yᵢ) xᵢ + (1 + (pw - 1) yᵢ) softplus(-xᵢ)]  (= -w [pw·y log σ(x) + (1-y) log(1-σ(x))]),
     computed with softplus(-x) = max(-x, 0) + log1p(e^{-|x|}), so ±1000 never overflows;
-    dx = w ((1 + (pw - 1) y) σ(x) - pw·y) · dL/dℓ,  dy = w (-x + (pw - 1) softplus(-x)) · dL/dℓ."""
+    dx = w ((1 + (pw - 1) y) σ(x) - pw·y) · dL/dℓ,  dy = w (-x + (pw - 1) softplus(-x)) · dL/dℓ.
+    """
 
     array_backward = True
 
@@ -345,12 +416,32 @@ def binary_cross_entropy(
     reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1] (logs clamped at -100), as PyTorch.
+    r"""Binary cross-entropy on probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
-    Prefer ``binary_cross_entropy_with_logits`` on raw scores: it is exact where σ saturates.
-    (The gradient with respect to a target that requires grad uses the same clamped logs, so it
-    stays finite at p = 0 or 1, where PyTorch's is ±inf.)
-    Example: ``binary_cross_entropy(cr.tensor([0.5]), cr.tensor([1.0]))`` -> 0.6931.
+    $$
+    \ell_i = -w_i \left[ y_i \log p_i + (1 - y_i) \log(1 - p_i) \right]
+    $$
+
+    with each log clamped at −100, as PyTorch. Prefer ``binary_cross_entropy_with_logits`` on raw
+    scores: it is exact where σ saturates. (The gradient with respect to a target that requires
+    grad uses the same clamped logs, so it stays finite at p = 0 or 1, where PyTorch's is ±inf.)
+
+    Args:
+        input: the probabilities p, in [0, 1].
+        target: the targets y in [0, 1], the shape of the input.
+        weight: a weight wᵢ per element, broadcast to the input (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.binary_cross_entropy(cr.tensor([0.5]), cr.tensor([1.0]))
+        tensor(0.6931)
     """
     reduction = _reduction("binary_cross_entropy", reduction, size_average, reduce)
     input, target = _pair("binary_cross_entropy", input, target)
@@ -381,11 +472,32 @@ def binary_cross_entropy_with_logits(
     reduction: str = "mean",
     pos_weight: Tensor | None = None,
 ) -> Tensor:
-    """Sigmoid + binary cross-entropy in one stable step, on raw scores (logits) x, as PyTorch.
+    r"""Sigmoid and binary cross-entropy in one stable step, on logits, as PyTorch.
 
-    ``pos_weight`` (broadcast along the last dim, e.g. one per class) multiplies the positive term:
-    ℓ = -[pw · y log σ(x) + (1 - y) log(1 - σ(x))].
-    Example: ``binary_cross_entropy_with_logits(cr.tensor([0.0]), cr.tensor([1.0]))`` -> 0.6931.
+    $$
+    \ell_i = -w_i \left[ p_w\, y_i \log \sigma(x_i) + (1 - y_i) \log\left(1 - \sigma(x_i)\right) \right]
+    $$
+
+    computed through softplus(−x), so logits of ±1000 never overflow.
+
+    Args:
+        input: the logits x.
+        target: the targets y in [0, 1], the shape of the input.
+        weight: a weight wᵢ per element, broadcast to the input (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        pos_weight: p_w, the weight of the positive term, broadcast along the last dim (e.g. one
+            per class; default 1).
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.binary_cross_entropy_with_logits(cr.tensor([0.0]), cr.tensor([1.0]))
+        tensor(0.6931)
     """
     reduction = _reduction("binary_cross_entropy_with_logits", reduction, size_average, reduce)
     input, target = _pair("binary_cross_entropy_with_logits", input, target)
@@ -513,8 +625,11 @@ class CrossEntropy(Function):
 
 
 class ScaledSoftmax(Function):
-    """out_ij = s_i · softmax(x)_ij (s of None: 1), from the e and total of ``kernels.loss.softmax_rows(x)``;
-    ds_i = Σ_j grad_ij p_ij,  dx_ij = s_i p_ij (grad_ij - Σ_k grad_ik p_ik)."""
+    """Row-scaled softmax.
+
+    out_ij = s_i · softmax(x)_ij (s of None: 1), from the e and total of ``kernels.loss.softmax_rows(x)``;
+    ds_i = Σ_j grad_ij p_ij,  dx_ij = s_i p_ij (grad_ij - Σ_k grad_ik p_ik).
+    """
 
     array_backward = True
     kernel = staticmethod(lambda x, s, e, total: K.scaled_softmax(e, total, s))
@@ -538,8 +653,11 @@ class ScaledSoftmax(Function):
 
 
 class NLLLoss(Function):
-    """ℓᵢ = -w_yᵢ · x_i,yᵢ on (M, C) log-probabilities x (0 for ignored samples);
-    'mean' divides by Σ w_yᵢ over kept samples;  dx_ij = -w_yᵢ [j = yᵢ] · dL/dℓᵢ."""
+    """Negative log-likelihood.
+
+    ℓᵢ = -w_yᵢ · x_i,yᵢ on (M, C) log-probabilities x (0 for ignored samples);
+    'mean' divides by Σ w_yᵢ over kept samples;  dx_ij = -w_yᵢ [j = yᵢ] · dL/dℓᵢ.
+    """
 
     array_backward = True
 
@@ -590,19 +708,41 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Cross-entropy between softmax(input) along dim 1 and the target, as PyTorch.
+    r"""Cross-entropy between softmax(input) along dim 1 and the target, as PyTorch.
 
-    Shapes: input (C,), (N, C) or (N, C, d1, ...) raw scores (logits); target either class
-    indices (integers, shape (), (N,) or (N, d1, ...), ``ignore_index`` skipped) or class
-    probabilities (floats, the input's shape).  ``weight`` (C,) rescales each class;
-    ``label_smoothing`` ε mixes the target with the uniform distribution.
-    Class-index targets run through one fused, stable op (log-softmax and its backward
-    softmax - one-hot in a single pass).
+    $$
+    \ell_n = -w_{y_n} \log \frac{\exp(x_{n, y_n})}{\sum_{c} \exp(x_{n, c})}, \qquad
+    L = \frac{\sum_n \ell_n}{\sum_n w_{y_n}}
+    $$
 
-    Example::
+    for class-index targets (``ignore_index`` skipped); for class-probability targets
+    $\ell_n = -\sum_c w_c\, y_{n,c} \log \operatorname{softmax}(x_n)_c$, averaged over N.
+    ``label_smoothing`` ε mixes the target with the uniform distribution. Class-index targets run
+    through one fused, stable op (log-softmax and its backward softmax − one-hot in one pass).
 
-        logits = cr.randn(32, 10, requires_grad=True)
-        loss = F.cross_entropy(logits, cr.randint(0, 10, (32,)))
+    Args:
+        input: raw scores (logits).
+        target: class indices (integers) or class probabilities (floats, the input's shape).
+        weight: a weight per class, shape (C,) (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        ignore_index: a class index that contributes neither loss nor gradient (default −100).
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        label_smoothing: ε in [0, 1] (default 0).
+
+    Shape:
+        - Input: (C,), (N, C) or (N, C, d₁, ..., d_K).
+        - Target: (), (N) or (N, d₁, ..., d_K) class indices, or probabilities of the input's shape.
+        - Output: a scalar, or the target's shape (without C) with ``reduction='none'``.
+
+    Example:
+        >>> logits = cr.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], requires_grad=True)
+        >>> loss = cr.nn.functional.cross_entropy(logits, cr.tensor([0, 2]))
+        >>> round(loss.item(), 4)
+        0.1755
+        >>> loss.backward()
+        >>> logits.grad.shape
+        (2, 3)
     """
     op = "cross_entropy"
     reduction = _reduction(op, reduction, size_average, reduce)
@@ -654,10 +794,31 @@ def nll_loss(
     reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
-    """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input``, as PyTorch.
+    r"""Negative log-likelihood of log-probabilities, as ``torch.nn.functional.nll_loss``.
 
-    Shapes as ``cross_entropy`` with class indices (use after ``log_softmax``).
-    Example: ``nll_loss(cr.tensor([[-0.1, -2.3]]), cr.tensor([0]))`` -> 0.1.
+    $$
+    \ell_n = -w_{y_n}\, x_{n, y_n}, \qquad L = \frac{\sum_n \ell_n}{\sum_n w_{y_n}}
+    $$
+
+    Use it after ``log_softmax``; ``ignore_index`` targets are skipped.
+
+    Args:
+        input: log-probabilities x.
+        target: class indices.
+        weight: a weight per class, shape (C,) (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        ignore_index: a class index that contributes neither loss nor gradient (default −100).
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (C,), (N, C) or (N, C, d₁, ..., d_K).
+        - Target: (), (N) or (N, d₁, ..., d_K) class indices in [0, C).
+        - Output: a scalar, or the target's shape with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.nll_loss(cr.tensor([[-0.1, -2.3]]), cr.tensor([0]))
+        tensor(0.1)
     """
     op = "nll_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
@@ -682,10 +843,30 @@ def multi_margin_loss(
     reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
-    """Multi-class hinge loss, as PyTorch: ℓᵢ = Σ_{j≠yᵢ} w_yᵢ max(0, margin - x_i,yᵢ + x_ij)ᵖ / C.
+    r"""Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
 
-    Shapes: input (N, C) or (C,), target (N,) or () class indices; p is 1 or 2.
-    Example: ``multi_margin_loss(cr.tensor([[0.1, 0.2, 0.4, 0.8]]), cr.tensor([3]))`` -> 0.325.
+    $$
+    \ell_n = \frac{1}{C} \sum_{j \ne y_n} w_{y_n} \max\left(0,\; m - x_{n, y_n} + x_{n, j}\right)^{p}
+    $$
+
+    Args:
+        input: the scores x.
+        target: class indices y.
+        p: 1 or 2 (default 1).
+        margin: the margin m (default 1).
+        weight: a weight per class, shape (C,) (default 1).
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (N, C) or (C,).
+        - Target: (N,) or () class indices.
+        - Output: a scalar, or (N,) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.multi_margin_loss(cr.tensor([[0.1, 0.2, 0.4, 0.8]]), cr.tensor([3]))
+        tensor(0.325)
     """
     op = "multi_margin_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
@@ -715,10 +896,26 @@ def multi_margin_loss(
 
 
 def hinge_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Binary hinge loss (SVM): mean of max(0, margin - y · f(x)) for targets y in {-1, +1}.
+    r"""Binary hinge loss (linear SVM) for targets in {−1, +1}; ours (PyTorch has none).
 
-    (Ours: PyTorch has no binary hinge loss.)  Shapes: input and target (*), the same.
-    Example: ``hinge_loss(cr.tensor([0.5, -2.0]), cr.tensor([1.0, -1.0]))`` -> (0.5 + 0) / 2 = 0.25.
+    $$
+    \ell_i = \max\left(0,\; m - y_i\, x_i\right)
+    $$
+
+    Args:
+        input: the scores x.
+        target: the labels y, −1 or +1, the shape of the input.
+        margin: the margin m (default 1).
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.hinge_loss(cr.tensor([0.5, -2.0]), cr.tensor([1.0, -1.0]))
+        tensor(0.25)
     """
     op = "hinge_loss"
     reduction = _reduction(op, reduction)

@@ -1,4 +1,6 @@
-"""Math of PyTorch's wider vocabulary: more element-wise functions (trigonometry, rounding, fmod,
+"""Math of PyTorch's wider vocabulary.
+
+Math of PyTorch's wider vocabulary: more element-wise functions (trigonometry, rounding, fmod,
 atan2, lerp, logaddexp, ...), the matrix-product family (bmm, dot, outer, addmm, baddbmm, einsum,
 tensordot, kron, cross, cdist, trace, diag, diagonal), scans and products (cumsum, cumprod, prod),
 comparisons and logic as functions (eq, isclose, allclose, equal, isinf, nan_to_num,
@@ -387,8 +389,11 @@ def bm_einsum(subs: Sequence[str], out: str, *operands):
 
 
 class Einsum(Function):
-    """out = einsum(subs -> out, operands);  d operand k = einsum of grad with the other operands,
-    spread over the letters only operand k has and put on the diagonal where k repeats a letter."""
+    """Einstein summation.
+
+    out = einsum(subs -> out, operands);  d operand k = einsum of grad with the other operands,
+    spread over the letters only operand k has and put on the diagonal where k repeats a letter.
+    """
 
     array_backward = True
 
@@ -776,8 +781,11 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 def nan_to_num(
     input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Tensor:  # noqa: A002
-    """NaN, +inf and -inf replaced (by 0, the dtype's largest and its smallest value by default);
-    the gradient flows where the input was finite."""
+    """Replace NaN and infinities by finite numbers.
+
+    NaN, +inf and -inf replaced (by 0, the dtype's largest and its smallest value by default);
+    the gradient flows where the input was finite.
+    """
     a = input._data
     if a.dtype.kind != "f":
         return input.clone()

@@ -1,4 +1,6 @@
-"""Names PyTorch code reaches for: ``mm``, ``narrow``, ``tril``/``triu``, ``log1p``, ``randn_like``,
+"""Names PyTorch code reaches for.
+
+Names PyTorch code reaches for: ``mm``, ``narrow``, ``tril``/``triu``, ``log1p``, ``randn_like``,
 ``smooth_l1_loss`` and ``group_norm``.
 
 Each is a small ``Function`` or a composition of differentiable ops, so gradients (and second
@@ -170,8 +172,11 @@ def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False, de
 def new_like(
     op: str, base: Tensor, size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool
 ) -> Tensor:
-    """A fresh tensor of ``size`` filled with ``fill`` (None: uninitialised, here zeros) keeping ``base``'s
-    dtype and device unless given: the ``Tensor.new_zeros``/``new_ones``/``new_full``/``new_empty`` family."""
+    """A fresh tensor with another tensor's dtype and device.
+
+    A fresh tensor of ``size`` filled with ``fill`` (None: uninitialised, here zeros) keeping ``base``'s
+    dtype and device unless given: the ``Tensor.new_zeros``/``new_ones``/``new_full``/``new_empty`` family.
+    """
     from chainrule.ops.creation import _size
 
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
@@ -196,10 +201,31 @@ def smooth_l1_loss(
     reduction: str = "mean",
     beta: float = 1.0,
 ) -> Tensor:
-    """Smooth L1: ½ d² / β for |d| < β, |d| - ½ β beyond (d = x - y), as ``torch.nn.functional``.
+    r"""Smooth L1 loss, Huber's loss divided by β, as ``torch.nn.functional.smooth_l1_loss``.
 
-    It is the Huber loss divided by β (β = 0 gives the L1 loss).
-    Example: ``smooth_l1_loss(cr.tensor([0., 0.]), cr.tensor([0.5, 3.]))`` -> (0.125 + 2.5) / 2.
+    $$
+    \ell_i = \begin{cases} \frac{1}{2} d_i^2 / \beta & \lvert d_i \rvert < \beta \\
+    \lvert d_i \rvert - \frac{1}{2}\beta & \text{otherwise} \end{cases}, \qquad d_i = x_i - y_i
+    $$
+
+    β = 0 gives the L1 loss.
+
+    Args:
+        input: the predictions x.
+        target: the targets y, the shape of the input.
+        size_average: deprecated PyTorch argument, folded into ``reduction``.
+        reduce: deprecated PyTorch argument, folded into ``reduction``.
+        reduction: ``'mean'`` (default), ``'sum'`` or ``'none'``.
+        beta: the threshold β ≥ 0 (default 1).
+
+    Shape:
+        - Input: (*), any shape.
+        - Target: (*), the shape of the input.
+        - Output: a scalar, or (*) with ``reduction='none'``.
+
+    Example:
+        >>> cr.nn.functional.smooth_l1_loss(cr.tensor([0.0, 0.0]), cr.tensor([0.5, 3.0]))
+        tensor(1.3125)
     """
     from chainrule.ops import loss as L
 
@@ -221,7 +247,9 @@ def group_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Group normalisation: channels split into ``num_groups`` groups, each (sample, group)
+    """Group normalisation.
+
+    Group normalisation: channels split into ``num_groups`` groups, each (sample, group)
     standardised over its channels and positions, then ``weight``/``bias`` per channel.
 
     y = (x - mean_g) / √(var_g + eps) · γ_c + β_c (biased variance), as ``torch.nn.functional``.

@@ -67,8 +67,11 @@ class Normalize(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        """With g = γ·grad and means over the normalised axes:
-        dx = (1/σ̂)(g - mean(g) - x̂ mean(g x̂));  dγ = Σ grad x̂;  dβ = Σ grad (over ``param_axes``)."""
+        """The gradient of a normalisation.
+
+        With g = γ·grad and means over the normalised axes:
+        dx = (1/σ̂)(g - mean(g) - x̂ mean(g x̂));  dγ = Σ grad x̂;  dβ = Σ grad (over ``param_axes``).
+        """
         (weight,) = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         axes, param_axes = ctx.axes, ctx.param_axes

@@ -87,8 +87,11 @@ def _pool_geometry(op: str, x, nd: int, kernel_size, stride, padding, dilation, 
 
 
 class MaxPoolNd(Function):
-    """out = max over each window (and, with ``return_indices``, where it is);
-    dx = grad routed to each window's (first) maximum."""
+    """N-D max pooling.
+
+    out = max over each window (and, with ``return_indices``, where it is);
+    dx = grad routed to each window's (first) maximum.
+    """
 
     array_backward = True
 
@@ -376,10 +379,13 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
 
 
 def _nearest_index(n_in: int, n_out: int, scale, shortcuts: bool, exact: bool = False):
-    """PyTorch's nearest source index min(floor(i · s), n_in - 1), in float32, with s = 1/scale when a
+    """PyTorch's nearest-neighbour source indices.
+
+    PyTorch's nearest source index min(floor(i · s), n_in - 1), in float32, with s = 1/scale when a
     scale factor was given and n_in/n_out otherwise (``exact``: floor((i + ½) · s), 'nearest-exact').
-    PyTorch's 2-D nearest kernel (``shortcuts``) takes i itself when the size does not change and
-    i >> 1 when it doubles, whatever the scale factor."""
+    PyTorch's 2-D kernel (``shortcuts``) takes i itself when the size does not change and i >> 1
+    when it doubles, whatever the scale factor.
+    """
     if shortcuts and not exact and n_out == n_in:
         return np.arange(n_out)
     if shortcuts and not exact and n_out == 2 * n_in:
@@ -420,7 +426,7 @@ def interpolate(
         With a scale factor (and ``recompute_scale_factor`` not True) the positions use 1/factor for
         in/out, as PyTorch.
 
-        Args:
+    Args:
             input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
             size: the output spatial size (an int or a tuple).
             scale_factor: a multiplier (or one per spatial dim).
@@ -429,14 +435,14 @@ def interpolate(
             recompute_scale_factor: compute the positions from the sizes even when a scale factor is given.
             antialias: not supported (raises when True).
 
-        Returns:
+    Returns:
             (N, C, *out_size).
 
-        Raises:
+    Raises:
             ValueError: both or neither of size and scale_factor, align_corners with a nearest mode.
             NotImplementedError: a mode that needs another number of dims, an unsupported mode.
 
-        Example:
+    Example:
             >>> F = cr.nn.functional
             >>> F.interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear", align_corners=True)
             tensor([[[0.    , 0.3333, 0.6667, 1.    ]]])
@@ -581,7 +587,8 @@ def adaptive_avg_pool1d(input, output_size):  # noqa: A002
 
 def _adaptive_argmax(a, out_size: tuple):
     """Flat (row-major over the spatial dims) index of the first maximum of every adaptive window of the
-    array ``a`` (N, C, *S); as PyTorch, a NaN counts as the maximum (the last NaN of the window)."""
+    array ``a`` (N, C, *S); as PyTorch, a NaN counts as the maximum (the last NaN of the window).
+    """
     xp = xp_of(a)
     n, c = a.shape[:2]
     grids = []

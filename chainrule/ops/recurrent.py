@@ -44,8 +44,11 @@ def _data(t):
 
 
 class _SequenceFunction(Function):
-    """Base of the fused sequence ops: ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)`` ->
-    (output, h_n[, c_n]); backward through the kernels on arrays only."""
+    """Base of the fused sequence ops.
+
+    Base of the fused sequence ops: ``(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)`` ->
+    (output, h_n[, c_n]); backward through the kernels on arrays only.
+    """
 
     array_backward = True
 
@@ -120,7 +123,9 @@ class RNNReluSequence(RNNTanhSequence):
 
 
 class LSTMSequence(_SequenceFunction):
-    """A whole sequence through an LSTM layer (gate order input, forget, cell, output):
+    """A whole sequence through an LSTM layer.
+
+    A whole sequence through an LSTM layer (gate order input, forget, cell, output):
     i, f, g, o = σ, σ, tanh, σ of (W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),
     c_t = f ⊙ c_{t-1} + i ⊙ g,  h_t = o ⊙ tanh(c_t).
 
@@ -151,7 +156,9 @@ class LSTMSequence(_SequenceFunction):
 
 
 class GRUSequence(_SequenceFunction):
-    """A whole sequence through a GRU layer (gate order reset, update, new; PyTorch's formula):
+    """A whole sequence through a GRU layer.
+
+    A whole sequence through a GRU layer (gate order reset, update, new; PyTorch's formula):
     r, z = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr), σ(... z rows ...),
     n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn)),  h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}.
 

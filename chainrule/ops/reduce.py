@@ -28,8 +28,11 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 
 
 def _spread(grad, shape: tuple, axes: tuple):
-    """Broadcast the gradient of a reduction over ``axes`` back to the input ``shape``
-    (a Tensor, or on the engine's fast path a bare array)."""
+    """Broadcast a reduction's gradient back to the input shape.
+
+    Broadcast the gradient of a reduction over ``axes`` back to the input ``shape``
+    (a Tensor, or on the engine's fast path a bare array).
+    """
     return bm.broadcast_to(grad.reshape(_kept_shape(shape, axes)), shape)
 
 
@@ -100,8 +103,11 @@ def _var_backward(grad, x, axes: tuple, correction: int):
 
 
 class Std(Function):
-    """out = √var(x);  dx = grad / (2 out) · 2 (x - x̄) / (N - correction), and 0 where out = 0
-    (a constant input: PyTorch's choice, the one-sided derivative there is infinite)."""
+    """Standard deviation.
+
+    out = √var(x);  dx = grad / (2 out) · 2 (x - x̄) / (N - correction), and 0 where out = 0
+    (a constant input: PyTorch's choice, the one-sided derivative there is infinite).
+    """
 
     array_backward = True
 
@@ -199,8 +205,11 @@ class AmaxAmin(Function):
 
 
 class LogSumExp(Function):
-    """out = log Σ exp(x) over ``axes``, computed as m + log Σ exp(x - m) with m = max x;
-    dx = grad · exp(x - out) (the softmax)."""
+    """Log-sum-exp.
+
+    out = log Σ exp(x) over ``axes``, computed as m + log Σ exp(x - m) with m = max x;
+    dx = grad · exp(x - out) (the softmax).
+    """
 
     array_backward = True
 

@@ -35,7 +35,8 @@ from chainrule.tensor import Tensor
 
 def _source_positions(n_in: int, n_out: int, scale, align_corners: bool, dtype):
     """(index0, index1, lambda0, lambda1) of PyTorch's linear upsampling along one dim: output i reads
-    input positions index0 and index1 with weights lambda0 = 1 - lambda1 and lambda1."""
+    input positions index0 and index1 with weights lambda0 = 1 - lambda1 and lambda1.
+    """
     ft = np.dtype(dtype).type
     i = np.arange(n_out, dtype=dtype)
     if align_corners:
@@ -115,7 +116,8 @@ def linear_resize(x: Tensor, out_size: tuple, scales: tuple, align_corners: bool
 
 class _WithZeroGrad(Function):
     """out = x;  dx = grad, d(other) = 0: puts ``other`` in the graph with a zero gradient (as PyTorch
-    gives the grid of a nearest-neighbour grid_sample)."""
+    gives the grid of a nearest-neighbour grid_sample).
+    """
 
     array_backward = True
 
@@ -133,7 +135,8 @@ class _WithZeroGrad(Function):
 
 def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
     """Grid coordinates in [-1, 1] to pixel positions: -1 and 1 are the corner pixels' centres
-    (``align_corners``) or their outer edges."""
+    (``align_corners``) or their outer edges.
+    """
     if align_corners:
         return ((coord + 1.0) / 2) * (size - 1)
     return ((coord + 1.0) * size - 1.0) / 2
@@ -162,7 +165,8 @@ def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bo
 
 def _read(x_cl: Tensor, idx: list, valid) -> Tensor:
     """x_cl (N, *S, C) at the integer positions ``idx`` (one array (N, *O) per spatial dim); 0 where not
-    ``valid``."""
+    ``valid``.
+    """
     n = x_cl.shape[0]
     xp = xp_of(x_cl._data)
     bidx = xp.arange(n).reshape((n,) + (1,) * (idx[0].ndim - 1))

@@ -1,4 +1,6 @@
-"""Shape ops: reshape/view, flatten, squeeze/unsqueeze, transpose/permute, expand, repeat,
+"""Shape ops.
+
+Shape ops: reshape/view, flatten, squeeze/unsqueeze, transpose/permute, expand, repeat,
 indexing, cat/stack, split/chunk and pad.
 
 None of these change values, only where they sit, so each backward moves the

@@ -1,4 +1,6 @@
-"""Sorting and sets: sort, argsort, topk, kthvalue, median, mode, unique, unique_consecutive,
+"""Sorting and sets.
+
+Sorting and sets: sort, argsort, topk, kthvalue, median, mode, unique, unique_consecutive,
 searchsorted, bucketize, histc, aminmax, var_mean, std_mean.
 
 The values an op picks are read with ``gather`` at the indices it found, so their gradient flows
@@ -111,8 +113,11 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):  # no
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):  # noqa: A002
-    """The lower median (the ⌊(n-1)/2⌋-th smallest value): over all entries a 0-d tensor, along ``dim``
-    ``(values, indices)``.  A slice holding NaN has median NaN (at its first NaN), as PyTorch."""
+    """The lower median.
+
+    The lower median (the ⌊(n-1)/2⌋-th smallest value): over all entries a 0-d tensor, along ``dim``
+    ``(values, indices)``.  A slice holding NaN has median NaN (at its first NaN), as PyTorch.
+    """
     x = input.reshape(-1) if dim is None else input
     axis = 0 if dim is None else _axis("median", input, dim)
     n = x.shape[axis] if x.ndim else 1
@@ -135,8 +140,11 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):  # noq
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):  # noqa: A002
-    """``(values, indices)``: the most frequent value along ``dim`` (the smallest on a tie) and the
-    last position where it occurs."""
+    """The most frequent value.
+
+    ``(values, indices)``: the most frequent value along ``dim`` (the smallest on a tie) and the
+    last position where it occurs.
+    """
     axis = _axis("mode", input, dim)
     if input.ndim == 0:
         return sort(input)
@@ -170,7 +178,9 @@ def unique(
     return_counts: bool = False,
     dim: int | None = None,
 ):
-    """The distinct values (or, with ``dim``, distinct slices along it) in ascending order; optionally
+    """The distinct values.
+
+    The distinct values (or, with ``dim``, distinct slices along it) in ascending order; optionally
     the index of each input entry in them (``return_inverse``) and how often each occurs.
 
     >>> cr.unique(cr.tensor([3, 1, 3]), return_counts=True)
@@ -222,7 +232,9 @@ def searchsorted(
     side: str | None = None,
     sorter: Tensor | None = None,
 ) -> Tensor:
-    """Where each value of ``input`` would go in the (last-dim) sorted ``sorted_sequence``:
+    """Where values would be inserted in a sorted sequence.
+
+    Where each value of ``input`` would go in the (last-dim) sorted ``sorted_sequence``:
     ``right=False`` the first index i with ``seq[i] >= v``, ``right=True`` with ``seq[i] > v``.
 
     A 1-D sequence serves every value; otherwise its leading dims must match input's.
@@ -256,16 +268,22 @@ def searchsorted(
 
 
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
-    """The bucket of each value given 1-D sorted ``boundaries``: ``right=False`` gives i with
-    ``b[i-1] < v <= b[i]``, ``right=True`` ``b[i-1] <= v < b[i]``."""
+    """The bucket of each value.
+
+    The bucket of each value given 1-D sorted ``boundaries``: ``right=False`` gives i with
+    ``b[i-1] < v <= b[i]``, ``right=True`` ``b[i-1] <= v < b[i]``.
+    """
     if boundaries.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries must be 1-D, got shape {tuple(boundaries.shape)}")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
-    """Counts of the values in ``bins`` equal-width bins over [min, max] (the data's range when
-    min == max); values outside are ignored.  Same float dtype as input."""
+    """Histogram with equal-width bins.
+
+    Counts of the values in ``bins`` equal-width bins over [min, max] (the data's range when
+    min == max); values outside are ignored.  Same float dtype as input.
+    """
     if input._data.dtype.kind != "f":
         raise TypeError(f"histc: expected a floating point tensor, got {input.dtype}")
     if bins <= 0:

@@ -19,13 +19,25 @@ class Adadelta(Optimizer):
     - acc_delta ← ρ·acc_delta + (1 − ρ)·Δ²
     - θ ← θ − η·Δ
 
+    $$
+    \begin{aligned}
+    s_t &= \rho\, s_{t-1} + (1 - \rho)\, g_t^2, \qquad
+    \Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{s_t + \epsilon}}\, g_t \\
+    u_t &= \rho\, u_{t-1} + (1 - \rho)\, \Delta_t^2, \qquad
+    \theta_t = \theta_{t-1} - \eta\, \Delta_t
+    \end{aligned}
+    $$
+
+    (s the cache ``square_avg``, u the average of squared updates ``acc_delta``).
+
     The ratio of the two RMS values gives each coordinate a step with the units of θ, so the
     default η = 1.0 usually works.
 
     When to use: when you don't want to tune a learning rate; it fixes Adagrad's decaying steps.
     In practice Adam is more common.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.Adadelta([w])

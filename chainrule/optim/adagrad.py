@@ -18,6 +18,14 @@ class Adagrad(Optimizer):
     - cache ← cache + g²
     - θ ← θ − η_t·g / (√cache + ε)
 
+    $$
+    \eta_t = \frac{\eta}{1 + (t - 1)\,\delta}, \qquad
+    G_t = G_{t-1} + g_t^2, \qquad
+    \theta_t = \theta_{t-1} - \eta_t\, \frac{g_t}{\sqrt{G_t} + \epsilon}
+    $$
+
+    (δ = ``lr_decay``, G the cache).
+
     Coordinates with large past gradients take small steps, rarely-updated ones (rare features)
     keep large steps.
 
@@ -25,7 +33,8 @@ class Adagrad(Optimizer):
     For deep networks the ever-growing cache makes the effective step decay to zero and training
     stalls: RMSprop/Adam replace the sum by a moving average.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.Adagrad([w], lr=0.1)

@@ -18,6 +18,14 @@ class Adam(Optimizer):
     - bias correction:            m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
     - update:                     θ ← θ − η·m̂ / (√v̂ + ε)
 
+    $$
+    \begin{aligned}
+    m_t &= \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \qquad v_t = \beta_2 v_{t-1} + (1 - \beta_2)\, g_t^2 \\
+    \hat m_t &= \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t}, \qquad
+    \theta_t = \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+    \end{aligned}
+    $$
+
     ``chainrule.kernels.optim.adam_reference`` is these four lines in NumPy; the step runs its tuned
     twin ``adam_`` (PyTorch's rounding, cache-sized blocks).
 
@@ -29,7 +37,8 @@ class Adam(Optimizer):
     out of the box with lr ≈ 1e-3, since each coordinate's step is normalised by its own gradient
     scale.  Use AdamW instead when you want weight decay.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.Adam([w], lr=0.1)
@@ -114,11 +123,16 @@ class AdamW(Adam):
     - m ← β₁·m + (1 − β₁)·g,   v ← β₂·v + (1 − β₂)·g²
     - θ ← θ − η·m̂ / (√v̂ + ε)   (m̂, v̂ bias-corrected as in Adam)
 
+    $$
+    \theta_t = \theta_{t-1}\,(1 - \eta \lambda) - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+    $$
+
     When to use: whenever you want weight decay with Adam (transformers, fine-tuning). In plain
     Adam an L2 term in the gradient is divided by √v̂ too, so parameters with large gradients are
     barely regularised; AdamW decays every weight at the same rate ηλ.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.AdamW([w], lr=0.1)

@@ -18,10 +18,17 @@ class Adamax(Optimizer):
     - u ← max(β₂·u, |g| + ε)                     (``exp_inf``, an exponentially weighted ∞-norm)
     - θ ← θ − η / (1 − β₁ᵗ) · m / u
 
+    $$
+    m_t = \beta_1 m_{t-1} + (1 - \beta_1)\, g_t, \qquad
+    u_t = \max\left(\beta_2 u_{t-1}, \lvert g_t \rvert + \epsilon\right), \qquad
+    \theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{u_t}
+    $$
+
     When to use: a variant of Adam that is more robust to rare huge gradients (u grows no faster
     than |g|) and needs no bias correction of u; useful for embeddings and sparse updates.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.Adamax([w], lr=0.1)

@@ -26,8 +26,11 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
 
 
 def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
-    """A step ``t`` along ``d`` meeting the strong Wolfe conditions: sufficient decrease
-    f(x + t d) <= f + c1 t gᵀd and curvature |∇f(x + t d)ᵀd| <= -c2 gᵀd (bracketing, then zoom)."""
+    """A line search meeting the strong Wolfe conditions.
+
+    A step ``t`` along ``d`` meeting the strong Wolfe conditions: sufficient decrease
+    f(x + t d) <= f + c1 t gᵀd and curvature |∇f(x + t d)ᵀd| <= -c2 gᵀd (bracketing, then zoom).
+    """
     d_norm = float(np.abs(d).max())
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
@@ -104,7 +107,9 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 
 class LBFGS(Optimizer):
-    r"""Limited-memory BFGS, as ``torch.optim.LBFGS``: ``step(closure)`` runs up to ``max_iter``
+    r"""Limited-memory BFGS.
+
+    Limited-memory BFGS, as ``torch.optim.LBFGS``: ``step(closure)`` runs up to ``max_iter``
     quasi-Newton iterations, calling ``closure()`` (which zeroes the gradients, computes the loss,
     calls ``backward()`` and returns the loss) to re-evaluate.
 
@@ -115,17 +120,31 @@ class LBFGS(Optimizer):
     max|g| <= ``tolerance_grad``, or the step or the change of loss falls under
     ``tolerance_change``, or after ``max_eval`` evaluations (default 1.25 · ``max_iter``).
 
+    $$
+    d_k = -H_k\, g_k, \qquad \theta_{k+1} = \theta_k + t_k\, d_k, \qquad
+    H_0 = \frac{s^{\top} y}{y^{\top} y}\, I
+    $$
+
+    where H_k, the inverse-Hessian estimate, is applied through the two-loop recursion over the
+    stored pairs (s, y).
+
     One parameter group only (as PyTorch); the state lives under the first parameter.
 
-    Example::
+    Example:
+        A least-squares fit, solved in one ``step``:
 
-        opt = cr.optim.LBFGS(model.parameters(), lr=0.8)
-        def closure():
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            return loss
-        opt.step(closure)
+        >>> x = cr.randn(50, 3)
+        >>> y = x @ cr.tensor([[1.0], [-2.0], [0.5]])
+        >>> model = cr.nn.Linear(3, 1, bias=False)
+        >>> opt = cr.optim.LBFGS(model.parameters(), lr=1, max_iter=50, line_search_fn="strong_wolfe")
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = ((model(x) - y) ** 2).mean()
+        ...     loss.backward()
+        ...     return loss
+        >>> _ = opt.step(closure)
+        >>> [round(w, 3) for w in model.weight[0].tolist()]
+        [1.0, -2.0, 0.5]
     """
 
     _name = "LBFGS"
@@ -202,8 +221,10 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     def step(self, closure: Callable | None = None) -> Any:  # type: ignore[override]
-        """Run up to ``max_iter`` iterations; ``closure`` (required) re-evaluates the loss. Returns the
-        loss of the first evaluation."""
+        """Run up to ``max_iter`` iterations; ``closure`` (required) re-evaluates the loss.
+
+        Returns the loss of the first evaluation.
+        """
         if closure is None:
             raise RuntimeError(
                 "LBFGS.step: a closure that re-evaluates the model and returns the loss is required"

@@ -84,7 +84,8 @@ def _init_momentum(
     """Prepare momentum cycling: check the optimizer has a momentum, and at the start set every group's
     momentum to its maximum and record ``max_momentum``/``base_momentum`` in it.
 
-    Returns (use_beta1, base_momentums, max_momentums)."""
+    Returns (use_beta1, base_momentums, max_momentums).
+    """
     if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
         raise ValueError(
             f"{name}: cycle_momentum=True needs an optimizer with momentum or betas, "
@@ -233,7 +234,8 @@ class _LambdaSchedule(LRScheduler):
 class LambdaLR(_LambdaSchedule):
     r"""η_t = η₀ · λ(t): the initial learning rate times a function of the epoch.
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
@@ -260,7 +262,8 @@ class LambdaLR(_LambdaSchedule):
 class StepLR(LRScheduler):
     r"""Step decay: multiply the learning rate by γ every ``step_size`` epochs (η_t = η₀·γ^⌊t/step_size⌋).
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
@@ -298,7 +301,8 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     r"""Multiply the learning rate by γ at each epoch listed in ``milestones`` (e.g. ``[30, 80]``).
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 3], gamma=0.1)
@@ -340,7 +344,8 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     r"""Exponential decay: η_t = η₀·γᵗ (the learning rate is multiplied by γ every epoch).
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
@@ -372,7 +377,9 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    r"""Cosine annealing from η₀ down to η_min over ``T_max`` epochs:
+    r"""Cosine annealing of the learning rate.
+
+    Cosine annealing from η₀ down to η_min over ``T_max`` epochs:
 
     η_t = η_min + ½(η₀ − η_min)(1 + cos(π·t / T_max))
 
@@ -381,7 +388,8 @@ class CosineAnnealingLR(LRScheduler):
     (so a learning rate changed by someone else is annealed from its new value). Past T_max the
     rate rises again along the cosine (no restarts).
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
@@ -447,7 +455,8 @@ class ReduceLROnPlateau(LRScheduler):
     max(lr·factor, min_lr) (changes smaller than ``eps`` are skipped), then ``cooldown`` epochs
     pass before bad epochs count again.
 
-    Example (``patience=1``: the second epoch in a row without improvement halves the rate)::
+    Example:
+        ``patience=1``: the second epoch in a row without improvement halves the rate:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
@@ -545,6 +554,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self) -> bool:
+        """Whether the rule is waiting out its cooldown after a reduction."""
         return self.cooldown_counter > 0
 
     def _is_better(self, a: float, best: float) -> bool:
@@ -574,7 +584,9 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
-    r"""The 1cycle policy (Smith, "Super-Convergence"): warm up to ``max_lr``, then anneal far below
+    r"""The 1cycle learning-rate policy.
+
+    The 1cycle policy (Smith, "Super-Convergence"): warm up to ``max_lr``, then anneal far below
     the start.  Step it after every **batch**.
 
     - phase 1 (``pct_start`` of the steps): lr from max_lr/div_factor up to max_lr, momentum
@@ -586,7 +598,8 @@ class OneCycleLR(LRScheduler):
     ``'linear'``.  With ``cycle_momentum`` (default), the optimizer's ``momentum`` (SGD, RMSprop)
     or β₁ (``betas[0]``, Adam family) is cycled inversely to the learning rate.
 
-    Example (the learning rate after each epoch's ``step()``)::
+    Example:
+        The learning rate after each epoch's ``step()``:
 
         >>> opt = cr.optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
         >>> sched = cr.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=5)
@@ -605,7 +618,8 @@ class OneCycleLR(LRScheduler):
         pct_start: fraction of the cycle spent increasing the lr (default 0.3).
         anneal_strategy: ``'cos'`` (default) or ``'linear'``.
         cycle_momentum: cycle the momentum too (default True).
-        base_momentum, max_momentum: momentum bounds (defaults 0.85, 0.95).
+        base_momentum: the lowest momentum (default 0.85).
+        max_momentum: the highest momentum (default 0.95).
         div_factor: initial_lr = max_lr / div_factor (default 25).
         final_div_factor: min_lr = initial_lr / final_div_factor (default 1e4).
         three_phase: use the three-phase schedule.
@@ -1158,7 +1172,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 class _Composite(LRScheduler):
     """The machinery of ``SequentialLR`` and ``ChainedScheduler``: schedulers of one optimizer,
-    saved and restored together."""
+    saved and restored together.
+    """
 
     def _adopt(self, optimizer: Any, schedulers: Any) -> None:
         name = type(self).__name__

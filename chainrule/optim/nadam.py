@@ -19,13 +19,24 @@ class NAdam(Optimizer):
     - v̂ = v / (1 − β₂ᵗ)
     - θ ← θ − η·(1 − μ_t)/(1 − Π_t) · g / (√v̂ + ε) − η·μ_{t+1}/(1 − Π_t·μ_{t+1}) · m / (√v̂ + ε)
 
+    $$
+    \begin{aligned}
+    \mu_t &= \beta_1 \left(1 - \tfrac{1}{2}\, 0.96^{t \psi}\right), \qquad \Pi_t = \prod_{i \le t} \mu_i,
+    \qquad
+    \hat v_t = \frac{v_t}{1 - \beta_2^t} \\
+    \theta_t &= \theta_{t-1} - \eta\, \frac{1 - \mu_t}{1 - \Pi_t}\, \frac{g_t}{\sqrt{\hat v_t} + \epsilon}
+    - \eta\, \frac{\mu_{t+1}}{1 - \Pi_t\, \mu_{t+1}}\, \frac{m_t}{\sqrt{\hat v_t} + \epsilon}
+    \end{aligned}
+    $$
+
     i.e. Adam whose momentum term "looks ahead" (Nesterov): the current gradient enters the step
     directly, and the momentum part uses the next step's coefficient.
 
     When to use: as Adam; often converges slightly faster. ``decoupled_weight_decay=True`` decays
     weights directly as in AdamW.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.NAdam([w], lr=0.1)

@@ -266,8 +266,11 @@ class Optimizer:
         return loss
 
     def _flush_subnormal_state(self) -> None:
-        """Flush the subnormals of every floating-point state array of ``_FLUSH_MIN_ELEMENTS``
-        or more elements (smaller ones cost more to check than their subnormals cost)."""
+        """Flush subnormal numbers from the optimizer state.
+
+        Flush the subnormals of every floating-point state array of ``_FLUSH_MIN_ELEMENTS``
+        or more elements (smaller ones cost more to check than their subnormals cost).
+        """
         for st in self.state.values():
             for t in st.values():
                 if (

@@ -20,11 +20,19 @@ class RMSprop(Optimizer):
     - without momentum:   θ ← θ − η·g / (√cache + ε)
     - with momentum μ:    v ← μ·v + g / (√cache + ε),   θ ← θ − η·v
 
+    $$
+    s_t = \alpha\, s_{t-1} + (1 - \alpha)\, g_t^2, \qquad
+    \theta_t = \theta_{t-1} - \eta\, \frac{g_t}{\sqrt{s_t} + \epsilon}
+    $$
+
+    (plain RMSprop; s is the cache).
+
     When to use: Adagrad's per-coordinate steps without its ever-shrinking learning rate, since
     old gradients are forgotten; a good choice for recurrent networks and non-stationary
     objectives (reinforcement learning).
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.RMSprop([w], lr=0.01)

@@ -18,6 +18,14 @@ class SGD(Optimizer):
     - momentum:            v ← μ·v + (1 − τ)·g,   θ ← θ − η·v
     - Nesterov momentum:   v ← μ·v + g,           θ ← θ − η·(g + μ·v)
 
+    $$
+    \begin{aligned}
+    v_t &= \mu\, v_{t-1} + (1 - \tau)\, g_t \\
+    \theta_t &= \theta_{t-1} - \eta\, v_t \qquad \text{(Nesterov: } \theta_t = \theta_{t-1} - \eta\,(g_t +
+    \mu\, v_t)\text{)}
+    \end{aligned}
+    $$
+
     ``maximize=True`` ascends (g ← −g).
 
     When to use: the baseline. Plain SGD is noisy and slow in ravines (steep in one direction,
@@ -26,7 +34,8 @@ class SGD(Optimizer):
     best (standard for CNNs). Nesterov evaluates the gradient "ahead" and usually converges a bit
     faster.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.SGD([w], lr=0.1, momentum=0.9)

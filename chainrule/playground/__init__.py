@@ -1,4 +1,6 @@
-"""The browser playground: ``chainrule playground`` serves a page where a network trains live in
+"""The browser playground.
+
+The browser playground: ``chainrule playground`` serves a page where a network trains live in
 the chainrule engine (data, features, layers, optimizers, pictures), plus a backprop explorer.
 
 Modules: ``server`` (Starlette app, sessions, protocol), ``config`` (settings and validation),

@@ -249,7 +249,8 @@ def validate_link(update: Any, upload_task: str | None = None) -> tuple[dict[str
 def validate_compare(diff: Any, base: dict[str, Any], upload_task: str | None = None) -> dict[str, Any]:
     """The second network's configuration: ``base`` (the first network's) with ``diff`` over it.
 
-    ``diff`` may change only COMPARE_KEYS (the two networks see the same data)."""
+    ``diff`` may change only COMPARE_KEYS (the two networks see the same data).
+    """
     if not isinstance(diff, dict):
         raise ConfigError(f"compare: expected an object of settings for network B, got {type(diff).__name__}")
     other = [k for k in diff if k not in COMPARE_KEYS]

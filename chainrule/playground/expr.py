@@ -246,7 +246,8 @@ def _fmt(v: float) -> str:
 def _backward_order(nodes: list[dict[str, Any]], out: int) -> list[int]:
     """Reverse topological order from the output: a node comes after every node that uses it.
 
-    Constants are left out (nothing is differentiated with respect to them)."""
+    Constants are left out (nothing is differentiated with respect to them).
+    """
     users: dict[int, int] = {n["id"]: 0 for n in nodes}
     for n in nodes:
         for i in set(n["inputs"]):

@@ -180,8 +180,11 @@ class Session:
         return self.upload.task if self.upload is not None else None
 
     def _sync_b(self) -> None:
-        """Network B follows A's configuration with its own differences; a new B when its network
-        changes (from the same seed as A: with the same shape and init both start alike)."""
+        """Rebuild or update network B from A's configuration.
+
+        Network B follows A's configuration with its own differences; a new B when its network
+        changes (from the same seed as A: with the same shape and init both start alike).
+        """
         if not self.compare:
             self.trainer_b = None
             return
@@ -209,8 +212,11 @@ class Session:
         return self.trainer
 
     def apply_config(self, update: Any, link: bool = False) -> list[str]:
-        """Apply a (partial) configuration; with ``link``, a link's settings over the defaults with
-        each invalid one dropped.  Returns the messages of the dropped settings."""
+        """Apply a (partial) configuration.
+
+        Apply a (partial) configuration; with ``link``, a link's settings over the defaults with
+        each invalid one dropped.  Returns the messages of the dropped settings.
+        """
         upload_task = self.upload.task if self.upload is not None else None
         dropped: list[str] = []
         if link:

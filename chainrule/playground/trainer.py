@@ -1,4 +1,6 @@
-"""Training in the playground: the network, its optimizer and loss, built with chainrule and
+"""Training in the playground.
+
+Training in the playground: the network, its optimizer and loss, built with chainrule and
 trained on the server, and the pictures the page draws (heat maps, neuron thumbnails, weights,
 gradient norms) computed from it.
 
@@ -219,9 +221,12 @@ class Trainer:
 
     # -- hand edits ----------------------------------------------------------------------------
     def edit(self, edits: Any) -> None:
-        """Set weights and biases by hand: a list of ``{"layer", "to", "from", "value"}`` (a weight of
+        """Set weights and biases by hand.
+
+        Set weights and biases by hand: a list of ``{"layer", "to", "from", "value"}`` (a weight of
         linear layer ``layer``, from input ``from`` to output ``to``) or ``{"layer", "to", "value"}``
-        (a bias).  All are checked before any is applied; edits before training are recorded."""
+        (a bias).  All are checked before any is applied; edits before training are recorded.
+        """
         if not isinstance(edits, list) or not 1 <= len(edits) <= MAX_EDITS:
             raise EditError(f"edit: 'edits' must be a list of 1 to {MAX_EDITS} edits, got {edits!r:.40}")
         checked = [self._check_edit(e) for e in edits]
@@ -448,8 +453,11 @@ class Trainer:
         return self.model.state_dict()
 
     def script(self, weights_name: str) -> str:
-        """A runnable chainrule script that rebuilds this network, loads its weights and reports
-        its test loss (and accuracy) on the playground's test points."""
+        """A runnable chainrule script of this network.
+
+        A runnable chainrule script that rebuilds this network, loads its weights and reports
+        its test loss (and accuracy) on the playground's test points.
+        """
         from chainrule.playground.export import script
 
         return script(self, weights_name)

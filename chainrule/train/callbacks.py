@@ -30,39 +30,72 @@ from chainrule.tensor import Tensor
 
 
 class Callback:
-    """Base class (every hook does nothing)."""
+    """Base class of the training callbacks: every hook does nothing until overridden.
+
+    ``fit`` calls the hooks in this order: ``on_train_begin``, then per epoch ``on_epoch_begin``,
+    ``on_batch_begin``/``on_batch_end`` around each batch, ``on_epoch_end``, and finally
+    ``on_train_end``. Inside a hook, ``self.model``, ``self.optimizer`` and ``self.history`` are
+    the run's; setting ``self.stop_training = True`` ends training after the current batch or epoch.
+
+    Example:
+        >>> class PrintLoss(cr.callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print(epoch, round(logs["loss"], 2) > 0)
+        >>> model = cr.nn.Linear(2, 1)
+        >>> x, y = cr.randn(16, 2), cr.randn(16, 1)
+        >>> _ = cr.fit(model, (x, y), loss="mse", optimizer="sgd",
+        ...            epochs=2, callbacks=[PrintLoss()], verbose=0)
+        0 True
+        1 True
+    """
 
     order = 0
 
     def set_trainer(self, trainer: Any) -> None:
+        """Attach the callback to the run (``fit`` calls it before ``on_train_begin``)."""
         self.trainer = trainer
 
     @property
     def model(self):
+        """The model being trained."""
         return self.trainer.model
 
     @property
     def optimizer(self):
+        """The optimizer of the run."""
         return self.trainer.optimizer
 
     @property
     def history(self):
+        """The run's ``History`` (the values of the epochs so far)."""
         return self.trainer.history
 
     @property
     def stop_training(self) -> bool:
+        """Whether training stops; set it to True to end the run after the current batch or epoch."""
         return self.trainer.stop_training
 
     @stop_training.setter
     def stop_training(self, value: bool) -> None:
         self.trainer.stop_training = bool(value)
 
-    def on_train_begin(self, logs: dict | None = None) -> None: ...
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
-    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
-    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
-    def on_train_end(self, logs: dict | None = None) -> None: ...
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Called once before the first epoch; ``logs`` is empty."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Called at the start of each epoch (``epoch`` counts from 0); write to ``logs`` to add values."""
+
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Called before each training batch (``batch`` counts from 0 within the epoch)."""
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Called after each training batch's step; ``logs['loss']`` is the batch's loss."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Called after each epoch with its values (``loss``, metrics, ``val_*``); the History has them."""
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """Called once after training ends (also when a callback stopped it)."""
 
 
 def _mode_for(name: str, monitor: str, mode: str) -> str:
@@ -90,7 +123,9 @@ def _copy_state(model) -> dict:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
+    """Stop training when a monitored value stops improving.
+
+    Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
     in a row (as Keras; ``patience=0``: at the first epoch without improvement).
 
     With ``restore_best_weights=True`` the model gets back the weights of its best epoch when
@@ -159,6 +194,7 @@ class EarlyStopping(Callback):
                     print(f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1}")
 
     def state_dict(self) -> dict:
+        """The callback's state (best value and epoch, patience counter, best weights), for checkpoints."""
         return {
             "best": self.best,
             "best_epoch": self.best_epoch,
@@ -168,6 +204,7 @@ class EarlyStopping(Callback):
         }
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore the state ``state_dict`` returned (when resuming from a checkpoint)."""
         self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
         self.wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
         self.best_weights = state.get("best_weights")
@@ -229,9 +266,11 @@ class ModelCheckpoint(Callback):
             print(f"ModelCheckpoint: saved {path}")
 
     def state_dict(self) -> dict:
+        """The callback's state (the best monitored value so far), for checkpoints."""
         return {"best": self.best}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore the state ``state_dict`` returned (when resuming from a checkpoint)."""
         self.best = float(state["best"])
 
 
@@ -288,11 +327,13 @@ class LearningRateScheduler(Callback):
             self.scheduler.step()
 
     def state_dict(self) -> dict:
+        """The scheduler's state (empty for a function schedule), for checkpoints."""
         if self._is_fn or not hasattr(self.scheduler, "state_dict"):
             return {}
         return {"scheduler": _plain(self.scheduler.state_dict())}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore the state ``state_dict`` returned (when resuming from a checkpoint)."""
         if "scheduler" in state:
             self.scheduler.load_state_dict(state["scheduler"])
 
@@ -347,10 +388,13 @@ def _fmt(v: Any) -> Any:
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions, per batch or per epoch:
+    """A callback from plain functions.
+
+    A callback from plain functions, per batch or per epoch:
     ``LambdaCallback(on_batch_end=lambda batch, logs: losses.append(logs["loss"]))``
     (hooks: ``on_train_begin``, ``on_epoch_begin``, ``on_batch_begin``, ``on_batch_end``,
-    ``on_epoch_end``, ``on_train_end``)."""
+    ``on_epoch_end``, ``on_train_end``).
+    """
 
     def __init__(self, **hooks: Callable):
         names = {
@@ -369,7 +413,9 @@ class LambdaCallback(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training at the first batch whose loss is NaN or infinite, before its optimizer step
+    """Stop training at the first non-finite loss.
+
+    Stop training at the first batch whose loss is NaN or infinite, before its optimizer step
     (the parameters stay finite); the epoch is recorded with its non-finite loss.
 
     Without it ``fit`` raises ``FloatingPointError`` there. ``stopped`` holds ``(epoch, batch)``
@@ -395,7 +441,9 @@ class TerminateOnNaN(Callback):
 
 
 class ReduceLROnPlateau(Callback):
-    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience``
+    """Lower the learning rate when a monitored value stops improving.
+
+    Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience``
     epochs (Keras' callback, with ``cr.optim.lr_scheduler.ReduceLROnPlateau``'s rule and PyTorch's
     defaults: ``factor=0.1``, ``patience=10``, relative ``threshold=1e-4``, ``cooldown=0``,
     ``min_lr=0``). ``mode``: 'min', 'max' or 'auto' (max for accuracies). The learning rate of
@@ -455,9 +503,11 @@ class ReduceLROnPlateau(Callback):
             print(f"ReduceLROnPlateau: {self.monitor} stalled; learning rate {before:.3g} -> {after:.3g}")
 
     def state_dict(self) -> dict:
+        """The rule's state (best value, counters, current rates), for checkpoints."""
         return {"scheduler": _plain(self.scheduler.state_dict())} if self.scheduler is not None else {}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore the state ``state_dict`` returned (when resuming from a checkpoint)."""
         self._state = state.get("scheduler")
         if self.scheduler is not None and self._state is not None:
             self.scheduler.load_state_dict(self._state)

@@ -40,9 +40,11 @@ class History:
         return key in self.history
 
     def keys(self):
+        """The names of the recorded values (``'loss'``, metrics, ``'val_*'``, ``'lr'``)."""
         return self.history.keys()
 
     def items(self):
+        """The (name, list of per-epoch values) pairs."""
         return self.history.items()
 
     def __len__(self) -> int:
@@ -53,9 +55,11 @@ class History:
         return {k: v[-1] for k, v in self.history.items()} if self.epoch else {}
 
     def state_dict(self) -> dict:
+        """The recorded values and epochs as plain lists, for checkpoints."""
         return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch)}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned."""
         self.history = {k: [float(x) for x in v] for k, v in state["history"].items()}
         self.epoch = [int(e) for e in state["epoch"]]
 
@@ -64,13 +68,14 @@ class History:
         return f"History({len(self)} epochs{': ' + last if last else ''})"
 
     def plot(self, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
-        """The training curves as a matplotlib ``Figure``: one panel per metric, the training value
+        """Plot the training curves.
+
+        The training curves as a matplotlib ``Figure``: one panel per metric, the training value
         and its ``val_`` counterpart together. In a Jupyter notebook the returned figure shows
         inline; with ``path`` it is also written there (PNG, SVG, PDF: from the extension), and
         only then is a file written.
 
-        Example::
-
+        Example:
             >>> from chainrule.train.history import History
             >>> history = History()                  # cr.fit returns one, filled
             >>> history.append(0, {"loss": 0.9, "val_loss": 1.0, "accuracy": 0.6})
@@ -114,8 +119,11 @@ def _png(fig: Any) -> bytes:
 
 
 def _show_inline(figure_class: type) -> None:
-    """Under IPython, let a pyplot-less Figure display as a PNG (the inline backend registers
-    this only once pyplot is imported)."""
+    """Let a Figure display inline under IPython.
+
+    Under IPython, let a pyplot-less Figure display as a PNG (the inline backend registers
+    this only once pyplot is imported).
+    """
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
     if shell is None:

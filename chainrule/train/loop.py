@@ -210,10 +210,13 @@ class _TextLine:
 
 
 class _Progress:
-    """What ``fit`` shows per epoch, by ``verbose``: 0 nothing; 2 one line per epoch; 1 a live bar
+    """The progress display of ``fit``.
+
+    What ``fit`` shows per epoch, by ``verbose``: 0 nothing; 2 one line per epoch; 1 a live bar
     (tqdm on a terminal, tqdm's notebook bar under a Jupyter kernel, or there an output line
     updated in place when ipywidgets is missing), one line per epoch when no bar can be drawn
-    (output not a terminal, tqdm not installed)."""
+    (output not a terminal, tqdm not installed).
+    """
 
     def __init__(self, verbose: int, epochs: int, total: int | None, file: Any = None):
         self.file = file or sys.stderr
@@ -292,9 +295,11 @@ class _Progress:
 
 
 class _Record(Callback):
-    """Records the epoch's logs in the History and ends the progress line. Callbacks with a lower
-    ``order`` (the default 0) run before it and may add or change logs; ModelCheckpoint and
-    CSVLogger run after it."""
+    """Records the epoch's logs in the History and ends the progress line.
+
+    Callbacks with a lower ``order`` (the default 0) run before it and may add or change logs; ModelCheckpoint
+    and CSVLogger run after it.
+    """
 
     order = 50
 
@@ -354,6 +359,7 @@ class Trainer:
         return self.epoch + 1
 
     def call(self, hook: str, *args: Any) -> None:
+        """Call the hook named ``hook`` (e.g. ``'on_epoch_end'``) of every callback, in order."""
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
 
@@ -369,8 +375,11 @@ def _verbosity(verbose: Any, progress: bool) -> int:
 
 
 def _class_weighted(loss: Callable, class_weight: Any) -> Callable:
-    """Keras' ``class_weight``: each sample's loss times the weight of its class, averaged over
-    the batch (``sum(w[y_i] * l_i) / N``)."""
+    """Weight each sample's loss by its class.
+
+    Keras' ``class_weight``: each sample's loss times the weight of its class, averaged over
+    the batch (``sum(w[y_i] * l_i) / N``).
+    """
     if not isinstance(class_weight, dict) or not class_weight:
         raise TypeError(f"fit: class_weight must be a dict {{class index: weight}}, got {class_weight!r}")
     if getattr(loss, "reduction", None) not in ("mean", "sum"):
@@ -408,8 +417,11 @@ def _class_weighted(loss: Callable, class_weight: Any) -> Callable:
 
 
 class _Stream:
-    """The batches of each epoch: all of the loader's, or ``steps`` of them drawn from a stream
-    that restarts the loader (reshuffled) whenever it runs out."""
+    """The batches of each epoch.
+
+    The batches of each epoch: all of the loader's, or ``steps`` of them drawn from a stream
+    that restarts the loader (reshuffled) whenever it runs out.
+    """
 
     def __init__(self, loader: DataLoader, steps: int | None):
         self.loader, self.steps, self.it = loader, steps, None
@@ -465,9 +477,10 @@ def fit(
             ``'nadam'``) with PyTorch's defaults; ``lr`` sets its learning rate.
         epochs: the last epoch to reach (counting those of a resumed checkpoint or
             ``initial_epoch``, as Keras).
-        batch_size, shuffle: used when ``train`` is not already a DataLoader.
-        validation (or its Keras name ``validation_data``): data in the same forms, evaluated
-            after each epoch (``val_*`` values).
+        batch_size: the batch size, used when ``train`` is not already a DataLoader.
+        shuffle: reshuffle every epoch, used when ``train`` is not already a DataLoader.
+        validation: data in the same forms, evaluated after each epoch (``val_*`` values).
+        validation_data: Keras's name for ``validation``.
         validation_split: instead, hold out this last fraction of ``train`` (before shuffling).
         metrics: names (``'accuracy'``, ``'top5_accuracy'``, ``'mse'``, ``'mae'``, ``'precision'``,
             ``'recall'``, ``'f1'``, ``'f1_micro'``, ``'auc'``, ...; see ``cr.train.metrics``),
@@ -477,6 +490,7 @@ def fit(
         verbose: 0 silent, 1 a live progress bar per epoch (in a notebook, a notebook bar; one
             plain line per epoch when the output is not a terminal), 2 one line per epoch.
             Default: 1, or 0 with ``progress=False``.
+        progress: ``False`` turns the progress display off (the same as ``verbose=0``).
         resume: a checkpoint file from ``ModelCheckpoint`` (or its loaded dict): restores the
             model, optimizer, history, callback and RNG states and continues after its epoch,
             giving the same result as an uninterrupted run.
@@ -486,6 +500,7 @@ def fit(
             stay unweighted).
         steps_per_epoch: batches per epoch, drawn from the training data as a stream that
             restarts (reshuffled) when it runs out.
+        lr: the learning rate of an optimizer given by name (``None``: its PyTorch default).
         distributed: data-parallel training in an MPI job (``mpirun -n P python script.py``):
             each rank trains on its shard (``batch_size`` per rank) through
             ``cr.distributed.DistributedDataParallel``, logs are averaged over ranks, and only
@@ -494,8 +509,7 @@ def fit(
     A non-finite loss raises ``FloatingPointError`` before the step, unless a
     ``TerminateOnNaN`` callback is given: then training stops cleanly at that batch.
 
-    Example::
-
+    Example:
         >>> x = cr.randn(64, 4)
         >>> y = (x[:, 0] > 0).long()           # the class: is the first feature positive?
         >>> model = cr.nn.Sequential(cr.nn.Linear(4, 16), cr.nn.ReLU(), cr.nn.Linear(16, 2))
@@ -670,7 +684,9 @@ def _run_eval(model, loader: DataLoader, loss: Callable | None, metric_fns, devi
 def evaluate(
     model, data: Any, *, loss: Callable | None = None, metrics: Iterable | None = None, batch_size: int = 256
 ) -> dict[str, float]:
-    """Mean loss and metrics of ``model`` over ``data`` (Dataset, DataLoader or ``(x, y)``), in
+    """Evaluate a model's mean loss and metrics.
+
+    Mean loss and metrics of ``model`` over ``data`` (Dataset, DataLoader or ``(x, y)``), in
     evaluation mode without recording a graph: e.g. ``{'loss': 0.08, 'accuracy': 0.975}``.
 
     ``metrics`` defaults to ``('loss',)`` when ``loss`` is given; ``'loss'`` needs ``loss=``.
@@ -696,9 +712,12 @@ def evaluate(
 
 
 def predict(model, x: Any, *, batch_size: int = 256) -> Tensor:
-    """``model``'s outputs for all inputs ``x`` (array, Tensor, Dataset or DataLoader), computed in
+    """A model's outputs for all inputs.
+
+    ``model``'s outputs for all inputs ``x`` (array, Tensor, Dataset or DataLoader), computed in
     batches in evaluation mode without a graph, concatenated into one Tensor. For datasets with
-    targets, the last element of each batch (the target) is ignored."""
+    targets, the last element of each batch (the target) is ignored.
+    """
     device = _device_of(model)
     if isinstance(x, (Tensor, np.ndarray)) or (hasattr(x, "__array__") and not hasattr(x, "__getitem__")):
         loader = DataLoader(TensorDataset(x), batch_size=batch_size)

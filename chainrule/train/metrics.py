@@ -97,8 +97,11 @@ def mae(output: Any, target: Any) -> float:
 
 
 def _labels(output: Any, target: Any, name: str) -> tuple[Any, Any, int, bool]:
-    """Predicted and true class indices (NumPy int64), the number of classes, and whether the
-    output is one binary logit per sample."""
+    """Predicted and true class indices.
+
+    Predicted and true class indices (NumPy int64), the number of classes, and whether the
+    output is one binary logit per sample.
+    """
     out, target = to_numpy(_arr(output)), to_numpy(_arr(target))
     if out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1):
         pred = (out.reshape(-1) > 0).astype(np.int64)
@@ -124,8 +127,7 @@ def confusion_matrix(output: Any, target: Any, num_classes: int | None = None) -
 
     ``output``: (N, C) scores, or (N,) binary logits (thresholded at 0, two classes).
 
-    Example::
-
+    Example:
         >>> confusion_matrix(np.array([[2.0, 0.1], [0.3, 1.0], [0.9, 0.2]]), np.array([0, 1, 1]))
         array([[1, 0],
                [1, 1]])
@@ -165,8 +167,11 @@ def _prf(which: str, output: Any, target: Any, average: str) -> float:
 
 
 def precision(output: Any, target: Any, average: str = "macro") -> float:
-    """Precision, TP / (TP + FP): per class then averaged (``'macro'``), from the pooled counts
-    (``'micro'``), or of the positive class (``'binary'``, for one logit per sample)."""
+    """Precision of a classifier.
+
+    Precision, TP / (TP + FP): per class then averaged (``'macro'``), from the pooled counts
+    (``'micro'``), or of the positive class (``'binary'``, for one logit per sample).
+    """
     return _prf("precision", output, target, average)
 
 
@@ -193,8 +198,11 @@ def _binary_scores(output: Any, target: Any, name: str) -> tuple[Any, Any]:
 
 
 def roc_auc(output: Any, target: Any) -> float:
-    """Area under the ROC curve of binary scores (logits or probabilities; ties count half), the
-    probability that a random positive scores above a random negative (Mann-Whitney U)."""
+    """Area under the ROC curve.
+
+    Area under the ROC curve of binary scores (logits or probabilities; ties count half), the
+    probability that a random positive scores above a random negative (Mann-Whitney U).
+    """
     scores, true = _binary_scores(output, target, "roc_auc")
     positive = true == 1
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
@@ -209,18 +217,24 @@ def roc_auc(output: Any, target: Any) -> float:
 
 
 class Metric:
-    """A metric accumulated over a whole epoch: ``reset()``, ``update(output, target)`` per batch,
-    ``result()`` at the end. Subclass it for your own; ``name`` labels it in the logs."""
+    """A metric accumulated over an epoch.
+
+    A metric accumulated over a whole epoch: ``reset()``, ``update(output, target)`` per batch,
+    ``result()`` at the end. Subclass it for your own; ``name`` labels it in the logs.
+    """
 
     name = "metric"
 
     def reset(self) -> None:
+        """Forget what was accumulated (called at the start of every epoch)."""
         raise NotImplementedError
 
     def update(self, output: Any, target: Any) -> None:
+        """Accumulate one batch: the model's ``output`` and the ``target``."""
         raise NotImplementedError
 
     def result(self) -> Any:
+        """The metric over everything accumulated since ``reset``."""
         raise NotImplementedError
 
 
@@ -267,8 +281,11 @@ class _PRF(ConfusionMatrix):
 
 
 class Precision(_PRF):
-    """Precision over the epoch (see ``precision``); with one logit per sample, of the positive
-    class unless ``average='micro'``."""
+    """Precision over an epoch.
+
+    Precision over the epoch (see ``precision``); with one logit per sample, of the positive
+    class unless ``average='micro'``.
+    """
 
     which = "precision"
 

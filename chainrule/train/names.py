@@ -44,11 +44,12 @@ def _key(name: str) -> str:
 
 
 def get_loss(loss: str | Callable) -> Callable:
-    """A loss module for a name (``'cross_entropy'``, ``'mse'``, ``'bce'``, ``'bce_with_logits'``,
+    """A loss module from a name.
+
+    A loss module for a name (``'cross_entropy'``, ``'mse'``, ``'bce'``, ``'bce_with_logits'``,
     ``'l1'``, ``'huber'``, ``'nll'``, ``'hinge'`` and Keras' spellings), or ``loss`` itself.
 
-    Example::
-
+    Example:
         >>> get_loss("cross_entropy")
         CrossEntropyLoss()
     """
@@ -67,12 +68,13 @@ def get_loss(loss: str | Callable) -> Callable:
 
 
 def get_optimizer(optimizer: Any, params: Any, lr: float | None = None) -> Any:
-    """An optimizer over ``params`` for a name (``'sgd'``, ``'adam'``, ``'adamw'``, ``'rmsprop'``,
+    """An optimizer from a name.
+
+    An optimizer over ``params`` for a name (``'sgd'``, ``'adam'``, ``'adamw'``, ``'rmsprop'``,
     ``'adagrad'``, ``'adadelta'``, ``'adamax'``, ``'nadam'``) with PyTorch's defaults and ``lr``
     when given; an optimizer object is returned as it is (then ``lr`` must be None).
 
-    Example::
-
+    Example:
         >>> opt = get_optimizer("adam", cr.nn.Linear(3, 2).parameters(), lr=3e-4)
         >>> type(opt).__name__, opt.param_groups[0]["lr"]
         ('Adam', 0.0003)

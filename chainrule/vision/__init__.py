@@ -1,4 +1,6 @@
-"""``chainrule.vision``: a torchvision-compatible corner of chainrule (what ``import torchvision`` gives
+"""``chainrule.vision``: a torchvision-compatible corner of chainrule.
+
+``chainrule.vision``: a torchvision-compatible corner of chainrule (what ``import torchvision`` gives
 under ``chainrule torch``).
 
 - ``datasets``: ``MNIST``, ``FashionMNIST``, ``CIFAR10`` with torchvision's signatures, reading the

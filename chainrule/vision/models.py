@@ -45,8 +45,11 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(nn.Module):
-    """ResNet (He et al. 2015) of ``BasicBlock``s: stem (7x7 conv, bn, relu, 3x3 max pool), four stages
-    (``layers`` blocks each, 64-512 channels, stride 2 from stage 2), global average pool, ``fc``."""
+    """ResNet (He et al.
+
+    2015) of ``BasicBlock``s: stem (7x7 conv, bn, relu, 3x3 max pool), four stages (``layers`` blocks each,
+    64-512 channels, stride 2 from stage 2), global average pool, ``fc``.
+    """
 
     def __init__(
         self, block: type, layers: list[int], num_classes: int = 1000, zero_init_residual: bool = False

@@ -207,8 +207,11 @@ class RandomHorizontalFlip:
 
 
 class RandomRotation:
-    """Rotate by an angle drawn uniformly from ``degrees`` ((-d, d) for a number), counter-clockwise,
-    about the image centre, nearest-neighbour, pixels from outside set to ``fill``."""
+    """Random rotation.
+
+    Rotate by an angle drawn uniformly from ``degrees`` ((-d, d) for a number), counter-clockwise,
+    about the image centre, nearest-neighbour, pixels from outside set to ``fill``.
+    """
 
     def __init__(
         self,
@@ -250,8 +253,11 @@ class RandomRotation:
 
 
 def _resize_weights(n_in: int, n_out: int, antialias: bool):
-    """(n_out, n_in) bilinear weights with half-pixel centres; when shrinking with ``antialias`` the
-    triangle is widened by the scale, so every input pixel contributes (PyTorch's antialiased kernel)."""
+    """Bilinear resize weights.
+
+    (n_out, n_in) bilinear weights with half-pixel centres; when shrinking with ``antialias`` the
+    triangle is widened by the scale, so every input pixel contributes (PyTorch's antialiased kernel).
+    """
     scale = n_in / n_out
     support = scale if (antialias and scale > 1.0) else 1.0
     centres = (np.arange(n_out) + 0.5) * scale

@@ -21,7 +21,9 @@ def make_grid(
     scale_each: bool = False,
     pad_value: float = 0.0,
 ) -> Tensor:
-    """Tile a batch (B, C, H, W) (or a list of (C, H, W) images) into one (3, H', W') image,
+    """Tile a batch of images into one grid image.
+
+    Tile a batch (B, C, H, W) (or a list of (C, H, W) images) into one (3, H', W') image,
     ``nrow`` images per row with ``padding`` pixels of ``pad_value`` between, as torchvision.
 
     ``normalize`` maps ``value_range`` (default: the min and max, per image with ``scale_each``) to [0, 1].

@@ -20,9 +20,12 @@ FILES = Path(__file__).resolve().parent.parent / "files"
 
 
 def cache_root() -> Path:
-    """Where downloaded data sets go: ``$CHAINRULE_DATA`` (``$CHAINRULE_CACHE``, its older name, is
+    r"""The folder downloaded data sets go to.
+
+    Where downloaded data sets go: ``$CHAINRULE_DATA`` (``$CHAINRULE_CACHE``, its older name, is
     read too), else the platform's cache folder (``~/.cache/chainrule`` on Linux,
-    ``~/Library/Caches/chainrule`` on macOS, ``%LOCALAPPDATA%\\chainrule\\chainrule\\Cache`` on Windows)."""
+    ``~/Library/Caches/chainrule`` on macOS, ``%LOCALAPPDATA%\chainrule\chainrule\Cache`` on Windows).
+    """
     for var in ("CHAINRULE_DATA", "CHAINRULE_CACHE"):
         env = os.environ.get(var)
         if env:
@@ -183,7 +186,9 @@ def mnist(root: str | os.PathLike | None = None, normalize: bool = True, downloa
 def fashion_mnist(
     root: str | os.PathLike | None = None, normalize: bool = True, download: bool = False
 ) -> tuple:
-    """Fashion-MNIST (Zalando, MIT licence), same layout, ``download`` and return values as
+    """Fashion-MNIST: 28×28 grey images of clothes in 10 classes.
+
+    Fashion-MNIST (Zalando, MIT licence), same layout, ``download`` and return values as
     ``mnist``; default ``root``: ``cache_root() / 'fashion-mnist'``. Classes: ``FASHION_CLASSES``.
     """
     if download:
@@ -193,7 +198,9 @@ def fashion_mnist(
 
 
 def kmnist(root: str | os.PathLike | None = None, normalize: bool = True, download: bool = False) -> tuple:
-    """Kuzushiji-MNIST (cursive Japanese hiragana, ROIS-DS CODH, CC BY-SA 4.0), same layout,
+    """Kuzushiji-MNIST: 28×28 grey images of cursive hiragana in 10 classes.
+
+    Kuzushiji-MNIST (cursive Japanese hiragana, ROIS-DS CODH, CC BY-SA 4.0), same layout,
     ``download`` and return values as ``mnist``; default ``root``: ``cache_root() / 'kmnist'``.
     Classes: ``KMNIST_CLASSES``.
     """
@@ -270,8 +277,11 @@ _ALLOWED_GLOBALS = {
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that rebuilds only plain NumPy arrays, numbers, strings, bytes, lists, tuples
-    and dicts: any other global (a class or function a pickle could call) is refused."""
+    """An unpickler that rebuilds only plain data.
+
+    An unpickler that rebuilds only plain NumPy arrays, numbers, strings, bytes, lists, tuples
+    and dicts: any other global (a class or function a pickle could call) is refused.
+    """
 
     def find_class(self, module: str, name: str):
         fn = _ALLOWED_GLOBALS.get((module, name))
@@ -337,7 +347,9 @@ CIFAR10_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 
 
 def cifar10(root: str | os.PathLike | None = None, normalize: bool = True, download: bool = False) -> tuple:
-    """CIFAR-10 from the python-pickle batches (``data_batch_1``..``5``, ``test_batch``) in ``root``
+    """CIFAR-10: 32×32 colour images in 10 classes.
+
+    CIFAR-10 from the python-pickle batches (``data_batch_1``..``5``, ``test_batch``) in ``root``
     (or ``root/cifar-10-batches-py``), read with a restricted unpickler that never runs code.
 
     Default ``root``: ``cache_root() / 'cifar10'``; ``download=True`` fetches and extracts

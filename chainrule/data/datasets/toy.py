@@ -83,8 +83,11 @@ def spiral(n: int = 200, noise: float = 0.1, seed: int = 0, classes: int = 2, tu
 
 
 def gaussians(n: int = 200, noise: float = 0.5, seed: int = 0, classes: int = 2) -> tuple:
-    """``classes`` round Gaussian blobs of standard deviation ``noise``, centred on the unit circle
-    at evenly spaced angles (for 2 classes: (1, 1)/√2 and (-1, -1)/√2)."""
+    """Gaussian blobs around the unit circle, one per class.
+
+    ``classes`` round Gaussian blobs of standard deviation ``noise``, centred on the unit circle
+    at evenly spaced angles (for 2 classes: (1, 1)/√2 and (-1, -1)/√2).
+    """
     _check_n("gaussians", n, noise, classes)
     rng = _rng(seed)
     xs, ys = [], []

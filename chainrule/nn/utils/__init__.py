@@ -1,4 +1,6 @@
-"""``cr.nn.utils``: gradient clipping, weight normalisation, flattening parameters, and the
+"""``cr.nn.utils``: utilities for parameters and gradients.
+
+``cr.nn.utils``: gradient clipping, weight normalisation, flattening parameters, and the
 L1/L2 ``penalty`` regulariser.
 
 Example (one training step with clipping and an L2 penalty)::
@@ -45,7 +47,9 @@ def _vector_norm(a, p: float):
 def clip_grad_norm_(
     parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
 ) -> Tensor:
-    """Rescale the gradients in place so that their joint ``norm_type``-norm is at most ``max_norm``,
+    """Clip the gradients' joint norm in place.
+
+    Rescale the gradients in place so that their joint ``norm_type``-norm is at most ``max_norm``,
     as ``torch.nn.utils.clip_grad_norm_``.
 
     The total norm is the norm of the per-parameter gradient norms (all gradients seen as one
@@ -141,7 +145,9 @@ class _WeightNorm:
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
-    """Reparameterise ``module.<name>`` as w = g · v / ‖v‖ (Salimans & Kingma, 2016), as
+    """Weight normalisation of a module's weight.
+
+    Reparameterise ``module.<name>`` as w = g · v / ‖v‖ (Salimans & Kingma, 2016), as
     ``torch.nn.utils.weight_norm``: parameters ``<name>_g`` (the norms, shape with ``dim`` kept and
     the other dims 1; a scalar for ``dim=None``) and ``<name>_v`` (the direction) replace ``<name>``,
     which is recomputed before every forward.  Returns the module.
@@ -201,7 +207,9 @@ def _is_norm_layer(module: Module) -> bool:
 
 
 def penalty(module: Module, l1: float = 0.0, l2: float = 0.0) -> Tensor:
-    """The regulariser l1 · Σ|w| + ½ · l2 · Σw² over the module's weights, as a scalar Tensor
+    """An L1/L2 penalty on a module's weights.
+
+    The regulariser l1 · Σ|w| + ½ · l2 · Σw² over the module's weights, as a scalar Tensor
     to add to the loss (L1 favours sparse weights, L2 is weight decay for plain SGD).
 
     Skipped: biases (any parameter whose own name starts with ``bias``, e.g. ``bias``,
