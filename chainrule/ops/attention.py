@@ -17,6 +17,7 @@ from chainrule.ops import _args
 from chainrule.ops.activation import softmax
 from chainrule.ops.dropout import dropout
 from chainrule.ops.linalg import linear, matmul
+from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
 
 
@@ -152,6 +153,9 @@ def multi_head_attention_forward(
     q_proj_weight: Tensor | None = None,
     k_proj_weight: Tensor | None = None,
     v_proj_weight: Tensor | None = None,
+    bias_k: Tensor | None = None,
+    bias_v: Tensor | None = None,
+    add_zero_attn: bool = False,
 ) -> tuple[Tensor, Tensor | None]:
     """Multi-head attention on (L, N, E) query and (S, N, E) key/value (sequence first), as PyTorch.
 
@@ -159,8 +163,10 @@ def multi_head_attention_forward(
     split into ``num_heads`` heads of E/heads dims, attended (scale 1/√(E/heads)), joined and
     projected by ``out_proj``. Masks: ``attn_mask`` (L, S) or (N·heads, L, S), ``key_padding_mask``
     (N, S); bool True means "do not attend", a float mask is added to the scores.
-    Returns (output (L, N, E), weights (N, L, S) averaged over heads — or (N, heads, L, S) —
-    when ``need_weights``, else None).
+    ``bias_k``/``bias_v`` (1, 1, E) append one learned key and value to every sequence, and
+    ``add_zero_attn`` one of zeros (per head), both always attended, as PyTorch.
+    Returns (output (L, N, E), weights (N, L, S') averaged over heads — or (N, heads, L, S') —
+    when ``need_weights``, else None), S' counting the appended keys.
     """
     op = "multi_head_attention_forward"
     L, N, E = query.shape
@@ -176,11 +182,26 @@ def multi_head_attention_forward(
     q = linear(query, w_q, b_q)
     k = linear(key, w_k, b_k)
     v = linear(value, w_v, b_v)
+    extra = 0  # keys appended to every sequence (always attended: the masks get zero columns)
+    if (bias_k is None) != (bias_v is None):
+        raise ValueError(f"{op}: bias_k and bias_v must be given together")
+    if bias_k is not None:
+        k = cat([k, bias_k.reshape(1, 1, E).expand(1, N, E)], 0)
+        v = cat([v, bias_v.reshape(1, 1, E).expand(1, N, E)], 0)
+        extra += 1
     # (len, N, E) -> (N·heads, len, hd): each head of each sample attends on its own
     q = q.reshape(L, N * num_heads, hd).transpose(0, 1)
-    k = k.reshape(S, N * num_heads, hd).transpose(0, 1)
-    v = v.reshape(S, N * num_heads, hd).transpose(0, 1)
+    k = k.reshape(S + extra, N * num_heads, hd).transpose(0, 1)
+    v = v.reshape(S + extra, N * num_heads, hd).transpose(0, 1)
+    if add_zero_attn:
+        zeros = Tensor._make(xp_of(k._data).zeros((N * num_heads, 1, hd), k.dtype))
+        k, v = cat([k, zeros], 1), cat([v, zeros], 1)
+        extra += 1
     bias = _merge_masks(op, attn_mask, key_padding_mask, N, num_heads, L, S, query.dtype)
+    if bias is not None and extra:
+        pad = Tensor._make(xp_of(bias._data).zeros((*bias.shape[:-1], extra), bias.dtype))
+        bias = cat([bias, pad], -1)
+    S = S + extra
     scores = matmul(q * (1.0 / math.sqrt(hd)), k.transpose(1, 2))
     if bias is not None:
         scores = scores + bias
