@@ -99,7 +99,8 @@ def _var_backward(grad, x, axes: tuple, correction: int):
     """dx = grad · 2 (x - x̄) / (N - correction)  (inf / NaN when N ≤ correction, as PyTorch)."""
     dof = builtins.max(_count(x.shape, axes) - correction, 0)
     centered = x - bm.mean(x, axes, keepdim=True)
-    return _spread(grad, x.shape, axes) * centered * (2.0 / dof if dof else float("inf"))
+    with np.errstate(invalid="ignore"):  # 0 · inf when N <= correction: NaN, as PyTorch
+        return _spread(grad, x.shape, axes) * centered * (2.0 / dof if dof else float("inf"))
 
 
 class Std(Function):

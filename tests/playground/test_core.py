@@ -295,11 +295,12 @@ def test_speed_2441_thousands_of_steps_per_second_order():
 
     t = make({"layers": [{"units": 4, "act": "tanh"}] * 2})
     t.train(steps=50)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     n = t.train(budget=0.5)
-    rate = n / (time.perf_counter() - t0)
-    # 1000-2500 steps/s on an idle core; the bound leaves room for a heavily loaded machine
-    assert rate > 100, f"{rate:.0f} steps/s"
+    rate = n / (time.process_time() - t0)
+    # 1000-2500 steps per CPU second; CPU time, not wall-clock, so other jobs on the machine do not
+    # count (the browser's frame-rate checks measure what a user sees)
+    assert rate > 300, f"{rate:.0f} steps per CPU second"
 
 
 # -- export -----------------------------------------------------------------------------------------------
