@@ -162,7 +162,7 @@ class Function:
         """
         kept = bool(self._saved) or self._output_refs is not None
         for name, value in list(vars(self).items()):
-            if name not in _KEPT_NAMES and _holds_values(value):
+            if name not in _ENGINE_NAMES and _holds_values(value):
                 delattr(self, name)
                 kept = True
         self._saved = None
@@ -253,10 +253,22 @@ class Function:
 _SEQUENCE = itertools.count(1)
 
 _KEPT_NAMES = frozenset({"inputs", "needs_input_grad", "_out_meta", "_retained", "_seq", "_created_at"})
+# the engine's own bookkeeping: never values of the op (``_saved``/``_output_refs`` are cleared by name)
+_ENGINE_NAMES = _KEPT_NAMES | {
+    "_saved",
+    "_saved_versions",
+    "_output_refs",
+    "_wants_output",
+    "_released",
+    "_raw",
+}
+_SCALARS = (int, float, bool, str, type(None))
 
 
 def _holds_values(value: Any) -> bool:
     """Whether an attribute a forward stored on ctx holds tensor values (freed after backward)."""
+    if type(value) in _SCALARS:
+        return False
     if isinstance(value, (tuple, list)):
         return any(_holds_values(v) for v in value)
     if isinstance(value, Tensor):
