@@ -417,9 +417,11 @@ def interpolate(
         - ``'nearest'``: output i copies input floor(i · in / out) (``'nearest-exact'``:
           floor((i + ½) · in / out)); backward sums the gradients of the copies;
         - ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D): along each dim
-          $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i
-    floor} + \lambda_i\, x_{\lfloor s_i
-    floor + 1} $$
+          $$
+          y_i = (1 - \lambda_i)\, x_{\lfloor s_i
+          floor} + \lambda_i\, x_{\lfloor s_i
+          floor + 1}
+          $$
           at the source position s_i = i·(in - 1)/(out - 1) with ``align_corners=True``, else
           max((i + ½)·in/out - ½, 0).
 
@@ -872,7 +874,9 @@ def lp_pool_nd(op: str, nd: int, input, norm_type, kernel_size, stride=None, cei
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
     r"""Power-average pooling over (N, C, L), as ``torch.nn.functional.lp_pool1d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     p = 1 is sum pooling, p = ∞ max pooling (of |x|).  As PyTorch, a window whose sum of powers is
     negative gives 0.
@@ -898,7 +902,9 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # n
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
     r"""Power-average pooling over (N, C, H, W), as ``torch.nn.functional.lp_pool2d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     Args:
         input: (N, C, H, W) or (C, H, W).
@@ -921,7 +927,9 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # n
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
     r"""Power-average pooling over (N, C, D, H, W), as ``torch.nn.functional.lp_pool3d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     Args:
         input: (N, C, D, H, W) or (C, D, H, W).
@@ -963,7 +971,9 @@ def _channel_dropout(op: str, nd: int, input, p: float, training: bool):  # noqa
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
     r"""Zero whole channels of (N, C, L) at random, as ``torch.nn.functional.dropout1d``.
 
-    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+    $$
+    \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p)
+    $$
 
     Args:
         input: (N, C, L) or (C, L).
@@ -985,7 +995,9 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
     r"""Zero whole channels of (N, C, D, H, W) at random, as ``torch.nn.functional.dropout3d``.
 
-    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+    $$
+    \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p)
+    $$
 
     Args:
         input: (N, C, D, H, W) or (C, D, H, W).

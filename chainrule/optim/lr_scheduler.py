@@ -836,7 +836,9 @@ class LinearLR(LRScheduler):
     r"""Change the learning rate linearly from η₀·``start_factor`` to η₀·``end_factor`` over
     ``total_iters`` epochs, then keep it (a linear warm-up, or a linear decay):
 
-    $$ \eta_t = \eta_0 \Big(s + (e - s)\,\frac{\min(t, T)}{T}\Big) $$
+    $$
+    \eta_t = \eta_0 \Big(s + (e - s)\,\frac{\min(t, T)}{T}\Big)
+    $$
 
     computed, as PyTorch does, step by step from the current rate.
 
@@ -900,7 +902,9 @@ class LinearLR(LRScheduler):
 class PolynomialLR(LRScheduler):
     r"""Polynomial decay to 0 over ``total_iters`` epochs, then 0:
 
-    $$ \eta_t = \eta_0 \Big(1 - \frac{\min(t, T)}{T}\Big)^{p} $$
+    $$
+    \eta_t = \eta_0 \Big(1 - \frac{\min(t, T)}{T}\Big)^{p}
+    $$
 
     computed, as PyTorch does, step by step from the current rate.
 
@@ -953,7 +957,9 @@ class CyclicLR(LRScheduler):
     the first ``step_size_up`` steps, falling over the rest) as a fraction of the peak, c the cycle
     number (from 1) and t the step:
 
-    $$ \eta_t = \eta_{base} + (\eta_{max} - \eta_{base})\, x \cdot \text{scale}(c \text{ or } t) $$
+    $$
+    \eta_t = \eta_{base} + (\eta_{max} - \eta_{base})\, x \cdot \text{scale}(c \text{ or } t)
+    $$
 
     ``mode``: ``'triangular'`` (scale 1), ``'triangular2'`` (the amplitude halves every cycle,
     1/2^(c−1)), ``'exp_range'`` (γ^t, per step); or your own ``scale_fn`` with ``scale_mode``
@@ -1094,7 +1100,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     r"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter): anneal from η₀ to η_min
     over T_i epochs, then restart at η₀ with T_{i+1} = T_i·``T_mult``:
 
-    $$ \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})\Big(1 + \cos\frac{\pi T_{cur}}{T_i}\Big) $$
+    $$
+    \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})\Big(1 + \cos\frac{\pi T_{cur}}{T_i}\Big)
+    $$
 
     T_cur counts the epochs since the last restart.  ``step(epoch)`` accepts a fractional epoch,
     so you can step after every batch: ``sched.step(epoch + i / iters_per_epoch)``.
