@@ -1,5 +1,7 @@
-"""Rearranging layers without weights: ``Unfold`` / ``Fold`` (sliding blocks to columns and back)
-and ``PixelShuffle`` / ``PixelUnshuffle`` (channels to space and back), as ``torch.nn``.
+"""Rearranging layers without weights, as ``torch.nn``.
+
+``Unfold`` / ``Fold`` (sliding blocks to columns and back) and ``PixelShuffle`` /
+``PixelUnshuffle`` (channels to space and back).
 
 The ops are in ``chainrule/ops/fold.py``.
 """

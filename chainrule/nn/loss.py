@@ -678,8 +678,9 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
 
 
 class MultiLabelMarginLoss(_Loss):
-    r"""Multi-label hinge loss, as ``torch.nn.MultiLabelMarginLoss``; targets list class indices
-    ended by the first -1.
+    r"""Multi-label hinge loss, as ``torch.nn.MultiLabelMarginLoss``.
+
+    Each target row lists class indices, ended by the first -1.
 
     $$
     \ell_n = \sum_{j \in Y_n} \sum_{k \notin Y_n} \frac{\max(0, 1 - (x_{n,j} - x_{n,k}))}{C}

@@ -1,5 +1,7 @@
-"""Padding layers: ``ZeroPad1d/2d/3d``, ``ConstantPad1d/2d/3d``, ``ReflectionPad1d/2d/3d``,
-``ReplicationPad1d/2d/3d`` and ``CircularPad1d/2d/3d``, as ``torch.nn``.
+"""Padding layers, as ``torch.nn``.
+
+``ZeroPad1d/2d/3d``, ``ConstantPad1d/2d/3d``, ``ReflectionPad1d/2d/3d``, ``ReplicationPad1d/2d/3d``
+and ``CircularPad1d/2d/3d``.
 
 Each pads the last 1, 2 or 3 dims of its input by ``F.pad`` (``chainrule/ops/shape.py``) with the
 widths given as (left, right[, top, bottom[, front, back]]), an int meaning the same width on every

@@ -1,6 +1,7 @@
-"""Activation functions: softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax, and
-selu, celu, mish, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, softmin,
-tanhshrink, threshold, glu, hardshrink, softshrink.
+"""Activation functions.
+
+softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax, and selu, celu, mish, hardtanh, relu6,
+hardsigmoid, hardswish, logsigmoid, softsign, softmin, tanhshrink, threshold, glu, hardshrink, softshrink.
 
 (``relu``, ``sigmoid`` and ``tanh`` live in ``elementwise``.)  Each op is a ``Function``
 whose backward is the local derivative times the upstream gradient, written with
@@ -652,8 +653,10 @@ class Hardtanh(Function):
 
 
 class Hardsigmoid(Function):
-    """out = min(max(x + 3, 0), 6) / 6;  dx = grad / 6 where -3 < x < 3, else 0 (1/6 rounded to
-    float32 as PyTorch's kernel, also for float64).
+    """out = min(max(x + 3, 0), 6) / 6.
+
+    dx = grad / 6 where -3 < x < 3, else 0 (1/6 rounded to float32 as PyTorch's kernel, also for
+    float64).
     """
 
     array_backward = True
@@ -671,8 +674,9 @@ class Hardsigmoid(Function):
 
 
 class Hardswish(Function):
-    """out = x · min(max(x + 3, 0), 6) / 6;  dx = 0 for x ≤ -3, grad (x/3 + ½) for -3 < x < 3,
-    grad for x ≥ 3 (PyTorch's values at ±3).
+    """out = x · min(max(x + 3, 0), 6) / 6.
+
+    dx = 0 for x ≤ -3, grad (x/3 + ½) for -3 < x < 3, grad for x ≥ 3 (PyTorch's values at ±3).
     """
 
     array_backward = True
@@ -744,7 +748,9 @@ class Threshold(Function):
 
 
 class Shrink(Function):
-    """hard: out = x where |x| > λ, else 0;  soft: out = x - λ·sign(x) where |x| > λ, else 0;
+    """Hard and soft shrinkage.
+
+    hard: out = x where |x| > λ, else 0;  soft: out = x - λ·sign(x) where |x| > λ, else 0;
     both: dx = grad where x > λ or x < -λ, else 0 (0 at ±λ, as PyTorch).
     """
 

@@ -1,5 +1,6 @@
-"""Distances and normalisation: ``vector_norm`` along one dim, ``normalize``, ``cosine_similarity``,
-``pairwise_distance``, as ``torch.nn.functional``.
+"""Distances and normalisation, as ``torch.nn.functional``.
+
+``vector_norm`` along one dim, ``normalize``, ``cosine_similarity``, ``pairwise_distance``.
 
 All three public functions are compositions of differentiable ops, written the way PyTorch
 writes them, so values, gradients at the kinks (a zero norm, a clamped denominator) and second
@@ -21,7 +22,8 @@ from chainrule.tensor import Tensor
 
 
 class PNorm(Function):
-    """out = (Σ |x|ᵖ)^{1/p} along ``axis`` for a finite p ∉ {1, 2};
+    """out = (Σ |x|ᵖ)^{1/p} along ``axis`` for a finite p ∉ {1, 2}.
+
     dx = sgn(x) |x|^{p-1} · grad / out^{p-1} (0 where out = 0), and for p < 1
     sgn(x) |x|^{p-1} · grad · out^{1-p} (0 where x = 0), as PyTorch's vector-norm backward.
     p = 0 counts the nonzero entries; its gradient is 0.

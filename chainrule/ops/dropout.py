@@ -19,9 +19,10 @@ from chainrule.tensor import Tensor
 
 
 def drop(input: Tensor, p: float, shape: tuple) -> Tensor:  # noqa: A002
-    """The one dropout primitive: ``input · m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` drawn over
-    ``shape`` (the input's shape, or a shape that broadcasts against it to drop whole channels),
-    the mask divided by (1 - p) in the input's dtype as PyTorch does; all zeros when p = 1.
+    """The one dropout primitive: ``input · m / (1 - p)`` with ``m ~ Bernoulli(1 - p)``.
+
+    The mask is drawn over ``shape`` (the input's shape, or a shape that broadcasts against it to drop whole
+    channels), the mask divided by (1 - p) in the input's dtype as PyTorch does; all zeros when p = 1.
     """
     keep = _random.bernoulli(1.0 - p, shape, input.device)
     if p == 1.0:

@@ -1,5 +1,7 @@
-"""Rearranging ops: ``unfold`` / ``fold`` (sliding blocks to columns and back) and
-``pixel_shuffle`` / ``pixel_unshuffle`` (channels to space and back).
+"""Rearranging ops.
+
+``unfold`` / ``fold`` (sliding blocks to columns and back) and ``pixel_shuffle`` /
+``pixel_unshuffle`` (channels to space and back).
 
 ``unfold`` copies every sliding block of an image into one column, exactly the im2col of the
 convolutions (``chainrule/kernels/conv.py``); ``fold`` adds every column back onto its block,

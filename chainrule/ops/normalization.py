@@ -245,8 +245,9 @@ def instance_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    r"""Instance normalisation: each (sample, channel) map standardised over its own positions, as
-    ``torch.nn.functional.instance_norm``.
+    r"""Instance normalisation, as ``torch.nn.functional.instance_norm``.
+
+    Each (sample, channel) map is standardised over its own positions.
 
     $$
     y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c

@@ -588,8 +588,9 @@ def adaptive_avg_pool1d(input, output_size):  # noqa: A002
 
 
 def _adaptive_argmax(a, out_size: tuple):
-    """Flat (row-major over the spatial dims) index of the first maximum of every adaptive window of the
-    array ``a`` (N, C, *S); as PyTorch, a NaN counts as the maximum (the last NaN of the window).
+    """Flat index of the first maximum of every adaptive window of the array ``a`` (N, C, *S).
+
+    Row-major over the spatial dims; as PyTorch, a NaN counts as the maximum (the last NaN of the window).
     """
     xp = xp_of(a)
     n, c = a.shape[:2]

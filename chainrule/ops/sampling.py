@@ -1,5 +1,7 @@
-"""Resampling: linear interpolation for ``interpolate`` (modes linear, bilinear, trilinear),
-``grid_sample`` and ``affine_grid`` (the spatial transformer's two halves).
+"""Resampling ops.
+
+Linear interpolation for ``interpolate`` (modes linear, bilinear, trilinear), ``grid_sample`` and
+``affine_grid`` (the spatial transformer's two halves).
 
 All three read an input at fractional positions and mix the neighbouring pixels with weights
 that are linear in the position.
@@ -34,8 +36,9 @@ from chainrule.tensor import Tensor
 
 
 def _source_positions(n_in: int, n_out: int, scale, align_corners: bool, dtype):
-    """(index0, index1, lambda0, lambda1) of PyTorch's linear upsampling along one dim: output i reads
-    input positions index0 and index1 with weights lambda0 = 1 - lambda1 and lambda1.
+    """(index0, index1, lambda0, lambda1) of PyTorch's linear upsampling along one dim.
+
+    Output i reads input positions index0 and index1 with weights lambda0 = 1 - lambda1 and lambda1.
     """
     ft = np.dtype(dtype).type
     i = np.arange(n_out, dtype=dtype)
@@ -117,8 +120,10 @@ def linear_resize(x: Tensor, out_size: tuple, scales: tuple, align_corners: bool
 
 
 class _WithZeroGrad(Function):
-    """out = x;  dx = grad, d(other) = 0: puts ``other`` in the graph with a zero gradient (as PyTorch
-    gives the grid of a nearest-neighbour grid_sample).
+    """out = x;  dx = grad, d(other) = 0.
+
+    Puts ``other`` in the graph with a zero gradient (as PyTorch gives the grid of a
+    nearest-neighbour grid_sample).
     """
 
     array_backward = True
@@ -136,8 +141,9 @@ class _WithZeroGrad(Function):
 
 
 def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
-    """Grid coordinates in [-1, 1] to pixel positions: -1 and 1 are the corner pixels' centres
-    (``align_corners``) or their outer edges.
+    """Grid coordinates in [-1, 1] to pixel positions.
+
+    -1 and 1 are the corner pixels' centres (``align_corners``) or their outer edges.
     """
     if align_corners:
         return ((coord + 1.0) / 2) * (size - 1)
@@ -166,8 +172,9 @@ def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bo
 
 
 def _read(x_cl: Tensor, idx: list, valid) -> Tensor:
-    """x_cl (N, *S, C) at the integer positions ``idx`` (one array (N, *O) per spatial dim); 0 where not
-    ``valid``.
+    """x_cl (N, *S, C) at the integer positions ``idx``, 0 where not ``valid``.
+
+    ``idx`` holds one array (N, *O) per spatial dim.
     """
     n = x_cl.shape[0]
     xp = xp_of(x_cl._data)
