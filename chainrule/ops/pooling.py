@@ -411,43 +411,43 @@ def interpolate(
 ):
     r"""Resize the spatial dims of (N, C, *S), as ``torch.nn.functional.interpolate``.
 
-        Give either ``size`` (the output sizes) or ``scale_factor`` (output = floor(input · factor)).
-        ``mode``:
+    Give either ``size`` (the output sizes) or ``scale_factor`` (output = floor(input · factor)).
+    ``mode``:
 
-        - ``'nearest'``: output i copies input floor(i · in / out) (``'nearest-exact'``:
-          floor((i + ½) · in / out)); backward sums the gradients of the copies;
-        - ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D): along each dim
-          $$
-          y_i = (1 - \lambda_i)\, x_{\lfloor s_i
-          floor} + \lambda_i\, x_{\lfloor s_i
-          floor + 1}
-          $$
-          at the source position s_i = i·(in - 1)/(out - 1) with ``align_corners=True``, else
-          max((i + ½)·in/out - ½, 0).
+    - ``'nearest'``: output i copies input floor(i · in / out) (``'nearest-exact'``:
+      floor((i + ½) · in / out)); backward sums the gradients of the copies;
+    - ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D): along each dim,
+      output i mixes the two input pixels around its source position s_i, at
+      s_i = i·(in - 1)/(out - 1) with ``align_corners=True``, else max((i + ½)·in/out - ½, 0):
 
-        With a scale factor (and ``recompute_scale_factor`` not True) the positions use 1/factor for
-        in/out, as PyTorch.
+    $$
+    y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
+    \quad \lambda_i = s_i - \lfloor s_i \rfloor
+    $$
+
+    With a scale factor (and ``recompute_scale_factor`` not True) the positions use 1/factor for
+    in/out, as PyTorch.
 
     Args:
-            input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
-            size: the output spatial size (an int or a tuple).
-            scale_factor: a multiplier (or one per spatial dim).
-            mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'`` or ``'trilinear'``.
-            align_corners: for the linear modes (default False); must be None for the nearest ones.
-            recompute_scale_factor: compute the positions from the sizes even when a scale factor is given.
-            antialias: not supported (raises when True).
+        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+        size: the output spatial size (an int or a tuple).
+        scale_factor: a multiplier (or one per spatial dim).
+        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'`` or ``'trilinear'``.
+        align_corners: for the linear modes (default False); must be None for the nearest ones.
+        recompute_scale_factor: compute the positions from the sizes even when a scale factor is given.
+        antialias: not supported (raises when True).
 
     Returns:
-            (N, C, *out_size).
+        (N, C, *out_size).
 
     Raises:
-            ValueError: both or neither of size and scale_factor, align_corners with a nearest mode.
-            NotImplementedError: a mode that needs another number of dims, an unsupported mode.
+        ValueError: both or neither of size and scale_factor, align_corners with a nearest mode.
+        NotImplementedError: a mode that needs another number of dims, an unsupported mode.
 
     Example:
-            >>> F = cr.nn.functional
-            >>> F.interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear", align_corners=True)
-            tensor([[[0.    , 0.3333, 0.6667, 1.    ]]])
+        >>> F = cr.nn.functional
+        >>> F.interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear", align_corners=True)
+        tensor([[[0.    , 0.3333, 0.6667, 1.    ]]])
     """
     op = "interpolate"
     if not isinstance(input, Tensor) or input.ndim < 3 or input.ndim > 5:

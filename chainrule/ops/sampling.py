@@ -98,10 +98,12 @@ def linear_resize(x: Tensor, out_size: tuple, scales: tuple, align_corners: bool
     r"""Resize the spatial dims of (N, C, *S) to ``out_size`` by (bi/tri)linear interpolation.
 
     Along each dim, output i mixes the two input pixels around its source position s:
+
     $$
     y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
     \quad \lambda_i = s_i - \lfloor s_i \rfloor
     $$
+
     with s_i = i·(in - 1)/(out - 1) when ``align_corners`` (the corner pixels' centres coincide),
     else s_i = max((i + ½)·in/out - ½, 0) (or 1/scale for in/out when a scale factor was given).
     The dims are done one after the other, the last first, as PyTorch.
@@ -317,9 +319,11 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     r"""The sampling grid of a batch of affine maps, as ``torch.nn.functional.affine_grid``.
 
     For a 2-D ``size`` (N, C, H, W) the grid point of output pixel (h, w) is
+
     $$
     \text{grid}[n, h, w] = \theta_n \, (x_w, y_h, 1)^\top
     $$
+
     with x, y the pixel centres in [-1, 1] (the corner centres at ±1 with ``align_corners``, else
     at ±(1 - 1/W)); a 3-D ``size`` (N, C, D, H, W) takes (N, 3, 4) maps alike.  Fed to
     ``grid_sample`` with the same ``align_corners`` it warps an image by θ (spatial transformer

@@ -995,7 +995,8 @@ class CyclicLR(LRScheduler):
         scale_fn: a function of the cycle number or of the step returning the amplitude's scale.
         scale_mode: ``'cycle'`` or ``'iterations'``: what ``scale_fn`` receives.
         cycle_momentum: cycle the momentum too (default True).
-        base_momentum, max_momentum: momentum bounds (defaults 0.8, 0.9).
+        base_momentum: the lower momentum bound (default 0.8).
+        max_momentum: the upper momentum bound (default 0.9).
         last_epoch: the index of the last batch (default -1: start).
     """
 
