@@ -104,8 +104,10 @@ def post_hooks(leaf: Tensor) -> dict | None:
 
 
 def post_hook_counts(roots) -> dict | None:
-    """For a backward from the nodes ``roots``: id(leaf) -> [leaf, edges into it, got a gradient]
-    for every reachable leaf with post-accumulate-grad hooks (None when no leaf has any).
+    """Map the hooked leaves a backward from ``roots`` reaches to their pending edge counts.
+
+    The result is id(leaf) -> [leaf, edges into it, got a gradient] for every reachable leaf with
+    post-accumulate-grad hooks (None when no leaf has any).
 
     Counting the edges lets the engine call a leaf's hooks as soon as its last gradient arrives,
     mid-pass (what lets data-parallel training start reducing early gradients during backward).

@@ -165,8 +165,10 @@ def _onnx_export(
     do_constant_folding: bool = True,
     dynamo: bool = False,
 ) -> None:
-    """``torch.onnx.export`` answered by ``cr.onnx.export``; PyTorch's flags that do not change the
-    graph (``verbose``, ``do_constant_folding``, ``dynamo``) are accepted and ignored.
+    """``torch.onnx.export`` answered by ``cr.onnx.export``.
+
+    PyTorch's flags that do not change the graph (``verbose``, ``do_constant_folding``,
+    ``dynamo``) are accepted and ignored.
     """
     if not export_params:
         raise ValueError(

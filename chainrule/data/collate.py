@@ -112,8 +112,9 @@ def collate_int_fn(batch: Sequence, *, collate_fn_map: dict | None = None) -> Te
 
 
 def collate_str_fn(batch: Sequence, *, collate_fn_map: dict | None = None) -> Sequence:
-    """Strings and bytes stay as they are: the batch itself is returned (a tuple for a field of
-    tuple samples, as PyTorch).
+    """Leave strings and bytes as they are.
+
+    The batch itself is returned (a tuple for a field of tuple samples, as PyTorch).
     """
     return batch
 

@@ -58,7 +58,9 @@ atexit.register(_set_exiting)
 
 
 def _default_context() -> multiprocessing.context.BaseContext:
-    """``fork`` on Linux (fast, and datasets defined in a notebook need not be importable) unless a
+    """The multiprocessing start method of the worker processes.
+
+    ``fork`` on Linux (fast, and datasets defined in a notebook need not be importable) unless a
     start method was set explicitly; the platform's default (``spawn``) elsewhere.
     """
     chosen = multiprocessing.get_start_method(allow_none=True)

@@ -162,7 +162,9 @@ class SubsetRandomSampler(Sampler):
 class WeightedRandomSampler(Sampler):
     r"""``num_samples`` indices drawn with probabilities proportional to ``weights``.
 
-    $$ P(i) = \frac{w_i}{\sum_j w_j} $$
+    $$
+    P(i) = \frac{w_i}{\sum_j w_j}
+    $$
 
     Without replacement each index comes at most once (sequential draws, each from the weights of
     the indices not drawn yet; indices of weight 0 only once all others are drawn), so

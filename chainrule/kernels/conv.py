@@ -484,8 +484,9 @@ def conv_weight_grad_reference(x, grad, geom, w_shape):
 
 
 def unfold(x, geom):
-    """The sliding blocks of ``x`` (N, C, *S) as columns (N, C·K, O), ordered (channel, kernel offset)
-    as ``torch.nn.functional.unfold``: im2col of the padded channels-last buffer, reordered.
+    """The sliding blocks of ``x`` (N, C, *S) as columns (N, C·K, O), as ``F.unfold``.
+
+    Ordered (channel, kernel offset): the im2col of the padded channels-last buffer, reordered.
     """
     n, c = x.shape[:2]
     k, o = math.prod(geom.kernel), math.prod(geom.out_size)
@@ -494,8 +495,10 @@ def unfold(x, geom):
 
 
 def fold(cols, geom, c: int):
-    """The adjoint of ``unfold``: each column of ``cols`` (N, C·K, O) added back onto its block of an
-    (N, C, *S) output (overlaps add up, what fell in the padding is dropped) by col2im.
+    """The adjoint of ``unfold`` (col2im).
+
+    Each column of ``cols`` (N, C·K, O) is added back onto its block of an (N, C, *S) output
+    (overlaps add up, what fell in the padding is dropped).
     """
     n = cols.shape[0]
     k, o = math.prod(geom.kernel), math.prod(geom.out_size)

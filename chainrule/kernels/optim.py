@@ -52,7 +52,8 @@ def lerp_(m: Any, g: Any, w: float, tmp: Any) -> None:
 
 
 def adam_moments_(m: Any, v: Any, g: Any, beta1: float, beta2: float, tmp: Any) -> None:
-    """The moment updates of the Adam family, in place, rounded as PyTorch:
+    """The moment updates of the Adam family, in place, rounded as PyTorch.
+
     ``m ← β₁·m + (1 − β₁)·g`` (through ``lerp_``) and ``v ← β₂·v + (1 − β₂)·g²``; ``tmp`` is scratch.
 
     >>> m, v, g = np.zeros(2, np.float32), np.zeros(2, np.float32), np.array([1, -2], np.float32)

@@ -394,7 +394,9 @@ class LogSoftmax(Module):
 class Softmax2d(Module):
     r"""Softmax over the channels at every spatial position, as ``torch.nn.Softmax2d``.
 
-    $$ y_{c,h,w} = \frac{e^{x_{c,h,w}}}{\sum_{c'} e^{x_{c',h,w}}} $$
+    $$
+    y_{c,h,w} = \frac{e^{x_{c,h,w}}}{\sum_{c'} e^{x_{c',h,w}}}
+    $$
 
     Shape:
         - Input: (N, C, H, W) or (C, H, W)
@@ -416,12 +418,18 @@ class Softmax2d(Module):
 class SELU(Module):
     r"""Scaled ELU, as ``torch.nn.SELU``.
 
-    $$ \mathrm{SELU}(x) = \lambda_0 \left(\max(0, x) + \min(0, \alpha_0 (e^x - 1))\right) $$
+    $$
+    \mathrm{SELU}(x) = \lambda_0 \left(\max(0, x) + \min(0, \alpha_0 (e^x - 1))\right)
+    $$
 
     with $\alpha_0 \approx 1.6733$, $\lambda_0 \approx 1.0507$.
 
     Args:
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.SELU()(cr.tensor([1.0]))
@@ -442,7 +450,9 @@ class SELU(Module):
 class CELU(Module):
     r"""Continuously differentiable ELU, as ``torch.nn.CELU``.
 
-    $$ \mathrm{CELU}(x) = \max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1)) $$
+    $$
+    \mathrm{CELU}(x) = \max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))
+    $$
 
     Args:
         alpha: α, nonzero (checked when the layer is built; PyTorch fails at the first call).
@@ -450,6 +460,10 @@ class CELU(Module):
 
     Raises:
         ValueError: ``alpha`` is 0.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.CELU(alpha=2.0)(cr.tensor([-1.0]))
@@ -471,10 +485,18 @@ class CELU(Module):
 
 
 class Mish(Module):
-    r"""Mish, as ``torch.nn.Mish``: $x \tanh(\mathrm{softplus}(x))$.
+    r"""Mish, a smooth self-gated activation, as ``torch.nn.Mish``.
+
+    $$
+    \mathrm{Mish}(x) = x \tanh\left(\log(1 + e^{x})\right)
+    $$
 
     Args:
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Mish()(cr.tensor([1.0]))
@@ -495,7 +517,9 @@ class Mish(Module):
 class Hardtanh(Module):
     r"""Clamp to [min_val, max_val], as ``torch.nn.Hardtanh`` (gradient 0 at both ends).
 
-    $$ \mathrm{Hardtanh}(x) = \min(\max(x, \text{min\_val}), \text{max\_val}) $$
+    $$
+    \mathrm{Hardtanh}(x) = \min(\max(x, \text{min\_val}), \text{max\_val})
+    $$
 
     Args:
         min_val: the lower end.
@@ -506,6 +530,10 @@ class Hardtanh(Module):
 
     Raises:
         ValueError: ``max_val`` is not greater than ``min_val``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Hardtanh(-2.0, 2.0)(cr.tensor([-3.0, 1.0, 3.0]))
@@ -544,10 +572,18 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
-    """``min(max(x, 0), 6)``, as ``torch.nn.ReLU6`` (a ``Hardtanh(0, 6)``).
+    r"""ReLU capped at 6, as ``torch.nn.ReLU6`` (a ``Hardtanh(0, 6)``).
+
+    $$
+    \mathrm{ReLU6}(x) = \min(\max(x, 0), 6)
+    $$
 
     Args:
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.ReLU6()(cr.tensor([-1.0, 7.0]))
@@ -562,10 +598,18 @@ class ReLU6(Hardtanh):
 
 
 class Hardsigmoid(Module):
-    r"""Piecewise linear sigmoid, as ``torch.nn.Hardsigmoid``: $\min(\max(x + 3, 0), 6) / 6$.
+    r"""Piecewise linear sigmoid, as ``torch.nn.Hardsigmoid``.
+
+    $$
+    \mathrm{Hardsigmoid}(x) = \frac{\min(\max(x + 3, 0), 6)}{6}
+    $$
 
     Args:
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Hardsigmoid()(cr.tensor([0.0]))
@@ -581,10 +625,18 @@ class Hardsigmoid(Module):
 
 
 class Hardswish(Module):
-    r"""Hard swish, as ``torch.nn.Hardswish``: $x \cdot \min(\max(x + 3, 0), 6) / 6$.
+    r"""Hard swish, as ``torch.nn.Hardswish``.
+
+    $$
+    \mathrm{Hardswish}(x) = x \cdot \frac{\min(\max(x + 3, 0), 6)}{6}
+    $$
 
     Args:
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Hardswish()(cr.tensor([1.0]))
@@ -600,7 +652,15 @@ class Hardswish(Module):
 
 
 class LogSigmoid(Module):
-    r"""$\log \sigma(x)$, stable for large $|x|$, as ``torch.nn.LogSigmoid``.
+    r"""Logarithm of the sigmoid, stable for large $|x|$, as ``torch.nn.LogSigmoid``.
+
+    $$
+    \mathrm{LogSigmoid}(x) = \log \frac{1}{1 + e^{-x}} = -\log(1 + e^{-x})
+    $$
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.LogSigmoid()(cr.tensor([0.0]))
@@ -612,7 +672,15 @@ class LogSigmoid(Module):
 
 
 class Softsign(Module):
-    r"""$x / (1 + |x|)$, as ``torch.nn.Softsign``.
+    r"""Softsign, element-wise, as ``torch.nn.Softsign``.
+
+    $$
+    \mathrm{Softsign}(x) = \frac{x}{1 + |x|}
+    $$
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Softsign()(cr.tensor([1.0]))
@@ -626,10 +694,16 @@ class Softsign(Module):
 class Softmin(Module):
     r"""softmax(-x) along ``dim``, as ``torch.nn.Softmin``.
 
-    $$ \mathrm{Softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}} $$
+    $$
+    \mathrm{Softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}
+    $$
 
     Args:
         dim: the dimension that sums to 1.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Softmin(dim=1)(cr.tensor([[0.0, 0.0]]))
@@ -648,7 +722,15 @@ class Softmin(Module):
 
 
 class Tanhshrink(Module):
-    r"""$x - \tanh(x)$, as ``torch.nn.Tanhshrink``.
+    r"""Tanhshrink, element-wise, as ``torch.nn.Tanhshrink``.
+
+    $$
+    \mathrm{Tanhshrink}(x) = x - \tanh(x)
+    $$
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Tanhshrink()(cr.tensor([0.0]))
@@ -662,12 +744,18 @@ class Tanhshrink(Module):
 class Threshold(Module):
     r"""x where x > threshold, else ``value``, as ``torch.nn.Threshold``.
 
-    $$ y = \begin{cases} x & x > \text{threshold} \\ \text{value} & \text{otherwise} \end{cases} $$
+    $$
+    y = \begin{cases} x & x > \text{threshold} \\ \text{value} & \text{otherwise} \end{cases}
+    $$
 
     Args:
         threshold: the cut (an input exactly at it becomes ``value``).
         value: the replacement.
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Threshold(0.1, 20.0)(cr.tensor([0.0, 0.5]))
@@ -691,7 +779,9 @@ class Threshold(Module):
 class GLU(Module):
     r"""Gated linear unit, as ``torch.nn.GLU``: the input split in halves a, b along ``dim``.
 
-    $$ \mathrm{GLU}(a, b) = a \otimes \sigma(b) $$
+    $$
+    \mathrm{GLU}(a, b) = a \otimes \sigma(b)
+    $$
 
     Args:
         dim: the dimension that is halved (its size must be even).
@@ -717,10 +807,18 @@ class GLU(Module):
 
 
 class Hardshrink(Module):
-    r"""x where |x| > λ, else 0, as ``torch.nn.Hardshrink``.
+    r"""Hard shrinkage: x where |x| > λ, else 0, as ``torch.nn.Hardshrink``.
+
+    $$
+    \mathrm{Hardshrink}(x) = \begin{cases} x & |x| > \lambda \\ 0 & \text{otherwise} \end{cases}
+    $$
 
     Args:
         lambd: λ.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Hardshrink()(cr.tensor([0.2, 1.0]))
@@ -739,10 +837,22 @@ class Hardshrink(Module):
 
 
 class Softshrink(Module):
-    r"""x - λ sign(x) where |x| > λ, else 0, as ``torch.nn.Softshrink``.
+    r"""Soft shrinkage: x − λ sign(x) where |x| > λ, else 0, as ``torch.nn.Softshrink``.
+
+    $$
+    \mathrm{Softshrink}(x) = \begin{cases}
+    x - \lambda & x > \lambda \\
+    x + \lambda & x < -\lambda \\
+    0 & \text{otherwise}
+    \end{cases}
+    $$
 
     Args:
         lambd: λ ≥ 0.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.Softshrink()(cr.tensor([0.2, 1.0]))

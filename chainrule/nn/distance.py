@@ -11,8 +11,10 @@ from chainrule.tensor import Tensor
 class CosineSimilarity(Module):
     r"""Cosine similarity along ``dim``, as ``torch.nn.CosineSimilarity``.
 
-    $$ \cos(x_1, x_2) = \frac{x_1 \cdot x_2}
-       {\max(\lVert x_1 \rVert_2, \epsilon) \max(\lVert x_2 \rVert_2, \epsilon)} $$
+    $$
+    \cos(x_1, x_2) = \frac{x_1 \cdot x_2}
+    {\max(\lVert x_1 \rVert_2, \epsilon) \max(\lVert x_2 \rVert_2, \epsilon)}
+    $$
 
     Args:
         dim: the dimension of the vectors.
@@ -44,7 +46,9 @@ class CosineSimilarity(Module):
 class PairwiseDistance(Module):
     r"""The p-norm distance between rows, as ``torch.nn.PairwiseDistance``.
 
-    $$ d(x_1, x_2) = \lVert x_1 - x_2 + \epsilon \rVert_p $$
+    $$
+    d(x_1, x_2) = \lVert x_1 - x_2 + \epsilon \rVert_p
+    $$
 
     Args:
         p: the norm's exponent.

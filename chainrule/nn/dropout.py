@@ -61,7 +61,9 @@ class AlphaDropout(Module):
     In ``train()`` mode, with m ~ Bernoulli(1 - p), α' = 1.7580993408473766 and
     a = ((α'² p + 1)(1 - p))^{-1/2}:
 
-    $$ \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p $$
+    $$
+    \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p
+    $$
 
     In ``eval()`` mode it is the identity.
 
@@ -96,7 +98,9 @@ class FeatureAlphaDropout(AlphaDropout):
 
     As ``AlphaDropout`` with one draw m per (sample, channel):
 
-    $$ \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p $$
+    $$
+    \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p
+    $$
 
     Args:
         p: the probability of dropping a channel.

@@ -160,7 +160,9 @@ class Embedding(Module):
 class EmbeddingBag(Module):
     r"""Sums, means or maxima of bags of embeddings without building the bags, as ``torch.nn.EmbeddingBag``.
 
-    $$ \text{out}_b = \operatorname{reduce}_{i \in \text{bag } b} \; w_i \cdot \text{weight}[\text{idx}_i] $$
+    $$
+    \text{out}_b = \operatorname{reduce}_{i \in \text{bag } b} \; w_i \cdot \text{weight}[\text{idx}_i]
+    $$
 
     Parameter ``weight`` (num_embeddings, embedding_dim), initialised N(0, 1) with the
     ``padding_idx`` row zero, as PyTorch.  ``forward(input, offsets=None, per_sample_weights=None)``:

@@ -1,5 +1,7 @@
-"""Rearranging layers without weights: ``Unfold`` / ``Fold`` (sliding blocks to columns and back)
-and ``PixelShuffle`` / ``PixelUnshuffle`` (channels to space and back), as ``torch.nn``.
+"""Rearranging layers without weights, as ``torch.nn``.
+
+``Unfold`` / ``Fold`` (sliding blocks to columns and back) and ``PixelShuffle`` /
+``PixelUnshuffle`` (channels to space and back).
 
 The ops are in ``chainrule/ops/fold.py``.
 """
@@ -22,7 +24,9 @@ def _check_blocks(layer: str, kernel_size, dilation, padding, stride) -> None:
 class Unfold(Module):
     r"""Extract the sliding blocks of an image as columns (im2col), as ``torch.nn.Unfold``.
 
-    $$ \text{out}[n, c \cdot K + k, l] = x_{\text{pad}}[n, c, s \cdot l + d \cdot k] $$
+    $$
+    \text{out}[n, c \cdot K + k, l] = x_{\text{pad}}[n, c, s \cdot l + d \cdot k]
+    $$
 
     Args:
         kernel_size: the block size (kH, kW), K = kH·kW.
@@ -58,7 +62,9 @@ class Unfold(Module):
 class Fold(Module):
     r"""Sum columns of sliding blocks back into an image (col2im), as ``torch.nn.Fold``.
 
-    $$ \text{out}[n, c, p] = \sum_{(k, l):\ s \cdot l + d \cdot k = p} \text{input}[n, c \cdot K + k, l] $$
+    $$
+    \text{out}[n, c, p] = \sum_{(k, l):\ s \cdot l + d \cdot k = p} \text{input}[n, c \cdot K + k, l]
+    $$
 
     Args:
         output_size: the image size (H, W).
@@ -99,7 +105,9 @@ class Fold(Module):
 class PixelShuffle(Module):
     r"""Move channels into space, (*, C·r², H, W) -> (*, C, H·r, W·r), as ``torch.nn.PixelShuffle``.
 
-    $$ \text{out}[\ldots, c, h r + i, w r + j] = x[\ldots, c r^2 + i r + j, h, w] $$
+    $$
+    \text{out}[\ldots, c, h r + i, w r + j] = x[\ldots, c r^2 + i r + j, h, w]
+    $$
 
     Args:
         upscale_factor: r.
@@ -128,7 +136,9 @@ class PixelShuffle(Module):
 class PixelUnshuffle(Module):
     r"""Move space into channels, (*, C, H·r, W·r) -> (*, C·r², H, W), as ``torch.nn.PixelUnshuffle``.
 
-    $$ \text{out}[\ldots, c r^2 + i r + j, h, w] = x[\ldots, c, h r + i, w r + j] $$
+    $$
+    \text{out}[\ldots, c r^2 + i r + j, h, w] = x[\ldots, c, h r + i, w r + j]
+    $$
 
     Args:
         downscale_factor: r.
@@ -157,7 +167,9 @@ class PixelUnshuffle(Module):
 class ChannelShuffle(Module):
     r"""Interleave the channels of ``groups`` groups, as ``torch.nn.ChannelShuffle`` (ShuffleNet).
 
-    $$ \text{out}[:, j \cdot g + i] = x[:, i \cdot (C/g) + j] $$
+    $$
+    \text{out}[:, j \cdot g + i] = x[:, i \cdot (C/g) + j]
+    $$
 
     Args:
         groups: g, dividing the number of channels.

@@ -72,7 +72,9 @@ class Linear(Module):
 class Bilinear(Module):
     r"""y = x₁ᵀ A x₂ + b, one bilinear form per output feature, as ``torch.nn.Bilinear``.
 
-    $$ y_o = \sum_{i,j} x_{1,i}\, A_{o i j}\, x_{2,j} + b_o $$
+    $$
+    y_o = \sum_{i,j} x_{1,i}\, A_{o i j}\, x_{2,j} + b_o
+    $$
 
     Parameters ``weight`` A (out_features, in1_features, in2_features) and ``bias`` (out_features,),
     both initialised U(-1/√in1_features, 1/√in1_features) as PyTorch.
@@ -115,6 +117,7 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Redraw the weight and bias from U(-1/√in1, 1/√in1), PyTorch's initialisation."""
         bound = 1 / math.sqrt(self.weight.shape[1]) if self.weight.shape[1] else 0.0
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:

@@ -412,7 +412,9 @@ class HingeLoss(_Loss):
 class KLDivLoss(_Loss):
     r"""Kullback-Leibler divergence, as ``torch.nn.KLDivLoss``: input log-probabilities x, target y.
 
-    $$ \ell = y (\log y - x) \quad\text{or, with log\_target,}\quad \ell = e^{y} (y - x) $$
+    $$
+    \ell = y (\log y - x) \quad\text{or, with log\_target,}\quad \ell = e^{y} (y - x)
+    $$
 
     Use ``reduction='batchmean'`` for the true KL divergence ('mean' divides by every element
     and warns, as PyTorch).
@@ -449,7 +451,9 @@ class KLDivLoss(_Loss):
 class PoissonNLLLoss(_Loss):
     r"""Poisson negative log-likelihood, as ``torch.nn.PoissonNLLLoss``.
 
-    $$ \ell = e^{x} - y x \ (\text{log\_input}),\quad \ell = x - y \log(x + \epsilon) \ (\text{otherwise}) $$
+    $$
+    \ell = e^{x} - y x \ (\text{log\_input}),\quad \ell = x - y \log(x + \epsilon) \ (\text{otherwise})
+    $$
 
     plus Stirling's term where y > 1 with ``full``.
 
@@ -497,8 +501,10 @@ class PoissonNLLLoss(_Loss):
 class GaussianNLLLoss(_Loss):
     r"""Gaussian negative log-likelihood with predicted variances, as ``torch.nn.GaussianNLLLoss``.
 
-    $$ \ell = \tfrac12 \left(\log \max(\sigma^2, \epsilon) + \frac{(x - y)^2}{\max(\sigma^2, \epsilon)}\right)
-       \ (+\ \tfrac12 \log 2\pi \text{ if full}) $$
+    $$
+    \ell = \tfrac12 \left(\log \max(\sigma^2, \epsilon) + \frac{(x - y)^2}{\max(\sigma^2, \epsilon)}\right)
+    \ (+\ \tfrac12 \log 2\pi \text{ if full})
+    $$
 
     Args:
         full: add the constant term.
@@ -528,7 +534,9 @@ class GaussianNLLLoss(_Loss):
 class MarginRankingLoss(_Loss):
     r"""Ranking hinge on pairs of scores, as ``torch.nn.MarginRankingLoss``.
 
-    $$ \ell = \max(0, -y (x_1 - x_2) + \text{margin}) $$
+    $$
+    \ell = \max(0, -y (x_1 - x_2) + \text{margin})
+    $$
 
     Args:
         margin: the required gap.
@@ -556,7 +564,9 @@ class MarginRankingLoss(_Loss):
 class HingeEmbeddingLoss(_Loss):
     r"""Hinge loss on distances with ±1 targets, as ``torch.nn.HingeEmbeddingLoss``.
 
-    $$ \ell = \begin{cases} x & y = 1 \\ \max(0, \text{margin} - x) & y = -1 \end{cases} $$
+    $$
+    \ell = \begin{cases} x & y = 1 \\ \max(0, \text{margin} - x) & y = -1 \end{cases}
+    $$
 
     Args:
         margin: the distance dissimilar pairs should exceed.
@@ -584,8 +594,10 @@ class HingeEmbeddingLoss(_Loss):
 class CosineEmbeddingLoss(_Loss):
     r"""Cosine loss on pairs with ±1 targets, as ``torch.nn.CosineEmbeddingLoss``.
 
-    $$ \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\ \max(0, \cos(x_1, x_2) - \text{margin}) & y = -1
-       \end{cases} $$
+    $$
+    \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\ \max(0, \cos(x_1, x_2) - \text{margin}) & y = -1
+    \end{cases}
+    $$
 
     Args:
         margin: for dissimilar pairs, in [-1, 1].
@@ -614,7 +626,9 @@ class CosineEmbeddingLoss(_Loss):
 class SoftMarginLoss(_Loss):
     r"""Two-class logistic loss with ±1 targets, as ``torch.nn.SoftMarginLoss``.
 
-    $$ \ell = \log(1 + e^{-y x}) $$
+    $$
+    \ell = \log(1 + e^{-y x})
+    $$
 
     Args:
         size_average: deprecated, as PyTorch (use ``reduction``).
@@ -637,8 +651,10 @@ class SoftMarginLoss(_Loss):
 class MultiLabelSoftMarginLoss(_WeightedLoss):
     r"""Multi-label one-versus-all logistic loss, as ``torch.nn.MultiLabelSoftMarginLoss``.
 
-    $$ \ell_n = -\frac{1}{C} \sum_c w_c \left(y_{nc} \log \sigma(x_{nc})
-       + (1 - y_{nc}) \log \sigma(-x_{nc})\right) $$
+    $$
+    \ell_n = -\frac{1}{C} \sum_c w_c \left(y_{nc} \log \sigma(x_{nc})
+    + (1 - y_{nc}) \log \sigma(-x_{nc})\right)
+    $$
 
     Args:
         weight: per-class weights (C,) (kept as a buffer), or None.
@@ -662,10 +678,13 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
 
 
 class MultiLabelMarginLoss(_Loss):
-    r"""Multi-label hinge loss, as ``torch.nn.MultiLabelMarginLoss``; targets list class indices
-    ended by the first -1.
+    r"""Multi-label hinge loss, as ``torch.nn.MultiLabelMarginLoss``.
 
-    $$ \ell_n = \sum_{j \in Y_n} \sum_{k \notin Y_n} \frac{\max(0, 1 - (x_{n,j} - x_{n,k}))}{C} $$
+    Each target row lists class indices, ended by the first -1.
+
+    $$
+    \ell_n = \sum_{j \in Y_n} \sum_{k \notin Y_n} \frac{\max(0, 1 - (x_{n,j} - x_{n,k}))}{C}
+    $$
 
     Args:
         size_average: deprecated, as PyTorch (use ``reduction``).
@@ -690,7 +709,9 @@ class MultiLabelMarginLoss(_Loss):
 class TripletMarginLoss(_Loss):
     r"""Triplet loss, as ``torch.nn.TripletMarginLoss``.
 
-    $$ \ell = \max(0, d(a, p) - d(a, n) + \text{margin}), \qquad d(u, v) = \lVert u - v + \epsilon \rVert_p $$
+    $$
+    \ell = \max(0, d(a, p) - d(a, n) + \text{margin}), \qquad d(u, v) = \lVert u - v + \epsilon \rVert_p
+    $$
 
     Args:
         margin: > 0.
@@ -743,7 +764,9 @@ class TripletMarginLoss(_Loss):
 class CTCLoss(_Loss):
     r"""Connectionist temporal classification loss, as ``torch.nn.CTCLoss``.
 
-    $$ \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_n)} \prod_{t=1}^{T_n} p_t(\pi_t) $$
+    $$
+    \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_n)} \prod_{t=1}^{T_n} p_t(\pi_t)
+    $$
 
     over every alignment π of the target with the input (repeats merged, blanks removed); see
     ``chainrule.nn.functional.ctc_loss``. No second derivative, as PyTorch.
@@ -787,7 +810,9 @@ class CTCLoss(_Loss):
 class TripletMarginWithDistanceLoss(_Loss):
     r"""Triplet loss with any distance, as ``torch.nn.TripletMarginWithDistanceLoss``.
 
-    $$ \ell = \max(0, d(a, p) - d(a, n) + \text{margin}) $$
+    $$
+    \ell = \max(0, d(a, p) - d(a, n) + \text{margin})
+    $$
 
     Args:
         distance_function: a callable of two tensors returning their distances; a

@@ -79,9 +79,11 @@ def _rebuild_parameter(data, requires_grad: bool) -> Parameter:
 
 
 def new_array(op: str, shape: tuple, device: Any = None, dtype: Any = None, fill: float = 0.0):
-    """The array of a new parameter or buffer of the layer ``op``: ``shape`` filled with ``fill``,
-    of ``dtype`` (the default float dtype, ``cr.get_default_dtype()``, when None, as PyTorch) on
-    ``device``; a non-float ``dtype`` is refused (parameters must be able to require grad).
+    """The array of a new parameter or buffer of the layer ``op``.
+
+    ``shape`` filled with ``fill``, of ``dtype`` (the default float dtype, ``cr.get_default_dtype()``, when
+    None, as PyTorch) on ``device``; a non-float ``dtype`` is refused (parameters must be able to require
+    grad).
     """
     dt = backend.get_default_dtype() if dtype is None else np.dtype(dtype)
     if dt.kind != "f":
@@ -92,8 +94,9 @@ def new_array(op: str, shape: tuple, device: Any = None, dtype: Any = None, fill
 def new_parameter(
     op: str, shape: tuple, device: Any = None, dtype: Any = None, fill: float = 0.0
 ) -> Parameter:
-    """A new ``Parameter`` of the layer ``op`` (see ``new_array``); ``reset_parameters`` then
-    gives it its initial values. Every layer makes its parameters here.
+    """A new ``Parameter`` of the layer ``op`` (see ``new_array``).
+
+    ``reset_parameters`` then gives it its initial values. Every layer makes its parameters here.
     """
     return Parameter(new_array(op, shape, device, dtype, fill))
 
@@ -303,8 +306,9 @@ class Module:
         return _Handle(self._forward_pre_hooks, hook)
 
     def register_full_backward_hook(self, hook: Callable) -> _Handle:
-        """Call ``hook(module, grad_input, grad_output)`` when the gradients of this module's inputs
-        have been computed, as PyTorch.
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients of the inputs are computed.
+
+        As PyTorch's ``register_full_backward_hook``.
 
         ``grad_input`` holds dL/d(input) for each positional Tensor input (None for one that does
         not require grad; parameters are not inputs), ``grad_output`` dL/d(output) for each Tensor
@@ -324,8 +328,9 @@ class Module:
         return _Handle(self._backward_hooks, hook)
 
     def register_full_backward_pre_hook(self, hook: Callable) -> _Handle:
-        """Call ``hook(module, grad_output)`` when the gradients of this module's outputs have been
-        computed, before the module's backward; it may return a tuple replacing ``grad_output``.
+        """Call ``hook(module, grad_output)`` once the gradients of the outputs are computed.
+
+        It runs before the module's backward and may return a tuple replacing ``grad_output``.
 
         Example:
             >>> lin = cr.nn.Linear(2, 1)

@@ -229,7 +229,9 @@ class BatchNorm2d(_BatchNorm):
 class BatchNorm3d(_BatchNorm):
     r"""Batch norm over (N, C, D, H, W) volumes, per channel, as ``torch.nn.BatchNorm3d``.
 
-    $$ y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}}\,\gamma + \beta $$
+    $$
+    y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}}\,\gamma + \beta
+    $$
 
     Args:
         num_features: C.
@@ -308,7 +310,9 @@ class _InstanceNorm(_BatchNorm):
 class InstanceNorm1d(_InstanceNorm):
     r"""Instance norm: each (sample, channel) of (N, C, L) standardised, as ``torch.nn.InstanceNorm1d``.
 
-    $$ y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c $$
+    $$
+    y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c
+    $$
 
     Args:
         num_features: C.
@@ -334,7 +338,9 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     r"""Instance norm: each (sample, channel) map standardised, as ``torch.nn.InstanceNorm2d``.
 
-    $$ y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c $$
+    $$
+    y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c
+    $$
 
     Args:
         num_features: C.
@@ -359,7 +365,9 @@ class InstanceNorm2d(_InstanceNorm):
 class InstanceNorm3d(_InstanceNorm):
     r"""Instance norm over (N, C, D, H, W), as ``torch.nn.InstanceNorm3d``.
 
-    $$ y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c $$
+    $$
+    y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c
+    $$
 
     Args:
         num_features: C.
@@ -384,8 +392,10 @@ class InstanceNorm3d(_InstanceNorm):
 class LocalResponseNorm(Module):
     r"""Normalise each channel by the energy of its neighbouring channels, as ``torch.nn.LocalResponseNorm``.
 
-    $$ b_c = a_c \Big/ \Big(k + \frac{\alpha}{n} \sum_{c'=c-\lfloor n/2 \rfloor}^{c+\lfloor (n-1)/2 \rfloor}
-       a_{c'}^2\Big)^{\beta} $$
+    $$
+    b_c = a_c \Big/ \Big(k + \frac{\alpha}{n} \sum_{c'=c-\lfloor n/2 \rfloor}^{c+\lfloor (n-1)/2 \rfloor}
+    a_{c'}^2\Big)^{\beta}
+    $$
 
     Args:
         size: n, the number of neighbouring channels.

@@ -1,5 +1,7 @@
-"""Padding layers: ``ZeroPad1d/2d/3d``, ``ConstantPad1d/2d/3d``, ``ReflectionPad1d/2d/3d``,
-``ReplicationPad1d/2d/3d`` and ``CircularPad1d/2d/3d``, as ``torch.nn``.
+"""Padding layers, as ``torch.nn``.
+
+``ZeroPad1d/2d/3d``, ``ConstantPad1d/2d/3d``, ``ReflectionPad1d/2d/3d``, ``ReplicationPad1d/2d/3d``
+and ``CircularPad1d/2d/3d``.
 
 Each pads the last 1, 2 or 3 dims of its input by ``F.pad`` (``chainrule/ops/shape.py``) with the
 widths given as (left, right[, top, bottom[, front, back]]), an int meaning the same width on every
@@ -57,7 +59,9 @@ class _ZeroPadNd(_ConstantPadNd):
 class ZeroPad1d(_ZeroPadNd):
     r"""Pad the last dim with zeros, as ``torch.nn.ZeroPad1d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant})
+    $$
 
     Args:
         padding: an int (every side) or the 2 widths (left, right).
@@ -78,7 +82,9 @@ class ZeroPad1d(_ZeroPadNd):
 class ZeroPad2d(_ZeroPadNd):
     r"""Pad the last 2 dims with zeros, as ``torch.nn.ZeroPad2d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant})
+    $$
 
     Args:
         padding: an int (every side) or the 4 widths (left, right, top, bottom).
@@ -101,7 +107,9 @@ class ZeroPad2d(_ZeroPadNd):
 class ZeroPad3d(_ZeroPadNd):
     r"""Pad the last 3 dims with zeros, as ``torch.nn.ZeroPad3d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant})
+    $$
 
     Args:
         padding: an int (every side) or the 6 widths (left, right, top, bottom, front, back).
@@ -122,7 +130,9 @@ class ZeroPad3d(_ZeroPadNd):
 class ConstantPad1d(_ConstantPadNd):
     r"""Pad the last dim with the constant ``value``, as ``torch.nn.ConstantPad1d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant})
+    $$
 
     Args:
         padding: an int (every side) or the 2 widths (left, right).
@@ -144,7 +154,9 @@ class ConstantPad1d(_ConstantPadNd):
 class ConstantPad2d(_ConstantPadNd):
     r"""Pad the last 2 dims with the constant ``value``, as ``torch.nn.ConstantPad2d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant})
+    $$
 
     Args:
         padding: an int (every side) or the 4 widths (left, right, top, bottom).
@@ -168,7 +180,9 @@ class ConstantPad2d(_ConstantPadNd):
 class ConstantPad3d(_ConstantPadNd):
     r"""Pad the last 3 dims with the constant ``value``, as ``torch.nn.ConstantPad3d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{constant})
+    $$
 
     Args:
         padding: an int (every side) or the 6 widths (left, right, top, bottom, front, back).
@@ -190,7 +204,9 @@ class ConstantPad3d(_ConstantPadNd):
 class ReflectionPad1d(_PadNd):
     r"""Pad the last dim with the input mirrored at its edges, as ``torch.nn.ReflectionPad1d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{reflect}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{reflect})
+    $$
 
     Args:
         padding: an int (every side) or the 2 widths (left, right).
@@ -212,7 +228,9 @@ class ReflectionPad1d(_PadNd):
 class ReflectionPad2d(_PadNd):
     r"""Pad the last 2 dims with the input mirrored at its edges, as ``torch.nn.ReflectionPad2d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{reflect}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{reflect})
+    $$
 
     Args:
         padding: an int (every side) or the 4 widths (left, right, top, bottom).
@@ -236,7 +254,9 @@ class ReflectionPad2d(_PadNd):
 class ReflectionPad3d(_PadNd):
     r"""Pad the last 3 dims with the input mirrored at its edges, as ``torch.nn.ReflectionPad3d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{reflect}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{reflect})
+    $$
 
     Args:
         padding: an int (every side) or the 6 widths (left, right, top, bottom, front, back).
@@ -258,7 +278,9 @@ class ReflectionPad3d(_PadNd):
 class ReplicationPad1d(_PadNd):
     r"""Pad the last dim with copies of the edge values, as ``torch.nn.ReplicationPad1d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{replicate}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{replicate})
+    $$
 
     Args:
         padding: an int (every side) or the 2 widths (left, right).
@@ -280,7 +302,9 @@ class ReplicationPad1d(_PadNd):
 class ReplicationPad2d(_PadNd):
     r"""Pad the last 2 dims with copies of the edge values, as ``torch.nn.ReplicationPad2d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{replicate}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{replicate})
+    $$
 
     Args:
         padding: an int (every side) or the 4 widths (left, right, top, bottom).
@@ -304,7 +328,9 @@ class ReplicationPad2d(_PadNd):
 class ReplicationPad3d(_PadNd):
     r"""Pad the last 3 dims with copies of the edge values, as ``torch.nn.ReplicationPad3d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{replicate}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{replicate})
+    $$
 
     Args:
         padding: an int (every side) or the 6 widths (left, right, top, bottom, front, back).
@@ -326,7 +352,9 @@ class ReplicationPad3d(_PadNd):
 class CircularPad1d(_PadNd):
     r"""Pad the last dim with the input wrapped around, as ``torch.nn.CircularPad1d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{circular}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{circular})
+    $$
 
     Args:
         padding: an int (every side) or the 2 widths (left, right).
@@ -348,7 +376,9 @@ class CircularPad1d(_PadNd):
 class CircularPad2d(_PadNd):
     r"""Pad the last 2 dims with the input wrapped around, as ``torch.nn.CircularPad2d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{circular}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{circular})
+    $$
 
     Args:
         padding: an int (every side) or the 4 widths (left, right, top, bottom).
@@ -372,7 +402,9 @@ class CircularPad2d(_PadNd):
 class CircularPad3d(_PadNd):
     r"""Pad the last 3 dims with the input wrapped around, as ``torch.nn.CircularPad3d``.
 
-    $$ \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{circular}) $$
+    $$
+    \text{out} = \operatorname{pad}(x,\ \text{padding},\ \text{mode}=\text{circular})
+    $$
 
     Args:
         padding: an int (every side) or the 6 widths (left, right, top, bottom, front, back).

@@ -406,7 +406,9 @@ class Upsample(Module):
     ``'nearest'`` copies the nearest pixel; ``'linear'``, ``'bilinear'`` and ``'trilinear'`` (3-D,
     4-D and 5-D inputs) mix the two neighbours along each dim:
 
-    $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1} $$
+    $$
+    y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1}
+    $$
 
     Args:
         size: the output spatial size.
@@ -459,7 +461,9 @@ class Upsample(Module):
 class UpsamplingNearest2d(Upsample):
     r"""Nearest-neighbour resizing of (N, C, H, W), as ``torch.nn.UpsamplingNearest2d``.
 
-    $$ y_{ij} = x_{\lfloor i\,H/H_{out} \rfloor,\ \lfloor j\,W/W_{out} \rfloor} $$
+    $$
+    y_{ij} = x_{\lfloor i\,H/H_{out} \rfloor,\ \lfloor j\,W/W_{out} \rfloor}
+    $$
 
     Args:
         size: the output size (H_out, W_out).
@@ -482,8 +486,10 @@ class UpsamplingNearest2d(Upsample):
 class UpsamplingBilinear2d(Upsample):
     r"""Bilinear resizing of (N, C, H, W) with ``align_corners=True``, as ``torch.nn.UpsamplingBilinear2d``.
 
-    $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
-       \quad s_i = i\,\frac{\text{in} - 1}{\text{out} - 1} \quad\text{(along H, then W)} $$
+    $$
+    y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
+    \quad s_i = i\,\frac{\text{in} - 1}{\text{out} - 1} \quad\text{(along H, then W)}
+    $$
 
     Args:
         size: the output size (H_out, W_out).
@@ -558,7 +564,9 @@ def _adaptive_size(layer: str, output_size, nd: int):
 class AdaptiveAvgPool1d(Module):
     r"""Average pooling of (N, C, L) to a fixed length, whatever L, as ``torch.nn.AdaptiveAvgPool1d``.
 
-    $$ \text{out}_i = \operatorname{mean}\, x[\lfloor iL/o \rfloor : \lceil (i+1)L/o \rceil] $$
+    $$
+    \text{out}_i = \operatorname{mean}\, x[\lfloor iL/o \rfloor : \lceil (i+1)L/o \rceil]
+    $$
 
     Args:
         output_size: the output length o.
@@ -603,7 +611,9 @@ class _AdaptiveMaxPoolNd(Module):
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     r"""Max pooling of (N, C, L) to a fixed length, as ``torch.nn.AdaptiveMaxPool1d``.
 
-    $$ \text{out}_i = \max\, x[\lfloor iL/o \rfloor : \lceil (i+1)L/o \rceil] $$
+    $$
+    \text{out}_i = \max\, x[\lfloor iL/o \rfloor : \lceil (i+1)L/o \rceil]
+    $$
 
     Args:
         output_size: the output length o.
@@ -625,8 +635,10 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     r"""Max pooling of (N, C, H, W) to a fixed size, as ``torch.nn.AdaptiveMaxPool2d``.
 
-    $$ \text{out}_{ij} = \max\, x[\lfloor iH/o_H \rfloor : \lceil (i+1)H/o_H \rceil,\;
-       \lfloor jW/o_W \rfloor : \lceil (j+1)W/o_W \rceil] $$
+    $$
+    \text{out}_{ij} = \max\, x[\lfloor iH/o_H \rfloor : \lceil (i+1)H/o_H \rceil,\;
+    \lfloor jW/o_W \rfloor : \lceil (j+1)W/o_W \rceil]
+    $$
 
     Args:
         output_size: an int or a pair (oH, oW); None in the pair keeps that input size.
@@ -670,7 +682,9 @@ class _MaxUnpoolNd(Module):
 class MaxUnpool1d(_MaxUnpoolNd):
     r"""Put the maxima of ``MaxPool1d`` back in place, zeros elsewhere, as ``torch.nn.MaxUnpool1d``.
 
-    $$ \text{out}[n, c, \text{indices}[n, c, i]] = x[n, c, i] $$
+    $$
+    \text{out}[n, c, \text{indices}[n, c, i]] = x[n, c, i]
+    $$
 
     Args:
         kernel_size: the pool's kernel size.
@@ -694,7 +708,9 @@ class MaxUnpool1d(_MaxUnpoolNd):
 class MaxUnpool2d(_MaxUnpoolNd):
     r"""Put the maxima of ``MaxPool2d`` back in place, zeros elsewhere, as ``torch.nn.MaxUnpool2d``.
 
-    $$ \text{out}[n, c, \text{indices}[n, c, i, j]] = x[n, c, i, j] \quad\text{(flat positions h·W + w)} $$
+    $$
+    \text{out}[n, c, \text{indices}[n, c, i, j]] = x[n, c, i, j] \quad\text{(flat positions h·W + w)}
+    $$
 
     Args:
         kernel_size: the pool's kernel size.
@@ -719,7 +735,9 @@ class MaxUnpool2d(_MaxUnpoolNd):
 class AdaptiveAvgPool3d(Module):
     r"""Average pooling of (N, C, D, H, W) to a fixed size, as ``torch.nn.AdaptiveAvgPool3d``.
 
-    $$ \text{out}_{ijl} = \operatorname{mean} x[\lfloor iD/o_D \rfloor : \lceil (i+1)D/o_D \rceil, \ldots] $$
+    $$
+    \text{out}_{ijl} = \operatorname{mean} x[\lfloor iD/o_D \rfloor : \lceil (i+1)D/o_D \rceil, \ldots]
+    $$
 
     Args:
         output_size: an int or a triple (oD, oH, oW); None keeps that input size.
@@ -748,7 +766,9 @@ class AdaptiveAvgPool3d(Module):
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     r"""Max pooling of (N, C, D, H, W) to a fixed size, as ``torch.nn.AdaptiveMaxPool3d``.
 
-    $$ \text{out}_{ijl} = \max\, x[\lfloor iD/o_D \rfloor : \lceil (i+1)D/o_D \rceil, \ldots] $$
+    $$
+    \text{out}_{ijl} = \max\, x[\lfloor iD/o_D \rfloor : \lceil (i+1)D/o_D \rceil, \ldots]
+    $$
 
     Args:
         output_size: an int or a triple (oD, oH, oW); None keeps that input size.
@@ -770,7 +790,9 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
 class MaxUnpool3d(_MaxUnpoolNd):
     r"""Put the maxima of ``MaxPool3d`` back in place, zeros elsewhere, as ``torch.nn.MaxUnpool3d``.
 
-    $$ \text{out}[n, c, \text{indices}[n, c, i, j, l]] = x[n, c, i, j, l] $$
+    $$
+    \text{out}[n, c, \text{indices}[n, c, i, j, l]] = x[n, c, i, j, l]
+    $$
 
     Args:
         kernel_size: the pool's kernel size.
@@ -831,7 +853,9 @@ class _LPPoolNd(Module):
 class LPPool1d(_LPPoolNd):
     r"""Power-average pooling over (N, C, L), as ``torch.nn.LPPool1d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     Args:
         norm_type: p (1: sum pooling, ∞: max pooling of |x|).
@@ -855,7 +879,9 @@ class LPPool1d(_LPPoolNd):
 class LPPool2d(_LPPoolNd):
     r"""Power-average pooling over (N, C, H, W), as ``torch.nn.LPPool2d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     Args:
         norm_type: p (1: sum pooling, ∞: max pooling of |x|).
@@ -879,7 +905,9 @@ class LPPool2d(_LPPoolNd):
 class LPPool3d(_LPPoolNd):
     r"""Power-average pooling over (N, C, D, H, W), as ``torch.nn.LPPool3d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     Args:
         norm_type: p (1: sum pooling, ∞: max pooling of |x|).
@@ -921,7 +949,9 @@ class _ChannelDropout(Module):
 class Dropout1d(_ChannelDropout):
     r"""Zero whole channels of (N, C, L) while training, as ``torch.nn.Dropout1d``.
 
-    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+    $$
+    \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p)
+    $$
 
     Args:
         p: the probability of zeroing a channel.
@@ -943,7 +973,9 @@ class Dropout1d(_ChannelDropout):
 class Dropout3d(_ChannelDropout):
     r"""Zero whole channels of (N, C, D, H, W) while training, as ``torch.nn.Dropout3d``.
 
-    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+    $$
+    \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p)
+    $$
 
     Args:
         p: the probability of zeroing a channel.

@@ -256,9 +256,11 @@ class RNNBase(Module):
         return res[0], res[1], res[2] if self.mode == "LSTM" else None
 
     def _all_layers(self, x, h0, c0, run):
-        """Every layer and direction in turn: ``run(x, h_0, c_0, layer, direction)`` gives
-        (output, h_n, c_n) of one; the directions' outputs are concatenated on the last dim, with
-        dropout between layers.  Returns (output, h_n, c_n) with the states stacked (D·L, B, ·).
+        """Run every layer and direction in turn.
+
+        ``run(x, h_0, c_0, layer, direction)`` gives (output, h_n, c_n) of one; the directions' outputs are
+        concatenated on the last dim, with dropout between layers.  Returns (output, h_n, c_n) with the states
+        stacked (D·L, B, ·).
         """
         D = 2 if self.bidirectional else 1
         h_n, c_n = [], []
@@ -296,9 +298,11 @@ class RNNBase(Module):
         return (output, (hn, cn)) if is_lstm else (output, hn)
 
     def _forward_packed(self, packed: PackedSequence, hx):
-        """The layers over a PackedSequence: each run of steps with the same number of live
-        sequences goes through the fused op at once; a sequence's final state is taken when it ends
-        (forward direction), and the reverse direction starts each sequence at its last real step.
+        """Run the layers over a PackedSequence.
+
+        Each run of steps with the same number of live sequences goes through the fused op at once; a
+        sequence's final state is taken when it ends (forward direction), and the reverse direction starts
+        each sequence at its last real step.
         """
         name = type(self).__name__
         data = packed.data
@@ -360,8 +364,9 @@ def _zeros(like: Tensor, rows: int, cols: int) -> Tensor:
 
 
 def _packed_forward(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
-    """The forward direction of one layer over packed rows x (N, I): runs of equal batch size at
-    once; sequences that end leave their final state behind.
+    """The forward direction of one layer over packed rows x (N, I).
+
+    Runs of equal batch size go at once; sequences that end leave their final state behind.
     """
     outs, h_done, c_done = [], [], []
     h, c = h0, c0
@@ -380,8 +385,9 @@ def _packed_forward(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
 
 
 def _packed_reverse(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
-    """The reverse direction of one layer over packed rows: from the last step back, sequences
-    join (with their initial state) at their own last step.
+    """The reverse direction of one layer over packed rows.
+
+    From the last step back, sequences join (with their initial state) at their own last step.
     """
     outs = []
     h = c = None
@@ -401,7 +407,8 @@ def _packed_reverse(m: RNNBase, x: Tensor, segments: list, h0, c0, layer: int):
 
 
 def _lstm_projected(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, reverse: bool):
-    """An LSTM layer with a projection (``proj_size``), step by step from differentiable ops:
+    """An LSTM layer with a projection (``proj_size``), step by step from differentiable ops.
+
     gates = W_ih x_t + b_ih + W_hh h + b_hh; c' = σ(f) c + σ(i) tanh(g); h' = W_hr (σ(o) tanh(c')).
     """
     T, B, _ = x.shape

@@ -1,6 +1,7 @@
-"""Activation functions: softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax, and
-selu, celu, mish, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, softmin,
-tanhshrink, threshold, glu, hardshrink, softshrink.
+"""Activation functions.
+
+softplus, leaky_relu, prelu, elu, gelu, silu, softmax, log_softmax, and selu, celu, mish, hardtanh, relu6,
+hardsigmoid, hardswish, logsigmoid, softsign, softmin, tanhshrink, threshold, glu, hardshrink, softshrink.
 
 (``relu``, ``sigmoid`` and ``tanh`` live in ``elementwise``.)  Each op is a ``Function``
 whose backward is the local derivative times the upstream gradient, written with
@@ -652,8 +653,10 @@ class Hardtanh(Function):
 
 
 class Hardsigmoid(Function):
-    """out = min(max(x + 3, 0), 6) / 6;  dx = grad / 6 where -3 < x < 3, else 0 (1/6 rounded to
-    float32 as PyTorch's kernel, also for float64).
+    """out = min(max(x + 3, 0), 6) / 6.
+
+    dx = grad / 6 where -3 < x < 3, else 0 (1/6 rounded to float32 as PyTorch's kernel, also for
+    float64).
     """
 
     array_backward = True
@@ -671,8 +674,9 @@ class Hardsigmoid(Function):
 
 
 class Hardswish(Function):
-    """out = x · min(max(x + 3, 0), 6) / 6;  dx = 0 for x ≤ -3, grad (x/3 + ½) for -3 < x < 3,
-    grad for x ≥ 3 (PyTorch's values at ±3).
+    """out = x · min(max(x + 3, 0), 6) / 6.
+
+    dx = 0 for x ≤ -3, grad (x/3 + ½) for -3 < x < 3, grad for x ≥ 3 (PyTorch's values at ±3).
     """
 
     array_backward = True
@@ -744,7 +748,9 @@ class Threshold(Function):
 
 
 class Shrink(Function):
-    """hard: out = x where |x| > λ, else 0;  soft: out = x - λ·sign(x) where |x| > λ, else 0;
+    """Hard and soft shrinkage.
+
+    hard: out = x where |x| > λ, else 0;  soft: out = x - λ·sign(x) where |x| > λ, else 0;
     both: dx = grad where x > λ or x < -λ, else 0 (0 at ±λ, as PyTorch).
     """
 
@@ -772,7 +778,9 @@ class Shrink(Function):
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     r"""Scaled ELU, as ``torch.nn.functional.selu``.
 
-    $$ \mathrm{selu}(x) = \lambda_0 \begin{cases} x & x > 0 \\ \alpha_0 (e^x - 1) & x \le 0 \end{cases} $$
+    $$
+    \mathrm{selu}(x) = \lambda_0 \begin{cases} x & x > 0 \\ \alpha_0 (e^x - 1) & x \le 0 \end{cases}
+    $$
 
     with $\alpha_0 \approx 1.6733$, $\lambda_0 \approx 1.0507$ (self-normalising constants).
 
@@ -782,6 +790,10 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
     Returns:
         A tensor of the input's shape.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.selu(cr.tensor([-1.0, 0.0, 1.0]))
@@ -794,7 +806,9 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     r"""Continuously differentiable ELU, as ``torch.nn.functional.celu``.
 
-    $$ \mathrm{celu}(x) = \max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1)) $$
+    $$
+    \mathrm{celu}(x) = \max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))
+    $$
 
     Args:
         input: a floating point tensor of any shape.
@@ -803,6 +817,10 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
 
     Raises:
         RuntimeError: ``alpha`` is 0.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.celu(cr.tensor([-1.0, 2.0]), alpha=2.0)
@@ -815,11 +833,19 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    r"""Mish, as ``torch.nn.functional.mish``: $x \tanh(\mathrm{softplus}(x))$.
+    r"""Mish, a smooth self-gated activation, as ``torch.nn.functional.mish``.
+
+    $$
+    \mathrm{mish}(x) = x \tanh(\mathrm{softplus}(x))
+    $$
 
     Args:
         input: a floating point tensor of any shape.
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.mish(cr.tensor([-1.0, 0.0, 1.0]))
@@ -837,7 +863,9 @@ def hardtanh(
 ) -> Tensor:
     r"""``clamp(x, min_val, max_val)`` with PyTorch's gradient (0 at both ends), as ``F.hardtanh``.
 
-    $$ \mathrm{hardtanh}(x) = \min(\max(x, \text{min\_val}), \text{max\_val}) $$
+    $$
+    \mathrm{hardtanh}(x) = \min(\max(x, \text{min\_val}), \text{max\_val})
+    $$
 
     Args:
         input: a floating point tensor of any shape.
@@ -847,6 +875,10 @@ def hardtanh(
 
     Raises:
         ValueError: ``min_val`` is greater than ``max_val``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.hardtanh(cr.tensor([-3.0, 0.5, 3.0]))
@@ -861,11 +893,19 @@ def hardtanh(
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``, as ``torch.nn.functional.relu6``.
+    r"""ReLU capped at 6 (``hardtanh(x, 0, 6)``), as ``torch.nn.functional.relu6``.
+
+    $$
+    \mathrm{relu6}(x) = \min(\max(x, 0), 6)
+    $$
 
     Args:
         input: a floating point tensor of any shape.
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.relu6(cr.tensor([-1.0, 3.0, 8.0]))
@@ -878,11 +918,17 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     r"""The piecewise linear sigmoid, as ``torch.nn.functional.hardsigmoid``.
 
-    $$ \mathrm{hardsigmoid}(x) = \min(\max(x + 3, 0), 6) / 6 $$
+    $$
+    \mathrm{hardsigmoid}(x) = \min(\max(x + 3, 0), 6) / 6
+    $$
 
     Args:
         input: a floating point tensor of any shape.
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.hardsigmoid(cr.tensor([-4.0, 0.0, 1.5]))
@@ -895,11 +941,17 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     r"""Hard swish (MobileNetV3), as ``torch.nn.functional.hardswish``.
 
-    $$ \mathrm{hardswish}(x) = x \cdot \min(\max(x + 3, 0), 6) / 6 $$
+    $$
+    \mathrm{hardswish}(x) = x \cdot \min(\max(x + 3, 0), 6) / 6
+    $$
 
     Args:
         input: a floating point tensor of any shape.
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.hardswish(cr.tensor([-4.0, 1.0, 4.0]))
@@ -910,10 +962,18 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    r"""$\log \sigma(x) = -\mathrm{softplus}(-x)$, stable for large $|x|$, as ``F.logsigmoid``.
+    r"""Logarithm of the sigmoid, stable for large $|x|$, as ``F.logsigmoid``.
+
+    $$
+    \mathrm{logsigmoid}(x) = \log \sigma(x) = -\mathrm{softplus}(-x)
+    $$
 
     Args:
         input: a floating point tensor of any shape.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.logsigmoid(cr.tensor([-1000.0, 0.0, 1000.0]))
@@ -924,10 +984,18 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
-    r"""$x / (1 + |x|)$, as ``torch.nn.functional.softsign`` (composed the same way).
+    r"""Softsign, as ``torch.nn.functional.softsign`` (composed the same way).
+
+    $$
+    \mathrm{softsign}(x) = \frac{x}{1 + |x|}
+    $$
 
     Args:
         input: a floating point tensor of any shape.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.softsign(cr.tensor([-3.0, 1.0]))
@@ -938,10 +1006,18 @@ def softsign(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
-    r"""$x - \tanh(x)$, as ``torch.nn.functional.tanhshrink``.
+    r"""Tanhshrink, as ``torch.nn.functional.tanhshrink``.
+
+    $$
+    \mathrm{tanhshrink}(x) = x - \tanh(x)
+    $$
 
     Args:
         input: a floating point tensor of any shape.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.tanhshrink(cr.tensor([0.0, 2.0]))
@@ -954,12 +1030,18 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
     r"""softmax(-x) along ``dim``, as ``torch.nn.functional.softmin``.
 
-    $$ \mathrm{softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}} $$
+    $$
+    \mathrm{softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}
+    $$
 
     Args:
         input: a floating point tensor.
         dim: the dimension that sums to 1 (PyTorch's implicit choice, with a warning, when None).
         dtype: cast the input to this dtype first.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.softmin(cr.tensor([[0.0, 1.0]]), dim=1)
@@ -973,13 +1055,19 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
     r"""x where x > threshold, else ``value``, as ``torch.nn.functional.threshold``.
 
-    $$ y = \begin{cases} x & x > \text{threshold} \\ \text{value} & \text{otherwise} \end{cases} $$
+    $$
+    y = \begin{cases} x & x > \text{threshold} \\ \text{value} & \text{otherwise} \end{cases}
+    $$
 
     Args:
         input: a floating point tensor of any shape.
         threshold: the cut; an input exactly at it becomes ``value`` (gradient 0).
         value: what replaces the inputs at or below ``threshold``.
         inplace: accepted for compatibility; the result is always a new tensor.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.threshold(cr.tensor([0.5, 1.0, 2.0]), 1.0, -1.0)
@@ -994,7 +1082,9 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     r"""Gated linear unit, as ``torch.nn.functional.glu``: the input split in halves a, b along ``dim``.
 
-    $$ \mathrm{glu}(a, b) = a \otimes \sigma(b) $$
+    $$
+    \mathrm{glu}(a, b) = a \otimes \sigma(b)
+    $$
 
     Args:
         input: a floating point tensor whose size along ``dim`` is even.
@@ -1005,6 +1095,10 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
 
     Raises:
         RuntimeError: a 0-d input, or an odd size along ``dim``.
+
+    Shape:
+        - Input: (*, 2M, *), the 2M at ``dim``
+        - Output: (*, M, *)
 
     Example:
         >>> cr.nn.functional.glu(cr.tensor([[1.0, 2.0, 0.0, 0.0]])).shape
@@ -1025,11 +1119,19 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    r"""x where |x| > λ, else 0, as ``torch.nn.functional.hardshrink``.
+    r"""Hard shrinkage: x where |x| > λ, else 0, as ``torch.nn.functional.hardshrink``.
+
+    $$
+    \mathrm{hardshrink}(x) = \begin{cases} x & |x| > \lambda \\ 0 & \text{otherwise} \end{cases}
+    $$
 
     Args:
         input: a floating point tensor of any shape.
         lambd: λ.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.hardshrink(cr.tensor([-1.0, 0.2, 0.5, 0.7]))
@@ -1041,7 +1143,15 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    r"""x - λ for x > λ, x + λ for x < -λ, else 0, as ``torch.nn.functional.softshrink``.
+    r"""Soft shrinkage towards 0 by λ, as ``torch.nn.functional.softshrink``.
+
+    $$
+    \mathrm{softshrink}(x) = \begin{cases}
+    x - \lambda & x > \lambda \\
+    x + \lambda & x < -\lambda \\
+    0 & \text{otherwise}
+    \end{cases}
+    $$
 
     Args:
         input: a floating point tensor of any shape.
@@ -1049,6 +1159,10 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 
     Raises:
         RuntimeError: ``lambd`` is negative.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the shape of the input.
 
     Example:
         >>> cr.nn.functional.softshrink(cr.tensor([-1.0, 0.2, 0.7]))

@@ -296,10 +296,12 @@ def add_at_columns(x, cols, values):
 
 
 def sin(x):
+    """The sine of an array or a Tensor, element-wise."""
     return x.sin() if isinstance(x, Tensor) else xp_of(x).sin(x)
 
 
 def cos(x):
+    """The cosine of an array or a Tensor, element-wise."""
     return x.cos() if isinstance(x, Tensor) else xp_of(x).cos(x)
 
 

@@ -198,7 +198,9 @@ def ctc_loss(
     The negative log of the total probability of every alignment of the target with the input
     (repeats merged, blanks removed):
 
-    $$ \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_n)} \prod_{t=1}^{T_n} p_t(\pi_t) $$
+    $$
+    \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_n)} \prod_{t=1}^{T_n} p_t(\pi_t)
+    $$
 
     computed by the forward (alpha) recursion in log space; the gradient comes from the
     alpha-beta recursion and, as PyTorch's, treats ``log_probs`` as normalised (pass the output
@@ -221,6 +223,12 @@ def ctc_loss(
     Raises:
         RuntimeError: lengths that do not fit the inputs, a blank outside [0, C).
         IndexError: a target class outside [0, C).
+
+    Shape:
+        - Log_probs: (T, N, C) or (T, C), from ``log_softmax``
+        - Targets: (N, S) padded, or (sum(target_lengths),) concatenated
+        - Input_lengths, Target_lengths: (N,)
+        - Output: a scalar, or (N,) for ``'none'``
 
     Example:
         >>> lp = cr.tensor([[[0.0, -100.0]], [[-100.0, 0.0]]])  # T=2, N=1, C=2

@@ -1,5 +1,6 @@
-"""Distances and normalisation: ``vector_norm`` along one dim, ``normalize``, ``cosine_similarity``,
-``pairwise_distance``, as ``torch.nn.functional``.
+"""Distances and normalisation, as ``torch.nn.functional``.
+
+``vector_norm`` along one dim, ``normalize``, ``cosine_similarity``, ``pairwise_distance``.
 
 All three public functions are compositions of differentiable ops, written the way PyTorch
 writes them, so values, gradients at the kinks (a zero norm, a clamped denominator) and second
@@ -21,7 +22,8 @@ from chainrule.tensor import Tensor
 
 
 class PNorm(Function):
-    """out = (Σ |x|ᵖ)^{1/p} along ``axis`` for a finite p ∉ {1, 2};
+    """out = (Σ |x|ᵖ)^{1/p} along ``axis`` for a finite p ∉ {1, 2}.
+
     dx = sgn(x) |x|^{p-1} · grad / out^{p-1} (0 where out = 0), and for p < 1
     sgn(x) |x|^{p-1} · grad · out^{1-p} (0 where x = 0), as PyTorch's vector-norm backward.
     p = 0 counts the nonzero entries; its gradient is 0.
@@ -107,7 +109,9 @@ def _broadcast_pair(op: str, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:  # noqa: A002
     r"""Each vector along ``dim`` divided by its p-norm, as ``torch.nn.functional.normalize``.
 
-    $$ v = \frac{x}{\max(\lVert x \rVert_p, \epsilon)} $$
+    $$
+    v = \frac{x}{\max(\lVert x \rVert_p, \epsilon)}
+    $$
 
     Args:
         input: a floating point tensor.
@@ -135,8 +139,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     r"""Cosine of the angle between x1 and x2 along ``dim``, as ``torch.nn.functional.cosine_similarity``.
 
-    $$ \cos(x_1, x_2) = \sum \frac{x_1}{\max(\lVert x_1 \rVert_2, \epsilon)}
-       \cdot \frac{x_2}{\max(\lVert x_2 \rVert_2, \epsilon)} $$
+    $$
+    \cos(x_1, x_2) = \sum \frac{x_1}{\max(\lVert x_1 \rVert_2, \epsilon)}
+    \cdot \frac{x_2}{\max(\lVert x_2 \rVert_2, \epsilon)}
+    $$
 
     Each input is normalised first (as PyTorch, so the result stays in [-1, 1]); the clamp to
     ``eps`` passes the gradient through unchanged, as PyTorch's clamp under ``no_grad`` does.
@@ -172,7 +178,9 @@ def pairwise_distance(
 ) -> Tensor:
     r"""The p-norm of x1 - x2 + eps along the last dim, as ``torch.nn.functional.pairwise_distance``.
 
-    $$ d(x_1, x_2) = \lVert x_1 - x_2 + \epsilon \rVert_p $$
+    $$
+    d(x_1, x_2) = \lVert x_1 - x_2 + \epsilon \rVert_p
+    $$
 
     Args:
         x1: a floating point tensor (N, D) or (D,).

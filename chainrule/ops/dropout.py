@@ -19,9 +19,10 @@ from chainrule.tensor import Tensor
 
 
 def drop(input: Tensor, p: float, shape: tuple) -> Tensor:  # noqa: A002
-    """The one dropout primitive: ``input · m / (1 - p)`` with ``m ~ Bernoulli(1 - p)`` drawn over
-    ``shape`` (the input's shape, or a shape that broadcasts against it to drop whole channels),
-    the mask divided by (1 - p) in the input's dtype as PyTorch does; all zeros when p = 1.
+    """The one dropout primitive: ``input · m / (1 - p)`` with ``m ~ Bernoulli(1 - p)``.
+
+    The mask is drawn over ``shape`` (the input's shape, or a shape that broadcasts against it to drop whole
+    channels), the mask divided by (1 - p) in the input's dtype as PyTorch does; all zeros when p = 1.
     """
     keep = _random.bernoulli(1.0 - p, shape, input.device)
     if p == 1.0:
@@ -75,7 +76,9 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     With m ~ Bernoulli(1 - p) per element, α' = 1.7580993408473766 and
     a = ((α'² p + 1)(1 - p))^{-1/2}:
 
-    $$ \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p $$
+    $$
+    \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p
+    $$
 
     so a dropped unit takes SELU's negative saturation value instead of 0, and the affine map
     restores the input's mean and variance.  Identity when not ``training`` (the default, as
@@ -105,7 +108,9 @@ def feature_alpha_dropout(
 
     As ``alpha_dropout``, with one draw m per (sample, channel) of an (N, C, *) input:
 
-    $$ \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p $$
+    $$
+    \text{out} = a\,(m\,x + (1 - m)(-\alpha')) + a\,\alpha' p
+    $$
 
     Args:
         input: (N, C, *).

@@ -217,8 +217,10 @@ def embedding_bag(
 ) -> Tensor:
     r"""Sums, means or maxima of bags of embeddings, as ``torch.nn.functional.embedding_bag``.
 
-    $$ \text{out}_b = \operatorname{reduce}_{i \in \text{bag } b,\ \text{idx}_i \ne \text{padding}}
-       \; w_i \cdot \text{weight}[\text{idx}_i] $$
+    $$
+    \text{out}_b = \operatorname{reduce}_{i \in \text{bag } b,\ \text{idx}_i \ne \text{padding}}
+    \; w_i \cdot \text{weight}[\text{idx}_i]
+    $$
 
     with reduce = Σ (``'sum'``), the mean (``'mean'``) or the element-wise maximum (``'max'``, the
     gradient going to the first maximum); w = ``per_sample_weights`` (``'sum'`` only) or 1.  Entries

@@ -1,5 +1,7 @@
-"""Rearranging ops: ``unfold`` / ``fold`` (sliding blocks to columns and back) and
-``pixel_shuffle`` / ``pixel_unshuffle`` (channels to space and back).
+"""Rearranging ops.
+
+``unfold`` / ``fold`` (sliding blocks to columns and back) and ``pixel_shuffle`` /
+``pixel_unshuffle`` (channels to space and back).
 
 ``unfold`` copies every sliding block of an image into one column, exactly the im2col of the
 convolutions (``chainrule/kernels/conv.py``); ``fold`` adds every column back onto its block,
@@ -91,7 +93,9 @@ def _block_geometry(op: str, size: tuple, kernel_size, dilation, padding, stride
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
     r"""The sliding blocks of an image as columns, as ``torch.nn.functional.unfold`` (im2col).
 
-    $$ \text{out}[n, c \cdot K + k, l] = x_{\text{pad}}[n, c, s \cdot l + d \cdot k] $$
+    $$
+    \text{out}[n, c \cdot K + k, l] = x_{\text{pad}}[n, c, s \cdot l + d \cdot k]
+    $$
 
     with K = kH·kW kernel offsets k and L blocks l, row-major over the (zero-padded) image.
 
@@ -132,7 +136,9 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
     r"""Columns of sliding blocks summed back into an image, as ``torch.nn.functional.fold`` (col2im).
 
-    $$ \text{out}[n, c, p] = \sum_{(k, l):\ s \cdot l + d \cdot k = p} \text{input}[n, c \cdot K + k, l] $$
+    $$
+    \text{out}[n, c, p] = \sum_{(k, l):\ s \cdot l + d \cdot k = p} \text{input}[n, c \cdot K + k, l]
+    $$
 
     Overlapping blocks add up; what falls into the padding is dropped.  ``fold(unfold(x))`` is x
     times the number of blocks covering each pixel.
@@ -192,7 +198,9 @@ def _factor(op: str, name: str, value) -> int:
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     r"""Channels to space, (*, C·r², H, W) -> (*, C, H·r, W·r), as ``torch.nn.functional.pixel_shuffle``.
 
-    $$ \text{out}[\ldots, c, h r + i, w r + j] = x[\ldots, c r^2 + i r + j, h, w] $$
+    $$
+    \text{out}[\ldots, c, h r + i, w r + j] = x[\ldots, c r^2 + i r + j, h, w]
+    $$
 
     The sub-pixel convolution's upsampling step (ESPCN).
 
@@ -230,7 +238,9 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
     r"""Space to channels, (*, C, H·r, W·r) -> (*, C·r², H, W), as ``F.pixel_unshuffle`` in PyTorch.
 
-    $$ \text{out}[\ldots, c r^2 + i r + j, h, w] = x[\ldots, c, h r + i, w r + j] $$
+    $$
+    \text{out}[\ldots, c r^2 + i r + j, h, w] = x[\ldots, c, h r + i, w r + j]
+    $$
 
     The inverse of ``pixel_shuffle``.
 
@@ -267,7 +277,9 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     r"""Interleave the channels of ``groups`` groups, as ``torch.nn.functional.channel_shuffle`` (ShuffleNet).
 
-    $$ \text{out}[:, j \cdot g + i] = x[:, i \cdot (C/g) + j] \quad (i < g,\ j < C/g) $$
+    $$
+    \text{out}[:, j \cdot g + i] = x[:, i \cdot (C/g) + j] \quad (i < g,\ j < C/g)
+    $$
 
     Args:
         input: (N, C, *), C divisible by ``groups``.

@@ -129,7 +129,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     r"""y = x₁ᵀ A x₂ + b for every output feature, as ``torch.nn.functional.bilinear``.
 
-    $$ y_o = \sum_{i,j} x_{1,i}\, A_{o i j}\, x_{2,j} + b_o $$
+    $$
+    y_o = \sum_{i,j} x_{1,i}\, A_{o i j}\, x_{2,j} + b_o
+    $$
 
     Computed as one matrix product, (x₁ · A reshaped to (in1, out·in2)), then the dot products with
     x₂; the gradients follow from those two ops.

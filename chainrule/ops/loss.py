@@ -964,7 +964,9 @@ def kl_div(
     ``input`` holds log-probabilities; ``target`` probabilities (or log-probabilities with
     ``log_target=True``). Element-wise
 
-    $$ \ell = y (\log y - x) \quad\text{or, with log\_target,}\quad \ell = e^{y} (y - x) $$
+    $$
+    \ell = y (\log y - x) \quad\text{or, with log\_target,}\quad \ell = e^{y} (y - x)
+    $$
 
     (0 where y = 0). ``reduction='batchmean'`` divides the sum by the batch size, the true KL
     divergence; ``'mean'`` divides by the number of elements and warns, as PyTorch.
@@ -1020,7 +1022,9 @@ def poisson_nll_loss(
 ) -> Tensor:
     r"""Negative log-likelihood of a Poisson target, as ``torch.nn.functional.poisson_nll_loss``.
 
-    $$ \ell = e^{x} - y x \ (\text{log\_input}),\quad \ell = x - y \log(x + \epsilon) \ (\text{otherwise}) $$
+    $$
+    \ell = e^{x} - y x \ (\text{log\_input}),\quad \ell = x - y \log(x + \epsilon) \ (\text{otherwise})
+    $$
 
     With ``full``, Stirling's term $y \log y - y + \tfrac12 \log(2\pi y)$ is added where y > 1.
 
@@ -1033,6 +1037,11 @@ def poisson_nll_loss(
         eps: keeps log(x + eps) finite when ``log_input=False``.
         reduce: deprecated, as PyTorch (use ``reduction``).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*)
+        - Target: (*), the input's shape
+        - Output: a scalar, or the input's shape for ``'none'``
 
     Example:
         >>> float(cr.nn.functional.poisson_nll_loss(cr.tensor([0.0]), cr.tensor([1.0])))
@@ -1064,8 +1073,10 @@ def gaussian_nll_loss(
 ) -> Tensor:
     r"""Negative log-likelihood of a Gaussian target, as ``torch.nn.functional.gaussian_nll_loss``.
 
-    $$ \ell = \tfrac12 \left(\log \max(\sigma^2, \epsilon) + \frac{(x - y)^2}{\max(\sigma^2, \epsilon)}\right)
-       \ (+\ \tfrac12 \log 2\pi \text{ if full}) $$
+    $$
+    \ell = \tfrac12 \left(\log \max(\sigma^2, \epsilon) + \frac{(x - y)^2}{\max(\sigma^2, \epsilon)}\right)
+    \ (+\ \tfrac12 \log 2\pi \text{ if full})
+    $$
 
     The clamp to ``eps`` passes the gradient of ``var`` through unchanged, as PyTorch (which
     clamps under ``no_grad``).
@@ -1081,6 +1092,12 @@ def gaussian_nll_loss(
 
     Raises:
         ValueError: a negative variance, or ``var`` of a shape that fits none of the above.
+
+    Shape:
+        - Input: (N, *)
+        - Target: (N, *), the input's shape
+        - Var: the input's shape, without its last dim, with one dim of size 1, or a float
+        - Output: a scalar, or the input's shape for ``'none'``
 
     Example:
         >>> x = cr.tensor([[1.0, 2.0]])
@@ -1132,7 +1149,9 @@ def margin_ranking_loss(
 ) -> Tensor:
     r"""Ranking hinge: x1 should exceed x2 by ``margin`` where y = 1 (and trail it where y = -1).
 
-    $$ \ell = \max(0, -y (x_1 - x_2) + \text{margin}) $$
+    $$
+    \ell = \max(0, -y (x_1 - x_2) + \text{margin})
+    $$
 
     As ``torch.nn.functional.margin_ranking_loss``: all three of the same number of dims,
     broadcast together.
@@ -1145,6 +1164,10 @@ def margin_ranking_loss(
         size_average: deprecated, as PyTorch (use ``reduction``).
         reduce: deprecated, as PyTorch (use ``reduction``).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input1, Input2, Target: (N,) or (), the same number of dims
+        - Output: a scalar, or the inputs' shape for ``'none'``
 
     Example:
         >>> f = cr.nn.functional.margin_ranking_loss
@@ -1182,7 +1205,9 @@ def hinge_embedding_loss(
 ) -> Tensor:
     r"""Hinge loss on distances, as ``torch.nn.functional.hinge_embedding_loss``.
 
-    $$ \ell = \begin{cases} x & y = 1 \\ \max(0, \text{margin} - x) & y = -1 \end{cases} $$
+    $$
+    \ell = \begin{cases} x & y = 1 \\ \max(0, \text{margin} - x) & y = -1 \end{cases}
+    $$
 
     (PyTorch's sum of both pieces: a target other than ±1 gets both.)
 
@@ -1193,6 +1218,11 @@ def hinge_embedding_loss(
         size_average: deprecated, as PyTorch (use ``reduction``).
         reduce: deprecated, as PyTorch (use ``reduction``).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*)
+        - Target: (*), the input's shape
+        - Output: a scalar, or the input's shape for ``'none'``
 
     Example:
         >>> f = cr.nn.functional.hinge_embedding_loss
@@ -1219,8 +1249,10 @@ def cosine_embedding_loss(
 ) -> Tensor:
     r"""Cosine loss on pairs, as ``torch.nn.functional.cosine_embedding_loss``.
 
-    $$ \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\ \max(0, \cos(x_1, x_2) - \text{margin}) & y = -1
-       \end{cases} $$
+    $$
+    \ell = \begin{cases} 1 - \cos(x_1, x_2) & y = 1 \\ \max(0, \cos(x_1, x_2) - \text{margin}) & y = -1
+    \end{cases}
+    $$
 
     with $\cos = \frac{x_1 \cdot x_2}{\sqrt{(\lVert x_1\rVert^2 + 10^{-12})(\lVert x_2\rVert^2 + 10^{-12})}}$.
 
@@ -1232,6 +1264,11 @@ def cosine_embedding_loss(
         size_average: deprecated, as PyTorch (use ``reduction``).
         reduce: deprecated, as PyTorch (use ``reduction``).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input1, Input2: (N, D) or (D,)
+        - Target: (N,) or ()
+        - Output: a scalar, or (N,) for ``'none'``
 
     Example:
         >>> f = cr.nn.functional.cosine_embedding_loss
@@ -1279,7 +1316,9 @@ def soft_margin_loss(
 ) -> Tensor:
     r"""Two-class logistic loss, as ``torch.nn.functional.soft_margin_loss``.
 
-    $$ \ell = \log(1 + e^{-y x}) $$
+    $$
+    \ell = \log(1 + e^{-y x})
+    $$
 
     computed as a stable softplus, so it stays finite where PyTorch's log1p(exp) overflows.
 
@@ -1289,6 +1328,11 @@ def soft_margin_loss(
         size_average: deprecated, as PyTorch (use ``reduction``).
         reduce: deprecated, as PyTorch (use ``reduction``).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+
+    Shape:
+        - Input: (*)
+        - Target: (*), the input's shape
+        - Output: a scalar, or the input's shape for ``'none'``
 
     Example:
         >>> round(float(cr.nn.functional.soft_margin_loss(cr.tensor([0.0]), cr.tensor([1.0]))), 4)
@@ -1310,8 +1354,10 @@ def multilabel_soft_margin_loss(
 ) -> Tensor:
     r"""Multi-label one-versus-all logistic loss, as ``torch.nn.functional.multilabel_soft_margin_loss``.
 
-    $$ \ell_n = -\frac{1}{C} \sum_c w_c \left(y_{nc} \log \sigma(x_{nc})
-       + (1 - y_{nc}) \log \sigma(-x_{nc})\right) $$
+    $$
+    \ell_n = -\frac{1}{C} \sum_c w_c \left(y_{nc} \log \sigma(x_{nc})
+    + (1 - y_{nc}) \log \sigma(-x_{nc})\right)
+    $$
 
     Args:
         input: scores (N, C) or (C,).
@@ -1320,6 +1366,11 @@ def multilabel_soft_margin_loss(
         size_average: deprecated, as PyTorch (use ``reduction``).
         reduce: deprecated, as PyTorch (use ``reduction``).
         reduction: ``'mean'``, ``'sum'`` or ``'none'`` (one value per sample).
+
+    Shape:
+        - Input: (N, C) or (C,)
+        - Target: 0/1 labels, the input's shape
+        - Output: a scalar, or (N,) for ``'none'``
 
     Example:
         >>> f = cr.nn.functional.multilabel_soft_margin_loss
@@ -1350,7 +1401,9 @@ def multilabel_margin_loss(
 
     ``target`` lists each sample's classes as indices, ended by the first -1:
 
-    $$ \ell_n = \sum_{j \in Y_n} \sum_{k \notin Y_n} \frac{\max(0, 1 - (x_{n,j} - x_{n,k}))}{C} $$
+    $$
+    \ell_n = \sum_{j \in Y_n} \sum_{k \notin Y_n} \frac{\max(0, 1 - (x_{n,j} - x_{n,k}))}{C}
+    $$
 
     Args:
         input: scores (N, C) or (C,).
@@ -1361,6 +1414,11 @@ def multilabel_margin_loss(
 
     Raises:
         IndexError: a target index outside [-1, C).
+
+    Shape:
+        - Input: (N, C) or (C,)
+        - Target: int64 indices, the input's shape, padded with -1
+        - Output: a scalar, or (N,) for ``'none'``
 
     Example:
         >>> x = cr.tensor([[0.1, 0.2, 0.4, 0.8]])
@@ -1427,7 +1485,9 @@ def triplet_margin_loss(
 ) -> Tensor:
     r"""Triplet loss, as ``torch.nn.functional.triplet_margin_loss``.
 
-    $$ \ell = \max(0, d(a, p) - d(a, n) + \text{margin}), \qquad d(u, v) = \lVert u - v + \epsilon \rVert_p $$
+    $$
+    \ell = \max(0, d(a, p) - d(a, n) + \text{margin}), \qquad d(u, v) = \lVert u - v + \epsilon \rVert_p
+    $$
 
     With ``swap``, d(a, n) is replaced by min(d(a, n), d(p, n)).
 
@@ -1445,6 +1505,10 @@ def triplet_margin_loss(
 
     Raises:
         ValueError: ``margin`` is not positive.
+
+    Shape:
+        - Anchor, Positive, Negative: (N, D) or (D,)
+        - Output: a scalar, or (N,) for ``'none'``
 
     Example:
         >>> a, pos, neg = cr.tensor([[0.0, 0.0]]), cr.tensor([[0.0, 1.0]]), cr.tensor([[0.0, 3.0]])
@@ -1491,7 +1555,9 @@ def triplet_margin_with_distance_loss(
 ) -> Tensor:
     r"""Triplet loss with any distance, as ``torch.nn.functional.triplet_margin_with_distance_loss``.
 
-    $$ \ell = \max(0, d(a, p) - d(a, n) + 	ext{margin}) $$
+    $$
+    \ell = \max(0, d(a, p) - d(a, n) + 	ext{margin})
+    $$
 
     Args:
         anchor: (N, D) or (D,), or whatever ``distance_function`` takes.
@@ -1505,6 +1571,10 @@ def triplet_margin_with_distance_loss(
 
     Raises:
         ValueError: ``margin`` is not positive.
+
+    Shape:
+        - Anchor, Positive, Negative: (N, *), what ``distance_function`` takes
+        - Output: a scalar, or (N,) for ``'none'``
 
     Example:
         >>> f = cr.nn.functional.triplet_margin_with_distance_loss

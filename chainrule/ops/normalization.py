@@ -245,10 +245,13 @@ def instance_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    r"""Instance normalisation: each (sample, channel) map standardised over its own positions, as
-    ``torch.nn.functional.instance_norm``.
+    r"""Instance normalisation, as ``torch.nn.functional.instance_norm``.
 
-    $$ y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c $$
+    Each (sample, channel) map is standardised over its own positions.
+
+    $$
+    y_{nc\cdot} = \frac{x_{nc\cdot} - \mu_{nc}}{\sqrt{\sigma^2_{nc} + \epsilon}}\,\gamma_c + \beta_c
+    $$
 
     with the mean and (biased) variance over the spatial dims of one sample and channel.  With
     ``use_input_stats`` and running statistics given, they are updated in place with the
@@ -331,8 +334,10 @@ def local_response_norm(
 ) -> Tensor:
     r"""Local response normalisation across channels, as ``torch.nn.functional.local_response_norm``.
 
-    $$ b_c = a_c \Big/ \Big(k + \frac{\alpha}{n} \sum_{c'=c-\lfloor n/2 \rfloor}^{c+\lfloor (n-1)/2 \rfloor}
-       a_{c'}^2\Big)^{\beta} $$
+    $$
+    b_c = a_c \Big/ \Big(k + \frac{\alpha}{n} \sum_{c'=c-\lfloor n/2 \rfloor}^{c+\lfloor (n-1)/2 \rfloor}
+    a_{c'}^2\Big)^{\beta}
+    $$
 
     with n = ``size`` and the channels outside [0, C) counted as zeros (AlexNet's normalisation).
     Written, as PyTorch, as an average pool of the squares over a window of channels.

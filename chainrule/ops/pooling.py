@@ -411,41 +411,43 @@ def interpolate(
 ):
     r"""Resize the spatial dims of (N, C, *S), as ``torch.nn.functional.interpolate``.
 
-        Give either ``size`` (the output sizes) or ``scale_factor`` (output = floor(input · factor)).
-        ``mode``:
+    Give either ``size`` (the output sizes) or ``scale_factor`` (output = floor(input · factor)).
+    ``mode``:
 
-        - ``'nearest'``: output i copies input floor(i · in / out) (``'nearest-exact'``:
-          floor((i + ½) · in / out)); backward sums the gradients of the copies;
-        - ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D): along each dim
-          $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i
-    floor} + \lambda_i\, x_{\lfloor s_i
-    floor + 1} $$
-          at the source position s_i = i·(in - 1)/(out - 1) with ``align_corners=True``, else
-          max((i + ½)·in/out - ½, 0).
+    - ``'nearest'``: output i copies input floor(i · in / out) (``'nearest-exact'``:
+      floor((i + ½) · in / out)); backward sums the gradients of the copies;
+    - ``'linear'`` (3-D input), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D): along each dim,
+      output i mixes the two input pixels around its source position s_i, at
+      s_i = i·(in - 1)/(out - 1) with ``align_corners=True``, else max((i + ½)·in/out - ½, 0):
 
-        With a scale factor (and ``recompute_scale_factor`` not True) the positions use 1/factor for
-        in/out, as PyTorch.
+    $$
+    y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
+    \quad \lambda_i = s_i - \lfloor s_i \rfloor
+    $$
+
+    With a scale factor (and ``recompute_scale_factor`` not True) the positions use 1/factor for
+    in/out, as PyTorch.
 
     Args:
-            input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
-            size: the output spatial size (an int or a tuple).
-            scale_factor: a multiplier (or one per spatial dim).
-            mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'`` or ``'trilinear'``.
-            align_corners: for the linear modes (default False); must be None for the nearest ones.
-            recompute_scale_factor: compute the positions from the sizes even when a scale factor is given.
-            antialias: not supported (raises when True).
+        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+        size: the output spatial size (an int or a tuple).
+        scale_factor: a multiplier (or one per spatial dim).
+        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'`` or ``'trilinear'``.
+        align_corners: for the linear modes (default False); must be None for the nearest ones.
+        recompute_scale_factor: compute the positions from the sizes even when a scale factor is given.
+        antialias: not supported (raises when True).
 
     Returns:
-            (N, C, *out_size).
+        (N, C, *out_size).
 
     Raises:
-            ValueError: both or neither of size and scale_factor, align_corners with a nearest mode.
-            NotImplementedError: a mode that needs another number of dims, an unsupported mode.
+        ValueError: both or neither of size and scale_factor, align_corners with a nearest mode.
+        NotImplementedError: a mode that needs another number of dims, an unsupported mode.
 
     Example:
-            >>> F = cr.nn.functional
-            >>> F.interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear", align_corners=True)
-            tensor([[[0.    , 0.3333, 0.6667, 1.    ]]])
+        >>> F = cr.nn.functional
+        >>> F.interpolate(cr.tensor([[[0.0, 1.0]]]), size=4, mode="linear", align_corners=True)
+        tensor([[[0.    , 0.3333, 0.6667, 1.    ]]])
     """
     op = "interpolate"
     if not isinstance(input, Tensor) or input.ndim < 3 or input.ndim > 5:
@@ -586,8 +588,9 @@ def adaptive_avg_pool1d(input, output_size):  # noqa: A002
 
 
 def _adaptive_argmax(a, out_size: tuple):
-    """Flat (row-major over the spatial dims) index of the first maximum of every adaptive window of the
-    array ``a`` (N, C, *S); as PyTorch, a NaN counts as the maximum (the last NaN of the window).
+    """Flat index of the first maximum of every adaptive window of the array ``a`` (N, C, *S).
+
+    Row-major over the spatial dims; as PyTorch, a NaN counts as the maximum (the last NaN of the window).
     """
     xp = xp_of(a)
     n, c = a.shape[:2]
@@ -872,7 +875,9 @@ def lp_pool_nd(op: str, nd: int, input, norm_type, kernel_size, stride=None, cei
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
     r"""Power-average pooling over (N, C, L), as ``torch.nn.functional.lp_pool1d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     p = 1 is sum pooling, p = ∞ max pooling (of |x|).  As PyTorch, a window whose sum of powers is
     negative gives 0.
@@ -898,7 +903,9 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # n
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
     r"""Power-average pooling over (N, C, H, W), as ``torch.nn.functional.lp_pool2d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     Args:
         input: (N, C, H, W) or (C, H, W).
@@ -921,7 +928,9 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # n
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
     r"""Power-average pooling over (N, C, D, H, W), as ``torch.nn.functional.lp_pool3d``.
 
-    $$ \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p} $$
+    $$
+    \text{out} = \Big(\sum_{x \in \text{window}} x^p\Big)^{1/p}
+    $$
 
     Args:
         input: (N, C, D, H, W) or (C, D, H, W).
@@ -963,7 +972,9 @@ def _channel_dropout(op: str, nd: int, input, p: float, training: bool):  # noqa
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
     r"""Zero whole channels of (N, C, L) at random, as ``torch.nn.functional.dropout1d``.
 
-    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+    $$
+    \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p)
+    $$
 
     Args:
         input: (N, C, L) or (C, L).
@@ -985,7 +996,9 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
     r"""Zero whole channels of (N, C, D, H, W) at random, as ``torch.nn.functional.dropout3d``.
 
-    $$ \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p) $$
+    $$
+    \text{out}_{nc\cdot} = x_{nc\cdot}\, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p)
+    $$
 
     Args:
         input: (N, C, D, H, W) or (C, D, H, W).

@@ -1,5 +1,7 @@
-"""Resampling: linear interpolation for ``interpolate`` (modes linear, bilinear, trilinear),
-``grid_sample`` and ``affine_grid`` (the spatial transformer's two halves).
+"""Resampling ops.
+
+Linear interpolation for ``interpolate`` (modes linear, bilinear, trilinear), ``grid_sample`` and
+``affine_grid`` (the spatial transformer's two halves).
 
 All three read an input at fractional positions and mix the neighbouring pixels with weights
 that are linear in the position.
@@ -34,8 +36,9 @@ from chainrule.tensor import Tensor
 
 
 def _source_positions(n_in: int, n_out: int, scale, align_corners: bool, dtype):
-    """(index0, index1, lambda0, lambda1) of PyTorch's linear upsampling along one dim: output i reads
-    input positions index0 and index1 with weights lambda0 = 1 - lambda1 and lambda1.
+    """(index0, index1, lambda0, lambda1) of PyTorch's linear upsampling along one dim.
+
+    Output i reads input positions index0 and index1 with weights lambda0 = 1 - lambda1 and lambda1.
     """
     ft = np.dtype(dtype).type
     i = np.arange(n_out, dtype=dtype)
@@ -95,8 +98,12 @@ def linear_resize(x: Tensor, out_size: tuple, scales: tuple, align_corners: bool
     r"""Resize the spatial dims of (N, C, *S) to ``out_size`` by (bi/tri)linear interpolation.
 
     Along each dim, output i mixes the two input pixels around its source position s:
-    $$ y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
-       \quad \lambda_i = s_i - \lfloor s_i \rfloor $$
+
+    $$
+    y_i = (1 - \lambda_i)\, x_{\lfloor s_i \rfloor} + \lambda_i\, x_{\lfloor s_i \rfloor + 1},
+    \quad \lambda_i = s_i - \lfloor s_i \rfloor
+    $$
+
     with s_i = i·(in - 1)/(out - 1) when ``align_corners`` (the corner pixels' centres coincide),
     else s_i = max((i + ½)·in/out - ½, 0) (or 1/scale for in/out when a scale factor was given).
     The dims are done one after the other, the last first, as PyTorch.
@@ -115,8 +122,10 @@ def linear_resize(x: Tensor, out_size: tuple, scales: tuple, align_corners: bool
 
 
 class _WithZeroGrad(Function):
-    """out = x;  dx = grad, d(other) = 0: puts ``other`` in the graph with a zero gradient (as PyTorch
-    gives the grid of a nearest-neighbour grid_sample).
+    """out = x;  dx = grad, d(other) = 0.
+
+    Puts ``other`` in the graph with a zero gradient (as PyTorch gives the grid of a
+    nearest-neighbour grid_sample).
     """
 
     array_backward = True
@@ -134,8 +143,9 @@ class _WithZeroGrad(Function):
 
 
 def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
-    """Grid coordinates in [-1, 1] to pixel positions: -1 and 1 are the corner pixels' centres
-    (``align_corners``) or their outer edges.
+    """Grid coordinates in [-1, 1] to pixel positions.
+
+    -1 and 1 are the corner pixels' centres (``align_corners``) or their outer edges.
     """
     if align_corners:
         return ((coord + 1.0) / 2) * (size - 1)
@@ -164,8 +174,9 @@ def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bo
 
 
 def _read(x_cl: Tensor, idx: list, valid) -> Tensor:
-    """x_cl (N, *S, C) at the integer positions ``idx`` (one array (N, *O) per spatial dim); 0 where not
-    ``valid``.
+    """x_cl (N, *S, C) at the integer positions ``idx``, 0 where not ``valid``.
+
+    ``idx`` holds one array (N, *O) per spatial dim.
     """
     n = x_cl.shape[0]
     xp = xp_of(x_cl._data)
@@ -189,8 +200,10 @@ def grid_sample(
     ``grid[n, h, w] = (x, y)`` in [-1, 1] names a point of image n (-1: left/top, 1: right/bottom);
     the output there is, with (i, j) the point in pixels and (i₀, j₀) = its floor (``'bilinear'``):
 
-    $$ \text{out}[n, c, h, w] = \sum_{a, b \in \{0, 1\}} (1 - |i - i_0 - a|)(1 - |j - j_0 - b|)\;
-       x[n, c, j_0 + b, i_0 + a] $$
+    $$
+    \text{out}[n, c, h, w] = \sum_{a, b \in \{0, 1\}} (1 - |i - i_0 - a|)(1 - |j - j_0 - b|)\;
+    x[n, c, j_0 + b, i_0 + a]
+    $$
 
     (for a 5-D input the 8 neighbours, trilinearly) or the nearest pixel (``'nearest'``, halves
     rounded to even).  Points outside the image read
@@ -306,7 +319,11 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     r"""The sampling grid of a batch of affine maps, as ``torch.nn.functional.affine_grid``.
 
     For a 2-D ``size`` (N, C, H, W) the grid point of output pixel (h, w) is
-    $$ \text{grid}[n, h, w] = \theta_n \, (x_w, y_h, 1)^\top $$
+
+    $$
+    \text{grid}[n, h, w] = \theta_n \, (x_w, y_h, 1)^\top
+    $$
+
     with x, y the pixel centres in [-1, 1] (the corner centres at ±1 with ``align_corners``, else
     at ±(1 - 1/W)); a 3-D ``size`` (N, C, D, H, W) takes (N, 3, 4) maps alike.  Fed to
     ``grid_sample`` with the same ``align_corners`` it warps an image by θ (spatial transformer

@@ -30,7 +30,17 @@ class ASGD(Optimizer):
     When to use: convex or nearly convex problems with noisy gradients, where averaging the
     iterates reaches the optimum at the best rate.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate η (default 1e-2).
+        lambd: decay term λ (default 1e-4).
+        alpha: power α of the step-size decay (default 0.75).
+        t0: the step after which averaging starts (default 1e6).
+        weight_decay: L2 penalty λ_w (default 0).
+        maximize: maximize the objective.
+
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.ASGD([w], lr=0.1)
@@ -42,15 +52,6 @@ class ASGD(Optimizer):
         tensor([ 0.64, -1.28], requires_grad=True)
         >>> opt.state[w]["ax"]
         tensor([ 0.64, -1.28])
-
-    Args:
-        params: parameters or parameter groups.
-        lr: learning rate η (default 1e-2).
-        lambd: decay term λ (default 1e-4).
-        alpha: power α of the step-size decay (default 0.75).
-        t0: the step after which averaging starts (default 1e6).
-        weight_decay: L2 penalty λ_w (default 0).
-        maximize: maximize the objective.
     """
 
     _name = "ASGD"

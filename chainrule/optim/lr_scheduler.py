@@ -81,8 +81,10 @@ def _set_momentum(group: dict, use_beta1: bool, value: float) -> None:
 def _init_momentum(
     name: str, optimizer: Optimizer, base_momentum: Any, max_momentum: Any, last_epoch: int
 ) -> tuple[bool, list, list]:
-    """Prepare momentum cycling: check the optimizer has a momentum, and at the start set every group's
-    momentum to its maximum and record ``max_momentum``/``base_momentum`` in it.
+    """Prepare momentum cycling.
+
+    Check the optimizer has a momentum, and at the start set every group's momentum to its maximum and record
+    ``max_momentum``/``base_momentum`` in it.
 
     Returns (use_beta1, base_momentums, max_momentums).
     """
@@ -786,8 +788,9 @@ def _check_total_iters(name: str, total_iters: Any) -> None:
 
 
 class ConstantLR(LRScheduler):
-    r"""Scale the learning rate by a constant ``factor`` for the first ``total_iters`` epochs, then
-    restore it: η_t = η₀·factor for t < total_iters, η₀ afterwards (a simple warm-up).
+    r"""Scale the learning rate by a constant ``factor`` for the first ``total_iters`` epochs.
+
+    Then restore it: η_t = η₀·factor for t < total_iters, η₀ afterwards (a simple warm-up).
 
     Example (the learning rate after each epoch's ``step()``)::
 
@@ -833,10 +836,13 @@ class ConstantLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    r"""Change the learning rate linearly from η₀·``start_factor`` to η₀·``end_factor`` over
-    ``total_iters`` epochs, then keep it (a linear warm-up, or a linear decay):
+    r"""Change the learning rate linearly, then keep it (a linear warm-up, or a linear decay).
 
-    $$ \eta_t = \eta_0 \Big(s + (e - s)\,\frac{\min(t, T)}{T}\Big) $$
+    From η₀·``start_factor`` to η₀·``end_factor`` over ``total_iters`` epochs:
+
+    $$
+    \eta_t = \eta_0 \Big(s + (e - s)\,\frac{\min(t, T)}{T}\Big)
+    $$
 
     computed, as PyTorch does, step by step from the current rate.
 
@@ -898,9 +904,11 @@ class LinearLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    r"""Polynomial decay to 0 over ``total_iters`` epochs, then 0:
+    r"""Polynomial decay to 0 over ``total_iters`` epochs, then 0.
 
-    $$ \eta_t = \eta_0 \Big(1 - \frac{\min(t, T)}{T}\Big)^{p} $$
+    $$
+    \eta_t = \eta_0 \Big(1 - \frac{\min(t, T)}{T}\Big)^{p}
+    $$
 
     computed, as PyTorch does, step by step from the current rate.
 
@@ -945,15 +953,18 @@ class PolynomialLR(LRScheduler):
 
 
 class CyclicLR(LRScheduler):
-    r"""The cyclical learning rate policy (Smith, "Cyclical Learning Rates for Training Neural
-    Networks"): the rate goes back and forth between ``base_lr`` and ``max_lr``.  Step it after
-    every **batch**.
+    r"""The cyclical learning rate policy: back and forth between ``base_lr`` and ``max_lr``.
+
+    From Smith, "Cyclical Learning Rates for Training Neural Networks".  Step it after every
+    **batch**.
 
     A cycle lasts ``step_size_up + step_size_down`` steps; with x the position in it (rising over
     the first ``step_size_up`` steps, falling over the rest) as a fraction of the peak, c the cycle
     number (from 1) and t the step:
 
-    $$ \eta_t = \eta_{base} + (\eta_{max} - \eta_{base})\, x \cdot \text{scale}(c \text{ or } t) $$
+    $$
+    \eta_t = \eta_{base} + (\eta_{max} - \eta_{base})\, x \cdot \text{scale}(c \text{ or } t)
+    $$
 
     ``mode``: ``'triangular'`` (scale 1), ``'triangular2'`` (the amplitude halves every cycle,
     1/2^(c−1)), ``'exp_range'`` (γ^t, per step); or your own ``scale_fn`` with ``scale_mode``
@@ -984,7 +995,8 @@ class CyclicLR(LRScheduler):
         scale_fn: a function of the cycle number or of the step returning the amplitude's scale.
         scale_mode: ``'cycle'`` or ``'iterations'``: what ``scale_fn`` receives.
         cycle_momentum: cycle the momentum too (default True).
-        base_momentum, max_momentum: momentum bounds (defaults 0.8, 0.9).
+        base_momentum: the lower momentum bound (default 0.8).
+        max_momentum: the upper momentum bound (default 0.9).
         last_epoch: the index of the last batch (default -1: start).
     """
 
@@ -1091,10 +1103,13 @@ class CyclicLR(LRScheduler):
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
-    r"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter): anneal from η₀ to η_min
-    over T_i epochs, then restart at η₀ with T_{i+1} = T_i·``T_mult``:
+    r"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter).
 
-    $$ \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})\Big(1 + \cos\frac{\pi T_{cur}}{T_i}\Big) $$
+    Anneal from η₀ to η_min over T_i epochs, then restart at η₀ with T_{i+1} = T_i·``T_mult``:
+
+    $$
+    \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})\Big(1 + \cos\frac{\pi T_{cur}}{T_i}\Big)
+    $$
 
     T_cur counts the epochs since the last restart.  ``step(epoch)`` accepts a fractional epoch,
     so you can step after every batch: ``sched.step(epoch + i / iters_per_epoch)``.
@@ -1171,8 +1186,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 
 class _Composite(LRScheduler):
-    """The machinery of ``SequentialLR`` and ``ChainedScheduler``: schedulers of one optimizer,
-    saved and restored together.
+    """The machinery of ``SequentialLR`` and ``ChainedScheduler``.
+
+    Schedulers of one optimizer, saved and restored together.
     """
 
     def _adopt(self, optimizer: Any, schedulers: Any) -> None:
@@ -1217,8 +1233,9 @@ class _Composite(LRScheduler):
 
 
 class SequentialLR(_Composite):
-    r"""Run schedulers one after the other, switching at the ``milestones`` epochs (e.g. a warm-up
-    then a decay); each scheduler starts from its own epoch 0 when its turn comes.
+    r"""Run schedulers one after the other, switching at the ``milestones`` epochs.
+
+    E.g. a warm-up then a decay; each scheduler starts from its own epoch 0 when its turn comes.
 
     Example (two epochs of linear warm-up, then exponential decay)::
 
@@ -1282,8 +1299,10 @@ class SequentialLR(_Composite):
 
 
 class ChainedScheduler(_Composite):
-    r"""Step several schedulers together: each ``step()`` steps all of them, in order, so their
-    effects compose (e.g. a constant warm-up factor on top of an exponential decay).
+    r"""Step several schedulers together.
+
+    Each ``step()`` steps all of them, in order, so their effects compose (e.g. a constant warm-up factor on
+    top of an exponential decay).
 
     Example::
 

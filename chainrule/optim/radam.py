@@ -31,7 +31,17 @@ class RAdam(Optimizer):
     When to use: as Adam, without a learning-rate warmup (RAdam's rectification plays its
     role). ``decoupled_weight_decay=True`` decays weights directly as in AdamW.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate η (default 1e-3).
+        betas: (β₁, β₂) (default (0.9, 0.999)).
+        eps: ε (default 1e-8).
+        weight_decay: weight decay λ (default 0).
+        decoupled_weight_decay: θ ← θ·(1 − ηλ) instead of adding λθ to the gradient.
+        maximize: maximize the objective.
+
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.RAdam([w], lr=0.1)
@@ -41,15 +51,6 @@ class RAdam(Optimizer):
         ...     opt.step()
         >>> w
         tensor([ 0.6211, -1.2421], requires_grad=True)
-
-    Args:
-        params: parameters or parameter groups.
-        lr: learning rate η (default 1e-3).
-        betas: (β₁, β₂) (default (0.9, 0.999)).
-        eps: ε (default 1e-8).
-        weight_decay: weight decay λ (default 0).
-        decoupled_weight_decay: θ ← θ·(1 − ηλ) instead of adding λθ to the gradient.
-        maximize: maximize the objective.
     """
 
     _name = "RAdam"

@@ -28,7 +28,15 @@ class Rprop(Optimizer):
     When to use: full-batch training of small networks; it is ill-suited to mini-batches, whose
     noisy gradient signs keep shrinking the steps.
 
-    Example (two steps on L = Σw², whose gradient is 2w)::
+    Args:
+        params: parameters or parameter groups.
+        lr: the initial step size η of every weight (default 1e-2).
+        etas: (η₋, η₊), the factors that shrink and grow a step, 0 < η₋ < 1 < η₊ (default (0.5, 1.2)).
+        step_sizes: (s_min, s_max), the bounds of a step size (default (1e-6, 50)).
+        maximize: maximize the objective.
+
+    Example:
+        Two steps on L = Σw², whose gradient is 2w:
 
         >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
         >>> opt = cr.optim.Rprop([w], lr=0.1)
@@ -38,13 +46,6 @@ class Rprop(Optimizer):
         ...     opt.step()
         >>> w
         tensor([ 0.78, -1.78], requires_grad=True)
-
-    Args:
-        params: parameters or parameter groups.
-        lr: the initial step size η of every weight (default 1e-2).
-        etas: (η₋, η₊), the factors that shrink and grow a step, 0 < η₋ < 1 < η₊ (default (0.5, 1.2)).
-        step_sizes: (s_min, s_max), the bounds of a step size (default (1e-6, 50)).
-        maximize: maximize the objective.
     """
 
     _name = "Rprop"

@@ -33,6 +33,7 @@ DOCUMENTED = [
     "chainrule.nn.functional",
     "chainrule.nn.init",
     "chainrule.nn.utils",
+    "chainrule.nn.utils.rnn",
     "chainrule.optim",
     "chainrule.optim.lr_scheduler",
     "chainrule.data",
@@ -46,6 +47,7 @@ DOCUMENTED = [
     "chainrule.summary",
     "chainrule.viz",
     "chainrule.distributed",
+    "chainrule.onnx",
 ]
 NAMESPACES = {"chainrule.nn.functional"}  # plain modules that only re-export
 

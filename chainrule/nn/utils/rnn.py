@@ -149,8 +149,9 @@ class PackedSequence(_PackedSequenceBase):
 
 
 def _pack_rows(lengths: np.ndarray, order: np.ndarray, T: int, B: int, batch_first: bool) -> np.ndarray:
-    """For each row of the packed data, its row in the padded input seen as (T·B, *) (or (B·T, *)):
-    step t of the sequence in sorted position j is ``order[j]`` of the batch.
+    """For each row of the packed data, its row in the padded input seen as (T·B, *) or (B·T, *).
+
+    Step t of the sequence in sorted position j is ``order[j]`` of the batch.
     """
     sizes = (lengths[None, :] > np.arange(int(lengths[0]))[:, None]).sum(1)
     t = np.repeat(np.arange(sizes.size), sizes)
