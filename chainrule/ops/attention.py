@@ -185,7 +185,7 @@ def multi_head_attention_forward(
     extra = 0  # keys appended to every sequence (always attended: the masks get zero columns)
     if (bias_k is None) != (bias_v is None):
         raise ValueError(f"{op}: bias_k and bias_v must be given together")
-    if bias_k is not None:
+    if bias_k is not None and bias_v is not None:
         k = cat([k, bias_k.reshape(1, 1, E).expand(1, N, E)], 0)
         v = cat([v, bias_v.reshape(1, 1, E).expand(1, N, E)], 0)
         extra += 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from typing import Any
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, to_device, xp_of
@@ -290,9 +291,9 @@ def grid_sample(
         valid = np.all([(j >= 0) & (j < size) for j, size in zip(idx, spatial)], axis=0)
         return _WithZeroGrad.apply(_read(x_cl, idx, valid), grid).permute(*to_channels_first)
     low = [np.floor(p._data) for p in pos]
-    out = None
+    out: Any = None
     for corner in itertools.product((0, 1), repeat=k):
-        weight = None
+        weight: Any = None
         for p, lo, up in reversed(list(zip(pos, low, corner))):  # x·y(·z), PyTorch's product order
             # (lo + 1 - p) for the lower neighbour, (p - lo) for the upper one
             w = (p - Tensor._make(lo)) if up else (Tensor._make(lo + 1) - p)
@@ -380,7 +381,7 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     spatial = size[2:]
     coords = [_base_coords(s, align_corners, theta.dtype) for s in spatial]  # D/H/W order
     mesh = np.meshgrid(*coords, indexing="ij")
-    base = np.stack([*mesh[::-1], np.ones(spatial, theta.dtype)], axis=-1)  # (*S, k+1): x, y[, z], 1
-    base = Tensor._make(to_device(base.reshape(1, -1, k + 1).astype(theta.dtype), theta.device))
+    rows = np.stack([*mesh[::-1], np.ones(spatial, theta.dtype)], axis=-1)  # (*S, k+1): x, y[, z], 1
+    base = Tensor._make(to_device(rows.reshape(1, -1, k + 1).astype(theta.dtype), theta.device))
     grid = matmul(base, theta.mT)  # (N, prod S, k)
     return grid.reshape(size[0], *spatial, k)
