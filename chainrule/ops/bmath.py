@@ -200,11 +200,6 @@ def einsum(subs, out: str, *operands):
     return bm_einsum(subs, out, *operands)
 
 
-def matmul(a, b):
-    """a @ b (batched)."""
-    return a @ b
-
-
 def mT(x):  # noqa: N802 - PyTorch's name
     """The last two dims swapped."""
     return x.mT if isinstance(x, Tensor) else xp_of(x).swapaxes(x, -1, -2)
