@@ -129,8 +129,73 @@ def _leaky_relu(tr, args, kwargs, out):
 
 
 @_fn("ELU")
-def _elu(tr, args, kwargs, out):
-    return tr.node("Elu", [tr.value(args[0])], alpha=float(args[1]))
+def _elu(tr, args, kwargs, out):  # elu, selu and celu: s·x if x > 0 else s·α (e^{βx} - 1)
+    x, alpha, scale, input_scale = tr.value(args[0]), float(args[1]), float(args[2]), float(args[3])
+    dt = out.dtype
+    if scale == 1.0 and input_scale == 1.0:
+        return tr.node("Elu", [x], alpha=alpha)
+    if input_scale == 1.0:
+        return tr.node("Mul", [tr.node("Elu", [x], alpha=alpha), tr.const(np.asarray(scale, dt))])
+    neg = tr.node("Min", [x, tr.const(np.asarray(0, dt))])  # no overflow in the unused branch
+    neg = tr.node("Exp", [tr.node("Mul", [neg, tr.const(np.asarray(input_scale, dt))])])
+    neg = tr.node(
+        "Mul", [tr.node("Sub", [neg, tr.const(np.asarray(1, dt))]), tr.const(np.asarray(alpha * scale, dt))]
+    )
+    pos = tr.node("Mul", [x, tr.const(np.asarray(scale, dt))]) if scale != 1.0 else x
+    return tr.node("Where", [tr.node("Greater", [x, tr.const(np.asarray(0, dt))]), pos, neg])
+
+
+def _c(tr, v, dt) -> str:
+    return tr.const(np.asarray(v, dt))
+
+
+@_fn("Hardtanh")
+def _hardtanh(tr, args, kwargs, out):
+    x, lo, hi = tr.value(args[0]), args[1], args[2]
+    return tr.node("Clip", [x, _c(tr, lo, out.dtype), _c(tr, hi, out.dtype)])
+
+
+@_fn("Hardsigmoid")
+def _hardsigmoid(tr, args, kwargs, out):  # min(max(x + 3, 0), 6) / 6, in chainrule's order
+    dt = out.dtype
+    y = tr.node("Clip", [tr.node("Add", [tr.value(args[0]), _c(tr, 3, dt)]), _c(tr, 0, dt), _c(tr, 6, dt)])
+    return tr.node("Div", [y, _c(tr, 6, dt)])
+
+
+@_fn("Hardswish")
+def _hardswish(tr, args, kwargs, out):  # x · min(max(x + 3, 0), 6) / 6
+    dt = out.dtype
+    x = tr.value(args[0])
+    y = tr.node("Clip", [tr.node("Add", [x, _c(tr, 3, dt)]), _c(tr, 0, dt), _c(tr, 6, dt)])
+    return tr.node("Div", [tr.node("Mul", [x, y]), _c(tr, 6, dt)])
+
+
+@_fn("Mish")
+def _mish(tr, args, kwargs, out):  # x · tanh(softplus(x))
+    x = tr.value(args[0])
+    return tr.node("Mul", [x, tr.node("Tanh", [tr.node("Softplus", [x])])])
+
+
+@_fn("LogSigmoid")
+def _logsigmoid(tr, args, kwargs, out):  # min(x, 0) - log(1 + e^{-|x|}): never overflows
+    dt = out.dtype
+    x = tr.value(args[0])
+    rest = tr.node("Exp", [tr.node("Neg", [tr.node("Abs", [x])])])
+    log1p = tr.node("Log", [tr.node("Add", [rest, _c(tr, 1, dt)])])
+    return tr.node("Sub", [tr.node("Min", [x, _c(tr, 0, dt)]), log1p])
+
+
+@_fn("Threshold")
+def _threshold(tr, args, kwargs, out):
+    x, threshold, value = tr.value(args[0]), args[1], args[2]
+    dt = out.dtype
+    return tr.node("Where", [tr.node("Greater", [x, _c(tr, threshold, dt)]), x, _c(tr, value, dt)])
+
+
+@_fn("Shrink")
+def _shrink(tr, args, kwargs, out):  # ONNX's Shrink: x - bias if x > λ, x + bias if x < -λ, else 0
+    x, lambd, soft = tr.value(args[0]), float(args[1]), bool(args[2])
+    return tr.node("Shrink", [x], lambd=lambd, bias=lambd if soft else 0.0)
 
 
 @_fn("PReLU")

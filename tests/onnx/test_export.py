@@ -235,6 +235,8 @@ ACTIVATIONS = [
     nn.GELU(approximate="tanh"),
     nn.LeakyReLU(0.1),
     nn.ELU(0.7),
+    nn.SELU(),  # the ELU op's scale and input scale (a graph that ignored them ran, with wrong values)
+    nn.CELU(0.6),
     nn.SiLU(),
     nn.Softplus(),
     nn.Softplus(beta=2.0, threshold=3.0),
