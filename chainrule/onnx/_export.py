@@ -1,5 +1,6 @@
-"""The tracer behind ``cr.onnx.export`` (design: ``chainrule/onnx/__init__.py``): the hooks it
-switches on while the model runs, and ``export`` itself.
+"""The tracer behind ``cr.onnx.export``: the hooks it switches on while the model runs, and ``export``.
+
+The design is in ``chainrule/onnx/__init__.py``.
 
 Imported only by ``export``: it imports the ``onnx`` package.
 """
@@ -206,7 +207,9 @@ def _install(tr: Tracer) -> list:
 
 
 def _install_sizes(tr: Tracer, patch) -> None:
-    """``zeros_like``/``ones_like``/``full_like`` of a traced tensor take its run-time shape; in a
+    """Hook the functions that take or give sizes, so sizes read at run time carry through.
+
+    ``zeros_like``/``ones_like``/``full_like`` of a traced tensor take its run-time shape; in a
     dynamic export, ``.shape`` of a traced tensor gives ``SymInt`` sizes, and the functions that
     take sizes (reshape, view, expand, zeros, ones, full, arange) turn them into run-time shapes.
     """
@@ -323,8 +326,10 @@ def _uninstall(saved: list) -> None:
 
 
 def _note_new(tr: Tracer, t: Tensor, data, frame) -> None:
-    """A tensor made outside the recorded ops: an alias of a traced one (``detach``), a constant, or
-    (when the code that made it had a traced tensor or a run-time size at hand) something the graph
+    """Classify a tensor made outside the recorded ops.
+
+    It is an alias of a traced one (``detach``), a constant, or (when the code that made it had a
+    traced tensor or a run-time size at hand) something the graph
     cannot reproduce.
     """
     if isinstance(data, Tensor):

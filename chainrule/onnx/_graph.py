@@ -1,5 +1,6 @@
-"""The graph under construction for ``cr.onnx.export``: ONNX value names of traced tensors, nodes,
-constants, and sizes read at run time (``SymInt``).
+"""The graph under construction for ``cr.onnx.export``.
+
+ONNX value names of traced tensors, nodes, constants, and sizes read at run time (``SymInt``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ def host(a):
 
 
 class SymInt(int):
-    """A size read from a traced tensor's ``.shape`` in a dynamic export: an int with the ONNX value
-    (a 1-D int64 tensor) that computes it at run time; + - * // with ints keep that link.
+    """A size read from a traced tensor's ``.shape`` in a dynamic export.
+
+    An int with the ONNX value (a 1-D int64 tensor) that computes it at run time; + - * // with ints
+    keep that link.
     """
 
     def __new__(cls, value: int, tr: Tracer, make):

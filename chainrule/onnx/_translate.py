@@ -390,9 +390,10 @@ def _logsumexp(tr, args, kwargs, out):
 
 # -- shape ----------------------------------------------------------------------------------------
 def _reshape_target(tr: Tracer, name: str, in_shape: tuple, out_shape: tuple, minus_one: int | None):
-    """The 1-D shape input of a Reshape from ``in_shape`` to ``out_shape``: each output dim is read
-    from the input's run-time dims it is made of (matching groups of dims whose sizes multiply to
-    the same number), so dynamic axes carry through.
+    """The 1-D shape input of a Reshape from ``in_shape`` to ``out_shape``.
+
+    Each output dim is read from the input's run-time dims it is made of (matching groups of dims
+    whose sizes multiply to the same number), so dynamic axes carry through.
     """
     if not tr.dynamic:
         return tr.ints(out_shape)
@@ -559,8 +560,9 @@ def _index(tr, args, kwargs, out):
 
 # -- layers ---------------------------------------------------------------------------------------
 def _conv_pads(geom) -> list:
-    """Pads (all begins, then all ends) that give the op's output size; the end pad is what the
-    last window needs.
+    """Pads (all begins, then all ends) that give the op's output size.
+
+    The end pad is what the last window needs.
     """
     hi = [
         max(0, (o - 1) * s + d * (k - 1) + 1 - lo - n)
@@ -1080,8 +1082,10 @@ MODULE_OK.update({f"{kind}Pool{n}d": _pool_ok for kind in ("Max", "Avg") for n i
 
 
 def module_translation(m):
-    """The translation of module ``m`` when its class is one that is translated whole (and its
-    forward is that class's own, with no hooks), else None.
+    """The translation of module ``m``, or None.
+
+    A module is translated whole when its class is one of ``MODULES`` and its forward is that
+    class's own, with no hooks.
     """
     if m._forward_hooks or m._forward_pre_hooks:
         return None
