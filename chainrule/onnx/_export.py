@@ -23,19 +23,24 @@ from chainrule.onnx._translate import (
     MODULE_OK,
     MODULES,
     adaptive_avg_pool2d_fn,
+    adaptive_avg_pool3d_fn,
+    adaptive_max_pool_fn,
     arg_fn,
     batch_norm_fn,
     causal_mask_fn,
     compare_fn,
+    embedding_bag_fn,
     finite_fn,
     gather_fn,
     logical_not_fn,
     masked_fn,
+    max_unpool_fn,
     module_translation,
     reshape_value,
     sdpa_fn,
     sign_fn,
     topk_fn,
+    zeros_state_fn,
 )
 from chainrule.tensor import Tensor
 
@@ -72,10 +77,13 @@ def _install(tr: Tracer) -> list:
     global _ACTIVE
     import chainrule
     import chainrule.nn.functional as F
+    from chainrule.nn import embedding as emb_modules
     from chainrule.nn import normalization as norm_modules
+    from chainrule.nn import rnn as rnn_modules
     from chainrule.nn.transformer import Transformer
     from chainrule.ops import attention as att_ops
     from chainrule.ops import elementwise as ew
+    from chainrule.ops import embedding as emb_ops
     from chainrule.ops import indexing as ix_ops
     from chainrule.ops import mathx as mx_ops
     from chainrule.ops import normalization as norm_ops
@@ -172,6 +180,15 @@ def _install(tr: Tracer) -> list:
     aap = function_hook(pool_ops.adaptive_avg_pool2d, adaptive_avg_pool2d_fn)
     patch(pool_ops, "adaptive_avg_pool2d", aap)
     patch(F, "adaptive_avg_pool2d", aap)
+    aap3 = function_hook(pool_ops.adaptive_avg_pool3d, adaptive_avg_pool3d_fn)
+    patch(pool_ops, "adaptive_avg_pool3d", aap3)
+    patch(F, "adaptive_avg_pool3d", aap3)
+    patch(pool_ops, "_adaptive_max_pool", function_hook(pool_ops._adaptive_max_pool, adaptive_max_pool_fn))
+    patch(pool_ops, "max_unpool_nd", function_hook(pool_ops.max_unpool_nd, max_unpool_fn))
+    patch(rnn_modules, "_zeros", function_hook(rnn_modules._zeros, zeros_state_fn))
+    bag = function_hook(emb_ops.embedding_bag, embedding_bag_fn)
+    for owner in (emb_ops, F, emb_modules):
+        patch(owner, "embedding_bag", bag)
     bn = norm_ops.batch_norm
 
     def batch_norm(*args, **kwargs):

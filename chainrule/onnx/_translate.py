@@ -643,6 +643,71 @@ def _avg_pool(tr, args, kwargs, out):
     return tr.node("Mul", [y, tr.const((k / d).astype(out.dtype))])
 
 
+@_fn("LinearResize")
+def _linear_resize(tr, args, kwargs, out):  # y = w0·x[i0] + w1·x[i1] along one axis (interpolate)
+    x, axis, (i0, i1, w0, w1) = args[0], int(args[1]), args[2]
+    name = tr.value(x)
+    shape = (len(w0),) + (1,) * (x.ndim - axis - 1)
+    a, b = (
+        tr.node(
+            "Mul",
+            [
+                tr.node("Gather", [name, tr.const(np.asarray(i, np.int64))], axis=axis),
+                tr.const(np.asarray(host(w), out.dtype).reshape(shape)),
+            ],
+        )
+        for i, w in ((i0, w0), (i1, w1))
+    )
+    return tr.node("Add", [a, b])
+
+
+def _block_kernel(geom, c: int, dtype) -> np.ndarray:
+    """(C·K, 1, kH, kW): one-hot kernels that copy each block offset k of each channel to c·K + k."""
+    k = math.prod(geom.kernel)
+    eye = np.eye(k, dtype=dtype).reshape(k, 1, *geom.kernel)
+    return np.ascontiguousarray(np.tile(eye, (c, 1, 1, 1)))
+
+
+@_fn("Unfold")
+def _unfold(tr, args, kwargs, out):  # im2col as a grouped convolution with one-hot kernels
+    x, geom = args
+    c = x.shape[1]
+    cols = tr.node(
+        "Conv",
+        [tr.value(x), tr.const(_block_kernel(geom, c, out.dtype))],
+        kernel_shape=list(geom.kernel),
+        strides=list(geom.stride),
+        dilations=list(geom.dilation),
+        pads=_conv_pads(geom),
+        group=int(c),
+    )
+    return tr.node("Reshape", [cols, tr.ints([0, c * math.prod(geom.kernel), -1])])
+
+
+@_fn("Fold")
+def _fold(tr, args, kwargs, out):  # col2im as the transposed convolution of those kernels
+    cols, geom, c = args
+    blocks = tr.node("Reshape", [tr.value(cols), tr.ints([0, c * math.prod(geom.kernel), *geom.out_size])])
+    lo, hi, out_pad = [], [], []
+    for n_in, n_out, k, s, d, p in zip(
+        geom.out_size, geom.in_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo
+    ):
+        rest = s * (n_in - 1) + d * (k - 1) + 1 - p - n_out
+        lo.append(int(p))
+        hi.append(max(rest, 0))
+        out_pad.append(max(-rest, 0))
+    return tr.node(
+        "ConvTranspose",
+        [blocks, tr.const(_block_kernel(geom, c, out.dtype))],
+        kernel_shape=list(geom.kernel),
+        strides=list(geom.stride),
+        dilations=list(geom.dilation),
+        pads=lo + hi,
+        output_padding=out_pad,
+        group=int(c),
+    )
+
+
 @_fn("Normalize")
 def _normalize(tr, args, kwargs, out):
     x, w, b, axes, param_axes, eps, stats = args
@@ -794,6 +859,133 @@ def adaptive_avg_pool2d_fn(tr, args, kwargs, out):
     return tr.node(
         "MatMul", [tr.const(a_h), tr.node("MatMul", [name, tr.const(np.ascontiguousarray(a_w.T))])]
     )
+
+
+def _adaptive_reduce(tr, name: str, in_size: tuple, out_size: tuple, reduce_op: str) -> str:
+    """PyTorch's adaptive windows [floor(i·n/o), ceil((i+1)·n/o)) over the last dims, one dim at a
+    time (a maximum or an average over a box is one of maxima or averages along each dim).
+    """
+    nd = len(in_size)
+    for d, (n, o) in enumerate(zip(in_size, out_size)):
+        axis = d - nd
+        if n == o:
+            continue
+        if o == 1:
+            name = tr.reduce(reduce_op, name, [axis], True)
+            continue
+        pieces = []
+        for i in range(o):
+            start, end = (i * n) // o, -((-(i + 1) * n) // o)
+            window = tr.node("Slice", [name, tr.ints([start]), tr.ints([end]), tr.ints([axis])])
+            pieces.append(tr.reduce(reduce_op, window, [axis], True))
+        name = tr.node("Concat", pieces, axis=axis)
+    return name
+
+
+def adaptive_max_pool_fn(tr, args, kwargs, out):
+    """``adaptive_max_pool1d/2d/3d`` (their shared body ``_adaptive_max_pool``)."""
+    names = ["op", "nd", "input", "output_size", "return_indices"]
+    a = dict(zip(names, args))
+    a.update(kwargs)
+    if a.get("return_indices"):
+        raise UnsupportedOperatorError(f"onnx.export: {a['op']} with return_indices=True is not supported")
+    x, nd = a["input"], int(a["nd"])
+    return _adaptive_reduce(tr, tr.value(x), tuple(x.shape[-nd:]), tuple(out.shape[-nd:]), "ReduceMax")
+
+
+def adaptive_avg_pool3d_fn(tr, args, kwargs, out):
+    """``adaptive_avg_pool3d``: averages along each dim in turn."""
+    x = args[0] if args else kwargs["input"]
+    return _adaptive_reduce(tr, tr.value(x), tuple(x.shape[-3:]), tuple(out.shape[-3:]), "ReduceMean")
+
+
+def max_unpool_fn(tr, args, kwargs, out):
+    """``max_unpool1d/2d/3d``: the values scattered to their indices in zeros of the output's size."""
+    names = ["op", "nd", "input", "indices"]
+    a = dict(zip(names, args))
+    a.update(kwargs)
+    x, idx, nd = a["input"], a["indices"], int(a["nd"])
+    lead = x.ndim - nd
+    flat_shape = tr.ints([0] * lead + [-1])
+    flat_x = tr.node("Reshape", [tr.value(x), flat_shape])
+    flat_i = tr.node("Reshape", [tr.value(idx, a["op"]), flat_shape])
+    size = math.prod(out.shape[lead:])
+    zeros_shape = tr.node(
+        "Concat", [tr.node("Slice", [tr.node("Shape", [flat_x]), tr.ints([0]), tr.ints([lead])]),
+                   tr.ints([size])], axis=0
+    )  # fmt: skip
+    value = helper.make_tensor("value", onnx_dtype(out.dtype), [1], [0])
+    zeros = tr.node("ConstantOfShape", [zeros_shape], value=value)
+    scattered = tr.node("ScatterElements", [zeros, flat_i, flat_x], axis=lead)
+    return tr.node("Reshape", [scattered, tr.ints([0] * lead + list(out.shape[lead:]))])
+
+
+def embedding_bag_fn(tr, args, kwargs, out):
+    """``embedding_bag`` of a 2-D input (bags of one length): a lookup reduced along the bag."""
+    names = ["input", "weight", "offsets", "max_norm", "norm_type", "scale_grad_by_freq", "mode", "sparse",
+             "per_sample_weights", "include_last_offset", "padding_idx"]  # fmt: skip
+    a = {"mode": "mean"}
+    a.update(zip(names, args))
+    a.update(kwargs)
+    idx, weight, mode = a["input"], a["weight"], a["mode"]
+    if idx.ndim != 2 or a.get("offsets") is not None:
+        raise UnsupportedOperatorError(
+            "onnx.export: embedding_bag with offsets (bags of different lengths) is not supported; "
+            "pass a 2-D input of equal-length bags"
+        )
+    if a.get("max_norm") is not None:
+        raise UnsupportedOperatorError(
+            "onnx.export: embedding_bag with max_norm (renormalised rows) is not supported"
+        )
+    if tr.is_traced(weight):
+        raise UnsupportedOperatorError("onnx.export: embedding_bag with a weight computed from the input")
+    dt = out.dtype
+    i = tr.value(idx, "embedding_bag")
+    if idx.dtype != np.int64:
+        i = tr.node("Cast", [i], to=TensorProto.INT64)
+    rows = tr.node("Gather", [tr.value(weight), i], axis=0)  # (B, L, D)
+    psw = a.get("per_sample_weights")
+    if psw is not None:
+        rows = tr.node("Mul", [rows, tr.unsqueeze(tr.operand(psw, dt, "embedding_bag"), [2])])
+    pad = a.get("padding_idx")
+    keep = None
+    if pad is not None:
+        pad = int(pad) % weight.shape[0]
+        keep = tr.unsqueeze(tr.node("Not", [tr.node("Equal", [i, tr.ints([pad])])]), [2])  # (B, L, 1)
+    zero = tr.const(np.asarray(0, dt))
+    if mode == "max":
+        if keep is not None:
+            rows = tr.node("Where", [keep, rows, tr.const(np.asarray(-np.inf, dt))])
+        top = tr.reduce("ReduceMax", rows, [1], False)
+        if keep is None:
+            return top
+        any_kept = tr.node(
+            "Greater",
+            [tr.reduce("ReduceSum", tr.node("Cast", [keep], to=TensorProto.INT64), [1], False), tr.ints([0])],
+        )
+        return tr.node("Where", [any_kept, top, zero])  # an empty bag gives zeros
+    if keep is not None:
+        rows = tr.node("Where", [keep, rows, zero])
+    total = tr.reduce("ReduceSum", rows, [1], False)
+    if mode == "sum":
+        return total
+    if keep is None:
+        count = tr.node("Cast", [tr.dim(i, 1) if tr.dynamic else tr.ints([idx.shape[1]])], to=onnx_dtype(dt))
+    else:
+        count = tr.node(
+            "Cast",
+            [tr.reduce("ReduceSum", tr.node("Cast", [keep], to=TensorProto.INT64), [1], False)],
+            to=onnx_dtype(dt),
+        )
+        count = tr.node("Max", [count, tr.const(np.asarray(1, dt))])  # an empty bag: 0 / 1
+    return tr.node("Div", [total, count])
+
+
+def zeros_state_fn(tr, args, kwargs, out):
+    """The zero initial state of a recurrent layer, (rows, cols) with rows read at run time."""
+    _, rows, cols = args
+    value = helper.make_tensor("value", onnx_dtype(out.dtype), [1], [0])
+    return tr.node("ConstantOfShape", [tr.concat_shape(sym_pieces([rows, cols]))], value=value)
 
 
 _COMPARE_OPS = {"eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
