@@ -862,8 +862,9 @@ def adaptive_avg_pool2d_fn(tr, args, kwargs, out):
 
 
 def _adaptive_reduce(tr, name: str, in_size: tuple, out_size: tuple, reduce_op: str) -> str:
-    """PyTorch's adaptive windows [floor(i·n/o), ceil((i+1)·n/o)) over the last dims, one dim at a
-    time (a maximum or an average over a box is one of maxima or averages along each dim).
+    """Reduce PyTorch's adaptive windows [floor(i·n/o), ceil((i+1)·n/o)) of the last dims.
+
+    One dim at a time: a maximum or an average over a box is one of maxima or averages along each dim.
     """
     nd = len(in_size)
     for d, (n, o) in enumerate(zip(in_size, out_size)):
