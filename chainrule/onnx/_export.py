@@ -81,6 +81,7 @@ def _install(tr: Tracer) -> list:
     from chainrule.nn import normalization as norm_modules
     from chainrule.nn import rnn as rnn_modules
     from chainrule.nn.transformer import Transformer
+    from chainrule.nn.utils import rnn as rnn_utils
     from chainrule.ops import attention as att_ops
     from chainrule.ops import elementwise as ew
     from chainrule.ops import embedding as emb_ops
@@ -89,6 +90,7 @@ def _install(tr: Tracer) -> list:
     from chainrule.ops import normalization as norm_ops
     from chainrule.ops import pooling as pool_ops
     from chainrule.ops import reduce as reduce_ops
+    from chainrule.ops import sampling as sampling_ops
     from chainrule.ops import sorting as sort_ops
 
     saved: list = []
@@ -124,6 +126,12 @@ def _install(tr: Tracer) -> list:
     def call(self, *args, **kwargs):
         if tr.depth:
             return orig_call(self, *args, **kwargs)
+        if any(isinstance(a, rnn_utils.PackedSequence) for a in args) and _any_traced(tr, args):
+            raise UnsupportedOperatorError(
+                f"onnx.export: {type(self).__name__} on a PackedSequence: a packed sequence (its batch sizes "
+                "are data, which the graph would hold as constants) has no ONNX translation; pass the padded "
+                "batch"
+            )
         kind = module_translation(self)
         if kind is None or not (_any_traced(tr, args) or _any_traced(tr, kwargs.values())):
             return orig_call(self, *args, **kwargs)
@@ -173,6 +181,21 @@ def _install(tr: Tracer) -> list:
 
         return hooked
 
+    def refuse(fn, what: str):
+        def hooked(*args, **kwargs):
+            if not tr.depth and (_any_traced(tr, args) or _any_traced(tr, kwargs.values())):
+                raise UnsupportedOperatorError(f"onnx.export: {what} has no ONNX translation")
+            return fn(*args, **kwargs)
+
+        return hooked
+
+    packed = "a packed sequence (its batch sizes are data, which the graph would hold as constants)"
+    for name in ("pack_padded_sequence", "pack_sequence", "pad_packed_sequence", "unpack_sequence"):
+        patch(rnn_utils, name, refuse(getattr(rnn_utils, name), f"{name}: {packed}"))
+    for name in ("grid_sample", "affine_grid"):
+        hook = refuse(getattr(sampling_ops, name), name)
+        patch(sampling_ops, name, hook)
+        patch(F, name, hook)
     sdpa = function_hook(att_ops.scaled_dot_product_attention, sdpa_fn)
     patch(att_ops, "scaled_dot_product_attention", sdpa)
     patch(F, "scaled_dot_product_attention", sdpa)

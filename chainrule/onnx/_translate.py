@@ -615,12 +615,34 @@ def _conv_transpose(tr, args, kwargs, out):
 @_fn("MaxPoolNd")
 def _max_pool(tr, args, kwargs, out):
     x, geom, return_indices = args
-    if return_indices:
-        raise UnsupportedOperatorError("onnx.export: max pooling with return_indices=True is not supported")
     attrs = dict(kernel_shape=list(geom.kernel), strides=list(geom.stride), pads=_conv_pads(geom))
     if any(d != 1 for d in geom.dilation):
         attrs["dilations"] = list(geom.dilation)
-    return tr.node("MaxPool", [tr.value(x)], **attrs)
+    name = tr.value(x)
+    if not return_indices:
+        return tr.node("MaxPool", [name], **attrs)
+    y, idx = tr.node("MaxPool", [name], n_out=2, **attrs)
+    # ONNX's indices run over the whole (N, C, *S) tensor, PyTorch's over one map (*S)
+    if tr.dynamic:
+        sizes = tr.node("Gather", [tr.node("Shape", [name]), tr.ints(list(range(2, x.ndim)))], axis=0)
+        per_map = tr.reduce("ReduceProd", sizes, [0], True)
+    else:
+        per_map = tr.ints([math.prod(x.shape[2:])])
+    return [y, tr.node("Mod", [idx, per_map])]
+
+
+@_fn("PNorm")
+def _pnorm(tr, args, kwargs, out):  # (Σ |x|ᵖ)^{1/p} along one axis; p = 0 counts the nonzero entries
+    x, p, axis, keepdim = args
+    dt = out.dtype
+    name = tr.value(x)
+    if p == 0:
+        nonzero = tr.node(
+            "Cast", [tr.node("Not", [tr.node("Equal", [name, _c(tr, 0, dt)])])], to=onnx_dtype(dt)
+        )
+        return tr.reduce("ReduceSum", nonzero, [axis], keepdim)
+    powered = tr.node("Pow", [tr.node("Abs", [name]), _c(tr, p, dt)])
+    return tr.node("Pow", [tr.reduce("ReduceSum", powered, [axis], keepdim), _c(tr, 1.0 / p, dt)])
 
 
 @_fn("AvgPoolNd")

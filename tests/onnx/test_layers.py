@@ -23,6 +23,32 @@ def _idx(high, *shape):
     return cr.tensor(np.random.randint(0, high, size=shape))
 
 
+def _padded_bags(n):
+    idx = np.random.randint(0, 4, size=(n, 3))
+    idx[0] = 2  # a bag of padding only
+    return cr.tensor(idx)
+
+
+class _PoolUnpool(nn.Module):
+    def forward(self, x):
+        y, idx = nn.functional.max_pool3d(x, 2, return_indices=True)
+        return nn.functional.max_unpool3d(y, idx, 2), idx
+
+
+class _Bags(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(cr.randn(4, 3))
+
+    def forward(self, idx, w):
+        f = nn.functional
+        return (
+            f.embedding_bag(idx, self.weight, mode="sum", per_sample_weights=w, padding_idx=2),
+            f.embedding_bag(idx, self.weight, mode="mean", padding_idx=2),  # a bag of padding only: zeros
+            f.embedding_bag(idx, self.weight, mode="max", padding_idx=-2),
+        )
+
+
 # name -> (layer factory, inputs for a batch size n, whether the batch axis can vary)
 LAYERS = {
     "Identity": (lambda: nn.Identity(), lambda n: (_r(n, 4),), True),
@@ -138,8 +164,40 @@ LAYERS = {
         lambda n: nn.functional.max_pool2d(_r(n, 2, 4, 6), 2, return_indices=True),
         True,
     ),
+    "MaxPool2d-indices": (
+        lambda: nn.MaxPool2d(3, stride=2, padding=1, return_indices=True),
+        lambda n: (_r(n, 2, 5, 6),),
+        True,
+    ),
+    "MaxPool3d-indices-unpool": (lambda: _PoolUnpool(), lambda n: (_r(n, 2, 4, 4, 6),), True),
+    "LPPool1d": (lambda: nn.LPPool1d(3, 2), lambda n: (_r(n, 2, 6),), True),
+    "Unfold-dilated": (
+        lambda: nn.Unfold((2, 3), dilation=2, padding=1, stride=(1, 2)),
+        lambda n: (_r(n, 2, 5, 6),),
+        True,
+    ),
+    "Fold-dilated": (
+        lambda: nn.Fold((5, 6), 2, dilation=2, padding=1, stride=(1, 2)),
+        lambda n: (_r(n, 8, 15),),
+        True,
+    ),
+    "Fold-unbatched": (lambda: nn.Fold((4, 5), 2), lambda n: (_r(8, 12),), False),
+    "AdaptiveMaxPool2d-unbatched": (lambda: nn.AdaptiveMaxPool2d((2, 3)), lambda n: (_r(2, 5, 7),), False),
+    "EmbeddingBag-weights-padding": (lambda: _Bags(), lambda n: (_padded_bags(n), _r(n, 3)), True),
+    "Upsample-nearest-exact": (
+        lambda: nn.Upsample(size=(5, 7), mode="nearest-exact"),
+        lambda n: (_r(n, 2, 3, 4),),
+        True,
+    ),
+    "Upsample-bilinear-scales": (
+        lambda: nn.Upsample(scale_factor=(1.7, 0.6), mode="bilinear"),
+        lambda n: (_r(n, 2, 4, 5),),
+        True,
+    ),
     "CosineSimilarity": (lambda: nn.CosineSimilarity(), lambda n: (_r(n, 5), _r(n, 5)), True),
     "PairwiseDistance": (lambda: nn.PairwiseDistance(), lambda n: (_r(n, 5), _r(n, 5)), True),
+    "PairwiseDistance-p0": (lambda: nn.PairwiseDistance(p=0.0), lambda n: (_r(n, 5), _r(n, 5)), True),
+    "PairwiseDistance-p3": (lambda: nn.PairwiseDistance(p=3.0), lambda n: (_r(n, 5), _r(n, 5)), True),
     "PairwiseDistance-p1": (
         lambda: nn.PairwiseDistance(p=1.0, keepdim=True),
         lambda n: (_r(n, 5), _r(n, 5)),
@@ -186,9 +244,6 @@ for _name, _make in ACTIVATIONS.items():  # wide inputs reach every branch (kink
     LAYERS[_name] = (_make, lambda n: (_r(n, 4, 3) * 4,), True)
 LAYERS["Softmax2d"] = (nn.Softmax2d, lambda n: (_r(n, 3, 2, 4),), True)
 
-# the layers without a translation, and a piece of the message that names what is missing
-UNSUPPORTED: dict[str, str] = {}
-
 
 def _arrays(values):
     return [v.numpy() for v in values if isinstance(v, cr.Tensor)]
@@ -214,10 +269,6 @@ def test_layer_matches_onnxruntime_or_raises(name):
     out_names = [f"out{i}" for i in range(n_out)]
     axes = {k: {0: "batch"} for k in in_names + out_names} if dynamic else None
     buf = io.BytesIO()
-    if name in UNSUPPORTED:
-        with pytest.raises(UnsupportedOperatorError, match=UNSUPPORTED[name]):
-            cr.onnx.export(model, args, buf, input_names=in_names, output_names=out_names, dynamic_axes=axes)
-        return
     cr.onnx.export(model, args, buf, input_names=in_names, output_names=out_names, dynamic_axes=axes)
     sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
     for batch in (3, 5) if dynamic else (3,):
@@ -238,3 +289,68 @@ def _outputs(out):
     for o in out:
         acc.extend(_outputs(o) if isinstance(o, (tuple, list)) else [o])
     return acc
+
+
+class _Call(nn.Module):
+    def __init__(self, fn, **layers):
+        super().__init__()
+        self.fn = fn
+        for k, v in layers.items():
+            setattr(self, k, v)
+
+    def forward(self, *args):
+        return self.fn(self, *args)
+
+
+def _packed_lstm(m, x):
+    packed = nn.utils.rnn.pack_padded_sequence(x, cr.tensor([4, 2, 1]), batch_first=True)
+    return m.lstm(packed)[0].data
+
+
+_F = nn.functional
+# what the graph cannot hold, and the words of the error that names it
+REFUSED = {
+    "EmbeddingBag-offsets": (
+        lambda: _Call(lambda m, x: m.bag(x, cr.tensor([0, 2])), bag=nn.EmbeddingBag(10, 3)),
+        lambda: (_idx(10, 5),),
+        "embedding_bag with offsets",
+    ),
+    "EmbeddingBag-max_norm": (
+        lambda: nn.EmbeddingBag(10, 3, max_norm=1.0),
+        lambda: (_idx(10, 2, 3),),
+        "embedding_bag with max_norm",
+    ),
+    "AdaptiveMaxPool2d-indices": (
+        lambda: nn.AdaptiveMaxPool2d(2, return_indices=True),
+        lambda: (_r(2, 3, 5, 5),),
+        "adaptive_max_pool2d with return_indices",
+    ),
+    "pack_padded_sequence": (
+        lambda: _Call(_packed_lstm, lstm=nn.LSTM(3, 4, batch_first=True)),
+        lambda: (_r(3, 4, 3),),
+        "pack_padded_sequence: a packed sequence",
+    ),
+    "LSTM-on-PackedSequence": (
+        lambda: nn.LSTM(3, 4),
+        lambda: (nn.utils.rnn.pack_sequence([_r(3, 3), _r(2, 3)]),),
+        "LSTM on a PackedSequence",
+    ),
+    "grid_sample": (
+        lambda: _Call(lambda m, x, g: _F.grid_sample(x, g, align_corners=False)),
+        lambda: (_r(2, 3, 4, 5), cr.rand(2, 3, 3, 2) * 2 - 1),
+        "grid_sample has no ONNX translation",
+    ),
+    "affine_grid": (
+        lambda: _Call(lambda m, t: _F.affine_grid(t, (2, 3, 4, 5), align_corners=False)),
+        lambda: (_r(2, 2, 3),),
+        "affine_grid has no ONNX translation",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_what_has_no_translation_raises_naming_it(name):
+    make, inputs, message = REFUSED[name]
+    np.random.seed(0)
+    with pytest.raises(UnsupportedOperatorError, match=message):
+        cr.onnx.export(make(), inputs(), io.BytesIO())
