@@ -23,6 +23,17 @@ def _idx(high, *shape):
     return cr.tensor(np.random.randint(0, high, size=shape))
 
 
+class _Call(nn.Module):
+    def __init__(self, fn, **layers):
+        super().__init__()
+        self.fn = fn
+        for k, v in layers.items():
+            setattr(self, k, v)
+
+    def forward(self, *args):
+        return self.fn(self, *args)
+
+
 def _padded_bags(n):
     idx = np.random.randint(0, 4, size=(n, 3))
     idx[0] = 2  # a bag of padding only
@@ -104,6 +115,7 @@ LAYERS = {
         lambda n: (_r(n, 3, 4, 5),),
         True,
     ),
+    "InstanceNorm3d": (lambda: nn.InstanceNorm3d(2, affine=True), lambda n: (_r(n, 2, 3, 2, 4),), True),
     "LocalResponseNorm": (lambda: nn.LocalResponseNorm(3), lambda n: (_r(n, 5, 4, 3),), True),
     "Embedding": (lambda: nn.Embedding(10, 3, padding_idx=0), lambda n: (_idx(10, n, 4),), True),
     "EmbeddingBag-mean": (lambda: nn.EmbeddingBag(10, 3), lambda n: (_idx(10, n, 4),), True),
@@ -130,6 +142,7 @@ LAYERS = {
         lambda n: (_r(n, 1, 2, 3, 4),),
         True,
     ),
+    "UpsamplingNearest2d": (lambda: nn.UpsamplingNearest2d(size=(5, 3)), lambda n: (_r(n, 2, 3, 4),), True),
     "UpsamplingBilinear2d": (
         lambda: nn.UpsamplingBilinear2d(scale_factor=2),
         lambda n: (_r(n, 2, 3, 3),),
@@ -170,6 +183,7 @@ LAYERS = {
         True,
     ),
     "MaxPool3d-indices-unpool": (lambda: _PoolUnpool(), lambda n: (_r(n, 2, 4, 4, 6),), True),
+    "LPPool3d-inf": (lambda: nn.LPPool3d(float("inf"), 2), lambda n: (_r(n, 2, 4, 4, 4),), True),
     "LPPool1d": (lambda: nn.LPPool1d(3, 2), lambda n: (_r(n, 2, 6),), True),
     "Unfold-dilated": (
         lambda: nn.Unfold((2, 3), dilation=2, padding=1, stride=(1, 2)),
@@ -198,6 +212,16 @@ LAYERS = {
     "PairwiseDistance": (lambda: nn.PairwiseDistance(), lambda n: (_r(n, 5), _r(n, 5)), True),
     "PairwiseDistance-p0": (lambda: nn.PairwiseDistance(p=0.0), lambda n: (_r(n, 5), _r(n, 5)), True),
     "PairwiseDistance-p3": (lambda: nn.PairwiseDistance(p=3.0), lambda n: (_r(n, 5), _r(n, 5)), True),
+    "PairwiseDistance-inf": (
+        lambda: nn.PairwiseDistance(p=float("inf")),
+        lambda n: (_r(n, 5), _r(n, 5)),
+        True,
+    ),
+    "normalize": (
+        lambda: _Call(lambda m, x: nn.functional.normalize(x, p=3.0, dim=1)),
+        lambda n: (_r(n, 5),),
+        True,
+    ),
     "PairwiseDistance-p1": (
         lambda: nn.PairwiseDistance(p=1.0, keepdim=True),
         lambda n: (_r(n, 5), _r(n, 5)),
@@ -289,17 +313,6 @@ def _outputs(out):
     for o in out:
         acc.extend(_outputs(o) if isinstance(o, (tuple, list)) else [o])
     return acc
-
-
-class _Call(nn.Module):
-    def __init__(self, fn, **layers):
-        super().__init__()
-        self.fn = fn
-        for k, v in layers.items():
-            setattr(self, k, v)
-
-    def forward(self, *args):
-        return self.fn(self, *args)
 
 
 def _packed_lstm(m, x):
