@@ -535,27 +535,58 @@ def _index(tr, args, kwargs, out):
                 "supported; boolean masks give data-dependent shapes"
             )
         axis += 1
-    if len(arrays) > 1 or (arrays and ints):
+    advanced = len(arrays) > 1 or (arrays and ints)  # numpy's rules: ints join the arrays
+    if advanced and nones:
         raise UnsupportedOperatorError(
-            "onnx.export: indexing with more than one integer array is not supported"
+            "onnx.export: indexing with several integer arrays and None (new axes) is not supported"
         )
     if axes:
         bounds = [tr.concat_shape(sym_pieces(b)) for b in (starts, ends)]
         name = tr.node("Slice", [name, *bounds, tr.ints(axes), tr.ints(steps)])
-    for ax, i in sorted(ints, reverse=True):  # from the last axis, so earlier axis numbers stay valid
-        name = tr.node("Gather", [name, tr.const(np.asarray(i, np.int64))], axis=ax)
-    for ax, arr in arrays:
-        tensors = kwargs.get("index_tensors", ())
-        src = next((t for t in tensors if t._data is arr), None)
+
+    def index_value(arr) -> str:
+        src = next((t for t in kwargs.get("index_tensors", ()) if t._data is arr), None)
         idx = tr.value(src) if src is not None else tr.const(np.asarray(host(arr), np.int64))
         if src is not None and src.dtype != np.int64:
             idx = tr.node("Cast", [idx], to=TensorProto.INT64)
-        name = tr.node("Gather", [name, idx], axis=ax)
+        return idx
+
+    if advanced:
+        return _advanced_index(tr, name, x.ndim, sorted(arrays + ints, key=lambda p: p[0]), index_value)
+    for ax, i in sorted(ints, reverse=True):  # from the last axis, so earlier axis numbers stay valid
+        name = tr.node("Gather", [name, tr.const(np.asarray(i, np.int64))], axis=ax)
+    for ax, arr in arrays:
+        name = tr.node("Gather", [name, index_value(arr)], axis=ax)
     if nones:
         name = tr.unsqueeze(name, nones)
     if name == tr.names.get(id(x)):
         name = tr.node("Identity", [name])
     return name
+
+
+def _advanced_index(tr, name: str, ndim: int, parts: list, index_value) -> str:
+    """``x[..., a, ..., b, ...]`` with several integer arrays (and ints), as numpy.
+
+    The indexed axes move to the front for a GatherND of the broadcast indices, then the broadcast
+    dims go where numpy puts them (in place of adjacent indexed axes, else first).
+    """
+    axes = [ax for ax, _ in parts]
+    rest = [a for a in range(ndim) if a not in axes]
+    if axes != list(range(len(axes))):
+        name = tr.node("Transpose", [name], perm=axes + rest)
+    idx = [index_value(p) if not isinstance(p, int) else tr.const(np.asarray(p, np.int64)) for _, p in parts]
+    template = idx[0]
+    for i in idx[1:]:
+        template = tr.node("Add", [template, i])  # the broadcast shape of the indices
+    shape = tr.node("Shape", [template])
+    stacked = tr.node("Concat", [tr.unsqueeze(tr.node("Expand", [i, shape]), [-1]) for i in idx], axis=-1)
+    out = tr.node("GatherND", [name, stacked])
+    nb = len(np.broadcast_shapes(*[np.shape(p) for _, p in parts]))
+    first = axes[0]
+    if axes == list(range(first, first + len(axes))) and first > 0:  # adjacent: the broadcast dims stay there
+        perm = [nb + i for i in range(first)] + list(range(nb)) + [nb + i for i in range(first, len(rest))]
+        out = tr.node("Transpose", [out], perm=perm)
+    return out
 
 
 # -- layers ---------------------------------------------------------------------------------------
