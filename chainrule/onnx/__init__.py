@@ -16,7 +16,7 @@ example ``args`` with a tracer switched on.  The tracer listens at three places:
   forward hooks, is traced op by op instead.
 - a few functions whose chainrule code works on arrays directly: ``scaled_dot_product_attention``
   (the causal mask is built at run time), ``batch_norm`` in evaluation, ``adaptive_avg_pool2d``/
-  ``3d``, adaptive max pooling, max unpooling, ``embedding_bag``, the zero state of a projected
+  ``3d``, adaptive max pooling (and its indices), max unpooling, ``embedding_bag``, the zero state of a projected
   LSTM, ``masked_fill``, ``gather``, ``topk``, ``argmax``/``argmin``, ``sign``, ``isnan``/``isinf``/
   ``isfinite``, the comparisons, and (for sizes) ``reshape``,
   ``expand``, ``zeros``/``ones``/``full``/``arange`` and the ``*_like`` constructors.  Packed

@@ -941,10 +941,21 @@ def adaptive_max_pool_fn(tr, args, kwargs, out):
     names = ["op", "nd", "input", "output_size", "return_indices"]
     a = dict(zip(names, args))
     a.update(kwargs)
-    if a.get("return_indices"):
-        raise UnsupportedOperatorError(f"onnx.export: {a['op']} with return_indices=True is not supported")
     x, nd = a["input"], int(a["nd"])
-    return _adaptive_reduce(tr, tr.value(x), tuple(x.shape[-nd:]), tuple(out.shape[-nd:]), "ReduceMax")
+    name, in_size = tr.value(x), tuple(x.shape[-nd:])
+    if not a.get("return_indices"):
+        return _adaptive_reduce(tr, name, in_size, tuple(out.shape[-nd:]), "ReduceMax")
+    from chainrule.ops.pooling import _adaptive_windows
+
+    out_size = tuple(out[0].shape[-nd:])
+    windows = _adaptive_windows(in_size, out_size)  # (*O, K) flat positions
+    lead = x.ndim - nd
+    flat = tr.node("Reshape", [name, tr.ints([0] * lead + [-1])])
+    vals = tr.node("Gather", [flat, tr.const(windows)], axis=lead)  # (lead, *O, K)
+    pos = tr.node("ArgMax", [vals], axis=-1, keepdims=1)  # the first maximum, as PyTorch
+    value = tr.squeeze(tr.node("GatherElements", [vals, pos], axis=-1), [-1])
+    grid = tr.node("Expand", [tr.const(windows), tr.node("Shape", [vals])])
+    return [value, tr.squeeze(tr.node("GatherElements", [grid, pos], axis=-1), [-1])]
 
 
 def adaptive_avg_pool3d_fn(tr, args, kwargs, out):

@@ -95,6 +95,21 @@ LAYERS = {
     "AdaptiveMaxPool1d": (lambda: nn.AdaptiveMaxPool1d(3), lambda n: (_r(n, 2, 7),), True),
     "AdaptiveMaxPool2d": (lambda: nn.AdaptiveMaxPool2d((2, 3)), lambda n: (_r(n, 2, 5, 7),), True),
     "AdaptiveMaxPool2d-global": (lambda: nn.AdaptiveMaxPool2d(1), lambda n: (_r(n, 2, 5, 7),), True),
+    "AdaptiveMaxPool2d-indices": (
+        lambda: nn.AdaptiveMaxPool2d((2, 3), return_indices=True),
+        lambda n: (_r(n, 2, 5, 7),),
+        True,
+    ),
+    "AdaptiveMaxPool1d-indices-unbatched": (
+        lambda: nn.AdaptiveMaxPool1d(3, return_indices=True),
+        lambda n: (_r(2, 7),),
+        False,
+    ),
+    "AdaptiveMaxPool3d-indices": (
+        lambda: nn.AdaptiveMaxPool3d((2, 1, 3), return_indices=True),
+        lambda n: (_r(n, 2, 3, 4, 5),),
+        True,
+    ),
     "AdaptiveMaxPool3d": (lambda: nn.AdaptiveMaxPool3d((2, 1, 3)), lambda n: (_r(n, 2, 3, 4, 5),), True),
     "LPPool2d": (lambda: nn.LPPool2d(2, 2), lambda n: (_r(n, 2, 4, 6),), True),
     "Dropout": (lambda: nn.Dropout(0.3), lambda n: (_r(n, 4),), True),
@@ -332,11 +347,6 @@ REFUSED = {
         lambda: nn.EmbeddingBag(10, 3, max_norm=1.0),
         lambda: (_idx(10, 2, 3),),
         "embedding_bag with max_norm",
-    ),
-    "AdaptiveMaxPool2d-indices": (
-        lambda: nn.AdaptiveMaxPool2d(2, return_indices=True),
-        lambda: (_r(2, 3, 5, 5),),
-        "adaptive_max_pool2d with return_indices",
     ),
     "pack_padded_sequence": (
         lambda: _Call(_packed_lstm, lstm=nn.LSTM(3, 4, batch_first=True)),
