@@ -16,11 +16,11 @@ example ``args`` with a tracer switched on.  The tracer listens at three places:
   forward hooks, is traced op by op instead.
 - a few functions whose chainrule code works on arrays directly: ``scaled_dot_product_attention``
   (the causal mask is built at run time), ``batch_norm`` in evaluation, ``adaptive_avg_pool2d``/
-  ``3d``, adaptive max pooling (and its indices), max unpooling, ``embedding_bag``, the zero state of a projected
-  LSTM, ``masked_fill``, ``gather``, ``topk``, ``argmax``/``argmin``, ``sign``, ``isnan``/``isinf``/
-  ``isfinite``, the comparisons, and (for sizes) ``reshape``,
-  ``expand``, ``zeros``/``ones``/``full``/``arange`` and the ``*_like`` constructors.  Packed
-  sequences, ``grid_sample`` and ``affine_grid`` are refused there (``UnsupportedOperatorError``).
+  ``3d``, adaptive max pooling (and its indices), max unpooling, ``embedding_bag``, the zero state
+  of a projected LSTM, ``masked_fill``, ``gather``, ``topk``, ``argmax``/``argmin``, ``sign``,
+  ``isnan``/``isinf``/``isfinite``, the comparisons, and (for sizes) ``reshape``, ``expand``,
+  ``zeros``/``ones``/``full``/``arange`` and the ``*_like`` constructors.  Packed sequences,
+  ``grid_sample`` and ``affine_grid`` are refused there (``UnsupportedOperatorError``).
 
 Everything else a ``forward`` does (Python control flow, loops over layers, ``x.shape`` arithmetic)
 runs in Python during the trace, so the graph holds the path the example input took.
