@@ -15,10 +15,12 @@ example ``args`` with a tracer switched on.  The tracer listens at three places:
   padding, so any input length works).  A subclass that overrides ``forward``, or a module with
   forward hooks, is traced op by op instead.
 - a few functions whose chainrule code works on arrays directly: ``scaled_dot_product_attention``
-  (the causal mask is built at run time), ``batch_norm`` in evaluation, ``adaptive_avg_pool2d``,
-  ``masked_fill``, ``gather``, ``topk``, ``argmax``/``argmin``, ``sign``, ``isnan``/``isinf``/
-  ``isfinite``, the comparisons, and (for sizes) ``reshape``,
-  ``expand``, ``zeros``/``ones``/``full``/``arange`` and the ``*_like`` constructors.
+  (the causal mask is built at run time), ``batch_norm`` in evaluation, ``adaptive_avg_pool2d``/
+  ``3d``, adaptive max pooling (and its indices), max unpooling, ``embedding_bag``, the zero state
+  of a projected LSTM, ``masked_fill``, ``gather``, ``topk``, ``argmax``/``argmin``, ``sign``,
+  ``isnan``/``isinf``/``isfinite``, the comparisons, and (for sizes) ``reshape``, ``expand``,
+  ``zeros``/``ones``/``full``/``arange`` and the ``*_like`` constructors.  Packed sequences,
+  ``grid_sample`` and ``affine_grid`` are refused there (``UnsupportedOperatorError``).
 
 Everything else a ``forward`` does (Python control flow, loops over layers, ``x.shape`` arithmetic)
 runs in Python during the trace, so the graph holds the path the example input took.
@@ -43,14 +45,14 @@ dynamic axes must be larger than 1; a size written as a plain number, or passed 
 stays the example's; functional convolution and pooling (and ``ceil_mode`` pooling layers) take
 their end padding from the example's spatial size.
 
-Supported: ``Linear``, ``Flatten``, ``Sequential`` and the arithmetic, reshaping, indexing,
-reductions and concatenation of a user's ``forward``; ``Conv1d/2d/3d``, ``ConvTranspose1d/2d``;
-max, average and adaptive average pooling; ``BatchNorm1d/2d`` (evaluation), ``LayerNorm``,
-``GroupNorm``; ReLU, Sigmoid, Tanh, Softmax, LogSoftmax, GELU, LeakyReLU, ELU, SiLU, Softplus,
-PReLU; dropout (identity in evaluation); ``Embedding``; ``RNN``, ``LSTM``
-and ``GRU`` (ONNX's recurrent operators with PyTorch's gates reordered; layers, directions,
-``batch_first`` and initial states); ``MultiheadAttention``, ``scaled_dot_product_attention``,
-``TransformerEncoderLayer``/``DecoderLayer`` and the stacks built of them.
+Supported (the full list, and what is refused, is in docs/onnx.md): the arithmetic, reshaping,
+indexing, reductions and concatenation of a user's ``forward``; every layer and activation of
+``cr.nn`` (dense, convolution, ``Unfold``/``Fold``, pooling of every kind, padding, resampling,
+normalization in evaluation, dropout as the identity, ``Embedding``/``EmbeddingBag``, distances);
+``RNN``, ``LSTM`` and ``GRU`` (ONNX's recurrent operators with PyTorch's gates reordered; layers,
+directions, ``batch_first`` and initial states; ``proj_size`` unrolled) and the cells;
+``MultiheadAttention``, ``scaled_dot_product_attention``, ``TransformerEncoderLayer``/``DecoderLayer``
+and the stacks built of them.
 
 The ``onnx`` package (and ``onnxruntime`` to run the result) is an optional dependency:
 ``pip install 'chainrule[onnx]'``.  Importing chainrule never imports it.

@@ -1,6 +1,6 @@
-"""The tracer behind ``cr.onnx.export`` (design: ``chainrule/onnx/__init__.py``).
+"""The tracer behind ``cr.onnx.export``: the hooks it switches on while the model runs, and ``export``.
 
-The hooks it switches on while the model runs, and ``export`` itself.
+The design is in ``chainrule/onnx/__init__.py``.
 
 Imported only by ``export``: it imports the ``onnx`` package.
 """
@@ -23,19 +23,24 @@ from chainrule.onnx._translate import (
     MODULE_OK,
     MODULES,
     adaptive_avg_pool2d_fn,
+    adaptive_avg_pool3d_fn,
+    adaptive_max_pool_fn,
     arg_fn,
     batch_norm_fn,
     causal_mask_fn,
     compare_fn,
+    embedding_bag_fn,
     finite_fn,
     gather_fn,
     logical_not_fn,
     masked_fn,
+    max_unpool_fn,
     module_translation,
     reshape_value,
     sdpa_fn,
     sign_fn,
     topk_fn,
+    zeros_state_fn,
 )
 from chainrule.tensor import Tensor
 
@@ -72,15 +77,20 @@ def _install(tr: Tracer) -> list:
     global _ACTIVE
     import chainrule
     import chainrule.nn.functional as F
+    from chainrule.nn import embedding as emb_modules
     from chainrule.nn import normalization as norm_modules
+    from chainrule.nn import rnn as rnn_modules
     from chainrule.nn.transformer import Transformer
+    from chainrule.nn.utils import rnn as rnn_utils
     from chainrule.ops import attention as att_ops
     from chainrule.ops import elementwise as ew
+    from chainrule.ops import embedding as emb_ops
     from chainrule.ops import indexing as ix_ops
     from chainrule.ops import mathx as mx_ops
     from chainrule.ops import normalization as norm_ops
     from chainrule.ops import pooling as pool_ops
     from chainrule.ops import reduce as reduce_ops
+    from chainrule.ops import sampling as sampling_ops
     from chainrule.ops import sorting as sort_ops
 
     saved: list = []
@@ -116,6 +126,12 @@ def _install(tr: Tracer) -> list:
     def call(self, *args, **kwargs):
         if tr.depth:
             return orig_call(self, *args, **kwargs)
+        if any(isinstance(a, rnn_utils.PackedSequence) for a in args) and _any_traced(tr, args):
+            raise UnsupportedOperatorError(
+                f"onnx.export: {type(self).__name__} on a PackedSequence: a packed sequence (its batch sizes "
+                "are data, which the graph would hold as constants) has no ONNX translation; pass the padded "
+                "batch"
+            )
         kind = module_translation(self)
         if kind is None or not (_any_traced(tr, args) or _any_traced(tr, kwargs.values())):
             return orig_call(self, *args, **kwargs)
@@ -165,6 +181,21 @@ def _install(tr: Tracer) -> list:
 
         return hooked
 
+    def refuse(fn, what: str):
+        def hooked(*args, **kwargs):
+            if not tr.depth and (_any_traced(tr, args) or _any_traced(tr, kwargs.values())):
+                raise UnsupportedOperatorError(f"onnx.export: {what} has no ONNX translation")
+            return fn(*args, **kwargs)
+
+        return hooked
+
+    packed = "a packed sequence (its batch sizes are data, which the graph would hold as constants)"
+    for name in ("pack_padded_sequence", "pack_sequence", "pad_packed_sequence", "unpack_sequence"):
+        patch(rnn_utils, name, refuse(getattr(rnn_utils, name), f"{name}: {packed}"))
+    for name in ("grid_sample", "affine_grid"):
+        hook = refuse(getattr(sampling_ops, name), name)
+        patch(sampling_ops, name, hook)
+        patch(F, name, hook)
     sdpa = function_hook(att_ops.scaled_dot_product_attention, sdpa_fn)
     patch(att_ops, "scaled_dot_product_attention", sdpa)
     patch(F, "scaled_dot_product_attention", sdpa)
@@ -172,6 +203,15 @@ def _install(tr: Tracer) -> list:
     aap = function_hook(pool_ops.adaptive_avg_pool2d, adaptive_avg_pool2d_fn)
     patch(pool_ops, "adaptive_avg_pool2d", aap)
     patch(F, "adaptive_avg_pool2d", aap)
+    aap3 = function_hook(pool_ops.adaptive_avg_pool3d, adaptive_avg_pool3d_fn)
+    patch(pool_ops, "adaptive_avg_pool3d", aap3)
+    patch(F, "adaptive_avg_pool3d", aap3)
+    patch(pool_ops, "_adaptive_max_pool", function_hook(pool_ops._adaptive_max_pool, adaptive_max_pool_fn))
+    patch(pool_ops, "max_unpool_nd", function_hook(pool_ops.max_unpool_nd, max_unpool_fn))
+    patch(rnn_modules, "_zeros", function_hook(rnn_modules._zeros, zeros_state_fn))
+    bag = function_hook(emb_ops.embedding_bag, embedding_bag_fn)
+    for owner in (emb_ops, F, emb_modules):
+        patch(owner, "embedding_bag", bag)
     bn = norm_ops.batch_norm
 
     def batch_norm(*args, **kwargs):
@@ -207,7 +247,7 @@ def _install(tr: Tracer) -> list:
 
 
 def _install_sizes(tr: Tracer, patch) -> None:
-    """Make the size-taking functions follow run-time shapes while tracing.
+    """Hook the functions that take or give sizes, so sizes read at run time carry through.
 
     ``zeros_like``/``ones_like``/``full_like`` of a traced tensor take its run-time shape; in a
     dynamic export, ``.shape`` of a traced tensor gives ``SymInt`` sizes, and the functions that
@@ -328,8 +368,9 @@ def _uninstall(saved: list) -> None:
 def _note_new(tr: Tracer, t: Tensor, data, frame) -> None:
     """Classify a tensor made outside the recorded ops.
 
-    It is an alias of a traced one (``detach``), a constant, or (when the code that made it had a traced
-    tensor or a run-time size at hand) something the graph cannot reproduce.
+    It is an alias of a traced one (``detach``), a constant, or (when the code that made it had a
+    traced tensor or a run-time size at hand) something the graph
+    cannot reproduce.
     """
     if isinstance(data, Tensor):
         data = data._data

@@ -30,8 +30,8 @@ def host(a):
 class SymInt(int):
     """A size read from a traced tensor's ``.shape`` in a dynamic export.
 
-    An int with the ONNX value (a 1-D int64 tensor) that computes it at run time; + - * // with ints keep that
-    link.
+    An int with the ONNX value (a 1-D int64 tensor) that computes it at run time; + - * // with ints
+    keep that link.
     """
 
     def __new__(cls, value: int, tr: Tracer, make):

@@ -129,8 +129,73 @@ def _leaky_relu(tr, args, kwargs, out):
 
 
 @_fn("ELU")
-def _elu(tr, args, kwargs, out):
-    return tr.node("Elu", [tr.value(args[0])], alpha=float(args[1]))
+def _elu(tr, args, kwargs, out):  # elu, selu and celu: s·x if x > 0 else s·α (e^{βx} - 1)
+    x, alpha, scale, input_scale = tr.value(args[0]), float(args[1]), float(args[2]), float(args[3])
+    dt = out.dtype
+    if scale == 1.0 and input_scale == 1.0:
+        return tr.node("Elu", [x], alpha=alpha)
+    if input_scale == 1.0:
+        return tr.node("Mul", [tr.node("Elu", [x], alpha=alpha), tr.const(np.asarray(scale, dt))])
+    neg = tr.node("Min", [x, tr.const(np.asarray(0, dt))])  # no overflow in the unused branch
+    neg = tr.node("Exp", [tr.node("Mul", [neg, tr.const(np.asarray(input_scale, dt))])])
+    neg = tr.node(
+        "Mul", [tr.node("Sub", [neg, tr.const(np.asarray(1, dt))]), tr.const(np.asarray(alpha * scale, dt))]
+    )
+    pos = tr.node("Mul", [x, tr.const(np.asarray(scale, dt))]) if scale != 1.0 else x
+    return tr.node("Where", [tr.node("Greater", [x, tr.const(np.asarray(0, dt))]), pos, neg])
+
+
+def _c(tr, v, dt) -> str:
+    return tr.const(np.asarray(v, dt))
+
+
+@_fn("Hardtanh")
+def _hardtanh(tr, args, kwargs, out):
+    x, lo, hi = tr.value(args[0]), args[1], args[2]
+    return tr.node("Clip", [x, _c(tr, lo, out.dtype), _c(tr, hi, out.dtype)])
+
+
+@_fn("Hardsigmoid")
+def _hardsigmoid(tr, args, kwargs, out):  # min(max(x + 3, 0), 6) / 6, in chainrule's order
+    dt = out.dtype
+    y = tr.node("Clip", [tr.node("Add", [tr.value(args[0]), _c(tr, 3, dt)]), _c(tr, 0, dt), _c(tr, 6, dt)])
+    return tr.node("Div", [y, _c(tr, 6, dt)])
+
+
+@_fn("Hardswish")
+def _hardswish(tr, args, kwargs, out):  # x · min(max(x + 3, 0), 6) / 6
+    dt = out.dtype
+    x = tr.value(args[0])
+    y = tr.node("Clip", [tr.node("Add", [x, _c(tr, 3, dt)]), _c(tr, 0, dt), _c(tr, 6, dt)])
+    return tr.node("Div", [tr.node("Mul", [x, y]), _c(tr, 6, dt)])
+
+
+@_fn("Mish")
+def _mish(tr, args, kwargs, out):  # x · tanh(softplus(x))
+    x = tr.value(args[0])
+    return tr.node("Mul", [x, tr.node("Tanh", [tr.node("Softplus", [x])])])
+
+
+@_fn("LogSigmoid")
+def _logsigmoid(tr, args, kwargs, out):  # min(x, 0) - log(1 + e^{-|x|}): never overflows
+    dt = out.dtype
+    x = tr.value(args[0])
+    rest = tr.node("Exp", [tr.node("Neg", [tr.node("Abs", [x])])])
+    log1p = tr.node("Log", [tr.node("Add", [rest, _c(tr, 1, dt)])])
+    return tr.node("Sub", [tr.node("Min", [x, _c(tr, 0, dt)]), log1p])
+
+
+@_fn("Threshold")
+def _threshold(tr, args, kwargs, out):
+    x, threshold, value = tr.value(args[0]), args[1], args[2]
+    dt = out.dtype
+    return tr.node("Where", [tr.node("Greater", [x, _c(tr, threshold, dt)]), x, _c(tr, value, dt)])
+
+
+@_fn("Shrink")
+def _shrink(tr, args, kwargs, out):  # ONNX's Shrink: x - bias if x > λ, x + bias if x < -λ, else 0
+    x, lambd, soft = tr.value(args[0]), float(args[1]), bool(args[2])
+    return tr.node("Shrink", [x], lambd=lambd, bias=lambd if soft else 0.0)
 
 
 @_fn("PReLU")
@@ -327,8 +392,8 @@ def _logsumexp(tr, args, kwargs, out):
 def _reshape_target(tr: Tracer, name: str, in_shape: tuple, out_shape: tuple, minus_one: int | None):
     """The 1-D shape input of a Reshape from ``in_shape`` to ``out_shape``.
 
-    Each output dim is read from the input's run-time dims it is made of (matching groups of dims whose sizes
-    multiply to the same number), so dynamic axes carry through.
+    Each output dim is read from the input's run-time dims it is made of (matching groups of dims
+    whose sizes multiply to the same number), so dynamic axes carry through.
     """
     if not tr.dynamic:
         return tr.ints(out_shape)
@@ -470,27 +535,58 @@ def _index(tr, args, kwargs, out):
                 "supported; boolean masks give data-dependent shapes"
             )
         axis += 1
-    if len(arrays) > 1 or (arrays and ints):
+    advanced = len(arrays) > 1 or (arrays and ints)  # numpy's rules: ints join the arrays
+    if advanced and nones:
         raise UnsupportedOperatorError(
-            "onnx.export: indexing with more than one integer array is not supported"
+            "onnx.export: indexing with several integer arrays and None (new axes) is not supported"
         )
     if axes:
         bounds = [tr.concat_shape(sym_pieces(b)) for b in (starts, ends)]
         name = tr.node("Slice", [name, *bounds, tr.ints(axes), tr.ints(steps)])
-    for ax, i in sorted(ints, reverse=True):  # from the last axis, so earlier axis numbers stay valid
-        name = tr.node("Gather", [name, tr.const(np.asarray(i, np.int64))], axis=ax)
-    for ax, arr in arrays:
-        tensors = kwargs.get("index_tensors", ())
-        src = next((t for t in tensors if t._data is arr), None)
+
+    def index_value(arr) -> str:
+        src = next((t for t in kwargs.get("index_tensors", ()) if t._data is arr), None)
         idx = tr.value(src) if src is not None else tr.const(np.asarray(host(arr), np.int64))
         if src is not None and src.dtype != np.int64:
             idx = tr.node("Cast", [idx], to=TensorProto.INT64)
-        name = tr.node("Gather", [name, idx], axis=ax)
+        return idx
+
+    if advanced:
+        return _advanced_index(tr, name, x.ndim, sorted(arrays + ints, key=lambda p: p[0]), index_value)
+    for ax, i in sorted(ints, reverse=True):  # from the last axis, so earlier axis numbers stay valid
+        name = tr.node("Gather", [name, tr.const(np.asarray(i, np.int64))], axis=ax)
+    for ax, arr in arrays:
+        name = tr.node("Gather", [name, index_value(arr)], axis=ax)
     if nones:
         name = tr.unsqueeze(name, nones)
     if name == tr.names.get(id(x)):
         name = tr.node("Identity", [name])
     return name
+
+
+def _advanced_index(tr, name: str, ndim: int, parts: list, index_value) -> str:
+    """``x[..., a, ..., b, ...]`` with several integer arrays (and ints), as numpy.
+
+    The indexed axes move to the front for a GatherND of the broadcast indices, then the broadcast
+    dims go where numpy puts them (in place of adjacent indexed axes, else first).
+    """
+    axes = [ax for ax, _ in parts]
+    rest = [a for a in range(ndim) if a not in axes]
+    if axes != list(range(len(axes))):
+        name = tr.node("Transpose", [name], perm=axes + rest)
+    idx = [index_value(p) if not isinstance(p, int) else tr.const(np.asarray(p, np.int64)) for _, p in parts]
+    template = idx[0]
+    for i in idx[1:]:
+        template = tr.node("Add", [template, i])  # the broadcast shape of the indices
+    shape = tr.node("Shape", [template])
+    stacked = tr.node("Concat", [tr.unsqueeze(tr.node("Expand", [i, shape]), [-1]) for i in idx], axis=-1)
+    out = tr.node("GatherND", [name, stacked])
+    nb = len(np.broadcast_shapes(*[np.shape(p) for _, p in parts]))
+    first = axes[0]
+    if axes == list(range(first, first + len(axes))) and first > 0:  # adjacent: the broadcast dims stay there
+        perm = [nb + i for i in range(first)] + list(range(nb)) + [nb + i for i in range(first, len(rest))]
+        out = tr.node("Transpose", [out], perm=perm)
+    return out
 
 
 # -- layers ---------------------------------------------------------------------------------------
@@ -550,12 +646,34 @@ def _conv_transpose(tr, args, kwargs, out):
 @_fn("MaxPoolNd")
 def _max_pool(tr, args, kwargs, out):
     x, geom, return_indices = args
-    if return_indices:
-        raise UnsupportedOperatorError("onnx.export: max pooling with return_indices=True is not supported")
     attrs = dict(kernel_shape=list(geom.kernel), strides=list(geom.stride), pads=_conv_pads(geom))
     if any(d != 1 for d in geom.dilation):
         attrs["dilations"] = list(geom.dilation)
-    return tr.node("MaxPool", [tr.value(x)], **attrs)
+    name = tr.value(x)
+    if not return_indices:
+        return tr.node("MaxPool", [name], **attrs)
+    y, idx = tr.node("MaxPool", [name], n_out=2, **attrs)
+    # ONNX's indices run over the whole (N, C, *S) tensor, PyTorch's over one map (*S)
+    if tr.dynamic:
+        sizes = tr.node("Gather", [tr.node("Shape", [name]), tr.ints(list(range(2, x.ndim)))], axis=0)
+        per_map = tr.reduce("ReduceProd", sizes, [0], True)
+    else:
+        per_map = tr.ints([math.prod(x.shape[2:])])
+    return [y, tr.node("Mod", [idx, per_map])]
+
+
+@_fn("PNorm")
+def _pnorm(tr, args, kwargs, out):  # (Σ |x|ᵖ)^{1/p} along one axis; p = 0 counts the nonzero entries
+    x, p, axis, keepdim = args
+    dt = out.dtype
+    name = tr.value(x)
+    if p == 0:
+        nonzero = tr.node(
+            "Cast", [tr.node("Not", [tr.node("Equal", [name, _c(tr, 0, dt)])])], to=onnx_dtype(dt)
+        )
+        return tr.reduce("ReduceSum", nonzero, [axis], keepdim)
+    powered = tr.node("Pow", [tr.node("Abs", [name]), _c(tr, p, dt)])
+    return tr.node("Pow", [tr.reduce("ReduceSum", powered, [axis], keepdim), _c(tr, 1.0 / p, dt)])
 
 
 @_fn("AvgPoolNd")
@@ -576,6 +694,71 @@ def _avg_pool(tr, args, kwargs, out):
         return tr.node("Mul", [y, tr.const(np.asarray(k / float(div), out.dtype))])
     d = np.moveaxis(np.asarray(host(div), np.float64), -1, 1)  # (1, *O, 1) -> (1, 1, *O)
     return tr.node("Mul", [y, tr.const((k / d).astype(out.dtype))])
+
+
+@_fn("LinearResize")
+def _linear_resize(tr, args, kwargs, out):  # y = w0·x[i0] + w1·x[i1] along one axis (interpolate)
+    x, axis, (i0, i1, w0, w1) = args[0], int(args[1]), args[2]
+    name = tr.value(x)
+    shape = (len(w0),) + (1,) * (x.ndim - axis - 1)
+    a, b = (
+        tr.node(
+            "Mul",
+            [
+                tr.node("Gather", [name, tr.const(np.asarray(i, np.int64))], axis=axis),
+                tr.const(np.asarray(host(w), out.dtype).reshape(shape)),
+            ],
+        )
+        for i, w in ((i0, w0), (i1, w1))
+    )
+    return tr.node("Add", [a, b])
+
+
+def _block_kernel(geom, c: int, dtype) -> np.ndarray:
+    """(C·K, 1, kH, kW): one-hot kernels that copy each block offset k of each channel to c·K + k."""
+    k = math.prod(geom.kernel)
+    eye = np.eye(k, dtype=dtype).reshape(k, 1, *geom.kernel)
+    return np.ascontiguousarray(np.tile(eye, (c, 1, 1, 1)))
+
+
+@_fn("Unfold")
+def _unfold(tr, args, kwargs, out):  # im2col as a grouped convolution with one-hot kernels
+    x, geom = args
+    c = x.shape[1]
+    cols = tr.node(
+        "Conv",
+        [tr.value(x), tr.const(_block_kernel(geom, c, out.dtype))],
+        kernel_shape=list(geom.kernel),
+        strides=list(geom.stride),
+        dilations=list(geom.dilation),
+        pads=_conv_pads(geom),
+        group=int(c),
+    )
+    return tr.node("Reshape", [cols, tr.ints([0, c * math.prod(geom.kernel), -1])])
+
+
+@_fn("Fold")
+def _fold(tr, args, kwargs, out):  # col2im as the transposed convolution of those kernels
+    cols, geom, c = args
+    blocks = tr.node("Reshape", [tr.value(cols), tr.ints([0, c * math.prod(geom.kernel), *geom.out_size])])
+    lo, hi, out_pad = [], [], []
+    for n_in, n_out, k, s, d, p in zip(
+        geom.out_size, geom.in_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo
+    ):
+        rest = s * (n_in - 1) + d * (k - 1) + 1 - p - n_out
+        lo.append(int(p))
+        hi.append(max(rest, 0))
+        out_pad.append(max(-rest, 0))
+    return tr.node(
+        "ConvTranspose",
+        [blocks, tr.const(_block_kernel(geom, c, out.dtype))],
+        kernel_shape=list(geom.kernel),
+        strides=list(geom.stride),
+        dilations=list(geom.dilation),
+        pads=lo + hi,
+        output_padding=out_pad,
+        group=int(c),
+    )
 
 
 @_fn("Normalize")
@@ -729,6 +912,145 @@ def adaptive_avg_pool2d_fn(tr, args, kwargs, out):
     return tr.node(
         "MatMul", [tr.const(a_h), tr.node("MatMul", [name, tr.const(np.ascontiguousarray(a_w.T))])]
     )
+
+
+def _adaptive_reduce(tr, name: str, in_size: tuple, out_size: tuple, reduce_op: str) -> str:
+    """Reduce PyTorch's adaptive windows [floor(i·n/o), ceil((i+1)·n/o)) of the last dims.
+
+    One dim at a time: a maximum or an average over a box is one of maxima or averages along each dim.
+    """
+    nd = len(in_size)
+    for d, (n, o) in enumerate(zip(in_size, out_size)):
+        axis = d - nd
+        if n == o:
+            continue
+        if o == 1:
+            name = tr.reduce(reduce_op, name, [axis], True)
+            continue
+        pieces = []
+        for i in range(o):
+            start, end = (i * n) // o, -((-(i + 1) * n) // o)
+            window = tr.node("Slice", [name, tr.ints([start]), tr.ints([end]), tr.ints([axis])])
+            pieces.append(tr.reduce(reduce_op, window, [axis], True))
+        name = tr.node("Concat", pieces, axis=axis)
+    return name
+
+
+def adaptive_max_pool_fn(tr, args, kwargs, out):
+    """``adaptive_max_pool1d/2d/3d`` (their shared body ``_adaptive_max_pool``)."""
+    names = ["op", "nd", "input", "output_size", "return_indices"]
+    a = dict(zip(names, args))
+    a.update(kwargs)
+    x, nd = a["input"], int(a["nd"])
+    name, in_size = tr.value(x), tuple(x.shape[-nd:])
+    if not a.get("return_indices"):
+        return _adaptive_reduce(tr, name, in_size, tuple(out.shape[-nd:]), "ReduceMax")
+    from chainrule.ops.pooling import _adaptive_windows
+
+    out_size = tuple(out[0].shape[-nd:])
+    windows = _adaptive_windows(in_size, out_size)  # (*O, K) flat positions
+    lead = x.ndim - nd
+    flat = tr.node("Reshape", [name, tr.ints([0] * lead + [-1])])
+    vals = tr.node("Gather", [flat, tr.const(windows)], axis=lead)  # (lead, *O, K)
+    pos = tr.node("ArgMax", [vals], axis=-1, keepdims=1)  # the first maximum, as PyTorch
+    value = tr.squeeze(tr.node("GatherElements", [vals, pos], axis=-1), [-1])
+    grid = tr.node("Expand", [tr.const(windows), tr.node("Shape", [vals])])
+    return [value, tr.squeeze(tr.node("GatherElements", [grid, pos], axis=-1), [-1])]
+
+
+def adaptive_avg_pool3d_fn(tr, args, kwargs, out):
+    """``adaptive_avg_pool3d``: averages along each dim in turn."""
+    x = args[0] if args else kwargs["input"]
+    return _adaptive_reduce(tr, tr.value(x), tuple(x.shape[-3:]), tuple(out.shape[-3:]), "ReduceMean")
+
+
+def max_unpool_fn(tr, args, kwargs, out):
+    """``max_unpool1d/2d/3d``: the values scattered to their indices in zeros of the output's size."""
+    names = ["op", "nd", "input", "indices"]
+    a = dict(zip(names, args))
+    a.update(kwargs)
+    x, idx, nd = a["input"], a["indices"], int(a["nd"])
+    lead = x.ndim - nd
+    flat_shape = tr.ints([0] * lead + [-1])
+    flat_x = tr.node("Reshape", [tr.value(x), flat_shape])
+    flat_i = tr.node("Reshape", [tr.value(idx, a["op"]), flat_shape])
+    size = math.prod(out.shape[lead:])
+    zeros_shape = tr.node(
+        "Concat", [tr.node("Slice", [tr.node("Shape", [flat_x]), tr.ints([0]), tr.ints([lead])]),
+                   tr.ints([size])], axis=0
+    )  # fmt: skip
+    value = helper.make_tensor("value", onnx_dtype(out.dtype), [1], [0])
+    zeros = tr.node("ConstantOfShape", [zeros_shape], value=value)
+    scattered = tr.node("ScatterElements", [zeros, flat_i, flat_x], axis=lead)
+    return tr.node("Reshape", [scattered, tr.ints([0] * lead + list(out.shape[lead:]))])
+
+
+def embedding_bag_fn(tr, args, kwargs, out):
+    """``embedding_bag`` of a 2-D input (bags of one length): a lookup reduced along the bag."""
+    names = ["input", "weight", "offsets", "max_norm", "norm_type", "scale_grad_by_freq", "mode", "sparse",
+             "per_sample_weights", "include_last_offset", "padding_idx"]  # fmt: skip
+    a = {"mode": "mean"}
+    a.update(zip(names, args))
+    a.update(kwargs)
+    idx, weight, mode = a["input"], a["weight"], a["mode"]
+    if idx.ndim != 2 or a.get("offsets") is not None:
+        raise UnsupportedOperatorError(
+            "onnx.export: embedding_bag with offsets (bags of different lengths) is not supported; "
+            "pass a 2-D input of equal-length bags"
+        )
+    if a.get("max_norm") is not None:
+        raise UnsupportedOperatorError(
+            "onnx.export: embedding_bag with max_norm (renormalised rows) is not supported"
+        )
+    if tr.is_traced(weight):
+        raise UnsupportedOperatorError("onnx.export: embedding_bag with a weight computed from the input")
+    dt = out.dtype
+    i = tr.value(idx, "embedding_bag")
+    if idx.dtype != np.int64:
+        i = tr.node("Cast", [i], to=TensorProto.INT64)
+    rows = tr.node("Gather", [tr.value(weight), i], axis=0)  # (B, L, D)
+    psw = a.get("per_sample_weights")
+    if psw is not None:
+        rows = tr.node("Mul", [rows, tr.unsqueeze(tr.operand(psw, dt, "embedding_bag"), [2])])
+    pad = a.get("padding_idx")
+    keep = None
+    if pad is not None:
+        pad = int(pad) % weight.shape[0]
+        keep = tr.unsqueeze(tr.node("Not", [tr.node("Equal", [i, tr.ints([pad])])]), [2])  # (B, L, 1)
+    zero = tr.const(np.asarray(0, dt))
+    if mode == "max":
+        if keep is not None:
+            rows = tr.node("Where", [keep, rows, tr.const(np.asarray(-np.inf, dt))])
+        top = tr.reduce("ReduceMax", rows, [1], False)
+        if keep is None:
+            return top
+        any_kept = tr.node(
+            "Greater",
+            [tr.reduce("ReduceSum", tr.node("Cast", [keep], to=TensorProto.INT64), [1], False), tr.ints([0])],
+        )
+        return tr.node("Where", [any_kept, top, zero])  # an empty bag gives zeros
+    if keep is not None:
+        rows = tr.node("Where", [keep, rows, zero])
+    total = tr.reduce("ReduceSum", rows, [1], False)
+    if mode == "sum":
+        return total
+    if keep is None:
+        count = tr.node("Cast", [tr.dim(i, 1) if tr.dynamic else tr.ints([idx.shape[1]])], to=onnx_dtype(dt))
+    else:
+        count = tr.node(
+            "Cast",
+            [tr.reduce("ReduceSum", tr.node("Cast", [keep], to=TensorProto.INT64), [1], False)],
+            to=onnx_dtype(dt),
+        )
+        count = tr.node("Max", [count, tr.const(np.asarray(1, dt))])  # an empty bag: 0 / 1
+    return tr.node("Div", [total, count])
+
+
+def zeros_state_fn(tr, args, kwargs, out):
+    """The zero initial state of a recurrent layer, (rows, cols) with rows read at run time."""
+    _, rows, cols = args
+    value = helper.make_tensor("value", onnx_dtype(out.dtype), [1], [0])
+    return tr.node("ConstantOfShape", [tr.concat_shape(sym_pieces([rows, cols]))], value=value)
 
 
 _COMPARE_OPS = {"eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
@@ -1017,9 +1339,10 @@ MODULE_OK.update({f"{kind}Pool{n}d": _pool_ok for kind in ("Max", "Avg") for n i
 
 
 def module_translation(m):
-    """The translation of module ``m`` when its class is translated whole, else None.
+    """The translation of module ``m``, or None.
 
-    Only when its forward is that class's own and it has no hooks.
+    A module is translated whole when its class is one of ``MODULES`` and its forward is that
+    class's own, with no hooks.
     """
     if m._forward_hooks or m._forward_pre_hooks:
         return None

@@ -587,6 +587,27 @@ def adaptive_avg_pool1d(input, output_size):  # noqa: A002
     return out.squeeze(0) if unbatched else out
 
 
+def _adaptive_windows(spatial: tuple, out_size: tuple) -> np.ndarray:
+    """The (*O, K) flat positions (row-major over ``spatial``) of every adaptive window's elements.
+
+    A short window repeats its last element (a later tie, never chosen as the first maximum).
+    """
+    grids = []
+    for size, o in zip(spatial, out_size):
+        start = (np.arange(o) * size) // o
+        end = -((-(np.arange(o) + 1) * size) // o)
+        k = int((end - start).max())
+        grids.append(np.minimum(start[:, None] + np.arange(k)[None, :], end[:, None] - 1))
+    nd = len(grids)
+    flat = np.zeros((1,) * (2 * nd), np.int64)
+    for d, g in enumerate(grids):
+        shape = [1] * (2 * nd)
+        shape[2 * d], shape[2 * d + 1] = g.shape
+        flat = flat * spatial[d] + g.reshape(shape)  # (o1, k1, o2, k2, ...)
+    order = [2 * d for d in range(nd)] + [2 * d + 1 for d in range(nd)]
+    return flat.transpose(order).reshape(*out_size, -1)
+
+
 def _adaptive_argmax(a, out_size: tuple):
     """Flat index of the first maximum of every adaptive window of the array ``a`` (N, C, *S).
 
@@ -594,22 +615,8 @@ def _adaptive_argmax(a, out_size: tuple):
     """
     xp = xp_of(a)
     n, c = a.shape[:2]
-    grids = []
-    for size, o in zip(a.shape[2:], out_size):
-        start = (np.arange(o) * size) // o
-        end = -((-(np.arange(o) + 1) * size) // o)
-        k = int((end - start).max())
-        # every window read as k offsets; the short ones repeat their last element (a later tie: never chosen)
-        grids.append(np.minimum(start[:, None] + np.arange(k)[None, :], end[:, None] - 1))
-    nd = len(grids)
     spatial = a.shape[2:]
-    flat = np.zeros((1,) * (2 * nd), np.int64)
-    for d, g in enumerate(grids):
-        shape = [1] * (2 * nd)
-        shape[2 * d], shape[2 * d + 1] = g.shape
-        flat = flat * spatial[d] + g.reshape(shape)  # (o1, k1, o2, k2, ...)
-    order = [2 * d for d in range(nd)] + [2 * d + 1 for d in range(nd)]
-    flat = flat.transpose(order).reshape(*out_size, -1)  # (*O, K)
+    flat = _adaptive_windows(spatial, out_size)
     vals = a.reshape(n, c, math.prod(spatial))[:, :, xp.asarray(flat)]  # (N, C, *O, K)
     nan = xp.isnan(vals)
     last_nan = nan.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)  # PyTorch's kernel keeps the last NaN

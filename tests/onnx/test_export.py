@@ -103,6 +103,20 @@ def test_indexing_with_an_index_tensor_and_new_axes():
     roundtrip(Pick(), args, {"input_0": [0], "input_1": [0]}, others=[(cr.randn(6, 5, 4), cr.tensor([1, 1]))])
 
 
+def test_indexing_with_several_index_tensors_and_ints():
+    class Pick(nn.Module):
+        def forward(self, x, i, j):
+            adjacent = x[:, i, j] + x[:, 0, j] + x[:, i, 2]  # broadcast dims in place of the indexed axes
+            apart = x[i, :, j]  # indexed axes apart: broadcast dims first
+            return adjacent, apart, x[i[:, None], j], x[-1, i], x[1:, i, 2]
+
+    args = (cr.randn(4, 5, 6), cr.tensor([0, 3, -1]), cr.tensor([1, 2, 3]))
+    axes = {"input_0": [0], "input_1": [0], "input_2": [0]}
+    others = [(cr.randn(7, 5, 6), cr.tensor([1, 4]), cr.tensor([0, -2]))]
+    proto = roundtrip(Pick(), args, axes, others=others)
+    assert "GatherND" in op_types(proto)
+
+
 def test_gather_topk_and_finiteness():
     class Pick(nn.Module):
         def forward(self, x, idx):
@@ -235,6 +249,8 @@ ACTIVATIONS = [
     nn.GELU(approximate="tanh"),
     nn.LeakyReLU(0.1),
     nn.ELU(0.7),
+    nn.SELU(),  # the ELU op's scale and input scale (a graph that ignored them ran, with wrong values)
+    nn.CELU(0.6),
     nn.SiLU(),
     nn.Softplus(),
     nn.Softplus(beta=2.0, threshold=3.0),
