@@ -15,7 +15,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from chainrule.backend import xp_of
+from chainrule.backend import np, xp_of
+from chainrule.kernels import jit
 from chainrule.kernels.rows import parallel_rows
 
 # ---------------------------------------------------------------------------------------- lerp
@@ -97,11 +98,33 @@ def adam_(
 
     Rounds as ``torch.optim.Adam(foreach=False)``: m through ``lerp_``, and the denominator as
     √v / √(1 − β₂ᵗ) + ε.  The 13 in-place NumPy calls run on blocks of rows small enough that
-    a block's five operands stay in the core's cache between calls.
+    a block's five operands stay in the core's cache between calls.  With the JIT on
+    (``kernels.jit``), one compiled loop does the same float operations in one pass.
     """
     xp = xp_of(param)
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
+    if (
+        max_exp_avg_sq is None
+        and _flat_alike(param, grad, exp_avg, exp_avg_sq)
+        and (loop := jit.kernel("adam"))
+    ):
+        w = 1 - beta1  # lerp_'s weight, and its two branches
+        f = param.dtype.type  # the scalars in the arrays' precision, as NumPy's in-place calls use them
+        loop(
+            param.reshape(-1),
+            grad.reshape(-1),
+            exp_avg.reshape(-1),
+            exp_avg_sq.reshape(-1),
+            f(w if w < 0.5 else 1.0 - w),
+            w < 0.5,
+            f(beta2),
+            f(1 - beta2),
+            f(-(lr / bias_correction1)),
+            f(bias_correction2**0.5),
+            f(eps),
+        )
+        return
     update = partial(
         _adam_rows,
         beta1=beta1,
@@ -114,6 +137,14 @@ def adam_(
     if max_exp_avg_sq is not None:
         arrays += (max_exp_avg_sq,)
     parallel_rows(update, *arrays, cache_blocks=True)
+
+
+def _flat_alike(*arrays: Any) -> bool:
+    """Whether ``arrays`` are C-contiguous NumPy float32/64 arrays of one dtype (for a compiled loop)."""
+    dtype = arrays[0].dtype
+    return dtype.char in "fd" and all(
+        type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous for a in arrays
+    )
 
 
 def _adam_rows(
