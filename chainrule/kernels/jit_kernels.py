@@ -4,7 +4,7 @@ Each loop repeats, element by element, the float operations of a NumPy kernel in
 order and precision (scalars arrive already cast to the arrays' dtype; no fast-math, so no fused
 multiply-adds), so its results are bitwise those of the NumPy code; the plain references stay in
 the kernel modules (``optim.adam_reference(...)``, ``embedding.sum_rows_by_index_reference(...)``).
-Arrays arrive 1-D and contiguous (or C-contiguous 2-D where a loop says so).
+Arrays arrive C-contiguous (a loop reshapes them flat itself: a reshape costs less inside).
 """
 
 from __future__ import annotations
@@ -16,9 +16,19 @@ _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
-def adam(p, g, m, v, w, lerp_low, beta2, one_minus_beta2, neg_step_size, sqrt_bc2, eps):  # pragma: no cover
-    """``optim._adam_rows`` (no AMSGrad) on flat arrays; ``w`` is lerp's weight as ``lerp_`` uses it
-    (1 − β₁ when that is below 0.5, else β₁), ``lerp_low`` which of its two branches runs."""
+def adam(p, g, m, v, scalars, lerp_low):  # pragma: no cover
+    """``optim._adam_rows`` (no AMSGrad) on C-contiguous arrays of one shape; ``scalars`` holds, in
+    the arrays' dtype, lerp's weight as ``lerp_`` uses it (1 − β₁ below 0.5, else β₁), β₂, 1 − β₂,
+    −η/(1 − β₁ᵗ), √(1 − β₂ᵗ) and ε; ``lerp_low`` says which of lerp's two branches runs."""
+    p, g, m, v = p.reshape(p.size), g.reshape(g.size), m.reshape(m.size), v.reshape(v.size)
+    w, beta2, one_minus_beta2, neg_step_size, sqrt_bc2, eps = (
+        scalars[0],
+        scalars[1],
+        scalars[2],
+        scalars[3],
+        scalars[4],
+        scalars[5],
+    )
     for i in range(p.size):
         gi = g[i]
         d = gi - m[i]

@@ -110,20 +110,16 @@ def adam_(
         and (loop := jit.kernel("adam"))
     ):
         w = 1 - beta1  # lerp_'s weight, and its two branches
-        f = param.dtype.type  # the scalars in the arrays' precision, as NumPy's in-place calls use them
-        loop(
-            param.reshape(-1),
-            grad.reshape(-1),
-            exp_avg.reshape(-1),
-            exp_avg_sq.reshape(-1),
-            f(w if w < 0.5 else 1.0 - w),
-            w < 0.5,
-            f(beta2),
-            f(1 - beta2),
-            f(-(lr / bias_correction1)),
-            f(bias_correction2**0.5),
-            f(eps),
+        # the scalars in the arrays' precision, as NumPy's in-place calls use them
+        scalars = (
+            w if w < 0.5 else 1.0 - w,
+            beta2,
+            1 - beta2,
+            -(lr / bias_correction1),
+            bias_correction2**0.5,
+            eps,
         )
+        loop(param, grad, exp_avg, exp_avg_sq, np.array(scalars, param.dtype), w < 0.5)
         return
     update = partial(
         _adam_rows,
@@ -139,12 +135,19 @@ def adam_(
     parallel_rows(update, *arrays, cache_blocks=True)
 
 
-def _flat_alike(*arrays: Any) -> bool:
-    """Whether ``arrays`` are C-contiguous NumPy float32/64 arrays of one dtype (for a compiled loop)."""
-    dtype = arrays[0].dtype
-    return dtype.char in "fd" and all(
-        type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous for a in arrays
-    )
+def _flat_alike(first: Any, *arrays: Any) -> bool:
+    """Whether the arrays are C-contiguous NumPy float32/64 arrays of one dtype and shape (for a JIT loop)."""
+    if type(first) is not np.ndarray or first.dtype.char not in "fd" or not first.flags.c_contiguous:
+        return False
+    for a in arrays:
+        if (
+            type(a) is not np.ndarray
+            or a.dtype != first.dtype
+            or a.shape != first.shape
+            or not a.flags.c_contiguous
+        ):
+            return False
+    return True
 
 
 def _adam_rows(
