@@ -47,3 +47,18 @@ def sum_rows_by_index(out, index, rows):  # pragma: no cover
         r = index[k]
         for j in range(n):
             out[r, j] += rows[k, j]
+
+
+@_jit
+def relu(out, x):  # pragma: no cover
+    """``np.maximum(x, 0, out=out)`` on flat arrays: NaN stays NaN, −0 becomes +0 (as NumPy)."""
+    for i in range(x.size):
+        xi = x[i]
+        out[i] = xi if (xi > 0 or xi != xi) else 0
+
+
+@_jit
+def relu_backward(dx, grad, y):  # pragma: no cover
+    """``np.multiply(grad, y != 0, out=dx)`` on flat arrays (so −grad·0 is −0, NaN·0 is NaN, as NumPy)."""
+    for i in range(grad.size):
+        dx[i] = grad[i] * (1 if y[i] != 0 else 0)

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from chainrule.kernels import activation as K
 from chainrule.kernels import jit
 from chainrule.kernels.embedding import sum_rows_by_index, sum_rows_by_index_reference
 from chainrule.kernels.optim import adam_, adam_reference
@@ -110,3 +111,43 @@ def test_switched_off_kernel_is_none():
     finally:
         jit.set_enabled(previous)
     assert jit.available()
+
+
+def bits(a):
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+SPECIAL = np.array([-0.0, 0.0, np.nan, -np.inf, np.inf, -1.5, 2.5], np.float32)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # NumPy's inf·0, on purpose
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "channels-last view"])
+def test_relu_compiled_gives_numpys_bits(layout, dtype, rng):
+    x = rng.standard_normal((4, 9, 12, 10)).astype(dtype)  # 4320 elements: above JIT_MIN_ELEMENTS
+    x.reshape(-1)[: SPECIAL.size] = SPECIAL
+    g = rng.standard_normal(x.shape).astype(dtype)
+    g.reshape(-1)[: SPECIAL.size] = SPECIAL[::-1]
+    if layout != "contiguous":  # (N, H, W, C) memory seen as (N, C, H, W), as convolutions return it
+        x, g = x.transpose(0, 3, 1, 2), g.transpose(0, 3, 1, 2)
+    y_on, y_off = both(lambda: K.relu(x))
+    np.testing.assert_array_equal(bits(y_on), bits(y_off))  # -0 and NaN too
+    np.testing.assert_array_equal(y_on, K.relu_reference(x))
+    assert y_on.strides == x.strides
+    d_on, d_off = both(lambda: K.relu_backward(g, y_on))
+    np.testing.assert_array_equal(bits(d_on), bits(d_off))
+    finite = np.isfinite(g)  # (the reference's where() turns NaN·0 into 0, NumPy's product keeps NaN)
+    np.testing.assert_array_equal(d_on[finite], K.relu_backward_reference(g, y_on)[finite])
+
+
+def test_relu_compiled_loop_runs_only_where_it_can(monkeypatch, rng):
+    calls = []
+    real = jit.kernel
+    monkeypatch.setattr(jit, "kernel", lambda name: calls.append(name) or real(name))
+    big = rng.standard_normal((64, 100)).astype(np.float32)
+    K.relu(big)
+    K.relu(big[:, ::2])  # memory with gaps: NumPy
+    K.relu(big[:2])  # small: NumPy
+    K.relu_backward(big, K.relu(big.T.copy()).T)  # grad and output laid out differently: NumPy
+    assert calls == ["relu", "relu"]
+    assert K.flat_view(big[:, ::2]) is None and K.flat_view(big.T) is not None
