@@ -142,8 +142,13 @@ def _big_step(lib, weights, x, labels):
     return step
 
 
-def _big_numpy(weights, x, labels):
+def _big_numpy(weights, x, labels, adam: bool = False):
+    """The 784-512-256-10 step by hand: SGD, or with ``adam`` the textbook Adam update (lr 1e-3)."""
     params = [a.copy() for wb in weights for a in wb]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    t = [0]
+    beta1, beta2, eps, lr = 0.9, 0.999, 1e-8, 1e-3
     n = x.shape[0]
     onehot = np.zeros((n, 10), np.float32)
     onehot[np.arange(n), labels] = 1
@@ -171,8 +176,19 @@ def _big_numpy(weights, x, labels):
         g = g @ w2
         g *= h1 > 0
         gw1, gb1 = g.T @ x, ones @ g
-        for param, grad in zip(params, (gw1, gb1, gw2, gb2, gw3, gb3)):
-            param -= LR * grad
+        grads = (gw1, gb1, gw2, gb2, gw3, gb3)
+        if not adam:
+            for param, grad in zip(params, grads):
+                param -= LR * grad
+            return loss
+        t[0] += 1
+        c1, c2 = 1 - beta1 ** t[0], 1 - beta2 ** t[0]
+        for p, gp, mp, vp in zip(params, grads, m, v):
+            mp *= beta1
+            mp += (1 - beta1) * gp
+            vp *= beta2
+            vp += (1 - beta2) * gp * gp
+            p -= (lr / c1) * mp / (np.sqrt(vp) / np.sqrt(c2) + eps)
         return loss
 
     return step
@@ -212,7 +228,10 @@ def bench_big_adam(samples: int) -> dict:
     x = rng.standard_normal((128, 784)).astype(np.float32)
     labels = rng.integers(0, 10, 128).astype(np.int64)
     weights = _weights([784, 512, 256, 10])
-    steps = {"chainrule": _big_adam(cr, weights, x, labels)}
+    steps = {
+        "chainrule": _big_adam(cr, weights, x, labels),
+        "numpy": _big_numpy(weights, x, labels, adam=True),
+    }
     torch = torch_or_none()
     if torch is not None:
         steps["torch"] = _big_adam(torch, weights, x, labels)

@@ -34,7 +34,8 @@ SUITES = {
 }
 
 
-def format_rows(rows: list[dict]) -> str:
+def format_rows(rows: list[dict], limits: bool = True) -> str:
+    """The rows as an aligned text table; ``limits=False`` leaves out the distance-to-the-limit columns."""
     cols = [
         ("name", "benchmark", "{}"),
         ("chainrule_ms", "chainrule ms", "{:.3f}"),
@@ -42,10 +43,12 @@ def format_rows(rows: list[dict]) -> str:
         ("numpy_ms", "numpy ms", "{:.3f}"),
         ("ratio_torch", "cr/torch", "{:.2f}"),
         ("ratio_numpy", "cr/numpy", "{:.2f}"),
-        ("limit_ms", "limit ms", "{:.3f}"),
-        ("limit_chainrule", "cr at limit", "{:.2f}"),
-        ("limit_torch", "torch at limit", "{:.2f}"),
+        ("limit_ms", "limit ms", "{:.3g}"),
+        ("limit_chainrule", "cr at limit", "{:.2g}"),
+        ("limit_torch", "torch at limit", "{:.2g}"),
     ]
+    if not limits:
+        cols = cols[:6]
     table = [[title for _, title, _ in cols]]
     for r in rows:
         unit = f" {r['unit']}" if r.get("unit") else ""  # rows in other units than ms say so
@@ -90,7 +93,7 @@ def main(
             continue
         for row in module.run(samples):
             rows.append(row)
-            print(format_rows([row]).splitlines()[-1], flush=True)
+            print(format_rows([row], limits=False).splitlines()[-1], flush=True)
         limit.gemm_rate(refresh=True)
     limit.add_limits(rows)
     print()
