@@ -160,11 +160,12 @@ class Function:
         and every array or Tensor the forward stored on ``ctx``.  A later backward through a
         node that had kept something raises instead of reusing freed values.
         """
+        d = self.__dict__
         kept = bool(self._saved) or self._output_refs is not None
-        for name, value in list(vars(self).items()):
-            if name not in _ENGINE_NAMES and _holds_values(value):
-                delattr(self, name)
-                kept = True
+        drop = [name for name, value in d.items() if name not in _KEPT_NAMES and _holds_values(value)]
+        for name in drop:
+            del d[name]
+        kept = kept or bool(drop)
         self._saved = None
         self._output_refs = None
         self._released = "kept" if kept else "empty"
@@ -252,24 +253,22 @@ class Function:
 
 _SEQUENCE = itertools.count(1)
 
-_KEPT_NAMES = frozenset({"inputs", "needs_input_grad", "_out_meta", "_retained", "_seq", "_created_at"})
-# the engine's own bookkeeping: never values of the op (``_saved``/``_output_refs`` are cleared by name)
-_ENGINE_NAMES = _KEPT_NAMES | {
-    "_saved",
-    "_saved_versions",
-    "_output_refs",
-    "_wants_output",
-    "_released",
-    "_raw",
-}
-_SCALARS = (int, float, bool, str, type(None))
+# release() resets _saved, _saved_versions and _output_refs itself: no need to look inside them
+_KEPT_NAMES = frozenset(
+    {"inputs", "needs_input_grad", "_out_meta", "_retained", "_seq", "_created_at"}
+    | {"_saved", "_saved_versions", "_output_refs", "_raw"}
+)
+_PLAIN_TYPES = frozenset({int, float, bool, str, type(None), slice})
 
 
 def _holds_values(value: Any) -> bool:
     """Whether an attribute a forward stored on ctx holds tensor values (freed after backward)."""
-    if type(value) in _SCALARS:
+    t = type(value)
+    if t is np.ndarray or t is Tensor:
+        return True
+    if t in _PLAIN_TYPES:
         return False
-    if isinstance(value, (tuple, list)):
+    if t is tuple or t is list:
         return any(_holds_values(v) for v in value)
     if isinstance(value, Tensor):
         return True

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
+from chainrule.bench import limit
 from chainrule.bench.timing import interleaved, row, torch_or_none
 
 LR = 1e-3
@@ -122,6 +123,10 @@ def run(samples: int = 20) -> list[dict]:
         row("cnn_train LeNet-style, batch 64, Adam", interleaved(_train_steps(torch), samples)),
         row("cnn_infer LeNet-style, batch 256", interleaved(_infer_steps(torch), samples)),
     ]
+    model, _ = build_models()
+    fwd64 = limit.module_flops(model, cr.tensor(_data(64)[0]), cr.nn)
+    limit.annotate(rows[0], limit.train_flops(fwd64, limit.conv_flops(64, (28, 28), 1, 32, 3)))
+    limit.annotate(rows[1], 4 * fwd64)  # batch 256, forward only
     for r in rows:
         r["ratio"] = r.get("ratio_torch")
     return rows

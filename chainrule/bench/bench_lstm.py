@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
+from chainrule.bench import limit
 from chainrule.bench.timing import interleaved, row, torch_or_none
 
 V, E, H, T, B = 1000, 128, 256, 35, 32
@@ -112,7 +113,10 @@ def bench_lm(samples: int) -> dict:
     if torch is not None:
         steps["torch"] = _lm_torch(torch, tm, tokens, targets)
     name = f"lstm_lm Embedding({V},{E})-LSTM({E},{H})-Linear, T={T} B={B}, Adam"
-    return row(name, interleaved(steps, samples))
+    lstm = limit.linear_flops(T * B, E, 4 * H) + limit.linear_flops(T * B, H, 4 * H)
+    return limit.annotate(
+        row(name, interleaved(steps, samples)), limit.train_flops(lstm + limit.linear_flops(T * B, H, V))
+    )
 
 
 def bench_layer(samples: int) -> dict:
@@ -143,7 +147,10 @@ def bench_layer(samples: int) -> dict:
             (out * tg).sum().backward()
 
         steps["torch"] = torch_step
-    return row(f"lstm_layer LSTM({E},{H}) fwd+bwd, T={T} B={B}", interleaved(steps, samples))
+    r = row(f"lstm_layer LSTM({E},{H}) fwd+bwd, T={T} B={B}", interleaved(steps, samples))
+    return limit.annotate(
+        r, limit.train_flops(limit.linear_flops(T * B, E, 4 * H) + limit.linear_flops(T * B, H, 4 * H))
+    )
 
 
 def run(samples: int) -> list[dict]:

@@ -2,7 +2,8 @@
 
 1. ``mlp_tiny``: 2-8-8-1 tanh MLP, batch 32, MSE loss, Adam — dominated by per-op overhead.
 2. ``mlp_mnist``: 784-512-256-10 ReLU MLP, batch 128, cross-entropy, hand-written SGD
-   (``w -= lr · grad`` in each framework) — dominated by the matrix products.
+   (``w -= lr · grad`` in each framework) — dominated by the matrix products; and the same
+   with each framework's Adam.
 
 The NumPy version has a manual backward: the floor any NumPy engine can reach.
 All three start from the same weights.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
+from chainrule.bench import limit
 from chainrule.bench.timing import interleaved, row, torch_or_none
 
 LR = 0.01
@@ -110,7 +112,13 @@ def bench_tiny(samples: int) -> dict:
     torch = torch_or_none()
     if torch is not None:
         steps["torch"] = _tiny_step(torch, weights, x, y)
-    return row("mlp_tiny 2-8-8-1 tanh, batch 32, Adam", interleaved(steps, samples, reps=50, pause=0.05))
+    r = row("mlp_tiny 2-8-8-1 tanh, batch 32, Adam", interleaved(steps, samples, reps=50, pause=0.05))
+    return limit.annotate(r, _train_flops(32, [2, 8, 8, 1]))
+
+
+def _train_flops(batch: int, sizes: list[int]) -> float:
+    fwd = [limit.linear_flops(batch, a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    return limit.train_flops(sum(fwd), fwd[0])
 
 
 # ------------------------------------------------------------------ 2. 784-512-256-10 ReLU MLP, SGD
@@ -135,8 +143,13 @@ def _big_step(lib, weights, x, labels):
     return step
 
 
-def _big_numpy(weights, x, labels):
+def _big_numpy(weights, x, labels, adam: bool = False):
+    """The 784-512-256-10 step by hand: SGD, or with ``adam`` the textbook Adam update (lr 1e-3)."""
     params = [a.copy() for wb in weights for a in wb]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    t = [0]
+    beta1, beta2, eps, lr = 0.9, 0.999, 1e-8, 1e-3
     n = x.shape[0]
     onehot = np.zeros((n, 10), np.float32)
     onehot[np.arange(n), labels] = 1
@@ -164,8 +177,19 @@ def _big_numpy(weights, x, labels):
         g = g @ w2
         g *= h1 > 0
         gw1, gb1 = g.T @ x, ones @ g
-        for param, grad in zip(params, (gw1, gb1, gw2, gb2, gw3, gb3)):
-            param -= LR * grad
+        grads = (gw1, gb1, gw2, gb2, gw3, gb3)
+        if not adam:
+            for param, grad in zip(params, grads):
+                param -= LR * grad
+            return loss
+        t[0] += 1
+        c1, c2 = 1 - beta1 ** t[0], 1 - beta2 ** t[0]
+        for p, gp, mp, vp in zip(params, grads, m, v):
+            mp *= beta1
+            mp += (1 - beta1) * gp
+            vp *= beta2
+            vp += (1 - beta2) * gp * gp
+            p -= (lr / c1) * mp / (np.sqrt(vp) / np.sqrt(c2) + eps)
         return loss
 
     return step
@@ -181,9 +205,43 @@ def bench_big(samples: int) -> dict:
     torch = torch_or_none()
     if torch is not None:
         steps["torch"] = _big_step(torch, weights, x, labels)
-    return row("mlp_mnist 784-512-256-10 relu, batch 128, SGD", interleaved(steps, samples, reps=5))
+    r = row("mlp_mnist 784-512-256-10 relu, batch 128, SGD", interleaved(steps, samples, reps=5))
+    return limit.annotate(r, _train_flops(128, [784, 512, 256, 10]))
+
+
+def _big_adam(lib, weights, x, labels):
+    """One training step of the 784-512-256-10 MLP: cross-entropy and the framework's Adam."""
+    model = _mlp(lib, weights, "ReLU")
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    xt, yt = lib.tensor(x), lib.tensor(labels)
+
+    def step():
+        opt.zero_grad()
+        loss = lib.nn.functional.cross_entropy(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def bench_big_adam(samples: int) -> dict:
+    """The 784-512-256-10 MLP with Adam, against PyTorch and a hand-written NumPy twin."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    labels = rng.integers(0, 10, 128).astype(np.int64)
+    weights = _weights([784, 512, 256, 10])
+    steps = {
+        "chainrule": _big_adam(cr, weights, x, labels),
+        "numpy": _big_numpy(weights, x, labels, adam=True),
+    }
+    torch = torch_or_none()
+    if torch is not None:
+        steps["torch"] = _big_adam(torch, weights, x, labels)
+    r = row("mlp_mnist 784-512-256-10 relu, batch 128, Adam", interleaved(steps, samples, reps=5))
+    return limit.annotate(r, _train_flops(128, [784, 512, 256, 10]))
 
 
 def run(samples: int = 30) -> list[dict]:
-    """Both MLP benchmarks."""
-    return [bench_tiny(samples), bench_big(samples)]
+    """The MLP benchmarks: tiny with Adam, 784-512-256-10 with SGD and with Adam."""
+    return [bench_tiny(samples), bench_big(samples), bench_big_adam(samples)]

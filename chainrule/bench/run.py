@@ -5,7 +5,10 @@
     python -m chainrule.bench.run --quick
 
 Reports medians (ms per step) and the ratios chainrule/PyTorch and chainrule/NumPy
-(< 1 means chainrule is faster).  Compare ratios from one run, never absolute times
+(< 1 means chainrule is faster), and the distance to the machine's limit: ``limit ms`` is the
+step's matrix-product FLOPs over the rate of one big float32 GEMM measured here, and ``at
+limit`` is that over each framework's step time (1.0 = nothing but products at full speed;
+see ``chainrule/bench/limit.py``).  Compare ratios from one run, never absolute times
 across runs: machines are noisy.
 
 The benchmarks turn on one opt-in setting, as a training script would: ``cr.backend.tune_malloc()``
@@ -25,12 +28,14 @@ SUITES = {
     "mlp": "chainrule.bench.bench_mlp",
     "cnn": "chainrule.bench.bench_cnn",
     "lstm": "chainrule.bench.bench_lstm",
+    "resnet": "chainrule.bench.bench_resnet",
+    "transformer": "chainrule.bench.bench_transformer",
     "memory": "chainrule.bench.bench_memory",
 }
 
 
-def format_rows(rows: list[dict]) -> str:
-    """The benchmark rows as an aligned text table."""
+def format_rows(rows: list[dict], limits: bool = True) -> str:
+    """The rows as an aligned text table; ``limits=False`` leaves out the distance-to-the-limit columns."""
     cols = [
         ("name", "benchmark", "{}"),
         ("chainrule_ms", "chainrule ms", "{:.3f}"),
@@ -38,7 +43,12 @@ def format_rows(rows: list[dict]) -> str:
         ("numpy_ms", "numpy ms", "{:.3f}"),
         ("ratio_torch", "cr/torch", "{:.2f}"),
         ("ratio_numpy", "cr/numpy", "{:.2f}"),
+        ("limit_ms", "limit ms", "{:.3g}"),
+        ("limit_chainrule", "cr at limit", "{:.2g}"),
+        ("limit_torch", "torch at limit", "{:.2g}"),
     ]
+    if not limits:
+        cols = cols[:6]
     table = [[title for _, title, _ in cols]]
     for r in rows:
         unit = f" {r['unit']}" if r.get("unit") else ""  # rows in other units than ms say so
@@ -72,6 +82,9 @@ def main(
 
         tuned = backend.tune_malloc()
         print(f"cr.backend.tune_malloc(): {'on' if tuned else 'not available here'} (--no-tune-malloc: off)")
+    from chainrule.bench import limit
+
+    limit.gemm_rate()
     rows: list[dict] = []
     for name in names:
         try:
@@ -81,8 +94,11 @@ def main(
             continue
         for row in module.run(samples):
             rows.append(row)
-            print(format_rows([row]).splitlines()[-1], flush=True)
+            print(format_rows([row], limits=False).splitlines()[-1], flush=True)
+        limit.gemm_rate(refresh=True)
+    limit.add_limits(rows)
     print()
+    print(f"float32 GEMM rate here (best seen): {limit.gemm_rate() / 1e9:.1f} GFLOP/s, the limit of each row")
     print(format_rows(rows))
     if json_path:
         with open(json_path, "w") as f:

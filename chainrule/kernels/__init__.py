@@ -13,4 +13,6 @@ the math.  Every tuned kernel has a ``*_reference`` beside it written the way a 
 - ``recurrent``: the fused RNN / LSTM / GRU sequence forward and backward through time
 - ``loss``: cross-entropy rows (one exp pass, row sums as a product)
 - ``optim``: the optimizers' row updates (Adam, PyTorch's ``lerp_`` rounding), the subnormal flush
+- ``embedding``: the row scatter-add of an embedding's backward
+- ``jit``: the optional numba-compiled loops (``jit_kernels``) of memory-bound kernels, same bits as NumPy
 """

@@ -25,6 +25,7 @@ Arrays in, arrays out (NumPy or CuPy); ``geom`` (a ``ConvGeometry``) says where 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import NamedTuple
@@ -88,6 +89,34 @@ def interior(geom) -> tuple:
 def is_unpadded(geom) -> bool:
     """True when no side of any spatial dim is padded."""
     return not any(geom.pad_lo) and geom.padded == geom.in_size
+
+
+@functools.lru_cache(maxsize=256)
+def cropped(geom):
+    """The same convolution without the kernel offsets that read only padding.
+
+    Returns ``(kernel slices, geometry)``, or ``None`` when every offset reads some input.
+
+    On small images (ResNet's last stage: a 3x3 kernel, padding 1, over 1x1 pixels) most offsets
+    see zeros only; cropping them from the kernel (and the padding they covered) gives the same
+    output at a fraction of the products.  Offsets that read only padding form the two ends of each
+    dim's kernel range, so the rest is one box.
+    """
+    keep, pads = [], []
+    for n, o, k, s, d, lo in zip(
+        geom.in_size, geom.out_size, geom.kernel, geom.stride, geom.dilation, geom.pad_lo
+    ):
+        # offset i reads positions i·d − lo + s·j, j < o: some of them in [0, n)?
+        real = [i for i in range(k) if any(0 <= i * d - lo + s * j < n for j in range(o))]
+        if not real or real[0] * d > lo:
+            return None
+        keep.append(slice(real[0], real[-1] + 1))
+        pads.append(lo - real[0] * d)
+    if all(sl.stop - sl.start == k for sl, k in zip(keep, geom.kernel)):
+        return None
+    kernel = tuple(sl.stop - sl.start for sl in keep)
+    small = make_geometry(geom.in_size, geom.out_size, kernel, geom.stride, geom.dilation, pads, geom.groups)
+    return tuple(keep), small
 
 
 def channels_last(a):
@@ -211,6 +240,9 @@ _COLS_BLOCK_BYTES = 16 << 20
 
 def conv_forward(x, w, b, geom, keep_cols: bool = False):
     """out = conv(x, w) + b on arrays; returns (out (N, C_out, *O) over channels-last memory, cols)."""
+    crop = cropped(geom)
+    if crop is not None:  # the columns then belong to the cropped geometry (as conv_weight_grad reads them)
+        return conv_forward(x, w[(slice(None), slice(None), *crop[0])], b, crop[1], keep_cols)
     xp = xp_of(x)
     n, c_out, g = x.shape[0], w.shape[0], geom.groups
     wm = _weight_matrix(w, g)  # (G, C_out/G, KC)
@@ -245,6 +277,9 @@ def conv_input_grad(grad, w, geom, b=None):
     the input positions that offset read (a strided slice of the buffer).  Overlapping windows
     simply add up.
     """
+    crop = cropped(geom)
+    if crop is not None:
+        return conv_input_grad(grad, w[(slice(None), slice(None), *crop[0])], crop[1], b)
     xp = xp_of(grad)
     n, c_out, g = grad.shape[0], w.shape[0], geom.groups
     cg = w.shape[1]
@@ -331,6 +366,14 @@ def conv_weight_grad(x, grad, geom, w_shape, cols=None, need_bias: bool = False)
     same product; otherwise it is ``channel_sum(grad)``.
     """
     xp = xp_of(grad)
+    crop = cropped(geom)
+    if crop is not None:  # offsets that read only padding get a zero gradient
+        index = (slice(None), slice(None), *crop[0])
+        small_shape = (*w_shape[:2], *crop[1].kernel)
+        dw_small, db = conv_weight_grad(x, grad, crop[1], small_shape, cols, need_bias)
+        dw = xp.zeros(tuple(w_shape), grad.dtype)
+        dw[index] = dw_small
+        return dw, db
     c_out, g = w_shape[0], geom.groups
     kc = math.prod(geom.kernel) * w_shape[1]
     if cols is None:

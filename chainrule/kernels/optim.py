@@ -15,7 +15,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from chainrule.backend import xp_of
+from chainrule.backend import np, xp_of
+from chainrule.kernels import jit
 from chainrule.kernels.rows import parallel_rows
 
 # ---------------------------------------------------------------------------------------- lerp
@@ -115,11 +116,29 @@ def adam_(
 
     Rounds as ``torch.optim.Adam(foreach=False)``: m through ``lerp_``, and the denominator as
     √v / √(1 − β₂ᵗ) + ε.  The 13 in-place NumPy calls run on blocks of rows small enough that
-    a block's five operands stay in the core's cache between calls.
+    a block's five operands stay in the core's cache between calls.  With the JIT on
+    (``kernels.jit``), one compiled loop does the same float operations in one pass.
     """
     xp = xp_of(param)
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
+    if (
+        max_exp_avg_sq is None
+        and _flat_alike(param, grad, exp_avg, exp_avg_sq)
+        and (loop := jit.kernel("adam"))
+    ):
+        w = 1 - beta1  # lerp_'s weight, and its two branches
+        # the scalars in the arrays' precision, as NumPy's in-place calls use them
+        scalars = (
+            w if w < 0.5 else 1.0 - w,
+            beta2,
+            1 - beta2,
+            -(lr / bias_correction1),
+            bias_correction2**0.5,
+            eps,
+        )
+        loop(param, grad, exp_avg, exp_avg_sq, np.array(scalars, param.dtype), w < 0.5)
+        return
     update = partial(
         _adam_rows,
         beta1=beta1,
@@ -132,6 +151,21 @@ def adam_(
     if max_exp_avg_sq is not None:
         arrays += (max_exp_avg_sq,)
     parallel_rows(update, *arrays, cache_blocks=True)
+
+
+def _flat_alike(first: Any, *arrays: Any) -> bool:
+    """Whether the arrays are C-contiguous NumPy float32/64 arrays of one dtype and shape (for a JIT loop)."""
+    if type(first) is not np.ndarray or first.dtype.char not in "fd" or not first.flags.c_contiguous:
+        return False
+    for a in arrays:
+        if (
+            type(a) is not np.ndarray
+            or a.dtype != first.dtype
+            or a.shape != first.shape
+            or not a.flags.c_contiguous
+        ):
+            return False
+    return True
 
 
 def _adam_rows(

@@ -158,9 +158,9 @@ def add_rows_at(rows, idx, n: int):
         from chainrule.ops.shape import IndexAdd
 
         return IndexAdd.apply(rows, (n, rows.shape[1]), (idx,))
-    from chainrule.ops.embedding import _sum_rows_by_index
+    from chainrule.kernels.embedding import sum_rows_by_index
 
-    return _sum_rows_by_index(rows, idx, n)
+    return sum_rows_by_index(rows, idx, n)
 
 
 def index_add(src, shape: tuple, index):

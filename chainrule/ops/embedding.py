@@ -43,34 +43,6 @@ class Embedding(Function):
         return g, None, None
 
 
-def _sum_rows_by_index(rows, idx, n: int):
-    """out[k] = Σ rows[i] over the i with idx[i] = k, for k < n.
-
-    Sort the indices, then add the first occurrence of every index in one vectorised pass,
-    the second occurrences in the next, and so on: each pass has no repeated index, so plain
-    fancy-index addition is exact, and a text batch needs only a handful of passes (several
-    times faster than ``add.at``).  Heavily repeated indices use one segmented sum instead.
-    """
-    xp = xp_of(rows)
-    out = xp.zeros((n, rows.shape[1]), rows.dtype)
-    if idx.size == 0:
-        return out
-    order = xp.argsort(idx, kind="stable")
-    sorted_idx = idx[order]
-    first = xp.concatenate([xp.ones(1, bool), sorted_idx[1:] != sorted_idx[:-1]])
-    starts = xp.flatnonzero(first)
-    rank = xp.arange(idx.size) - starts[xp.cumsum(first) - 1]  # 0 for a first occurrence, 1, ...
-    passes = int(rank.max()) + 1
-    sorted_rows = rows[order]
-    if passes > 16:
-        out[sorted_idx[starts]] = xp.add.reduceat(sorted_rows, starts, axis=0)
-        return out
-    for k in range(passes):
-        take = rank == k
-        out[sorted_idx[take]] += sorted_rows[take]
-    return out
-
-
 def _as_index(op: str, input) -> Any:  # noqa: A002
     arr = input._data if isinstance(input, Tensor) else np.asarray(input)
     if arr.dtype.kind not in "iu":

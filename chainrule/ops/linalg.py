@@ -49,17 +49,22 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x._data @ weight._data.T
+        a = x._data
+        # one 2-D product, not one per leading index: NumPy's stacked matmul runs a small GEMM per row
+        out = (a.reshape(-1, a.shape[-1]) if a.ndim > 2 else a) @ weight._data.T
         if bias is not None:
             out += bias._data
-        return out
+        return out.reshape(a.shape[:-1] + out.shape[-1:]) if a.ndim > 2 else out
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        gx = grad @ weight if need_x else None
         g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+        gx = None
+        if need_x:
+            gx = g2 @ weight
+            gx = gx.reshape(x.shape) if grad.ndim != 2 else gx
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         gw = g2.T @ x2 if need_w else None
         gb = _column_sums(g2) if need_b else None

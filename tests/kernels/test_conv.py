@@ -33,7 +33,28 @@ CASES = [
     (1, 2, (4, 5, 4), 3, (2, 3, 2), (1, 2, 1), (1, 1, 1), (1, 0, 1), 1),  # 3-D
     (0, 3, (7, 8), 4, (3, 3), (1, 1), (1, 1), (1, 1), 1),  # empty batch
     (2, 3, (7, 8), 0, (3, 3), (1, 1), (1, 1), (0, 0), 1),  # no output channels
+    # small images: kernel offsets that read only padding are cropped (kernels.conv.cropped)
+    (3, 4, (1, 1), 5, (3, 3), (1, 1), (1, 1), (1, 1), 1),  # ResNet's last stage: the centre only
+    (3, 4, (2, 2), 5, (3, 3), (2, 2), (1, 1), (1, 1), 1),  # stride 2 onto one pixel: a 2x2 corner
+    (2, 4, (1, 3), 6, (3, 3), (1, 1), (1, 1), (1, 1), 2),  # one dim cropped, groups
+    (2, 3, (3,), 4, (5,), (1,), (2,), (4,), 1),  # dilation: offsets 0 and 4 read padding only
 ]
+
+
+@pytest.mark.parametrize(
+    "case,kernel",
+    [
+        (CASES[-4], (slice(1, 2), slice(1, 2))),
+        (CASES[-3], (slice(1, 3), slice(1, 3))),
+        (CASES[-1], (slice(1, 4),)),
+    ],
+)
+def test_offsets_reading_only_padding_are_cropped(case, kernel, rng):
+    geom, x, w, b, grad = operands(case, rng)
+    crop = K.cropped(geom)
+    assert crop is not None and crop[0] == kernel
+    assert crop[1].out_size == geom.out_size and K.cropped(crop[1]) is None
+    assert K.cropped(operands(CASES[0], rng)[0]) is None  # every offset reads input
 
 
 def operands(case, rng):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from chainrule.kernels import rows
+from chainrule.kernels import jit, rows
 from chainrule.kernels.optim import adam_, adam_reference, flush_subnormals_, lerp_, lerp_reference
 
 # 0-d, one row, a vector, a matrix and a 3-d array whose rows split into several cache blocks
@@ -67,6 +67,7 @@ def test_adam_splits_rows_into_cache_blocks(monkeypatch, rng):
         real(fn, *arrays, cache_blocks=cache_blocks)
 
     monkeypatch.setattr("chainrule.kernels.optim.parallel_rows", spy)
+    monkeypatch.setitem(jit._state, "enabled", False)  # the NumPy path (the JIT's loop needs no blocks)
     p, g = rng.standard_normal((8, 3)), rng.standard_normal((8, 3))
     adam_(p, g, np.zeros_like(p), np.zeros_like(p), lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, step=1)
     assert calls == [True]

@@ -34,6 +34,10 @@ CONV2D_CASES = [
     ((3, 1, 30, 30), (4, 1, 3, 3), 1, 1, 1, 1),
     ((2, 8, 6, 6), (5, 8, 3, 3), 1, 1, 1, 1),  # 73-wide patch rows, stored padded to 80
     ((2, 14, 5, 5), (4, 7, 3, 3), 1, 1, 1, 2),  # groups, 126-wide rows padded to 128
+    # small images: kernel offsets that read only padding are left out of the products
+    ((3, 8, 1, 1), (6, 8, 3, 3), 1, 1, 1, 1),
+    ((3, 8, 2, 2), (6, 8, 3, 3), 2, 1, 1, 1),
+    ((2, 4, 1, 3), (6, 2, 3, 3), 1, 1, 1, 2),
 ]
 
 

@@ -80,3 +80,26 @@ def test_linear_errors():
         linear(cr.ones(32, 20), cr.ones(10, 784))
     with pytest.raises(ValueError, match="linear.*bias"):
         linear(cr.ones(2, 3), cr.ones(4, 3), cr.ones(3))
+
+
+def test_linear_on_3d_and_4d_and_strided_inputs():
+    # several leading dims run as one 2-D product: values and gradients as PyTorch's
+    check(linear, F.linear, [(2, 5, 3), (4, 3), (4,)])
+    check(linear, F.linear, [(2, 3, 2, 3), (4, 3)])
+    check(
+        lambda x, w, b: linear(x.transpose(0, 1), w, b),
+        lambda x, w, b: F.linear(x.transpose(0, 1), w, b),
+        [(5, 2, 3), (4, 3), (4,)],
+    )
+
+
+def test_linear_3d_second_order():
+    gradcheck_op(lambda x, w: (linear(x, w) ** 2).sum(), [(2, 2, 3), (4, 3)])
+    x = cr.randn(2, 3, 3, requires_grad=True, dtype=cr.float64)
+    w = cr.randn(4, 3, requires_grad=True, dtype=cr.float64)
+    (gx,) = cr.autograd.grad((linear(x, w) ** 2).sum(), [x], create_graph=True)
+    gx.sum().backward()
+    tx, tw = torch.tensor(x._data, requires_grad=True), torch.tensor(w._data, requires_grad=True)
+    (tgx,) = torch.autograd.grad((F.linear(tx, tw) ** 2).sum(), [tx], create_graph=True)
+    tgx.sum().backward()
+    np.testing.assert_allclose(w.grad._data, tw.grad.numpy(), rtol=1e-10)
