@@ -123,7 +123,6 @@ from chainrule.ops.creation import (  # noqa: E402
     as_tensor,
     asarray,
     bernoulli,
-    bfloat16,
     empty,
     empty_like,
     from_dlpack,
@@ -258,3 +257,12 @@ arccos, arcsin, arctan, fix = acos, asin, atan, trunc
 from chainrule import distributed  # noqa: E402,F401  (cr.distributed; mpi4py is imported by its init())
 from chainrule import onnx  # noqa: E402,F401  (cr.onnx.export; the onnx package is imported by export())
 from chainrule import utils  # noqa: E402,F401  (cr.utils.data is cr.data, PyTorch's path)
+
+
+def __getattr__(name: str):
+    """``cr.bfloat16`` on first use (importing ml_dtypes, NumPy's bfloat16, is slow)."""
+    if name == "bfloat16":
+        from chainrule.ops import creation
+
+        return creation.bfloat16
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

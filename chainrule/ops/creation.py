@@ -385,9 +385,15 @@ class _NeedsMlDtypes:
         return "chainrule.bfloat16 (unavailable: pip install ml_dtypes)"
 
 
-try:
-    import ml_dtypes
+def __getattr__(name: str):
+    """``bfloat16``, made on first use: importing ml_dtypes costs more than the rest of chainrule."""
+    if name != "bfloat16":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        import ml_dtypes
 
-    bfloat16 = np.dtype(ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover - ml_dtypes is a dependency
-    bfloat16 = _NeedsMlDtypes()
+        dtype: Any = np.dtype(ml_dtypes.bfloat16)
+    except ImportError:  # pragma: no cover - ml_dtypes is a dependency
+        dtype = _NeedsMlDtypes()
+    globals()["bfloat16"] = dtype
+    return dtype
