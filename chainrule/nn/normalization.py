@@ -274,8 +274,7 @@ class _InstanceNorm(_BatchNorm):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        _args.tensor(name, "input", input)
         if input.ndim not in (self._nd + 1, self._nd + 2):
             raise ValueError(
                 f"{name}: expected {self._nd + 1}D or {self._nd + 2}D input, got {input.ndim}D input "

@@ -31,8 +31,7 @@ class _PadNd(Module):
         )
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{type(self).__name__}: input must be a Tensor, got {type(input).__name__}")
+        _args.tensor(type(self).__name__, "input", input)
         return pad(input, self.padding, self._mode, self.value)
 
     def extra_repr(self) -> str:

@@ -539,9 +539,7 @@ class Dropout2d(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: dropout probability has to be between 0 and 1, but got {p!r}")
-        self.p, self.inplace = float(p), inplace
+        self.p, self.inplace = _args.probability("Dropout2d", "dropout probability", p), inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return P.dropout2d(input, self.p, self.training)
@@ -933,10 +931,7 @@ class _ChannelDropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
-            raise ValueError(
-                f"{type(self).__name__}: dropout probability has to be between 0 and 1, but got {p!r}"
-            )
+        _args.probability(type(self).__name__, "dropout probability", p)
         self.p, self.inplace = float(p), inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002

@@ -51,8 +51,7 @@ SELU_ALPHA_PRIME = 1.7580993408473766  # -λα of SELU: the value a dropped unit
 
 def _alpha_dropout(op: str, input: Tensor, p: float, training: bool, feature: bool) -> Tensor:  # noqa: A002
     _args.probability(op, "dropout probability", p)
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    _args.tensor(op, "input", input)
     if feature and input.ndim < 2:
         raise RuntimeError(
             f"{op}: feature dropout needs an input of at least 2 dims, got shape {tuple(input.shape)}"

@@ -21,6 +21,7 @@ import math
 
 from chainrule.autograd.function import Function
 from chainrule.kernels import conv as K
+from chainrule.ops import _args
 from chainrule.ops import bmath as bm
 from chainrule.ops.conv import _tuple
 from chainrule.tensor import Tensor
@@ -121,8 +122,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
                  [3., 4., 6., 7.],
                  [4., 5., 7., 8.]]])
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"unfold: input must be a Tensor, got {type(input).__name__}")
+    _args.tensor("unfold", "input", input)
     if input.ndim not in (3, 4):
         raise ValueError(
             f"unfold: only 3-D or 4-D input is supported, got input of shape {tuple(input.shape)}"
@@ -165,8 +165,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
                   [2., 4., 2.],
                   [1., 2., 1.]]]])
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"fold: input must be a Tensor, got {type(input).__name__}")
+    _args.tensor("fold", "input", input)
     if input.ndim not in (2, 3):
         raise ValueError(f"fold: only 2-D or 3-D input is supported, got input of shape {tuple(input.shape)}")
     cols = input.unsqueeze(0) if input.ndim == 2 else input

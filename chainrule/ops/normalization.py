@@ -20,6 +20,7 @@ from __future__ import annotations
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import xp_of
+from chainrule.ops import _args
 from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
@@ -280,8 +281,7 @@ def instance_norm(
         tensor([[[-1.,  1.],
                  [-1.,  1.]]])
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"instance_norm: input must be a Tensor, got {type(input).__name__}")
+    _args.tensor("instance_norm", "input", input)
     if input.ndim < 3:
         raise ValueError(
             f"instance_norm: expected an input (N, C, *) with at least one spatial dim, got shape "
@@ -362,8 +362,7 @@ def local_response_norm(
     from chainrule.ops.pooling import avg_pool2d, avg_pool3d
     from chainrule.ops.shape import pad
 
-    if not isinstance(input, Tensor):
-        raise TypeError(f"local_response_norm: input must be a Tensor, got {type(input).__name__}")
+    _args.tensor("local_response_norm", "input", input)
     if input.ndim < 3:
         raise ValueError(
             f"local_response_norm: expected 3D or higher dimensionality input, got shape {tuple(input.shape)}"

@@ -17,6 +17,7 @@ from typing import Any
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import _args
 from chainrule.ops import bmath as bm
 from chainrule.tensor import Tensor
 
@@ -436,8 +437,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     ``pad = (left, right)`` pads the last dim, ``(left, right, top, bottom)`` the last two, and so on.
     ``mode`` is ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``.
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"pad: input must be a Tensor, got {type(input).__name__}")
+    _args.tensor("pad", "input", input)
     x = input
     value = 0.0 if value is None else value  # PyTorch's F.pad default (None) means 0
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
