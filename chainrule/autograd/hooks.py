@@ -34,18 +34,34 @@ class RemovableHandle:
         self.remove()
 
 
+def _leaf_table(store: dict, leaf: Tensor) -> dict:
+    """The {handle id: fn} table of ``leaf`` in ``store``, made on first use.
+
+    The entry goes when the leaf is garbage-collected (a weak reference: hooks never keep a tensor
+    alive).
+    """
+    key = id(leaf)
+    entry = store.get(key)
+    if entry is None or entry[0]() is not leaf:  # a new leaf, or a dead one's id reused
+        entry = store[key] = (weakref.ref(leaf, lambda _r: store.pop(key, None)), {})
+    return entry[1]
+
+
+def _leaf_lookup(store: dict, leaf: Tensor) -> dict | None:
+    """The non-empty table of ``leaf`` in ``store``, or None."""
+    entry = store.get(id(leaf))
+    if entry is None or entry[0]() is not leaf or not entry[1]:
+        return None
+    return entry[1]
+
+
 def register_tensor_hook(t: Tensor, fn: Callable) -> RemovableHandle:
     """Register ``fn(grad)`` on ``t`` (the work of ``Tensor.register_hook``); returns its handle."""
     if not callable(fn):
         raise TypeError(f"register_hook: hook must be callable, got {type(fn).__name__}")
     key = next(_ids)
     if t.grad_fn is None:
-        entry = _leaf_hooks.get(id(t))
-        if entry is None or entry[0]() is not t:
-            key_t = id(t)
-            gone = lambda _r, table=_leaf_hooks: table.pop(key_t, None)  # noqa: E731
-            entry = _leaf_hooks[key_t] = (weakref.ref(t, gone), {})
-        table: dict = entry[1]
+        table = _leaf_table(_leaf_hooks, t)
     else:
         node = t.grad_fn
         hooks = node.__dict__.setdefault("_hooks", {})
@@ -56,10 +72,7 @@ def register_tensor_hook(t: Tensor, fn: Callable) -> RemovableHandle:
 
 def leaf_hooks(leaf: Tensor) -> dict | None:
     """The hooks of a leaf (None when it has none)."""
-    entry = _leaf_hooks.get(id(leaf))
-    if entry is None or entry[0]() is not leaf or not entry[1]:
-        return None
-    return entry[1]
+    return _leaf_lookup(_leaf_hooks, leaf)
 
 
 def apply(fns: dict, g, raw: bool):
@@ -84,23 +97,15 @@ def register_post_accumulate_grad_hook(t: Tensor, fn: Callable) -> RemovableHand
     """Register ``fn(t)``, called once per backward after the leaf ``t``'s ``.grad`` is complete."""
     if not callable(fn):
         raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(fn).__name__}")
-    key_t = id(t)
-    entry = _post_hooks.get(key_t)
-    if entry is None or entry[0]() is not t:
-        gone = lambda _r, table=_post_hooks: table.pop(key_t, None)  # noqa: E731
-        entry = _post_hooks[key_t] = (weakref.ref(t, gone), {})
+    table = _leaf_table(_post_hooks, t)
     key = next(_ids)
-    table: dict = entry[1]
     table[key] = fn
     return RemovableHandle(table, key)
 
 
 def post_hooks(leaf: Tensor) -> dict | None:
     """The post-accumulate-grad hooks of a leaf (None when it has none)."""
-    entry = _post_hooks.get(id(leaf))
-    if entry is None or entry[0]() is not leaf or not entry[1]:
-        return None
-    return entry[1]
+    return _leaf_lookup(_post_hooks, leaf)
 
 
 def post_hook_counts(roots) -> dict | None:

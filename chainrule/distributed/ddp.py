@@ -48,6 +48,13 @@ class _Join(Function):
         return grad, grad.sum() * 0
 
 
+def _flat_grad(p: Tensor):
+    """``p``'s gradient as a flat host array; zeros (of ``p``'s dtype) when it has none."""
+    if p.grad is None:
+        return np.zeros(p._data.size, p._data.dtype)
+    return _comm._host(p.grad._data).ravel()
+
+
 class DistributedDataParallel(Module):
     """Data-parallel training: wrap the model on every rank, train each rank on its own shard.
 
@@ -171,10 +178,7 @@ class DistributedDataParallel(Module):
         """Pack bucket ``i``'s gradients into one buffer and start summing it over the ranks."""
         MPI = _comm._state["MPI"]
         bucket = self._buckets[i]
-        zeros = np.zeros
-        flat = np.concatenate(
-            [_comm._host(p.grad._data).ravel() if p.grad is not None else zeros(p._data.size) for p in bucket]
-        ).astype(bucket[0]._data.dtype, copy=False)
+        flat = np.concatenate([_flat_grad(p) for p in bucket])
         world = _comm._comm("DistributedDataParallel")
         self._sent.append((bucket, flat, world.Iallreduce(MPI.IN_PLACE, flat, op=MPI.SUM)))
 
