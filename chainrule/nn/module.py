@@ -192,6 +192,12 @@ class Module:
             out = bw.setup_outputs(out)
         return out
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle; a module pickled before backward hooks existed gets empty hook tables."""
+        self.__dict__.update(state)
+        for name in ("_backward_hooks", "_backward_pre_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
+
     # -- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:

@@ -84,3 +84,17 @@ def test_misuse_is_refused():
     first.register_full_backward_hook(lambda m, gi, go: (cr.ones(1, 2),))
     with pytest.raises(RuntimeError, match="no input of Linear requires grad"):
         first(cr.ones(1, 2)).sum().backward()
+
+
+def test_a_module_pickled_before_backward_hooks_existed_still_runs():
+    import pickle
+
+    lin = cr.nn.Linear(2, 2)
+    state = dict(lin.__dict__)
+    del state["_backward_hooks"], state["_backward_pre_hooks"]
+    old = cr.nn.Linear.__new__(cr.nn.Linear)
+    object.__setattr__(old, "__dict__", state)  # what an older chainrule pickled
+    back = pickle.loads(pickle.dumps(old))
+    x = cr.ones(1, 2, requires_grad=True)
+    back(x).sum().backward()
+    assert x.grad is not None and back.register_full_backward_hook(lambda m, gi, go: None) is not None
