@@ -206,30 +206,29 @@ class Tensor:
         ``gradient`` is dL/d(self), needed unless ``self`` holds a single value (then 1).
         The graph is freed afterwards unless ``retain_graph=True``.
         """
-        from chainrule.autograd.engine import run_backward
-
         if not self.requires_grad:
             raise RuntimeError(
                 "backward: the tensor does not require grad and has no grad_fn (shape "
                 f"{tuple(self.shape)}); did you forget requires_grad=True, or run under no_grad?"
             )
+        data = self._data
         if gradient is None:
-            if self._data.size != 1:
+            if data.size != 1:
                 raise RuntimeError(
                     f"backward: grad can be implicitly created only for scalar outputs, but the tensor has "
                     f"shape {tuple(self.shape)}; pass gradient= of that shape"
                 )
-            gradient = Tensor._make(xp_of(self._data).ones(self._data.shape, self._data.dtype))
+            gradient = Tensor._make(xp_of(data).asarray(1, data.dtype).reshape(data.shape))
         elif not isinstance(gradient, Tensor):
             gradient = Tensor(gradient, dtype=self.dtype)
-        if gradient.shape != self.shape:
+        if gradient._data.shape != data.shape:
             raise RuntimeError(
                 f"backward: gradient has shape {tuple(gradient.shape)} but the tensor has shape "
                 f"{tuple(self.shape)}"
             )
         if retain_graph is None:
             retain_graph = create_graph
-        run_backward([self], [gradient], retain_graph, create_graph)
+        _engine.run_backward([self], [gradient], retain_graph, create_graph)
 
     def detach(self) -> Tensor:
         """A tensor sharing the same data, cut from the graph.
@@ -1710,6 +1709,7 @@ def _to_array(data: Any, dtype: Any, device: str | None):
 
 
 from chainrule import devices as _device  # noqa: E402
+from chainrule.autograd import engine as _engine  # noqa: E402  (the engine imports Tensor from here)
 from chainrule.ops import elementwise as _ew  # noqa: E402  (the ops import Tensor from here)
 from chainrule.ops import indexing as _ix  # noqa: E402
 from chainrule.ops import linalg as _linalg  # noqa: E402

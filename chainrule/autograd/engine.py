@@ -71,9 +71,11 @@ def run_backward(
     heapq.heapify(heap)
     queued = {n for _, n in heap}
     pop, push = heapq.heappop, heapq.heappush
+    leaf_tables = _hooks.leaf_hook_tables  # empty unless some leaf ever had a hook: skip the lookup
     released: list = []
     prev_mode = State.grad_enabled
     State.grad_enabled = create_graph
+    anomaly = State.anomaly
     try:
         while heap:
             node = pop(heap)[1]
@@ -96,18 +98,21 @@ def run_backward(
             for i, g in enumerate(slot):
                 if g is None:  # an output nobody used: its gradient is zero
                     slot[i] = _zeros_like_meta(node, i, slot, raw)
-            in_grads = _call_backward(node, slot, raw)
-            if raw and not node.array_backward:
-                # a Tensor backward (a custom Function) may hand back memory the user owns, e.g. a
-                # saved tensor: mark it taken, so a leaf's .grad gets a copy and never aliases it
-                owned.update(id(_owner(g)) for g in in_grads if g is not None)
+            if raw and node.array_backward:
+                in_grads = _call_array_backward(node, slot)
+            else:
+                in_grads = _call_backward(node, slot, raw)
+                if raw:
+                    # a Tensor backward (a custom Function) may hand back memory the user owns, e.g. a
+                    # saved tensor: mark it taken, so a leaf's .grad gets a copy and never aliases it
+                    owned.update(id(_owner(g)) for g in in_grads if g is not None)
             inputs_ = node.inputs
             if len(in_grads) < len(inputs_):
                 raise RuntimeError(
                     f"{node.name()}.backward returned {len(in_grads)} gradients but the op had "
                     f"{len(inputs_)} inputs"
                 )
-            if State.anomaly:
+            if anomaly:
                 _anomaly_backward(node, in_grads)
             for inp, g in zip(inputs_, in_grads):
                 if g is None or inp is None or not inp.requires_grad:
@@ -123,7 +128,8 @@ def run_backward(
                     g = g.astype(inp.dtype) if raw else g.to(inp.dtype)
                 fn = inp.grad_fn
                 if fn is None:
-                    if _hooks.leaf_hooks(inp) is not None:  # hooked leaves get their summed gradient once
+                    if leaf_tables and _hooks.leaf_hooks(inp) is not None:
+                        # hooked leaves get their summed gradient once, at the end
                         prev = hooked.get(id(inp))
                         hooked[id(inp)] = (inp, g if prev is None else prev[1] + g)
                     else:
@@ -131,11 +137,11 @@ def run_backward(
                     if post is not None and id(inp) in post:
                         _edge_done(post, inp, g, hooked)
                     continue
-                if fn not in queued:
-                    queued.add(fn)
-                    push(heap, (-fn._seq, fn))
                 pending = grads.get(fn)
                 if pending is None:
+                    if fn not in queued:
+                        queued.add(fn)
+                        push(heap, (-fn._seq, fn))
                     pending = grads[fn] = [None] * len(fn._out_meta)
                 nr = inp._output_nr
                 pending[nr] = g if pending[nr] is None else pending[nr] + g
@@ -172,26 +178,29 @@ def _edge_done(post: dict, leaf: Tensor, g, hooked: dict) -> None:
             _hooks.run_post(leaf)
 
 
-def _call_backward(node, slot: list, raw: bool) -> tuple:
-    """Run ``node.backward`` and return its gradients as arrays (``raw``) or Tensors.
+def _call_array_backward(node, slot: list) -> tuple:
+    """Run the ``backward`` of an ``array_backward`` op on arrays (the fast path); returns arrays.
 
-    Ops marked ``array_backward`` write backward with operators that NumPy arrays and
-    Tensors share, so on the fast path they get arrays (and ``ctx.saved_tensors`` /
-    ``ctx.outputs`` give arrays); the others always see Tensors.
+    Ops marked ``array_backward`` write backward with operators that NumPy arrays and Tensors
+    share, so on the fast path they get arrays (and ``ctx.saved_tensors`` / ``ctx.outputs`` give
+    arrays).
     """
-    if raw and node.array_backward:
-        node._raw = True
-        try:
-            out = node.backward(node, *slot)
-        finally:
-            node._raw = False
-        if type(out) is not tuple:
-            out = (out,)
-        for g in out:
-            if isinstance(g, Tensor):  # a backward may still hand back a Tensor
-                return tuple(g._data if isinstance(g, Tensor) else g for g in out)
-        return out
-    elif raw:
+    node._raw = True
+    try:
+        out = node.backward(node, *slot)
+    finally:
+        node._raw = False
+    if type(out) is not tuple:
+        out = (out,)
+    for g in out:
+        if isinstance(g, Tensor):  # a backward may still hand back a Tensor
+            return tuple(g._data if isinstance(g, Tensor) else g for g in out)
+    return out
+
+
+def _call_backward(node, slot: list, raw: bool) -> tuple:
+    """Run a Tensor ``backward`` (or any backward with ``create_graph``); arrays back when ``raw``."""
+    if raw:
         out = node.backward(node, *[Tensor._make(g) for g in slot])
     else:
         out = node.backward(node, *slot)

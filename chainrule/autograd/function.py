@@ -114,14 +114,14 @@ class Function:
                 "tensors were already freed; call .backward(retain_graph=True) the first time"
             )
         for i, (t, v) in enumerate(zip(saved, self._saved_versions)):
-            if t is not None and t._version != v:
+            if t is not None and (0 if t._vc is None else t._vc[0]) != v:  # t._version, inlined
                 raise RuntimeError(
                     f"{self.name()}: one of the tensors needed for backward (saved tensor {i}, shape "
                     f"{tuple(t.shape)}) was modified in place (version {v} -> {t._version}) after it was "
                     "used; clone it before modifying it"
                 )
         if self._raw:
-            return tuple(t._data if isinstance(t, Tensor) else t for t in saved)
+            return tuple([t if t is None else t._data for t in saved])
         return saved
 
     def save_output(self) -> None:
@@ -162,10 +162,10 @@ class Function:
         """
         d = self.__dict__
         kept = bool(self._saved) or self._output_refs is not None
-        drop = [name for name, value in d.items() if name not in _KEPT_NAMES and _holds_values(value)]
-        for name in drop:
-            del d[name]
-        kept = kept or bool(drop)
+        for name in d.keys() - _KEPT_NAMES:  # what the forward stored on ctx itself
+            if _holds_values(d[name]):
+                del d[name]
+                kept = True
         self._saved = None
         self._output_refs = None
         self._released = "kept" if kept else "empty"
@@ -179,11 +179,10 @@ class Function:
         The engine calls it once the whole backward pass is over: until then an input may be the
         only reference to another node's output that that node's backward still reads.
         """
-        inputs = getattr(self, "inputs", None)
+        inputs = self.__dict__.get("inputs")
         if inputs is not None:
             self.inputs = tuple(
-                t if t is None or type(t) is _Edge or (t.requires_grad and t.grad_fn is None) else _Edge(t)
-                for t in inputs
+                [t if t is None or type(t) is _Edge or _collects_grad(t) else _Edge(t) for t in inputs]
             )
 
     @classmethod
@@ -274,6 +273,11 @@ def _holds_values(value: Any) -> bool:
         return True
     # NumPy/CuPy arrays, not NumPy scalars (hyper-parameters) or dtypes
     return hasattr(value, "shape") and hasattr(value, "strides") and not isinstance(value, np.generic)
+
+
+def _collects_grad(t: Tensor) -> bool:
+    """Whether ``t`` is a leaf that requires grad (one whose ``.grad`` the engine fills)."""
+    return t.grad_fn is None and t.requires_grad
 
 
 class _Edge:

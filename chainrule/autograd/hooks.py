@@ -15,6 +15,7 @@ from collections.abc import Callable
 from chainrule.tensor import Tensor
 
 _leaf_hooks: dict = {}  # id(leaf) -> (weakref to the leaf, {handle id: fn})
+leaf_hook_tables = _leaf_hooks  # the engine checks it is empty before looking a leaf up
 _ids = itertools.count()
 
 

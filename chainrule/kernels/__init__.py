@@ -14,5 +14,6 @@ the math.  Every tuned kernel has a ``*_reference`` beside it written the way a 
 - ``loss``: cross-entropy rows (one exp pass, row sums as a product)
 - ``optim``: the optimizers' row updates (Adam, PyTorch's ``lerp_`` rounding), the subnormal flush
 - ``embedding``: the row scatter-add of an embedding's backward
+- ``views``: broadcast views made from the strides (NumPy's ``broadcast_to`` costs more than small math)
 - ``jit``: the optional numba-compiled loops (``jit_kernels``) of memory-bound kernels, same bits as NumPy
 """

@@ -119,26 +119,21 @@ def adam_(
     a block's five operands stay in the core's cache between calls.  With the JIT on
     (``kernels.jit``), one compiled loop does the same float operations in one pass.
     """
-    xp = xp_of(param)
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
     if (
         max_exp_avg_sq is None
         and _flat_alike(param, grad, exp_avg, exp_avg_sq)
         and (loop := jit.kernel("adam"))
     ):
-        w = 1 - beta1  # lerp_'s weight, and its two branches
-        # the scalars in the arrays' precision, as NumPy's in-place calls use them
-        scalars = (
-            w if w < 0.5 else 1.0 - w,
-            beta2,
-            1 - beta2,
-            -(lr / bias_correction1),
-            bias_correction2**0.5,
-            eps,
-        )
-        loop(param, grad, exp_avg, exp_avg_sq, np.array(scalars, param.dtype), w < 0.5)
+        key = (lr, beta1, beta2, eps, step, param.dtype.char)
+        scalars = _adam_scalars.get(key)
+        if scalars is None:  # the same for every parameter of a step: made once
+            _adam_scalars.clear()
+            scalars = _adam_scalars[key] = _adam_loop_scalars(lr, beta1, beta2, eps, step, param.dtype)
+        loop(param, grad, exp_avg, exp_avg_sq, scalars, 1 - beta1 < 0.5)
         return
+    xp = xp_of(param)
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
     update = partial(
         _adam_rows,
         beta1=beta1,
@@ -153,17 +148,30 @@ def adam_(
     parallel_rows(update, *arrays, cache_blocks=True)
 
 
+_adam_scalars: dict = {}  # (lr, β₁, β₂, ε, step, dtype) -> the loop's scalars, for the step running now
+
+
+def _adam_loop_scalars(lr: float, beta1: float, beta2: float, eps: float, step: int, dtype: Any) -> Any:
+    """The compiled Adam loop's scalars, in the arrays' precision as NumPy's in-place calls use them."""
+    w = 1 - beta1  # lerp_'s weight, and its two branches
+    scalars = (
+        w if w < 0.5 else 1.0 - w,
+        beta2,
+        1 - beta2,
+        -(lr / (1 - beta1**step)),
+        (1 - beta2**step) ** 0.5,
+        eps,
+    )
+    return np.array(scalars, dtype)
+
+
 def _flat_alike(first: Any, *arrays: Any) -> bool:
     """Whether the arrays are C-contiguous NumPy float32/64 arrays of one dtype and shape (for a JIT loop)."""
     if type(first) is not np.ndarray or first.dtype.char not in "fd" or not first.flags.c_contiguous:
         return False
+    dtype, shape = first.dtype, first.shape
     for a in arrays:
-        if (
-            type(a) is not np.ndarray
-            or a.dtype != first.dtype
-            or a.shape != first.shape
-            or not a.flags.c_contiguous
-        ):
+        if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape or not a.flags.c_contiguous:
             return False
     return True
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.backend import np, xp_of
+from chainrule.kernels import views
 from chainrule.tensor import Tensor
 
 
@@ -176,7 +177,7 @@ def index_add(src, shape: tuple, index):
 
 def broadcast_to(x, shape: tuple):
     """``x`` repeated along its size-1 dims to ``shape`` (a view, no copy)."""
-    return x.expand(shape) if isinstance(x, Tensor) else xp_of(x).broadcast_to(x, shape)
+    return x.expand(shape) if isinstance(x, Tensor) else views.broadcast(x, shape)
 
 
 def permute(x, dims: tuple):

@@ -257,8 +257,12 @@ class Optimizer:
         for group, params, grads in work:
             if params:
                 self._update(group, params, grads)
-                for p in params:
-                    p._version += 1
+                for p in params:  # p._version += 1, without the property's two calls
+                    vc = p._vc
+                    if vc is None:
+                        p._vc = [1]
+                    else:
+                        vc[0] += 1
         self._opt_called = True
         self._step_calls += 1
         if _flush_subnormals and self._step_calls % _FLUSH_EVERY == 1:
