@@ -181,9 +181,11 @@ class Function:
         """
         inputs = self.__dict__.get("inputs")
         if inputs is not None:
-            self.inputs = tuple(
-                [t if t is None or type(t) is _Edge or _collects_grad(t) else _Edge(t) for t in inputs]
-            )
+            edges = []
+            for t in inputs:  # leaves that collect .grad stay; other tensors become edges
+                keep = t is None or type(t) is _Edge or (t.grad_fn is None and t.requires_grad)
+                edges.append(t if keep else _Edge(t))
+            self.inputs = tuple(edges)
 
     @classmethod
     def name(cls) -> str:
@@ -273,11 +275,6 @@ def _holds_values(value: Any) -> bool:
         return True
     # NumPy/CuPy arrays, not NumPy scalars (hyper-parameters) or dtypes
     return hasattr(value, "shape") and hasattr(value, "strides") and not isinstance(value, np.generic)
-
-
-def _collects_grad(t: Tensor) -> bool:
-    """Whether ``t`` is a leaf that requires grad (one whose ``.grad`` the engine fills)."""
-    return t.grad_fn is None and t.requires_grad
 
 
 class _Edge:
