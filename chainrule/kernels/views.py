@@ -24,7 +24,11 @@ def broadcast(x: Any, shape: tuple) -> Any:
     Other arrays (CuPy, non-contiguous views) and shapes that do not broadcast go to NumPy,
     which also gives the usual error.
     """
-    if type(x) is not np.ndarray or not x.flags.c_contiguous:
+    if type(x) is not np.ndarray:
+        if not isinstance(x, np.generic):
+            return broadcast_reference(x, shape)
+        x = np.asarray(x)  # a NumPy scalar (what 0-d arithmetic returns)
+    elif not x.flags.c_contiguous:
         return broadcast_reference(x, shape)
     shape = tuple(shape)
     lead = len(shape) - x.ndim

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from chainrule.autograd.function import Function
 from chainrule.backend import np, xp_of
+from chainrule.ops import _args
 from chainrule.ops.elementwise import unbroadcast
 from chainrule.tensor import Tensor
 
@@ -112,24 +113,30 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """y = x Wᵀ + b, as ``torch.nn.functional.linear``; x (*, in), W (out, in), b (out,) -> y (*, out)."""
-    if input.ndim == 0 or weight.ndim != 2:
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        bad, value = ("input", input) if not isinstance(input, Tensor) else ("weight", weight)
+        _args.tensor("linear", bad, value)
+    if bias is not None and not isinstance(bias, Tensor):
+        _args.tensor("linear", "bias", bias)
+    x, w = input._data, weight._data
+    if x.ndim == 0 or w.ndim != 2:
         raise ValueError(
             f"linear: expected input with at least 1 dim and a 2-D weight, got input shape "
-            f"{tuple(input.shape)} and weight shape {tuple(weight.shape)}"
+            f"{tuple(x.shape)} and weight shape {tuple(w.shape)}"
         )
-    if input.shape[-1] != weight.shape[1]:
+    if x.shape[-1] != w.shape[1]:
         raise ValueError(
-            f"linear: input has {input.shape[-1]} features but weight expects {weight.shape[1]} "
-            f"(input shape {tuple(input.shape)}, weight shape {tuple(weight.shape)})"
+            f"linear: input has {x.shape[-1]} features but weight expects {w.shape[1]} "
+            f"(input shape {tuple(x.shape)}, weight shape {tuple(w.shape)})"
         )
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+    if bias is not None and bias._data.shape != (w.shape[0],):
         raise ValueError(
-            f"linear: bias has shape {tuple(bias.shape)} but weight has {weight.shape[0]} outputs "
-            f"(weight shape {tuple(weight.shape)})"
+            f"linear: bias has shape {tuple(bias.shape)} but weight has {w.shape[0]} outputs "
+            f"(weight shape {tuple(w.shape)})"
         )
-    if input.dtype != weight.dtype:
-        raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}")
-    if input.ndim == 1:
+    if x.dtype != w.dtype:
+        raise TypeError(f"linear: input dtype {x.dtype} does not match weight dtype {w.dtype}")
+    if x.ndim == 1:
         return Linear.apply(input.unsqueeze(0), weight, bias).squeeze(0)
     return Linear.apply(input, weight, bias)
 

@@ -33,6 +33,12 @@ def test_same_view_as_numpy(have, want, dtype):
     np.testing.assert_array_equal(got, broadcast_reference(x, want))
 
 
+def test_numpy_scalar():
+    got = broadcast(np.float32(2.5), (3, 2))
+    np.testing.assert_array_equal(got, np.broadcast_to(np.float32(2.5), (3, 2)))
+    assert got.dtype == np.float32 and not got.flags.writeable
+
+
 def test_non_contiguous_input_goes_to_numpy():
     x = np.arange(12.0).reshape(3, 4)[:, ::2]
     np.testing.assert_array_equal(broadcast(x[:, :1], (3, 5)), np.broadcast_to(x[:, :1], (3, 5)))

@@ -80,6 +80,12 @@ def test_linear_errors():
         linear(cr.ones(32, 20), cr.ones(10, 784))
     with pytest.raises(ValueError, match="linear.*bias"):
         linear(cr.ones(2, 3), cr.ones(4, 3), cr.ones(3))
+    with pytest.raises(TypeError, match="linear: input must be a Tensor, got list"):
+        linear([[1.0, 2.0, 3.0]], cr.ones(4, 3))
+    with pytest.raises(TypeError, match="linear: weight must be a Tensor, got ndarray"):
+        linear(cr.ones(2, 3), np.ones((4, 3), np.float32))
+    with pytest.raises(TypeError, match="linear: bias must be a Tensor, got list"):
+        linear(cr.ones(2, 3), cr.ones(4, 3), [0.0] * 4)
 
 
 def test_linear_on_3d_and_4d_and_strided_inputs():
