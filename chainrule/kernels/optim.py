@@ -148,6 +148,38 @@ def adam_(
     parallel_rows(update, *arrays, cache_blocks=True)
 
 
+def adam_many_(
+    params: list,
+    grads: list,
+    exp_avgs: list,
+    exp_avg_sqs: list,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    steps: list,
+) -> None:
+    """``adam_`` on every parameter of a group (no AMSGrad), as PyTorch's multi-tensor Adam.
+
+    The same bits as one ``adam_`` call per parameter; what it saves is per-call Python work on
+    models of many small tensors: the compiled loop and its scalars are looked up once, not once
+    per parameter.
+    """
+    loop = jit.kernel("adam")
+    lerp_low = 1 - beta1 < 0.5
+    for p, g, m, v, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
+        if loop is not None and _flat_alike(p, g, m, v):
+            key = (lr, beta1, beta2, eps, step, p.dtype.char)
+            scalars = _adam_scalars.get(key)
+            if scalars is None:
+                _adam_scalars.clear()
+                scalars = _adam_scalars[key] = _adam_loop_scalars(lr, beta1, beta2, eps, step, p.dtype)
+            loop(p, g, m, v, scalars, lerp_low)
+        else:
+            adam_(p, g, m, v, lr=lr, beta1=beta1, beta2=beta2, eps=eps, step=step)
+
+
 _adam_scalars: dict = {}  # (lr, β₁, β₂, ε, step, dtype) -> the loop's scalars, for the step running now
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule.kernels.optim import adam_
+from chainrule.kernels.optim import adam_, adam_many_
 from chainrule.optim.optimizer import Optimizer, Tensor
 
 
@@ -97,15 +97,24 @@ class Adam(Optimizer):
         lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
         amsgrad = group["amsgrad"]
+        if not amsgrad:  # the whole group in one kernel call (the same update, parameter by parameter)
+            ps, gs, ms, vs, steps = [], [], [], [], []
+            for pd, g, st in self._prepared(group, params, grads):
+                ps.append(pd)
+                gs.append(g)
+                ms.append(st["exp_avg"]._data)
+                vs.append(st["exp_avg_sq"]._data)
+                steps.append(st["step"])
+            adam_many_(ps, gs, ms, vs, lr=lr, beta1=beta1, beta2=beta2, eps=eps, steps=steps)
+            return
         for pd, g, st in self._prepared(group, params, grads):
-            if amsgrad:
-                self._zeros(st, pd, "max_exp_avg_sq")
+            self._zeros(st, pd, "max_exp_avg_sq")
             adam_(
                 pd,
                 g,
                 st["exp_avg"]._data,
                 st["exp_avg_sq"]._data,
-                st["max_exp_avg_sq"]._data if amsgrad else None,
+                st["max_exp_avg_sq"]._data,
                 lr=lr,
                 beta1=beta1,
                 beta2=beta2,

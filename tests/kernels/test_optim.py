@@ -7,7 +7,14 @@ import pytest
 import torch
 
 from chainrule.kernels import jit, rows
-from chainrule.kernels.optim import adam_, adam_reference, flush_subnormals_, lerp_, lerp_reference
+from chainrule.kernels.optim import (
+    adam_,
+    adam_many_,
+    adam_reference,
+    flush_subnormals_,
+    lerp_,
+    lerp_reference,
+)
 
 # 0-d, one row, a vector, a matrix and a 3-d array whose rows split into several cache blocks
 SHAPES = [(), (1, 7), (33,), (40, 30), (50, 3, 4)]
@@ -83,3 +90,31 @@ def test_flush_subnormals_zeroes_exactly_the_subnormals():
     b = np.array([[np.nan, 1e-310]], np.float64)  # float64 subnormal; NaN stays NaN
     flush_subnormals_(b)
     assert np.isnan(b[0, 0]) and b[0, 1] == 0
+
+
+@pytest.mark.parametrize("jit_on", [True, False])
+def test_adam_many_gives_the_bits_of_one_adam_call_per_parameter(jit_on, rng):
+    shapes = [(8, 2), (8,), (), (5, 3)]
+    params = [np.asarray(rng.standard_normal(s), np.float32) for s in shapes]
+    params.append(np.asarray(rng.standard_normal((6, 4)), np.float32)[:, ::2])  # not contiguous: adam_'s rows
+    options = dict(lr=0.05, beta1=0.9, beta2=0.95, eps=1e-6)
+    previous = jit.set_enabled(jit_on)
+    try:
+        one = [p.copy() for p in params]
+        many = [p.copy() for p in params]
+        state_one = [(np.zeros(p.shape, p.dtype), np.zeros(p.shape, p.dtype)) for p in params]
+        state_many = [(np.zeros(p.shape, p.dtype), np.zeros(p.shape, p.dtype)) for p in params]
+        for step in range(1, 4):
+            grads = [np.asarray(rng.standard_normal(p.shape), np.float32) for p in params]
+            steps = [step] * (len(params) - 1) + [step + 2]  # a parameter whose count differs
+            for p, g, (m, v), t in zip(one, grads, state_one, steps):
+                adam_(p, g, m, v, **options, step=t)
+            ms, vs = [m for m, _ in state_many], [v for _, v in state_many]
+            adam_many_(many, grads, ms, vs, **options, steps=steps)
+    finally:
+        jit.set_enabled(previous)
+    for a, b, (m1, v1), (m2, v2) in zip(one, many, state_one, state_many):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(m1, m2)
+        np.testing.assert_array_equal(v1, v2)
+    assert all(np.abs(a - p).max() > 1e-3 for a, p in zip(many, params))
