@@ -67,20 +67,6 @@ def relu_backward(dx, grad, y):  # pragma: no cover
         dx[i] = grad[i] * (1 if y[i] != 0 else 0)
 
 
-@_jit
-def lstm_gates(gates, pre, rec, t, first):  # pragma: no cover
-    """``gates[t] = pre[:, t] + rec`` (``pre[:, t]`` alone when ``first``): gates (T, R, B), pre (R, T, B)."""
-    R, B = rec.shape
-    if first:
-        for r in range(R):
-            for b in range(B):
-                gates[t, r, b] = pre[r, t, b]
-    else:
-        for r in range(R):
-            for b in range(B):
-                gates[t, r, b] = pre[r, t, b] + rec[r, b]
-
-
 # The LSTM step loops below take a step's C-contiguous (rows, B) blocks and walk them flat, one
 # simple loop per output block: loops that LLVM vectorises (one loop writing several blocks was
 # slower than NumPy's calls).

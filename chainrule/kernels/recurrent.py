@@ -50,13 +50,12 @@ def _sigmoid_scale(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
     return scale
 
 
-def _project(xp, xd, w, b, scale=None, time_major=True):
+def _project(xp, xd, w, b, scale=None):
     """All input projections in one matmul: (scale ⊙ W) (rows, I) @ x_tᵀ + b -> (T, rows, B).
 
     The bias rides along in the matmul: x gets a column of ones and W the column b (cheaper than
     adding b to the big result).  One (rows, T·B) product, then one copy to time-major blocks:
-    faster than a stack of T (rows, B) products.  Returns the projections and the (augmented) input;
-    with ``time_major=False`` the projections stay as the product made them, (rows, T, B).
+    faster than a stack of T (rows, B) products.  Returns the projections and the (augmented) input.
     """
     T, B, I = xd.shape
     if b is None:
@@ -73,8 +72,6 @@ def _project(xp, xd, w, b, scale=None, time_major=True):
         wa[:, I] = b
     rows = wa.shape[0]
     flat = wa @ xa.reshape(T * B, xa.shape[2]).T  # (rows, T·B)
-    if not time_major:
-        return flat.reshape(rows, T, B), xa
     out = xp.empty((T, rows, B), flat.dtype)
     out[...] = flat.reshape(rows, T, B).transpose(1, 0, 2)
     return out, xa
@@ -245,7 +242,7 @@ def _lstm_loops(x, H: int, B: int):
         return None
     if jit.kernel("lstm_cell") is None:
         return None
-    return jit.kernel("lstm_gates"), jit.kernel("lstm_cell"), jit.kernel("lstm_hidden")
+    return jit.kernel("lstm_cell"), jit.kernel("lstm_hidden")
 
 
 def _lstm_rows(xp, w, H: int):
@@ -265,9 +262,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
     H2, H3 = 2 * H, 3 * H
     bias = None if b_ih is None else _lstm_rows(xp, b_ih + b_hh, H)
     loops = _lstm_loops(x, H, B)
-    pre, xa = _project(xp, x, _lstm_rows(xp, w_ih, H), bias, time_major=loops is None)
-    # gates (T, 4H, B): the projections, or filled from them step by step (compiled); activated in place
-    gates = pre if loops is None else xp.empty((T, 4 * H, B), dt)
+    gates, xa = _project(xp, x, _lstm_rows(xp, w_ih, H), bias)  # (T, 4H, B), activated in place below
     whh = _lstm_rows(xp, w_hh, H)
     hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
     cs = _state_buffer(xp, T, B, H, dt, c0, reverse)
@@ -280,19 +275,15 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
     with np.errstate(over="ignore"):  # exp(u) = inf gives σ = 0, as it should
         for step, (t, p, n) in enumerate(_positions(T, reverse)):
             g = gates[t]
-            first = not step and h0 is None
-            if not first:
+            if step or h0 is not None:
                 xp.matmul(whh, hs[p], out=rec)
-            if loops is not None:
-                loops[0](gates, pre, rec, t, first)
-            elif not first:
                 g += rec
             sig, gg = g[:H3], g[H3:]
             xp.exp(sig, out=sig)  # σ(z) = 1 / (1 + exp(-z)), the rows hold -z
             xp.tanh(gg, out=gg)
             c = cs[n]
             if loops is not None:
-                loops[1](g, cs[p], c)
+                loops[0](g, cs[p], c)
             else:
                 sig += 1.0
                 xp.divide(1.0, sig, out=sig)
@@ -302,7 +293,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
             xp.tanh(c, out=tc)
             i, o = g[:H], g[H2:H3]
             if keep and loops is not None:
-                loops[2](g, cs[p], tc, hs[n], k[t], a[t])
+                loops[1](g, cs[p], tc, hs[n], k[t], a[t])
                 continue
             xp.multiply(o, tc, out=hs[n])
             if keep:
