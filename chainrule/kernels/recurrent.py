@@ -8,18 +8,24 @@ the references at the end are one step each, written as a textbook does (``lstm_
 six lines).  The tuned versions differ only in how the arithmetic is laid out:
 
 - **one product for all inputs**: ``W_ih @ x_tᵀ`` for every t at once, the bias folded in as a
-  column of ones on x and a column b on W (``_project``);
+  column of ones on x and a column b on W, then one copy to time-major blocks (``_project``);
 - **feature-major** steps: gates and states are (gates·H, B) blocks, so the per-step product is
   ``(gates·H, H) @ (H, B)`` (the orientation BLAS runs fastest here) and every element-wise op runs
   on contiguous memory; hidden states are also copied once to batch-major (T+1, B, H) for the
   output and the weight gradient;
-- **one tanh for all gates**: σ(x) = ½·tanh(x/2) + ½, so the rows of the weights (and biases) that
-  feed sigmoid gates are halved once, and one ``tanh`` call activates every gate of a step;
+- **sigmoid gates in one block** (LSTM): inside the forward the gate rows run i, f, o, g and the
+  sigmoid rows of the weights and biases are negated once, so one ``exp`` call gives exp(-z) for
+  the three sigmoid gates, σ = 1/(1 + exp(-z)) (cheaper than ``tanh``);
+- **one tanh for all gates** (GRU): σ(x) = ½·tanh(x/2) + ½, so the rows of the weights (and
+  biases) that feed sigmoid gates are halved once, and one ``tanh`` call activates r and z;
 - **derivative factors filled in forward** (LSTM): σ(1-σ), 1-tanh² and their products with the
   other gates are written while the step's data is in cache, so backward is a few multiplies a step;
 - backward walks the steps in reverse, writing dL/d(pre-activations) into one (T, gates·H, B)
   buffer; at the end one product gives the input gradients of all steps and one per weight the
-  weight gradients, summed over time and batch.
+  weight gradients, summed over time and batch;
+- **compiled step loops** (LSTM, with the optional JIT, ``kernels.jit``): the memory-bound
+  multiply chains of a step (the cell update, the derivative factors, the backward's cell chain)
+  run as one compiled call each, with the NumPy calls' bits; ``exp`` and ``tanh`` stay NumPy.
 
 Inputs are time-major (T, B, I); ``reverse=True`` runs the sequence backwards (output[t] stays
 aligned with x[t]); ``h0``/``c0`` of ``None`` mean zeros.  Forward returns the outputs and, when
