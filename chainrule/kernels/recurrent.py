@@ -138,14 +138,9 @@ def _input_and_weight_grads(saved, need, dz_in, dz_hidden, w_ih, grads):
 
     dz_in / dz_hidden: dL/d(input projection) and dL/d(hidden projection), (T, rows, B).
     """
+    xp = xp_of(dz_in)
     dzi = _gather(dz_in)
     dzh = dzi if dz_hidden is dz_in else _gather(dz_hidden)
-    return _gathered_input_and_weight_grads(saved, need, dzi, dzh, w_ih, grads)
-
-
-def _gathered_input_and_weight_grads(saved, need, dzi, dzh, w_ih, grads):
-    """``_input_and_weight_grads`` from dL/d(projections) already gathered as (rows, T·B) matrices."""
-    xp = xp_of(dzi)
     xa = saved["xa"]
     n, I = dzi.shape[1], w_ih.shape[1]
     if need[0]:
@@ -297,10 +292,10 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
                 xp.multiply(g[:H], gg, out=ig)
                 c += ig
             xp.tanh(c, out=tc)
-            i, o = g[:H], g[H2:H3]
             if keep and loops is not None:
                 loops[1](g, cs[p], tc, hs[n], k[t], a[t])
                 continue
+            i, o = g[:H], g[H2:H3]
             xp.multiply(o, tc, out=hs[n])
             if keep:
                 # k (PyTorch's row order): dz = dc ⊙ k for the rows of i, f, g and dz = dh ⊙ k for o;
