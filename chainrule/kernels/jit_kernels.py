@@ -65,3 +65,80 @@ def relu_backward(dx, grad, y):  # pragma: no cover
     """``np.multiply(grad, y != 0, out=dx)`` on flat arrays (so −grad·0 is −0, NaN·0 is NaN, as NumPy)."""
     for i in range(grad.size):
         dx[i] = grad[i] * (1 if y[i] != 0 else 0)
+
+
+# The LSTM step loops below take a step's C-contiguous (rows, B) blocks and walk them flat, one
+# simple loop per output block: loops that LLVM vectorises (one loop writing several blocks was
+# slower than NumPy's calls).
+
+
+@_jit
+def lstm_cell(g, c_prev, c):  # pragma: no cover
+    """σ = 1/(1 + e) in place of e = exp(-z) on the rows i, f, o of a step's gates g (4H, B), then c.
+
+    ``c = f·c_prev + i·g``, as ``recurrent.lstm_forward``'s NumPy calls, in their order.
+    """
+    n = c.size
+    one = g.dtype.type(1.0)
+    gf, cp, cf = g.reshape(g.size), c_prev.reshape(n), c.reshape(n)
+    for x in range(3 * n):
+        gf[x] = one / (gf[x] + one)
+    for x in range(n):
+        cf[x] = gf[n + x] * cp[x] + gf[x] * gf[3 * n + x]
+
+
+@_jit
+def lstm_hidden(g, c_prev, tc, h, k, a):  # pragma: no cover
+    """``h = o·tanh c`` and the step's derivative factors k (4H, B, PyTorch's row order) and a (H, B).
+
+    g holds i, f, o, g (activated); tc = tanh c_t; the factors as ``recurrent.lstm_forward`` forms them.
+    """
+    n = h.size
+    one = g.dtype.type(1.0)
+    gf, cp, tf, hf = g.reshape(g.size), c_prev.reshape(n), tc.reshape(n), h.reshape(n)
+    kf, af = k.reshape(k.size), a.reshape(n)
+    for x in range(n):
+        hf[x] = gf[2 * n + x] * tf[x]
+    for x in range(n):
+        i = gf[x]
+        kf[x] = ((one - i) * i) * gf[3 * n + x]
+    for x in range(n):
+        f = gf[n + x]
+        kf[n + x] = ((one - f) * f) * cp[x]
+    for x in range(n):
+        gg = gf[3 * n + x]
+        kf[2 * n + x] = (one - gg * gg) * gf[x]
+    for x in range(n):
+        o = gf[2 * n + x]
+        kf[3 * n + x] = ((one - o) * o) * tf[x]
+    for x in range(n):
+        t = tf[x]
+        af[x] = (one - t * t) * gf[2 * n + x]
+
+
+@_jit
+def lstm_cell_backward(dh, dc, grad_out, k, a, f, dz):  # pragma: no cover
+    """One step of ``recurrent.lstm_backward`` before its product: dL/d(pre-activations) into dz (4H, B).
+
+    dh, dc (H, B): the gradients at h_t (to which grad_out (B, H), dL/dout_t, is added) and c_t,
+    dc updated to dL/dc_{t-1}; k (4H, B), a (H, B): the forward's factors; f (H, B) the forget gate.
+    """
+    H, B = dh.shape
+    for j in range(H):
+        for b in range(B):
+            dh[j, b] += grad_out[b, j]
+    n = dh.size
+    d, c, ff = dh.reshape(n), dc.reshape(n), f.reshape(n)
+    kf, af, z = k.reshape(k.size), a.reshape(n), dz.reshape(dz.size)
+    for x in range(n):
+        z[3 * n + x] = d[x] * kf[3 * n + x]
+    for x in range(n):
+        c[x] = c[x] + d[x] * af[x]
+    for x in range(n):
+        z[x] = c[x] * kf[x]
+    for x in range(n):
+        z[n + x] = c[x] * kf[n + x]
+    for x in range(n):
+        z[2 * n + x] = c[x] * kf[2 * n + x]
+    for x in range(n):
+        c[x] = c[x] * ff[x]

@@ -8,18 +8,24 @@ the references at the end are one step each, written as a textbook does (``lstm_
 six lines).  The tuned versions differ only in how the arithmetic is laid out:
 
 - **one product for all inputs**: ``W_ih @ x_tᵀ`` for every t at once, the bias folded in as a
-  column of ones on x and a column b on W (``_project``);
+  column of ones on x and a column b on W, then one copy to time-major blocks (``_project``);
 - **feature-major** steps: gates and states are (gates·H, B) blocks, so the per-step product is
   ``(gates·H, H) @ (H, B)`` (the orientation BLAS runs fastest here) and every element-wise op runs
   on contiguous memory; hidden states are also copied once to batch-major (T+1, B, H) for the
   output and the weight gradient;
-- **one tanh for all gates**: σ(x) = ½·tanh(x/2) + ½, so the rows of the weights (and biases) that
-  feed sigmoid gates are halved once, and one ``tanh`` call activates every gate of a step;
+- **sigmoid gates in one block** (LSTM): inside the forward the gate rows run i, f, o, g and the
+  sigmoid rows of the weights and biases are negated once, so one ``exp`` call gives exp(-z) for
+  the three sigmoid gates, σ = 1/(1 + exp(-z)) (cheaper than ``tanh``);
+- **one tanh for all gates** (GRU): σ(x) = ½·tanh(x/2) + ½, so the rows of the weights (and
+  biases) that feed sigmoid gates are halved once, and one ``tanh`` call activates r and z;
 - **derivative factors filled in forward** (LSTM): σ(1-σ), 1-tanh² and their products with the
   other gates are written while the step's data is in cache, so backward is a few multiplies a step;
 - backward walks the steps in reverse, writing dL/d(pre-activations) into one (T, gates·H, B)
   buffer; at the end one product gives the input gradients of all steps and one per weight the
-  weight gradients, summed over time and batch.
+  weight gradients, summed over time and batch;
+- **compiled step loops** (LSTM, with the optional JIT, ``kernels.jit``): the memory-bound
+  multiply chains of a step (the cell update, the derivative factors, the backward's cell chain)
+  run as one compiled call each, with the NumPy calls' bits; ``exp`` and ``tanh`` stay NumPy.
 
 Inputs are time-major (T, B, I); ``reverse=True`` runs the sequence backwards (output[t] stays
 aligned with x[t]); ``h0``/``c0`` of ``None`` mean zeros.  Forward returns the outputs and, when
@@ -30,6 +36,10 @@ asked to ``keep``, a dict of the buffers backward needs; backward returns the gr
 from __future__ import annotations
 
 from chainrule.backend import np, xp_of
+from chainrule.kernels import jit
+
+# Below this many gate values a step (4H·B) runs its NumPy calls: a compiled call's overhead is not worth it.
+JIT_MIN_ELEMENTS = 4096
 
 # ----------------------------------------------------------------------------- shared steps
 
@@ -47,24 +57,30 @@ def _sigmoid_scale(xp, n_gates: int, H: int, sigmoid_gates: tuple, dtype):
 
 
 def _project(xp, xd, w, b, scale=None):
-    """All input projections in one batched matmul: (scale ⊙ W) (rows, I) @ x_tᵀ + b -> (T, rows, B).
+    """All input projections in one matmul: (scale ⊙ W) (rows, I) @ x_tᵀ + b -> (T, rows, B).
 
     The bias rides along in the matmul: x gets a column of ones and W the column b (cheaper than
-    adding b to the big result).  Returns the projections and the (augmented) input.
+    adding b to the big result).  One (rows, T·B) product, then one copy to time-major blocks:
+    faster than a stack of T (rows, B) products.  Returns the projections and the (augmented) input.
     """
     T, B, I = xd.shape
     if b is None:
-        return xp.matmul(w if scale is None else w * scale, xd.transpose(0, 2, 1)), xd
-    xa = xp.empty((T, B, I + 1), xd.dtype)
-    xa[..., :I] = xd
-    xa[..., I] = 1
-    wa = xp.empty((w.shape[0], I + 1), w.dtype)
-    if scale is None:
-        wa[:, :I] = w
+        xa, wa = xd, (w if scale is None else w * scale)
     else:
-        xp.multiply(w, scale, out=wa[:, :I])
-    wa[:, I] = b
-    return xp.matmul(wa, xa.transpose(0, 2, 1)), xa
+        xa = xp.empty((T, B, I + 1), xd.dtype)
+        xa[..., :I] = xd
+        xa[..., I] = 1
+        wa = xp.empty((w.shape[0], I + 1), w.dtype)
+        if scale is None:
+            wa[:, :I] = w
+        else:
+            xp.multiply(w, scale, out=wa[:, :I])
+        wa[:, I] = b
+    rows = wa.shape[0]
+    flat = wa @ xa.reshape(T * B, xa.shape[2]).T  # (rows, T·B)
+    out = xp.empty((T, rows, B), flat.dtype)
+    out[...] = flat.reshape(rows, T, B).transpose(1, 0, 2)
+    return out, xa
 
 
 def _positions(T: int, reverse: bool):
@@ -214,6 +230,29 @@ def rnn_backward(kept, w_ih, w_hh, grad_out, grad_hn, need):
 
 
 # ----------------------------------------------------------------------------- LSTM
+#
+# Inside the forward the gate rows run in the order i, f, o, g (PyTorch's is i, f, g, o): the three
+# sigmoid gates are one contiguous block, whose weight rows are negated so that σ(z) = 1/(1+exp(u))
+# with u = -z (a negation is exact).  The derivative factors k and dL/d(pre-activations) are in
+# PyTorch's order, so backward and the weight gradients need no permutation.
+
+
+def _lstm_loops(x, H: int, B: int):
+    """The compiled LSTM step loops (``kernels.jit``) for NumPy float arrays of big enough steps, or None."""
+    if type(x) is not np.ndarray or x.dtype.char not in "fd" or 4 * H * B < JIT_MIN_ELEMENTS:
+        return None
+    if jit.kernel("lstm_cell") is None:
+        return None
+    return jit.kernel("lstm_cell"), jit.kernel("lstm_hidden")
+
+
+def _lstm_rows(xp, w, H: int):
+    """PyTorch's gate rows (i, f, g, o) of ``w`` (rows first) as the forward's i, f, o, g, σ rows negated."""
+    out = xp.empty_like(w)
+    xp.negative(w[: 2 * H], out=out[: 2 * H])
+    xp.negative(w[3 * H :], out=out[2 * H : 3 * H])
+    out[3 * H :] = w[2 * H : 3 * H]
+    return out
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
@@ -222,10 +261,10 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     H2, H3 = 2 * H, 3 * H
-    scale = _sigmoid_scale(xp, 4, H, (0, 1, 3), dt)
-    bias = None if b_ih is None else (b_ih + b_hh) * scale[:, 0]
-    gates, xa = _project(xp, x, w_ih, bias, scale)  # (T, 4H, B), activated in place below
-    whh = w_hh * scale
+    bias = None if b_ih is None else _lstm_rows(xp, b_ih + b_hh, H)
+    loops = _lstm_loops(x, H, B)
+    gates, xa = _project(xp, x, _lstm_rows(xp, w_ih, H), bias)  # (T, 4H, B), activated in place below
+    whh = _lstm_rows(xp, w_hh, H)
     hs = _state_buffer(xp, T, B, H, dt, h0, reverse)
     cs = _state_buffer(xp, T, B, H, dt, c0, reverse)
     if keep:  # derivative factors for backward, computed while the step's data is in cache
@@ -234,37 +273,50 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, keep: bool):
     tc = xp.empty((H, B), dt)
     rec = xp.empty((4 * H, B), dt)
     ig = xp.empty((H, B), dt)
-    for step, (t, p, n) in enumerate(_positions(T, reverse)):
-        g = gates[t]
-        if step or h0 is not None:
-            xp.matmul(whh, hs[p], out=rec)
-            g += rec
-        xp.tanh(g, out=g)  # tanh of the halved sigmoid pre-activations ...
-        for sig in (g[:H2], g[H3:]):  # ... -> σ = ½ tanh(x/2) + ½ (scalar operands on contiguous
-            sig *= 0.5  # blocks: a (rows, 1) column operand would make NumPy loop row by row)
-            sig += 0.5
-        c = cs[n]
-        xp.multiply(g[H:H2], cs[p], out=c)
-        xp.multiply(g[:H], g[H2:H3], out=ig)
-        c += ig
-        xp.tanh(c, out=tc)
-        xp.multiply(g[H3:], tc, out=hs[n])
-        if keep:
-            # k: dz = dc ⊙ k for the rows of i, f, g and dz = dh ⊙ k for o;  a: dc += dh ⊙ a
-            kt = k[t]
-            xp.subtract(1.0, g, out=kt)
-            kt *= g  # σ(1-σ); the g rows are overwritten below
-            kt[:H] *= g[H2:H3]  # i(1-i) g
-            kt[H:H2] *= cs[p]  # f(1-f) c_{t-1}
-            kt[H3:] *= tc  # o(1-o) tanh c_t
-            kg = kt[H2:H3]  # (1-g²) i
-            xp.multiply(g[H2:H3], g[H2:H3], out=kg)
-            xp.subtract(1.0, kg, out=kg)
-            kg *= g[:H]
-            at = a[t]  # o (1 - tanh² c_t)
-            xp.multiply(tc, tc, out=at)
-            xp.subtract(1.0, at, out=at)
-            at *= g[H3:]
+    with np.errstate(over="ignore"):  # exp(u) = inf gives σ = 0, as it should
+        for step, (t, p, n) in enumerate(_positions(T, reverse)):
+            g = gates[t]
+            if step or h0 is not None:
+                xp.matmul(whh, hs[p], out=rec)
+                g += rec
+            sig, gg = g[:H3], g[H3:]
+            xp.exp(sig, out=sig)  # σ(z) = 1 / (1 + exp(-z)), the rows hold -z
+            xp.tanh(gg, out=gg)
+            c = cs[n]
+            if loops is not None:
+                loops[0](g, cs[p], c)
+            else:
+                sig += 1.0
+                xp.divide(1.0, sig, out=sig)
+                xp.multiply(g[H:H2], cs[p], out=c)
+                xp.multiply(g[:H], gg, out=ig)
+                c += ig
+            xp.tanh(c, out=tc)
+            if keep and loops is not None:
+                loops[1](g, cs[p], tc, hs[n], k[t], a[t])
+                continue
+            i, o = g[:H], g[H2:H3]
+            xp.multiply(o, tc, out=hs[n])
+            if keep:
+                # k (PyTorch's row order): dz = dc ⊙ k for the rows of i, f, g and dz = dh ⊙ k for o;
+                # a: dc += dh ⊙ a
+                kt = k[t]
+                xp.subtract(1.0, g[:H2], out=kt[:H2])
+                kt[:H2] *= g[:H2]  # σ(1-σ)
+                kt[:H] *= gg  # i(1-i) g
+                kt[H:H2] *= cs[p]  # f(1-f) c_{t-1}
+                ko = kt[H3:]  # o(1-o) tanh c_t
+                xp.subtract(1.0, o, out=ko)
+                ko *= o
+                ko *= tc
+                kg = kt[H2:H3]  # (1-g²) i
+                xp.multiply(gg, gg, out=kg)
+                xp.subtract(1.0, kg, out=kg)
+                kg *= i
+                at = a[t]  # o (1 - tanh² c_t)
+                xp.multiply(tc, tc, out=at)
+                xp.subtract(1.0, at, out=at)
+                at *= o
     out, hprev, h_n = _batch_major(hs, reverse)
     c_n = cs[0 if reverse else T].T
     kept = _kept(x, reverse, hprev, xa, gates=gates, k=k, a=a) if keep else None
@@ -285,7 +337,8 @@ def lstm_backward(kept, w_ih, w_hh, grad_out, grad_hn, grad_cn, need):
     T, H4, B = gates.shape
     H = H4 // 4
     H2, H3 = 2 * H, 3 * H
-    f = gates[:, H:H2]
+    f = gates[:, H:H2]  # the forward's gate order i, f, o, g
+    step = jit.kernel("lstm_cell_backward") if _lstm_loops(grad_out, H, B) is not None else None
     dz = xp.empty_like(gates)
     dz4, k4 = dz.reshape(T, 4, H, B), k.reshape(T, 4, H, B)  # views: gates i, f, g as one axis
     dh = _grad_state(grad_hn)
@@ -295,13 +348,16 @@ def lstm_backward(kept, w_ih, w_hh, grad_out, grad_hn, grad_cn, need):
     steps = _positions(T, reverse)[::-1]
     last = len(steps) - 1
     for s, (t, _, _) in enumerate(steps):
-        dh += grad_out[t].T
         dzt = dz[t]
-        xp.multiply(dh, k[t, H3:], out=dzt[H3:])
-        xp.multiply(dh, a[t], out=tmp)
-        dc += tmp
-        xp.multiply(dc, k4[t, :3], out=dz4[t, :3])
-        dc *= f[t]
+        if step is not None:
+            step(dh, dc, grad_out[t], k[t], a[t], f[t], dzt)
+        else:
+            dh += grad_out[t].T
+            xp.multiply(dh, k[t, H3:], out=dzt[H3:])
+            xp.multiply(dh, a[t], out=tmp)
+            dc += tmp
+            xp.multiply(dc, k4[t, :3], out=dz4[t, :3])
+            dc *= f[t]
         if s < last or need[1]:
             xp.matmul(whh_t, dzt, out=dh)
     grads = [None] * 7

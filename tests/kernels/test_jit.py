@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 
 from chainrule.kernels import activation as K
 from chainrule.kernels import jit
+from chainrule.kernels import recurrent as R
 from chainrule.kernels.embedding import sum_rows_by_index, sum_rows_by_index_reference
 from chainrule.kernels.optim import adam_, adam_reference
 
@@ -151,3 +153,66 @@ def test_relu_compiled_loop_runs_only_where_it_can(monkeypatch, rng):
     K.relu_backward(big, K.relu(big.T.copy()).T)  # grad and output laid out differently: NumPy
     assert calls == ["relu", "relu"]
     assert K.flat_view(big[:, ::2]) is None and K.flat_view(big.T) is not None
+
+
+def lstm_operands(dtype, rng, T=3, B=32, I=5, H=32, scale=0.5):
+    """An LSTM layer's arrays; 4H·B = 4096 gate values a step, enough for the compiled loops."""
+    w = [rng.standard_normal(s) * scale for s in [(4 * H, I), (4 * H, H), (4 * H,), (4 * H,)]]
+    x, h0, c0 = rng.standard_normal((T, B, I)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    return [np.asarray(a, dtype) for a in [x, h0, c0, *w]]
+
+
+def lstm_run(args, reverse, initial, grad_out):
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = args
+    h0, c0 = (h0, c0) if initial else (None, None)
+    out, h_n, c_n, kept = R.lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, True)
+    need = (True, initial, initial, True, True, True, True)
+    grads = R.lstm_backward(kept, w_ih, w_hh, grad_out, 0.5 * h_n, 0.25 * c_n, need)
+    return [out, h_n, c_n, *(g for g in grads if g is not None)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("initial", [True, False])
+def test_lstm_compiled_steps_give_the_numpy_kernels_bits(initial, reverse, dtype, rng):
+    args = lstm_operands(dtype, rng)
+    grad_out = rng.standard_normal((3, 32, 32)).astype(dtype)
+    on, off = both(lambda: lstm_run(args, reverse, initial, grad_out))
+    assert len(on) == len(off) == (10 if initial else 8)
+    for i, (a, b) in enumerate(zip(on, off)):
+        np.testing.assert_array_equal(bits(a), bits(b), err_msg=f"result {i}")
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = args
+    h, c = (h0, c0) if initial else (np.zeros_like(h0), np.zeros_like(c0))
+    step = lambda x_t, h, c: R.lstm_step_reference(x_t, h, c, w_ih, w_hh, b_ih, b_hh)  # noqa: E731
+    out, (h_n, c_n) = R.sequence_reference(step, x, (h, c), reverse)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for got, ref in zip(on, [out, h_n, c_n]):
+        np.testing.assert_allclose(got, ref, **tol)
+
+
+def test_lstm_compiled_steps_saturated_gates_and_strided_upstream(rng):
+    args = lstm_operands(np.float32, rng, scale=40.0)  # exp(-z) overflows to inf: σ = 0, no warning
+    grad_out = rng.standard_normal((32, 3, 64)).astype(np.float32).transpose(1, 0, 2)[:, :, ::2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        on, off = both(lambda: lstm_run(args, False, True, grad_out))
+    for i, (a, b) in enumerate(zip(on, off)):
+        np.testing.assert_array_equal(bits(a), bits(b), err_msg=f"result {i}")
+        assert np.isfinite(a).all()
+    assert (np.abs(on[0]) > 0.999).any()  # some outputs saturated
+
+
+def test_lstm_compiled_steps_run_only_where_they_can(monkeypatch, rng):
+    calls = []
+    real = jit.kernel
+    monkeypatch.setattr(jit, "kernel", lambda name: calls.append(name) or real(name))
+    previous = jit.set_enabled(True)
+    try:
+        lstm_run(lstm_operands(np.float32, rng), False, True, np.ones((3, 32, 32), np.float32))
+        big = set(calls)
+        calls.clear()
+        small = lstm_operands(np.float32, rng, B=4)  # 512 gate values a step: NumPy
+        lstm_run(small, False, True, np.ones((3, 4, 32), np.float32))
+    finally:
+        jit.set_enabled(previous)
+    assert big >= {"lstm_cell", "lstm_hidden", "lstm_cell_backward"} and not calls
