@@ -9,7 +9,7 @@ Model (both frameworks, same weights)::
 1. ``cnn_train``: forward + cross-entropy + backward + Adam step, batch 64 of 1x28x28.
 2. ``cnn_infer``: forward only under no_grad / eval, batch 256.
 
-Targets (the issue): train ≤ 1.5x PyTorch, inference ≤ 1.0x.  Run::
+Figures: BENCHMARKS.md.  Run::
 
     python -m chainrule.bench.bench_cnn [samples]
 """

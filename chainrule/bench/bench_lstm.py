@@ -7,16 +7,7 @@
 
 Run: ``python -m chainrule.bench.run lstm`` (or ``chainrule bench lstm``).
 
-Measured 2026-11-22 on the shared 2-core machine (other agents busy, so noisy):
-- one thread each (OPENBLAS_NUM_THREADS=1, torch 1 thread, CPU time of the thread): LM step
-  ≈ 1.3× PyTorch, LSTM layer ≈ 1.2–1.4× (GRU and RNN layers ≈ 0.9×: PyTorch's CPU LSTM has a
-  specially optimised path, its GRU does not);
-- two threads, quietest run: LM 54.2 vs 30.7 ms (1.76×), layer 29.0 vs 17.3 ms (1.67×).  NumPy's
-  element-wise work runs on one core while PyTorch's large element-wise ops (cross-entropy over
-  35·32·1000 logits, Adam) use both; in isolation cross-entropy fwd+bwd was 5.5 vs 1.9 ms,
-  Adam 2.8 vs 1.7 ms, Embedding fwd+bwd 1.6 vs 0.4 ms (best samples).
-- With other processes on the cores, OpenBLAS's 2-thread GEMMs slow down by 10–100× (its
-  threads spin-wait for each other); single-threaded NumPy is far more robust there.
+Figures, and where the time goes: BENCHMARKS.md and docs/performance.md.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ SUITES = {
     "lstm": "chainrule.bench.bench_lstm",
     "resnet": "chainrule.bench.bench_resnet",
     "transformer": "chainrule.bench.bench_transformer",
+    "linear": "chainrule.bench.bench_linear",
     "memory": "chainrule.bench.bench_memory",
 }
 
