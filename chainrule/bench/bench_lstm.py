@@ -1,4 +1,4 @@
-"""LSTM benchmarks: chainrule vs PyTorch, same weights, interleaved samples (PERF.md hygiene).
+"""LSTM benchmarks: chainrule vs PyTorch, same weights, interleaved samples.
 
 1. ``lstm_lm``: one training step of a word-level language model —
    Embedding(1000, 128) -> LSTM(128, 256) -> Linear(256, 1000), sequence 35, batch 32

@@ -1,4 +1,4 @@
-"""Interleaved, side-by-side timing (PERF.md hygiene).
+"""Interleaved, side-by-side timing.
 
 Each sample times ``reps`` consecutive steps of one implementation; implementations take
 turns sample by sample, so a noisy moment hits them all alike.  Before each sample:
