@@ -28,7 +28,7 @@ def broadcast(x: Any, shape: tuple) -> Any:
         if not isinstance(x, np.generic):
             return broadcast_reference(x, shape)
         x = np.asarray(x)  # a NumPy scalar (what 0-d arithmetic returns)
-    elif not x.flags.c_contiguous or x.dtype.hasobject:  # (object arrays can't be viewed from a buffer)
+    elif not x.flags.c_contiguous:
         return broadcast_reference(x, shape)
     shape = tuple(shape)
     lead = len(shape) - x.ndim
