@@ -39,6 +39,11 @@ def test_numpy_scalar():
     assert got.dtype == np.float32 and not got.flags.writeable
 
 
+def test_object_arrays_go_to_numpy():
+    x = np.array([1, "a"], dtype=object)
+    assert broadcast(x, (3, 2)).tolist() == [[1, "a"]] * 3
+
+
 def test_non_contiguous_input_goes_to_numpy():
     x = np.arange(12.0).reshape(3, 4)[:, ::2]
     np.testing.assert_array_equal(broadcast(x[:, :1], (3, 5)), np.broadcast_to(x[:, :1], (3, 5)))
