@@ -124,11 +124,7 @@ def adam_(
         and _flat_alike(param, grad, exp_avg, exp_avg_sq)
         and (loop := jit.kernel("adam"))
     ):
-        key = (lr, beta1, beta2, eps, step, param.dtype.char)
-        scalars = _adam_scalars.get(key)
-        if scalars is None:  # the same for every parameter of a step: made once
-            _adam_scalars.clear()
-            scalars = _adam_scalars[key] = _adam_loop_scalars(lr, beta1, beta2, eps, step, param.dtype)
+        scalars = _adam_loop_scalars(lr, beta1, beta2, eps, step, param.dtype)
         loop(param, grad, exp_avg, exp_avg_sq, scalars, 1 - beta1 < 0.5)
         return
     xp = xp_of(param)
@@ -163,19 +159,14 @@ def adam_many_(
     """``adam_`` on every parameter of a group (no AMSGrad), as PyTorch's multi-tensor Adam.
 
     The same bits as one ``adam_`` call per parameter; what it saves is per-call Python work on
-    models of many small tensors: the compiled loop and its scalars are looked up once, not once
-    per parameter.
+    models of many small tensors: the compiled loop is looked up once and called directly, not
+    through ``adam_``'s keyword call and checks for each parameter.
     """
     loop = jit.kernel("adam")
     lerp_low = 1 - beta1 < 0.5
     for p, g, m, v, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
         if loop is not None and _flat_alike(p, g, m, v):
-            key = (lr, beta1, beta2, eps, step, p.dtype.char)
-            scalars = _adam_scalars.get(key)
-            if scalars is None:
-                _adam_scalars.clear()
-                scalars = _adam_scalars[key] = _adam_loop_scalars(lr, beta1, beta2, eps, step, p.dtype)
-            loop(p, g, m, v, scalars, lerp_low)
+            loop(p, g, m, v, _adam_loop_scalars(lr, beta1, beta2, eps, step, p.dtype), lerp_low)
         else:
             adam_(p, g, m, v, lr=lr, beta1=beta1, beta2=beta2, eps=eps, step=step)
 
@@ -184,7 +175,14 @@ _adam_scalars: dict = {}  # (lr, β₁, β₂, ε, step, dtype) -> the loop's sc
 
 
 def _adam_loop_scalars(lr: float, beta1: float, beta2: float, eps: float, step: int, dtype: Any) -> Any:
-    """The compiled Adam loop's scalars, in the arrays' precision as NumPy's in-place calls use them."""
+    """The compiled Adam loop's scalars, in the arrays' precision as NumPy's in-place calls use them.
+
+    The same for every parameter of a step: made once and kept until the step or a setting changes.
+    """
+    key = (lr, beta1, beta2, eps, step, dtype.char)
+    scalars = _adam_scalars.get(key)
+    if scalars is not None:
+        return scalars
     w = 1 - beta1  # lerp_'s weight, and its two branches
     scalars = (
         w if w < 0.5 else 1.0 - w,
@@ -194,7 +192,9 @@ def _adam_loop_scalars(lr: float, beta1: float, beta2: float, eps: float, step: 
         (1 - beta2**step) ** 0.5,
         eps,
     )
-    return np.array(scalars, dtype)
+    _adam_scalars.clear()
+    _adam_scalars[key] = np.array(scalars, dtype)
+    return _adam_scalars[key]
 
 
 def _flat_alike(first: Any, *arrays: Any) -> bool:
