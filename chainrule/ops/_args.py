@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Literal, overload
 
 from chainrule.backend import np
+from chainrule.tensor import Tensor
 
 
 def _is_int(v: Any) -> bool:
@@ -116,8 +117,6 @@ def number(
 
 def tensor(op: str, name: str, value: Any, floating: bool = False) -> Any:
     """``value`` if it is a Tensor (of a floating point dtype when ``floating``)."""
-    from chainrule.tensor import Tensor
-
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
     if floating and value.dtype.kind != "f":

@@ -110,10 +110,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """y = x Wᵀ + b, as ``torch.nn.functional.linear``; x (*, in), W (out, in), b (out,) -> y (*, out)."""
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        bad, value = ("input", input) if not isinstance(input, Tensor) else ("weight", weight)
-        _args.tensor("linear", bad, value)
-    if bias is not None and not isinstance(bias, Tensor):
+    _args.tensor("linear", "input", input)
+    _args.tensor("linear", "weight", weight)
+    if bias is not None:
         _args.tensor("linear", "bias", bias)
     x, w = input._data, weight._data
     if x.ndim == 0 or w.ndim != 2:
